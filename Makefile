@@ -1,0 +1,136 @@
+# hanfw - firmware updates for GB smart-metering devices over the DCC.
+#
+#   make            build build/hanfw
+#   make demo       set everything up and run the demonstration
+#   make check      every test: unit (cmocka), CLI (bats), the same under
+#                   AddressSanitizer+UndefinedBehaviorSanitizer, and brief fuzzing
+#   make bench      benchmarks (not tests)
+#   make fuzz       longer fuzzing by hand (FUZZ_SECONDS=600)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+.SUFFIXES:
+
+CC = cc
+PKG_CONFIG ?= pkg-config
+PKGS = libcrypto jansson libxml-2.0 libcurl sqlite3 libmicrohttpd
+BUILD ?= build
+SAN_BUILD = build-asan
+SHARED ?= $(abspath ../shared)
+FUZZ_SECONDS ?= 600
+CHECK_FUZZ_SECONDS ?= 15
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+CFLAGS = -O2 -g
+ALL_CFLAGS = -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L $(CFLAGS) $(EXTRA_CFLAGS) \
+	$$($(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LIBS = $$($(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+LIB_SRCS = lib/config.c lib/crypto.c lib/error.c lib/eui.c lib/fileio.c lib/hex.c \
+	lib/image.c lib/manifest.c lib/pki.c lib/route.c
+CMD_SRCS = cmd/config.c cmd/hanfw.c cmd/options.c cmd/package.c
+UNIT_TESTS = test_config test_crypto test_fileio test_image test_manifest test_text
+FUZZ_TARGETS = fuzz_image fuzz_manifest fuzz_config
+
+LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CMD_OBJS = $(CMD_SRCS:%.c=$(BUILD)/%.o)
+HEADERS = lib/*.h lib/errors.def cmd/cmd.h
+
+all: $(BUILD)/hanfw
+
+$(BUILD)/lib/%.o: lib/%.c $(HEADERS)
+	@mkdir -p $(BUILD)/lib
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/cmd/%.o: cmd/%.c $(HEADERS)
+	@mkdir -p $(BUILD)/cmd
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libhanfw.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJS)
+
+$(BUILD)/hanfw: $(CMD_OBJS) $(BUILD)/libhanfw.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libhanfw.a $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libhanfw.a
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libhanfw.a -lcmocka $(LIBS)
+
+$(BUILD)/tests/mkpki: tests/tools/mkpki.c $(BUILD)/libhanfw.a
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw.a $(LIBS)
+
+$(BUILD)/tests/rusage: tests/tools/rusage.c
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
+test-programs: $(BUILD)/hanfw $(BUILD)/tests/mkpki $(UNIT_TESTS:%=$(BUILD)/tests/%)
+
+deps:
+	@sh scripts/bootstrap
+
+shared-present:
+	@test -d "$(SHARED)/dcc" || { echo "make: reference data not found at $(SHARED): clone ../shared beside the project or set SHARED=" >&2; exit 1; }
+
+# One pass of unit and CLI tests against the build in $(BUILD).
+test-pass: test-programs shared-present
+	@sh tests/run-unit.sh $(BUILD) $(UNIT_TESTS)
+	@HANFW="$(abspath $(BUILD)/hanfw)" MKPKI="$(abspath $(BUILD)/tests/mkpki)" SHARED="$(SHARED)" \
+		sh tests/run-cli.sh $(BUILD)
+
+check: deps
+	@rm -f build/results-*.txt build-asan/results-*.txt
+	$(MAKE) check-style
+	$(MAKE) BUILD=$(BUILD) test-pass
+	$(MAKE) BUILD=$(SAN_BUILD) CC=gcc \
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1" \
+		CFLAGS="-g" test-pass
+	$(MAKE) fuzz-check
+	@sh tests/summary.sh $(BUILD) $(SAN_BUILD)
+
+# Libraries hanfw must not call (see lib/ and cmd/ conventions).
+check-style:
+	@if grep -nE '\b(sprintf|vsprintf|strcpy|strcat|gets|atoi|atol|strtok)\(' lib/*.c cmd/*.c; then \
+		echo "check-style: banned function used (use snprintf, strtoul, ...)" >&2; exit 1; fi
+	@echo "check-style: ok"
+
+# libFuzzer targets, built with clang; "make check" runs each briefly.
+FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
+	$$($(PKG_CONFIG) --cflags $(PKGS))
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HEADERS)
+	@mkdir -p $(BUILD)/fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(LIBS)
+
+fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%) $(BUILD)/hanfw
+fuzz-check: fuzz-build
+	@sh tests/run-fuzz.sh $(BUILD) $(CHECK_FUZZ_SECONDS) $(FUZZ_TARGETS)
+fuzz: fuzz-build
+	@sh tests/run-fuzz.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+bench: deps $(BUILD)/hanfw $(BUILD)/tests/mkpki $(BUILD)/tests/rusage
+	@sh tests/bench/bench.sh $(BUILD)
+
+demo: deps $(BUILD)/hanfw $(BUILD)/tests/mkpki
+	@sh samples/demo.sh $(BUILD)
+
+install: $(BUILD)/hanfw
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	cp $(BUILD)/hanfw $(DESTDIR)$(BINDIR)/hanfw
+	cp man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	cp completions/hanfw.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hanfw
+	cp completions/_hanfw $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_hanfw
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/hanfw $(DESTDIR)$(MANDIR)/man1/hanfw.1 $(DESTDIR)$(MANDIR)/man1/hanfw-*.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/hanfw \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_hanfw
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all deps shared-present test-programs test-pass check check-style fuzz-build fuzz-check fuzz \
+	bench demo install uninstall clean

@@ -1,0 +1,106 @@
+/*
+ * cmd.h - what every hanfw subcommand shares.
+ *
+ * Adding a subcommand:
+ *   1. cmd/<name>.c defining int cmd_<name>(int argc, char **argv, struct hfw_ctx *ctx),
+ *      its only non-static symbol, with an opening comment saying what it does;
+ *   2. declare it below and add a row to commands[] in cmd/hanfw.c (alphabetical);
+ *   3. add cmd/<name>.o to CMD_OBJS in the Makefile;
+ *   4. man/hanfw-<name>.1, and a line in man/hanfw.1's command list;
+ *   5. tests/cli/<name>.bats.
+ * Completions need nothing: they ask the option tables (--list-options).
+ *
+ * Commands are thin: parse options, call lib/, report.  A command returns
+ * its exit status: 0, HFW_EXIT_USAGE, or cmd_report()'s value for a
+ * lib/ error (the error's number from lib/errors.def).
+ */
+#ifndef HFW_CMD_H
+#define HFW_CMD_H
+
+#include "../lib/config.h"
+#include "../lib/error.h"
+
+#define HFW_EXIT_OK 0
+#define HFW_EXIT_USAGE 2
+
+struct hfw_ctx {
+	const char *config_path;	/* --config */
+	const char *profile;		/* --profile */
+	int json;			/* --json: machine output on stdout */
+	int quiet;			/* -q: errors only */
+	int verbose;			/* -v: more detail */
+	hfw_config *cfg;		/* loaded on first cmd_config() */
+	const char *cmd_path;		/* "package build", for messages */
+};
+
+/* One row of a command's option table. */
+enum hfw_opt_kind { HFW_OPT_FLAG, HFW_OPT_STRING };
+
+struct hfw_option {
+	int short_name;			/* 0 for none */
+	const char *long_name;
+	enum hfw_opt_kind kind;
+	void *target;			/* int * for flags, const char ** for strings */
+	const char *argname;		/* "FILE", for help */
+	const char *help;
+	const char *values;		/* space-separated choices for completion, or NULL */
+};
+
+#define HFW_OPT_FLAG(s, l, t, h) { s, l, HFW_OPT_FLAG, t, NULL, h, NULL }
+#define HFW_OPT_STRING(s, l, t, a, h) { s, l, HFW_OPT_STRING, t, a, h, NULL }
+#define HFW_OPT_CHOICE(s, l, t, a, h, v) { s, l, HFW_OPT_STRING, t, a, h, v }
+#define HFW_OPT_END() { 0, NULL, HFW_OPT_FLAG, NULL, NULL, NULL, NULL }
+
+struct hfw_usage {
+	const char *synopsis;		/* after "usage: hanfw " */
+	const char *summary;		/* one sentence */
+};
+
+/* cmd_parse_options() results besides a positional count. */
+#define HFW_PARSE_DONE (-100)		/* --help or a --list-* was answered: exit 0 */
+#define HFW_PARSE_USAGE (-2)		/* a usage error was reported: exit 2 */
+
+/*
+ * Parse argv (argv[0] is the command or verb name) against opts plus the
+ * common options (--json -q -v --config --profile -h).  Positional
+ * arguments are left in argv[0..n); returns n, HFW_PARSE_DONE or
+ * HFW_PARSE_USAGE.  Options may come before or after positionals.
+ */
+int cmd_parse_options(struct hfw_ctx *ctx, int argc, char **argv,
+		      const struct hfw_option *opts, const struct hfw_usage *usage);
+
+/* A verb of a command with sub-verbs ("package build"). */
+struct hfw_verb {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct hfw_ctx *ctx);
+	const char *summary;
+};
+
+/* Dispatch argv[1] among verbs; handles --help and --list-options itself. */
+int cmd_run_verbs(struct hfw_ctx *ctx, int argc, char **argv,
+		  const struct hfw_verb *verbs, const char *summary);
+
+/* The configuration, loaded on first use.  Reports and returns <0 on error. */
+int cmd_config(struct hfw_ctx *ctx, hfw_config **out, struct hfw_error *err);
+
+/* "hanfw: <text>" on stderr; returns the exit status for err's code. */
+int cmd_report(const struct hfw_error *err);
+
+/* "hanfw: <cmd path>: <text>" on stderr; returns HFW_EXIT_USAGE. */
+int cmd_usage_error(const struct hfw_ctx *ctx, const char *fmt, ...) HFW_PRINTF(2, 3);
+
+/* "hanfw: warning: <text>" on stderr unless -q. */
+void cmd_warn(const struct hfw_ctx *ctx, const char *fmt, ...) HFW_PRINTF(2, 3);
+
+/*
+ * Parse an unsigned number (decimal, or hex with 0x) no larger than max,
+ * for option name; a usage error otherwise.  Returns 0 or HFW_EXIT_USAGE.
+ */
+int cmd_parse_uint(const struct hfw_ctx *ctx, const char *option, const char *text,
+		   unsigned long long max, unsigned long long *out);
+
+/* The commands. */
+int cmd_config_cmd(int argc, char **argv, struct hfw_ctx *ctx);
+int cmd_package(int argc, char **argv, struct hfw_ctx *ctx);
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * hanfw.c - the dispatcher: global options, then a command from the table.
+ *
+ *   hanfw [--config FILE] [--profile NAME] [--json] [-q] [-v] <command> [args]
+ *   hanfw help [command]     hanfw <command> --help     hanfw --version
+ *
+ * Commands match exactly (no prefixes: "activate" must never be reached by
+ * accident); a near miss gets a suggestion and the usage exit code.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <libxml/xmlversion.h>
+#include <openssl/crypto.h>
+
+#include "../lib/fileio.h"
+#include "../lib/version.h"
+#include "cmd.h"
+
+struct hfw_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct hfw_ctx *ctx);
+	const char *summary;
+};
+
+static int cmd_help(int argc, char **argv, struct hfw_ctx *ctx);
+
+/* Alphabetical. */
+static const struct hfw_cmd commands[] = {
+	{ "config", cmd_config_cmd, "show the effective configuration and where each value comes from" },
+	{ "help", cmd_help, "show help for hanfw or one of its commands" },
+	{ "package", cmd_package, "build and inspect GB firmware images (ZigBee OTA) and their manifests" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct hfw_cmd *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* Damerau-free Levenshtein distance, for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, prev, cur[64], tmp;
+
+	if (la >= 63 || lb >= 63)
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		cur[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = cur[0];
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = cur[j];
+			cur[j] = a[i - 1] == b[j - 1] ? prev
+				 : 1 + (prev < cur[j] ? (prev < cur[j - 1] ? prev : cur[j - 1])
+					: (cur[j] < cur[j - 1] ? cur[j] : cur[j - 1]));
+			prev = tmp;
+		}
+	}
+	return cur[lb];
+}
+
+static void print_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: hanfw [--config FILE] [--profile NAME] [--json] [-q] [-v] <command> [<args>]\n"
+		   "       hanfw help [<command>] | --version\n\n"
+		   "Firmware updates for GB smart-metering devices over the DCC.\n\nCommands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nSee 'hanfw help <command>' or 'man hanfw'.\n");
+}
+
+static int cmd_help(int argc, char **argv, struct hfw_ctx *ctx)
+{
+	const struct hfw_cmd *c;
+	char *help_argv[] = { NULL, "--help", NULL };
+
+	(void)ctx;
+	if (argc < 2) {
+		print_usage(stdout);
+		return HFW_EXIT_OK;
+	}
+	if (!(c = find_command(argv[1])) || c->fn == cmd_help) {
+		if (!c) {
+			fprintf(stderr, "hanfw: no help for '%s': not a hanfw command\n", argv[1]);
+			return HFW_EXIT_USAGE;
+		}
+		print_usage(stdout);
+		return HFW_EXIT_OK;
+	}
+	help_argv[0] = argv[1];
+	return c->fn(2, help_argv, ctx);
+}
+
+static void on_fatal_signal(int sig)
+{
+	/* Leave no half-written file behind, then die of the same signal. */
+	hfw_atomic_cleanup_signal_safe();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void ensure_std_fds(void)
+{
+	int fd;
+
+	/* A closed 0-2 would let a later open() become "stdout". */
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+/* Like git: a command that "succeeded" with unwritable output has failed. */
+static int finish_stdout(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		if (errno == EPIPE)
+			return status;
+		fprintf(stderr, "hanfw: cannot write standard output: %s\n", strerror(errno));
+		return status ? status : -HFW_EIO;
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct hfw_ctx ctx = { 0 };
+	static const struct option globals[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "list-commands", no_argument, NULL, 'L' },	/* completion */
+		{ NULL, 0, NULL, 0 },
+	};
+	static const int fatal[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	const struct hfw_cmd *cmd, *best = NULL;
+	size_t i, best_d = (size_t)-1;
+	int c, status;
+
+	ensure_std_fds();
+	for (i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		signal(fatal[i], on_fatal_signal);
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:qvh", globals, NULL)) != -1) {
+		switch (c) {
+		case 'c': ctx.config_path = optarg; break;
+		case 'p': ctx.profile = optarg; break;
+		case 'j': ctx.json = 1; break;
+		case 'q': ctx.quiet = 1; break;
+		case 'v': ctx.verbose = 1; break;
+		case 'h':
+			print_usage(stdout);
+			return finish_stdout(HFW_EXIT_OK);
+		case 'V':
+			printf("hanfw %s (%s, libxml2 %s, jansson %s)\n", HFW_VERSION,
+			       OpenSSL_version(OPENSSL_VERSION), LIBXML_DOTTED_VERSION, JANSSON_VERSION);
+			return finish_stdout(HFW_EXIT_OK);
+		case 'L':
+			for (i = 0; i < NCOMMANDS; i++)
+				printf("%s\n", commands[i].name);
+			return finish_stdout(HFW_EXIT_OK);
+		case ':':
+			fprintf(stderr, "hanfw: option '%s' needs a value\n", argv[optind - 1]);
+			return HFW_EXIT_USAGE;
+		default:
+			fprintf(stderr, "hanfw: unknown option '%s' (see 'hanfw --help')\n", argv[optind - 1]);
+			return HFW_EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		print_usage(stderr);
+		return HFW_EXIT_USAGE;
+	}
+	if (!(cmd = find_command(argv[0]))) {
+		for (i = 0; i < NCOMMANDS; i++) {
+			size_t d = distance(argv[0], commands[i].name);
+
+			if (d < best_d) {
+				best_d = d;
+				best = &commands[i];
+			}
+		}
+		if (best && best_d <= 3)
+			fprintf(stderr, "hanfw: '%s' is not a hanfw command; did you mean '%s'?\n",
+				argv[0], best->name);
+		else
+			fprintf(stderr, "hanfw: '%s' is not a hanfw command (see 'hanfw help')\n", argv[0]);
+		return HFW_EXIT_USAGE;
+	}
+	ctx.cmd_path = cmd->name;
+	status = cmd->fn(argc, argv, &ctx);
+	hfw_config_free(ctx.cfg);
+	return finish_stdout(status);
+}

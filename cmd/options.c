@@ -1,0 +1,272 @@
+/*
+ * options.c - option tables -> getopt_long, help text and completion lists,
+ * so that parsing, -h output and shell completion come from one table.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+#define MAX_OPTS 64
+
+/* Options every command accepts; targets are filled in per call. */
+enum { COMMON_JSON, COMMON_QUIET, COMMON_VERBOSE, COMMON_CONFIG, COMMON_PROFILE,
+       COMMON_HELP, COMMON_COUNT };
+
+static void common_options(struct hfw_option *out, struct hfw_ctx *ctx, int *help)
+{
+	const struct hfw_option common[COMMON_COUNT] = {
+		HFW_OPT_FLAG(0, "json", &ctx->json, "machine-readable output on standard output"),
+		HFW_OPT_FLAG('q', "quiet", &ctx->quiet, "print errors only"),
+		HFW_OPT_FLAG('v', "verbose", &ctx->verbose, "print more detail"),
+		HFW_OPT_STRING(0, "config", &ctx->config_path, "FILE", "configuration file"),
+		HFW_OPT_STRING(0, "profile", &ctx->profile, "NAME", "configuration profile"),
+		HFW_OPT_FLAG('h', "help", help, "show this help"),
+	};
+
+	memcpy(out, common, sizeof(common));
+}
+
+static void print_option_list(FILE *f, const struct hfw_option *o)
+{
+	for (; o->long_name; o++) {
+		char left[64];
+
+		if (o->short_name)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->long_name,
+				 o->argname ? " " : "", o->argname ? o->argname : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->long_name,
+				 o->argname ? " " : "", o->argname ? o->argname : "");
+		fprintf(f, "  %-32s %s\n", left, o->help);
+	}
+}
+
+static void print_help(const struct hfw_usage *u, const struct hfw_option *opts,
+		       const struct hfw_option *common)
+{
+	printf("usage: hanfw %s\n\n%s\n", u->synopsis, u->summary);
+	if (opts[0].long_name) {
+		printf("\nOptions:\n");
+		print_option_list(stdout, opts);
+	}
+	printf("\nCommon options:\n");
+	print_option_list(stdout, common);
+}
+
+int cmd_parse_options(struct hfw_ctx *ctx, int argc, char **argv,
+		      const struct hfw_option *opts, const struct hfw_usage *usage)
+{
+	struct hfw_option all[MAX_OPTS];
+	struct option longs[MAX_OPTS + 3];
+	char shorts[3 * MAX_OPTS + 2], *sp = shorts;
+	const char *list_values = NULL;
+	int help = 0, list_options = 0, n = 0, i, c, idx, npos = 0;
+	char **pos = NULL;
+
+	for (i = 0; opts[i].long_name; i++)
+		if (n < MAX_OPTS - COMMON_COUNT - 1)
+			all[n++] = opts[i];
+	common_options(all + n, ctx, &help);
+	n += COMMON_COUNT;
+	all[n] = (struct hfw_option)HFW_OPT_END();	/* print_option_list walks to here */
+	*sp++ = ':';	/* report missing arguments as ':' */
+	for (i = 0; i < n; i++) {
+		longs[i].name = all[i].long_name;
+		longs[i].has_arg = all[i].kind == HFW_OPT_STRING ? required_argument : no_argument;
+		longs[i].flag = NULL;
+		longs[i].val = 1000 + i;
+		if (all[i].short_name) {
+			*sp++ = (char)all[i].short_name;
+			if (all[i].kind == HFW_OPT_STRING)
+				*sp++ = ':';
+		}
+	}
+	*sp = '\0';
+	/* Hidden: completion support. */
+	longs[n] = (struct option){ "list-options", no_argument, NULL, 900 };
+	longs[n + 1] = (struct option){ "list-values", required_argument, NULL, 901 };
+	longs[n + 2] = (struct option){ NULL, 0, NULL, 0 };
+
+	if (!(pos = calloc((size_t)argc + 1, sizeof(*pos)))) {
+		fprintf(stderr, "hanfw: out of memory\n");
+		return HFW_PARSE_USAGE;
+	}
+	optind = 0;	/* glibc: full re-initialisation, since several parses share getopt */
+	opterr = 0;
+	/* A leading '-' in the short list makes getopt hand back positionals in order (value 1). */
+	{
+		char withpos[sizeof(shorts) + 1];
+
+		snprintf(withpos, sizeof(withpos), "-%s", shorts);
+		while ((c = getopt_long(argc, argv, withpos, longs, &idx)) != -1) {
+			const struct hfw_option *o = NULL;
+
+			if (c == 1) {
+				pos[npos++] = optarg;
+				continue;
+			}
+			if (c == 900) {
+				list_options = 1;
+				continue;
+			}
+			if (c == 901) {
+				list_values = optarg;
+				continue;
+			}
+			if (c == '?' || c == ':') {
+				const char *bad = argv[optind - 1];
+				int ret;
+
+				if (c == ':')
+					ret = cmd_usage_error(ctx, "option '%s' needs a value", bad);
+				else if (optopt && optopt < 256 && isprint(optopt))
+					ret = cmd_usage_error(ctx, "unknown option '-%c'", optopt);
+				else
+					ret = cmd_usage_error(ctx, "unknown option '%s'", bad);
+				free(pos);
+				(void)ret;
+				return HFW_PARSE_USAGE;
+			}
+			if (c >= 1000)
+				o = &all[c - 1000];
+			else
+				for (i = 0; i < n; i++)
+					if (all[i].short_name == c)
+						o = &all[i];
+			if (!o)
+				continue;
+			if (o->kind == HFW_OPT_FLAG)
+				(*(int *)o->target)++;
+			else
+				*(const char **)o->target = optarg;
+		}
+	}
+	if (list_options) {
+		for (i = 0; i < n; i++)
+			printf("--%s%s\n", all[i].long_name, all[i].kind == HFW_OPT_STRING ? "=" : "");
+		free(pos);
+		return HFW_PARSE_DONE;
+	}
+	if (list_values) {
+		for (i = 0; i < n; i++)
+			if (strcmp(all[i].long_name, list_values) == 0 && all[i].values)
+				printf("%s\n", all[i].values);
+		free(pos);
+		return HFW_PARSE_DONE;
+	}
+	if (help) {
+		print_help(usage, opts, all + (n - COMMON_COUNT));
+		free(pos);
+		return HFW_PARSE_DONE;
+	}
+	for (i = 0; i < npos; i++)
+		argv[i] = pos[i];
+	argv[npos] = NULL;
+	free(pos);
+	return npos;
+}
+
+int cmd_run_verbs(struct hfw_ctx *ctx, int argc, char **argv,
+		  const struct hfw_verb *verbs, const char *summary)
+{
+	const struct hfw_verb *v;
+	const char *name = argc > 1 ? argv[1] : NULL;
+	char path[128];
+
+	if (!name || strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
+		printf("usage: hanfw %s <verb> [options]\n\n%s\n\nVerbs:\n", argv[0], summary);
+		for (v = verbs; v->name; v++)
+			printf("  %-12s %s\n", v->name, v->summary);
+		printf("\nSee 'hanfw %s <verb> --help'.\n", argv[0]);
+		return name ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	}
+	if (strcmp(name, "--list-options") == 0) {
+		for (v = verbs; v->name; v++)
+			printf("%s\n", v->name);
+		return HFW_EXIT_OK;
+	}
+	for (v = verbs; v->name; v++)
+		if (strcmp(v->name, name) == 0) {
+			snprintf(path, sizeof(path), "%s %s", argv[0], v->name);
+			ctx->cmd_path = path;
+			return v->fn(argc - 1, argv + 1, ctx);
+		}
+	return cmd_usage_error(ctx, "unknown verb '%s' (see 'hanfw %s --help')", name, argv[0]);
+}
+
+int cmd_config(struct hfw_ctx *ctx, hfw_config **out, struct hfw_error *err)
+{
+	struct hfw_config_options o = { ctx->config_path, ctx->profile };
+	int ret = 0;
+
+	if (!ctx->cfg)
+		ret = hfw_config_load(&ctx->cfg, &o, err);
+	*out = ctx->cfg;
+	return ret;
+}
+
+int cmd_report(const struct hfw_error *err)
+{
+	int code = err->code ? err->code : HFW_ERROR;
+
+	fprintf(stderr, "hanfw: %s\n", err->text[0] ? err->text : hfw_strerror(code));
+	return -code;
+}
+
+int cmd_usage_error(const struct hfw_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "hanfw: %s%s", ctx->cmd_path ? ctx->cmd_path : "",
+		ctx->cmd_path ? ": " : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return HFW_EXIT_USAGE;
+}
+
+void cmd_warn(const struct hfw_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ctx->quiet)
+		return;
+	fputs("hanfw: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cmd_parse_uint(const struct hfw_ctx *ctx, const char *option, const char *text,
+		   unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	if (!text || !*text || text[0] == '-' || isspace((unsigned char)text[0]))
+		goto bad;
+	/* Hex with 0x, otherwise decimal: a leading zero must not mean octal. */
+	if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+		v = text[2] ? strtoull(text + 2, &end, 16) : (end = (char *)text + 1, 0);
+	else
+		v = strtoull(text, &end, 10);
+	if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X') && !isxdigit((unsigned char)text[2]))
+		goto bad;
+	if (errno || *end || v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	return cmd_usage_error(ctx, "option '--%s': '%s' is not a number from 0 to %llu (0x%llX)",
+			       option, text ? text : "", max, max);
+}

@@ -1,0 +1,443 @@
+/* crypto.c - keys, certificates, SHA-256, raw ECDSA P-256 (see crypto.h). */
+#define _GNU_SOURCE	/* memmem */
+#include "crypto.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/decoder.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "eui.h"
+#include "fileio.h"
+
+#define KEY_FILE_MAX (64 * 1024)
+#define CERT_FILE_MAX (64 * 1024)
+
+struct hfw_key {
+	EVP_PKEY *pkey;
+	char *path;
+};
+
+struct hfw_cert {
+	X509 *x509;
+	char *what;
+};
+
+/* State shared with the OpenSSL passphrase callback. */
+struct pass_state {
+	const struct hfw_key_options *opts;
+	const char *path;
+	int asked;		/* OpenSSL wanted a passphrase */
+	int supplied;		/* and we had one to give */
+};
+
+static int read_tty_passphrase(char *buf, size_t size, const char *path)
+{
+	struct termios old, quiet;
+	int fd, ok = 0;
+	size_t n = 0;
+	char c;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		return 0;
+	if (tcgetattr(fd, &old) != 0)
+		goto out;
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	dprintf(fd, "Passphrase for '%s': ", path);
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0)
+		goto out;
+	while (read(fd, &c, 1) == 1 && c != '\n' && c != '\r')
+		if (n + 1 < size)
+			buf[n++] = c;
+	buf[n] = '\0';
+	ok = 1;
+	(void)tcsetattr(fd, TCSAFLUSH, &old);
+	dprintf(fd, "\n");
+out:
+	c = 0;
+	close(fd);
+	return ok ? (int)n : 0;
+}
+
+static int passphrase_cb(char *pass, size_t pass_size, size_t *pass_len,
+			 const OSSL_PARAM params[], void *arg)
+{
+	struct pass_state *ps = arg;
+	const char *env = NULL;
+	size_t n;
+
+	(void)params;
+	ps->asked = 1;
+	if (ps->opts->passphrase_env)
+		env = getenv(ps->opts->passphrase_env);
+	if (env) {
+		n = strlen(env);
+		if (n >= pass_size)
+			return 0;
+		memcpy(pass, env, n);
+		*pass_len = n;
+		ps->supplied = 1;
+		return 1;
+	}
+	if (ps->opts->allow_prompt && isatty(STDIN_FILENO)) {
+		int r = read_tty_passphrase(pass, pass_size, ps->path);
+
+		if (r > 0) {
+			*pass_len = (size_t)r;
+			ps->supplied = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Name the key's algorithm and curve for messages; returns 1 if P-256. */
+static int describe_pkey(const EVP_PKEY *pkey, char *buf, size_t size)
+{
+	char group[64] = "";
+	size_t glen = 0;
+
+	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC) {
+		if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
+						    group, sizeof(group), &glen))
+			snprintf(group, sizeof(group), "unknown curve");
+		snprintf(buf, size, "EC %s", group);
+		return strcmp(group, "prime256v1") == 0;
+	}
+	snprintf(buf, size, "%s-%d", EVP_PKEY_get0_type_name(pkey)
+		 ? EVP_PKEY_get0_type_name(pkey) : "unknown", EVP_PKEY_get_bits(pkey));
+	return 0;
+}
+
+int hfw_key_load(hfw_key **out, const char *path,
+		 const struct hfw_key_options *opts, struct hfw_error *err)
+{
+	static const struct hfw_key_options defaults = HFW_KEY_OPTIONS_INIT;
+	struct pass_state ps = { opts ? opts : &defaults, path, 0, 0 };
+	OSSL_DECODER_CTX *dctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	hfw_key *key = NULL;
+	uint8_t *data = NULL;
+	const uint8_t *p;
+	size_t len = 0, left;
+	char desc[80];
+	int ret = 0;
+
+	*out = NULL;
+	if ((ret = hfw_file_read(&data, &len, path, KEY_FILE_MAX, "key", err)) < 0) {
+		ret = err->code = HFW_EKEY;	/* keep the message, classify as a key problem */
+		goto out;
+	}
+	dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL,
+					     EVP_PKEY_KEYPAIR, NULL, NULL);
+	if (!dctx || !OSSL_DECODER_CTX_set_passphrase_cb(dctx, passphrase_cb, &ps)) {
+		ret = hfw_error_openssl(err, HFW_EKEY, "cannot set up key decoding");
+		goto out;
+	}
+	p = data;
+	left = len;
+	if (!OSSL_DECODER_from_data(dctx, &p, &left) || !pkey) {
+		if (ps.asked && !ps.supplied)
+			ret = hfw_error_set(err, HFW_EKEY,
+					    "key '%s' is encrypted: set %s or run on a terminal to be asked",
+					    path, ps.opts->passphrase_env ? ps.opts->passphrase_env
+					    : "the passphrase variable");
+		else if (ps.asked)
+			ret = hfw_error_set(err, HFW_EKEY,
+					    "cannot decrypt key '%s': wrong passphrase?", path);
+		else
+			ret = hfw_error_set(err, HFW_EKEY,
+					    "'%s' holds no private key (expected PEM or DER, PKCS#8 or SEC1)",
+					    path);
+		ERR_clear_error();
+		goto out;
+	}
+	if (!describe_pkey(pkey, desc, sizeof(desc))) {
+		ret = hfw_error_set(err, HFW_EKEY, "key '%s' is %s; GBCS and DUIS need ECDSA P-256 (prime256v1)",
+				    path, desc);
+		goto out;
+	}
+	if (!(key = calloc(1, sizeof(*key))) || !(key->path = strdup(path))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	key->pkey = pkey;
+	pkey = NULL;
+	*out = key;
+	key = NULL;
+out:
+	if (data)
+		OPENSSL_cleanse(data, len);
+	free(data);
+	OSSL_DECODER_CTX_free(dctx);
+	EVP_PKEY_free(pkey);
+	hfw_key_free(key);
+	return ret;
+}
+
+void hfw_key_free(hfw_key *key)
+{
+	if (!key)
+		return;
+	EVP_PKEY_free(key->pkey);
+	free(key->path);
+	free(key);
+}
+
+int hfw_cert_load_mem(hfw_cert **out, const uint8_t *data, size_t len,
+		      const char *what, struct hfw_error *err)
+{
+	X509 *x = NULL;
+	BIO *bio = NULL;
+	hfw_cert *cert = NULL;
+	EVP_PKEY *pub;
+	char desc[80];
+	int ret = 0;
+
+	*out = NULL;
+	if (len >= 10 && memmem(data, len, "-----BEGIN", 10)) {
+		if (!(bio = BIO_new_mem_buf(data, (int)len)) ||
+		    !(x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+			ret = hfw_error_openssl(err, HFW_EKEY,
+						"'%s' is not a certificate (no PEM CERTIFICATE block)", what);
+			goto out;
+		}
+	} else {
+		const uint8_t *p = data;
+
+		if (!(x = d2i_X509(NULL, &p, (long)len)) || p != data + len) {
+			ret = hfw_error_openssl(err, HFW_EKEY,
+						"'%s' is not a certificate (expected PEM or DER X.509)", what);
+			goto out;
+		}
+	}
+	if (!(pub = X509_get0_pubkey(x))) {
+		ret = hfw_error_openssl(err, HFW_EKEY, "certificate '%s' has no usable public key", what);
+		goto out;
+	}
+	if (!describe_pkey(pub, desc, sizeof(desc))) {
+		ret = hfw_error_set(err, HFW_EKEY, "certificate '%s' holds a %s key; expected ECDSA P-256",
+				    what, desc);
+		goto out;
+	}
+	if (!(cert = calloc(1, sizeof(*cert))) || !(cert->what = strdup(what))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	cert->x509 = x;
+	x = NULL;
+	*out = cert;
+	cert = NULL;
+out:
+	BIO_free(bio);
+	X509_free(x);
+	hfw_cert_free(cert);
+	return ret;
+}
+
+int hfw_cert_load(hfw_cert **out, const char *path, struct hfw_error *err)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int ret;
+
+	*out = NULL;
+	if ((ret = hfw_file_read(&data, &len, path, CERT_FILE_MAX, "certificate", err)) < 0)
+		ret = err->code = HFW_EKEY;	/* keep the message, classify as a key problem */
+	else
+		ret = hfw_cert_load_mem(out, data, len, path, err);
+	free(data);
+	return ret;
+}
+
+void hfw_cert_free(hfw_cert *cert)
+{
+	if (!cert)
+		return;
+	X509_free(cert->x509);
+	free(cert->what);
+	free(cert);
+}
+
+int hfw_cert_check_key(const hfw_cert *cert, const hfw_key *key, struct hfw_error *err)
+{
+	if (X509_check_private_key(cert->x509, key->pkey) != 1) {
+		ERR_clear_error();
+		return hfw_error_set(err, HFW_EKEY, "key '%s' does not belong to certificate '%s'",
+				     key->path, cert->what);
+	}
+	return 0;
+}
+
+static void name_text(const X509_NAME *name, char *buf, size_t size)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	int n;
+
+	buf[0] = '\0';
+	if (!bio)
+		return;
+	/* RFC 2253 without spaces: what Java's getName() and the DCC write. */
+	if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0) {
+		n = BIO_read(bio, buf, (int)size - 1);
+		buf[n > 0 ? n : 0] = '\0';
+	}
+	BIO_free(bio);
+}
+
+void hfw_cert_info(const hfw_cert *cert, struct hfw_cert_info *out)
+{
+	const X509_NAME *subj = X509_get_subject_name(cert->x509);
+	const ASN1_INTEGER *serial = X509_get0_serialNumber(cert->x509);
+	BIGNUM *bn = NULL;
+	char *dec = NULL;
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	i = X509_NAME_get_index_by_NID(subj, NID_x500UniqueIdentifier, -1);
+	if (i >= 0) {
+		const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
+		const unsigned char *d = ASN1_STRING_get0_data(v);
+		int len = ASN1_STRING_length(v);
+		struct hfw_eui eui;
+
+		/* SMKI: BIT STRING of the 8 EUI octets (OpenSSL strips the unused-bits octet). */
+		if (len == 9 && d[0] == 0) {
+			d++;
+			len--;
+		}
+		if (len == HFW_EUI_LEN) {
+			memcpy(eui.b, d, HFW_EUI_LEN);
+			hfw_eui_format(out->eui, &eui);
+		}
+	}
+	i = X509_NAME_get_index_by_NID(subj, NID_organizationalUnitName, -1);
+	if (i >= 0) {
+		const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
+		int len = ASN1_STRING_length(v);
+
+		if (len > 0 && (size_t)len < sizeof(out->role))
+			memcpy(out->role, ASN1_STRING_get0_data(v), (size_t)len);
+	}
+	name_text(X509_get_issuer_name(cert->x509), out->issuer, sizeof(out->issuer));
+	name_text(subj, out->subject, sizeof(out->subject));
+	if ((bn = ASN1_INTEGER_to_BN(serial, NULL)) && (dec = BN_bn2dec(bn)))
+		snprintf(out->serial, sizeof(out->serial), "%s", dec);
+	OPENSSL_free(dec);
+	BN_free(bn);
+}
+
+void hfw_sha256(uint8_t out[HFW_SHA256_LEN], const void *data, size_t len)
+{
+	SHA256(data, len, out);
+}
+
+int hfw_sha256_parts(uint8_t out[HFW_SHA256_LEN], const struct hfw_span *parts,
+		     size_t n, struct hfw_error *err)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t i;
+	int ret = 0;
+
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		ret = hfw_error_openssl(err, HFW_ERROR, "cannot start SHA-256");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (EVP_DigestUpdate(ctx, parts[i].data, parts[i].len) != 1) {
+			ret = hfw_error_openssl(err, HFW_ERROR, "SHA-256 failed");
+			goto out;
+		}
+	if (EVP_DigestFinal_ex(ctx, out, NULL) != 1)
+		ret = hfw_error_openssl(err, HFW_ERROR, "SHA-256 failed");
+out:
+	EVP_MD_CTX_free(ctx);
+	return ret;
+}
+
+int hfw_ecdsa_sign_digest(const hfw_key *key, const uint8_t digest[HFW_SHA256_LEN],
+			  uint8_t sig[HFW_ECDSA_SIG_LEN], struct hfw_error *err)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	ECDSA_SIG *es = NULL;
+	unsigned char der[80];
+	const unsigned char *p = der;
+	const BIGNUM *r, *s;
+	size_t derlen = sizeof(der);
+	int ret = 0;
+
+	if (!(ctx = EVP_PKEY_CTX_new(key->pkey, NULL)) ||
+	    EVP_PKEY_sign_init(ctx) <= 0 ||
+	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) <= 0 ||
+	    EVP_PKEY_sign(ctx, der, &derlen, digest, HFW_SHA256_LEN) <= 0) {
+		ret = hfw_error_openssl(err, HFW_EKEY, "cannot sign with key '%s'", key->path);
+		goto out;
+	}
+	if (!(es = d2i_ECDSA_SIG(NULL, &p, (long)derlen))) {
+		ret = hfw_error_openssl(err, HFW_ERROR, "cannot decode ECDSA signature");
+		goto out;
+	}
+	ECDSA_SIG_get0(es, &r, &s);
+	if (BN_bn2binpad(r, sig, 32) != 32 || BN_bn2binpad(s, sig + 32, 32) != 32) {
+		ret = hfw_error_set(err, HFW_ERROR, "ECDSA signature component too large");
+		goto out;
+	}
+out:
+	ECDSA_SIG_free(es);
+	EVP_PKEY_CTX_free(ctx);
+	return ret;
+}
+
+int hfw_ecdsa_verify_digest(const hfw_cert *cert, const uint8_t digest[HFW_SHA256_LEN],
+			    const uint8_t sig[HFW_ECDSA_SIG_LEN], struct hfw_error *err)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	ECDSA_SIG *es = NULL;
+	BIGNUM *r = NULL, *s = NULL;
+	unsigned char *der = NULL;
+	int derlen, v, ret = 0;
+
+	if (!(es = ECDSA_SIG_new()) ||
+	    !(r = BN_bin2bn(sig, 32, NULL)) || !(s = BN_bin2bn(sig + 32, 32, NULL)) ||
+	    !ECDSA_SIG_set0(es, r, s)) {
+		ret = hfw_error_openssl(err, HFW_ENOMEM, "cannot build ECDSA signature");
+		goto out;
+	}
+	r = s = NULL;	/* owned by es now */
+	if ((derlen = i2d_ECDSA_SIG(es, &der)) <= 0) {
+		ret = hfw_error_openssl(err, HFW_ERROR, "cannot encode ECDSA signature");
+		goto out;
+	}
+	if (!(ctx = EVP_PKEY_CTX_new(X509_get0_pubkey(cert->x509), NULL)) ||
+	    EVP_PKEY_verify_init(ctx) <= 0 ||
+	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) <= 0) {
+		ret = hfw_error_openssl(err, HFW_ERROR, "cannot set up verification");
+		goto out;
+	}
+	v = EVP_PKEY_verify(ctx, der, (size_t)derlen, digest, HFW_SHA256_LEN);
+	ERR_clear_error();
+	if (v != 1)
+		ret = hfw_error_set(err, HFW_EVERIFY,
+				    "signature does not verify with certificate '%s'", cert->what);
+out:
+	OPENSSL_free(der);
+	BN_free(r);
+	BN_free(s);
+	ECDSA_SIG_free(es);
+	EVP_PKEY_CTX_free(ctx);
+	return ret;
+}

@@ -1,0 +1,291 @@
+/* fileio.c - bounded reads and atomic writes (see fileio.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int hfw_file_read(uint8_t **out, size_t *len, const char *path, size_t max,
+		  const char *what, struct hfw_error *err)
+{
+	int fd = -1, ret = 0;
+	uint8_t *buf = NULL;
+	size_t cap = 0, n = 0;
+	struct stat st;
+	const char *shown = strcmp(path, "-") == 0 ? "(standard input)" : path;
+
+	*out = NULL;
+	*len = 0;
+	if (strcmp(path, "-") == 0) {
+		fd = STDIN_FILENO;
+	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		ret = hfw_error_set(err, HFW_EIO, "cannot open %s '%s': %s",
+				    what, path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			ret = hfw_error_set(err, HFW_EIO, "cannot read %s '%s': is a directory",
+					    what, shown);
+			goto out;
+		}
+		if (S_ISREG(st.st_mode)) {
+			if ((uintmax_t)st.st_size > max) {
+				ret = hfw_error_set(err, HFW_ELIMIT,
+						    "%s '%s' is %jd bytes, more than the limit of %zu",
+						    what, shown, (intmax_t)st.st_size, max);
+				goto out;
+			}
+			cap = (size_t)st.st_size + 1;
+		}
+	}
+	if (cap < 4096)
+		cap = 4096;
+	for (;;) {
+		ssize_t r;
+
+		if (n + 1 >= cap) {
+			size_t ncap = cap * 2;
+			uint8_t *nb;
+
+			if (ncap > max + 2)
+				ncap = max + 2;
+			if (ncap <= n + 1) {
+				ret = hfw_error_set(err, HFW_ELIMIT,
+						    "%s '%s' is more than the limit of %zu bytes",
+						    what, shown, max);
+				goto out;
+			}
+			if (!(nb = realloc(buf, ncap))) {
+				ret = hfw_error_oom(err);
+				goto out;
+			}
+			buf = nb;
+			cap = ncap;
+		} else if (!buf && !(buf = malloc(cap))) {
+			ret = hfw_error_oom(err);
+			goto out;
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = hfw_error_set(err, HFW_EIO, "cannot read %s '%s': %s",
+					    what, shown, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			ret = hfw_error_set(err, HFW_ELIMIT,
+					    "%s '%s' is more than the limit of %zu bytes",
+					    what, shown, max);
+			goto out;
+		}
+	}
+	if (!buf && !(buf = malloc(1))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	buf = NULL;
+out:
+	if (fd > STDIN_FILENO)
+		close(fd);
+	free(buf);
+	return ret;
+}
+
+/*
+ * Pending temporary files, for removal from a signal handler.  Fixed size
+ * and written before the file exists, so the handler never sees a torn
+ * entry; hanfw holds at most a handful at once.
+ */
+#define PENDING_MAX 16
+static char *volatile pending[PENDING_MAX];
+
+static int pending_add(char *tmp)
+{
+	int i;
+
+	for (i = 0; i < PENDING_MAX; i++)
+		if (!pending[i]) {
+			pending[i] = tmp;
+			return i;
+		}
+	return -1;
+}
+
+void hfw_atomic_cleanup_signal_safe(void)
+{
+	int i;
+
+	for (i = 0; i < PENDING_MAX; i++)
+		if (pending[i])
+			unlink(pending[i]);
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+static int atomic_open(struct hfw_atomic *a, const char *path, int private, struct hfw_error *err)
+{
+	const char *base = strrchr(path, '/');
+	char *dir = NULL;
+	size_t need;
+	mode_t mask;
+	int ret = 0;
+
+	base = base ? base + 1 : path;
+	if (!*base) {
+		ret = hfw_error_set(err, HFW_EIO, "cannot write '%s': not a file name", path);
+		goto out;
+	}
+	if (!(dir = dir_of(path)) || !(a->path = strdup(path))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	need = strlen(dir) + strlen(base) + sizeof("/..tmp.XXXXXX");
+	if (!(a->tmp = malloc(need))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	snprintf(a->tmp, need, "%s/.%s.tmp.XXXXXX", dir, base);
+	a->slot = pending_add(a->tmp);
+	if ((a->fd = mkstemp(a->tmp)) < 0) {
+		ret = hfw_error_set(err, HFW_EIO, "cannot create a file in '%s': %s",
+				    dir, strerror(errno));
+		if (a->slot >= 0)
+			pending[a->slot] = NULL;
+		a->slot = -1;
+		free(a->tmp);
+		a->tmp = NULL;
+		goto out;
+	}
+	/* mkstemp makes 0600; give anything but a secret the usual umask-based mode. */
+	mask = umask(0);
+	umask(mask);
+	if (!private && fchmod(a->fd, 0666 & ~mask) != 0) {
+		ret = hfw_error_set(err, HFW_EIO, "cannot set mode of '%s': %s",
+				    a->tmp, strerror(errno));
+		goto out;
+	}
+out:
+	free(dir);
+	if (ret < 0)
+		hfw_atomic_release(a);
+	return ret;
+}
+
+int hfw_atomic_open(struct hfw_atomic *a, const char *path, struct hfw_error *err)
+{
+	return atomic_open(a, path, 0, err);
+}
+
+int hfw_atomic_open_private(struct hfw_atomic *a, const char *path, struct hfw_error *err)
+{
+	return atomic_open(a, path, 1, err);
+}
+
+int hfw_atomic_write(struct hfw_atomic *a, const void *data, size_t len,
+		     struct hfw_error *err)
+{
+	const uint8_t *p = data;
+
+	while (len > 0) {
+		ssize_t w = write(a->fd, p, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return hfw_error_set(err, HFW_EIO, "cannot write '%s': %s",
+					     a->path, strerror(errno));
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int hfw_atomic_commit(struct hfw_atomic *a, struct hfw_error *err)
+{
+	char *dir = NULL;
+	int dfd, ret = 0;
+
+	if (fsync(a->fd) != 0 || close(a->fd) != 0) {
+		a->fd = -1;
+		ret = hfw_error_set(err, HFW_EIO, "cannot write '%s': %s",
+				    a->path, strerror(errno));
+		goto out;
+	}
+	a->fd = -1;
+	if (rename(a->tmp, a->path) != 0) {
+		ret = hfw_error_set(err, HFW_EIO, "cannot rename into '%s': %s",
+				    a->path, strerror(errno));
+		goto out;
+	}
+	if (a->slot >= 0)
+		pending[a->slot] = NULL;
+	a->slot = -1;
+	free(a->tmp);
+	a->tmp = NULL;
+	/* Make the rename itself durable; failure here is not worth failing for. */
+	if ((dir = dir_of(a->path)) && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+out:
+	free(dir);
+	return ret;
+}
+
+void hfw_atomic_release(struct hfw_atomic *a)
+{
+	if (!a)
+		return;
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	if (a->tmp)
+		unlink(a->tmp);
+	if (a->slot >= 0)
+		pending[a->slot] = NULL;
+	a->slot = -1;
+	free(a->tmp);
+	a->tmp = NULL;
+	free(a->path);
+	a->path = NULL;
+}
+
+int hfw_file_write_atomic(const char *path, const void *data, size_t len,
+			  struct hfw_error *err)
+{
+	struct hfw_atomic a = HFW_ATOMIC_INIT;
+	int ret;
+
+	if ((ret = hfw_atomic_open(&a, path, err)) < 0 ||
+	    (ret = hfw_atomic_write(&a, data, len, err)) < 0 ||
+	    (ret = hfw_atomic_commit(&a, err)) < 0)
+		goto out;
+out:
+	hfw_atomic_release(&a);
+	return ret;
+}

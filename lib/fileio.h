@@ -1,0 +1,58 @@
+/*
+ * fileio.h - bounded reads and all-or-nothing writes.
+ *
+ * Nothing hanfw writes is ever left half-written: output goes to a hidden
+ * temporary file in the destination's directory, is flushed to disk, and is
+ * renamed over the destination only when complete.  Temporary files still
+ * pending when a fatal signal arrives can be removed with
+ * hfw_atomic_cleanup_signal_safe(), which cmd/ calls from its handler.
+ */
+#ifndef HFW_FILEIO_H
+#define HFW_FILEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/*
+ * Read all of path ("-" = standard input) into a new buffer (caller frees;
+ * a NUL is appended but not counted in *len).  More than max bytes is
+ * HFW_ELIMIT; a missing or unreadable file is HFW_EIO.  what names the
+ * file in messages ("manufacturer image").
+ */
+int hfw_file_read(uint8_t **out, size_t *len, const char *path, size_t max,
+		  const char *what, struct hfw_error *err);
+
+struct hfw_atomic {
+	char *path;	/* destination */
+	char *tmp;	/* temporary file, NULL once committed or aborted */
+	int fd;
+	int slot;	/* index in the signal-cleanup registry, -1 if none */
+};
+
+#define HFW_ATOMIC_INIT { NULL, NULL, -1, -1 }
+
+/* Create the temporary file for path.  HFW_EIO on failure. */
+int hfw_atomic_open(struct hfw_atomic *a, const char *path, struct hfw_error *err);
+
+/* The same, for secrets: the file stays mode 0600 whatever the umask. */
+int hfw_atomic_open_private(struct hfw_atomic *a, const char *path, struct hfw_error *err);
+
+int hfw_atomic_write(struct hfw_atomic *a, const void *data, size_t len,
+		     struct hfw_error *err) HFW_MUST_CHECK;
+
+/* fsync, close and rename into place; the directory entry is synced too. */
+int hfw_atomic_commit(struct hfw_atomic *a, struct hfw_error *err) HFW_MUST_CHECK;
+
+/* Remove the temporary file if still there and free a's contents (NULL-safe, idempotent). */
+void hfw_atomic_release(struct hfw_atomic *a);
+
+/* Unlink every pending temporary file; async-signal-safe. */
+void hfw_atomic_cleanup_signal_safe(void);
+
+/* Write a whole buffer to path atomically. */
+int hfw_file_write_atomic(const char *path, const void *data, size_t len,
+			  struct hfw_error *err);
+
+#endif

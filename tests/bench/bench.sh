@@ -1,0 +1,53 @@
+#!/bin/sh
+# make bench: hanfw's benchmarks (not tests; nothing here fails on a number).
+# Each figure is the best of RUNS runs, measured in this one process tree.
+set -eu
+build=$1
+RUNS=${RUNS:-5}
+hanfw="$build/hanfw"
+rusage="$build/tests/rusage"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+
+best() { # best "command...": prints "wall cpu maxrss" of the fastest of RUNS runs
+	i=0; bw=""; line=""
+	while [ $i -lt "$RUNS" ]; do
+		# The child's own output is silenced; rusage's line is ours.
+		out=$("$rusage" sh -c 'exec "$@" >/dev/null 2>&1' _ "$@")
+		w=${out%% *}
+		if [ -z "$bw" ] || awk "BEGIN{exit !($w < $bw)}"; then bw=$w; line=$out; fi
+		i=$((i + 1))
+	done
+	echo "$line"
+}
+
+"$build/tests/mkpki" "$work/pki"
+size=10000000
+head -c $size /dev/urandom > "$work/mi.bin"
+cat "$work/mi.bin" > /dev/null	# warm the page cache for everyone alike
+common="--manufacturer-code 0x121D --image-type 0x84 --file-version 1 --hw-min 1 --hw-max 2"
+
+echo "== package: a $size-byte manufacturer image =="
+sha=$(best sha256sum "$work/mi.bin")
+# shellcheck disable=SC2086
+ppmid=$(best "$hanfw" -q package build "$work/mi.bin" -o "$work/p.img" --device-type PPMID $common)
+# shellcheck disable=SC2086
+esme=$(best "$hanfw" -q package build "$work/mi.bin" -o "$work/e.img" --device-type ESME $common \
+	--key "$work/pki/supplier-ds.key" --cert "$work/pki/supplier-ds.pem")
+head -c 1 /dev/zero > "$work/tiny.bin"
+# shellcheck disable=SC2086
+tiny=$(best "$hanfw" -q package build "$work/tiny.bin" -o "$work/t.img" --device-type ESME $common \
+	--key "$work/pki/supplier-ds.key" --cert "$work/pki/supplier-ds.pem")
+
+set -- $sha; sha_w=$1
+set -- $ppmid; p_w=$1; p_rss=$3
+set -- $esme; e_w=$1; e_rss=$3
+set -- $tiny; t_w=$1
+awk -v sha="$sha_w" -v p="$p_w" -v e="$e_w" -v t="$t_w" -v prss="$p_rss" -v erss="$e_rss" -v size=$size 'BEGIN {
+	printf "sha256sum                          %8.4f s\n", sha
+	printf "hanfw package build (PPMID)        %8.4f s   %.2fx sha256sum   peak RSS %.1f MB (%.2fx image)\n", p, p / sha, prss / 1024, prss * 1024 / size
+	printf "hanfw package build (ESME, signed) %8.4f s   %.2fx sha256sum   peak RSS %.1f MB (%.2fx image)\n", e, e / sha, erss / 1024, erss * 1024 / size
+	printf "one signed package of a 1-byte image (process + key load + signature) %.4f s\n", t
+	printf "goal: signed package < 3x sha256sum + one signature = %.4f s: %s\n", 3 * sha + t, (e < 3 * sha + t) ? "met" : "NOT MET"
+	printf "goal: peak RSS < 2x image: %s\n", (erss * 1024 < 2 * size && prss * 1024 < 2 * size) ? "met" : "NOT MET"
+}'

@@ -1,0 +1,47 @@
+#!/usr/bin/env bats
+# Shell completion asks hanfw's own option tables.
+
+load helpers
+
+setup() {
+	setup_hanfw
+	mkdir -p bin && ln -sf "$HANFW" bin/hanfw
+	COMPLETIONS=$BATS_TEST_DIRNAME/../../completions
+}
+
+complete_bash() { # complete_bash WORD...: what bash offers for the last word
+	PATH="$PWD/bin:$PATH" bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _hanfw; printf "%s\n" "${COMPREPLY[@]}"' \
+		_ "$COMPLETIONS/hanfw.bash" "$@"
+}
+
+@test "bash: commands, verbs, options and option values" {
+	run -0 complete_bash hanfw pa
+	[ "$output" = package ]
+	run -0 complete_bash hanfw package ""
+	[ "$output" = $'build\ninspect' ]
+	run -0 complete_bash hanfw --config x.json package b
+	[ "$output" = build ]
+	run -0 complete_bash hanfw package build --hw
+	[ "$output" = $'--hw-min\n--hw-max' ]
+	run -0 complete_bash hanfw package build --device-type ALT
+	[ "$output" = $'ALTHAN-B1\nALTHAN-B2\nALTHAN-B3\nALTHAN-B4' ]
+	run -0 complete_bash hanfw package inspect --route ""
+	[ "$output" = $'11.1\n11.4' ]
+	run -0 complete_bash hanfw help c
+	[ "$output" = config ]
+}
+
+@test "every option in --help is offered by completion" {
+	for path in "package build" "package inspect" "config show"; do
+		# shellcheck disable=SC2086
+		help=$("$HANFW" $path --help | grep -oE -- '--[a-z-]+' | sort -u)
+		# shellcheck disable=SC2086
+		offered=$(complete_bash hanfw $path -- | sort -u)
+		diff <(echo "$help") <(echo "$offered")
+	done
+}
+
+@test "zsh completion parses" {
+	command -v zsh || skip "zsh not installed"
+	zsh -n "$COMPLETIONS/_hanfw"
+}

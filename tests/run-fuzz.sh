@@ -1,0 +1,32 @@
+#!/bin/sh
+# Run each libFuzzer target for SECONDS, seeded with images hanfw builds
+# itself.  Usage: run-fuzz.sh BUILD SECONDS target...
+build=$1; seconds=$2; shift 2
+echo "== fuzzing ($seconds s per target) =="
+corpus="$build/fuzz/corpus"
+mkdir -p "$corpus/image" "$corpus/manifest" "$corpus/config"
+# Seeds: an image of each route and its manifest, built here (nothing copied from ../shared).
+seeds=$(mktemp -d)
+head -c 300 /dev/zero | tr '\0' 'M' > "$seeds/mi"
+"$build/hanfw" -q package build "$seeds/mi" -o "$seeds/ppmid.img" --device-type PPMID \
+	--manufacturer-code 0x121D --image-type 0x84 --file-version 1 --hw-min 1 --hw-max 2 \
+	--destination 00-DB-12-34-56-78-90-A4 --security-credential-version 1 2>/dev/null &&
+	cp "$seeds/ppmid.img" "$corpus/image/" && cp "$seeds/ppmid.img.json" "$corpus/manifest/"
+printf '{"default_profile":"a","profiles":{"a":{"user_eui":"90-B3-D5-1F-30-01-00-00","hub_capacity":1}}}' \
+	> "$corpus/config/seed.json"
+rm -rf "$seeds"
+status=0; ran=0
+for t in "$@"; do
+	dir="$corpus/${t#fuzz_}"
+	mkdir -p "$dir"
+	if "$build/fuzz/$t" -max_total_time="$seconds" -print_final_stats=0 -close_fd_mask=3 \
+		"$dir" > "$build/fuzz/$t.log" 2>&1; then
+		echo "fuzz: $t: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$build/fuzz/$t.log" || \
+			grep -Eo '#[0-9]+' "$build/fuzz/$t.log" | tail -1) runs, no crash"
+		ran=$((ran + 1))
+	else
+		echo "fuzz: $t FAILED:"; tail -40 "$build/fuzz/$t.log"; status=1
+	fi
+done
+echo "$ran $status" > "$build/results-fuzz.txt"
+exit $status

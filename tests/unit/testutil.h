@@ -1,0 +1,100 @@
+/*
+ * testutil.h - helpers shared by the cmocka unit tests.  The reference data
+ * in ../shared is read in place (SHARED points at it); nothing from it is
+ * copied into the project.
+ */
+#ifndef HFW_TESTUTIL_H
+#define HFW_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "../../lib/fileio.h"
+
+static inline const char *shared_dir(void)
+{
+	const char *s = getenv("SHARED");
+
+	return s && *s ? s : "../shared";
+}
+
+static inline char *shared_path(const char *rel)
+{
+	static char buf[8][4096];
+	static int i;
+	char *p = buf[i++ % 8];
+
+	snprintf(p, 4096, "%s/%s", shared_dir(), rel);
+	return p;
+}
+
+/* The FirmwareImage inside one of ../shared/dcc/templates, base64-decoded. */
+static inline uint8_t *template_image(const char *name, size_t *len)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	char rel[256];
+	uint8_t *xml = NULL, *out;
+	size_t xlen;
+	const char *a, *b;
+	int n;
+
+	snprintf(rel, sizeof(rel), "dcc/templates/%s", name);
+	if (hfw_file_read(&xml, &xlen, shared_path(rel), 1 << 20, "template", &err) < 0)
+		fail_msg("%s", err.text);
+	a = strstr((char *)xml, "<sr:FirmwareImage>");
+	assert_non_null(a);
+	a += strlen("<sr:FirmwareImage>");
+	b = strstr(a, "</sr:FirmwareImage>");
+	assert_non_null(b);
+	out = malloc((size_t)(b - a));
+	n = EVP_DecodeBlock(out, (const unsigned char *)a, (int)(b - a));
+	assert_true(n > 0);
+	/* EVP_DecodeBlock counts '=' padding as zero bytes. */
+	if (b[-1] == '=')
+		n--;
+	if (b[-2] == '=')
+		n--;
+	*len = (size_t)n;
+	free(xml);
+	return out;
+}
+
+/* A fresh private directory under $TMPDIR; removed by the caller with rm_rf. */
+static inline char *make_tmpdir(void)
+{
+	char *t = malloc(4096);
+	const char *base = getenv("TMPDIR");
+
+	snprintf(t, 4096, "%s/hfw-unit-XXXXXX", base && *base ? base : "/tmp");
+	assert_non_null(mkdtemp(t));
+	return t;
+}
+
+static inline void rm_rf(char *dir)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(dir);
+}
+
+static inline void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+#endif
