@@ -28,13 +28,13 @@ ALL_CFLAGS = -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L $(CFLAGS) $(EXTRA_CFLAGS
 	$$($(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 LIBS = $$($(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
-LIB_SRCS = lib/config.c lib/crypto.c lib/error.c lib/eui.c lib/fileio.c lib/hex.c \
-	lib/image.c lib/manifest.c lib/pki.c lib/route.c
-CMD_SRCS = cmd/config.c cmd/hanfw.c cmd/options.c cmd/package.c
-UNIT_TESTS = test_config test_crypto test_fileio test_image test_manifest test_text
-FUZZ_TARGETS = fuzz_image fuzz_manifest fuzz_config
+LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/error.c lib/eui.c lib/fileio.c \
+	lib/hex.c lib/image.c lib/manifest.c lib/pki.c lib/route.c lib/xml.c lib/xmldsig.c lib/duis.c lib/gbcs.c lib/ledger.c
+CMD_SRCS = cmd/config.c cmd/hanfw.c cmd/options.c cmd/package.c cmd/sign.c cmd/verify.c
+UNIT_TESTS = test_config test_crypto test_fileio test_gbcs test_image test_ledger test_manifest test_text test_xmldsig
+FUZZ_TARGETS = fuzz_image fuzz_manifest fuzz_config fuzz_duis fuzz_gbcs
 
-LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/duis_xsd.o
 CMD_OBJS = $(CMD_SRCS:%.c=$(BUILD)/%.o)
 HEADERS = lib/*.h lib/errors.def cmd/cmd.h
 
@@ -46,6 +46,18 @@ $(BUILD)/lib/%.o: lib/%.c $(HEADERS)
 
 $(BUILD)/cmd/%.o: cmd/%.c $(HEADERS)
 	@mkdir -p $(BUILD)/cmd
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# schemas/duis-firmware.xsd is compiled into the library, so the binary needs no data files.
+$(BUILD)/gen/duis_xsd.c: schemas/duis-firmware.xsd
+	@mkdir -p $(BUILD)/gen
+	{ echo '#include <stddef.h>'; \
+	  echo 'extern const char hfw_duis_xsd[]; extern const size_t hfw_duis_xsd_len;'; \
+	  echo 'const char hfw_duis_xsd[] ='; \
+	  sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $<; \
+	  echo ';'; echo 'const size_t hfw_duis_xsd_len = sizeof(hfw_duis_xsd) - 1;'; } > $@
+
+$(BUILD)/gen/duis_xsd.o: $(BUILD)/gen/duis_xsd.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libhanfw.a: $(LIB_OBJS)
@@ -60,6 +72,10 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libhanfw.a
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libhanfw.a -lcmocka $(LIBS)
 
 $(BUILD)/tests/mkpki: tests/tools/mkpki.c $(BUILD)/libhanfw.a
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw.a $(LIBS)
+
+$(BUILD)/tests/bench_sign: tests/bench/bench_sign.c $(BUILD)/libhanfw.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw.a $(LIBS)
 
@@ -100,18 +116,18 @@ check-style:
 # libFuzzer targets, built with clang; "make check" runs each briefly.
 FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
 	$$($(PKG_CONFIG) --cflags $(PKGS))
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HEADERS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HEADERS) $(BUILD)/gen/duis_xsd.c
 	@mkdir -p $(BUILD)/fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(LIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(BUILD)/gen/duis_xsd.c $(LIBS)
 
 fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%) $(BUILD)/hanfw
-fuzz-check: fuzz-build
-	@sh tests/run-fuzz.sh $(BUILD) $(CHECK_FUZZ_SECONDS) $(FUZZ_TARGETS)
-fuzz: fuzz-build
-	@sh tests/run-fuzz.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+fuzz-check: fuzz-build shared-present
+	@SHARED="$(SHARED)" sh tests/run-fuzz.sh $(BUILD) $(CHECK_FUZZ_SECONDS) $(FUZZ_TARGETS)
+fuzz: fuzz-build shared-present
+	@SHARED="$(SHARED)" sh tests/run-fuzz.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-bench: deps $(BUILD)/hanfw $(BUILD)/tests/mkpki $(BUILD)/tests/rusage
-	@sh tests/bench/bench.sh $(BUILD)
+bench: deps shared-present $(BUILD)/hanfw $(BUILD)/tests/mkpki $(BUILD)/tests/rusage $(BUILD)/tests/bench_sign
+	@SHARED="$(SHARED)" sh tests/bench/bench.sh $(BUILD)
 
 demo: deps $(BUILD)/hanfw $(BUILD)/tests/mkpki
 	@sh samples/demo.sh $(BUILD)

@@ -38,6 +38,8 @@ static const struct hfw_cmd commands[] = {
 	{ "config", cmd_config_cmd, "show the effective configuration and where each value comes from" },
 	{ "help", cmd_help, "show help for hanfw or one of its commands" },
 	{ "package", cmd_package, "build and inspect GB firmware images (ZigBee OTA) and their manifests" },
+	{ "sign", cmd_sign, "XML-sign a DUIS request, or sign a GBCS pre-command" },
+	{ "verify", cmd_verify, "verify a DUIS message's XML signature and name its signer" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -160,6 +162,13 @@ int main(int argc, char **argv)
 	int c, status;
 
 	ensure_std_fds();
+	/*
+	 * hanfw needs nothing from the system's openssl.cnf, and reading it is a
+	 * large part of a short command's run time; an operator who relies on
+	 * one (a FIPS provider, say) names it in OPENSSL_CONF and it is loaded.
+	 */
+	if (!getenv("OPENSSL_CONF"))
+		OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	for (i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 		signal(fatal[i], on_fatal_signal);
 

@@ -123,17 +123,38 @@ static int describe_pkey(const EVP_PKEY *pkey, char *buf, size_t size)
 	return 0;
 }
 
+/* One decoding attempt; 0 with *pkey set, or -1. */
+static int decode_key(EVP_PKEY **pkey, const uint8_t *data, size_t len, const char *input_type,
+		      const char *keytype, struct pass_state *ps)
+{
+	OSSL_DECODER_CTX *dctx;
+	const uint8_t *p = data;
+	size_t left = len;
+	int ok;
+
+	*pkey = NULL;
+	dctx = OSSL_DECODER_CTX_new_for_pkey(pkey, input_type, NULL, keytype, EVP_PKEY_KEYPAIR, NULL, NULL);
+	ok = dctx && OSSL_DECODER_CTX_set_passphrase_cb(dctx, passphrase_cb, ps) &&
+	     OSSL_DECODER_from_data(dctx, &p, &left) && *pkey;
+	OSSL_DECODER_CTX_free(dctx);
+	ERR_clear_error();
+	if (!ok) {
+		EVP_PKEY_free(*pkey);
+		*pkey = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int hfw_key_load(hfw_key **out, const char *path,
 		 const struct hfw_key_options *opts, struct hfw_error *err)
 {
 	static const struct hfw_key_options defaults = HFW_KEY_OPTIONS_INIT;
 	struct pass_state ps = { opts ? opts : &defaults, path, 0, 0 };
-	OSSL_DECODER_CTX *dctx = NULL;
 	EVP_PKEY *pkey = NULL;
 	hfw_key *key = NULL;
 	uint8_t *data = NULL;
-	const uint8_t *p;
-	size_t len = 0, left;
+	size_t len = 0;
 	char desc[80];
 	int ret = 0;
 
@@ -142,15 +163,16 @@ int hfw_key_load(hfw_key **out, const char *path,
 		ret = err->code = HFW_EKEY;	/* keep the message, classify as a key problem */
 		goto out;
 	}
-	dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL,
-					     EVP_PKEY_KEYPAIR, NULL, NULL);
-	if (!dctx || !OSSL_DECODER_CTX_set_passphrase_cb(dctx, passphrase_cb, &ps)) {
-		ret = hfw_error_openssl(err, HFW_EKEY, "cannot set up key decoding");
-		goto out;
-	}
-	p = data;
-	left = len;
-	if (!OSSL_DECODER_from_data(dctx, &p, &left) || !pkey) {
+	/*
+	 * First ask only for EC keys in the form the file is in: OpenSSL 3
+	 * otherwise assembles decoders for every key type it knows, which costs
+	 * more than everything else "hanfw sign" does.  Anything else is decoded
+	 * again without limits, only to say what it is.
+	 */
+	ret = decode_key(&pkey, data, len, memmem(data, len, "-----BEGIN", 10) ? "PEM" : "DER", "EC", &ps);
+	if (ret < 0 && !(ps.asked && !ps.supplied))
+		ret = decode_key(&pkey, data, len, NULL, NULL, &ps);
+	if (ret < 0) {
 		if (ps.asked && !ps.supplied)
 			ret = hfw_error_set(err, HFW_EKEY,
 					    "key '%s' is encrypted: set %s or run on a terminal to be asked",
@@ -163,7 +185,6 @@ int hfw_key_load(hfw_key **out, const char *path,
 			ret = hfw_error_set(err, HFW_EKEY,
 					    "'%s' holds no private key (expected PEM or DER, PKCS#8 or SEC1)",
 					    path);
-		ERR_clear_error();
 		goto out;
 	}
 	if (!describe_pkey(pkey, desc, sizeof(desc))) {
@@ -183,7 +204,6 @@ out:
 	if (data)
 		OPENSSL_cleanse(data, len);
 	free(data);
-	OSSL_DECODER_CTX_free(dctx);
 	EVP_PKEY_free(pkey);
 	hfw_key_free(key);
 	return ret;
@@ -280,6 +300,15 @@ int hfw_cert_check_key(const hfw_cert *cert, const hfw_key *key, struct hfw_erro
 		return hfw_error_set(err, HFW_EKEY, "key '%s' does not belong to certificate '%s'",
 				     key->path, cert->what);
 	}
+	return 0;
+}
+
+int hfw_cert_check_validity(const hfw_cert *cert, struct hfw_error *err)
+{
+	if (X509_cmp_current_time(X509_get0_notBefore(cert->x509)) > 0)
+		return hfw_error_set(err, HFW_EVERIFY, "certificate '%s' is not valid yet", cert->what);
+	if (X509_cmp_current_time(X509_get0_notAfter(cert->x509)) < 0)
+		return hfw_error_set(err, HFW_EVERIFY, "certificate '%s' has expired", cert->what);
 	return 0;
 }
 

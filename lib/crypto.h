@@ -48,6 +48,9 @@ void hfw_cert_free(hfw_cert *cert);
 int hfw_cert_check_key(const hfw_cert *cert, const hfw_key *key,
 		       struct hfw_error *err);
 
+/* HFW_EVERIFY if now is outside the certificate's validity dates. */
+int hfw_cert_check_validity(const hfw_cert *cert, struct hfw_error *err);
+
 /* What SMKI puts in a certificate, as text. */
 struct hfw_cert_info {
 	char eui[24];		/* from x500UniqueIdentifier, "XX-XX-..."; "" if none */

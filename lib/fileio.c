@@ -1,5 +1,5 @@
 /* fileio.c - bounded reads and atomic writes (see fileio.h). */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE	/* O_TMPFILE */
 #include "fileio.h"
 
 #include <errno.h>
@@ -146,6 +146,12 @@ static char *dir_of(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
+/*
+ * Where it can, the file is created with O_TMPFILE: it has no name until it
+ * is complete, so even SIGKILL leaves nothing behind.  It is linked under a
+ * temporary name only for the instant before the rename.  Elsewhere a
+ * hidden mkstemp file is used and removed on every path but SIGKILL.
+ */
 static int atomic_open(struct hfw_atomic *a, const char *path, int private, struct hfw_error *err)
 {
 	const char *base = strrchr(path, '/');
@@ -163,11 +169,26 @@ static int atomic_open(struct hfw_atomic *a, const char *path, int private, stru
 		ret = hfw_error_oom(err);
 		goto out;
 	}
-	need = strlen(dir) + strlen(base) + sizeof("/..tmp.XXXXXX");
+	need = strlen(dir) + strlen(base) + sizeof("/..tmp.XXXXXX") + 24;
 	if (!(a->tmp = malloc(need))) {
 		ret = hfw_error_oom(err);
 		goto out;
 	}
+	mask = umask(0);
+	umask(mask);
+#ifdef O_TMPFILE
+	a->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, private ? 0600 : 0666 & ~mask);
+	if (a->fd >= 0) {
+		/* Named at commit time; no name to clean up until then. */
+		snprintf(a->tmp, need, "%s/.%s.tmp.%ld", dir, base, (long)getpid());
+		a->unnamed = 1;
+		goto out;
+	}
+	if (errno == ENOENT || errno == ENOTDIR || errno == EACCES || errno == EROFS) {
+		ret = hfw_error_set(err, HFW_EIO, "cannot create a file in '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+#endif
 	snprintf(a->tmp, need, "%s/.%s.tmp.XXXXXX", dir, base);
 	a->slot = pending_add(a->tmp);
 	if ((a->fd = mkstemp(a->tmp)) < 0) {
@@ -181,8 +202,6 @@ static int atomic_open(struct hfw_atomic *a, const char *path, int private, stru
 		goto out;
 	}
 	/* mkstemp makes 0600; give anything but a secret the usual umask-based mode. */
-	mask = umask(0);
-	umask(mask);
 	if (!private && fchmod(a->fd, 0666 & ~mask) != 0) {
 		ret = hfw_error_set(err, HFW_EIO, "cannot set mode of '%s': %s",
 				    a->tmp, strerror(errno));
@@ -193,6 +212,31 @@ out:
 	if (ret < 0)
 		hfw_atomic_release(a);
 	return ret;
+}
+
+/* Give an O_TMPFILE file its temporary name, just before the rename. */
+static int name_unnamed(struct hfw_atomic *a, struct hfw_error *err)
+{
+	char proc[64];
+	size_t n = strlen(a->tmp);
+	int i;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", a->fd);
+	for (i = 0; i < 100; i++) {
+		snprintf(a->tmp + n, 24, ".%d", i);
+		a->slot = pending_add(a->tmp);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, a->tmp, AT_SYMLINK_FOLLOW) == 0) {
+			a->unnamed = 0;
+			return 0;
+		}
+		if (a->slot >= 0)
+			pending[a->slot] = NULL;
+		a->slot = -1;
+		if (errno != EEXIST)
+			break;
+		a->tmp[n] = '\0';
+	}
+	return hfw_error_set(err, HFW_EIO, "cannot name '%s': %s", a->tmp, strerror(errno));
 }
 
 int hfw_atomic_open(struct hfw_atomic *a, const char *path, struct hfw_error *err)
@@ -230,7 +274,14 @@ int hfw_atomic_commit(struct hfw_atomic *a, struct hfw_error *err)
 	char *dir = NULL;
 	int dfd, ret = 0;
 
-	if (fsync(a->fd) != 0 || close(a->fd) != 0) {
+	if (fsync(a->fd) != 0) {
+		ret = hfw_error_set(err, HFW_EIO, "cannot write '%s': %s",
+				    a->path, strerror(errno));
+		goto out;
+	}
+	if (a->unnamed && (ret = name_unnamed(a, err)) < 0)
+		goto out;
+	if (close(a->fd) != 0) {
 		a->fd = -1;
 		ret = hfw_error_set(err, HFW_EIO, "cannot write '%s': %s",
 				    a->path, strerror(errno));
@@ -264,8 +315,9 @@ void hfw_atomic_release(struct hfw_atomic *a)
 	if (a->fd >= 0)
 		close(a->fd);
 	a->fd = -1;
-	if (a->tmp)
+	if (a->tmp && !a->unnamed)
 		unlink(a->tmp);
+	a->unnamed = 0;
 	if (a->slot >= 0)
 		pending[a->slot] = NULL;
 	a->slot = -1;

@@ -29,9 +29,10 @@ struct hfw_atomic {
 	char *tmp;	/* temporary file, NULL once committed or aborted */
 	int fd;
 	int slot;	/* index in the signal-cleanup registry, -1 if none */
+	int unnamed;	/* O_TMPFILE: no directory entry yet */
 };
 
-#define HFW_ATOMIC_INIT { NULL, NULL, -1, -1 }
+#define HFW_ATOMIC_INIT { NULL, NULL, -1, -1, 0 }
 
 /* Create the temporary file for path.  HFW_EIO on failure. */
 int hfw_atomic_open(struct hfw_atomic *a, const char *path, struct hfw_error *err);

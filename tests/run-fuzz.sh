@@ -4,7 +4,7 @@
 build=$1; seconds=$2; shift 2
 echo "== fuzzing ($seconds s per target) =="
 corpus="$build/fuzz/corpus"
-mkdir -p "$corpus/image" "$corpus/manifest" "$corpus/config"
+mkdir -p "$corpus/image" "$corpus/manifest" "$corpus/config" "$corpus/duis" "$corpus/gbcs"
 # Seeds: an image of each route and its manifest, built here (nothing copied from ../shared).
 seeds=$(mktemp -d)
 head -c 300 /dev/zero | tr '\0' 'M' > "$seeds/mi"
@@ -14,6 +14,17 @@ head -c 300 /dev/zero | tr '\0' 'M' > "$seeds/mi"
 	cp "$seeds/ppmid.img" "$corpus/image/" && cp "$seeds/ppmid.img.json" "$corpus/manifest/"
 printf '{"default_profile":"a","profiles":{"a":{"user_eui":"90-B3-D5-1F-30-01-00-00","hub_capacity":1}}}' \
 	> "$corpus/config/seed.json"
+# DUIS and GBCS seeds: DCC Boxed's messages and the RTDS vectors, read from
+# ../shared into the build directory only, plus a request hanfw signs itself.
+cp "$SHARED"/dcc/samples/*.xml "$corpus/duis/" 2>/dev/null || true
+HANFW_LEDGER="$seeds/l.sqlite" "$build/hanfw" sign --new-counter \
+	"$SHARED/dcc/templates/CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML" \
+	--key "$SHARED/dcc/zaz1/xml-sign-90B3D51F30010000-ds.key" \
+	--cert "$SHARED/dcc/zaz1/xml-sign-90B3D51F30010000-ds.pem" -o "$corpus/duis/request.xml" 2>/dev/null || true
+for f in "$SHARED"/gbcs/rtds/*.HEX; do
+	tr -d ' \r\n' < "$f" | xxd -r -p > "$corpus/gbcs/$(basename "$f" .HEX).bin"
+done
+export HFW_FUZZ_TRUST="$SHARED/dcc/zaz1"
 rm -rf "$seeds"
 status=0; ran=0
 for t in "$@"; do

@@ -78,7 +78,7 @@ static void atomic_write(void **state)
 	/* An abandoned write leaves the old file and no temporary. */
 	assert_int_equal(hfw_atomic_open(&a, path, &err), 0);
 	assert_int_equal(hfw_atomic_write(&a, "new!", 4, &err), 0);
-	assert_int_equal(entries(), 2);
+	assert_true(entries() <= 2);	/* 1 with O_TMPFILE: the new file has no name yet */
 	hfw_atomic_release(&a);
 	assert_int_equal(entries(), 1);
 	assert_int_equal(hfw_file_read(&data, &len, path, 100, "out", &err), 0);
@@ -112,7 +112,7 @@ static void signal_cleanup(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/pending", dir);
 	assert_int_equal(hfw_atomic_open(&a, path, &err), 0);
-	assert_int_equal(entries(), 1);
+	assert_true(entries() <= 1);	/* 0 with O_TMPFILE */
 	hfw_atomic_cleanup_signal_safe();
 	assert_int_equal(entries(), 0);
 	hfw_atomic_release(&a);

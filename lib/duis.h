@@ -1,0 +1,97 @@
+/*
+ * duis.h - the DUIS service requests hanfw sends, and RequestIDs.
+ *
+ * Requests are written directly in canonical XML (inclusive C14N 1.0: no
+ * declaration in the signed part, no whitespace, no self-closing tags), so
+ * signing needs no re-parse (xmldsig.h, hfw_xmldsig_sign_canonical).  Each is
+ * validated against hanfw's DUIS schema before it is signed.
+ */
+#ifndef HFW_DUIS_H
+#define HFW_DUIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "error.h"
+#include "eui.h"
+#include "xmldsig.h"
+
+#define HFW_REQUEST_ID_MAX 72	/* 23 + 1 + 23 + 1 + 20 digits + NUL */
+#define HFW_MAX_DEVICES_PER_REQUEST 50000u	/* DUIS DeviceIDList */
+
+/* originator:target:counter */
+struct hfw_request_id {
+	struct hfw_eui originator, target;
+	uint64_t counter;
+};
+
+void hfw_request_id_format(char out[HFW_REQUEST_ID_MAX], const struct hfw_request_id *id);
+
+/* Parse "XX-..:XX-..:counter" (no leading zeros, at most 2^64-1).  HFW_EINPUT otherwise. */
+int hfw_request_id_parse(struct hfw_request_id *out, const char *text, struct hfw_error *err);
+
+enum hfw_duis_body {
+	HFW_BODY_UPDATE_FIRMWARE,	/* SR 11.1, CV 8 */
+	HFW_BODY_READ_FIRMWARE_VERSION,	/* SR 11.2, CV 1 */
+	HFW_BODY_ACTIVATE_FIRMWARE,	/* SR 11.3, CV 4 */
+	HFW_BODY_UPDATE_PPMID_FIRMWARE,	/* SR 11.4, CV 8 */
+	HFW_BODY_SIGNED_PRECOMMAND,	/* SR 11.3, CV 5, the CV 4 request's RequestID */
+};
+
+struct hfw_duis_request {
+	enum hfw_duis_body body;
+	struct hfw_request_id id;
+	const char *schema_version;		/* "5.4" */
+	/* 11.1 / 11.4 */
+	const uint8_t *image;
+	size_t image_len;
+	const char *firmware_version;		/* 1-8 characters */
+	const struct hfw_eui *devices;
+	size_t ndevices;
+	/* 11.2 / 11.3 / SignedPreCommand: xs:dateTime, or NULL for immediate */
+	const char *execution_datetime;
+	/* 11.3 */
+	uint8_t firmware_hash[HFW_SHA256_LEN];
+	/* SignedPreCommand */
+	const uint8_t *gbcs_payload;
+	size_t gbcs_len;
+};
+
+/* Service reference ("11.3") and command variant of a body. */
+const char *hfw_duis_service_reference(enum hfw_duis_body body);
+int hfw_duis_command_variant(enum hfw_duis_body body);
+
+/* Append the request's canonical text (the root element) to out. */
+int hfw_duis_build(struct hfw_buf *out, const struct hfw_duis_request *req, struct hfw_error *err);
+
+/*
+ * Build, validate against hanfw's schema, and sign: out receives the whole
+ * signed document.  body_sha256 (may be NULL) receives SHA-256 of the
+ * canonical unsigned request, as the ledger records it.
+ */
+int hfw_duis_sign_request(struct hfw_buf *out, const hfw_signer *signer,
+			  const struct hfw_duis_request *req,
+			  uint8_t body_sha256[HFW_SHA256_LEN], struct hfw_error *err);
+
+typedef struct hfw_ledger hfw_ledger;
+
+struct hfw_duis_sign_file_options {
+	hfw_ledger *ledger;	/* counters are claimed or reserved here */
+	int new_counter;	/* replace the RequestID's counter with a fresh one */
+	const char *xsd_path;	/* validate against this instead of hanfw's schema */
+};
+
+/*
+ * Sign a DUIS request document (hanfw sign).  Its RequestID originator must
+ * be the signer; its counter is claimed in the ledger (refused if not above
+ * the last one used), or replaced by a freshly reserved one with
+ * new_counter.  The request is recorded in the ledger as "signed".
+ * *out is a new buffer; id receives the RequestID as signed.
+ */
+int hfw_duis_sign_document(char **out, size_t *outlen, struct hfw_request_id *id,
+			   const hfw_signer *signer, const uint8_t *xml, size_t len,
+			   const struct hfw_duis_sign_file_options *o, struct hfw_error *err);
+
+#endif

@@ -1,0 +1,301 @@
+/* ledger.c - SQLite ledger of counters and requests (see ledger.h). */
+#include "ledger.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "hex.h"
+
+struct hfw_ledger {
+	sqlite3 *db;
+	char *path;
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"INSERT OR IGNORE INTO meta VALUES('format', 'hanfw-ledger-1');"
+	"CREATE TABLE IF NOT EXISTS counters("
+	"  originator TEXT PRIMARY KEY,"
+	"  last INTEGER NOT NULL CHECK (last >= 0));"
+	"CREATE TABLE IF NOT EXISTS requests("
+	"  request_id TEXT PRIMARY KEY,"
+	"  originator TEXT NOT NULL, target TEXT NOT NULL, counter INTEGER NOT NULL,"
+	"  service_reference TEXT NOT NULL, command_variant INTEGER NOT NULL,"
+	"  body_sha256 TEXT NOT NULL, created TEXT NOT NULL, state TEXT NOT NULL,"
+	"  UNIQUE (originator, counter));";
+
+static int db_error(hfw_ledger *l, struct hfw_error *err, const char *what)
+{
+	return hfw_error_set(err, HFW_EIO, "ledger '%s': %s: %s", l->path, what, sqlite3_errmsg(l->db));
+}
+
+uint64_t hfw_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err)
+{
+	hfw_ledger *l = NULL;
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	*out = NULL;
+	if (!(l = calloc(1, sizeof(*l))) || !(l->path = strdup(path))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+			    NULL) != SQLITE_OK) {
+		ret = hfw_error_set(err, HFW_EIO, "cannot open ledger '%s': %s", path,
+				    l->db ? sqlite3_errmsg(l->db) : "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(l->db, 30000);
+	/* WAL for concurrent readers; FULL so a commit survives power loss, not just a crash. */
+	if (sqlite3_exec(l->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(l->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+		ret = db_error(l, err, "cannot initialise");
+		goto out;
+	}
+	if (sqlite3_prepare_v2(l->db, "SELECT value FROM meta WHERE key='format'", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW ||
+	    strcmp((const char *)sqlite3_column_text(st, 0), "hanfw-ledger-1") != 0) {
+		ret = hfw_error_set(err, HFW_EIO, "'%s' is not a hanfw ledger", path);
+		goto out;
+	}
+	*out = l;
+	l = NULL;
+out:
+	sqlite3_finalize(st);
+	hfw_ledger_close(l);
+	return ret;
+}
+
+void hfw_ledger_close(hfw_ledger *l)
+{
+	if (!l)
+		return;
+	sqlite3_close(l->db);
+	free(l->path);
+	free(l);
+}
+
+static int read_last(hfw_ledger *l, const char *orig, uint64_t *last, struct hfw_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ret = 0;
+
+	*last = 0;
+	if (sqlite3_prepare_v2(l->db, "SELECT last FROM counters WHERE originator=?", -1, &st, NULL) != SQLITE_OK)
+		return db_error(l, err, "cannot read counters");
+	sqlite3_bind_text(st, 1, orig, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*last = (uint64_t)sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		ret = db_error(l, err, "cannot read counters");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int write_last(hfw_ledger *l, const char *orig, uint64_t last, struct hfw_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	if (last > INT64_MAX)
+		return hfw_error_set(err, HFW_ELIMIT, "RequestID counter %" PRIu64 " is beyond what the ledger stores", last);
+	if (sqlite3_prepare_v2(l->db, "INSERT INTO counters(originator, last) VALUES(?, ?) "
+			       "ON CONFLICT(originator) DO UPDATE SET last=excluded.last", -1, &st, NULL) != SQLITE_OK)
+		return db_error(l, err, "cannot write counters");
+	sqlite3_bind_text(st, 1, orig, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)last);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = db_error(l, err, "cannot write counters");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int hfw_ledger_begin(hfw_ledger *l, struct hfw_error *err)
+{
+	if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(l, err, "cannot start a transaction");
+	return 0;
+}
+
+int hfw_ledger_commit(hfw_ledger *l, struct hfw_error *err)
+{
+	int ret = 0;
+
+	if (sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		ret = db_error(l, err, "cannot commit");
+		hfw_ledger_rollback(l);
+	}
+	return ret;
+}
+
+void hfw_ledger_rollback(hfw_ledger *l)
+{
+	if (l && !sqlite3_get_autocommit(l->db))
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Run fn inside BEGIN IMMEDIATE ... COMMIT (or inside the caller's transaction). */
+static int in_write_txn(hfw_ledger *l, struct hfw_error *err,
+			int (*fn)(hfw_ledger *, void *, struct hfw_error *), void *arg)
+{
+	int ret;
+
+	if (!sqlite3_get_autocommit(l->db))
+		return fn(l, arg, err);	/* joins hfw_ledger_begin's transaction */
+
+	if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(l, err, "cannot start a transaction");
+	if ((ret = fn(l, arg, err)) < 0) {
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+		return ret;
+	}
+	if (sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		ret = db_error(l, err, "cannot commit");
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	return ret;
+}
+
+struct reserve_args {
+	const char *orig;
+	uint64_t now, *first;
+	unsigned n;
+	uint64_t claim;		/* for claim: the counter, else 0 */
+	int is_claim;
+};
+
+static int do_reserve(hfw_ledger *l, void *arg, struct hfw_error *err)
+{
+	struct reserve_args *a = arg;
+	uint64_t last, first;
+	int ret;
+
+	if ((ret = read_last(l, a->orig, &last, err)) < 0)
+		return ret;
+	if (a->is_claim) {
+		if (a->claim <= last)
+			return hfw_error_set(err, HFW_EINPUT,
+					     "RequestID counter %" PRIu64 " is not above the last one used by %s (%" PRIu64
+					     "): a counter is never reused", a->claim, a->orig, last);
+		return write_last(l, a->orig, a->claim, err);
+	}
+	first = last + 1 > a->now ? last + 1 : a->now;
+	*a->first = first;
+	return write_last(l, a->orig, first + a->n - 1, err);
+}
+
+int hfw_ledger_reserve(hfw_ledger *l, const struct hfw_eui *originator, uint64_t now_ms,
+		       unsigned n, uint64_t *first, struct hfw_error *err)
+{
+	char orig[HFW_EUI_TEXT_MAX];
+	struct reserve_args a = { orig, now_ms, first, n ? n : 1, 0, 0 };
+
+	hfw_eui_format(orig, originator);
+	return in_write_txn(l, err, do_reserve, &a);
+}
+
+int hfw_ledger_claim(hfw_ledger *l, const struct hfw_eui *originator, uint64_t counter,
+		     struct hfw_error *err)
+{
+	char orig[HFW_EUI_TEXT_MAX];
+	uint64_t unused;
+	struct reserve_args a = { orig, 0, &unused, 1, counter, 1 };
+
+	hfw_eui_format(orig, originator);
+	return in_write_txn(l, err, do_reserve, &a);
+}
+
+int hfw_ledger_last(hfw_ledger *l, const struct hfw_eui *originator, uint64_t *last,
+		    struct hfw_error *err)
+{
+	char orig[HFW_EUI_TEXT_MAX];
+
+	hfw_eui_format(orig, originator);
+	return read_last(l, orig, last, err);
+}
+
+struct record_args {
+	const struct hfw_ledger_request *reqs;
+	size_t n;
+};
+
+static int do_record(hfw_ledger *l, void *arg, struct hfw_error *err)
+{
+	struct record_args *a = arg;
+	sqlite3_stmt *st = NULL;
+	char rid[HFW_REQUEST_ID_MAX], o[HFW_EUI_TEXT_MAX], t[HFW_EUI_TEXT_MAX], hash[65], now[32];
+	time_t secs = time(NULL);
+	struct tm tm;
+	size_t i;
+	int ret = 0;
+
+	gmtime_r(&secs, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (sqlite3_prepare_v2(l->db, "INSERT INTO requests(request_id, originator, target, counter, "
+			       "service_reference, command_variant, body_sha256, created, state) "
+			       "VALUES(?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+		return db_error(l, err, "cannot record requests");
+	for (i = 0; i < a->n && ret == 0; i++) {
+		const struct hfw_ledger_request *r = &a->reqs[i];
+
+		hfw_request_id_format(rid, &r->id);
+		hfw_eui_format(o, &r->id.originator);
+		hfw_eui_format(t, &r->id.target);
+		hfw_hex_encode(hash, r->body_sha256, HFW_SHA256_LEN);
+		sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, o, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, t, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)r->id.counter);
+		sqlite3_bind_text(st, 5, r->service_reference, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 6, r->command_variant);
+		sqlite3_bind_text(st, 7, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 9, r->state, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			ret = sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_PRIMARYKEY ||
+			      sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_UNIQUE
+			      ? hfw_error_set(err, HFW_EINPUT, "RequestID %s is already in the ledger: never reused", rid)
+			      : db_error(l, err, "cannot record a request");
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int hfw_ledger_record(hfw_ledger *l, const struct hfw_ledger_request *reqs, size_t n,
+		      struct hfw_error *err)
+{
+	struct record_args a = { reqs, n };
+
+	return in_write_txn(l, err, do_record, &a);
+}
+
+int hfw_ledger_count(hfw_ledger *l, int64_t *out, struct hfw_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	*out = 0;
+	if (sqlite3_prepare_v2(l->db, "SELECT count(*) FROM requests", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		ret = db_error(l, err, "cannot count requests");
+	else
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return ret;
+}

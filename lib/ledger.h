@@ -1,0 +1,74 @@
+/*
+ * ledger.h - the campaign ledger: request counters and every request, in
+ * SQLite (WAL, synchronous=FULL).
+ *
+ * A RequestID counter is committed to disk before the request carrying it
+ * can leave the process, and counters only ever go up per originator, so a
+ * crash at any point can lose a counter (never used) but never reuse one.
+ * Several hanfw processes may share a ledger: reservations serialise on
+ * SQLite's write lock.
+ */
+#ifndef HFW_LEDGER_H
+#define HFW_LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "duis.h"
+#include "error.h"
+#include "eui.h"
+
+typedef struct hfw_ledger hfw_ledger;
+
+/* Open or create.  HFW_EIO if it cannot be opened or is not a hanfw ledger. */
+int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err);
+void hfw_ledger_close(hfw_ledger *l);
+
+/* Milliseconds since the epoch, the DCC tooling's counter base. */
+uint64_t hfw_now_ms(void);
+
+/*
+ * Reserve n consecutive counters for originator: the first is
+ * max(last + 1, now_ms); last becomes first + n - 1, committed durably
+ * before returning.
+ */
+int hfw_ledger_reserve(hfw_ledger *l, const struct hfw_eui *originator, uint64_t now_ms,
+		       unsigned n, uint64_t *first, struct hfw_error *err);
+
+/*
+ * Claim a counter chosen elsewhere (a request signed with its own
+ * RequestID): refused with HFW_EINPUT unless it is above the last one used
+ * for originator; committed before returning.
+ */
+int hfw_ledger_claim(hfw_ledger *l, const struct hfw_eui *originator, uint64_t counter,
+		     struct hfw_error *err);
+
+/* The last counter used for originator (0 if none). */
+int hfw_ledger_last(hfw_ledger *l, const struct hfw_eui *originator, uint64_t *last,
+		    struct hfw_error *err);
+
+struct hfw_ledger_request {
+	struct hfw_request_id id;
+	const char *service_reference;	/* "11.3" */
+	int command_variant;
+	uint8_t body_sha256[HFW_SHA256_LEN];
+	const char *state;		/* "signed", "sent", "unknown", ... */
+};
+
+/* Record requests, all in one transaction. */
+int hfw_ledger_record(hfw_ledger *l, const struct hfw_ledger_request *reqs, size_t n,
+		      struct hfw_error *err);
+
+/*
+ * Group several of the calls above into one transaction (one commit, one
+ * sync): begin takes the write lock; the calls in between join it.
+ */
+int hfw_ledger_begin(hfw_ledger *l, struct hfw_error *err);
+int hfw_ledger_commit(hfw_ledger *l, struct hfw_error *err);
+void hfw_ledger_rollback(hfw_ledger *l);
+
+/* How many requests are recorded (tests, status). */
+int hfw_ledger_count(hfw_ledger *l, int64_t *out, struct hfw_error *err);
+
+#endif

@@ -1,0 +1,636 @@
+/* xmldsig.c - XML signatures in the DCC's DUIS profile (see xmldsig.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "xmldsig.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/tree.h>
+
+#include "base64.h"
+#include "fileio.h"
+#include "xml.h"
+
+#define ALG_EXC_C14N "http://www.w3.org/2001/10/xml-exc-c14n#"
+#define ALG_ECDSA_SHA256 "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+#define ALG_ENVELOPED "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+#define ALG_SHA256 "http://www.w3.org/2001/04/xmlenc#sha256"
+#define TRUST_MAX_FILES 4096
+#define CERT_MAX_BYTES (64 * 1024)
+
+/* --- trust ---------------------------------------------------------------- */
+
+struct trusted {
+	hfw_cert *cert;
+	struct hfw_cert_info info;
+};
+
+struct hfw_trust {
+	struct trusted *v;
+	size_t n, cap;
+};
+
+int hfw_trust_new(hfw_trust **out, struct hfw_error *err)
+{
+	if (!(*out = calloc(1, sizeof(**out))))
+		return hfw_error_oom(err);
+	return 0;
+}
+
+void hfw_trust_free(hfw_trust *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->n; i++)
+		hfw_cert_free(t->v[i].cert);
+	free(t->v);
+	free(t);
+}
+
+size_t hfw_trust_count(const hfw_trust *t)
+{
+	return t ? t->n : 0;
+}
+
+int hfw_trust_add_file(hfw_trust *t, const char *path, struct hfw_error *err)
+{
+	hfw_cert *cert = NULL;
+	int ret;
+
+	if ((ret = hfw_cert_load(&cert, path, err)) < 0)
+		return ret;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 16;
+		struct trusted *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v) {
+			hfw_cert_free(cert);
+			return hfw_error_oom(err);
+		}
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n].cert = cert;
+	hfw_cert_info(cert, &t->v[t->n].info);
+	t->n++;
+	return 0;
+}
+
+int hfw_trust_load_dir(hfw_trust **out, const char *dir, struct hfw_error *err)
+{
+	struct hfw_error ignored = HFW_ERROR_INIT;
+	hfw_trust *t = NULL;
+	struct dirent *e;
+	DIR *d;
+	char path[4096];
+	int ret, files = 0;
+
+	*out = NULL;
+	if (!(d = opendir(dir)))
+		return hfw_error_set(err, HFW_EIO, "cannot read trust directory '%s'", dir);
+	if ((ret = hfw_trust_new(&t, err)) < 0)
+		goto out;
+	while ((e = readdir(d)) && files < TRUST_MAX_FILES) {
+		if (e->d_name[0] == '.')
+			continue;
+		files++;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		/* Keys and anything else that is not a P-256 certificate are passed over. */
+		if (hfw_trust_add_file(t, path, &ignored) == HFW_ENOMEM) {
+			ret = hfw_error_oom(err);
+			goto out;
+		}
+	}
+	if (t->n == 0) {
+		ret = hfw_error_set(err, HFW_EKEY, "trust directory '%s' holds no usable certificate", dir);
+		goto out;
+	}
+	*out = t;
+	t = NULL;
+out:
+	closedir(d);
+	hfw_trust_free(t);
+	return ret;
+}
+
+/* Serial numbers compare as integers: decimal text without leading zeros. */
+static int normal_serial(char *out, size_t size, const char *in)
+{
+	size_t n = 0;
+
+	while (*in == ' ' || *in == '\t' || *in == '\n' || *in == '\r')
+		in++;
+	while (*in == '0' && isdigit((unsigned char)in[1]))
+		in++;
+	for (; isdigit((unsigned char)*in); in++) {
+		if (n + 1 >= size)
+			return -1;
+		out[n++] = *in;
+	}
+	while (*in == ' ' || *in == '\t' || *in == '\n' || *in == '\r')
+		in++;
+	out[n] = '\0';
+	return (*in || n == 0) ? -1 : 0;
+}
+
+/* Issuer names compare without the spaces writers put around ',' and '='. */
+static void normal_name(char *out, size_t size, const char *in)
+{
+	size_t n = 0;
+
+	for (; *in && n + 1 < size; in++) {
+		if (isspace((unsigned char)*in)) {
+			const char *p = in;
+
+			while (isspace((unsigned char)*p))
+				p++;
+			if (*p == ',' || *p == '=' || *p == '\0' || n == 0 ||
+			    out[n - 1] == ',' || out[n - 1] == '=')
+				continue;
+		}
+		out[n++] = *in;
+	}
+	out[n] = '\0';
+}
+
+static const struct trusted *trust_find(const hfw_trust *t, const char *issuer, const char *serial)
+{
+	char want[512], have[512];
+	size_t i;
+
+	normal_name(want, sizeof(want), issuer);
+	for (i = 0; t && i < t->n; i++) {
+		if (strcmp(t->v[i].info.serial, serial) != 0)
+			continue;
+		normal_name(have, sizeof(have), t->v[i].info.issuer);
+		if (strcasecmp(want, have) == 0)
+			return &t->v[i];
+	}
+	return NULL;
+}
+
+/* --- signing -------------------------------------------------------------- */
+
+struct hfw_signer {
+	hfw_key *key;
+	struct hfw_cert_info info;
+};
+
+int hfw_signer_open(hfw_signer **out, const char *key_path, const char *cert_path,
+		    const struct hfw_key_options *ko, struct hfw_error *err)
+{
+	hfw_signer *s = NULL;
+	hfw_cert *cert = NULL;
+	int ret;
+
+	*out = NULL;
+	if (!(s = calloc(1, sizeof(*s))))
+		return hfw_error_oom(err);
+	if ((ret = hfw_key_load(&s->key, key_path, ko, err)) < 0 ||
+	    (ret = hfw_cert_load(&cert, cert_path, err)) < 0 ||
+	    (ret = hfw_cert_check_key(cert, s->key, err)) < 0)
+		goto out;
+	hfw_cert_info(cert, &s->info);
+	*out = s;
+	s = NULL;
+out:
+	hfw_cert_free(cert);
+	hfw_signer_free(s);
+	return ret;
+}
+
+void hfw_signer_free(hfw_signer *s)
+{
+	if (!s)
+		return;
+	hfw_key_free(s->key);
+	free(s);
+}
+
+const struct hfw_cert_info *hfw_signer_info(const hfw_signer *s)
+{
+	return &s->info;
+}
+
+/*
+ * SignedInfo as the profile fixes it.  In the document it inherits xmlns:ds
+ * from ds:Signature; its exclusive canonical form carries the declaration
+ * itself, so that is what is hashed.
+ */
+#define SIGNED_INFO_OPEN_CANONICAL "<ds:SignedInfo xmlns:ds=\"" HFW_NS_DSIG "\">"
+#define SIGNED_INFO_OPEN "<ds:SignedInfo>"
+#define SIGNED_INFO_HEAD \
+	"<ds:CanonicalizationMethod Algorithm=\"" ALG_EXC_C14N "\"></ds:CanonicalizationMethod>" \
+	"<ds:SignatureMethod Algorithm=\"" ALG_ECDSA_SHA256 "\"></ds:SignatureMethod>" \
+	"<ds:Reference URI=\"\"><ds:Transforms>" \
+	"<ds:Transform Algorithm=\"" ALG_ENVELOPED "\"></ds:Transform></ds:Transforms>" \
+	"<ds:DigestMethod Algorithm=\"" ALG_SHA256 "\"></ds:DigestMethod><ds:DigestValue>"
+#define SIGNED_INFO_TAIL "</ds:DigestValue></ds:Reference></ds:SignedInfo>"
+
+/* Append the ds:Signature element for a document whose C14N digest is given. */
+static int append_signature(struct hfw_buf *out, const hfw_signer *s,
+			    const uint8_t digest[HFW_SHA256_LEN], struct hfw_error *err)
+{
+	char digest64[45], sig64[89];
+	uint8_t si_hash[HFW_SHA256_LEN], sig[HFW_ECDSA_SIG_LEN];
+	struct hfw_span parts[4];
+	int ret;
+
+	hfw_base64_encode(digest64, digest, HFW_SHA256_LEN);
+	parts[0] = (struct hfw_span){ (const uint8_t *)SIGNED_INFO_OPEN_CANONICAL,
+				      sizeof(SIGNED_INFO_OPEN_CANONICAL) - 1 };
+	parts[1] = (struct hfw_span){ (const uint8_t *)SIGNED_INFO_HEAD, sizeof(SIGNED_INFO_HEAD) - 1 };
+	parts[2] = (struct hfw_span){ (const uint8_t *)digest64, 44 };
+	parts[3] = (struct hfw_span){ (const uint8_t *)SIGNED_INFO_TAIL, sizeof(SIGNED_INFO_TAIL) - 1 };
+	if ((ret = hfw_sha256_parts(si_hash, parts, 4, err)) < 0 ||
+	    (ret = hfw_ecdsa_sign_digest(s->key, si_hash, sig, err)) < 0)
+		return ret;
+	hfw_base64_encode(sig64, sig, HFW_ECDSA_SIG_LEN);
+	if ((ret = hfw_buf_puts(out, "<ds:Signature xmlns:ds=\"" HFW_NS_DSIG "\">" SIGNED_INFO_OPEN
+				SIGNED_INFO_HEAD, err)) < 0 ||
+	    (ret = hfw_buf_append(out, digest64, 44, err)) < 0 ||
+	    (ret = hfw_buf_puts(out, SIGNED_INFO_TAIL "<ds:SignatureValue>", err)) < 0 ||
+	    (ret = hfw_buf_append(out, sig64, 88, err)) < 0 ||
+	    (ret = hfw_buf_puts(out, "</ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509IssuerSerial>"
+				"<ds:X509IssuerName>", err)) < 0 ||
+	    (ret = hfw_buf_put_escaped(out, s->info.issuer, err)) < 0 ||
+	    (ret = hfw_buf_puts(out, "</ds:X509IssuerName><ds:X509SerialNumber>", err)) < 0 ||
+	    (ret = hfw_buf_puts(out, s->info.serial, err)) < 0 ||
+	    (ret = hfw_buf_puts(out, "</ds:X509SerialNumber></ds:X509IssuerSerial></ds:X509Data>"
+				"</ds:KeyInfo></ds:Signature>", err)) < 0)
+		return ret;
+	return 0;
+}
+
+/* Where the root's end tag starts: the last "</" of the text. */
+static const char *root_end_tag(const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = len; i >= 2; i--)
+		if (text[i - 2] == '<' && text[i - 1] == '/')
+			return text + i - 2;
+	return NULL;
+}
+
+static int sign_text(struct hfw_buf *out, const hfw_signer *s, const char *xml_decl,
+		     const char *body, size_t len, const uint8_t digest[HFW_SHA256_LEN],
+		     struct hfw_error *err)
+{
+	const char *end = root_end_tag(body, len);
+	int ret;
+
+	if (!end)
+		return hfw_error_set(err, HFW_EINPUT, "document has no end tag to sign before");
+	if ((ret = hfw_buf_puts(out, xml_decl, err)) < 0 ||
+	    (ret = hfw_buf_append(out, body, (size_t)(end - body), err)) < 0 ||
+	    (ret = append_signature(out, s, digest, err)) < 0 ||
+	    (ret = hfw_buf_append(out, end, len - (size_t)(end - body), err)) < 0)
+		return ret;
+	return 0;
+}
+
+int hfw_xmldsig_sign_canonical(struct hfw_buf *buf, size_t body_off, const hfw_signer *s,
+			       struct hfw_error *err)
+{
+	uint8_t digest[HFW_SHA256_LEN];
+	const char *end = root_end_tag(buf->data + body_off, buf->len - body_off);
+	char tail[256];
+	size_t tlen;
+	int ret;
+
+	if (!end || (tlen = buf->len - (size_t)(end - buf->data)) >= sizeof(tail))
+		return hfw_error_set(err, HFW_EINPUT, "document has no end tag to sign before");
+	hfw_sha256(digest, buf->data + body_off, buf->len - body_off);
+	memcpy(tail, end, tlen);
+	buf->len -= tlen;
+	if ((ret = append_signature(buf, s, digest, err)) < 0 ||
+	    (ret = hfw_buf_append(buf, tail, tlen, err)) < 0)
+		return ret;
+	return 0;
+}
+
+/* Remove signatures, comments and whitespace-only text: what the DCC's verifier would drop. */
+static void compact(xmlNodePtr node)
+{
+	xmlNodePtr c = node->children, next;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (c->type == XML_COMMENT_NODE || c->type == XML_PI_NODE ||
+		    (c->type == XML_TEXT_NODE && xmlIsBlankNode(c)) ||
+		    hfw_xml_is(c, HFW_NS_DSIG, "Signature")) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		} else if (c->type == XML_ELEMENT_NODE) {
+			compact(c);
+		}
+	}
+}
+
+int hfw_xmldsig_sign_document(char **out, size_t *outlen, const hfw_signer *s,
+			      const uint8_t *xml, size_t len, const struct hfw_sign_options *o,
+			      struct hfw_error *err)
+{
+	struct hfw_buf b = HFW_BUF_INIT(HFW_MAX_DUIS_BYTES + 4096);
+	xmlDocPtr doc = NULL;
+	xmlChar *text = NULL, *canon = NULL;
+	const char *body;
+	int tlen = 0, clen = 0, ret;
+	uint8_t digest[HFW_SHA256_LEN];
+
+	*out = NULL;
+	if ((ret = hfw_xml_parse(&doc, xml, len, "request", err)) < 0)
+		goto out;
+	if (!hfw_xml_is(xmlDocGetRootElement(doc), HFW_NS_DUIS, "Request")) {
+		ret = hfw_error_set(err, HFW_EINPUT, "not a DUIS request: the root is not sr:Request");
+		goto out;
+	}
+	compact(xmlDocGetRootElement(doc));
+	/* Validate before prepare: a request that cannot be sent must not use up a counter. */
+	if ((ret = hfw_xml_validate(doc, o ? o->xsd_path : NULL, err)) < 0 ||
+	    (o && o->prepare && (ret = o->prepare(o->arg, doc, err)) < 0) ||
+	    (ret = hfw_xml_c14n_document(&canon, &clen, doc, NULL, err)) < 0)
+		goto out;
+	hfw_sha256(digest, canon, (size_t)clen);
+	if (o && o->digest_out)
+		memcpy(o->digest_out, digest, HFW_SHA256_LEN);
+	/* Serialise the root alone: the declaration is written by sign_text. */
+	xmlDocDumpFormatMemoryEnc(doc, &text, &tlen, "UTF-8", 0);
+	if (!text) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	body = strstr((const char *)text, "?>");
+	body = body ? body + 2 : (const char *)text;
+	while (*body == '\n')
+		body++;
+	while (tlen > 0 && text[tlen - 1] == '\n')
+		tlen--;
+	if ((ret = sign_text(&b, s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", body,
+			     (size_t)tlen - (size_t)(body - (const char *)text), digest, err)) < 0)
+		goto out;
+	*out = hfw_buf_detach(&b, outlen);
+out:
+	xmlFree(text);
+	xmlFree(canon);
+	xmlFreeDoc(doc);
+	hfw_buf_release(&b);
+	return ret;
+}
+
+/* --- verification --------------------------------------------------------- */
+
+static const char *attr(xmlNodePtr n, const char *name, char *buf, size_t size)
+{
+	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+
+	if (!v)
+		return NULL;
+	snprintf(buf, size, "%s", (const char *)v);
+	xmlFree(v);
+	return buf;
+}
+
+/* The element's only attributes may be the named ones. */
+static int only_attrs(xmlNodePtr n, const char *a, const char *b)
+{
+	xmlAttrPtr p;
+
+	for (p = n->properties; p; p = p->next)
+		if (p->ns || !((a && strcmp((const char *)p->name, a) == 0) ||
+			       (b && strcmp((const char *)p->name, b) == 0)))
+			return 0;
+	return 1;
+}
+
+static int expect_algorithm(xmlNodePtr n, const char *name, const char *want, struct hfw_error *err)
+{
+	char buf[256];
+	const char *got;
+
+	if (!hfw_xml_is(n, HFW_NS_DSIG, name))
+		return hfw_error_set(err, HFW_EVERIFY, "signature: expected ds:%s, found %s", name,
+				     n ? (const char *)n->name : "nothing");
+	got = attr(n, "Algorithm", buf, sizeof(buf));
+	if (!got || strcmp(got, want) != 0)
+		return hfw_error_set(err, HFW_EVERIFY, "signature: %s algorithm '%.120s' is not the DUIS profile's '%s'",
+				     name, got ? got : "(none)", want);
+	if (hfw_xml_first_element(n) || !only_attrs(n, "Algorithm", NULL))
+		return hfw_error_set(err, HFW_EVERIFY, "signature: %s carries parameters the profile does not allow",
+				     name);
+	return 0;
+}
+
+static char *text_of(xmlNodePtr n)
+{
+	xmlChar *t = xmlNodeGetContent(n);
+
+	return (char *)t;
+}
+
+static void header_fields(struct hfw_verify_result *r, xmlNodePtr root)
+{
+	xmlNodePtr hdr = hfw_xml_child(root, HFW_NS_DUIS, "Header");
+	xmlNodePtr body = hfw_xml_child(root, HFW_NS_DUIS, "Body"), msg;
+	static const struct { const char *name; size_t off, size; } f[] = {
+		{ "RequestID", offsetof(struct hfw_verify_result, request_id), sizeof(((struct hfw_verify_result *)0)->request_id) },
+		{ "ResponseID", offsetof(struct hfw_verify_result, response_id), sizeof(((struct hfw_verify_result *)0)->response_id) },
+		{ "ResponseCode", offsetof(struct hfw_verify_result, response_code), sizeof(((struct hfw_verify_result *)0)->response_code) },
+		{ "ServiceReference", offsetof(struct hfw_verify_result, service_reference), sizeof(((struct hfw_verify_result *)0)->service_reference) },
+		{ "CommandVariant", offsetof(struct hfw_verify_result, command_variant), sizeof(((struct hfw_verify_result *)0)->command_variant) },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		xmlNodePtr n = hfw_xml_child(hdr, HFW_NS_DUIS, f[i].name);
+		char *t;
+
+		/* Responses carry ServiceReference in the ResponseMessage, not the header. */
+		if (!n && (msg = hfw_xml_child(body, HFW_NS_DUIS, "ResponseMessage")))
+			n = hfw_xml_child(msg, HFW_NS_DUIS, f[i].name);
+		if (n && (t = text_of(n))) {
+			snprintf((char *)r + f[i].off, f[i].size, "%s", t);
+			xmlFree(t);
+		}
+	}
+}
+
+static int count_signatures(xmlNodePtr n)
+{
+	int c = 0;
+
+	for (; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE)
+			c += hfw_xml_is(n, HFW_NS_DSIG, "Signature") + count_signatures(n->children);
+	return c;
+}
+
+static int check_signature(struct hfw_verify_result *r, xmlDocPtr doc, xmlNodePtr root, xmlNodePtr sig,
+			   const struct hfw_verify_options *o, struct hfw_error *err)
+{
+	xmlNodePtr si, sv, ki, n, ref, tr, dv, is, iname, iserial;
+	xmlChar *canon = NULL;
+	uint8_t *raw = NULL, digest[HFW_SHA256_LEN];
+	size_t rawlen = 0;
+	char buf[8], *t = NULL, serial[64];
+	const struct trusted *tc;
+	int clen = 0, ret = 0;
+
+	/* Structure: exactly the profile, nothing more. */
+	si = hfw_xml_first_element(sig);
+	sv = hfw_xml_next_element(si);
+	ki = hfw_xml_next_element(sv);
+	if (!hfw_xml_is(si, HFW_NS_DSIG, "SignedInfo") || !hfw_xml_is(sv, HFW_NS_DSIG, "SignatureValue") ||
+	    !hfw_xml_is(ki, HFW_NS_DSIG, "KeyInfo") || hfw_xml_next_element(ki))
+		return hfw_error_set(err, HFW_EVERIFY,
+				     "signature: expected SignedInfo, SignatureValue and KeyInfo, and nothing else");
+	n = hfw_xml_first_element(si);
+	if ((ret = expect_algorithm(n, "CanonicalizationMethod", ALG_EXC_C14N, err)) < 0 ||
+	    (ret = expect_algorithm(n = hfw_xml_next_element(n), "SignatureMethod", ALG_ECDSA_SHA256, err)) < 0)
+		return ret;
+	ref = hfw_xml_next_element(n);
+	if (!hfw_xml_is(ref, HFW_NS_DSIG, "Reference"))
+		return hfw_error_set(err, HFW_EVERIFY, "signature: SignedInfo has no Reference");
+	if (hfw_xml_next_element(ref))
+		return hfw_error_set(err, HFW_EVERIFY,
+				     "signature: SignedInfo has more than one Reference; the profile allows exactly one");
+	if (!attr(ref, "URI", buf, sizeof(buf)) || buf[0] || !only_attrs(ref, "URI", NULL))
+		return hfw_error_set(err, HFW_EVERIFY, "signature: the Reference must be URI=\"\" (the whole document) and nothing else");
+	tr = hfw_xml_first_element(ref);
+	if (!hfw_xml_is(tr, HFW_NS_DSIG, "Transforms") || !hfw_xml_first_element(tr) ||
+	    hfw_xml_next_element(hfw_xml_first_element(tr)))
+		return hfw_error_set(err, HFW_EVERIFY, "signature: the Reference must have exactly one Transform");
+	if ((ret = expect_algorithm(hfw_xml_first_element(tr), "Transform", ALG_ENVELOPED, err)) < 0 ||
+	    (ret = expect_algorithm(n = hfw_xml_next_element(tr), "DigestMethod", ALG_SHA256, err)) < 0)
+		return ret;
+	dv = hfw_xml_next_element(n);
+	if (!hfw_xml_is(dv, HFW_NS_DSIG, "DigestValue") || hfw_xml_next_element(dv))
+		return hfw_error_set(err, HFW_EVERIFY, "signature: the Reference must end with its DigestValue");
+	n = hfw_xml_first_element(ki);
+	is = hfw_xml_first_element(n);
+	iname = hfw_xml_first_element(is);
+	iserial = hfw_xml_next_element(iname);
+	if (!hfw_xml_is(n, HFW_NS_DSIG, "X509Data") || hfw_xml_next_element(n) ||
+	    !hfw_xml_is(is, HFW_NS_DSIG, "X509IssuerSerial") || hfw_xml_next_element(is) ||
+	    !hfw_xml_is(iname, HFW_NS_DSIG, "X509IssuerName") ||
+	    !hfw_xml_is(iserial, HFW_NS_DSIG, "X509SerialNumber") || hfw_xml_next_element(iserial))
+		return hfw_error_set(err, HFW_EVERIFY, "signature: KeyInfo must hold only X509Data/X509IssuerSerial");
+
+	/* The certificate, by issuer and serial. */
+	t = text_of(iserial);
+	if (!t || normal_serial(serial, sizeof(serial), t) < 0) {
+		ret = hfw_error_set(err, HFW_EVERIFY, "signature: X509SerialNumber '%.60s' is not a decimal integer",
+				    t ? t : "");
+		goto out;
+	}
+	xmlFree(t);
+	t = text_of(iname);
+	if (!(tc = trust_find(o->trust, t ? t : "", serial))) {
+		ret = hfw_error_set(err, HFW_EVERIFY, "signature: no trusted certificate with issuer '%.100s' and serial %s",
+				    t ? t : "", serial);
+		goto out;
+	}
+	if (o->check_validity && (ret = hfw_cert_check_validity(tc->cert, err)) < 0)
+		goto out;
+
+	/* The Reference: inclusive C14N of the document without the signature. */
+	if ((ret = hfw_xml_c14n_document(&canon, &clen, doc, sig, err)) < 0)
+		goto out;
+	hfw_sha256(digest, canon, (size_t)clen);
+	xmlFree(canon);
+	canon = NULL;
+	xmlFree(t);
+	t = text_of(dv);
+	if ((ret = hfw_base64_decode(&raw, &rawlen, t ? t : "", t ? strlen(t) : 0, "DigestValue", err)) < 0) {
+		ret = err->code = HFW_EVERIFY;
+		goto out;
+	}
+	if (rawlen != HFW_SHA256_LEN || memcmp(raw, digest, HFW_SHA256_LEN) != 0) {
+		ret = hfw_error_set(err, HFW_EVERIFY,
+				    "signature: DigestValue does not match the document: it was changed after signing");
+		goto out;
+	}
+	free(raw);
+	raw = NULL;
+
+	/* The signature over SignedInfo. */
+	xmlFree(t);
+	t = text_of(sv);
+	if ((ret = hfw_base64_decode(&raw, &rawlen, t ? t : "", t ? strlen(t) : 0, "SignatureValue", err)) < 0) {
+		ret = err->code = HFW_EVERIFY;
+		goto out;
+	}
+	if (rawlen != HFW_ECDSA_SIG_LEN) {
+		ret = hfw_error_set(err, HFW_EVERIFY, "signature: SignatureValue is %zu bytes, not the 64 of r||s", rawlen);
+		goto out;
+	}
+	if ((ret = hfw_xml_c14n_exclusive(&canon, &clen, doc, si, err)) < 0)
+		goto out;
+	hfw_sha256(digest, canon, (size_t)clen);
+	if (hfw_ecdsa_verify_digest(tc->cert, digest, raw, err) < 0) {
+		ret = hfw_error_set(err, HFW_EVERIFY,
+				    "signature: SignatureValue does not verify with the certificate of serial %s",
+				    serial);
+		goto out;
+	}
+	r->is_signed = 1;
+	r->signer = tc->info;
+	(void)root;
+out:
+	xmlFree(t);
+	xmlFree(canon);
+	free(raw);
+	return ret;
+}
+
+int hfw_xmldsig_verify(struct hfw_verify_result *r, const uint8_t *xml, size_t len,
+		       const struct hfw_verify_options *o, struct hfw_error *err)
+{
+	xmlDocPtr doc = NULL;
+	xmlNodePtr root, sig = NULL, n;
+	int count, ret;
+
+	memset(r, 0, sizeof(*r));
+	if ((ret = hfw_xml_parse(&doc, xml, len, "document", err)) < 0)
+		goto out;
+	root = xmlDocGetRootElement(doc);
+	if (!hfw_xml_is(root, HFW_NS_DUIS, "Request") && !hfw_xml_is(root, HFW_NS_DUIS, "Response")) {
+		ret = hfw_error_set(err, HFW_EINPUT, "not a DUIS message: the root is '%.40s', not sr:Request or sr:Response",
+				    (const char *)root->name);
+		goto out;
+	}
+	snprintf(r->root, sizeof(r->root), "%s", (const char *)root->name);
+	header_fields(r, root);
+	count = count_signatures(root);
+	for (n = hfw_xml_first_element(root); n; n = hfw_xml_next_element(n))
+		sig = n;	/* the last element child */
+	if (count == 0) {
+		if (!o->allow_unsigned) {
+			ret = hfw_error_set(err, HFW_EVERIFY, "the %s is not signed", r->root);
+			goto out;
+		}
+	} else if (count > 1) {
+		ret = hfw_error_set(err, HFW_EVERIFY, "signature: %d Signature elements; exactly one is allowed", count);
+		goto out;
+	} else if (!hfw_xml_is(sig, HFW_NS_DSIG, "Signature")) {
+		ret = hfw_error_set(err, HFW_EVERIFY, "signature: ds:Signature is not the last child of the root");
+		goto out;
+	} else {
+		if ((ret = check_signature(r, doc, root, sig, o, err)) < 0)
+			goto out;
+		/* Validate what was signed, without the signature (libxml2 cannot take its serial). */
+		xmlUnlinkNode(sig);
+		xmlFreeNode(sig);
+	}
+	ret = hfw_xml_validate(doc, o->xsd_path, err);
+out:
+	xmlFreeDoc(doc);
+	return ret;
+}

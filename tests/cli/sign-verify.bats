@@ -1,0 +1,224 @@
+#!/usr/bin/env bats
+# hanfw sign / verify: the DCC's signature profile, proven against DCC Boxed's
+# own signed response, the DCC's XSD, xmlsec1, and the RTDS GBCS vectors.
+
+load helpers
+
+setup() {
+	setup_hanfw
+	Z=$SHARED/dcc/zaz1
+	XKEY=$Z/xml-sign-90B3D51F30010000-ds.key
+	XCERT=$Z/xml-sign-90B3D51F30010000-ds.pem
+	DCC_XSD=$SHARED/dcc/duis-5.4/DUIS-Schema-V5.4.xsd
+	export HANFW_LEDGER=$PWD/ledger.sqlite
+}
+
+template() { echo "$SHARED/dcc/templates/$1"; }
+
+# An xmlsec1 signing template from a DCC template: compact, empty signature values.
+xmlsec_template() {
+	/usr/bin/python3 - "$1" "$2" <<-'PY'
+	import re, sys
+	s = open(sys.argv[1]).read()
+	s = re.sub(r'>\s+<', '><', s); s = re.sub(r'<!--.*?-->', '', s)
+	for e in ('DigestValue', 'SignatureValue', 'X509IssuerSerial'):
+	    s = re.sub(r'<ds:%s>.*?</ds:%s>' % (e, e), '<ds:%s></ds:%s>' % (e, e), s)
+	open(sys.argv[2], 'w').write(s.strip())
+	PY
+}
+
+@test "verify: DCC Boxed's signed response names the DCC signer" {
+	run -0 hanfw verify --trust "$Z" "$SHARED/dcc/samples/11.2_readfw_response_signed.xml"
+	[[ "$output" == *"verified Response, signed by 90-B3-D5-1F-30-00-00-02 (OU=137"* ]]
+	[[ "$output" == *"ResponseCode      I0"* ]]
+	run -0 hanfw verify --trust "$Z" "$SHARED/dcc/samples/11.2_readfw_response_signed.xml" --json \
+		--schema "$DCC_XSD"
+	[ "$(jq -r .signer.eui <<<"$output")" = 90-B3-D5-1F-30-00-00-02 ]
+	[ "$(jq -r .verified <<<"$output")" = true ]
+	[ "$(jq -r .response_id <<<"$output")" = 88-73-84-57-00-2F-96-1E:90-B3-D5-1F-30-01-00-00:1660751141087 ]
+	hanfw verify --trust "$Z" - < "$SHARED/dcc/samples/11.2_readfw_response_signed.xml"
+}
+
+@test "verify: an unsigned E-code reply fails, or is reported unsigned when allowed" {
+	run -4 --separate-stderr hanfw verify --trust "$Z" "$SHARED/dcc/samples/11.2_E65_error_response.xml"
+	one_line_error
+	[ "$stderr" = "hanfw: the Response is not signed" ]
+	run -0 hanfw verify --trust "$Z" "$SHARED/dcc/samples/11.2_E65_error_response.xml" --allow-unsigned --json
+	[ "$(jq -r .verified <<<"$output")" = false ]
+	[ "$(jq -r .response_code <<<"$output")" = E65 ]
+}
+
+@test "verify: the expired public certificates pass only without --check-validity" {
+	sed 's/50669612984035780968362471400449834504/50669612984035780968362471400449834504/' \
+		"$SHARED/dcc/samples/11.2_readfw_response_signed.xml" > r.xml
+	hanfw verify --trust "$Z" r.xml
+	p=$(pki)
+	hanfw sign "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" --key "$p/supplier-ds-expired.key" \
+		--cert "$p/supplier-ds-expired.pem" -o e.xml
+	mkdir trust && cp "$p/supplier-ds-expired.pem" trust/
+	hanfw verify --trust trust e.xml
+	run -4 --separate-stderr hanfw verify --trust trust e.xml --check-validity
+	[[ "$stderr" == *"has expired" ]]
+}
+
+@test "sign: every firmware template signs, verifies with xmlsec1 and fits the DCC's XSD" {
+	for t in 11.1_UPDATE_FIRMWARE_REQUEST_DUIS.XML 11.4_UPDATE_PPMID_FIRMWARE_REQUEST_DUIS.XML \
+		CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML CS06_11.3_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML \
+		CS06_11.3_CANCELLATION_SUCCESS_REQUEST_DUIS.XML ECS52_11.2_SUCCESS_REQUEST_DUIS.XML; do
+		hanfw sign "$(template "$t")" --key "$XKEY" --cert "$XCERT" --new-counter -o "$t.signed"
+		xmlsec1 --verify --pubkey-cert-pem "$XCERT" "$t.signed" 2>/dev/null
+		hanfw verify --trust "$Z" "$t.signed" --schema "$DCC_XSD" >/dev/null
+		# Compact, as the DCC's verifier needs: no whitespace between elements.
+		! grep -q '>[[:space:]]\+<' "$t.signed"
+	done
+}
+
+@test "sign: keeps the RequestID, and never signs the same counter twice" {
+	run -0 hanfw sign "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" --key "$XKEY" --cert "$XCERT" -o a.xml
+	grep -q ':00-DB-12-34-56-78-90-A0:1000</sr:RequestID>' a.xml
+	run -3 --separate-stderr hanfw sign "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" --key "$XKEY" --cert "$XCERT" -o b.xml
+	one_line_error
+	[[ "$stderr" == *"RequestID counter 1000 is not above the last one used by 90-B3-D5-1F-30-01-00-00 (1000)"* ]]
+	[ ! -e b.xml ]
+	run -0 hanfw sign a.xml --in-place --new-counter --key "$XKEY" --cert "$XCERT"
+	! grep -q ':1000</sr:RequestID>' a.xml
+	hanfw verify --trust "$Z" a.xml
+	[ "$(sqlite3 ledger.sqlite 'select count(*) from requests')" = 2 ]
+}
+
+@test "sign: refuses a request whose originator is not the signer, and non-requests" {
+	p=$(pki)
+	sed 's/90-B3-D5-1F-30-01-00-00:00-DB/90-B3-D5-1F-30-03-00-00:00-DB/' \
+		"$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" > other.xml
+	run -3 --separate-stderr hanfw sign other.xml --key "$XKEY" --cert "$XCERT"
+	[[ "$stderr" == *"RequestID originator 90-B3-D5-1F-30-03-00-00 is not the signer's EUI 90-B3-D5-1F-30-01-00-00" ]]
+	run -3 --separate-stderr hanfw sign "$SHARED/dcc/samples/11.2_E65_error_response.xml" --key "$XKEY" --cert "$XCERT"
+	[[ "$stderr" == *"not a DUIS request"* ]]
+	run -3 --separate-stderr hanfw sign "$(template 8.2_READ_INVENTORY_REQUEST_DUIS.XML)" --key "$XKEY" --cert "$XCERT"
+	[[ "$stderr" == *"not valid against the DUIS schema"* ]]
+	# A request that failed validation has not used up its counter.
+	run -0 hanfw sign "$(template 8.2_READ_INVENTORY_REQUEST_DUIS.XML)" --key "$XKEY" --cert "$XCERT" \
+		--schema "$DCC_XSD" -o inv.signed
+	xmlsec1 --verify --pubkey-cert-pem "$XCERT" inv.signed 2>/dev/null
+}
+
+@test "verify: a request signed by xmlsec1 in the profile verifies" {
+	xmlsec_template "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" t.xml
+	openssl pkey -inform DER -in "$XKEY" -out k.pem
+	xmlsec1 --sign --privkey-pem "k.pem,$XCERT" --output s.xml t.xml
+	run -0 hanfw verify --trust "$Z" s.xml
+	[[ "$output" == *"signed by 90-B3-D5-1F-30-01-00-00 (OU=87"* ]]
+}
+
+@test "verify: tampering is refused with a specific message" {
+	hanfw sign "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" --key "$XKEY" --cert "$XCERT" -o good.xml
+	check() { # check SED-EXPR TEXT
+		sed "$1" good.xml > bad.xml
+		run -4 --separate-stderr hanfw verify --trust "$Z" bad.xml
+		one_line_error
+		[[ "$stderr" == *"$2"* ]] || { echo "$1: $stderr"; return 1; }
+	}
+	check 's/AA758690/AA758691/' "DigestValue does not match the document"
+	check 's/schemaVersion="5.4"/schemaVersion="5.3"/' "DigestValue does not match"
+	check 's/xmlns:xsi="[^"]*"//' "DigestValue does not match"
+	check 's/:1000</:1001</' "DigestValue does not match"
+	check 's/<ds:DigestValue>./<ds:DigestValue>A/' "DigestValue"
+	check 's/<ds:SignatureValue>../<ds:SignatureValue>AA/' "SignatureValue does not verify"
+	check 's/ecdsa-sha256/ecdsa-sha384/' "SignatureMethod algorithm"
+	check 's/<ds:X509SerialNumber>/<ds:X509SerialNumber>9/' "no trusted certificate"
+	check 's/<\/sr:Header>/<\/sr:Header>\n/' "DigestValue does not match"
+	check 's/<\/ds:Reference>/<\/ds:Reference><ds:Reference URI=""><\/ds:Reference>/' "more than one Reference"
+	check 's/<\/sr:Body>/<\/sr:Body><ds:Signature xmlns:ds="http:\/\/www.w3.org\/2000\/09\/xmldsig#"\/>/' "2 Signature elements"
+	check 's/<ds:Signature .*<\/ds:Signature>//' "is not signed"
+	xmllint --format good.xml > pretty.xml
+	run -4 hanfw verify --trust "$Z" pretty.xml
+}
+
+@test "verify: hostile XML is refused before it is parsed" {
+	printf '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><sr:Response xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway">&b;</sr:Response>' > lol.xml
+	run -3 --separate-stderr hanfw verify --trust "$Z" lol.xml
+	[ "$stderr" = "hanfw: document has a DOCTYPE or entity declaration: refused" ]
+	printf '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><sr:Response xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway">&e;</sr:Response>' > xxe.xml
+	run -3 hanfw verify --trust "$Z" xxe.xml
+	printf '<sr:Response xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway"><sr:Header>' > trunc.xml
+	run -3 --separate-stderr hanfw verify --trust "$Z" trunc.xml
+	[[ "$stderr" == "hanfw: document is not well-formed XML: line 1:"* ]]
+	head -c 17000000 /dev/zero > big.xml
+	run -12 hanfw verify --trust "$Z" big.xml
+	run -10 --separate-stderr hanfw verify --trust "$SHARED/dcc/templates" good.xml
+	[[ "$stderr" == *"holds no usable certificate"* ]]
+}
+
+@test "sign --gbcs: the RTDS pre-command signs to the command's bytes, with or without a trailing 00" {
+	K=$SHARED/gbcs/keystore
+	tr -d ' \r\n' < "$SHARED/gbcs/rtds/CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX" > pre.hex
+	tr -d ' \r\n' < "$SHARED/gbcs/rtds/CS06_11.3_IMMEDIATE_SUCCESS_COMMAND_GBCS.HEX" > cmd.hex
+	want=$(cut -c29-178 cmd.hex)	# the DF APDU up to and including 40
+	run -0 hanfw sign --gbcs --hex pre.hex --key "$K/90b3d51f30010000-ds.key"
+	[ "${output:0:150}" = "$want" ]
+	[ "${#output}" = 278 ]
+	# The signature verifies over the bytes after DF, independently, with openssl.
+	printf 'asn1=SEQUENCE:sig\n[sig]\nr=INTEGER:0x%s\ns=INTEGER:0x%s\n' "${output:150:64}" "${output:214:64}" > sig.cnf
+	openssl asn1parse -genconf sig.cnf -out sig.der -noout
+	printf '%s' "${output:2:146}" | xxd -r -p > signed.bin	# the 73 bytes after DF
+	openssl x509 -in "$K/90b3d51f30010000-ds.pem" -pubkey -noout > pub.pem
+	openssl dgst -sha256 -verify pub.pem -signature sig.der signed.bin
+	# DLMS-correct form ending in a null signature length, and base64 and binary forms.
+	printf '%s00' "$(cat pre.hex)" > pre00.hex
+	run -0 hanfw sign --gbcs --hex pre00.hex --key "$K/90b3d51f30010000-ds.key" --cert "$K/90b3d51f30010000-ds.pem"
+	[ "${output:0:150}" = "$want" ]
+	xxd -r -p pre.hex | base64 -w0 > pre.b64
+	run -0 hanfw sign --gbcs --base64 pre.b64 --key "$SHARED/dcc/zaz1/Z1-supplier-ds.key"
+	[ "$(base64 -d <<<"$output" | xxd -p | tr -d '\n' | cut -c1-150 | tr a-f A-F)" = "$want" ]
+	xxd -r -p pre.hex > pre.bin
+	hanfw sign --gbcs pre.bin --key "$K/90b3d51f30010000-ds.key" -o out.bin
+	[ "$(stat -c %s out.bin)" = 139 ]
+}
+
+@test "sign --gbcs: refuses what is not a pre-command, or someone else's" {
+	K=$SHARED/gbcs/keystore
+	tr -d ' \r\n' < "$SHARED/gbcs/rtds/CS06_11.3_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX" > resp.hex
+	run -3 --separate-stderr hanfw sign --gbcs --hex resp.hex --key "$K/90b3d51f30010000-ds.key"
+	[[ "$stderr" == *"not a command"* ]]
+	tr -d ' \r\n' < "$SHARED/gbcs/rtds/CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX" > pre.hex
+	run -3 --separate-stderr hanfw sign --gbcs --hex pre.hex --key "$K/90b3d51f30030000-ds.key" --cert "$K/90b3d51f30030000-ds.pem"
+	[[ "$stderr" == *"pre-command originator 90-B3-D5-1F-30-01-00-00 is not the signer 90-B3-D5-1F-30-03-00-00"* ]]
+	printf 'DF0901' > short.hex
+	run -3 --separate-stderr hanfw sign --gbcs --hex short.hex --key "$K/90b3d51f30010000-ds.key"
+	one_line_error
+	run -2 hanfw sign --hex pre.hex
+}
+
+@test "kill -9 while signing many requests: no counter is ever reused" {
+	t=$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)
+	mkdir out
+	for round in 1 2 3 4; do
+		for i in $(seq 1 50); do
+			"$HANFW" sign "$t" --new-counter --key "$XKEY" --cert "$XCERT" -o "out/$round-$i.xml" 2>/dev/null &
+		done
+		sleep 0.$((RANDOM % 5 + 1))
+		pkill -9 -f "sign $t" || true
+		wait || true
+	done
+	# Every request that was written is complete, verifies, and has its own counter.
+	ls out/*.xml > written || true
+	[ "$(ls -A out | grep -c -v '\.xml$' || true)" = 0 ]	# no temporary files left
+	n=0
+	for f in $(cat written); do
+		hanfw -q verify --trust "$Z" "$f"
+		n=$((n + 1))
+	done
+	grep -ho ':[0-9]*</sr:RequestID>' out/*.xml 2>/dev/null | sort | uniq -d > dups || true
+	[ ! -s dups ]
+	# Every written request's counter is in the ledger, and the ledger's last is above all of them.
+	last=$(sqlite3 ledger.sqlite "select last from counters")
+	for c in $(grep -ho ':[0-9]*</sr:RequestID>' out/*.xml 2>/dev/null | tr -dc '0-9\n'); do
+		[ "$c" -le "$last" ]
+		[ "$(sqlite3 ledger.sqlite "select count(*) from requests where counter=$c")" = 1 ]
+	done
+	# And signing again afterwards still gets a fresh counter.
+	hanfw sign "$t" --new-counter --key "$XKEY" --cert "$XCERT" -o after.xml
+	c=$(grep -o ':[0-9]*</sr:RequestID>' after.xml | tr -dc '0-9')
+	[ "$c" -gt "$last" ]
+	echo "# $n requests survived, counters unique" >&3
+}

@@ -1,0 +1,148 @@
+/* Unit tests: the ledger's counters never go back, never repeat, across processes. */
+#include "testutil.h"
+
+#include <sys/wait.h>
+
+#include "../../lib/ledger.h"
+
+static char *dir;
+static char path[4200];
+
+static int setup(void **state)
+{
+	(void)state;
+	dir = make_tmpdir();
+	snprintf(path, sizeof(path), "%s/ledger.sqlite", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	rm_rf(dir);
+	return 0;
+}
+
+static struct hfw_eui supplier(void)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_eui e;
+
+	assert_int_equal(hfw_eui_parse(&e, "90-B3-D5-1F-30-01-00-00", "s", &err), 0);
+	return e;
+}
+
+static void counters_rise(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_eui s = supplier(), other;
+	hfw_ledger *l = NULL;
+	uint64_t first, last;
+
+	(void)state;
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(hfw_ledger_reserve(l, &s, 5000, 1, &first, &err), 0);
+	assert_true(first == 5000);
+	/* The clock going back never brings a counter back. */
+	assert_int_equal(hfw_ledger_reserve(l, &s, 100, 10, &first, &err), 0);
+	assert_true(first == 5001);
+	assert_int_equal(hfw_ledger_last(l, &s, &last, &err), 0);
+	assert_true(last == 5010);
+	assert_int_equal(hfw_ledger_reserve(l, &s, 9000, 1, &first, &err), 0);
+	assert_true(first == 9000);
+	assert_int_equal(hfw_ledger_claim(l, &s, 9000, &err), HFW_EINPUT);
+	assert_non_null(strstr(err.text, "never reused"));
+	assert_int_equal(hfw_ledger_claim(l, &s, 9001, &err), 0);
+	/* Originators are independent. */
+	other = s;
+	other.b[5] = 3;
+	assert_int_equal(hfw_ledger_claim(l, &other, 1000, &err), 0);
+	hfw_ledger_close(l);
+	/* And it is all on disk. */
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(hfw_ledger_last(l, &s, &last, &err), 0);
+	assert_true(last == 9001);
+	hfw_ledger_close(l);
+}
+
+static void requests_recorded_once(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_ledger_request r;
+	hfw_ledger *l = NULL;
+	int64_t n;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.id.originator = supplier();
+	r.id.counter = 42;
+	r.service_reference = "11.3";
+	r.command_variant = 4;
+	r.state = "signed";
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(hfw_ledger_record(l, &r, 1, &err), 0);
+	assert_int_equal(hfw_ledger_record(l, &r, 1, &err), HFW_EINPUT);
+	assert_non_null(strstr(err.text, "already in the ledger"));
+	assert_int_equal(hfw_ledger_count(l, &n, &err), 0);
+	assert_int_equal(n, 1);
+	hfw_ledger_close(l);
+	{
+		static const char junk[] = "not a database, just text long enough to be looked at ..................";
+
+		write_file(path, junk, sizeof(junk) - 1);
+	}
+	assert_int_equal(hfw_ledger_open(&l, path, &err), HFW_EIO);
+}
+
+/* Four processes reserving at once never get the same counter. */
+static void parallel_processes(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_eui s = supplier();
+	hfw_ledger *l = NULL;
+	char out[4200];
+	int p, status;
+	enum { PROCS = 4, EACH = 150 };
+
+	(void)state;
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);	/* create it first */
+	hfw_ledger_close(l);
+	for (p = 0; p < PROCS; p++) {
+		if (fork() == 0) {
+			FILE *f;
+			uint64_t c;
+			int i;
+
+			snprintf(out, sizeof(out), "%s/out%d", dir, p);
+			f = fopen(out, "w");
+			if (!f || hfw_ledger_open(&l, path, &err) < 0)
+				_exit(1);
+			for (i = 0; i < EACH; i++) {
+				if (hfw_ledger_reserve(l, &s, hfw_now_ms(), 1, &c, &err) < 0)
+					_exit(2);
+				fprintf(f, "%llu\n", (unsigned long long)c);
+			}
+			fclose(f);
+			hfw_ledger_close(l);
+			_exit(0);
+		}
+	}
+	for (p = 0; p < PROCS; p++) {
+		assert_true(wait(&status) > 0);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	snprintf(out, sizeof(out), "test \"$(cat %s/out* | sort | uniq -d | wc -l)\" = 0 && "
+		 "test \"$(cat %s/out* | wc -l)\" = %d", dir, dir, PROCS * EACH);
+	assert_int_equal(system(out), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(counters_rise, setup, teardown),
+		cmocka_unit_test_setup_teardown(requests_recorded_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(parallel_processes, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
+}
