@@ -71,7 +71,6 @@ static int sign_gbcs(const char *in, const char *out, int hex, int b64, const ch
 		    (ret = hfw_cert_check_key(cert, key, err)) < 0)
 			goto out;
 		hfw_cert_info(cert, &ci);
-		memcpy(e.b, m.originator, 8);
 		if (!ci.eui[0] || hfw_eui_parse(&e, ci.eui, "signer", err) < 0 ||
 		    memcmp(e.b, m.originator, 8) != 0) {
 			char orig[HFW_EUI_TEXT_MAX];
@@ -167,10 +166,12 @@ int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx)
 	ko.passphrase_env = hfw_config_get(cfg, HFW_SET_PASSPHRASE_ENV);
 
 	if (gbcs) {
-		if (!key_path)
+		/* The configured certificate goes with the configured key, not with one given by flag. */
+		if (!key_path) {
 			key_path = hfw_config_get(cfg, HFW_SET_GBCS_SIGNING_KEY);
-		if (!cert_path && !key_path)
-			cert_path = hfw_config_get(cfg, HFW_SET_GBCS_SIGNING_CERT);
+			if (!cert_path)
+				cert_path = hfw_config_get(cfg, HFW_SET_GBCS_SIGNING_CERT);
+		}
 		if (!key_path)
 			return cmd_usage_error(ctx, "give --key (or gbcs_signing_key in the config)");
 		if (sign_gbcs(argv[0], out, hex, b64, key_path, cert_path, cfg, &err) < 0)

@@ -112,8 +112,9 @@ static int visible_within(void *user, xmlNodePtr node, xmlNodePtr parent)
 	return within(node, parent, user);
 }
 
-int hfw_xml_c14n_document(xmlChar **out, int *len, xmlDocPtr doc, xmlNodePtr exclude,
-			  struct hfw_error *err)
+/* Canonicalise the nodes visible() accepts (all, if NULL) into a new buffer. */
+static int c14n(xmlChar **out, int *len, xmlDocPtr doc, xmlC14NIsVisibleCallback visible,
+		void *user, int mode, const char *what, struct hfw_error *err)
 {
 	xmlOutputBufferPtr buf = xmlAllocOutputBuffer(NULL);
 	int ret = 0;
@@ -121,9 +122,8 @@ int hfw_xml_c14n_document(xmlChar **out, int *len, xmlDocPtr doc, xmlNodePtr exc
 	*out = NULL;
 	if (!buf)
 		return hfw_error_oom(err);
-	if (xmlC14NExecute(doc, exclude ? visible_except : NULL, exclude, XML_C14N_1_0,
-			   NULL, 0, buf) < 0) {
-		ret = hfw_error_set(err, HFW_EINPUT, "cannot canonicalise the document");
+	if (xmlC14NExecute(doc, visible, user, mode, NULL, 0, buf) < 0) {
+		ret = hfw_error_set(err, HFW_EINPUT, "cannot canonicalise %s", what);
 		goto out;
 	}
 	*len = xmlOutputBufferGetSize(buf);
@@ -134,25 +134,17 @@ out:
 	return ret;
 }
 
+int hfw_xml_c14n_document(xmlChar **out, int *len, xmlDocPtr doc, xmlNodePtr exclude,
+			  struct hfw_error *err)
+{
+	return c14n(out, len, doc, exclude ? visible_except : NULL, exclude, XML_C14N_1_0,
+		    "the document", err);
+}
+
 int hfw_xml_c14n_exclusive(xmlChar **out, int *len, xmlDocPtr doc, xmlNodePtr node,
 			   struct hfw_error *err)
 {
-	xmlOutputBufferPtr buf = xmlAllocOutputBuffer(NULL);
-	int ret = 0;
-
-	*out = NULL;
-	if (!buf)
-		return hfw_error_oom(err);
-	if (xmlC14NExecute(doc, visible_within, node, XML_C14N_EXCLUSIVE_1_0, NULL, 0, buf) < 0) {
-		ret = hfw_error_set(err, HFW_EINPUT, "cannot canonicalise SignedInfo");
-		goto out;
-	}
-	*len = xmlOutputBufferGetSize(buf);
-	if (!(*out = xmlStrndup(xmlOutputBufferGetContent(buf), *len)))
-		ret = hfw_error_oom(err);
-out:
-	xmlOutputBufferClose(buf);
-	return ret;
+	return c14n(out, len, doc, visible_within, node, XML_C14N_EXCLUSIVE_1_0, "SignedInfo", err);
 }
 
 struct first_error {

@@ -472,7 +472,7 @@ static int count_signatures(xmlNodePtr n)
 	return c;
 }
 
-static int check_signature(struct hfw_verify_result *r, xmlDocPtr doc, xmlNodePtr root, xmlNodePtr sig,
+static int check_signature(struct hfw_verify_result *r, xmlDocPtr doc, xmlNodePtr sig,
 			   const struct hfw_verify_options *o, struct hfw_error *err)
 {
 	xmlNodePtr si, sv, ki, n, ref, tr, dv, is, iname, iserial;
@@ -582,7 +582,6 @@ static int check_signature(struct hfw_verify_result *r, xmlDocPtr doc, xmlNodePt
 	}
 	r->is_signed = 1;
 	r->signer = tc->info;
-	(void)root;
 out:
 	xmlFree(t);
 	xmlFree(canon);
@@ -623,7 +622,7 @@ int hfw_xmldsig_verify(struct hfw_verify_result *r, const uint8_t *xml, size_t l
 		ret = hfw_error_set(err, HFW_EVERIFY, "signature: ds:Signature is not the last child of the root");
 		goto out;
 	} else {
-		if ((ret = check_signature(r, doc, root, sig, o, err)) < 0)
+		if ((ret = check_signature(r, doc, sig, o, err)) < 0)
 			goto out;
 		/* Validate what was signed, without the signature (libxml2 cannot take its serial). */
 		xmlUnlinkNode(sig);

@@ -183,6 +183,12 @@ xmlsec_template() {
 	tr -d ' \r\n' < "$SHARED/gbcs/rtds/CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX" > pre.hex
 	run -3 --separate-stderr hanfw sign --gbcs --hex pre.hex --key "$K/90b3d51f30030000-ds.key" --cert "$K/90b3d51f30030000-ds.pem"
 	[[ "$stderr" == *"pre-command originator 90-B3-D5-1F-30-01-00-00 is not the signer 90-B3-D5-1F-30-03-00-00"* ]]
+	# The configured key and certificate are used together.
+	printf '{"profiles":{"p":{"gbcs_signing_key":"%s","gbcs_signing_cert":"%s"}}}' \
+		"$K/90b3d51f30030000-ds.key" "$K/90b3d51f30030000-ds.pem" > hanfw.json
+	run -3 --separate-stderr hanfw sign --gbcs --hex pre.hex
+	[[ "$stderr" == *"is not the signer 90-B3-D5-1F-30-03-00-00"* ]]
+	rm hanfw.json
 	printf 'DF0901' > short.hex
 	run -3 --separate-stderr hanfw sign --gbcs --hex short.hex --key "$K/90b3d51f30010000-ds.key"
 	one_line_error
