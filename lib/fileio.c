@@ -279,8 +279,23 @@ int hfw_atomic_commit(struct hfw_atomic *a, struct hfw_error *err)
 				    a->path, strerror(errno));
 		goto out;
 	}
-	if (a->unnamed && (ret = name_unnamed(a, err)) < 0)
-		goto out;
+	if (a->unnamed) {
+		char proc[64];
+
+		/* A new file: link it straight to its name, with no window at all. */
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", a->fd);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, a->path, AT_SYMLINK_FOLLOW) == 0) {
+			a->unnamed = 0;
+			free(a->tmp);
+			a->tmp = NULL;
+			close(a->fd);
+			a->fd = -1;
+			goto synced;
+		}
+		/* Replacing a file: name it, then rename over the old one. */
+		if ((ret = name_unnamed(a, err)) < 0)
+			goto out;
+	}
 	if (close(a->fd) != 0) {
 		a->fd = -1;
 		ret = hfw_error_set(err, HFW_EIO, "cannot write '%s': %s",
@@ -298,7 +313,8 @@ int hfw_atomic_commit(struct hfw_atomic *a, struct hfw_error *err)
 	a->slot = -1;
 	free(a->tmp);
 	a->tmp = NULL;
-	/* Make the rename itself durable; failure here is not worth failing for. */
+synced:
+	/* Make the new name itself durable; failure here is not worth failing for. */
 	if ((dir = dir_of(a->path)) && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		(void)fsync(dfd);
 		close(dfd);

@@ -208,7 +208,8 @@ xmlsec_template() {
 	done
 	# Every request that was written is complete, verifies, and has its own counter.
 	ls out/*.xml > written || true
-	[ "$(ls -A out | grep -c -v '\.xml$' || true)" = 0 ]	# no temporary files left
+	left=$(ls -A out | grep -v '\.xml$' || true)	# no temporary files left
+	[ -z "$left" ] || { echo "left behind: $left"; false; }
 	n=0
 	for f in $(cat written); do
 		hanfw -q verify --trust "$Z" "$f"
