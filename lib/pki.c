@@ -142,6 +142,8 @@ int hfw_pki_issue(const char *key_path, const char *cert_path,
 	    !add_ext(x, ca ? ca : x, NID_basic_constraints, req->is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE") ||
 	    !add_ext(x, ca ? ca : x, NID_key_usage, req->is_ca ? "critical,keyCertSign,cRLSign"
 							      : "critical,digitalSignature") ||
+	    (req->san && !add_ext(x, ca ? ca : x, NID_subject_alt_name, req->san)) ||
+	    (req->eku && !add_ext(x, ca ? ca : x, NID_ext_key_usage, req->eku)) ||
 	    !X509_sign(x, ca_key ? ca_key : key, EVP_sha256())) {
 		ret = hfw_error_openssl(err, HFW_EKEY, "cannot build certificate '%s'", cert_path);
 		goto out;

@@ -19,6 +19,8 @@ struct hfw_pki_request {
 	const char *eui;		/* "XX-XX-..." for x500UniqueIdentifier, or NULL */
 	int is_ca;			/* may sign certificates */
 	int days;			/* validity from yesterday; negative: already expired */
+	const char *san;		/* subjectAltName for TLS, e.g. "IP:127.0.0.1,DNS:localhost" */
+	const char *eku;		/* extendedKeyUsage for TLS: "serverAuth" or "clientAuth" */
 	const char *ca_key, *ca_cert;	/* issuer files; NULL for self-signed */
 };
 

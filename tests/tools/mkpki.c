@@ -29,7 +29,7 @@ int main(int argc, char **argv)
 		{ "supplier-ds-expired", "HANFW TEST SUPPLIER", "02", SUPPLIER, -1 },
 		{ "other-ds", "HANFW OTHER SUPPLIER", "02", "90-B3-D5-1F-30-03-00-00", 3650 },
 	};
-	struct hfw_pki_request ca = { "T1", "07", NULL, 1, 3650, NULL, NULL };
+	struct hfw_pki_request ca = { "T1", "07", NULL, 1, 3650, NULL, NULL, NULL, NULL };
 	size_t i;
 
 	if (argc != 2) {
@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 		goto fail;
 	for (i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
 		struct hfw_pki_request r = { leaves[i].cn, leaves[i].role, leaves[i].eui, 0,
-					     leaves[i].days, cak, cac };
+					     leaves[i].days, NULL, NULL, cak, cac };
 
 		snprintf(k, sizeof(k), "%s/%s.key", argv[1], leaves[i].stem);
 		snprintf(c, sizeof(c), "%s/%s.pem", argv[1], leaves[i].stem);

@@ -31,8 +31,8 @@ static const char *tmp(const char *name)
 static int setup(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
-	struct hfw_pki_request ca = { "T1", "07", NULL, 1, 365, NULL, NULL };
-	struct hfw_pki_request leaf = { NULL, "87", "90-B3-D5-1F-30-01-00-00", 0, 365, NULL, NULL };
+	struct hfw_pki_request ca = { "T1", "07", NULL, 1, 365, NULL, NULL, NULL, NULL };
+	struct hfw_pki_request leaf = { NULL, "87", "90-B3-D5-1F-30-01-00-00", 0, 365, NULL, NULL, NULL, NULL };
 
 	(void)state;
 	dir = make_tmpdir();
