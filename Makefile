@@ -12,7 +12,7 @@
 
 CC = cc
 PKG_CONFIG ?= pkg-config
-PKGS = libcrypto jansson libxml-2.0 libcurl sqlite3 libmicrohttpd
+PKGS = libcrypto jansson libxml-2.0 libcurl sqlite3 libmicrohttpd gnutls
 BUILD ?= build
 SAN_BUILD = build-asan
 SHARED ?= $(abspath ../shared)
@@ -29,8 +29,8 @@ ALL_CFLAGS = -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L $(CFLAGS) $(EXTRA_CFLAGS
 LIBS = $$($(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/error.c lib/eui.c lib/fileio.c \
-	lib/hex.c lib/image.c lib/manifest.c lib/pki.c lib/route.c lib/xml.c lib/xmldsig.c lib/duis.c lib/gbcs.c lib/ledger.c lib/transport.c lib/estate.c lib/sandbox.c
-CMD_SRCS = cmd/config.c cmd/hanfw.c cmd/options.c cmd/package.c cmd/sandbox.c cmd/sign.c cmd/verify.c
+	lib/hex.c lib/image.c lib/manifest.c lib/pki.c lib/route.c lib/xml.c lib/xmldsig.c lib/duis.c lib/gbcs.c lib/ledger.c lib/transport.c lib/estate.c lib/sandbox.c lib/httpd.c lib/dcc.c lib/devlist.c
+CMD_SRCS = cmd/config.c cmd/distribute.c cmd/hanfw.c cmd/options.c cmd/package.c cmd/sandbox.c cmd/sign.c cmd/verify.c
 UNIT_TESTS = test_config test_crypto test_estate test_fileio test_gbcs test_image test_ledger test_manifest test_text test_transport test_xmldsig
 FUZZ_TARGETS = fuzz_image fuzz_manifest fuzz_config fuzz_duis fuzz_gbcs
 
@@ -76,6 +76,10 @@ $(BUILD)/tests/mkpki: tests/tools/mkpki.c $(BUILD)/libhanfw.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw.a $(LIBS)
 
 $(BUILD)/tests/bench_sign: tests/bench/bench_sign.c $(BUILD)/libhanfw.a
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw.a $(LIBS)
+
+$(BUILD)/tests/bench_exchange: tests/bench/bench_exchange.c $(BUILD)/libhanfw.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw.a $(LIBS)
 
@@ -126,7 +130,7 @@ fuzz-check: fuzz-build shared-present
 fuzz: fuzz-build shared-present
 	@SHARED="$(SHARED)" sh tests/run-fuzz.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-bench: deps shared-present $(BUILD)/hanfw $(BUILD)/tests/mkpki $(BUILD)/tests/rusage $(BUILD)/tests/bench_sign
+bench: deps shared-present $(BUILD)/hanfw $(BUILD)/tests/mkpki $(BUILD)/tests/rusage $(BUILD)/tests/bench_sign $(BUILD)/tests/bench_exchange
 	@SHARED="$(SHARED)" sh tests/bench/bench.sh $(BUILD)
 
 demo: deps $(BUILD)/hanfw $(BUILD)/tests/mkpki

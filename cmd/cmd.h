@@ -101,6 +101,7 @@ int cmd_parse_uint(const struct hfw_ctx *ctx, const char *option, const char *te
 
 /* The commands. */
 int cmd_config_cmd(int argc, char **argv, struct hfw_ctx *ctx);
+int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_package(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_sandbox(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx);

@@ -36,9 +36,10 @@ static int cmd_help(int argc, char **argv, struct hfw_ctx *ctx);
 /* Alphabetical. */
 static const struct hfw_cmd commands[] = {
 	{ "config", cmd_config_cmd, "show the effective configuration and where each value comes from" },
+	{ "distribute", cmd_distribute, "send an image to many devices (SR 11.1 or 11.4) and record every outcome" },
 	{ "help", cmd_help, "show help for hanfw or one of its commands" },
 	{ "package", cmd_package, "build and inspect GB firmware images (ZigBee OTA) and their manifests" },
-	{ "sandbox", cmd_sandbox, "hanfw's own DCC adapter emulator: create its world (init)" },
+	{ "sandbox", cmd_sandbox, "hanfw's own DCC adapter emulator: create its world, serve its endpoints" },
 	{ "sign", cmd_sign, "XML-sign a DUIS request, or sign a GBCS pre-command" },
 	{ "verify", cmd_verify, "verify a DUIS message's XML signature and name its signer" },
 };

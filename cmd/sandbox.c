@@ -4,31 +4,37 @@
  * a test PKI shaped like SMKI, TLS certificates, an estate of devices and a
  * configuration profile that points at it all.
  */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/dcc.h"
 #include "../lib/estate.h"
+#include "../lib/httpd.h"
 #include "../lib/sandbox.h"
 #include "cmd.h"
 
 static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	const char *devices = NULL, *zaz1 = NULL, *port = NULL;
-	int force = 0;
+	int force = 0, device_keys = 0;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "devices", &devices, "SPEC",
 			       "estate: TYPE=COUNT,... per hub; ';' starts hubs of their own (default " HFW_SANDBOX_DEFAULT_DEVICES ")"),
 		HFW_OPT_STRING(0, "zaz1", &zaz1, "DIR", "use the public ZAZ1 identities (DCC Boxed's) from DIR"),
 		HFW_OPT_STRING(0, "port", &port, "PORT", "port the profile's endpoint names (default 8079)"),
 		HFW_OPT_FLAG(0, "force", &force, "initialise a directory that is not empty"),
+		HFW_OPT_FLAG(0, "device-keys", &device_keys, "also a signing key and certificate per device"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
-		"sandbox init DIR [--devices SPEC] [--zaz1 DIR] [--port PORT] [--force]",
+		"sandbox init DIR [--devices SPEC] [--zaz1 DIR] [--port PORT] [--device-keys] [--force]",
 		"Create a sandbox: test PKI, TLS certificates, estate.json and hanfw.json (profile \"sandbox\").",
 	};
-	struct hfw_sandbox_init_options o = { NULL, NULL, 0, 0 };
+	struct hfw_sandbox_init_options o = { NULL, NULL, 0, 0, 0 };
 	struct hfw_error err = HFW_ERROR_INIT;
 	unsigned long long p = 0;
 	int n;
@@ -43,6 +49,7 @@ static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 	o.zaz1_dir = zaz1;
 	o.port = (int)p;
 	o.force = force;
+	o.device_keys = device_keys;
 	if (hfw_sandbox_init(argv[0], &o, &err) < 0) {
 		if (err.code == HFW_EINPUT)
 			return cmd_usage_error(ctx, "%s", err.text);
@@ -53,10 +60,92 @@ static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 	return HFW_EXIT_OK;
 }
 
+static int serve_request(void *arg, const char *path, const char *body, size_t len,
+			 struct hfw_buf *reply, int *status, const char **content_type)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+
+	*content_type = "application/xml";
+	return hfw_dcc_handle(arg, path, body, len, reply, status, &err);
+}
+
+static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
+{
+	const char *dir = NULL, *listen = NULL;
+	int plain = 0;
+	const struct hfw_option opts[] = {
+		HFW_OPT_STRING(0, "dir", &dir, "DIR", "the sandbox made by 'hanfw sandbox init'"),
+		HFW_OPT_STRING(0, "listen", &listen, "ADDR:PORT", "where to listen (default 127.0.0.1:8079; port 0: any free port)"),
+		HFW_OPT_FLAG(0, "plain-http", &plain, "plain HTTP instead of HTTPS with mutual TLS (as DCC Boxed's default)"),
+		HFW_OPT_END()
+	};
+	static const struct hfw_usage usage = {
+		"sandbox serve --dir DIR [--listen ADDR:PORT] [--plain-http]",
+		"Serve the DCC adapter endpoints /api/v1/serviceS, /serviceT and /serviceD until SIGINT or SIGTERM.",
+	};
+	struct hfw_httpd_options ho = { "127.0.0.1", 8079, NULL, NULL, NULL, 0, serve_request, NULL };
+	struct hfw_error err = HFW_ERROR_INIT;
+	char cert[4096], key[4096], ca[4096], addr[64];
+	unsigned long long port = 8079;
+	hfw_dcc *dcc = NULL;
+	hfw_httpd *httpd = NULL;
+	sigset_t stop;
+	int n, sig, ret = HFW_EXIT_OK;
+
+	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
+		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if (n != 0 || !dir)
+		return cmd_usage_error(ctx, "give --dir DIR and no other arguments");
+	if (listen) {
+		const char *colon = strrchr(listen, ':');
+
+		if (!colon || (size_t)(colon - listen) >= sizeof(addr) ||
+		    cmd_parse_uint(ctx, "listen", colon + 1, 65535, &port))
+			return cmd_usage_error(ctx, "--listen '%s' is not ADDR:PORT", listen);
+		snprintf(addr, sizeof(addr), "%.*s", (int)(colon - listen), listen);
+		ho.address = addr;
+	}
+	ho.port = (int)port;
+	if (!plain) {
+		snprintf(cert, sizeof(cert), "%s/tls/server.pem", dir);
+		snprintf(key, sizeof(key), "%s/tls/server.key", dir);
+		snprintf(ca, sizeof(ca), "%s/tls/ca.pem", dir);
+		ho.tls_cert = cert;
+		ho.tls_key = key;
+		ho.client_ca = ca;
+	}
+	if (hfw_dcc_open(&dcc, dir, &err) < 0)
+		goto fail;
+	ho.arg = dcc;
+	/* Block the stop signals in every thread; this one waits for them. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	if (hfw_httpd_start(&httpd, &ho, &err) < 0)
+		goto fail;
+	printf("%s://%s:%d/api/v1\n", plain ? "http" : "https", ho.address, hfw_httpd_port(httpd));
+	fflush(stdout);
+	sigwait(&stop, &sig);
+	hfw_httpd_stop(httpd);
+	httpd = NULL;
+	if (!ctx->quiet)
+		fprintf(stderr, "hanfw: sandbox stopped (%lu requests accepted)\n", hfw_dcc_accepted(dcc));
+	goto out;
+fail:
+	ret = cmd_report(&err);
+out:
+	hfw_httpd_stop(httpd);
+	hfw_dcc_free(dcc);
+	return ret;
+}
+
 int cmd_sandbox(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	static const struct hfw_verb verbs[] = {
 		{ "init", sandbox_init, "create a sandbox: test PKI, TLS, estate and configuration" },
+		{ "serve", sandbox_serve, "serve the DCC adapter endpoints" },
 		{ NULL, NULL, NULL },
 	};
 

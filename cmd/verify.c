@@ -79,7 +79,7 @@ int cmd_verify(int argc, char **argv, struct hfw_ctx *ctx)
 		"the message against the DUIS schema.",
 	};
 	struct hfw_error err = HFW_ERROR_INIT;
-	struct hfw_verify_options vo = { NULL, 0, 0, NULL };
+	struct hfw_verify_options vo = { NULL, 0, 0, NULL, NULL };
 	struct hfw_verify_result r;
 	hfw_config *cfg = NULL;
 	hfw_trust *trust = NULL;

@@ -27,7 +27,11 @@ static const char schema[] =
 	"  originator TEXT NOT NULL, target TEXT NOT NULL, counter INTEGER NOT NULL,"
 	"  service_reference TEXT NOT NULL, command_variant INTEGER NOT NULL,"
 	"  body_sha256 TEXT NOT NULL, created TEXT NOT NULL, state TEXT NOT NULL,"
-	"  UNIQUE (originator, counter));";
+	"  response_code TEXT, UNIQUE (originator, counter));"
+	"CREATE TABLE IF NOT EXISTS request_devices("
+	"  request_id TEXT NOT NULL REFERENCES requests(request_id),"
+	"  device TEXT NOT NULL, outcome TEXT NOT NULL,"
+	"  PRIMARY KEY (request_id, device));";
 
 static int db_error(hfw_ledger *l, struct hfw_error *err, const char *what)
 {
@@ -283,6 +287,78 @@ int hfw_ledger_record(hfw_ledger *l, const struct hfw_ledger_request *reqs, size
 	struct record_args a = { reqs, n };
 
 	return in_write_txn(l, err, do_record, &a);
+}
+
+struct state_args {
+	const char *rid, *state, *code;
+};
+
+static int do_state(hfw_ledger *l, void *arg, struct hfw_error *err)
+{
+	struct state_args *a = arg;
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	if (sqlite3_prepare_v2(l->db, "UPDATE requests SET state=?, response_code=coalesce(?, response_code) "
+			       "WHERE request_id=?", -1, &st, NULL) != SQLITE_OK)
+		return db_error(l, err, "cannot update a request");
+	sqlite3_bind_text(st, 1, a->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, a->rid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = db_error(l, err, "cannot update a request");
+	else if (sqlite3_changes(l->db) != 1)
+		ret = hfw_error_set(err, HFW_ERROR, "request %s is not in the ledger", a->rid);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int hfw_ledger_set_state(hfw_ledger *l, const char *request_id, const char *state,
+			 const char *response_code, struct hfw_error *err)
+{
+	struct state_args a = { request_id, state, response_code };
+
+	return in_write_txn(l, err, do_state, &a);
+}
+
+struct device_args {
+	const char *rid;
+	const struct hfw_eui *devices;
+	const char *const *outcomes;
+	size_t n;
+};
+
+static int do_devices(hfw_ledger *l, void *arg, struct hfw_error *err)
+{
+	struct device_args *a = arg;
+	sqlite3_stmt *st = NULL;
+	char eui[HFW_EUI_TEXT_MAX];
+	size_t i;
+	int ret = 0;
+
+	if (sqlite3_prepare_v2(l->db, "INSERT INTO request_devices(request_id, device, outcome) VALUES(?,?,?) "
+			       "ON CONFLICT(request_id, device) DO UPDATE SET outcome=excluded.outcome",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(l, err, "cannot record devices");
+	for (i = 0; i < a->n && ret == 0; i++) {
+		hfw_eui_format(eui, &a->devices[i]);
+		sqlite3_bind_text(st, 1, a->rid, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, eui, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, a->outcomes[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			ret = db_error(l, err, "cannot record a device");
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int hfw_ledger_record_devices(hfw_ledger *l, const char *request_id, const struct hfw_eui *devices,
+			      const char *const *outcomes, size_t n, struct hfw_error *err)
+{
+	struct device_args a = { request_id, devices, outcomes, n };
+
+	return in_write_txn(l, err, do_devices, &a);
 }
 
 int hfw_ledger_count(hfw_ledger *l, int64_t *out, struct hfw_error *err)

@@ -60,6 +60,14 @@ struct hfw_ledger_request {
 int hfw_ledger_record(hfw_ledger *l, const struct hfw_ledger_request *reqs, size_t n,
 		      struct hfw_error *err);
 
+/* Move a request to a new state ("sent", "accepted", "unknown", ...), with the DCC's code if any. */
+int hfw_ledger_set_state(hfw_ledger *l, const char *request_id, const char *state,
+			 const char *response_code, struct hfw_error *err);
+
+/* Record (or update) what became of each device of a request. */
+int hfw_ledger_record_devices(hfw_ledger *l, const char *request_id, const struct hfw_eui *devices,
+			      const char *const *outcomes, size_t n, struct hfw_error *err);
+
 /*
  * Group several of the calls above into one transaction (one commit, one
  * sync): begin takes the write lock; the calls in between join it.

@@ -112,7 +112,7 @@ int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 		goto out;
 	/* A signing identity per device, for the alerts and responses devices sign. */
 	at(q, sizeof(q), dir, "devices");
-	for (i = 0; i < hfw_estate_count(estate); i++) {
+	for (i = 0; o->device_keys && i < hfw_estate_count(estate); i++) {
 		char eui[HFW_EUI_TEXT_MAX], stem[32];
 		const struct hfw_device *d = hfw_estate_at(estate, i);
 
@@ -185,7 +185,29 @@ int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 		ret = hfw_error_oom(err);
 		goto out;
 	}
-	ret = hfw_file_write_atomic(at(p, sizeof(p), dir, "hanfw.json"), text, strlen(text), err);
+	if ((ret = hfw_file_write_atomic(at(p, sizeof(p), dir, "hanfw.json"), text, strlen(text), err)) < 0)
+		goto out;
+	free(text);
+	text = NULL;
+	json_decref(cfg);
+
+	/* The sandbox's own settings: which key the DCC signs with, which users it trusts. */
+	if (zaz1) {
+		char k[4096], c[4096], u[4096];
+
+		snprintf(k, sizeof(k), "%s/dsp-xml-sign-90B3D51F30000002-ds.key", zaz1);
+		snprintf(c, sizeof(c), "%s/dsp-xml-sign-90B3D51F30000002-ds.pem", zaz1);
+		snprintf(u, sizeof(u), "%s/xml-sign-90B3D51F30010000-ds.pem", zaz1);
+		cfg = json_pack("{s:s,s:s,s:[s]}", "dcc_xml_key", k, "dcc_xml_cert", c, "user_xml_certs", u);
+	} else {
+		cfg = json_pack("{s:s,s:s,s:[s]}", "dcc_xml_key", "pki/dcc-xml.key", "dcc_xml_cert", "pki/dcc-xml.pem",
+				"user_xml_certs", "pki/supplier-xml.pem");
+	}
+	if (!cfg || !(text = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	ret = hfw_file_write_atomic(at(p, sizeof(p), dir, "sandbox.json"), text, strlen(text), err);
 out:
 	free(zaz1);
 	free(text);

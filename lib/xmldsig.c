@@ -628,7 +628,10 @@ int hfw_xmldsig_verify(struct hfw_verify_result *r, const uint8_t *xml, size_t l
 		xmlUnlinkNode(sig);
 		xmlFreeNode(sig);
 	}
-	ret = hfw_xml_validate(doc, o->xsd_path, err);
+	if ((ret = hfw_xml_validate(doc, o->xsd_path, err)) == 0 && o->doc_out) {
+		*o->doc_out = doc;
+		doc = NULL;
+	}
 out:
 	xmlFreeDoc(doc);
 	return ret;

@@ -76,6 +76,7 @@ struct hfw_verify_options {
 	int allow_unsigned;	/* an unsigned document is reported, not refused */
 	int check_validity;	/* also refuse a certificate outside its dates */
 	const char *xsd_path;	/* validate against this instead of hanfw's schema */
+	struct _xmlDoc **doc_out;	/* if not NULL: receives the document, signature removed (xmlFreeDoc) */
 };
 
 struct hfw_verify_result {

@@ -83,3 +83,26 @@ echo "library: 11.3 requests verified (parse, C14N, ECDSA, schema), one core: $v
 big=$("$rusage" "$build/tests/bench_sign" big "$key" "$cert" 10000000 2>&1 | tr '\n' ' ')
 set -- $big
 echo "library: 11.4 request with a 10,000,000-byte image: signed in $1 s ($2 bytes), peak RSS $(awk -v r="$5" 'BEGIN{printf "%.1f MB (%.2fx image)", r/1024, r*1024/10000000}') (goal < 0.5 s, RSS < 4x)"
+
+echo
+echo "== sandbox and distribute (client and server on this machine) =="
+sbx="$work/sbx"
+"$hanfw" -q sandbox init "$sbx" --devices 'PPMID=50000'
+"$hanfw" sandbox serve --dir "$sbx" --listen 127.0.0.1:0 > "$work/url" 2>/dev/null &
+serve=$!
+trap 'kill $serve 2>/dev/null; rm -rf "$work"' EXIT INT TERM
+for _ in $(seq 1 50); do [ -s "$work/url" ] && break; sleep 0.1; done
+url=$(cat "$work/url")
+ex=$("$build/tests/bench_exchange" "$sbx" "$url" 3000)
+echo "signed 11.4 request and signed answer, verified, over one reused mutual-TLS connection: $ex/s (goal >= 2000/s)"
+kill $serve; wait $serve 2>/dev/null
+"$hanfw" sandbox serve --dir "$sbx" --listen 127.0.0.1:0 > "$work/url" 2>/dev/null &
+serve=$!
+for _ in $(seq 1 50); do [ -s "$work/url" ] && grep -q http "$work/url" && break; sleep 0.1; done
+"$hanfw" -q package build "$work/mi.bin" -o "$work/big.img" --device-type PPMID $common --hub-capacity 20000000
+jq -r '.devices[] | select(.type == "PPMID") | .eui' "$sbx/estate.json" > "$work/devices"
+d=$(HANFW_CONFIG="$sbx/hanfw.json" HANFW_ENDPOINT=$(cat "$work/url") HANFW_LEDGER="$work/dl.sqlite" \
+	"$rusage" "$hanfw" -q distribute "$work/big.img" --devices "$work/devices")
+set -- $d
+echo "distribute: one 11.4 request, 10,000,000-byte image, 50,000 devices, end to end: $1 s, client peak RSS $(awk -v r="$3" 'BEGIN{printf "%.0f MB", r/1024}') (goal < 2 s)"
+kill $serve; wait $serve 2>/dev/null

@@ -6,7 +6,7 @@ load helpers
 setup() { setup_hanfw; }
 
 @test "init makes an SMKI-shaped PKI, TLS, an estate and a working profile" {
-	run -0 hanfw sandbox init sbx
+	run -0 hanfw sandbox init sbx --device-keys
 	[[ "$output" == "sandbox ready in 'sbx'"* ]]
 	for f in pki/ca.pem pki/supplier-ds.pem pki/supplier-xml.pem pki/dcc-xml.pem pki/acb-ds.pem \
 		tls/ca.pem tls/server.pem tls/client.pem trust/dcc-xml.pem estate.json hanfw.json; do

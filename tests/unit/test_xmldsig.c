@@ -59,7 +59,7 @@ static int teardown(void **state)
 static int verify(const char *xml, size_t len, struct hfw_verify_result *r, const char *xsd,
 		  struct hfw_error *err)
 {
-	struct hfw_verify_options o = { trust, 0, 0, xsd };
+	struct hfw_verify_options o = { trust, 0, 0, xsd, NULL };
 
 	return hfw_xmldsig_verify(r, (const uint8_t *)xml, len, &o, err);
 }
@@ -225,7 +225,7 @@ static void moved_and_missing_signatures(void **state)
 	struct hfw_buf out = HFW_BUF_INIT(1 << 20);
 	struct hfw_duis_request req;
 	struct hfw_verify_result r;
-	struct hfw_verify_options allow = { NULL, 1, 0, NULL };
+	struct hfw_verify_options allow = { NULL, 1, 0, NULL, NULL };
 	char *sig_start, *sig_end, moved[4096];
 	size_t siglen;
 
