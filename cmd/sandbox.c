@@ -71,22 +71,24 @@ static int serve_request(void *arg, const char *path, const char *body, size_t l
 
 static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 {
-	const char *dir = NULL, *listen = NULL;
+	const char *dir = NULL, *listen = NULL, *window_text = NULL;
 	int plain = 0;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "dir", &dir, "DIR", "the sandbox made by 'hanfw sandbox init'"),
 		HFW_OPT_STRING(0, "listen", &listen, "ADDR:PORT", "where to listen (default 127.0.0.1:8079; port 0: any free port)"),
 		HFW_OPT_FLAG(0, "plain-http", &plain, "plain HTTP instead of HTTPS with mutual TLS (as DCC Boxed's default)"),
+		HFW_OPT_STRING(0, "counter-window", &window_text, "N",
+			       "accept counters up to N below a user's newest (default 0: strictly rising)"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
-		"sandbox serve --dir DIR [--listen ADDR:PORT] [--plain-http]",
+		"sandbox serve --dir DIR [--listen ADDR:PORT] [--plain-http] [--counter-window N]",
 		"Serve the DCC adapter endpoints /api/v1/serviceS, /serviceT and /serviceD until SIGINT or SIGTERM.",
 	};
 	struct hfw_httpd_options ho = { "127.0.0.1", 8079, NULL, NULL, NULL, 0, serve_request, NULL };
 	struct hfw_error err = HFW_ERROR_INIT;
 	char cert[4096], key[4096], ca[4096], addr[64];
-	unsigned long long port = 8079;
+	unsigned long long port = 8079, window = 0;
 	hfw_dcc *dcc = NULL;
 	hfw_httpd *httpd = NULL;
 	sigset_t stop;
@@ -106,6 +108,8 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 		ho.address = addr;
 	}
 	ho.port = (int)port;
+	if (window_text && cmd_parse_uint(ctx, "counter-window", window_text, 1000000000ull, &window))
+		return HFW_EXIT_USAGE;
 	if (!plain) {
 		snprintf(cert, sizeof(cert), "%s/tls/server.pem", dir);
 		snprintf(key, sizeof(key), "%s/tls/server.key", dir);
@@ -116,6 +120,7 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 	}
 	if (hfw_dcc_open(&dcc, dir, &err) < 0)
 		goto fail;
+	hfw_dcc_set_counter_window(dcc, window);
 	ho.arg = dcc;
 	/* Block the stop signals in every thread; this one waits for them. */
 	sigemptyset(&stop);

@@ -33,6 +33,9 @@ struct hfw_dcc {
 	hfw_trust *users;		/* users' XML-signing certificates */
 	struct { struct hfw_eui who; uint64_t last; } counters[16];
 	size_t ncounters;
+	uint64_t window;		/* see hfw_dcc_set_counter_window */
+	uint64_t recent[4096];		/* counters accepted lately, to refuse repeats within the window */
+	size_t nrecent;
 	unsigned long accepted;
 	FILE *log;			/* requests.log: every request accepted, one RequestID a line */
 };
@@ -152,6 +155,22 @@ void hfw_dcc_free(hfw_dcc *d)
 	free(d);
 }
 
+void hfw_dcc_set_counter_window(hfw_dcc *d, uint64_t window)
+{
+	d->window = window;
+}
+
+/* A repeat of a counter accepted lately (only needed when the window lets counters arrive late). */
+static int seen(const hfw_dcc *d, uint64_t counter)
+{
+	size_t i, n = d->nrecent < 4096 ? d->nrecent : 4096;
+
+	for (i = 0; i < n; i++)
+		if (d->recent[i] == counter)
+			return 1;
+	return 0;
+}
+
 unsigned long hfw_dcc_accepted(hfw_dcc *d)
 {
 	unsigned long n;
@@ -223,6 +242,7 @@ static int update_firmware(hfw_dcc *d, xmlDocPtr doc, const char *sr, const char
 
 	for (i = 0; i < W_LISTS; i++)
 		lists[i] = (struct hfw_buf)HFW_BUF_INIT(2u * 1024 * 1024);
+	pthread_mutex_lock(&d->lock);
 	for (p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
 		struct hfw_eui e;
 		const struct hfw_device *dev;
@@ -242,10 +262,11 @@ static int update_firmware(hfw_dcc *d, xmlDocPtr doc, const char *sr, const char
 			hfw_eui_format(eui, &e);
 			if ((lists[w].len && (ret = hfw_buf_puts(&lists[w], ",", err)) < 0) ||
 			    (ret = hfw_buf_puts(&lists[w], eui, err)) < 0)
-				goto out;
+				goto unlock;
 			any = 1;
 		}
 	}
+	pthread_mutex_unlock(&d->lock);
 	if ((ret = hfw_buf_puts(reply, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", err)) < 0)
 		goto out;
 	body_off = reply->len;
@@ -266,10 +287,15 @@ static int update_firmware(hfw_dcc *d, xmlDocPtr doc, const char *sr, const char
 	if ((ret = hfw_buf_puts(reply, "</sr:ResponseMessage></sr:Body></sr:Response>", err)) < 0 ||
 	    (ret = hfw_xmldsig_sign_canonical(reply, body_off, d->signer, err)) < 0)
 		goto out;
+	pthread_mutex_lock(&d->lock);
 	d->accepted++;
 	/* Written before the answer goes back, so a test can hold hanfw's ledger against it. */
 	fprintf(d->log, "%s\n", rid);
 	fflush(d->log);
+	pthread_mutex_unlock(&d->lock);
+	goto out;
+unlock:
+	pthread_mutex_unlock(&d->lock);
 out:
 	for (i = 0; i < W_LISTS; i++)
 		hfw_buf_release(&lists[i]);
@@ -299,7 +325,7 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 		return hfw_buf_puts(reply, "<error>no such service</error>", err);
 	}
 	vo.doc_out = &doc;
-	pthread_mutex_lock(&d->lock);
+	/* Parsing and signature checks need no shared state: only counters and devices do. */
 	ret = hfw_xmldsig_verify(&r, (const uint8_t *)body, len, &vo, err);
 	if (ret < 0 && !r.service_reference[0]) {
 		/* Not a DUIS request at all: refused at the gateway. */
@@ -330,11 +356,14 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 	if (!code && !((cv == 8 && (!strcmp(r.service_reference, "11.1") || !strcmp(r.service_reference, "11.4")))))
 		code = "E12";	/* 11.2 and 11.3 are not served yet (see hanfw-sandbox(1)) */
 	if (!code) {
+		pthread_mutex_lock(&d->lock);
 		for (i = 0; i < d->ncounters && memcmp(&d->counters[i].who, &id.originator, 8); i++)
 			;
-		if (i < d->ncounters && id.counter <= d->counters[i].last)
+		if (i < d->ncounters && (id.counter + d->window <= d->counters[i].last ||
+					 (!d->window && id.counter <= d->counters[i].last) ||
+					 (d->window && seen(d, id.counter))))
 			code = "E42";
-		else if (i < d->ncounters)
+		else if (i < d->ncounters && id.counter > d->counters[i].last)
 			d->counters[i].last = id.counter;
 		else if (i < sizeof(d->counters) / sizeof(d->counters[0])) {
 			d->counters[i].who = id.originator;
@@ -343,13 +372,15 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 		} else {
 			code = "E1";	/* more users than a sandbox serves */
 		}
+		if (!code && d->window)
+			d->recent[d->nrecent++ % 4096] = id.counter;
+		pthread_mutex_unlock(&d->lock);
 	}
 	if (code)
 		ret = error_reply(reply, r.request_id, code, r.service_reference[0] ? r.service_reference : "11.1", err);
 	else
 		ret = update_firmware(d, doc, r.service_reference, r.request_id, reply, err);
 out:
-	pthread_mutex_unlock(&d->lock);
 	xmlFreeDoc(doc);
 	return ret;
 }

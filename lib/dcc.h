@@ -15,6 +15,7 @@
 #define HFW_DCC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "error.h"
@@ -23,6 +24,14 @@ typedef struct hfw_dcc hfw_dcc;
 
 /* Load the sandbox in dir (sandbox.json, estate, keys); accepted RequestIDs go to dir/requests.log. */
 int hfw_dcc_open(hfw_dcc **out, const char *dir, struct hfw_error *err);
+
+/*
+ * How far below the newest counter of an originator a request may arrive
+ * (0, the default: strictly rising).  Whether the DCC demands strict order
+ * is not known; a window lets one user send on several connections, while
+ * a counter seen before is still refused.
+ */
+void hfw_dcc_set_counter_window(hfw_dcc *d, uint64_t window);
 void hfw_dcc_free(hfw_dcc *d);
 
 /* Handle one POST to path; thread-safe. */

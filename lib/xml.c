@@ -2,6 +2,7 @@
 #define _GNU_SOURCE	/* memmem */
 #include "xml.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <libxml/c14n.h>
@@ -167,28 +168,45 @@ static void keep_first(void *user, xmlErrorPtr e)
 }
 
 static xmlSchemaPtr builtin_schema;
+static struct hfw_error builtin_error;
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+
+static xmlSchemaPtr parse_schema(const char *path, struct first_error *fe)
+{
+	xmlSchemaParserCtxtPtr pctx = path ? xmlSchemaNewParserCtxt(path)
+					   : xmlSchemaNewMemParserCtxt(hfw_duis_xsd, (int)hfw_duis_xsd_len);
+	xmlSchemaPtr schema;
+
+	if (!pctx)
+		return NULL;
+	xmlSchemaSetParserStructuredErrors(pctx, keep_first, fe);
+	schema = xmlSchemaParse(pctx);
+	xmlSchemaFreeParserCtxt(pctx);
+	return schema;
+}
+
+/* Once per process, whichever thread asks first (the servers validate on many). */
+static void load_builtin(void)
+{
+	struct first_error fe = { "", 0 };
+
+	xmlInitParser();
+	if (!(builtin_schema = parse_schema(NULL, &fe)))
+		hfw_error_set(&builtin_error, HFW_ERROR, "cannot load schema 'duis-firmware.xsd': %s", fe.text);
+}
 
 static int load_schema(xmlSchemaPtr *out, const char *path, struct hfw_error *err)
 {
 	struct first_error fe = { "", 0 };
-	xmlSchemaParserCtxtPtr pctx;
 
-	if (!path && builtin_schema) {
-		*out = builtin_schema;
+	if (!path) {
+		pthread_once(&builtin_once, load_builtin);
+		if (!(*out = builtin_schema))
+			return hfw_error_set(err, builtin_error.code, "%s", builtin_error.text);
 		return 0;
 	}
-	pctx = path ? xmlSchemaNewParserCtxt(path)
-		    : xmlSchemaNewMemParserCtxt(hfw_duis_xsd, (int)hfw_duis_xsd_len);
-	if (!pctx)
-		return hfw_error_oom(err);
-	xmlSchemaSetParserStructuredErrors(pctx, keep_first, &fe);
-	*out = xmlSchemaParse(pctx);
-	xmlSchemaFreeParserCtxt(pctx);
-	if (!*out)
-		return hfw_error_set(err, path ? HFW_EIO : HFW_ERROR, "cannot load schema '%s': %s",
-				     path ? path : "duis-firmware.xsd", fe.text);
-	if (!path)
-		builtin_schema = *out;	/* parsed once per process */
+	if (!(*out = parse_schema(path, &fe)))
+		return hfw_error_set(err, HFW_EIO, "cannot load schema '%s': %s", path, fe.text);
 	return 0;
 }
 

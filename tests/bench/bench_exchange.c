@@ -1,15 +1,17 @@
 /*
  * bench_exchange - signed DUIS exchanges per second with "hanfw sandbox
  * serve" over one reused mutual-TLS connection (make bench).
- *   bench_exchange SANDBOX_DIR URL N
- * Each exchange: build and sign an 11.4 request for one device, POST it,
+ *   bench_exchange SANDBOX_DIR URL N [CONNECTIONS]
+ * Each connection is a process of its own with its own devices; each exchange: build and sign an 11.4 request for one device, POST it,
  * verify the DCC's signed answer.  Client and server share this machine.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../lib/duis.h"
 #include "../../lib/estate.h"
@@ -19,10 +21,46 @@
 static void die(const struct hfw_error *err)
 {
 	fprintf(stderr, "bench_exchange: %s\n", err->text);
-	exit(1);
+	_exit(1);
 }
 
+static long run(const char *dir, const char *url, long n, int slot, int slots);
+
 int main(int argc, char **argv)
+{
+	int conns = argc > 4 ? atoi(argv[4]) : 1, c, status;
+	int fds[2];
+	long n, total = 0, got;
+	struct timespec a, b;
+	FILE *f;
+
+	if (argc < 4 || conns < 1)
+		return 2;
+	n = strtol(argv[3], NULL, 10);
+	if (pipe(fds) != 0)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (c = 0; c < conns; c++)
+		if (fork() == 0) {
+			close(fds[0]);
+			got = run(argv[1], argv[2], n / conns, c, conns);
+			dprintf(fds[1], "%ld\n", got);
+			_exit(got < 0);
+		}
+	close(fds[1]);
+	f = fdopen(fds[0], "r");
+	while (fscanf(f, "%ld", &got) == 1)
+		total += got;
+	fclose(f);
+	for (c = 0; c < conns; c++)
+		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+			return 1;
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	printf("%.0f\n", (double)total / ((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9));
+	return 0;
+}
+
+static long run(const char *dir, const char *url, long n, int slot, int slots)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_transport_options to = { NULL, NULL, NULL, NULL, 0, 0, 0, -1, 0 };
@@ -34,23 +72,19 @@ int main(int argc, char **argv)
 	hfw_estate *estate = NULL;
 	struct hfw_duis_request r;
 	static const uint8_t image[] = "\x1e\xf1\xee\x0b bench";
-	struct timespec a, b;
-	long n, i, done = 0;
+	long i, done = 0;
 	size_t k = 0;
 
-	if (argc != 4)
-		return 2;
-	n = strtol(argv[3], NULL, 10);
-	snprintf(p[0], sizeof(p[0]), "%s/pki/supplier-xml.key", argv[1]);
-	snprintf(p[1], sizeof(p[1]), "%s/pki/supplier-xml.pem", argv[1]);
-	snprintf(p[2], sizeof(p[2]), "%s/estate.json", argv[1]);
+	snprintf(p[0], sizeof(p[0]), "%s/pki/supplier-xml.key", dir);
+	snprintf(p[1], sizeof(p[1]), "%s/pki/supplier-xml.pem", dir);
+	snprintf(p[2], sizeof(p[2]), "%s/estate.json", dir);
 	if (hfw_signer_open(&s, p[0], p[1], NULL, &err) < 0 || hfw_estate_read(&estate, p[2], &err) < 0)
 		die(&err);
-	snprintf(p[0], sizeof(p[0]), "%s/tls/ca.pem", argv[1]);
-	snprintf(p[1], sizeof(p[1]), "%s/tls/client.pem", argv[1]);
-	snprintf(p[2], sizeof(p[2]), "%s/tls/client.key", argv[1]);
-	snprintf(p[3], sizeof(p[3]), "%s/trust", argv[1]);
-	to.base_url = argv[2];
+	snprintf(p[0], sizeof(p[0]), "%s/tls/ca.pem", dir);
+	snprintf(p[1], sizeof(p[1]), "%s/tls/client.pem", dir);
+	snprintf(p[2], sizeof(p[2]), "%s/tls/client.key", dir);
+	snprintf(p[3], sizeof(p[3]), "%s/trust", dir);
+	to.base_url = url;
 	to.ca = p[0];
 	to.client_cert = p[1];
 	to.client_key = p[2];
@@ -66,37 +100,37 @@ int main(int argc, char **argv)
 	r.ndevices = 1;
 	hfw_eui_parse(&r.id.originator, "90-B3-D5-1F-30-01-00-00", "o", &err);
 	hfw_eui_parse(&r.id.target, "90-B3-D5-1F-30-00-00-02", "t", &err);
-	r.id.counter = (uint64_t)time(NULL) * 1000u * 1000u;	/* above anything a ledger has used */
-	clock_gettime(CLOCK_MONOTONIC, &a);
+	/* Above anything a ledger has used; connections interleave their counters. */
+	r.id.counter = (uint64_t)time(NULL) * 1000u * 1000u + (uint64_t)slot;
 	for (i = 0; i < n; i++) {
 		struct hfw_buf out = HFW_BUF_INIT(1 << 20);
 		struct hfw_reply reply;
 		struct hfw_verify_result vr;
 		enum hfw_delivery d;
 
-		while (k < hfw_estate_count(estate) && strcmp(hfw_estate_at(estate, k)->type->name, "PPMID") != 0)
+		/* Every connection its own devices: the k-th PPMID goes to connection k % slots. */
+		while (k < hfw_estate_count(estate) && (strcmp(hfw_estate_at(estate, k)->type->name, "PPMID") != 0 ||
+							(k / 2) % (size_t)slots != (size_t)slot))
 			k++;
 		if (k == hfw_estate_count(estate))
 			break;
 		r.devices = &hfw_estate_at(estate, k++)->eui;
-		r.id.counter++;
+		r.id.counter += (uint64_t)slots;
 		if (hfw_duis_sign_request(&out, s, &r, NULL, &err) < 0 ||
 		    hfw_transport_post(t, "/serviceD", out.data, out.len, &reply, &d, &err) < 0 ||
 		    hfw_xmldsig_verify(&vr, (uint8_t *)reply.body, reply.len, &vo, &err) < 0)
 			die(&err);
 		if (strcmp(vr.response_code, "I99") != 0) {
 			fprintf(stderr, "bench_exchange: answered %s\n", vr.response_code);
-			return 1;
+			return -1;
 		}
 		hfw_reply_release(&reply);
 		hfw_buf_release(&out);
 		done++;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	printf("%.0f\n", (double)done / ((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9));
 	hfw_signer_free(s);
 	hfw_transport_free(t);
 	hfw_trust_free(trust);
 	hfw_estate_free(estate);
-	return 0;
+	return done;
 }

@@ -193,3 +193,22 @@ ledger() { sqlite3 ledger.sqlite "$1"; }
 	HANFW_CONFIG=z/hanfw.json HANFW_ENDPOINT=$(cat zurl.txt) run -0 hanfw distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-00
 	[[ "$output" == *"1 accepted"* ]]
 }
+
+@test "the sandbox refuses a late counter unless a counter window allows it, and a repeat always" {
+	mkdir dry
+	hanfw -q distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-10 --dry-run -o dry
+	hanfw -q distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-11 --dry-run -o dry
+	set -- $(ls dry/*.xml | sort)
+	post() { curl -sS --cacert "$SBX/tls/ca.pem" --cert "$SBX/tls/client.pem" --key "$SBX/tls/client.key" \
+		-H 'Content-Type: application/xml' --data-binary "@$1" "$HANFW_ENDPOINT/serviceD" | grep -o '<sr:ResponseCode>[^<]*'; }
+	[ "$(post "$2")" = "<sr:ResponseCode>I99" ]
+	[ "$(post "$1")" = "<sr:ResponseCode>E42" ]	# strictly rising by default
+	stop_sandbox
+	"$HANFW" sandbox serve --dir "$SBX" --listen 127.0.0.1:0 --counter-window 60000 > url2.txt 2>/dev/null &
+	SERVE_PID=$!
+	for _ in $(seq 1 50); do [ -s url2.txt ] && break; sleep 0.1; done
+	export HANFW_ENDPOINT=$(cat url2.txt)
+	[ "$(post "$2")" = "<sr:ResponseCode>I99" ]
+	[ "$(post "$1")" = "<sr:ResponseCode>I99" ]	# late, within the window
+	[ "$(post "$1")" = "<sr:ResponseCode>E42" ]	# a repeat, never
+}
