@@ -126,6 +126,7 @@ int hfw_httpd_start(hfw_httpd **out, const struct hfw_httpd_options *o, struct h
 	hfw_httpd *h = NULL;
 	struct sockaddr_in sa;
 	const union MHD_DaemonInfo *di;
+	/* A thread per connection, at most 256 of them (MHD_OPTION_CONNECTION_LIMIT below). */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION;
 	int ret = 0;
 
@@ -156,16 +157,16 @@ int hfw_httpd_start(hfw_httpd **out, const struct hfw_httpd_options *o, struct h
 					MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 					MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key,
 					MHD_OPTION_HTTPS_MEM_TRUST, h->ca, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-					MHD_OPTION_END);
+					MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_END);
 	else if (h->tls)
 		h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 					MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 					MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key,
-					MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+					MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_END);
 	else
 		h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 					MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-					MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+					MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_END);
 	if (!h->d) {
 		ret = hfw_error_set(err, HFW_EIO, "cannot listen on %s:%d (in use, or the TLS files are unusable)",
 				    o->address ? o->address : "127.0.0.1", o->port);
