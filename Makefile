@@ -13,6 +13,8 @@
 CC = cc
 PKG_CONFIG ?= pkg-config
 PKGS = libcrypto jansson libxml-2.0 libcurl sqlite3 libmicrohttpd gnutls
+# Linked; libcurl, libmicrohttpd and GnuTLS are loaded when first used (lib/dynlib.h).
+LINK_PKGS = libcrypto jansson libxml-2.0 sqlite3
 BUILD ?= build
 SAN_BUILD = build-asan
 SHARED ?= $(abspath ../shared)
@@ -26,10 +28,10 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -
 CFLAGS = -O2 -g
 ALL_CFLAGS = -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L $(CFLAGS) $(EXTRA_CFLAGS) \
 	$$($(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-LIBS = $$($(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+LIBS = $$($(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null)
 
 LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/error.c lib/eui.c lib/fileio.c \
-	lib/hex.c lib/image.c lib/manifest.c lib/pki.c lib/route.c lib/xml.c lib/xmldsig.c lib/duis.c lib/gbcs.c lib/ledger.c lib/transport.c lib/estate.c lib/sandbox.c lib/httpd.c lib/dcc.c lib/devlist.c
+	lib/hex.c lib/image.c lib/manifest.c lib/pki.c lib/route.c lib/xml.c lib/xmldsig.c lib/duis.c lib/gbcs.c lib/ledger.c lib/transport.c lib/estate.c lib/sandbox.c lib/httpd.c lib/dcc.c lib/devlist.c lib/dynlib.c
 CMD_SRCS = cmd/config.c cmd/distribute.c cmd/hanfw.c cmd/options.c cmd/package.c cmd/sandbox.c cmd/sign.c cmd/verify.c
 UNIT_TESTS = test_config test_crypto test_estate test_fileio test_gbcs test_image test_ledger test_manifest test_text test_transport test_xmldsig
 FUZZ_TARGETS = fuzz_image fuzz_manifest fuzz_config fuzz_duis fuzz_gbcs fuzz_devlist

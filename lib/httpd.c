@@ -8,10 +8,55 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <pthread.h>
+
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
+#include "dynlib.h"
 #include "fileio.h"
+
+/* libmicrohttpd and GnuTLS, loaded by the first server (see dynlib.h). */
+static struct {
+	struct MHD_Daemon *(*start_daemon)(unsigned int, uint16_t, MHD_AcceptPolicyCallback, void *,
+					   MHD_AccessHandlerCallback, void *, ...);
+	void (*stop_daemon)(struct MHD_Daemon *);
+	struct MHD_Response *(*create_response_from_buffer)(size_t, void *, enum MHD_ResponseMemoryMode);
+	enum MHD_Result (*add_response_header)(struct MHD_Response *, const char *, const char *);
+	enum MHD_Result (*queue_response)(struct MHD_Connection *, unsigned int, struct MHD_Response *);
+	void (*destroy_response)(struct MHD_Response *);
+	const union MHD_ConnectionInfo *(*get_connection_info)(struct MHD_Connection *, enum MHD_ConnectionInfoType, ...);
+	const union MHD_DaemonInfo *(*get_daemon_info)(struct MHD_Daemon *, enum MHD_DaemonInfoType, ...);
+	enum MHD_Result (*is_feature_supported)(enum MHD_FEATURE);
+	const gnutls_datum_t *(*certificate_get_peers)(gnutls_session_t, unsigned int *);
+	int (*certificate_verify_peers2)(gnutls_session_t, unsigned int *);
+} mhd;
+static pthread_once_t mhd_once = PTHREAD_ONCE_INIT;
+static struct hfw_error mhd_error;
+
+static void load_mhd(void)
+{
+	const struct hfw_dynsym tls[] = {
+		{ "gnutls_certificate_get_peers", (void **)&mhd.certificate_get_peers },
+		{ "gnutls_certificate_verify_peers2", (void **)&mhd.certificate_verify_peers2 },
+		{ NULL, NULL },
+	};
+	const struct hfw_dynsym http[] = {
+		{ "MHD_start_daemon", (void **)&mhd.start_daemon },
+		{ "MHD_stop_daemon", (void **)&mhd.stop_daemon },
+		{ "MHD_create_response_from_buffer", (void **)&mhd.create_response_from_buffer },
+		{ "MHD_add_response_header", (void **)&mhd.add_response_header },
+		{ "MHD_queue_response", (void **)&mhd.queue_response },
+		{ "MHD_destroy_response", (void **)&mhd.destroy_response },
+		{ "MHD_get_connection_info", (void **)&mhd.get_connection_info },
+		{ "MHD_get_daemon_info", (void **)&mhd.get_daemon_info },
+		{ "MHD_is_feature_supported", (void **)&mhd.is_feature_supported },
+		{ NULL, NULL },
+	};
+
+	if (hfw_dynlib_load("libgnutls.so.30", tls, &mhd_error) == 0)
+		hfw_dynlib_load("libmicrohttpd.so.12", http, &mhd_error);
+}
 
 struct hfw_httpd {
 	struct MHD_Daemon *d;
@@ -29,30 +74,30 @@ struct upload {
 static enum MHD_Result answer(struct MHD_Connection *c, int status, const char *type,
 			      const char *data, size_t len)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r = mhd.create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	if (!r)
 		return MHD_NO;
 	if (type)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	ret = MHD_queue_response(c, (unsigned)status, r);
-	MHD_destroy_response(r);
+		mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = mhd.queue_response(c, (unsigned)status, r);
+	mhd.destroy_response(r);
 	return ret;
 }
 
 /* With a client CA, a connection without a certificate that CA issued is refused. */
 static int client_verified(struct MHD_Connection *c)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	const union MHD_ConnectionInfo *ci = mhd.get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	gnutls_session_t s;
 	unsigned int status = 1, n = 0;
 
 	if (!ci || !(s = (gnutls_session_t)ci->tls_session))
 		return 0;
-	if (!gnutls_certificate_get_peers(s, &n) || n == 0)
+	if (!mhd.certificate_get_peers(s, &n) || n == 0)
 		return 0;
-	return gnutls_certificate_verify_peers2(s, &status) == 0 && status == 0;
+	return mhd.certificate_verify_peers2(s, &status) == 0 && status == 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -131,6 +176,9 @@ int hfw_httpd_start(hfw_httpd **out, const struct hfw_httpd_options *o, struct h
 	int ret = 0;
 
 	*out = NULL;
+	pthread_once(&mhd_once, load_mhd);
+	if (mhd_error.code)
+		return hfw_error_set(err, mhd_error.code, "%s", mhd_error.text);
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)o->port);
@@ -142,7 +190,7 @@ int hfw_httpd_start(hfw_httpd **out, const struct hfw_httpd_options *o, struct h
 	if (!h->o.max_body)
 		h->o.max_body = 16u * 1024 * 1024;
 	if (o->tls_cert) {
-		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+		if (!mhd.is_feature_supported(MHD_FEATURE_TLS)) {
 			ret = hfw_error_set(err, HFW_ECONFIG, "this libmicrohttpd has no TLS");
 			goto out;
 		}
@@ -153,18 +201,18 @@ int hfw_httpd_start(hfw_httpd **out, const struct hfw_httpd_options *o, struct h
 		flags |= MHD_USE_TLS;
 	}
 	if (h->ca)
-		h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+		h->d = mhd.start_daemon(flags, 0, NULL, NULL, on_request, h,
 					MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 					MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key,
 					MHD_OPTION_HTTPS_MEM_TRUST, h->ca, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 					MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_END);
 	else if (h->tls)
-		h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+		h->d = mhd.start_daemon(flags, 0, NULL, NULL, on_request, h,
 					MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 					MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key,
 					MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_END);
 	else
-		h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+		h->d = mhd.start_daemon(flags, 0, NULL, NULL, on_request, h,
 					MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 					MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_END);
 	if (!h->d) {
@@ -172,7 +220,7 @@ int hfw_httpd_start(hfw_httpd **out, const struct hfw_httpd_options *o, struct h
 				    o->address ? o->address : "127.0.0.1", o->port);
 		goto out;
 	}
-	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+	di = mhd.get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = di ? di->port : o->port;
 	*out = h;
 	h = NULL;
@@ -191,7 +239,7 @@ void hfw_httpd_stop(hfw_httpd *h)
 	if (!h)
 		return;
 	if (h->d)
-		MHD_stop_daemon(h->d);
+		mhd.stop_daemon(h->d);
 	free(h->cert);
 	if (h->key) {
 		memset(h->key, 0, strlen(h->key));

@@ -10,9 +10,46 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "dynlib.h"
+
+/* libcurl, loaded by the first transport (see dynlib.h). */
+static struct {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} lc;
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static struct hfw_error curl_error;
+
+static void load_curl(void)
+{
+	const struct hfw_dynsym syms[] = {
+		{ "curl_global_init", (void **)&lc.global_init },
+		{ "curl_easy_init", (void **)&lc.easy_init },
+		{ "curl_easy_setopt", (void **)&lc.easy_setopt },
+		{ "curl_easy_perform", (void **)&lc.easy_perform },
+		{ "curl_easy_getinfo", (void **)&lc.easy_getinfo },
+		{ "curl_easy_cleanup", (void **)&lc.easy_cleanup },
+		{ "curl_easy_strerror", (void **)&lc.easy_strerror },
+		{ "curl_slist_append", (void **)&lc.slist_append },
+		{ "curl_slist_free_all", (void **)&lc.slist_free_all },
+		{ NULL, NULL },
+	};
+
+	if (hfw_dynlib_load("libcurl.so.4", syms, &curl_error) == 0 && lc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		hfw_error_set(&curl_error, HFW_ERROR, "cannot initialise libcurl");
+}
 
 struct hfw_transport {
 	CURL *curl;
@@ -36,7 +73,6 @@ const char *hfw_delivery_name(enum hfw_delivery d)
 int hfw_transport_open(hfw_transport **out, const struct hfw_transport_options *o,
 		       struct hfw_error *err)
 {
-	static int global_done;
 	hfw_transport *t = NULL;
 	struct stat st;
 	int ret = 0;
@@ -45,12 +81,10 @@ int hfw_transport_open(hfw_transport **out, const struct hfw_transport_options *
 	if (!o->base_url || (strncmp(o->base_url, "https://", 8) && strncmp(o->base_url, "http://", 7)))
 		return hfw_error_set(err, HFW_ECONFIG, "adapter endpoint '%s' is not an http:// or https:// URL",
 				     o->base_url ? o->base_url : "(unset)");
-	if (!global_done) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return hfw_error_set(err, HFW_ERROR, "cannot initialise libcurl");
-		global_done = 1;
-	}
-	if (!(t = calloc(1, sizeof(*t))) || !(t->base = strdup(o->base_url)) || !(t->curl = curl_easy_init())) {
+	pthread_once(&curl_once, load_curl);
+	if (curl_error.code)
+		return hfw_error_set(err, curl_error.code, "%s", curl_error.text);
+	if (!(t = calloc(1, sizeof(*t))) || !(t->base = strdup(o->base_url)) || !(t->curl = lc.easy_init())) {
 		ret = hfw_error_oom(err);
 		goto out;
 	}
@@ -67,35 +101,35 @@ int hfw_transport_open(hfw_transport **out, const struct hfw_transport_options *
 	/* Dropped trailing slash, so base + "/serviceD" is one slash. */
 	if (t->base[0] && t->base[strlen(t->base) - 1] == '/')
 		t->base[strlen(t->base) - 1] = '\0';
-	if (!(t->headers = curl_slist_append(NULL, "Content-Type: application/xml")) ||
-	    !curl_slist_append(t->headers, "Expect:")) {
+	if (!(t->headers = lc.slist_append(NULL, "Content-Type: application/xml")) ||
+	    !lc.slist_append(t->headers, "Expect:")) {
 		ret = hfw_error_oom(err);
 		goto out;
 	}
-	curl_easy_setopt(t->curl, CURLOPT_ERRORBUFFER, t->errbuf);
-	curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, t->headers);
-	curl_easy_setopt(t->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(t->curl, CURLOPT_CONNECTTIMEOUT_MS, t->o.connect_timeout_ms);
-	curl_easy_setopt(t->curl, CURLOPT_TIMEOUT_MS, t->o.total_timeout_ms);
-	curl_easy_setopt(t->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(t->curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(t->curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(t->curl, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
-	curl_easy_setopt(t->curl, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
+	lc.easy_setopt(t->curl, CURLOPT_ERRORBUFFER, t->errbuf);
+	lc.easy_setopt(t->curl, CURLOPT_HTTPHEADER, t->headers);
+	lc.easy_setopt(t->curl, CURLOPT_NOSIGNAL, 1L);
+	lc.easy_setopt(t->curl, CURLOPT_CONNECTTIMEOUT_MS, t->o.connect_timeout_ms);
+	lc.easy_setopt(t->curl, CURLOPT_TIMEOUT_MS, t->o.total_timeout_ms);
+	lc.easy_setopt(t->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	lc.easy_setopt(t->curl, CURLOPT_FOLLOWLOCATION, 0L);
+	lc.easy_setopt(t->curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	lc.easy_setopt(t->curl, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
+	lc.easy_setopt(t->curl, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
 	if (o->ca) {
 		if (stat(o->ca, &st) != 0) {
 			ret = hfw_error_set(err, HFW_ECONFIG, "TLS CA '%s' does not exist", o->ca);
 			goto out;
 		}
-		curl_easy_setopt(t->curl, S_ISDIR(st.st_mode) ? CURLOPT_CAPATH : CURLOPT_CAINFO, o->ca);
+		lc.easy_setopt(t->curl, S_ISDIR(st.st_mode) ? CURLOPT_CAPATH : CURLOPT_CAINFO, o->ca);
 	}
 	if (!!o->client_cert != !!o->client_key) {
 		ret = hfw_error_set(err, HFW_ECONFIG, "mutual TLS needs both a client certificate and its key");
 		goto out;
 	}
 	if (o->client_cert) {
-		curl_easy_setopt(t->curl, CURLOPT_SSLCERT, o->client_cert);
-		curl_easy_setopt(t->curl, CURLOPT_SSLKEY, o->client_key);
+		lc.easy_setopt(t->curl, CURLOPT_SSLCERT, o->client_cert);
+		lc.easy_setopt(t->curl, CURLOPT_SSLKEY, o->client_key);
 	}
 	*out = t;
 	t = NULL;
@@ -108,8 +142,8 @@ void hfw_transport_free(hfw_transport *t)
 {
 	if (!t)
 		return;
-	curl_easy_cleanup(t->curl);
-	curl_slist_free_all(t->headers);
+	lc.easy_cleanup(t->curl);
+	lc.slist_free_all(t->headers);
 	free(t->base);
 	free(t);
 }
@@ -147,7 +181,7 @@ static int not_sent(CURLcode rc, CURL *curl, const char *errbuf)
 		 * read, or as a reset on the first write: either way the server never
 		 * processed the request.  Nothing written is nothing sent.
 		 */
-		curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &sent);
+		lc.easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &sent);
 		return strstr(errbuf, "alert") != NULL || sent == 0;
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_CONNECT:
@@ -158,7 +192,7 @@ static int not_sent(CURLcode rc, CURL *curl, const char *errbuf)
 		return 1;
 	case CURLE_OPERATION_TIMEDOUT:
 		/* Timed out before the request went out: still connecting or in the handshake. */
-		curl_easy_getinfo(curl, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+		lc.easy_getinfo(curl, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
 		return pretransfer == 0;
 	default:
 		return 0;
@@ -186,15 +220,15 @@ int hfw_transport_post(hfw_transport *t, const char *path, const char *xml, size
 	memset(reply, 0, sizeof(*reply));
 	*delivery = HFW_NOT_SENT;
 	snprintf(url, sizeof(url), "%s%s", t->base, path);
-	curl_easy_setopt(t->curl, CURLOPT_URL, url);
-	curl_easy_setopt(t->curl, CURLOPT_POSTFIELDS, xml);
-	curl_easy_setopt(t->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, &body);
+	lc.easy_setopt(t->curl, CURLOPT_URL, url);
+	lc.easy_setopt(t->curl, CURLOPT_POSTFIELDS, xml);
+	lc.easy_setopt(t->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	lc.easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, on_body);
+	lc.easy_setopt(t->curl, CURLOPT_WRITEDATA, &body);
 	for (attempt = 0;; attempt++) {
 		body.len = 0;
 		t->errbuf[0] = '\0';
-		rc = curl_easy_perform(t->curl);
+		rc = lc.easy_perform(t->curl);
 		if (rc == CURLE_OK || !not_sent(rc, t->curl, t->errbuf) || !retryable(rc) || attempt >= t->o.retries)
 			break;
 		/* Exponential backoff with jitter, so many clients do not retry in step. */
@@ -203,7 +237,7 @@ int hfw_transport_post(hfw_transport *t, const char *path, const char *xml, size
 		delay *= 2;
 	}
 	if (rc != CURLE_OK) {
-		const char *why = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
+		const char *why = t->errbuf[0] ? t->errbuf : lc.easy_strerror(rc);
 
 		if (not_sent(rc, t->curl, t->errbuf)) {
 			*delivery = HFW_NOT_SENT;
@@ -216,8 +250,8 @@ int hfw_transport_post(hfw_transport *t, const char *path, const char *xml, size
 		}
 		goto out;
 	}
-	curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &reply->http_status);
-	curl_easy_getinfo(t->curl, CURLINFO_CONTENT_TYPE, &ct);
+	lc.easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &reply->http_status);
+	lc.easy_getinfo(t->curl, CURLINFO_CONTENT_TYPE, &ct);
 	snprintf(reply->content_type, sizeof(reply->content_type), "%s", ct ? ct : "");
 	if (reply->http_status < 200 || reply->http_status > 299) {
 		*delivery = (reply->http_status >= 400 && reply->http_status < 500) || reply->http_status == 503
