@@ -230,8 +230,15 @@ static int send_batch(struct context *c, const struct hfw_target *batch, size_t 
 	    (ret = hfw_ledger_record_devices(c->ledger, rid, devices, outcome, n, err)) < 0)
 		goto out;
 report:
-	if (!c->ctx->json && !c->ctx->quiet)
+	/* One line per request: its outcome, or its error naming it. */
+	if (ret < 0) {
+		char why[HFW_ERROR_TEXT_MAX];
+
+		snprintf(why, sizeof(why), "%s", err->text);
+		hfw_error_set(err, err->code, "%s: %s", rid, why);
+	} else if (!c->ctx->json && !c->ctx->quiet) {
 		fprintf(stderr, "hanfw: %s: %zu devices, %s%s%s\n", rid, n, state, code[0] ? " " : "", code);
+	}
 	json_array_append_new(c->json, json_pack("{s:s,s:I,s:s,s:s?}", "request_id", rid, "devices", (json_int_t)n,
 						 "state", state, "response_code", code[0] ? code : NULL));
 	goto out;
@@ -273,11 +280,10 @@ int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 	struct totals t;
 	struct context c;
 	hfw_estate *estate = NULL;
-	uint8_t *image = NULL, *text = NULL, mi_hash[HFW_SHA256_LEN], file_hash[HFW_SHA256_LEN];
-	struct hfw_span whole[1];
+	uint8_t *image = NULL, *text = NULL;
 	size_t len = 0, tlen, i, k;
 	unsigned long long batch = HFW_MAX_DEVICES_PER_REQUEST;
-	char *manifest_path = NULL, *json_text = NULL;
+	char *json_text = NULL;
 	const char *user;
 	int n, ret = HFW_EXIT_OK;
 
@@ -297,20 +303,7 @@ int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 		goto fail;
 
 	/* The image, checked against its manifest: it is what the manifest says, or nothing is sent. */
-	if (!(manifest_path = malloc(strlen(argv[0]) + sizeof(".json")))) {
-		hfw_error_oom(&err);
-		goto fail;
-	}
-	snprintf(manifest_path, strlen(argv[0]) + sizeof(".json"), "%s.json", argv[0]);
-	if (hfw_manifest_read(&m, manifest_path, &err) < 0 ||
-	    hfw_file_read(&image, &len, argv[0], HFW_IMAGE_MAX_BYTES, "image", &err) < 0 ||
-	    hfw_image_parse(&img, image, len, m.route == HFW_ROUTE_SR_11_1 ? HFW_TRAILER_REQUIRED : HFW_TRAILER_ABSENT,
-			    &err) < 0)
-		goto fail;
-	hfw_sha256(mi_hash, img.mi, img.mi_len);
-	whole[0] = (struct hfw_span){ image, len };
-	if (hfw_sha256_parts(file_hash, whole, 1, &err) < 0 ||
-	    hfw_manifest_check_image(&m, &img, mi_hash, file_hash, manifest_path, &err) < 0)
+	if (hfw_manifest_load_image(&m, &image, &len, &img, argv[0], &err) < 0)
 		goto fail;
 	c.m = &m;
 	c.image = image;
@@ -439,7 +432,6 @@ out:
 	hfw_trust_free(c.trust);
 	hfw_estate_free(estate);
 	hfw_devlist_release(&list);
-	free(manifest_path);
 	free(image);
 	free(text);
 	return ret;

@@ -395,7 +395,6 @@ static int package_inspect(int argc, char **argv, struct hfw_ctx *ctx)
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct inspection in;
 	struct hfw_manifest m;
-	struct hfw_span parts[1];
 	enum hfw_route want = HFW_ROUTE_NONE;
 	enum hfw_trailer_mode mode = HFW_TRAILER_DETECT;
 	hfw_cert *cert = NULL;
@@ -466,10 +465,7 @@ static int package_inspect(int argc, char **argv, struct hfw_ctx *ctx)
 		goto fail;
 	in.route = want != HFW_ROUTE_NONE ? want
 		   : in.img.has_trailer ? HFW_ROUTE_SR_11_1 : HFW_ROUTE_SR_11_4;
-	hfw_sha256(in.mi_sha256, in.img.mi, in.img.mi_len);
-	parts[0] = (struct hfw_span){ data, len };
-	if (hfw_sha256_parts(in.file_sha256, parts, 1, &err) < 0)
-		goto fail;
+	hfw_image_hashes(&in.img, data, len, in.mi_sha256, in.file_sha256);
 	if (have_manifest) {
 		if (hfw_manifest_check_image(&m, &in.img, in.mi_sha256, in.file_sha256, manifest_path, &err) < 0)
 			goto fail;

@@ -215,7 +215,7 @@ static int error_reply(struct hfw_buf *b, const char *request_id, const char *co
 {
 	int ret;
 
-	if ((ret = hfw_buf_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", err)) < 0 ||
+	if ((ret = hfw_buf_puts(b, HFW_XML_DECL, err)) < 0 ||
 	    (ret = response_head(b, request_id, code, sr, err)) < 0)
 		return ret;
 	return hfw_buf_puts(b, "</sr:ResponseMessage></sr:Body></sr:Response>", err);
@@ -267,7 +267,7 @@ static int update_firmware(hfw_dcc *d, xmlDocPtr doc, const char *sr, const char
 		}
 	}
 	pthread_mutex_unlock(&d->lock);
-	if ((ret = hfw_buf_puts(reply, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", err)) < 0)
+	if ((ret = hfw_buf_puts(reply, HFW_XML_DECL, err)) < 0)
 		goto out;
 	body_off = reply->len;
 	if ((ret = response_head(reply, rid, !any ? "I99" : want == HFW_ROUTE_SR_11_1 ? "W110101" : "W110401", sr, err)) < 0)

@@ -204,7 +204,6 @@ int hfw_duis_sign_request(struct hfw_buf *out, const hfw_signer *signer,
 			  const struct hfw_duis_request *req,
 			  uint8_t body_sha256[HFW_SHA256_LEN], struct hfw_error *err)
 {
-	static const char decl[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
 	size_t start = out->len, body_off;
 	int big = (req->body == HFW_BODY_UPDATE_FIRMWARE || req->body == HFW_BODY_UPDATE_PPMID_FIRMWARE) &&
 		  req->image_len > VALIDATE_IMAGE_INLINE_MAX;
@@ -233,10 +232,10 @@ int hfw_duis_sign_request(struct hfw_buf *out, const hfw_signer *signer,
 			return ret;
 	}
 	/* Room for everything at once: no doubling slack on a 13 MB request. */
-	if (!hfw_buf_reserve(out, sizeof(decl) + hfw_base64_len(req->image_len) +
+	if (!hfw_buf_reserve(out, sizeof(HFW_XML_DECL) + hfw_base64_len(req->image_len) +
 			     req->ndevices * 24 + hfw_base64_len(req->gbcs_len) + 4096, err))
 		return err->code;
-	if ((ret = hfw_buf_puts(out, decl, err)) < 0)
+	if ((ret = hfw_buf_puts(out, HFW_XML_DECL, err)) < 0)
 		goto fail;
 	body_off = out->len;
 	if ((ret = hfw_duis_build(out, req, err)) < 0 ||

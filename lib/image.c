@@ -197,6 +197,13 @@ int hfw_image_parse(struct hfw_image *out, const uint8_t *buf, size_t len,
 	return 0;
 }
 
+void hfw_image_hashes(const struct hfw_image *img, const uint8_t *file, size_t len,
+		      uint8_t mi_sha256[HFW_SHA256_LEN], uint8_t file_sha256[HFW_SHA256_LEN])
+{
+	hfw_sha256(mi_sha256, img->mi, img->mi_len);
+	hfw_sha256(file_sha256, file, len);
+}
+
 int hfw_image_build(struct hfw_image_built *out, const struct hfw_ota_header *in,
 		    const uint8_t *mi, size_t mi_len, const hfw_key *signer,
 		    struct hfw_error *err)

@@ -91,6 +91,10 @@ struct hfw_image {
 int hfw_image_parse(struct hfw_image *out, const uint8_t *buf, size_t len,
 		    enum hfw_trailer_mode mode, struct hfw_error *err);
 
+/* SHA-256 of the ManufacturerImage (the 11.3 FirmwareHash) and of the whole file. */
+void hfw_image_hashes(const struct hfw_image *img, const uint8_t *file, size_t len,
+		      uint8_t mi_sha256[HFW_SHA256_LEN], uint8_t file_sha256[HFW_SHA256_LEN]);
+
 /* What hfw_image_build produces besides the ManufacturerImage itself. */
 struct hfw_image_built {
 	uint8_t header[HFW_OTA_MAX_HEADER_LEN];

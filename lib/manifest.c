@@ -456,3 +456,33 @@ int hfw_manifest_check_image(const struct hfw_manifest *m, const struct hfw_imag
 				     "manifest '%s' does not match the image: %s differs", what, field);
 	return 0;
 }
+
+int hfw_manifest_load_image(struct hfw_manifest *m, uint8_t **data, size_t *len,
+			    struct hfw_image *img, const char *image_path, struct hfw_error *err)
+{
+	uint8_t mi_hash[HFW_SHA256_LEN], file_hash[HFW_SHA256_LEN];
+	char *manifest_path = NULL;
+	size_t n = strlen(image_path) + sizeof(".json");
+	int ret;
+
+	*data = NULL;
+	*len = 0;
+	if (!(manifest_path = malloc(n)))
+		return hfw_error_oom(err);
+	snprintf(manifest_path, n, "%s.json", image_path);
+	if ((ret = hfw_manifest_read(m, manifest_path, err)) < 0 ||
+	    (ret = hfw_file_read(data, len, image_path, HFW_IMAGE_MAX_BYTES, "image", err)) < 0 ||
+	    (ret = hfw_image_parse(img, *data, *len, m->route == HFW_ROUTE_SR_11_1 ? HFW_TRAILER_REQUIRED
+				   : HFW_TRAILER_ABSENT, err)) < 0)
+		goto out;
+	hfw_image_hashes(img, *data, *len, mi_hash, file_hash);
+	ret = hfw_manifest_check_image(m, img, mi_hash, file_hash, manifest_path, err);
+out:
+	if (ret < 0) {
+		free(*data);
+		*data = NULL;
+		*len = 0;
+	}
+	free(manifest_path);
+	return ret;
+}

@@ -64,6 +64,14 @@ int hfw_manifest_check_image(const struct hfw_manifest *m, const struct hfw_imag
 			     const uint8_t file_sha256[HFW_SHA256_LEN],
 			     const char *what, struct hfw_error *err);
 
+/*
+ * Read image_path and the manifest beside it (image_path.json), and check
+ * the bytes are exactly what the manifest describes.  *data is the image
+ * (caller frees); img is a view into it.  HFW_EINPUT names the difference.
+ */
+int hfw_manifest_load_image(struct hfw_manifest *m, uint8_t **data, size_t *len,
+			    struct hfw_image *img, const char *image_path, struct hfw_error *err);
+
 /* Is text a DUIS FirmwareVersion hanfw accepts: exactly 8 hex digits? */
 int hfw_firmware_version_valid(const char *text);
 

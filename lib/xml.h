@@ -19,6 +19,9 @@
 #define HFW_NS_DUIS "http://www.dccinterface.co.uk/ServiceUserGateway"
 #define HFW_NS_DSIG "http://www.w3.org/2000/09/xmldsig#"
 
+/* The declaration every message hanfw writes starts with. */
+#define HFW_XML_DECL "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+
 /* An 11.1/11.4 request with the largest image is about 13.7 MB. */
 #define HFW_MAX_DUIS_BYTES (16u * 1024 * 1024)
 

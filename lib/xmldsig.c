@@ -279,19 +279,24 @@ static const char *root_end_tag(const char *text, size_t len)
 	return NULL;
 }
 
-static int sign_text(struct hfw_buf *out, const hfw_signer *s, const char *xml_decl,
-		     const char *body, size_t len, const uint8_t digest[HFW_SHA256_LEN],
-		     struct hfw_error *err)
+/*
+ * Insert the ds:Signature for digest before the root's end tag of the
+ * document in buf[body_off, len), in place: the body is not copied.
+ */
+static int insert_signature(struct hfw_buf *buf, size_t body_off, const hfw_signer *s,
+			    const uint8_t digest[HFW_SHA256_LEN], struct hfw_error *err)
 {
-	const char *end = root_end_tag(body, len);
+	const char *end = root_end_tag(buf->data + body_off, buf->len - body_off);
+	char tail[256];
+	size_t tlen;
 	int ret;
 
-	if (!end)
+	if (!end || (tlen = buf->len - (size_t)(end - buf->data)) >= sizeof(tail))
 		return hfw_error_set(err, HFW_EINPUT, "document has no end tag to sign before");
-	if ((ret = hfw_buf_puts(out, xml_decl, err)) < 0 ||
-	    (ret = hfw_buf_append(out, body, (size_t)(end - body), err)) < 0 ||
-	    (ret = append_signature(out, s, digest, err)) < 0 ||
-	    (ret = hfw_buf_append(out, end, len - (size_t)(end - body), err)) < 0)
+	memcpy(tail, end, tlen);
+	buf->len -= tlen;
+	if ((ret = append_signature(buf, s, digest, err)) < 0 ||
+	    (ret = hfw_buf_append(buf, tail, tlen, err)) < 0)
 		return ret;
 	return 0;
 }
@@ -300,20 +305,10 @@ int hfw_xmldsig_sign_canonical(struct hfw_buf *buf, size_t body_off, const hfw_s
 			       struct hfw_error *err)
 {
 	uint8_t digest[HFW_SHA256_LEN];
-	const char *end = root_end_tag(buf->data + body_off, buf->len - body_off);
-	char tail[256];
-	size_t tlen;
-	int ret;
 
-	if (!end || (tlen = buf->len - (size_t)(end - buf->data)) >= sizeof(tail))
-		return hfw_error_set(err, HFW_EINPUT, "document has no end tag to sign before");
+	/* The text is its own canonical form, so its digest is the Reference's. */
 	hfw_sha256(digest, buf->data + body_off, buf->len - body_off);
-	memcpy(tail, end, tlen);
-	buf->len -= tlen;
-	if ((ret = append_signature(buf, s, digest, err)) < 0 ||
-	    (ret = hfw_buf_append(buf, tail, tlen, err)) < 0)
-		return ret;
-	return 0;
+	return insert_signature(buf, body_off, s, digest, err);
 }
 
 /* Remove signatures, comments and whitespace-only text: what the DCC's verifier would drop. */
@@ -342,6 +337,7 @@ int hfw_xmldsig_sign_document(char **out, size_t *outlen, const hfw_signer *s,
 	xmlDocPtr doc = NULL;
 	xmlChar *text = NULL, *canon = NULL;
 	const char *body;
+	size_t body_off;
 	int tlen = 0, clen = 0, ret;
 	uint8_t digest[HFW_SHA256_LEN];
 
@@ -361,7 +357,7 @@ int hfw_xmldsig_sign_document(char **out, size_t *outlen, const hfw_signer *s,
 	hfw_sha256(digest, canon, (size_t)clen);
 	if (o && o->digest_out)
 		memcpy(o->digest_out, digest, HFW_SHA256_LEN);
-	/* Serialise the root alone: the declaration is written by sign_text. */
+	/* Serialise compactly; our own declaration replaces libxml2's. */
 	xmlDocDumpFormatMemoryEnc(doc, &text, &tlen, "UTF-8", 0);
 	if (!text) {
 		ret = hfw_error_oom(err);
@@ -373,8 +369,12 @@ int hfw_xmldsig_sign_document(char **out, size_t *outlen, const hfw_signer *s,
 		body++;
 	while (tlen > 0 && text[tlen - 1] == '\n')
 		tlen--;
-	if ((ret = sign_text(&b, s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", body,
-			     (size_t)tlen - (size_t)(body - (const char *)text), digest, err)) < 0)
+	if ((ret = hfw_buf_puts(&b, HFW_XML_DECL, err)) < 0)
+		goto out;
+	body_off = b.len;
+	/* The serialised text need not be canonical: the digest is libxml2's C14N of the tree. */
+	if ((ret = hfw_buf_append(&b, body, (size_t)tlen - (size_t)(body - (const char *)text), err)) < 0 ||
+	    (ret = insert_signature(&b, body_off, s, digest, err)) < 0)
 		goto out;
 	*out = hfw_buf_detach(&b, outlen);
 out:

@@ -128,7 +128,8 @@ ledger() { sqlite3 ledger.sqlite "$1"; }
 
 @test "TLS failures and an unreachable adapter: transport status, nothing marked sent" {
 	HANFW_TLS_CA="$SBX/pki/ca.pem" run -5 --separate-stderr hanfw distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-00
-	[[ "$stderr" == *"request not sent"* ]]
+	one_line_error
+	[[ "$stderr" == "hanfw: 90-B3-D5-1F-30-01-00-00:90-B3-D5-1F-30-00-00-02:"*": request not sent"* ]]
 	[ "$(ledger "select state from requests")" = not_sent ]
 	HANFW_TLS_CLIENT_CERT= HANFW_TLS_CLIENT_KEY= run -5 --separate-stderr \
 		hanfw distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-00 --config /dev/stdin <<-JSON
@@ -137,6 +138,7 @@ ledger() { sqlite3 ledger.sqlite "$1"; }
 	[[ "$stderr" == *"HTTP 403"* ]]
 	stop_sandbox
 	run -5 --separate-stderr hanfw distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-00
+	one_line_error
 	[[ "$stderr" == *"request not sent"*"(after retries)"* ]]
 	[ "$(ledger "select count(*) from requests where state in ('accepted', 'sent')")" = 0 ]
 	[ ! -s "$SBX/requests.log" ]
