@@ -13,13 +13,14 @@
 
 #include "../lib/dcc.h"
 #include "../lib/estate.h"
+#include "../lib/faults.h"
 #include "../lib/httpd.h"
 #include "../lib/sandbox.h"
 #include "cmd.h"
 
 static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 {
-	const char *devices = NULL, *zaz1 = NULL, *port = NULL;
+	const char *devices = NULL, *zaz1 = NULL, *port = NULL, *receive_url = NULL;
 	int force = 0, device_keys = 0;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "devices", &devices, "SPEC",
@@ -27,14 +28,16 @@ static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_STRING(0, "zaz1", &zaz1, "DIR", "use the public ZAZ1 identities (DCC Boxed's) from DIR"),
 		HFW_OPT_STRING(0, "port", &port, "PORT", "port the profile's endpoint names (default 8079)"),
 		HFW_OPT_FLAG(0, "force", &force, "initialise a directory that is not empty"),
-		HFW_OPT_FLAG(0, "device-keys", &device_keys, "also a signing key and certificate per device"),
+		HFW_OPT_FLAG(0, "device-keys", &device_keys,
+			     "a signing key and certificate for devices of every type (default: meters and HCALCS)"),
+		HFW_OPT_STRING(0, "receive-url", &receive_url, "URL", "where the sandbox POSTs asynchronous responses and alerts"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
-		"sandbox init DIR [--devices SPEC] [--zaz1 DIR] [--port PORT] [--device-keys] [--force]",
+		"sandbox init DIR [--devices SPEC] [--zaz1 DIR] [--port PORT] [--receive-url URL] [--device-keys] [--force]",
 		"Create a sandbox: test PKI, TLS certificates, estate.json and hanfw.json (profile \"sandbox\").",
 	};
-	struct hfw_sandbox_init_options o = { NULL, NULL, 0, 0, 0 };
+	struct hfw_sandbox_init_options o = { NULL, NULL, 0, 0, 0, NULL };
 	struct hfw_error err = HFW_ERROR_INIT;
 	unsigned long long p = 0;
 	int n;
@@ -50,6 +53,9 @@ static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 	o.port = (int)p;
 	o.force = force;
 	o.device_keys = device_keys;
+	if (receive_url && strncmp(receive_url, "http://", 7) && strncmp(receive_url, "https://", 8))
+		return cmd_usage_error(ctx, "--receive-url '%s' is not an http:// or https:// URL", receive_url);
+	o.receive_url = receive_url;
 	if (hfw_sandbox_init(argv[0], &o, &err) < 0) {
 		if (err.code == HFW_EINPUT)
 			return cmd_usage_error(ctx, "%s", err.text);
@@ -71,7 +77,8 @@ static int serve_request(void *arg, const char *path, const char *body, size_t l
 
 static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 {
-	const char *dir = NULL, *listen = NULL, *window_text = NULL;
+	const char *dir = NULL, *listen = NULL, *window_text = NULL, *faults = NULL, *seed_text = NULL;
+	const char *scale_text = NULL, *receive_url = NULL;
 	int plain = 0;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "dir", &dir, "DIR", "the sandbox made by 'hanfw sandbox init'"),
@@ -79,16 +86,24 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_FLAG(0, "plain-http", &plain, "plain HTTP instead of HTTPS with mutual TLS (as DCC Boxed's default)"),
 		HFW_OPT_STRING(0, "counter-window", &window_text, "N",
 			       "accept counters up to N below a user's newest (default 0: strictly rising)"),
+		HFW_OPT_STRING(0, "receive-url", &receive_url, "URL",
+			       "POST asynchronous responses and alerts here (default: sandbox.json's receive_url)"),
+		HFW_OPT_STRING(0, "faults", &faults, "SPEC", "seeded faults, e.g. drop=0.1,dup=0.05,offline=0.02 (see hanfw-sandbox(1))"),
+		HFW_OPT_STRING(0, "seed", &seed_text, "N", "seed for the faults (default 1)"),
+		HFW_OPT_STRING(0, "time-scale", &scale_text, "X", "simulated time runs X times faster (default 60)"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
-		"sandbox serve --dir DIR [--listen ADDR:PORT] [--plain-http] [--counter-window N]",
+		"sandbox serve --dir DIR [--listen ADDR:PORT] [--plain-http] [--counter-window N] [--receive-url URL]\n"
+		"                    [--faults SPEC] [--seed N] [--time-scale X]",
 		"Serve the DCC adapter endpoints /api/v1/serviceS, /serviceT and /serviceD until SIGINT or SIGTERM.",
 	};
 	struct hfw_httpd_options ho = { "127.0.0.1", 8079, NULL, NULL, NULL, 0, serve_request, NULL };
 	struct hfw_error err = HFW_ERROR_INIT;
 	char cert[4096], key[4096], ca[4096], addr[64];
-	unsigned long long port = 8079, window = 0;
+	unsigned long long port = 8079, window = 0, seed = 1;
+	struct hfw_dcc_options dopt = { 0, NULL, 1, 60, NULL };
+	struct hfw_faults check;
 	hfw_dcc *dcc = NULL;
 	hfw_httpd *httpd = NULL;
 	sigset_t stop;
@@ -110,6 +125,23 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 	ho.port = (int)port;
 	if (window_text && cmd_parse_uint(ctx, "counter-window", window_text, 1000000000ull, &window))
 		return HFW_EXIT_USAGE;
+	if (seed_text && cmd_parse_uint(ctx, "seed", seed_text, UINT64_MAX, &seed))
+		return HFW_EXIT_USAGE;
+	if (scale_text) {
+		char *end;
+
+		dopt.time_scale = strtod(scale_text, &end);
+		if (end == scale_text || *end || !(dopt.time_scale >= 1 && dopt.time_scale <= 1e7))
+			return cmd_usage_error(ctx, "--time-scale '%s' is not a number from 1 to 10000000", scale_text);
+	}
+	if (hfw_faults_parse(&check, faults, seed, &err) < 0)
+		return cmd_usage_error(ctx, "%s", err.text);
+	if (receive_url && strncmp(receive_url, "http://", 7) && strncmp(receive_url, "https://", 8))
+		return cmd_usage_error(ctx, "--receive-url '%s' is not an http:// or https:// URL", receive_url);
+	dopt.counter_window = window;
+	dopt.faults = faults;
+	dopt.seed = seed;
+	dopt.receive_url = receive_url;
 	if (!plain) {
 		snprintf(cert, sizeof(cert), "%s/tls/server.pem", dir);
 		snprintf(key, sizeof(key), "%s/tls/server.key", dir);
@@ -118,9 +150,8 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 		ho.tls_key = key;
 		ho.client_ca = ca;
 	}
-	if (hfw_dcc_open(&dcc, dir, &err) < 0)
+	if (hfw_dcc_open(&dcc, dir, &dopt, &err) < 0)
 		goto fail;
-	hfw_dcc_set_counter_window(dcc, window);
 	ho.arg = dcc;
 	/* Block the stop signals in every thread; this one waits for them. */
 	sigemptyset(&stop);

@@ -74,9 +74,9 @@ int cmd_verify(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
-		"verify FILE|- [--trust DIR] [--allow-unsigned] [--check-validity] [--schema XSD] [--json]",
-		"Verify a DUIS message's XML signature in the DCC's profile, name its signer, then validate\n"
-		"the message against the DUIS schema.",
+		"verify FILE...|- [--trust DIR] [--allow-unsigned] [--check-validity] [--schema XSD] [--json]",
+		"Verify DUIS messages' XML signatures in the DCC's profile, name each signer, then validate\n"
+		"each message against the DUIS schema.  The exit status is the first failure's.",
 	};
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_verify_options vo = { NULL, 0, 0, NULL, NULL };
@@ -85,32 +85,45 @@ int cmd_verify(int argc, char **argv, struct hfw_ctx *ctx)
 	hfw_trust *trust = NULL;
 	uint8_t *xml = NULL;
 	size_t len = 0;
-	int n, ret = HFW_EXIT_OK;
+	int i, n, rc, ret = HFW_EXIT_OK;
 
 	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
 		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
-	if (n != 1)
-		return cmd_usage_error(ctx, "expected one FILE (or - for standard input), got %d", n);
+	if (n < 1)
+		return cmd_usage_error(ctx, "expected a FILE (or - for standard input)");
 	if (cmd_config(ctx, &cfg, &err) < 0)
 		goto fail;
 	if (!trust_dir)
 		trust_dir = hfw_config_get(cfg, HFW_SET_TRUST_DIR);
 	if (!trust_dir)
 		return cmd_usage_error(ctx, "give --trust DIR (or trust_dir in the config)");
-	if (hfw_trust_load_dir(&trust, trust_dir, &err) < 0 ||
-	    hfw_file_read(&xml, &len, argv[0], HFW_MAX_DUIS_BYTES, "message", &err) < 0)
+	if (hfw_trust_load_dir(&trust, trust_dir, &err) < 0)
 		goto fail;
 	vo.trust = trust;
 	vo.allow_unsigned = allow_unsigned;
 	vo.check_validity = check_validity;
 	vo.xsd_path = xsd;
-	if (hfw_xmldsig_verify(&r, xml, len, &vo, &err) < 0)
-		goto fail;
-	if (ctx->json) {
-		if (print_json(argv[0], &r, &err) < 0)
-			goto fail;
-	} else if (!ctx->quiet) {
-		print_human(argv[0], &r);
+	/* Each file on its own: one that fails is reported, and the others still checked. */
+	for (i = 0; i < n; i++) {
+		free(xml);
+		xml = NULL;
+		if (hfw_file_read(&xml, &len, argv[i], HFW_MAX_DUIS_BYTES, "message", &err) < 0 ||
+		    hfw_xmldsig_verify(&r, xml, len, &vo, &err) < 0 ||
+		    (ctx->json && print_json(argv[i], &r, &err) < 0)) {
+			if (n > 1 && err.text[0] && strncmp(err.text, argv[i], strlen(argv[i])) != 0) {
+				/* Name the file in the one line, unless the message already does. */
+				char text[HFW_ERROR_TEXT_MAX];
+
+				snprintf(text, sizeof(text), "%s", err.text);
+				hfw_error_set(&err, err.code, "%s: %s", argv[i], text);
+			}
+			rc = cmd_report(&err);
+			if (ret == HFW_EXIT_OK)
+				ret = rc;
+			continue;
+		}
+		if (!ctx->json && !ctx->quiet)
+			print_human(argv[i], &r);
 	}
 	goto out;
 fail:

@@ -11,63 +11,32 @@
 #include <jansson.h>
 #include <libxml/tree.h>
 
+#include "base64.h"
+#include "devsim.h"
 #include "duis.h"
 #include "estate.h"
+#include "outbox.h"
 #include "fileio.h"
 #include "xml.h"
 #include "xmldsig.h"
 
-/* Open addressing on the EUI: estates run to tens of thousands of devices. */
-struct slot {
-	uint64_t key;
-	size_t index;	/* into the estate, + 1 (0: empty) */
-};
-
 struct hfw_dcc {
-	pthread_mutex_t lock;
-	hfw_estate *estate;
-	struct slot *index;
-	size_t nslots;
-	unsigned char *busy;		/* per device: a firmware request in progress */
+	pthread_mutex_t lock;		/* counters and the log; devices lock themselves */
 	hfw_signer *signer;		/* the DCC's XML-signing identity */
 	hfw_trust *users;		/* users' XML-signing certificates */
+	struct hfw_faults faults;
+	struct hfw_simclock clock;
+	hfw_outbox *outbox;		/* asynchronous messages to the receive URL */
+	hfw_devsim *devices;		/* the estate, simulated */
 	struct { struct hfw_eui who; uint64_t last; } counters[16];
 	size_t ncounters;
-	uint64_t window;		/* see hfw_dcc_set_counter_window */
+	uint64_t window;		/* see struct hfw_dcc_options */
 	uint64_t recent[4096];		/* counters accepted lately, to refuse repeats within the window */
 	size_t nrecent;
 	unsigned long accepted;
+	uint64_t served;		/* requests seen, for the http503 fault */
 	FILE *log;			/* requests.log: every request accepted, one RequestID a line */
 };
-
-static uint64_t key_of(const struct hfw_eui *e)
-{
-	uint64_t k = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		k = k << 8 | e->b[i];
-	return k;
-}
-
-static size_t slot_of(const hfw_dcc *d, uint64_t k)
-{
-	size_t i = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (d->nslots - 1);
-
-	while (d->index[i].index && d->index[i].key != k)
-		i = (i + 1) & (d->nslots - 1);
-	return i;
-}
-
-static const struct hfw_device *find(const hfw_dcc *d, const struct hfw_eui *e, size_t *at)
-{
-	size_t i = slot_of(d, key_of(e));
-
-	if (!d->index[i].index)
-		return NULL;
-	*at = d->index[i].index - 1;
-	return hfw_estate_at(d->estate, *at);
-}
 
 static const char *path_in(char *buf, size_t size, const char *dir, const char *rel)
 {
@@ -78,20 +47,26 @@ static const char *path_in(char *buf, size_t size, const char *dir, const char *
 	return buf;
 }
 
-int hfw_dcc_open(hfw_dcc **out, const char *dir, struct hfw_error *err)
+int hfw_dcc_open(hfw_dcc **out, const char *dir, const struct hfw_dcc_options *o, struct hfw_error *err)
 {
 	hfw_dcc *d = NULL;
+	hfw_estate *estate = NULL;
 	uint8_t *text = NULL;
 	size_t len, i;
 	json_t *cfg = NULL, *users, *u;
 	json_error_t jerr;
 	char p[4096], q[4096];
+	const char *url;
 	int ret;
 
 	*out = NULL;
 	if (!(d = calloc(1, sizeof(*d))))
 		return hfw_error_oom(err);
 	pthread_mutex_init(&d->lock, NULL);
+	d->window = o->counter_window;
+	if ((ret = hfw_faults_parse(&d->faults, o->faults, o->seed, err)) < 0)
+		goto out;
+	hfw_simclock_start(&d->clock, o->time_scale);
 	if ((ret = hfw_file_read(&text, &len, path_in(p, sizeof(p), dir, "sandbox.json"), 1 << 20,
 				 "sandbox settings", err)) < 0)
 		goto out;
@@ -111,29 +86,38 @@ int hfw_dcc_open(hfw_dcc **out, const char *dir, struct hfw_error *err)
 		if ((ret = hfw_trust_add_file(d->users, path_in(p, sizeof(p), dir, json_string_value(u) ? json_string_value(u) : ""),
 					      err)) < 0)
 			goto out;
-	if ((ret = hfw_estate_read(&d->estate, path_in(p, sizeof(p), dir, "estate.json"), err)) < 0)
+	if ((ret = hfw_estate_read(&estate, path_in(p, sizeof(p), dir, "estate.json"), err)) < 0)
 		goto out;
-	for (d->nslots = 64; d->nslots < 2 * hfw_estate_count(d->estate); d->nslots *= 2)
-		;
-	if (!(d->index = calloc(d->nslots, sizeof(*d->index))) ||
-	    !(d->busy = calloc(hfw_estate_count(d->estate) + 1, 1))) {
-		ret = hfw_error_oom(err);
-		goto out;
-	}
 	if (!(d->log = fopen(path_in(p, sizeof(p), dir, "requests.log"), "a"))) {
 		ret = hfw_error_set(err, HFW_EIO, "cannot open '%s'", p);
 		goto out;
 	}
-	for (i = 0; i < hfw_estate_count(d->estate); i++) {
-		uint64_t k = key_of(&hfw_estate_at(d->estate, i)->eui);
-		size_t s = slot_of(d, k);
+	/* The receive URL: the option, else the sandbox's settings; none means logged, not sent. */
+	url = o->receive_url ? o->receive_url : json_string_value(json_object_get(cfg, "receive_url"));
+	{
+		struct hfw_outbox_options oo = { url && *url ? url : NULL, NULL, NULL, NULL, &d->faults, &d->clock,
+						 path_in(p, sizeof(p), dir, "deliveries.log"), 0 };
+		struct hfw_devsim_options so = { dir, d->signer, &d->faults, &d->clock, NULL };
+		char ca[4096], cert[4096], key[4096];
 
-		d->index[s].key = k;
-		d->index[s].index = i + 1;
+		if (oo.url && !strncmp(oo.url, "https://", 8)) {
+			/* The DCC is the TLS client here, with the sandbox's client certificate. */
+			oo.ca = path_in(ca, sizeof(ca), dir, "tls/ca.pem");
+			oo.client_cert = path_in(cert, sizeof(cert), dir, "tls/client.pem");
+			oo.client_key = path_in(key, sizeof(key), dir, "tls/client.key");
+		}
+		if ((ret = hfw_outbox_start(&d->outbox, &oo, err)) < 0)
+			goto out;
+		so.outbox = d->outbox;
+		ret = hfw_devsim_open(&d->devices, estate, &so, err);
+		estate = NULL;
+		if (ret < 0)
+			goto out;
 	}
 	*out = d;
 	d = NULL;
 out:
+	hfw_estate_free(estate);
 	json_decref(cfg);
 	free(text);
 	hfw_dcc_free(d);
@@ -144,20 +128,15 @@ void hfw_dcc_free(hfw_dcc *d)
 {
 	if (!d)
 		return;
+	/* Devices first: they post to the outbox. */
+	hfw_devsim_free(d->devices);
+	hfw_outbox_stop(d->outbox);
 	if (d->log)
 		fclose(d->log);
 	hfw_signer_free(d->signer);
 	hfw_trust_free(d->users);
-	hfw_estate_free(d->estate);
-	free(d->index);
-	free(d->busy);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
-}
-
-void hfw_dcc_set_counter_window(hfw_dcc *d, uint64_t window)
-{
-	d->window = window;
 }
 
 /* A repeat of a counter accepted lately (only needed when the window lets counters arrive late). */
@@ -228,45 +207,68 @@ static char *child_text(xmlNodePtr parent, const char *name)
 	return n ? (char *)xmlNodeGetContent(n) : NULL;
 }
 
-/* 11.1 and 11.4: sort each device into accepted or one of the warning lists. */
+/* 11.1 and 11.4: sort each device into accepted or one of the warning lists, then start delivery. */
 static int update_firmware(hfw_dcc *d, xmlDocPtr doc, const char *sr, const char *rid, struct hfw_buf *reply,
 			   struct hfw_error *err)
 {
 	xmlNodePtr body = hfw_xml_child(xmlDocGetRootElement(doc), HFW_NS_DUIS, "Body");
 	xmlNodePtr uf = hfw_xml_first_element(body);
 	char *list = child_text(uf, "DeviceIDList"), *p, *save = NULL;
+	char *image_text = child_text(uf, "FirmwareImage"), *version = child_text(uf, "FirmwareVersion");
 	enum hfw_route want = strcmp(sr, "11.1") == 0 ? HFW_ROUTE_SR_11_1 : HFW_ROUTE_SR_11_4;
 	struct hfw_buf lists[W_LISTS];
-	size_t body_off, i, at;
+	size_t body_off, i, nclaimed = 0, capclaimed = 0, *claimed = NULL;
+	uint8_t *image = NULL;
+	size_t image_len = 0;
 	int any = 0, ret = 0;
 
 	for (i = 0; i < W_LISTS; i++)
 		lists[i] = (struct hfw_buf)HFW_BUF_INIT(2u * 1024 * 1024);
-	pthread_mutex_lock(&d->lock);
+	/* The schema has checked it is base64 of at most 10,240,000 octets. */
+	if ((ret = hfw_base64_decode(&image, &image_len, image_text, strlen(image_text), "FirmwareImage", err)) < 0)
+		goto out;
 	for (p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
 		struct hfw_eui e;
-		const struct hfw_device *dev;
+		size_t at = 0;
 		int w = -1;
 
-		if (hfw_eui_parse(&e, p, "device", err) < 0 || !(dev = find(d, &e, &at)))
+		if (hfw_eui_parse(&e, p, "device", err) < 0) {
 			w = W_INVALID;
-		else if (dev->type->route != want)
-			w = W_NOT_APPLICABLE;	/* not a device this service request's firmware is for */
-		else if (d->busy[at])
-			w = W_IN_PROGRESS;
-		else
-			d->busy[at] = 1;
-		if (w >= 0) {
-			char eui[HFW_EUI_TEXT_MAX];
-
-			hfw_eui_format(eui, &e);
-			if ((lists[w].len && (ret = hfw_buf_puts(&lists[w], ",", err)) < 0) ||
-			    (ret = hfw_buf_puts(&lists[w], eui, err)) < 0)
-				goto unlock;
-			any = 1;
+		} else {
+			switch (hfw_devsim_claim(d->devices, &e, want, &at)) {
+			case HFW_CLAIM_OK:
+				break;
+			case HFW_CLAIM_UNKNOWN:
+				w = W_INVALID;
+				break;
+			case HFW_CLAIM_NOT_APPLICABLE:
+				w = W_NOT_APPLICABLE;	/* not a device this service request's firmware is for */
+				break;
+			case HFW_CLAIM_BUSY:
+				w = W_IN_PROGRESS;
+				break;
+			}
 		}
+		if (w >= 0) {
+			if ((lists[w].len && (ret = hfw_buf_puts(&lists[w], ",", err)) < 0) ||
+			    (ret = hfw_buf_puts(&lists[w], p, err)) < 0)
+				goto out;
+			any = 1;
+			continue;
+		}
+		if (nclaimed == capclaimed) {
+			size_t cap = capclaimed ? 2 * capclaimed : 256, *c = realloc(claimed, cap * sizeof(*c));
+
+			if (!c) {
+				hfw_devsim_release(d->devices, &at, 1);
+				ret = hfw_error_oom(err);
+				goto out;
+			}
+			claimed = c;
+			capclaimed = cap;
+		}
+		claimed[nclaimed++] = at;
 	}
-	pthread_mutex_unlock(&d->lock);
 	if ((ret = hfw_buf_puts(reply, HFW_XML_DECL, err)) < 0)
 		goto out;
 	body_off = reply->len;
@@ -293,14 +295,38 @@ static int update_firmware(hfw_dcc *d, xmlDocPtr doc, const char *sr, const char
 	fprintf(d->log, "%s\n", rid);
 	fflush(d->log);
 	pthread_mutex_unlock(&d->lock);
-	goto out;
-unlock:
-	pthread_mutex_unlock(&d->lock);
+	if (nclaimed && (ret = hfw_devsim_distribute(d->devices, rid, image, image_len, version, claimed, nclaimed, err)) < 0)
+		goto out;
+	nclaimed = 0;	/* the lifecycle has them now */
 out:
+	if (nclaimed)
+		hfw_devsim_release(d->devices, claimed, nclaimed);
 	for (i = 0; i < W_LISTS; i++)
 		hfw_buf_release(&lists[i]);
+	free(claimed);
+	free(image);
 	xmlFree(list);
+	xmlFree(image_text);
+	xmlFree(version);
 	return ret;
+}
+
+/* The E-code the ecode fault chose for this request's target or one of its devices, or NULL. */
+static const char *chosen_ecode(const hfw_dcc *d, xmlDocPtr doc, const struct hfw_request_id *id)
+{
+	xmlNodePtr body = hfw_xml_child(xmlDocGetRootElement(doc), HFW_NS_DUIS, "Body");
+	char *list = child_text(hfw_xml_first_element(body), "DeviceIDList"), *p, *save = NULL;
+	const char *code = hfw_faults_ecode(&d->faults, &id->target);
+	struct hfw_error err = HFW_ERROR_INIT;
+
+	for (p = list ? strtok_r(list, ",", &save) : NULL; p && !code; p = strtok_r(NULL, ",", &save)) {
+		struct hfw_eui e;
+
+		if (hfw_eui_parse(&e, p, "device", &err) == 0)
+			code = hfw_faults_ecode(&d->faults, &e);
+	}
+	xmlFree(list);
+	return code;
 }
 
 int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
@@ -318,6 +344,22 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 	int ret = 0;
 
 	*http_status = 200;
+	if (d->faults.slow_ms) {
+		struct timespec ts = { (time_t)(d->faults.slow_ms / 1000), (long)(d->faults.slow_ms % 1000) * 1000000 };
+
+		nanosleep(&ts, NULL);
+	}
+	if (d->faults.http503 > 0) {
+		uint64_t n;
+
+		pthread_mutex_lock(&d->lock);
+		n = ++d->served;
+		pthread_mutex_unlock(&d->lock);
+		if (hfw_faults_chance(&d->faults, "http503", n, d->faults.http503)) {
+			*http_status = 503;
+			return hfw_buf_puts(reply, "<error>service unavailable</error>", err);
+		}
+	}
 	endpoint = strrchr(path, '/');
 	if (strncmp(path, "/api/v1/service", 15) != 0 || !endpoint || strlen(endpoint) != 9 ||
 	    !strchr("STD", endpoint[8])) {
@@ -376,6 +418,10 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 			d->recent[d->nrecent++ % 4096] = id.counter;
 		pthread_mutex_unlock(&d->lock);
 	}
+	if (!code && d->faults.necodes) {
+		/* The ecode fault: a chosen E-code for requests naming a chosen device. */
+		code = chosen_ecode(d, doc, &id);
+	}
 	if (code)
 		ret = error_reply(reply, r.request_id, code, r.service_reference[0] ? r.service_reference : "11.1", err);
 	else
@@ -383,4 +429,9 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 out:
 	xmlFreeDoc(doc);
 	return ret;
+}
+
+int hfw_dcc_device_state(hfw_dcc *d, const struct hfw_eui *eui, struct hfw_device_state *out)
+{
+	return hfw_devsim_state(d->devices, eui, out);
 }

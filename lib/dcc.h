@@ -22,17 +22,33 @@
 
 typedef struct hfw_dcc hfw_dcc;
 
-/* Load the sandbox in dir (sandbox.json, estate, keys); accepted RequestIDs go to dir/requests.log. */
-int hfw_dcc_open(hfw_dcc **out, const char *dir, struct hfw_error *err);
+struct hfw_dcc_options {
+	/*
+	 * How far below the newest counter of an originator a request may
+	 * arrive (0: strictly rising).  Whether the DCC demands strict order
+	 * is not known; a window lets one user send on several connections,
+	 * while a counter seen before is still refused.
+	 */
+	uint64_t counter_window;
+	const char *faults;		/* spec, see faults.h; NULL for none */
+	uint64_t seed;			/* for the faults */
+	double time_scale;		/* simulated time's speed (simclock.h) */
+	const char *receive_url;	/* overrides sandbox.json's receive_url */
+};
 
 /*
- * How far below the newest counter of an originator a request may arrive
- * (0, the default: strictly rising).  Whether the DCC demands strict order
- * is not known; a window lets one user send on several connections, while
- * a counter seen before is still refused.
+ * Load the sandbox in dir (sandbox.json, estate, keys) and start its
+ * devices (devsim.h) and deliveries (outbox.h).  Accepted RequestIDs go to
+ * dir/requests.log, device outcomes to events.log, deliveries to
+ * deliveries.log.
  */
-void hfw_dcc_set_counter_window(hfw_dcc *d, uint64_t window);
+int hfw_dcc_open(hfw_dcc **out, const char *dir, const struct hfw_dcc_options *o, struct hfw_error *err);
 void hfw_dcc_free(hfw_dcc *d);
+
+/* What a device holds and runs now; -1 if the estate has no such device. */
+struct hfw_device_state;
+struct hfw_eui;
+int hfw_dcc_device_state(hfw_dcc *d, const struct hfw_eui *eui, struct hfw_device_state *out);
 
 /* Handle one POST to path; thread-safe. */
 int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,

@@ -1,8 +1,10 @@
 /* gbcs.c - GBCS General Signing and Ciphering framing (see gbcs.h). */
+#define _POSIX_C_SOURCE 200809L
 #include "gbcs.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bytes.h"
 #include "hex.h"
@@ -197,4 +199,88 @@ int hfw_gbcs_from_hex(uint8_t **out, size_t *len, const char *text, size_t tlen,
 bad:
 	free(buf);
 	return hfw_error_set(err, HFW_EINPUT, "not hexadecimal GBCS bytes");
+}
+
+int hfw_gbcs_encode(uint8_t **out, size_t *outlen, const struct hfw_gbcs_frame *f, const hfw_key *key,
+		    struct hfw_error *err)
+{
+	uint8_t digest[HFW_SHA256_LEN], *b;
+	size_t n = 0, cap = 40 + 3 + f->content_len + 1 + HFW_ECDSA_SIG_LEN;
+	int i, ret;
+
+	*out = NULL;
+	if (f->content_len > 0xFFFF)
+		return hfw_error_set(err, HFW_ELIMIT, "GBCS content of %zu octets is too long", f->content_len);
+	if (!(b = malloc(cap)))
+		return hfw_error_oom(err);
+	b[n++] = HFW_GBCS_TAG_SIGNING;
+	b[n++] = 0x09;
+	b[n++] = f->cra;
+	for (i = 7; i >= 0; i--)
+		b[n++] = (uint8_t)(f->counter >> (8 * i));
+	b[n++] = 0x08;
+	memcpy(b + n, f->originator, 8);
+	n += 8;
+	b[n++] = 0x08;
+	memcpy(b + n, f->recipient, 8);
+	n += 8;
+	if (f->datetime) {
+		b[n++] = 0x0C;
+		memcpy(b + n, f->datetime, 12);
+		n += 12;
+	} else {
+		b[n++] = 0x00;
+	}
+	b[n++] = 0x02;
+	b[n++] = (uint8_t)(f->message_code >> 8);
+	b[n++] = (uint8_t)f->message_code;
+	/* BER length, as short as it goes. */
+	if (f->content_len < 0x80) {
+		b[n++] = (uint8_t)f->content_len;
+	} else if (f->content_len < 0x100) {
+		b[n++] = 0x81;
+		b[n++] = (uint8_t)f->content_len;
+	} else {
+		b[n++] = 0x82;
+		b[n++] = (uint8_t)(f->content_len >> 8);
+		b[n++] = (uint8_t)f->content_len;
+	}
+	memcpy(b + n, f->content, f->content_len);
+	n += f->content_len;
+	if (!key) {
+		b[n++] = 0x00;
+	} else {
+		hfw_sha256(digest, b + 1, n - 1);
+		b[n++] = 0x40;
+		if ((ret = hfw_ecdsa_sign_digest(key, digest, b + n, err)) < 0) {
+			free(b);
+			return ret;
+		}
+		n += HFW_ECDSA_SIG_LEN;
+	}
+	*out = b;
+	*outlen = n;
+	return 0;
+}
+
+void hfw_gbcs_dlms_datetime(uint8_t out[12], int64_t unix_ms)
+{
+	time_t t = (time_t)(unix_ms / 1000);
+	struct tm tm;
+	int year;
+
+	gmtime_r(&t, &tm);
+	year = tm.tm_year + 1900;
+	out[0] = (uint8_t)(year >> 8);
+	out[1] = (uint8_t)year;
+	out[2] = (uint8_t)(tm.tm_mon + 1);
+	out[3] = (uint8_t)tm.tm_mday;
+	out[4] = 0xFF;			/* day of week not specified */
+	out[5] = (uint8_t)tm.tm_hour;
+	out[6] = (uint8_t)tm.tm_min;
+	out[7] = (uint8_t)tm.tm_sec;
+	out[8] = 0x00;			/* hundredths */
+	out[9] = 0x80;			/* deviation not specified */
+	out[10] = 0x00;
+	out[11] = 0xFF;			/* clock status not specified */
 }

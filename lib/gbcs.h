@@ -63,6 +63,27 @@ int hfw_gbcs_unwrap(const uint8_t **inner, size_t *inner_len, const uint8_t *buf
 int hfw_gbcs_sign_precommand(uint8_t **out, size_t *outlen, const hfw_key *key,
 			     const uint8_t *pre, size_t len, struct hfw_error *err);
 
+/* What hfw_gbcs_encode frames. */
+struct hfw_gbcs_frame {
+	uint8_t cra;
+	uint64_t counter;
+	uint8_t originator[8], recipient[8];
+	const uint8_t *datetime;	/* 12-octet DLMS date-time, or NULL for none */
+	uint16_t message_code;		/* other-information is just this code */
+	const uint8_t *content;
+	size_t content_len;		/* < 65536 */
+};
+
+/*
+ * Frame a General Signing APDU and sign it with key (40 || r || s), or end
+ * it with a null signature length (00) when key is NULL.  *out is new.
+ */
+int hfw_gbcs_encode(uint8_t **out, size_t *outlen, const struct hfw_gbcs_frame *f, const hfw_key *key,
+		    struct hfw_error *err);
+
+/* A DLMS date-time (12 octets, deviation unspecified, as devices send it) for a Unix time in ms. */
+void hfw_gbcs_dlms_datetime(uint8_t out[12], int64_t unix_ms);
+
 /* Verify a signed message's signature with cert.  HFW_EVERIFY if it does not. */
 int hfw_gbcs_verify(const struct hfw_gbcs_message *m, const uint8_t *buf, const hfw_cert *cert,
 		    struct hfw_error *err);

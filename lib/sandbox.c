@@ -112,10 +112,13 @@ int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 		goto out;
 	/* A signing identity per device, for the alerts and responses devices sign. */
 	at(q, sizeof(q), dir, "devices");
-	for (i = 0; o->device_keys && i < hfw_estate_count(estate); i++) {
+	for (i = 0; i < hfw_estate_count(estate); i++) {
 		char eui[HFW_EUI_TEXT_MAX], stem[32];
 		const struct hfw_device *d = hfw_estate_at(estate, i);
 
+		/* Meters and HCALCS sign what they send the supplier (GBCS); others only with device_keys. */
+		if (!o->device_keys && d->type->activation != HFW_ACTIVATE_SR_11_3)
+			continue;
 		hfw_eui_format(eui, &d->eui);
 		snprintf(stem, sizeof(stem), "%02x%02x%02x%02x%02x%02x%02x%02x-ds", d->eui.b[0], d->eui.b[1],
 			 d->eui.b[2], d->eui.b[3], d->eui.b[4], d->eui.b[5], d->eui.b[6], d->eui.b[7]);
@@ -198,10 +201,11 @@ int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 		snprintf(k, sizeof(k), "%s/dsp-xml-sign-90B3D51F30000002-ds.key", zaz1);
 		snprintf(c, sizeof(c), "%s/dsp-xml-sign-90B3D51F30000002-ds.pem", zaz1);
 		snprintf(u, sizeof(u), "%s/xml-sign-90B3D51F30010000-ds.pem", zaz1);
-		cfg = json_pack("{s:s,s:s,s:[s]}", "dcc_xml_key", k, "dcc_xml_cert", c, "user_xml_certs", u);
+		cfg = json_pack("{s:s,s:s,s:[s],s:s}", "dcc_xml_key", k, "dcc_xml_cert", c, "user_xml_certs", u,
+				"receive_url", o->receive_url ? o->receive_url : "");
 	} else {
-		cfg = json_pack("{s:s,s:s,s:[s]}", "dcc_xml_key", "pki/dcc-xml.key", "dcc_xml_cert", "pki/dcc-xml.pem",
-				"user_xml_certs", "pki/supplier-xml.pem");
+		cfg = json_pack("{s:s,s:s,s:[s],s:s}", "dcc_xml_key", "pki/dcc-xml.key", "dcc_xml_cert", "pki/dcc-xml.pem",
+				"user_xml_certs", "pki/supplier-xml.pem", "receive_url", o->receive_url ? o->receive_url : "");
 	}
 	if (!cfg || !(text = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
 		ret = hfw_error_oom(err);

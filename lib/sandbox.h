@@ -4,8 +4,9 @@
  *   pki/     an SMKI-shaped test PKI: issuer (OU=07), supplier digital
  *            signing (02) and XML signing (87), DCC XML signing (89) and
  *            access control broker (04) for 90-B3-D5-1F-30-00-00-02
- *   devices/ with device_keys, a digital-signing key and certificate per
- *            device (for the alerts devices sign)
+ *   devices/ a digital-signing key and certificate per device that signs
+ *            its own alerts and responses (ESME, GSME, HCALCS), or per
+ *            device of every type with device_keys
  *   trust/   what hanfw trusts when verifying the sandbox's messages
  *   tls/     a TLS CA, the server's certificate (127.0.0.1, localhost) and
  *            a client certificate for mutual TLS
@@ -28,7 +29,8 @@ struct hfw_sandbox_init_options {
 	const char *zaz1_dir;		/* use the public ZAZ1 identities from here */
 	int port;			/* for the profile's endpoint */
 	int force;			/* initialise a directory that is not empty */
-	int device_keys;		/* also a signing identity per device (slow for large estates) */
+	int device_keys;		/* a signing identity for devices of every type, not just meters and HCALCS */
+	const char *receive_url;	/* where "sandbox serve" POSTs asynchronous messages, or NULL */
 };
 
 int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,

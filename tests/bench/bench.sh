@@ -90,9 +90,10 @@ sbx="$work/sbx"
 "$hanfw" -q sandbox init "$sbx" --devices 'PPMID=50000'
 # Each run gets a fresh server: devices taken by one run are busy for the next.
 # A counter window lets one user's requests arrive out of order over several connections.
+# Simulated time runs at real speed, so the devices' alerts (30 s on) do not fall inside a run.
 serve_sandbox() {
 	rm -f "$work/url"
-	"$hanfw" sandbox serve --dir "$sbx" --listen 127.0.0.1:0 "$@" > "$work/url" 2>/dev/null &
+	"$hanfw" sandbox serve --dir "$sbx" --listen 127.0.0.1:0 --time-scale 1 "$@" > "$work/url" 2>/dev/null &
 	serve=$!
 	for _ in $(seq 1 50); do [ -s "$work/url" ] && break; sleep 0.1; done
 	url=$(cat "$work/url")

@@ -119,6 +119,59 @@ static void device_signatures(void **state)
 	hfw_cert_free(other);
 }
 
+/* Framing the RTDS response's own fields again gives its bytes; a signed frame verifies. */
+static void encode_frames(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_gbcs_message m, e;
+	struct hfw_gbcs_frame f;
+	hfw_key *key = NULL;
+	hfw_cert *supplier = cert("90b3d51f30010000-ds.pem");
+	uint8_t *out = NULL, when[12], *resp;
+	size_t len, olen;
+
+	(void)state;
+	resp = vector("CS06_11.3_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX", &len);
+	assert_int_equal(hfw_gbcs_parse(&m, resp, len, &err), 0);
+	f.cra = m.cra;
+	f.counter = m.counter;
+	memcpy(f.originator, m.originator, 8);
+	memcpy(f.recipient, m.recipient, 8);
+	f.datetime = m.datetime;
+	f.message_code = m.message_code;
+	f.content = m.content;
+	f.content_len = m.content_len;
+	assert_int_equal(hfw_gbcs_encode(&out, &olen, &f, NULL, &err), 0);
+	assert_int_equal(olen, m.signed_end + 1);
+	assert_memory_equal(out, resp, m.signed_end);
+	assert_int_equal(out[olen - 1], 0x00);
+	free(out);
+	/* RTDS's device date-time for 2015-01-01 00:00:00. */
+	hfw_gbcs_dlms_datetime(when, 1420070400000ll);
+	assert_memory_equal(when, "\x07\xDF\x01\x01\xFF\x00\x00\x00\x00\x80\x00\xFF", 12);
+	/* A long content takes a two-octet BER length, and a signature that verifies. */
+	{
+		static uint8_t big[300];
+
+		f.content = big;
+		f.content_len = sizeof(big);
+		f.datetime = NULL;
+		if (hfw_key_load(&key, shared_path("gbcs/keystore/90b3d51f30010000-ds.key"), NULL, &err) < 0)
+			fail_msg("%s", err.text);
+		assert_int_equal(hfw_gbcs_encode(&out, &olen, &f, key, &err), 0);
+		assert_int_equal(hfw_gbcs_parse(&e, out, olen, &err), 0);
+		assert_int_equal(e.content_len, 300);
+		assert_int_equal(e.sig, HFW_GBCS_SIG_PRESENT);
+		assert_int_equal(hfw_gbcs_verify(&e, out, supplier, &err), 0);
+		free(out);
+		f.content_len = 70000;
+		assert_int_equal(hfw_gbcs_encode(&out, &olen, &f, key, &err), HFW_ELIMIT);
+	}
+	hfw_key_free(key);
+	hfw_cert_free(supplier);
+	free(resp);
+}
+
 static void truncation_and_junk(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
@@ -154,6 +207,7 @@ int main(void)
 		cmocka_unit_test(precommand_fields),
 		cmocka_unit_test(sign_precommands),
 		cmocka_unit_test(device_signatures),
+		cmocka_unit_test(encode_frames),
 		cmocka_unit_test(truncation_and_junk),
 	};
 

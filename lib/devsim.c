@@ -1,0 +1,824 @@
+/* devsim.c - the sandbox's simulated devices and comms hubs (see devsim.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "devsim.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base64.h"
+#include "buf.h"
+#include "crypto.h"
+#include "duis.h"
+#include "gbcs.h"
+#include "image.h"
+#include "xml.h"
+
+/* Simulated milliseconds. */
+#define HUB_DELAY_MIN 30000
+#define HUB_DELAY_SPREAD 60000
+#define TRANSFER_BASE 120000
+#define TRANSFER_MS_PER_OCTET 10
+#define SLEEPY_WAIT_MAX 1800000
+#define OFFLINE_GIVE_UP (6ll * 3600 * 1000)
+#define VERIFY_AFTER 10000
+#define ACTIVATE_AFTER 60000
+
+enum ev_kind { EV_HUB, EV_TRANSFER, EV_VERIFY, EV_ACTIVATE };
+
+struct event {
+	int64_t due;
+	uint32_t device, image, gen;
+	uint8_t kind;
+};
+
+/* An accepted distribution's image, as the hub and devices see it. */
+struct image {
+	char request_id[HFW_REQUEST_ID_MAX];
+	struct hfw_eui user;
+	char version[9];
+	int readable;			/* a ZigBee OTA file the hub can serve */
+	uint8_t mi_hash[32];
+	int has_hw;
+	uint16_t hw_min, hw_max;
+	size_t len;
+};
+
+struct device {
+	uint32_t hub;			/* index into hubs */
+	uint32_t gen;			/* bumped when a pending image is discarded */
+	uint32_t pending;		/* image + 1 on its way, 0 if none */
+	uint32_t held;			/* image + 1 held, 0 if none */
+	char running[9];
+	uint8_t busy, offline, sleepy;
+	hfw_key *key;			/* its digital-signing key, loaded on first use */
+	uint8_t key_missing;
+	uint64_t alert_counter;
+};
+
+struct hub {
+	uint32_t chf;			/* the CHF's device index + 1, 0 if the estate lacks it */
+	uint32_t slot;			/* image + 1 in the HAN slot, 0 if empty */
+	uint32_t slot_waiting;		/* devices still waiting for it */
+	uint32_t first, count;		/* its devices: members[first .. first + count) */
+	int64_t last_delivery;		/* the CSP delivers to a hub in the order requests came */
+};
+
+struct slot_ix {
+	uint64_t key;
+	uint32_t value;			/* + 1; 0: empty */
+};
+
+struct hfw_devsim {
+	struct hfw_devsim_options o;
+	char dir[4096];
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	int running, stopping;
+	hfw_estate *estate;
+	size_t ndevices, nhubs;
+	struct device *devices;
+	struct hub *hubs;
+	uint32_t *members;
+	struct slot_ix *index;		/* EUI -> device */
+	size_t nslots;
+	struct image *images;
+	size_t nimages, capimages;
+	struct event *heap;
+	size_t nev, capev;
+	uint64_t dcc_counter;
+	FILE *events;
+};
+
+static uint64_t key_of(const struct hfw_eui *e)
+{
+	uint64_t k = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		k = k << 8 | e->b[i];
+	return k;
+}
+
+/* Open addressing; table is twice the entries at least. */
+static size_t probe(const struct slot_ix *t, size_t nslots, uint64_t k)
+{
+	size_t i = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (nslots - 1);
+
+	while (t[i].value && t[i].key != k)
+		i = (i + 1) & (nslots - 1);
+	return i;
+}
+
+static const char *dev_eui(const hfw_devsim *s, size_t d, char out[HFW_EUI_TEXT_MAX])
+{
+	hfw_eui_format(out, &hfw_estate_at(s->estate, d)->eui);
+	return out;
+}
+
+/* ---- the event queue (a min-heap on due time) ---- */
+
+static int schedule(hfw_devsim *s, int64_t due, enum ev_kind kind, uint32_t device, uint32_t image)
+{
+	struct event e = { due, device, image, s->devices[device].gen, (uint8_t)kind };
+	size_t i;
+
+	if (s->nev == s->capev) {
+		size_t cap = s->capev ? 2 * s->capev : 4096;
+		struct event *h = realloc(s->heap, cap * sizeof(*h));
+
+		if (!h)
+			return -1;
+		s->heap = h;
+		s->capev = cap;
+	}
+	i = s->nev++;
+	s->heap[i] = e;
+	while (i && s->heap[(i - 1) / 2].due > s->heap[i].due) {
+		struct event t = s->heap[i];
+
+		s->heap[i] = s->heap[(i - 1) / 2];
+		s->heap[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+	pthread_cond_signal(&s->wake);
+	return 0;
+}
+
+static struct event pop(hfw_devsim *s)
+{
+	struct event top = s->heap[0];
+	size_t i = 0;
+
+	s->heap[0] = s->heap[--s->nev];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct event t;
+
+		if (l < s->nev && s->heap[l].due < s->heap[m].due)
+			m = l;
+		if (r < s->nev && s->heap[r].due < s->heap[m].due)
+			m = r;
+		if (m == i)
+			break;
+		t = s->heap[m];
+		s->heap[m] = s->heap[i];
+		s->heap[i] = t;
+		i = m;
+	}
+	return top;
+}
+
+/* ---- messages ---- */
+
+static void format_time(char out[48], int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, 48, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+/* Counters for ResponseIDs and GBCS alerts: rising across restarts, like ms-epoch request counters. */
+static uint64_t next_counter(uint64_t *last, int64_t now)
+{
+	*last = *last + 1 > (uint64_t)now ? *last + 1 : (uint64_t)now;
+	return *last;
+}
+
+/* Sign a response whose text (after the XML declaration at 0) is in b, and queue it. */
+static void send(hfw_devsim *s, struct hfw_buf *b, size_t body_off, int64_t now, const char *kind, size_t device)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	char eui[HFW_EUI_TEXT_MAX];
+	size_t len;
+	char *xml;
+
+	if (hfw_xmldsig_sign_canonical(b, body_off, s->o.dcc_signer, &err) < 0) {
+		fprintf(stderr, "hanfw: sandbox: cannot sign a %s: %s\n", kind, err.text);
+		hfw_buf_release(b);
+		return;
+	}
+	xml = hfw_buf_detach(b, &len);
+	if (hfw_outbox_post(s->o.outbox, xml, len, now, kind, dev_eui(s, device, eui), &err) < 0)
+		fprintf(stderr, "hanfw: sandbox: cannot queue a %s: %s\n", kind, err.text);
+}
+
+/* The Response header of an alert: ResponseID originator:user:counter. */
+static int alert_head(hfw_devsim *s, struct hfw_buf *b, size_t *body_off, const struct hfw_eui *from,
+		      const struct hfw_eui *user, uint64_t counter, int64_t now, struct hfw_error *err)
+{
+	char when[48], f[HFW_EUI_TEXT_MAX], u[HFW_EUI_TEXT_MAX];
+	int ret;
+
+	(void)s;
+	format_time(when, now);
+	hfw_eui_format(f, from);
+	hfw_eui_format(u, user);
+	if ((ret = hfw_buf_puts(b, HFW_XML_DECL, err)) < 0)
+		return ret;
+	*body_off = b->len;
+	return hfw_buf_printf(b, err,
+			      "<sr:Response xmlns:sr=\"" HFW_NS_DUIS "\" schemaVersion=\"5.4\"><sr:Header>"
+			      "<sr:ResponseID>%s:%s:%llu</sr:ResponseID><sr:ResponseCode>I0</sr:ResponseCode>"
+			      "<sr:ResponseDateTime>%s</sr:ResponseDateTime></sr:Header><sr:Body>",
+			      f, u, (unsigned long long)counter, when);
+}
+
+/*
+ * A DCCAlertMessage: code, then the DCCAlert element's content.  The
+ * N-codes are not public apart from N60/N61 (CSP delivery) and AD1; the
+ * others are sent as N999 and receivers go by the element's name.
+ */
+static void dcc_alert(hfw_devsim *s, const struct image *im, size_t device, int64_t now, const char *code,
+		      const char *element, const char *fmt, ...) HFW_PRINTF(7, 8);
+
+static void dcc_alert(hfw_devsim *s, const struct image *im, size_t device, int64_t now, const char *code,
+		      const char *element, const char *fmt, ...)
+{
+	struct hfw_buf b = HFW_BUF_INIT(64 * 1024);
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_eui dcc;
+	char inner[2048];
+	size_t body_off;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(inner, sizeof(inner), fmt, ap);
+	va_end(ap);
+	hfw_eui_parse(&dcc, hfw_signer_info(s->o.dcc_signer)->eui, "DCC", &err);
+	if (alert_head(s, &b, &body_off, &dcc, &im->user, next_counter(&s->dcc_counter, now), now, &err) < 0 ||
+	    hfw_buf_printf(&b, &err, "<sr:DCCAlertMessage><sr:DCCAlertCode>%s</sr:DCCAlertCode><sr:DCCAlert>"
+			   "<sr:%s>%s</sr:%s></sr:DCCAlert></sr:DCCAlertMessage></sr:Body></sr:Response>",
+			   code, element, inner, element) < 0) {
+		hfw_buf_release(&b);
+		return;
+	}
+	send(s, &b, body_off, now, element, device);
+}
+
+static void log_event(hfw_devsim *s, int64_t now, size_t device, const struct image *im, const char *what,
+		      const char *detail)
+{
+	char eui[HFW_EUI_TEXT_MAX];
+
+	if (!s->events)
+		return;
+	fprintf(s->events, "{\"at\":%lld,\"device\":\"%s\",\"type\":\"%s\",\"request\":\"%s\",\"event\":\"%s\"%s%s%s}\n",
+		(long long)now, dev_eui(s, device, eui), hfw_estate_at(s->estate, device)->type->name, im->request_id,
+		what, detail ? ",\"detail\":\"" : "", detail ? detail : "", detail ? "\"" : "");
+	fflush(s->events);
+}
+
+static void transfer_alert(hfw_devsim *s, const struct image *im, size_t device, int64_t now, const char *outcome)
+{
+	const struct hfw_device *d = hfw_estate_at(s->estate, device);
+	char hub[HFW_EUI_TEXT_MAX], eui[HFW_EUI_TEXT_MAX], when[48];
+
+	hfw_eui_format(hub, &d->comms_hub);
+	format_time(when, now);
+	dcc_alert(s, im, device, now, "N999", "CommsHubAlert",
+		  "<sr:CommsHubDeviceID>%s</sr:CommsHubDeviceID><sr:AlertCode>%s</sr:AlertCode>"
+		  "<sr:TimeStamp>%s</sr:TimeStamp><sr:FirmwareTransferAlert>"
+		  "<sr:UpdateFirmwareRequestID>%s</sr:UpdateFirmwareRequestID><sr:OtherDeviceID>%s</sr:OtherDeviceID>"
+		  "<sr:FirmwareVersion>%s</sr:FirmwareVersion><sr:TransferResponseCode>%s</sr:TransferResponseCode>"
+		  "</sr:FirmwareTransferAlert>",
+		  hub, strcmp(outcome, "FileTransferSuccess") ? "8F89" : "8F8A", when, im->request_id,
+		  dev_eui(s, device, eui), im->version, outcome);
+}
+
+static void distribution_failure(hfw_devsim *s, const struct image *im, size_t device, int64_t now)
+{
+	char eui[HFW_EUI_TEXT_MAX];
+
+	dcc_alert(s, im, device, now, "N999", "FirmwareDistributionFailure",
+		  "<sr:UpdateFirmwareRequestID>%s</sr:UpdateFirmwareRequestID><sr:MeterIDs>%s</sr:MeterIDs>",
+		  im->request_id, dev_eui(s, device, eui));
+}
+
+/* The device is done with its request, whatever the outcome. */
+static void finish(hfw_devsim *s, size_t device)
+{
+	s->devices[device].busy = 0;
+	s->devices[device].pending = 0;
+}
+
+static hfw_key *device_key(hfw_devsim *s, size_t device)
+{
+	struct device *dv = &s->devices[device];
+	const struct hfw_eui *e = &hfw_estate_at(s->estate, device)->eui;
+	struct hfw_error err = HFW_ERROR_INIT;
+	char path[4200];
+
+	if (dv->key || dv->key_missing)
+		return dv->key;
+	snprintf(path, sizeof(path), "%s/devices/%02x%02x%02x%02x%02x%02x%02x%02x-ds.key", s->dir, e->b[0], e->b[1],
+		 e->b[2], e->b[3], e->b[4], e->b[5], e->b[6], e->b[7]);
+	if (hfw_key_load(&dv->key, path, NULL, &err) < 0) {
+		dv->key_missing = 1;
+		fprintf(stderr, "hanfw: sandbox: %s; its alerts go unsigned\n", err.text);
+	}
+	return dv->key;
+}
+
+/*
+ * Firmware Verification Successful (0x8F72), the device's own alert to the
+ * supplier with the hash it computed: DLMS data-notification (message code
+ * 0x00CE) from an ESME, GBZ (0x00CF) from a GSME or HCALCS, both ZigBee
+ * devices (the HCALCS form is this sandbox's choice).
+ */
+static void verified_alert(hfw_devsim *s, const struct image *im, size_t device, int64_t now)
+{
+	const struct hfw_device *d = hfw_estate_at(s->estate, device);
+	struct device *dv = &s->devices[device];
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_buf b = HFW_BUF_INIT(64 * 1024);
+	struct hfw_gbcs_frame f;
+	uint8_t content[80], hash[32], *apdu = NULL;
+	char b64[512];
+	size_t n = 0, alen, body_off;
+	uint64_t counter = next_counter(&dv->alert_counter, now);
+	int dlms = !strcmp(d->type->name, "ESME");
+
+	memcpy(hash, im->mi_hash, 32);
+	if (hfw_faults_chance(s->o.faults, "bad-hash", key_of(&d->eui) ^ counter, s->o.faults->bad_hash))
+		hash[0] ^= 0x01;	/* the image arrived corrupted */
+	if (dlms) {
+		uint32_t invoke = 0x20000000u | (uint32_t)(counter & 0x0FFFFFFFu);
+		uint8_t when[12];
+
+		hfw_gbcs_dlms_datetime(when, now);
+		content[n++] = 0x0F;	/* data-notification */
+		content[n++] = (uint8_t)(invoke >> 24);
+		content[n++] = (uint8_t)(invoke >> 16);
+		content[n++] = (uint8_t)(invoke >> 8);
+		content[n++] = (uint8_t)invoke;
+		content[n++] = 0x00;	/* no date-time */
+		content[n++] = 0x02;	/* structure of 3 */
+		content[n++] = 0x03;
+		content[n++] = 0x12;	/* long-unsigned alert code */
+		content[n++] = 0x8F;
+		content[n++] = 0x72;
+		content[n++] = 0x09;	/* octet-string date-time */
+		content[n++] = 0x0C;
+		memcpy(content + n, when, 12);
+		n += 12;
+	} else {
+		/* UTC seconds since 2000-01-01. */
+		uint32_t secs = (uint32_t)(now / 1000 - 946684800);
+
+		content[n++] = 0x01;	/* GBZ profile */
+		content[n++] = 0x09;
+		content[n++] = 0x01;	/* one component */
+		content[n++] = 0x8F;
+		content[n++] = 0x72;
+		content[n++] = (uint8_t)(secs >> 24);
+		content[n++] = (uint8_t)(secs >> 16);
+		content[n++] = (uint8_t)(secs >> 8);
+		content[n++] = (uint8_t)secs;
+	}
+	content[n++] = 0x09;
+	content[n++] = 0x20;
+	memcpy(content + n, hash, 32);
+	n += 32;
+	f.cra = HFW_CRA_ALERT;
+	f.counter = counter;
+	memcpy(f.originator, d->eui.b, 8);
+	memcpy(f.recipient, im->user.b, 8);
+	f.datetime = NULL;
+	f.message_code = dlms ? 0x00CE : 0x00CF;
+	f.content = content;
+	f.content_len = n;
+	if (hfw_gbcs_encode(&apdu, &alen, &f, device_key(s, device), &err) < 0) {
+		fprintf(stderr, "hanfw: sandbox: %s\n", err.text);
+		return;
+	}
+	hfw_base64_encode(b64, apdu, alen);
+	free(apdu);
+	if (alert_head(s, &b, &body_off, &d->eui, &im->user, counter, now, &err) < 0 ||
+	    hfw_buf_printf(&b, &err, "<sr:DeviceAlertMessage><sr:AlertCode>8F72</sr:AlertCode>"
+			   "<sr:GBCSPayload>%s</sr:GBCSPayload></sr:DeviceAlertMessage></sr:Body></sr:Response>", b64) < 0) {
+		hfw_buf_release(&b);
+		return;
+	}
+	send(s, &b, body_off, now, "DeviceAlertMessage", device);
+}
+
+/* ---- the lifecycle ---- */
+
+static int is_gsme(const hfw_devsim *s, size_t device)
+{
+	return !strcmp(hfw_estate_at(s->estate, device)->type->name, "GSME");
+}
+
+static int uses_slot(const hfw_devsim *s, size_t device)
+{
+	return strcmp(hfw_estate_at(s->estate, device)->type->name, "ESME") != 0;
+}
+
+/* Discard the image in a hub's slot for every device still waiting for it. */
+static void discard_slot(hfw_devsim *s, struct hub *h, int64_t now)
+{
+	const struct image *old = &s->images[h->slot - 1];
+	uint32_t i;
+
+	for (i = 0; i < h->count; i++) {
+		uint32_t m = s->members[h->first + i];
+		struct device *dv = &s->devices[m];
+
+		if (dv->pending == h->slot) {
+			dv->gen++;	/* its transfer event is void now */
+			transfer_alert(s, old, m, now, "FirmwareImageDiscarded");
+			log_event(s, now, m, old, "discarded", "overwritten in the hub's image slot");
+			finish(s, m);
+		}
+	}
+	h->slot = 0;
+	h->slot_waiting = 0;
+}
+
+static void on_hub(hfw_devsim *s, const struct event *e, int64_t now)
+{
+	const struct image *im = &s->images[e->image];
+	const struct hfw_device *d = hfw_estate_at(s->estate, e->device);
+	struct device *dv = &s->devices[e->device];
+	struct hub *h = &s->hubs[dv->hub];
+	char hub[HFW_EUI_TEXT_MAX], eui[HFW_EUI_TEXT_MAX], when[48];
+	int hub_down = h->chf && s->devices[h->chf - 1].offline;
+	int64_t t;
+
+	hfw_eui_format(hub, &d->comms_hub);
+	format_time(when, now);
+	dcc_alert(s, im, e->device, now, hub_down ? "N61" : "N60", "CSPFirmwareDeliveryStatus",
+		  "<sr:UpdateFirmwareRequestID>%s</sr:UpdateFirmwareRequestID><sr:CommsHubDeviceID>%s</sr:CommsHubDeviceID>"
+		  "<sr:TargetDeviceID>%s</sr:TargetDeviceID><sr:FirmwareVersion>%s</sr:FirmwareVersion>"
+		  "<sr:TimeStamp>%s</sr:TimeStamp><sr:CommsHubTransferStatus>%s</sr:CommsHubTransferStatus>",
+		  im->request_id, hub, dev_eui(s, e->device, eui), im->version, when, hub_down ? "Failure" : "Success");
+	if (hub_down) {
+		log_event(s, now, e->device, im, "hub-delivery-failed", "comms hub offline");
+		distribution_failure(s, im, e->device, now);
+		finish(s, e->device);
+		return;
+	}
+	log_event(s, now, e->device, im, "delivered-to-hub", NULL);
+	if (uses_slot(s, e->device)) {
+		if (h->slot && h->slot != e->image + 1 && h->slot_waiting) {
+			/* A GSME image keeps the slot against HAN images; otherwise the newer wins. */
+			uint32_t holder = 0, i;
+
+			for (i = 0; i < h->count && !holder; i++)
+				if (s->devices[s->members[h->first + i]].pending == h->slot)
+					holder = s->members[h->first + i] + 1;
+			if (holder && is_gsme(s, holder - 1) && !is_gsme(s, e->device)) {
+				dv->gen++;
+				transfer_alert(s, im, e->device, now, "FirmwareImageDiscarded");
+				log_event(s, now, e->device, im, "discarded", "a gas meter's image holds the hub's slot");
+				finish(s, e->device);
+				return;
+			}
+			discard_slot(s, h, now);
+		}
+		if (h->slot != e->image + 1) {
+			h->slot = e->image + 1;
+			h->slot_waiting = 0;
+		}
+		h->slot_waiting++;
+	}
+	if (dv->offline)
+		t = now + OFFLINE_GIVE_UP;
+	else
+		t = now + TRANSFER_BASE + (int64_t)(im->len * TRANSFER_MS_PER_OCTET) +
+		    (dv->sleepy ? (int64_t)(hfw_faults_draw(s->o.faults, "sleepy-wait", key_of(&d->eui) ^ e->image) %
+					    SLEEPY_WAIT_MAX) : 0);
+	if (schedule(s, t, EV_TRANSFER, e->device, e->image) < 0)
+		finish(s, e->device);
+}
+
+static void on_transfer(hfw_devsim *s, const struct event *e, int64_t now)
+{
+	const struct image *im = &s->images[e->image];
+	const struct hfw_device *d = hfw_estate_at(s->estate, e->device);
+	struct device *dv = &s->devices[e->device];
+	struct hub *h = &s->hubs[dv->hub];
+	uint64_t k = key_of(&d->eui) ^ ((uint64_t)e->image << 40);
+
+	if (h->slot == e->image + 1 && h->slot_waiting && --h->slot_waiting == 0)
+		h->slot = 0;
+	if (dv->offline || !im->readable ||
+	    hfw_faults_chance(s->o.faults, "transfer-fail", k, s->o.faults->transfer_fail)) {
+		transfer_alert(s, im, e->device, now, "FileTransferFailure");
+		log_event(s, now, e->device, im, "transfer-failed",
+			  dv->offline ? "device offline" : !im->readable ? "not an OTA image the hub can serve" : "fault");
+		distribution_failure(s, im, e->device, now);
+		finish(s, e->device);
+		return;
+	}
+	if (im->has_hw && (d->hardware_version < im->hw_min || d->hardware_version > im->hw_max)) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "device hardware 0x%04X, image 0x%04X-0x%04X", d->hardware_version,
+			 im->hw_min, im->hw_max);
+		transfer_alert(s, im, e->device, now, "HardwareVersionMismatch");
+		log_event(s, now, e->device, im, "hardware-mismatch", why);
+		finish(s, e->device);
+		return;
+	}
+	transfer_alert(s, im, e->device, now, "FileTransferSuccess");
+	log_event(s, now, e->device, im, "transferred", NULL);
+	dv->held = e->image + 1;
+	finish(s, e->device);
+	if (d->type->activation == HFW_ACTIVATE_SELF)
+		schedule(s, now + ACTIVATE_AFTER, EV_ACTIVATE, e->device, e->image);
+	else
+		schedule(s, now + VERIFY_AFTER, EV_VERIFY, e->device, e->image);
+}
+
+static void on_activate(hfw_devsim *s, const struct event *e, int64_t now)
+{
+	const struct image *im = &s->images[e->image];
+	struct device *dv = &s->devices[e->device];
+	char eui[HFW_EUI_TEXT_MAX], when[48];
+
+	if (dv->held != e->image + 1)
+		return;		/* another image arrived meanwhile */
+	memcpy(dv->running, im->version, sizeof(dv->running));
+	format_time(when, now);
+	log_event(s, now, e->device, im, "activated", NULL);
+	dcc_alert(s, im, e->device, now, "N999", "PPMIDAlert",
+		  "<sr:DeviceID>%s</sr:DeviceID><sr:DeviceAlertCode>8F8B</sr:DeviceAlertCode><sr:Timestamp>%s</sr:Timestamp>"
+		  "<sr:PPMIDFirmwareUpgradeAlert><sr:FirmwareVersion>%s</sr:FirmwareVersion>"
+		  "<sr:ActivateImageResultCode>ActivationSuccess</sr:ActivateImageResultCode></sr:PPMIDFirmwareUpgradeAlert>",
+		  dev_eui(s, e->device, eui), when, im->version);
+}
+
+static void *run(void *arg)
+{
+	hfw_devsim *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->stopping) {
+		int64_t now = hfw_simclock_now(s->o.clock);
+		struct event e;
+
+		if (!s->nev || s->heap[0].due > now) {
+			int64_t real = s->nev ? hfw_simclock_real_at(s->o.clock, s->heap[0].due)
+					      : hfw_clock_ms(CLOCK_MONOTONIC) + 1000;
+			struct timespec ts = { (time_t)(real / 1000), (long)(real % 1000) * 1000000 };
+
+			pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+			continue;
+		}
+		e = pop(s);
+		if (e.gen != s->devices[e.device].gen)
+			continue;	/* its image was discarded */
+		switch (e.kind) {
+		case EV_HUB:
+			on_hub(s, &e, e.due);
+			break;
+		case EV_TRANSFER:
+			on_transfer(s, &e, e.due);
+			break;
+		case EV_VERIFY:
+			log_event(s, e.due, e.device, &s->images[e.image], "verified", NULL);
+			verified_alert(s, &s->images[e.image], e.device, e.due);
+			break;
+		case EV_ACTIVATE:
+			on_activate(s, &e, e.due);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* ---- the interface ---- */
+
+int hfw_devsim_open(hfw_devsim **out, hfw_estate *estate, const struct hfw_devsim_options *o,
+		    struct hfw_error *err)
+{
+	hfw_devsim *s = NULL;
+	struct slot_ix *hubix = NULL;
+	pthread_condattr_t ca;
+	char path[4200];
+	size_t i, n, hslots;
+	int ret = 0;
+
+	*out = NULL;
+	if (!(s = calloc(1, sizeof(*s)))) {
+		hfw_estate_free(estate);
+		return hfw_error_oom(err);
+	}
+	s->o = *o;
+	s->estate = estate;
+	snprintf(s->dir, sizeof(s->dir), "%s", o->dir);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	n = s->ndevices = hfw_estate_count(estate);
+	for (s->nslots = 64; s->nslots < 2 * n; s->nslots *= 2)
+		;
+	hslots = s->nslots;
+	if (!(s->devices = calloc(n + 1, sizeof(*s->devices))) || !(s->index = calloc(s->nslots, sizeof(*s->index))) ||
+	    !(hubix = calloc(hslots, sizeof(*hubix))) || !(s->hubs = calloc(n + 1, sizeof(*s->hubs))) ||
+	    !(s->members = calloc(n + 1, sizeof(*s->members)))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	/* Devices, hubs, and each hub's members, in two passes (count, then place). */
+	for (i = 0; i < n; i++) {
+		const struct hfw_device *d = hfw_estate_at(estate, i);
+		uint64_t k = key_of(&d->eui), hk = key_of(&d->comms_hub);
+		size_t at = probe(s->index, s->nslots, k), h = probe(hubix, hslots, hk);
+
+		s->index[at].key = k;
+		s->index[at].value = (uint32_t)i + 1;
+		if (!hubix[h].value) {
+			hubix[h].key = hk;
+			hubix[h].value = (uint32_t)++s->nhubs;
+		}
+		s->devices[i].hub = hubix[h].value - 1;
+		s->hubs[s->devices[i].hub].count++;
+		memcpy(s->devices[i].running, d->firmware_version, sizeof(s->devices[i].running));
+		/* The offline fault takes devices off the HAN; a hub goes offline only by the estate's flag. */
+		s->devices[i].offline = d->offline || (d->type->route != HFW_ROUTE_NONE &&
+						       hfw_faults_chance(o->faults, "offline", k, o->faults->offline));
+		s->devices[i].sleepy = d->sleepy || hfw_faults_chance(o->faults, "sleepy", k, o->faults->sleepy);
+		if (d->type->route == HFW_ROUTE_NONE && !memcmp(d->eui.b, d->comms_hub.b, 8))
+			s->hubs[s->devices[i].hub].chf = (uint32_t)i + 1;
+	}
+	for (i = 0, n = 0; i < s->nhubs; i++) {
+		s->hubs[i].first = (uint32_t)n;
+		n += s->hubs[i].count;
+		s->hubs[i].count = 0;
+	}
+	for (i = 0; i < s->ndevices; i++) {
+		struct hub *h = &s->hubs[s->devices[i].hub];
+
+		s->members[h->first + h->count++] = (uint32_t)i;
+	}
+	snprintf(path, sizeof(path), "%s/events.log", o->dir);
+	if (!(s->events = fopen(path, "a"))) {
+		ret = hfw_error_set(err, HFW_EIO, "cannot open '%s'", path);
+		goto out;
+	}
+	if (pthread_create(&s->thread, NULL, run, s) != 0) {
+		ret = hfw_error_set(err, HFW_ERROR, "cannot start the device simulation");
+		goto out;
+	}
+	s->running = 1;
+	*out = s;
+	s = NULL;
+out:
+	free(hubix);
+	hfw_devsim_free(s);
+	return ret;
+}
+
+void hfw_devsim_free(hfw_devsim *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	if (s->running) {
+		pthread_mutex_lock(&s->lock);
+		s->stopping = 1;
+		pthread_cond_broadcast(&s->wake);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->thread, NULL);
+	}
+	for (i = 0; s->devices && i < s->ndevices; i++)
+		hfw_key_free(s->devices[i].key);
+	if (s->events)
+		fclose(s->events);
+	hfw_estate_free(s->estate);
+	free(s->devices);
+	free(s->hubs);
+	free(s->members);
+	free(s->index);
+	free(s->images);
+	free(s->heap);
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+enum hfw_claim hfw_devsim_claim(hfw_devsim *s, const struct hfw_eui *eui, enum hfw_route route, size_t *index)
+{
+	size_t at = probe(s->index, s->nslots, key_of(eui));
+	enum hfw_claim c = HFW_CLAIM_OK;
+
+	if (!s->index[at].value)
+		return HFW_CLAIM_UNKNOWN;
+	*index = s->index[at].value - 1;
+	pthread_mutex_lock(&s->lock);
+	if (hfw_estate_at(s->estate, *index)->type->route != route)
+		c = HFW_CLAIM_NOT_APPLICABLE;
+	else if (s->devices[*index].busy)
+		c = HFW_CLAIM_BUSY;
+	else
+		s->devices[*index].busy = 1;
+	pthread_mutex_unlock(&s->lock);
+	return c;
+}
+
+void hfw_devsim_release(hfw_devsim *s, const size_t *devices, size_t n)
+{
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < n; i++)
+		s->devices[devices[i]].busy = 0;
+	pthread_mutex_unlock(&s->lock);
+}
+
+int hfw_devsim_distribute(hfw_devsim *s, const char *request_id, const uint8_t *image, size_t len,
+			  const char *version, const size_t *devices, size_t n, struct hfw_error *err)
+{
+	struct image im;
+	struct hfw_image parsed;
+	struct hfw_request_id rid;
+	struct hfw_error perr = HFW_ERROR_INIT;
+	int64_t now = hfw_simclock_now(s->o.clock);
+	size_t i;
+	int ret = 0;
+
+	memset(&im, 0, sizeof(im));
+	snprintf(im.request_id, sizeof(im.request_id), "%s", request_id);
+	snprintf(im.version, sizeof(im.version), "%s", version);
+	if ((ret = hfw_request_id_parse(&rid, request_id, err)) < 0)
+		return ret;
+	im.user = rid.originator;
+	im.len = len;
+	if (hfw_image_parse(&parsed, image, len, HFW_TRAILER_DETECT, &perr) == 0) {
+		uint8_t file_hash[32];
+
+		im.readable = 1;
+		hfw_image_hashes(&parsed, image, len, im.mi_hash, file_hash);
+		im.has_hw = (parsed.hdr.field_control & HFW_OTA_FC_HW_VERSIONS) != 0;
+		im.hw_min = parsed.hdr.hw_min;
+		im.hw_max = parsed.hdr.hw_max;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (s->nimages == s->capimages) {
+		size_t cap = s->capimages ? 2 * s->capimages : 64;
+		struct image *p = realloc(s->images, cap * sizeof(*p));
+
+		if (!p) {
+			ret = hfw_error_oom(err);
+			goto out;
+		}
+		s->images = p;
+		s->capimages = cap;
+	}
+	s->images[s->nimages] = im;
+	for (i = 0; i < n; i++) {
+		const struct hfw_device *d = hfw_estate_at(s->estate, devices[i]);
+		int64_t due = now + HUB_DELAY_MIN +
+			      (int64_t)(hfw_faults_draw(s->o.faults, "hub-delay", key_of(&d->eui) ^ s->nimages) % HUB_DELAY_SPREAD);
+
+		struct hub *h = &s->hubs[s->devices[devices[i]].hub];
+
+		if (due <= h->last_delivery)
+			due = h->last_delivery + 1;
+		h->last_delivery = due;
+		s->devices[devices[i]].pending = (uint32_t)s->nimages + 1;
+		if (schedule(s, due, EV_HUB, (uint32_t)devices[i], (uint32_t)s->nimages) < 0) {
+			ret = hfw_error_oom(err);
+			goto out;
+		}
+	}
+	s->nimages++;
+out:
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+int hfw_devsim_state(hfw_devsim *s, const struct hfw_eui *eui, struct hfw_device_state *out)
+{
+	size_t at = probe(s->index, s->nslots, key_of(eui));
+	const struct device *dv;
+
+	memset(out, 0, sizeof(*out));
+	if (!s->index[at].value)
+		return -1;
+	pthread_mutex_lock(&s->lock);
+	dv = &s->devices[s->index[at].value - 1];
+	out->busy = dv->busy;
+	memcpy(out->running_version, dv->running, sizeof(out->running_version));
+	if (dv->held) {
+		out->holds_image = 1;
+		memcpy(out->held_hash, s->images[dv->held - 1].mi_hash, 32);
+		memcpy(out->held_version, s->images[dv->held - 1].version, sizeof(out->held_version));
+	}
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}

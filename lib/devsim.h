@@ -1,0 +1,85 @@
+/*
+ * devsim.h - the sandbox's simulated estate: every device and comms hub of
+ * estate.json, what firmware each holds and runs, and the asynchronous
+ * messages a firmware distribution causes, in simulated time (simclock.h):
+ *
+ *   accepted 11.1/11.4 --30-90 s--> CSP delivers to the hub
+ *     CSPFirmwareDeliveryStatus Success (Failure + FirmwareDistributionFailure
+ *     when the hub is offline)
+ *   hub --120 s + 10 ms an octet (+ up to 30 min if sleepy)--> HAN transfer
+ *     CommsHubAlert 8F8A/FirmwareTransferAlert FileTransferSuccess, or 8F89
+ *     with FirmwareImageDiscarded (slot collision), HardwareVersionMismatch
+ *     (OTA header range) or FileTransferFailure (offline for 6 h, or the
+ *     transfer-fail fault; then FirmwareDistributionFailure too)
+ *   11.1 devices --10 s--> DeviceAlertMessage 8F72 (GBCS, signed by the
+ *     device's key) carrying the hash the device computed
+ *   11.4 devices --60 s--> PPMIDAlert 8F8B/PPMIDFirmwareUpgradeAlert: the
+ *     device activated the image itself and now runs it
+ *
+ * A comms hub has one HAN image slot: a GSME image takes it over any other,
+ * and PPMID and HCALCS (and Alt HAN) images overwrite each other, the newer
+ * winning; an image overwritten while devices still wait for it is
+ * discarded for them.  ESME images do not share the slot.
+ *
+ * Each outcome is logged as a JSON line in events.log.  Thread-safe.
+ */
+#ifndef HFW_DEVSIM_H
+#define HFW_DEVSIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "estate.h"
+#include "faults.h"
+#include "outbox.h"
+#include "simclock.h"
+#include "xmldsig.h"
+
+typedef struct hfw_devsim hfw_devsim;
+
+struct hfw_devsim_options {
+	const char *dir;			/* devices/<eui>-ds.key, events.log */
+	const hfw_signer *dcc_signer;		/* signs DCC alerts */
+	const struct hfw_faults *faults;
+	const struct hfw_simclock *clock;
+	hfw_outbox *outbox;
+};
+
+/* Takes the estate in every case. */
+int hfw_devsim_open(hfw_devsim **out, hfw_estate *estate, const struct hfw_devsim_options *o,
+		    struct hfw_error *err);
+void hfw_devsim_free(hfw_devsim *s);	/* stops the lifecycle thread */
+
+enum hfw_claim {
+	HFW_CLAIM_OK,			/* claimed: a firmware request is now in progress */
+	HFW_CLAIM_UNKNOWN,		/* not in the estate */
+	HFW_CLAIM_NOT_APPLICABLE,	/* its firmware does not go by this route */
+	HFW_CLAIM_BUSY,			/* another firmware request is in progress */
+};
+
+/* Claim a device for a distribution by route; *index identifies it. */
+enum hfw_claim hfw_devsim_claim(hfw_devsim *s, const struct hfw_eui *eui, enum hfw_route route,
+				size_t *index);
+/* Give claims back (the request was not accepted after all). */
+void hfw_devsim_release(hfw_devsim *s, const size_t *devices, size_t n);
+
+/*
+ * Start the lifecycle of an accepted distribution on the claimed devices.
+ * image is the FirmwareImage as sent (parsed here: an image the hub cannot
+ * read fails its transfer); version is the request's FirmwareVersion.
+ */
+int hfw_devsim_distribute(hfw_devsim *s, const char *request_id, const uint8_t *image, size_t len,
+			  const char *version, const size_t *devices, size_t n, struct hfw_error *err);
+
+/* What a device holds and runs (for activation and version reads). */
+struct hfw_device_state {
+	int holds_image;
+	uint8_t held_hash[32];		/* SHA-256 of the ManufacturerImage held */
+	char held_version[9];
+	char running_version[9];
+	int busy;
+};
+int hfw_devsim_state(hfw_devsim *s, const struct hfw_eui *eui, struct hfw_device_state *out);
+
+#endif

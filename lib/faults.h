@@ -1,0 +1,58 @@
+/*
+ * faults.h - the sandbox's seeded, reproducible faults, from a spec such as
+ * "drop=0.1,dup=0.05,delay=2000,offline=0.02,ecode=00-DB-12-10-01-00-00-01:E20".
+ *
+ * Every decision is a pure function of (seed, what, key): the same seed
+ * makes the same devices offline and the same messages dropped, whatever
+ * order threads happen to run in.  See hanfw-sandbox(1) for each fault.
+ */
+#ifndef HFW_FAULTS_H
+#define HFW_FAULTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "eui.h"
+
+enum hfw_tamper {
+	HFW_TAMPER_NONE,
+	HFW_TAMPER_HASH,	/* pre-command carries another image hash */
+	HFW_TAMPER_RECIPIENT,	/* ... is addressed to another device */
+	HFW_TAMPER_COUNTER,	/* ... has another originator counter */
+	HFW_TAMPER_CODE,	/* ... has another message code */
+	HFW_TAMPER_TIME,	/* ... has another execution time */
+	HFW_TAMPER_MIXED,	/* each pre-command one of the above, by its counter */
+};
+
+#define HFW_FAULTS_MAX_ECODES 64
+
+struct hfw_faults {
+	uint64_t seed;
+	/* Deliveries to the receive URL (probabilities per message, times in simulated ms). */
+	double drop, dup, reorder;
+	uint64_t delay_ms;		/* extra delay, uniform in [0, delay_ms] */
+	uint64_t rrs_down_ms;		/* receive URL unreachable for this long after start */
+	/* The adapter's own replies. */
+	double http503;			/* answer 503 without processing */
+	uint64_t slow_ms;		/* real milliseconds before each reply */
+	/* Devices (probability per device). */
+	double offline, sleepy, transfer_fail, bad_hash;
+	struct { struct hfw_eui eui; char code[12]; } ecodes[HFW_FAULTS_MAX_ECODES];
+	size_t necodes;
+	enum hfw_tamper tamper;
+};
+
+/* Parse spec (NULL or "" for none).  HFW_EUSAGE names the item at fault. */
+int hfw_faults_parse(struct hfw_faults *f, const char *spec, uint64_t seed, struct hfw_error *err);
+
+/* A uniform 64-bit value for (what, key). */
+uint64_t hfw_faults_draw(const struct hfw_faults *f, const char *what, uint64_t key);
+
+/* True with probability p for (what, key). */
+int hfw_faults_chance(const struct hfw_faults *f, const char *what, uint64_t key, double p);
+
+/* The E-code chosen for a device, or NULL. */
+const char *hfw_faults_ecode(const struct hfw_faults *f, const struct hfw_eui *eui);
+
+#endif

@@ -1,0 +1,31 @@
+/* libFuzzer target: the sandbox's --faults specs. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../lib/faults.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_faults f;
+	char *spec = malloc(size + 1);
+
+	if (!spec)
+		return 0;
+	memcpy(spec, data, size);
+	spec[size] = '\0';
+	if (hfw_faults_parse(&f, spec, 1, &err) == 0) {
+		/* Whatever parsed is in range. */
+		if (f.drop < 0 || f.drop > 1 || f.dup < 0 || f.dup > 1 || f.offline < 0 || f.offline > 1 ||
+		    f.necodes > HFW_FAULTS_MAX_ECODES || f.tamper > HFW_TAMPER_MIXED)
+			abort();
+	} else if (err.code != HFW_EUSAGE && err.code != HFW_ENOMEM) {
+		abort();
+	}
+	free(spec);
+	return 0;
+}
