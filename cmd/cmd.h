@@ -83,6 +83,10 @@ int cmd_run_verbs(struct hfw_ctx *ctx, int argc, char **argv,
 /* The configuration, loaded on first use.  Reports and returns <0 on error. */
 int cmd_config(struct hfw_ctx *ctx, hfw_config **out, struct hfw_error *err);
 
+/* Print o as indented JSON on stdout and release it; NULL (a failed json_pack) is out of memory. */
+struct json_t;
+int cmd_print_json(struct json_t *o, struct hfw_error *err);
+
 /* "hanfw: <text>" on stderr; returns the exit status for err's code. */
 int cmd_report(const struct hfw_error *err);
 

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cmd.h"
 
 #define MAX_OPTS 64
@@ -269,4 +271,18 @@ int cmd_parse_uint(const struct hfw_ctx *ctx, const char *option, const char *te
 bad:
 	return cmd_usage_error(ctx, "option '--%s': '%s' is not a number from 0 to %llu (0x%llX)",
 			       option, text ? text : "", max, max);
+}
+
+int cmd_print_json(json_t *o, struct hfw_error *err)
+{
+	char *text;
+
+	if (!o || !(text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
+		json_decref(o);
+		return hfw_error_oom(err);
+	}
+	printf("%s\n", text);
+	free(text);
+	json_decref(o);
+	return 0;
 }

@@ -340,7 +340,6 @@ static int print_inspection_json(const char *path, const struct inspection *in, 
 {
 	char mhex[2 * HFW_SHA256_LEN + 1], fhex[2 * HFW_SHA256_LEN + 1];
 	json_t *o, *signer = json_null();
-	char *text;
 
 	hfw_hex_encode(mhex, in->mi_sha256, HFW_SHA256_LEN);
 	hfw_hex_encode(fhex, in->file_sha256, HFW_SHA256_LEN);
@@ -363,14 +362,7 @@ static int print_inspection_json(const char *path, const struct inspection *in, 
 		      "signature", in->signature,
 		      "signer", signer,
 		      "manifest", in->manifest_path);
-	if (!o || !(text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
-		json_decref(o);
-		return hfw_error_oom(err);
-	}
-	printf("%s\n", text);
-	free(text);
-	json_decref(o);
-	return 0;
+	return cmd_print_json(o, err);
 }
 
 static int package_inspect(int argc, char **argv, struct hfw_ctx *ctx)

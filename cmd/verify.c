@@ -40,7 +40,6 @@ static void print_human(const char *file, const struct hfw_verify_result *r)
 static int print_json(const char *file, const struct hfw_verify_result *r, struct hfw_error *err)
 {
 	json_t *o;
-	char *text;
 
 #define OPT(s) ((s)[0] ? (s) : NULL)
 	o = json_pack("{s:s,s:b,s:b,s:s,s:s?,s:s?,s:s?,s:s?,s:s?}", "file", file, "verified", r->is_signed,
@@ -52,14 +51,7 @@ static int print_json(const char *file, const struct hfw_verify_result *r, struc
 							   "role", r->signer.role, "issuer", r->signer.issuer,
 							   "serial", r->signer.serial));
 #undef OPT
-	if (!o || !(text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
-		json_decref(o);
-		return hfw_error_oom(err);
-	}
-	printf("%s\n", text);
-	free(text);
-	json_decref(o);
-	return 0;
+	return cmd_print_json(o, err);
 }
 
 int cmd_verify(int argc, char **argv, struct hfw_ctx *ctx)
