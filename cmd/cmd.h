@@ -103,7 +103,18 @@ void cmd_warn(const struct hfw_ctx *ctx, const char *fmt, ...) HFW_PRINTF(2, 3);
 int cmd_parse_uint(const struct hfw_ctx *ctx, const char *option, const char *text,
 		   unsigned long long max, unsigned long long *out);
 
+/*
+ * The devices a command acts on: EUIs from the command line, then a
+ * --devices file ("-": standard input; lines of EUI [TYPE]), duplicates
+ * dropped and the rest sorted; types the list does not give are taken from
+ * an --estate file when there is one.
+ */
+struct hfw_devlist;
+int cmd_load_devices(struct hfw_devlist *list, char **euis, size_t n, const char *devices_file,
+		     const char *estate_file, struct hfw_error *err);
+
 /* The commands. */
+int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_config_cmd(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_package(int argc, char **argv, struct hfw_ctx *ctx);

@@ -279,9 +279,8 @@ int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 	struct hfw_image img;
 	struct totals t;
 	struct context c;
-	hfw_estate *estate = NULL;
-	uint8_t *image = NULL, *text = NULL;
-	size_t len = 0, tlen, i, k;
+	uint8_t *image = NULL;
+	size_t len = 0, i, k;
 	unsigned long long batch = HFW_MAX_DEVICES_PER_REQUEST;
 	char *json_text = NULL;
 	const char *user;
@@ -310,27 +309,13 @@ int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 	c.image_len = len;
 
 	/* The devices, and their types where anything says them. */
-	for (i = 1; i < (size_t)n; i++) {
-		struct hfw_eui e;
-
-		if (hfw_eui_parse(&e, argv[i], "device", &err) < 0 || hfw_devlist_add(&list, &e, NULL, &err) < 0)
-			goto fail;
-	}
-	if (devices_file && (hfw_file_read(&text, &tlen, devices_file, 64u * 1024 * 1024, "device list", &err) < 0 ||
-			     hfw_devlist_parse(&list, (const char *)text, tlen, devices_file, &err) < 0))
-		goto fail;
-	if (hfw_devlist_finish(&list, &err) < 0)
+	if (cmd_load_devices(&list, argv + 1, (size_t)n - 1, devices_file, estate_file, &err) < 0)
 		goto fail;
 	if (list.duplicates)
 		cmd_warn(ctx, "%zu devices listed more than once are sent once", list.duplicates);
-	if (estate_file && hfw_estate_read(&estate, estate_file, &err) < 0)
-		goto fail;
 	for (i = 0; i < list.n; i++) {
 		const struct hfw_device_type *type = list.v[i].type;
-		const struct hfw_device *d = estate ? hfw_estate_find(estate, &list.v[i].eui) : NULL;
 
-		if (!type && d)
-			type = d->type;
 		if (type && type->route != m.route) {
 			char eui[HFW_EUI_TEXT_MAX];
 
@@ -430,9 +415,7 @@ out:
 	hfw_ledger_close(c.ledger);
 	hfw_transport_free(c.transport);
 	hfw_trust_free(c.trust);
-	hfw_estate_free(estate);
 	hfw_devlist_release(&list);
 	free(image);
-	free(text);
 	return ret;
 }

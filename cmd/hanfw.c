@@ -35,6 +35,7 @@ static int cmd_help(int argc, char **argv, struct hfw_ctx *ctx);
 
 /* Alphabetical. */
 static const struct hfw_cmd commands[] = {
+	{ "activate", cmd_activate, "activate firmware on devices (SR 11.3): checked pre-commands, signed, paced" },
 	{ "config", cmd_config_cmd, "show the effective configuration and where each value comes from" },
 	{ "distribute", cmd_distribute, "send an image to many devices (SR 11.1 or 11.4) and record every outcome" },
 	{ "help", cmd_help, "show help for hanfw or one of its commands" },

@@ -13,6 +13,9 @@
 
 #include <jansson.h>
 
+#include "../lib/devlist.h"
+#include "../lib/estate.h"
+#include "../lib/fileio.h"
 #include "cmd.h"
 
 #define MAX_OPTS 64
@@ -285,4 +288,39 @@ int cmd_print_json(json_t *o, struct hfw_error *err)
 	free(text);
 	json_decref(o);
 	return 0;
+}
+
+int cmd_load_devices(struct hfw_devlist *list, char **euis, size_t n, const char *devices_file,
+		     const char *estate_file, struct hfw_error *err)
+{
+	hfw_estate *estate = NULL;
+	uint8_t *text = NULL;
+	size_t tlen, i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		struct hfw_eui e;
+
+		if ((ret = hfw_eui_parse(&e, euis[i], "device", err)) < 0 || (ret = hfw_devlist_add(list, &e, NULL, err)) < 0)
+			goto out;
+	}
+	if (devices_file &&
+	    ((ret = hfw_file_read(&text, &tlen, devices_file, 64u * 1024 * 1024, "device list", err)) < 0 ||
+	     (ret = hfw_devlist_parse(list, (const char *)text, tlen, devices_file, err)) < 0))
+		goto out;
+	if ((ret = hfw_devlist_finish(list, err)) < 0)
+		goto out;
+	if (estate_file && (ret = hfw_estate_read(&estate, estate_file, err)) < 0)
+		goto out;
+	/* Where the list does not say a device's type, the estate may. */
+	for (i = 0; estate && i < list->n; i++) {
+		const struct hfw_device *d = hfw_estate_find(estate, &list->v[i].eui);
+
+		if (!list->v[i].type && d)
+			list->v[i].type = d->type;
+	}
+out:
+	hfw_estate_free(estate);
+	free(text);
+	return ret;
 }

@@ -12,6 +12,9 @@
 #include <libxml/tree.h>
 
 #include "base64.h"
+#include "cs06.h"
+#include "gbcs.h"
+#include "hex.h"
 #include "devsim.h"
 #include "duis.h"
 #include "estate.h"
@@ -36,6 +39,20 @@ struct hfw_dcc {
 	unsigned long accepted;
 	uint64_t served;		/* requests seen, for the http503 fault */
 	FILE *log;			/* requests.log: every request accepted, one RequestID a line */
+	FILE *received;			/* received.log: every request, its arrival and answer */
+	unsigned busy;			/* requests being handled now */
+	struct user_ds { struct hfw_eui eui; hfw_cert *cert; } ds[16];	/* users' GBCS digital-signing certificates */
+	size_t nds;
+	struct devrec *devs;		/* per device of the estate: SR 11.3 state */
+	size_t ndevs;
+};
+
+/* What the DCC holds for a device between Transform and Send Command. */
+struct devrec {
+	uint64_t last_counter;		/* the device refuses counters not above it (GBCS anti-replay) */
+	uint64_t pre_counter;		/* the RequestID counter of the outstanding pre-command */
+	uint8_t *pre;			/* the pre-command issued, NULL if none outstanding */
+	size_t prelen;
 };
 
 static const char *path_in(char *buf, size_t size, const char *dir, const char *rel)
@@ -86,8 +103,32 @@ int hfw_dcc_open(hfw_dcc **out, const char *dir, const struct hfw_dcc_options *o
 		if ((ret = hfw_trust_add_file(d->users, path_in(p, sizeof(p), dir, json_string_value(u) ? json_string_value(u) : ""),
 					      err)) < 0)
 			goto out;
+	/* Users' digital-signing certificates check signed pre-commands (none: every SR 11.3 send is E44). */
+	json_array_foreach(json_object_get(cfg, "user_ds_certs"), i, u) {
+		struct hfw_cert_info ci;
+
+		if (d->nds == sizeof(d->ds) / sizeof(d->ds[0]))
+			break;
+		if ((ret = hfw_cert_load(&d->ds[d->nds].cert, path_in(p, sizeof(p), dir, json_string_value(u) ? json_string_value(u) : ""),
+					 err)) < 0)
+			goto out;
+		hfw_cert_info(d->ds[d->nds].cert, &ci);
+		if (!ci.eui[0] || hfw_eui_parse(&d->ds[d->nds++].eui, ci.eui, "user", err) < 0) {
+			ret = hfw_error_set(err, HFW_EKEY, "digital-signing certificate '%s' names no EUI", p);
+			goto out;
+		}
+	}
 	if ((ret = hfw_estate_read(&estate, path_in(p, sizeof(p), dir, "estate.json"), err)) < 0)
 		goto out;
+	d->ndevs = hfw_estate_count(estate);
+	if (!(d->devs = calloc(d->ndevs + 1, sizeof(*d->devs)))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	if (!(d->received = fopen(path_in(p, sizeof(p), dir, "received.log"), "a"))) {
+		ret = hfw_error_set(err, HFW_EIO, "cannot open '%s'", p);
+		goto out;
+	}
 	if (!(d->log = fopen(path_in(p, sizeof(p), dir, "requests.log"), "a"))) {
 		ret = hfw_error_set(err, HFW_EIO, "cannot open '%s'", p);
 		goto out;
@@ -133,6 +174,13 @@ void hfw_dcc_free(hfw_dcc *d)
 	hfw_outbox_stop(d->outbox);
 	if (d->log)
 		fclose(d->log);
+	if (d->received)
+		fclose(d->received);
+	for (size_t i = 0; i < d->nds; i++)
+		hfw_cert_free(d->ds[i].cert);
+	for (size_t i = 0; d->devs && i < d->ndevs; i++)
+		free(d->devs[i].pre);
+	free(d->devs);
 	hfw_signer_free(d->signer);
 	hfw_trust_free(d->users);
 	pthread_mutex_destroy(&d->lock);
@@ -168,17 +216,17 @@ static const char *const warning_names[W_LISTS] = {
 };
 
 /* Response header and the start of its ResponseMessage, canonical. */
-static int response_head(struct hfw_buf *b, const char *request_id, const char *code, const char *sr,
+static int response_head(const hfw_dcc *d, struct hfw_buf *b, const char *request_id, const char *code, const char *sr,
 			 struct hfw_error *err)
 {
-	struct timespec ts;
+	int64_t now = hfw_simclock_now(&d->clock);	/* the sandbox lives in simulated time */
+	time_t secs = (time_t)(now / 1000);
 	struct tm tm;
 	char when[64];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	gmtime_r(&secs, &tm);
+	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(now % 1000));
 	return hfw_buf_printf(b, err,
 			      "<sr:Response xmlns:sr=\"" HFW_NS_DUIS "\" schemaVersion=\"5.4\"><sr:Header>"
 			      "%s%s%s<sr:ResponseCode>%s</sr:ResponseCode><sr:ResponseDateTime>%s</sr:ResponseDateTime>"
@@ -189,13 +237,13 @@ static int response_head(struct hfw_buf *b, const char *request_id, const char *
 }
 
 /* An unsigned E-code reply, as the DCC sends them. */
-static int error_reply(struct hfw_buf *b, const char *request_id, const char *code, const char *sr,
+static int error_reply(const hfw_dcc *d, struct hfw_buf *b, const char *request_id, const char *code, const char *sr,
 		       struct hfw_error *err)
 {
 	int ret;
 
 	if ((ret = hfw_buf_puts(b, HFW_XML_DECL, err)) < 0 ||
-	    (ret = response_head(b, request_id, code, sr, err)) < 0)
+	    (ret = response_head(d, b, request_id, code, sr, err)) < 0)
 		return ret;
 	return hfw_buf_puts(b, "</sr:ResponseMessage></sr:Body></sr:Response>", err);
 }
@@ -272,7 +320,7 @@ static int update_firmware(hfw_dcc *d, xmlDocPtr doc, const char *sr, const char
 	if ((ret = hfw_buf_puts(reply, HFW_XML_DECL, err)) < 0)
 		goto out;
 	body_off = reply->len;
-	if ((ret = response_head(reply, rid, !any ? "I99" : want == HFW_ROUTE_SR_11_1 ? "W110101" : "W110401", sr, err)) < 0)
+	if ((ret = response_head(d, reply, rid, !any ? "I99" : want == HFW_ROUTE_SR_11_1 ? "W110101" : "W110401", sr, err)) < 0)
 		goto out;
 	if (any) {
 		const char *el = want == HFW_ROUTE_SR_11_1 ? "DSPUpdateFirmwareWarning" : "DSPUpdatePPMIDFirmwareWarning";
@@ -311,6 +359,212 @@ out:
 	return ret;
 }
 
+/* A signed ResponseMessage for SR 11.3 with inner after the variant. */
+static int activation_reply(hfw_dcc *d, struct hfw_buf *reply, const char *rid, const char *code, const char *inner,
+			    struct hfw_error *err)
+{
+	size_t body_off;
+	int ret;
+
+	if ((ret = hfw_buf_puts(reply, HFW_XML_DECL, err)) < 0)
+		return ret;
+	body_off = reply->len;
+	if ((ret = response_head(d, reply, rid, code, "11.3", err)) < 0 ||
+	    (ret = hfw_buf_printf(reply, err, "%s</sr:ResponseMessage></sr:Body></sr:Response>", inner)) < 0)
+		return ret;
+	return hfw_xmldsig_sign_canonical(reply, body_off, d->signer, err);
+}
+
+/* The tamper fault: what a compromised DCC would slip into a pre-command. */
+static void tamper(const hfw_dcc *d, struct hfw_gbcs_frame *f, struct hfw_cs06_command *c)
+{
+	enum hfw_tamper t = d->faults.tamper;
+
+	if (t == HFW_TAMPER_MIXED)
+		t = (enum hfw_tamper)(HFW_TAMPER_HASH + (int)(c->counter % 5));
+	switch (t) {
+	case HFW_TAMPER_HASH:
+		c->hash[31] ^= 0x5A;
+		break;
+	case HFW_TAMPER_RECIPIENT:
+		f->recipient[7] ^= 0x01;
+		break;
+	case HFW_TAMPER_COUNTER:
+		f->counter += 1;
+		c->counter += 1;
+		break;
+	case HFW_TAMPER_CODE:
+		f->message_code = 0x0013;
+		break;
+	case HFW_TAMPER_TIME:
+		/* A future-dated activation made immediate, or an immediate one put off. */
+		if (c->time[0])
+			c->time[0] = '\0';
+		else
+			memcpy(c->time, "20991231235959Z", HFW_GENTIME_LEN + 1);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * SR 11.3 with CV 4 (Transform): check the device, then build the CS06
+ * pre-command the supplier is to sign (ending with a null signature
+ * length, as DCC Boxed 1.4.1 on does) and keep it until Send Command.
+ */
+static int transform(hfw_dcc *d, xmlDocPtr doc, const struct hfw_request_id *id, const char *rid, size_t device,
+		     struct hfw_buf *reply, const char **code, struct hfw_error *err)
+{
+	xmlNodePtr af = hfw_xml_child(hfw_xml_child(xmlDocGetRootElement(doc), HFW_NS_DUIS, "Body"), HFW_NS_DUIS,
+				      "ActivateFirmware");
+	char *hash = af ? child_text(af, "FirmwareHash") : NULL, *when = af ? child_text(af, "ExecutionDateTime") : NULL;
+	struct hfw_cs06_command c;
+	struct hfw_gbcs_frame f;
+	struct hfw_error ignored = HFW_ERROR_INIT;
+	struct devrec *r = &d->devs[device];
+	uint8_t content[HFW_CS06_MAX], *pre = NULL;
+	size_t n, prelen = 0;
+	char *inner = NULL;
+	int ret = 0;
+
+	memset(&c, 0, sizeof(c));
+	if (!af || !hash) {
+		*code = "E12";	/* CV 4 of SR 11.3 carries ActivateFirmware */
+		goto out;
+	}
+	if (strlen(hash) != 64 || hfw_hex_decode(c.hash, 32, hash, 64) < 0 ||
+	    (when && hfw_cs06_time_from_duis(c.time, NULL, when, &ignored) < 0)) {
+		*code = "E41";
+		goto out;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (id->counter <= r->last_counter)
+		*code = "E42";	/* the device would refuse it: counters rise per user and device */
+	else
+		r->last_counter = id->counter;
+	pthread_mutex_unlock(&d->lock);
+	if (*code)
+		goto out;
+	c.counter = id->counter;
+	memset(&f, 0, sizeof(f));
+	f.cra = HFW_CRA_COMMAND;
+	f.counter = id->counter;
+	memcpy(f.originator, id->originator.b, 8);
+	memcpy(f.recipient, id->target.b, 8);
+	f.message_code = HFW_CS06_MESSAGE_CODE;
+	tamper(d, &f, &c);
+	hfw_cs06_command_encode(content, &n, &c);
+	f.content = content;
+	f.content_len = n;
+	if ((ret = hfw_gbcs_encode(&pre, &prelen, &f, NULL, err)) < 0)
+		goto out;
+	if (!(inner = malloc(hfw_base64_len(prelen) + 128))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	n = (size_t)snprintf(inner, 128, "<sr:PreCommand><sr:GBCSVersion>4.0</sr:GBCSVersion><sr:GBCSPayload>");
+	hfw_base64_encode(inner + n, pre, prelen);
+	n += hfw_base64_len(prelen);
+	memcpy(inner + n, "</sr:GBCSPayload></sr:PreCommand>", sizeof("</sr:GBCSPayload></sr:PreCommand>"));
+	if ((ret = activation_reply(d, reply, rid, "I0", inner, err)) < 0)
+		goto out;
+	pthread_mutex_lock(&d->lock);
+	free(r->pre);	/* a newer transform replaces an outstanding one */
+	r->pre = pre;
+	r->prelen = prelen;
+	r->pre_counter = id->counter;
+	pthread_mutex_unlock(&d->lock);
+	pre = NULL;
+out:
+	free(pre);
+	free(inner);
+	xmlFree(hash);
+	xmlFree(when);
+	return ret;
+}
+
+/*
+ * SR 11.3 with CV 5 (Send Command): the signed pre-command must be the one
+ * issued for this RequestID (E43 if none is outstanding), signed by the
+ * originator's digital-signing certificate (E44 if not); then it goes to
+ * the device it is addressed to, and the answer is I99.
+ */
+static int send_command(hfw_dcc *d, xmlDocPtr doc, const struct hfw_request_id *id, const char *rid, size_t device,
+			struct hfw_buf *reply, const char **code, struct hfw_error *err)
+{
+	xmlNodePtr spc = hfw_xml_child(hfw_xml_child(xmlDocGetRootElement(doc), HFW_NS_DUIS, "Body"), HFW_NS_DUIS,
+				       "SignedPreCommand");
+	char *b64 = spc ? child_text(spc, "GBCSPayload") : NULL;
+	struct hfw_error ignored = HFW_ERROR_INIT;
+	struct devrec *r = &d->devs[device];
+	struct hfw_gbcs_message m, pm;
+	struct hfw_devsim_command cmd;
+	struct hfw_cs06_command c;
+	const struct hfw_device *target;
+	const hfw_cert *cert = NULL;
+	uint8_t pre[256], *payload = NULL;
+	size_t prelen = 0, plen = 0, i, at;
+	int ret = 0;
+
+	if (!spc || !b64) {
+		*code = "E12";	/* CV 5 of SR 11.3 carries SignedPreCommand */
+		goto out;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (r->pre && r->pre_counter == id->counter && r->prelen <= sizeof(pre)) {
+		memcpy(pre, r->pre, r->prelen);
+		prelen = r->prelen;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (!prelen) {
+		*code = "E43";
+		goto out;
+	}
+	for (i = 0; i < d->nds && !cert; i++)
+		if (!memcmp(&d->ds[i].eui, &id->originator, sizeof(id->originator)))
+			cert = d->ds[i].cert;
+	/* Exactly the pre-command issued (without its null signature length), then 40 || r || s. */
+	if (hfw_base64_decode(&payload, &plen, b64, strlen(b64), "GBCSPayload", &ignored) < 0 ||
+	    hfw_gbcs_parse(&pm, pre, prelen, &ignored) < 0 || plen != pm.signed_end + 1 + HFW_ECDSA_SIG_LEN ||
+	    memcmp(payload, pre, pm.signed_end) != 0 || hfw_gbcs_parse(&m, payload, plen, &ignored) < 0 || !cert ||
+	    hfw_gbcs_verify(&m, payload, cert, &ignored) < 0 ||
+	    hfw_cs06_command_parse(&c, m.content, m.content_len, &ignored) < 0) {
+		*code = "E44";
+		goto out;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (r->pre && r->pre_counter == id->counter) {
+		free(r->pre);	/* used: a second send of it is E43 */
+		r->pre = NULL;
+	} else {
+		*code = "E43";
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (*code)
+		goto out;
+	if ((ret = activation_reply(d, reply, rid, "I99", "", err)) < 0)
+		goto out;
+	/* The command goes where it is addressed: what the supplier signed is what runs. */
+	memset(&cmd, 0, sizeof(cmd));
+	snprintf(cmd.request_id, sizeof(cmd.request_id), "%.*s", (int)sizeof(cmd.request_id) - 1, rid);
+	cmd.user = id->originator;
+	cmd.counter = m.counter;
+	memcpy(cmd.hash, c.hash, 32);
+	memcpy(cmd.time, c.time, sizeof(cmd.time));
+	{
+		struct hfw_eui to;
+
+		memcpy(to.b, m.recipient, 8);
+		if (hfw_devsim_find(d->devices, &to, &at, &target) == 0 && m.message_code == HFW_CS06_MESSAGE_CODE)
+			ret = hfw_devsim_command(d->devices, at, &cmd, err);
+	}
+out:
+	free(payload);
+	xmlFree(b64);
+	return ret;
+}
+
 /* The E-code the ecode fault chose for this request's target or one of its devices, or NULL. */
 static const char *chosen_ecode(const hfw_dcc *d, xmlDocPtr doc, const struct hfw_request_id *id)
 {
@@ -329,21 +583,42 @@ static const char *chosen_ecode(const hfw_dcc *d, xmlDocPtr doc, const struct hf
 	return code;
 }
 
+/* One line in received.log per request: when it came, what it was, what it got, how many were in hand. */
+static void log_received(hfw_dcc *d, const char *path, long cv, const char *rid, int http_status,
+			 const struct hfw_buf *reply, unsigned busy)
+{
+	const char *rc = http_status == 200 && reply->data ? strstr(reply->data, "<sr:ResponseCode>") : NULL;
+	char code[16] = "";
+
+	if (rc)
+		sscanf(rc + 17, "%15[A-Z0-9]", code);
+	else
+		snprintf(code, sizeof(code), "HTTP %d", http_status);
+	fprintf(d->received, "{\"t\":%lld,\"path\":\"%s\",\"cv\":%ld,\"request\":\"%s\",\"code\":\"%s\",\"busy\":%u}\n",
+		(long long)hfw_clock_ms(CLOCK_REALTIME), path[0] == '/' && strlen(path) < 64 ? path : "?", cv, rid, code, busy);
+	fflush(d->received);
+}
+
 int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 		   struct hfw_buf *reply, int *http_status, struct hfw_error *err)
 {
 	struct hfw_verify_options vo = { d->users, 0, 0, NULL, NULL };
 	struct hfw_verify_result r;
 	struct hfw_request_id id;
+	const struct hfw_device *dev = NULL;
 	xmlDocPtr doc = NULL;
 	const char *endpoint, *code = NULL;
 	const char *signer = NULL;
-	char originator[HFW_EUI_TEXT_MAX];
-	long cv;
-	size_t i;
+	char originator[HFW_EUI_TEXT_MAX], rid[HFW_REQUEST_ID_MAX] = "";
+	long cv = 0;
+	size_t i, device = 0;
+	unsigned busy;
 	int ret = 0;
 
 	*http_status = 200;
+	pthread_mutex_lock(&d->lock);
+	busy = ++d->busy;
+	pthread_mutex_unlock(&d->lock);
 	if (d->faults.slow_ms) {
 		struct timespec ts = { (time_t)(d->faults.slow_ms / 1000), (long)(d->faults.slow_ms % 1000) * 1000000 };
 
@@ -357,14 +632,16 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 		pthread_mutex_unlock(&d->lock);
 		if (hfw_faults_chance(&d->faults, "http503", n, d->faults.http503)) {
 			*http_status = 503;
-			return hfw_buf_puts(reply, "<error>service unavailable</error>", err);
+			ret = hfw_buf_puts(reply, "<error>service unavailable</error>", err);
+			goto out;
 		}
 	}
 	endpoint = strrchr(path, '/');
 	if (strncmp(path, "/api/v1/service", 15) != 0 || !endpoint || strlen(endpoint) != 9 ||
 	    !strchr("STD", endpoint[8])) {
 		*http_status = 404;
-		return hfw_buf_puts(reply, "<error>no such service</error>", err);
+		ret = hfw_buf_puts(reply, "<error>no such service</error>", err);
+		goto out;
 	}
 	vo.doc_out = &doc;
 	/* Parsing and signature checks need no shared state: only counters and devices do. */
@@ -385,6 +662,7 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 	if (!code && hfw_request_id_parse(&id, r.request_id, err) < 0)
 		code = "E41";
 	if (!code) {
+		hfw_request_id_format(rid, &id);
 		hfw_eui_format(originator, &id.originator);
 		signer = r.signer.eui;
 		/* The user must sign its own requests. */
@@ -395,9 +673,18 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 	if (!code && ((cv == 8 && endpoint[8] != 'D') || ((cv == 1 || cv == 5) && endpoint[8] != 'S') ||
 		      (cv == 4 && endpoint[8] != 'T')))
 		code = "E13";
-	if (!code && !((cv == 8 && (!strcmp(r.service_reference, "11.1") || !strcmp(r.service_reference, "11.4")))))
-		code = "E12";	/* 11.2 and 11.3 are not served yet (see hanfw-sandbox(1)) */
-	if (!code) {
+	if (!code && !(cv == 8 && (!strcmp(r.service_reference, "11.1") || !strcmp(r.service_reference, "11.4"))) &&
+	    !((cv == 4 || cv == 5) && !strcmp(r.service_reference, "11.3")))
+		code = "E12";	/* 11.2 is not served yet (see hanfw-sandbox(1)) */
+	if (!code && cv != 8) {
+		/* A device request: the device must exist, and be one SR 11.3 activates. */
+		if (hfw_devsim_find(d->devices, &id.target, &device, &dev) < 0)
+			code = "E19";
+		else if (dev->type->activation != HFW_ACTIVATE_SR_11_3)
+			code = "E11";
+	}
+	if (!code && cv == 8) {
+		/* Non-device requests: counters rise per user (device requests: per user and device). */
 		pthread_mutex_lock(&d->lock);
 		for (i = 0; i < d->ncounters && memcmp(&d->counters[i].who, &id.originator, 8); i++)
 			;
@@ -422,11 +709,21 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 		/* The ecode fault: a chosen E-code for requests naming a chosen device. */
 		code = chosen_ecode(d, doc, &id);
 	}
-	if (code)
-		ret = error_reply(reply, r.request_id, code, r.service_reference[0] ? r.service_reference : "11.1", err);
-	else
-		ret = update_firmware(d, doc, r.service_reference, r.request_id, reply, err);
+	if (!code) {
+		if (cv == 8)
+			ret = update_firmware(d, doc, r.service_reference, r.request_id, reply, err);
+		else if (cv == 4)
+			ret = transform(d, doc, &id, r.request_id, device, reply, &code, err);
+		else
+			ret = send_command(d, doc, &id, r.request_id, device, reply, &code, err);
+	}
+	if (code && ret == 0)
+		ret = error_reply(d, reply, r.request_id, code, r.service_reference[0] ? r.service_reference : "11.1", err);
 out:
+	pthread_mutex_lock(&d->lock);
+	log_received(d, path, cv, rid, *http_status, reply, busy);
+	d->busy--;
+	pthread_mutex_unlock(&d->lock);
 	xmlFreeDoc(doc);
 	return ret;
 }

@@ -12,8 +12,10 @@
 #include "base64.h"
 #include "buf.h"
 #include "crypto.h"
+#include "cs06.h"
 #include "duis.h"
 #include "gbcs.h"
+#include "hex.h"
 #include "image.h"
 #include "xml.h"
 
@@ -26,8 +28,11 @@
 #define OFFLINE_GIVE_UP (6ll * 3600 * 1000)
 #define VERIFY_AFTER 10000
 #define ACTIVATE_AFTER 60000
+#define WAN_DELAY_MIN 2000	/* a command's way to the device and its answer back */
+#define WAN_DELAY_SPREAD 3000
 
-enum ev_kind { EV_HUB, EV_TRANSFER, EV_VERIFY, EV_ACTIVATE };
+/* Image events (gen-checked: void once the image is discarded), then command events. */
+enum ev_kind { EV_HUB, EV_TRANSFER, EV_VERIFY, EV_ACTIVATE, EV_COMMAND, EV_FUTURE };
 
 struct event {
 	int64_t due;
@@ -47,8 +52,11 @@ struct image {
 	size_t len;
 };
 
+typedef struct hfw_devsim_command command;
+
 struct device {
 	uint32_t hub;			/* index into hubs */
+	uint32_t future;		/* command + 1 of a stored future-dated activation, 0 if none */
 	uint32_t gen;			/* bumped when a pending image is discarded */
 	uint32_t pending;		/* image + 1 on its way, 0 if none */
 	uint32_t held;			/* image + 1 held, 0 if none */
@@ -88,6 +96,8 @@ struct hfw_devsim {
 	size_t nslots;
 	struct image *images;
 	size_t nimages, capimages;
+	command *commands;
+	size_t ncommands, capcommands;
 	struct event *heap;
 	size_t nev, capev;
 	uint64_t dcc_counter;
@@ -210,25 +220,39 @@ static void send(hfw_devsim *s, struct hfw_buf *b, size_t body_off, int64_t now,
 		fprintf(stderr, "hanfw: sandbox: cannot queue a %s: %s\n", kind, err.text);
 }
 
-/* The Response header of an alert: ResponseID originator:user:counter. */
-static int alert_head(hfw_devsim *s, struct hfw_buf *b, size_t *body_off, const struct hfw_eui *from,
-		      const struct hfw_eui *user, uint64_t counter, int64_t now, struct hfw_error *err)
+/*
+ * A Response header: RequestID if the message answers one, ResponseID
+ * from:user:counter if from is given, then the code.
+ */
+static int response_head(struct hfw_buf *b, size_t *body_off, const char *request_id, const struct hfw_eui *from,
+			 const struct hfw_eui *user, uint64_t counter, const char *code, int64_t now,
+			 struct hfw_error *err)
 {
-	char when[48], f[HFW_EUI_TEXT_MAX], u[HFW_EUI_TEXT_MAX];
+	char when[48], f[HFW_EUI_TEXT_MAX], u[HFW_EUI_TEXT_MAX], rid[HFW_REQUEST_ID_MAX + 32] = "", resp[128] = "";
 	int ret;
 
-	(void)s;
 	format_time(when, now);
-	hfw_eui_format(f, from);
-	hfw_eui_format(u, user);
+	if (request_id)
+		snprintf(rid, sizeof(rid), "<sr:RequestID>%s</sr:RequestID>", request_id);
+	if (from) {
+		hfw_eui_format(f, from);
+		hfw_eui_format(u, user);
+		snprintf(resp, sizeof(resp), "<sr:ResponseID>%s:%s:%llu</sr:ResponseID>", f, u, (unsigned long long)counter);
+	}
 	if ((ret = hfw_buf_puts(b, HFW_XML_DECL, err)) < 0)
 		return ret;
 	*body_off = b->len;
 	return hfw_buf_printf(b, err,
 			      "<sr:Response xmlns:sr=\"" HFW_NS_DUIS "\" schemaVersion=\"5.4\"><sr:Header>"
-			      "<sr:ResponseID>%s:%s:%llu</sr:ResponseID><sr:ResponseCode>I0</sr:ResponseCode>"
-			      "<sr:ResponseDateTime>%s</sr:ResponseDateTime></sr:Header><sr:Body>",
-			      f, u, (unsigned long long)counter, when);
+			      "%s%s<sr:ResponseCode>%s</sr:ResponseCode><sr:ResponseDateTime>%s</sr:ResponseDateTime>"
+			      "</sr:Header><sr:Body>", rid, resp, code, when);
+}
+
+/* The Response header of an alert: ResponseID originator:user:counter. */
+static int alert_head(struct hfw_buf *b, size_t *body_off, const struct hfw_eui *from, const struct hfw_eui *user,
+		      uint64_t counter, int64_t now, struct hfw_error *err)
+{
+	return response_head(b, body_off, NULL, from, user, counter, "I0", now, err);
 }
 
 /*
@@ -253,7 +277,7 @@ static void dcc_alert(hfw_devsim *s, const struct image *im, size_t device, int6
 	vsnprintf(inner, sizeof(inner), fmt, ap);
 	va_end(ap);
 	hfw_eui_parse(&dcc, hfw_signer_info(s->o.dcc_signer)->eui, "DCC", &err);
-	if (alert_head(s, &b, &body_off, &dcc, &im->user, next_counter(&s->dcc_counter, now), now, &err) < 0 ||
+	if (alert_head(&b, &body_off, &dcc, &im->user, next_counter(&s->dcc_counter, now), now, &err) < 0 ||
 	    hfw_buf_printf(&b, &err, "<sr:DCCAlertMessage><sr:DCCAlertCode>%s</sr:DCCAlertCode><sr:DCCAlert>"
 			   "<sr:%s>%s</sr:%s></sr:DCCAlert></sr:DCCAlertMessage></sr:Body></sr:Response>",
 			   code, element, inner, element) < 0) {
@@ -263,17 +287,23 @@ static void dcc_alert(hfw_devsim *s, const struct image *im, size_t device, int6
 	send(s, &b, body_off, now, element, device);
 }
 
-static void log_event(hfw_devsim *s, int64_t now, size_t device, const struct image *im, const char *what,
-		      const char *detail)
+static void log_line(hfw_devsim *s, int64_t now, size_t device, const char *request_id, const char *what,
+		     const char *detail)
 {
 	char eui[HFW_EUI_TEXT_MAX];
 
 	if (!s->events)
 		return;
 	fprintf(s->events, "{\"at\":%lld,\"device\":\"%s\",\"type\":\"%s\",\"request\":\"%s\",\"event\":\"%s\"%s%s%s}\n",
-		(long long)now, dev_eui(s, device, eui), hfw_estate_at(s->estate, device)->type->name, im->request_id,
+		(long long)now, dev_eui(s, device, eui), hfw_estate_at(s->estate, device)->type->name, request_id,
 		what, detail ? ",\"detail\":\"" : "", detail ? detail : "", detail ? "\"" : "");
 	fflush(s->events);
+}
+
+static void log_event(hfw_devsim *s, int64_t now, size_t device, const struct image *im, const char *what,
+		      const char *detail)
+{
+	log_line(s, now, device, im->request_id, what, detail);
 }
 
 static void transfer_alert(hfw_devsim *s, const struct image *im, size_t device, int64_t now, const char *outcome)
@@ -401,7 +431,7 @@ static void verified_alert(hfw_devsim *s, const struct image *im, size_t device,
 	}
 	hfw_base64_encode(b64, apdu, alen);
 	free(apdu);
-	if (alert_head(s, &b, &body_off, &d->eui, &im->user, counter, now, &err) < 0 ||
+	if (alert_head(&b, &body_off, &d->eui, &im->user, counter, now, &err) < 0 ||
 	    hfw_buf_printf(&b, &err, "<sr:DeviceAlertMessage><sr:AlertCode>8F72</sr:AlertCode>"
 			   "<sr:GBCSPayload>%s</sr:GBCSPayload></sr:DeviceAlertMessage></sr:Body></sr:Response>", b64) < 0) {
 		hfw_buf_release(&b);
@@ -557,6 +587,152 @@ static void on_activate(hfw_devsim *s, const struct event *e, int64_t now)
 		  dev_eui(s, e->device, eui), when, im->version);
 }
 
+/* ---- activation: SR 11.3 as GBCS CS06 ---- */
+
+/* A GBCS message from a device to a user, signed with the device's key, in base64 (NULL if it cannot be). */
+static char *device_payload(hfw_devsim *s, size_t device, const struct hfw_eui *user, uint8_t cra, uint64_t counter,
+			    int64_t now, uint16_t code, const uint8_t *content, size_t n)
+{
+	const struct hfw_device *d = hfw_estate_at(s->estate, device);
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_gbcs_frame f;
+	uint8_t when[12], *apdu = NULL;
+	size_t alen;
+	char *b64;
+
+	hfw_gbcs_dlms_datetime(when, now);
+	f.cra = cra;
+	f.counter = counter;
+	memcpy(f.originator, d->eui.b, 8);
+	memcpy(f.recipient, user->b, 8);
+	f.datetime = cra == HFW_CRA_RESPONSE ? when : NULL;	/* as in the RTDS vectors */
+	f.message_code = code;
+	f.content = content;
+	f.content_len = n;
+	if (hfw_gbcs_encode(&apdu, &alen, &f, device_key(s, device), &err) < 0) {
+		fprintf(stderr, "hanfw: sandbox: %s\n", err.text);
+		return NULL;
+	}
+	if ((b64 = malloc(hfw_base64_len(alen) + 1)))
+		hfw_base64_encode(b64, apdu, alen);
+	free(apdu);
+	return b64;
+}
+
+/* Sign and queue a Response to an SR 11.3 whose message body (after ServiceReferenceVariant) is inner. */
+static void activation_response(hfw_devsim *s, size_t device, const command *c, const struct hfw_eui *from,
+				uint64_t counter, const char *code, const char *inner, int64_t now, const char *kind)
+{
+	struct hfw_buf b = HFW_BUF_INIT(64 * 1024);
+	struct hfw_error err = HFW_ERROR_INIT;
+	size_t body_off;
+
+	if (response_head(&b, &body_off, c->request_id, from, &c->user, counter, code, now, &err) < 0 ||
+	    hfw_buf_printf(&b, &err, "<sr:ResponseMessage><sr:ServiceReference>11.3</sr:ServiceReference>"
+			   "<sr:ServiceReferenceVariant>11.3</sr:ServiceReferenceVariant>%s</sr:ResponseMessage>"
+			   "</sr:Body></sr:Response>", inner) < 0) {
+		hfw_buf_release(&b);
+		return;
+	}
+	send(s, &b, body_off, now, kind, device);
+}
+
+/* What the device does with a due activation (GBCS CS06): no image, another hash, or switch to it. */
+static void execute(hfw_devsim *s, size_t device, const command *c, struct hfw_cs06_outcome *o, int64_t now)
+{
+	struct device *dv = &s->devices[device];
+	const struct image *held = dv->held ? &s->images[dv->held - 1] : NULL;
+
+	memset(o, 0, sizeof(*o));
+	if (!held)
+		o->code = HFW_CS06_NO_IMAGE_HELD;
+	else if (memcmp(held->mi_hash, c->hash, 32) != 0)
+		o->code = HFW_CS06_HASH_MISMATCH;
+	else
+		memcpy(dv->running, held->version, sizeof(dv->running));
+	hfw_hex_decode(o->version, 4, dv->running, 8);
+	log_line(s, now, device, c->request_id, o->code ? "activation-failed" : "activated",
+		 o->code ? hfw_cs06_code_name(o->code) : dv->running);
+}
+
+static void on_command(hfw_devsim *s, const struct event *e, int64_t now)
+{
+	const command *c = &s->commands[e->image];
+	const struct hfw_device *d = hfw_estate_at(s->estate, e->device);
+	struct device *dv = &s->devices[e->device];
+	struct hfw_cs06_outcome o;
+	uint8_t content[HFW_CS06_MAX];
+	char inner[512], *payload;
+	size_t n;
+
+	if (dv->offline) {
+		/* E21: no response from the device (the DCC gives up on it). */
+		log_line(s, now, e->device, c->request_id, "no-response", "device offline");
+		activation_response(s, e->device, c, NULL, 0, "E21", "", now, "ResponseMessage");
+		return;
+	}
+	memset(&o, 0, sizeof(o));
+	if (!c->time[0]) {
+		execute(s, e->device, c, &o, now);
+	} else if (!strcmp(c->time, HFW_CS06_CANCEL_GBCS)) {
+		/* The far-future command replaces the stored one: nothing will happen. */
+		o.accepted = 1;
+		log_line(s, now, e->device, c->request_id, dv->future ? "cancelled" : "cancel-nothing-pending",
+			 dv->future ? s->commands[dv->future - 1].request_id : NULL);
+		dv->future = 0;
+	} else {
+		int64_t at = 0;
+		struct hfw_error err = HFW_ERROR_INIT;
+
+		o.accepted = 1;
+		hfw_gentime_to_unix(&at, c->time, &err);
+		dv->future = e->image + 1;
+		log_line(s, now, e->device, c->request_id, "future-dated", c->time);
+		if (schedule(s, at * 1000 > now ? at * 1000 : now, EV_FUTURE, e->device, e->image) < 0)
+			dv->future = 0;
+	}
+	hfw_cs06_response_encode(content, &n, &o);
+	if (!(payload = device_payload(s, e->device, &c->user, HFW_CRA_RESPONSE, c->counter, now, HFW_CS06_MESSAGE_CODE,
+				       content, n)))
+		return;
+	snprintf(inner, sizeof(inner), "<sr:GBCSPayload>%s</sr:GBCSPayload>", payload);
+	free(payload);
+	activation_response(s, e->device, c, &d->eui, c->counter, "I0", inner, now, "ResponseMessage");
+}
+
+/* A stored future-dated activation falls due: activate, then alert 8F66 (success) or 8F67. */
+static void on_future(hfw_devsim *s, const struct event *e, int64_t now)
+{
+	const command *c = &s->commands[e->image];
+	const struct hfw_device *d = hfw_estate_at(s->estate, e->device);
+	struct device *dv = &s->devices[e->device];
+	struct hfw_cs06_alert a;
+	uint8_t content[HFW_CS06_MAX];
+	uint64_t counter;
+	char inner[512], *payload;
+	size_t n;
+
+	if (dv->future != e->image + 1)
+		return;		/* cancelled or replaced */
+	dv->future = 0;
+	memset(&a, 0, sizeof(a));
+	execute(s, e->device, c, &a.outcome, now);
+	a.alert_code = a.outcome.code ? HFW_CS06_ALERT_FAILURE : HFW_CS06_ALERT_SUCCESS;
+	memcpy(a.time, c->time, sizeof(a.time));
+	a.counter = c->counter;
+	hfw_cs06_alert_encode(content, &n, &a);
+	counter = next_counter(&dv->alert_counter, now);
+	if (!(payload = device_payload(s, e->device, &c->user, HFW_CRA_ALERT, counter, now, HFW_CS06_ALERT_CODE_MSG,
+				       content, n)))
+		return;
+	snprintf(inner, sizeof(inner), "<sr:FutureDatedDeviceAlertMessage><sr:FutureDatedAlertCode>%X</sr:FutureDatedAlertCode>"
+		 "<sr:GBCSPayload>%s</sr:GBCSPayload><sr:InstructionNumber>1</sr:InstructionNumber>"
+		 "<sr:TotalCommandInstructions>1</sr:TotalCommandInstructions></sr:FutureDatedDeviceAlertMessage>",
+		 (unsigned)a.alert_code, payload);
+	free(payload);
+	activation_response(s, e->device, c, &d->eui, counter, "I0", inner, now, "FutureDatedDeviceAlertMessage");
+}
+
 static void *run(void *arg)
 {
 	hfw_devsim *s = arg;
@@ -575,7 +751,7 @@ static void *run(void *arg)
 			continue;
 		}
 		e = pop(s);
-		if (e.gen != s->devices[e.device].gen)
+		if (e.kind < EV_COMMAND && e.gen != s->devices[e.device].gen)
 			continue;	/* its image was discarded */
 		switch (e.kind) {
 		case EV_HUB:
@@ -590,6 +766,12 @@ static void *run(void *arg)
 			break;
 		case EV_ACTIVATE:
 			on_activate(s, &e, e.due);
+			break;
+		case EV_COMMAND:
+			on_command(s, &e, e.due);
+			break;
+		case EV_FUTURE:
+			on_future(s, &e, e.due);
 			break;
 		}
 	}
@@ -705,6 +887,7 @@ void hfw_devsim_free(hfw_devsim *s)
 	free(s->members);
 	free(s->index);
 	free(s->images);
+	free(s->commands);
 	free(s->heap);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
@@ -821,4 +1004,44 @@ int hfw_devsim_state(hfw_devsim *s, const struct hfw_eui *eui, struct hfw_device
 	}
 	pthread_mutex_unlock(&s->lock);
 	return 0;
+}
+
+int hfw_devsim_find(hfw_devsim *s, const struct hfw_eui *eui, size_t *index, const struct hfw_device **device)
+{
+	size_t at = probe(s->index, s->nslots, key_of(eui));
+
+	if (!s->index[at].value)
+		return -1;
+	*index = s->index[at].value - 1;
+	*device = hfw_estate_at(s->estate, *index);
+	return 0;
+}
+
+int hfw_devsim_command(hfw_devsim *s, size_t device, const struct hfw_devsim_command *c, struct hfw_error *err)
+{
+	int64_t now = hfw_simclock_now(s->o.clock);
+	int ret = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->ncommands == s->capcommands) {
+		size_t cap = s->capcommands ? 2 * s->capcommands : 256;
+		command *p = realloc(s->commands, cap * sizeof(*p));
+
+		if (!p) {
+			ret = hfw_error_oom(err);
+			goto out;
+		}
+		s->commands = p;
+		s->capcommands = cap;
+	}
+	s->commands[s->ncommands] = *c;
+	if (schedule(s, now + WAN_DELAY_MIN + (int64_t)(hfw_faults_draw(s->o.faults, "wan-delay", c->counter) % WAN_DELAY_SPREAD),
+		     EV_COMMAND, (uint32_t)device, (uint32_t)s->ncommands) < 0) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	s->ncommands++;
+out:
+	pthread_mutex_unlock(&s->lock);
+	return ret;
 }

@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cs06.h"
+#include "duis.h"
 #include "error.h"
 #include "estate.h"
 #include "faults.h"
@@ -81,5 +83,28 @@ struct hfw_device_state {
 	int busy;
 };
 int hfw_devsim_state(hfw_devsim *s, const struct hfw_eui *eui, struct hfw_device_state *out);
+
+/* A device of the estate by EUI: its index and record; -1 if there is none. */
+int hfw_devsim_find(hfw_devsim *s, const struct hfw_eui *eui, size_t *index, const struct hfw_device **device);
+
+/* A signed CS06 command (SR 11.3) the DCC sends a device. */
+struct hfw_devsim_command {
+	char request_id[HFW_REQUEST_ID_MAX];
+	struct hfw_eui user;
+	uint64_t counter;			/* the RequestID's, echoed in the device's answer */
+	uint8_t hash[32];
+	char time[HFW_GENTIME_LEN + 1];		/* "" immediate; 99991231235959Z cancels */
+};
+
+/*
+ * Deliver it after the WAN's 2-5 s.  The device then answers with a signed
+ * CS06 response in a Response to the request (I0 + GBCSPayload): outcome
+ * and running version for an immediate one (noImageHeld, hashMismatch or
+ * success, switching to the image it holds); "accepted" (NULL) for a
+ * future-dated one, stored until its time, then FutureDatedDeviceAlertMessage
+ * 8F66/8F67 with the 0x00CA alert; "accepted" for the cancel sentinel, which
+ * drops a stored one.  An offline device never answers: the DCC sends E21.
+ */
+int hfw_devsim_command(hfw_devsim *s, size_t device, const struct hfw_devsim_command *c, struct hfw_error *err);
 
 #endif

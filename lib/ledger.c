@@ -31,7 +31,10 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS request_devices("
 	"  request_id TEXT NOT NULL REFERENCES requests(request_id),"
 	"  device TEXT NOT NULL, outcome TEXT NOT NULL,"
-	"  PRIMARY KEY (request_id, device));";
+	"  PRIMARY KEY (request_id, device));"
+	"CREATE TABLE IF NOT EXISTS request_steps("
+	"  request_id TEXT NOT NULL REFERENCES requests(request_id),"
+	"  at TEXT NOT NULL, state TEXT NOT NULL, response_code TEXT, detail TEXT);";
 
 static int db_error(hfw_ledger *l, struct hfw_error *err, const char *what)
 {
@@ -311,6 +314,40 @@ static int do_state(hfw_ledger *l, void *arg, struct hfw_error *err)
 		ret = hfw_error_set(err, HFW_ERROR, "request %s is not in the ledger", a->rid);
 	sqlite3_finalize(st);
 	return ret;
+}
+
+struct step_args {
+	struct state_args state;
+	const char *detail;
+};
+
+static int do_step(hfw_ledger *l, void *arg, struct hfw_error *err)
+{
+	struct step_args *a = arg;
+	sqlite3_stmt *st = NULL;
+	int ret;
+
+	if ((ret = do_state(l, &a->state, err)) < 0)
+		return ret;
+	if (sqlite3_prepare_v2(l->db, "INSERT INTO request_steps(request_id, at, state, response_code, detail) "
+			       "VALUES(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return db_error(l, err, "cannot record a step");
+	sqlite3_bind_text(st, 1, a->state.rid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->state.state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, a->state.code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, a->detail, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = db_error(l, err, "cannot record a step");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int hfw_ledger_step(hfw_ledger *l, const char *request_id, const char *state, const char *response_code,
+		    const char *detail, struct hfw_error *err)
+{
+	struct step_args a = { { request_id, state, response_code }, detail };
+
+	return in_write_txn(l, err, do_step, &a);
 }
 
 int hfw_ledger_set_state(hfw_ledger *l, const char *request_id, const char *state,

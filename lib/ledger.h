@@ -64,6 +64,14 @@ int hfw_ledger_record(hfw_ledger *l, const struct hfw_ledger_request *reqs, size
 int hfw_ledger_set_state(hfw_ledger *l, const char *request_id, const char *state,
 			 const char *response_code, struct hfw_error *err);
 
+/*
+ * Move a request to a new state and keep the step in its history
+ * (request_steps: when, state, code, why), for requests that go through
+ * several, such as an activation's transform, check, signing and send.
+ */
+int hfw_ledger_step(hfw_ledger *l, const char *request_id, const char *state, const char *response_code,
+		    const char *detail, struct hfw_error *err);
+
 /* Record (or update) what became of each device of a request. */
 int hfw_ledger_record_devices(hfw_ledger *l, const char *request_id, const struct hfw_eui *devices,
 			      const char *const *outcomes, size_t n, struct hfw_error *err);

@@ -196,16 +196,18 @@ int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 
 	/* The sandbox's own settings: which key the DCC signs with, which users it trusts. */
 	if (zaz1) {
-		char k[4096], c[4096], u[4096];
+		char k[4096], c[4096], u[4096], g[4096];
 
 		snprintf(k, sizeof(k), "%s/dsp-xml-sign-90B3D51F30000002-ds.key", zaz1);
 		snprintf(c, sizeof(c), "%s/dsp-xml-sign-90B3D51F30000002-ds.pem", zaz1);
 		snprintf(u, sizeof(u), "%s/xml-sign-90B3D51F30010000-ds.pem", zaz1);
-		cfg = json_pack("{s:s,s:s,s:[s],s:s}", "dcc_xml_key", k, "dcc_xml_cert", c, "user_xml_certs", u,
-				"receive_url", o->receive_url ? o->receive_url : "");
+		snprintf(g, sizeof(g), "%s/Z1-supplier-ds.pem", zaz1);
+		cfg = json_pack("{s:s,s:s,s:[s],s:[s],s:s}", "dcc_xml_key", k, "dcc_xml_cert", c, "user_xml_certs", u,
+				"user_ds_certs", g, "receive_url", o->receive_url ? o->receive_url : "");
 	} else {
-		cfg = json_pack("{s:s,s:s,s:[s],s:s}", "dcc_xml_key", "pki/dcc-xml.key", "dcc_xml_cert", "pki/dcc-xml.pem",
-				"user_xml_certs", "pki/supplier-xml.pem", "receive_url", o->receive_url ? o->receive_url : "");
+		cfg = json_pack("{s:s,s:s,s:[s],s:[s],s:s}", "dcc_xml_key", "pki/dcc-xml.key", "dcc_xml_cert", "pki/dcc-xml.pem",
+				"user_xml_certs", "pki/supplier-xml.pem", "user_ds_certs", "pki/supplier-ds.pem",
+				"receive_url", o->receive_url ? o->receive_url : "");
 	}
 	if (!cfg || !(text = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
 		ret = hfw_error_oom(err);

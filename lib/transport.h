@@ -67,4 +67,28 @@ void hfw_reply_release(struct hfw_reply *r);
 
 const char *hfw_delivery_name(enum hfw_delivery d);
 
+/*
+ * Many requests in flight at once on one thread (libcurl multi), each on
+ * its own kept-alive connection, with the same options, retries and
+ * outcomes as hfw_transport_post.
+ */
+typedef struct hfw_transport_pool hfw_transport_pool;
+
+int hfw_pool_open(hfw_transport_pool **out, const struct hfw_transport_options *o, unsigned max_in_flight,
+		  struct hfw_error *err);
+void hfw_pool_free(hfw_transport_pool *p);	/* abandons requests still in flight */
+
+/* Start a POST; xml must stay valid until its completion.  tag comes back with it. */
+int hfw_pool_post(hfw_transport_pool *p, const char *path, const char *xml, size_t len, void *tag,
+		  struct hfw_error *err);
+unsigned hfw_pool_free_slots(const hfw_transport_pool *p);
+unsigned hfw_pool_in_flight(const hfw_transport_pool *p);
+
+/* A completion: reply (owned by the pool, released after the call) and what happened. */
+typedef void (*hfw_pool_done)(void *arg, void *tag, struct hfw_reply *reply, enum hfw_delivery delivery,
+			      const struct hfw_error *err);
+
+/* Move transfers on, waiting up to wait_ms for one; call done for each finished.  Returns how many. */
+int hfw_pool_run(hfw_transport_pool *p, long wait_ms, hfw_pool_done done, void *arg);
+
 #endif
