@@ -139,6 +139,9 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		return cmd_usage_error(ctx, "%s", err.text);
 	ao.execution_datetime = at ? duis_time : cancel ? HFW_CS06_CANCEL_DUIS : NULL;
 
+	if (out_dir && cmd_output_dir(out_dir, &err) < 0)
+		goto fail;
+
 	/* The hash: from the image's manifest, which must be for devices SR 11.3 activates. */
 	if (image_path) {
 		struct hfw_image img;

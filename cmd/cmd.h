@@ -113,12 +113,16 @@ struct hfw_devlist;
 int cmd_load_devices(struct hfw_devlist *list, char **euis, size_t n, const char *devices_file,
 		     const char *estate_file, struct hfw_error *err);
 
+/* -o DIR for written requests: made if it does not exist.  HFW_EIO if it cannot be. */
+int cmd_output_dir(const char *dir, struct hfw_error *err);
+
 /* The commands. */
 int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_config_cmd(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_package(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_sandbox(int argc, char **argv, struct hfw_ctx *ctx);
+int cmd_status(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_verify(int argc, char **argv, struct hfw_ctx *ctx);
 

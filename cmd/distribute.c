@@ -298,6 +298,8 @@ int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 		return batch == 0 ? cmd_usage_error(ctx, "--batch must be 1 to 50000") : HFW_EXIT_USAGE;
 	c.ctx = ctx;
 	c.dry_run_dir = out_dir;
+	if (out_dir && cmd_output_dir(out_dir, &err) < 0)
+		goto fail;
 	if (cmd_config(ctx, &c.cfg, &err) < 0)
 		goto fail;
 

@@ -42,6 +42,7 @@ static const struct hfw_cmd commands[] = {
 	{ "package", cmd_package, "build and inspect GB firmware images (ZigBee OTA) and their manifests" },
 	{ "sandbox", cmd_sandbox, "hanfw's own DCC adapter emulator: create its world, serve its endpoints" },
 	{ "sign", cmd_sign, "XML-sign a DUIS request, or sign a GBCS pre-command" },
+	{ "status", cmd_status, "decode DUIS responses and alerts; where devices stand" },
 	{ "verify", cmd_verify, "verify a DUIS message's XML signature and name its signer" },
 };
 

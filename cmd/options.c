@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <jansson.h>
 
 #include "../lib/devlist.h"
@@ -323,4 +325,14 @@ out:
 	hfw_estate_free(estate);
 	free(text);
 	return ret;
+}
+
+int cmd_output_dir(const char *dir, struct hfw_error *err)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0777) == 0 || (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
+		return 0;
+	return hfw_error_set(err, HFW_EIO, "cannot use '%s' as the output directory: %s", dir,
+			     errno == EEXIST ? "not a directory" : strerror(errno));
 }

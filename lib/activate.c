@@ -21,7 +21,7 @@
 const char *hfw_activation_outcome_name(enum hfw_activation_outcome o)
 {
 	static const char *const names[HFW_ACT_OUTCOMES] = {
-		"pending", "sent", "dry_run", "rejected", "precommand_refused", "unverified_answer", "not_sent", "unknown",
+		"pending", "sent", "dry-run", "rejected", "precommand_refused", "unverified_answer", "not_sent", "unknown",
 	};
 
 	return o < HFW_ACT_OUTCOMES ? names[o] : "unknown";
@@ -256,7 +256,7 @@ static int start(struct run *run, size_t *next, size_t k, struct hfw_error *err)
 		rec.id = j->id;
 		rec.service_reference = "11.3";
 		rec.command_variant = 4;
-		rec.state = o->dry_run_dir ? "dry_run" : "transform_signed";
+		rec.state = o->dry_run_dir ? "dry-run" : "transform_signed";
 		if ((ret = hfw_ledger_record(o->ledger, &rec, 1, err)) < 0 ||
 		    (ret = hfw_ledger_record_devices(o->ledger, rid, &j->id.target, &name, 1, err)) < 0)
 			goto rollback;

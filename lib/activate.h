@@ -40,7 +40,7 @@ enum hfw_activation_outcome {
 	HFW_ACT_OUTCOMES
 };
 
-/* "sent", "dry_run", "rejected", "precommand_refused", ... */
+/* "sent", "dry-run", "rejected", "precommand_refused", ... */
 const char *hfw_activation_outcome_name(enum hfw_activation_outcome o);
 
 struct hfw_activation_result {

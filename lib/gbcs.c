@@ -205,7 +205,7 @@ int hfw_gbcs_encode(uint8_t **out, size_t *outlen, const struct hfw_gbcs_frame *
 		    struct hfw_error *err)
 {
 	uint8_t digest[HFW_SHA256_LEN], *b;
-	size_t n = 0, cap = 40 + 3 + f->content_len + 1 + HFW_ECDSA_SIG_LEN;
+	size_t n = 0, cap = 45 + 3 + f->content_len + 1 + HFW_ECDSA_SIG_LEN;	/* header with date-time is 45 */
 	int i, ret;
 
 	*out = NULL;

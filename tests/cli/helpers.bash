@@ -48,3 +48,52 @@ no_output_left() {
 
 # hex_of FILE OFFSET COUNT
 hex_of() { xxd -p -s "$2" -l "$3" "$1" | tr -d '\n'; }
+
+# ---- the sandbox and a receive URL, for the end-to-end tests (SBX: the sandbox directory) ----
+
+# start_receiver [receiver.py options...]
+start_receiver() {
+	python3 "$BATS_TEST_DIRNAME/../tools/receiver.py" --dir rx --port-file rx.port "$@" &
+	RX_PID=$!
+	for _ in $(seq 1 50); do [ -s rx.port ] && break; sleep 0.1; done
+	RX_URL="http://127.0.0.1:$(cat rx.port)/rrs"
+}
+
+# start_sandbox [serve options...]: simulated time 100,000 times faster unless told.
+start_sandbox() {
+	"$HANFW" sandbox serve --dir "$SBX" --listen 127.0.0.1:0 --time-scale 100000 "$@" > url.txt 2> serve.log &
+	SERVE_PID=$!
+	for _ in $(seq 1 50); do [ -s url.txt ] && break; sleep 0.1; done
+	export HANFW_ENDPOINT=$(cat url.txt)
+	[ -n "$HANFW_ENDPOINT" ]
+}
+
+# wait_for N: until the receiver holds N messages (60 s at most).
+wait_for() {
+	for _ in $(seq 1 600); do
+		[ "$(ls rx | grep -c '\.xml$')" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "received $(ls rx | grep -c '\.xml$') of $1"; return 1
+}
+
+# wait_count N KIND [TEXT]: until N messages received contain KIND (and TEXT), 60 s at most.
+wait_count() {
+	for _ in $(seq 1 600); do
+		[ "$(count "${@:2}")" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "only $(count "${@:2}") of $1 $2 $3"; return 1
+}
+
+# count KIND [TEXT]: messages received that contain KIND (and TEXT).
+count() { grep -l "<sr:$1>" rx/*.xml 2>/dev/null | xargs -r grep -l -- "${2:-<}" | wc -l; }
+
+eui_of() { jq -r --arg t "$1" --arg g "$2" '.devices[] | select(.type == $t and (.eui | startswith("00-DB-12-" + $g))) | .eui' "$SBX/estate.json"; }
+
+# stop_servers: what start_sandbox and start_receiver started (call from teardown).
+stop_servers() {
+	[ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null || true
+	[ -n "${RX_PID:-}" ] && kill "$RX_PID" 2>/dev/null && wait "$RX_PID" 2>/dev/null || true
+	SERVE_PID= RX_PID=
+}
