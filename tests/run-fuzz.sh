@@ -4,7 +4,7 @@
 build=$1; seconds=$2; shift 2
 echo "== fuzzing ($seconds s per target) =="
 corpus="$build/fuzz/corpus"
-mkdir -p "$corpus/image" "$corpus/manifest" "$corpus/config" "$corpus/duis" "$corpus/gbcs" "$corpus/devlist" "$corpus/faults"
+mkdir -p "$corpus/image" "$corpus/manifest" "$corpus/config" "$corpus/duis" "$corpus/gbcs" "$corpus/cs06" "$corpus/devlist" "$corpus/faults"
 printf 'drop=0.1,dup=0.5,delay=2000,ecode=00-DB-12-10-00-00-00-01:E20,tamper=hash' > "$corpus/faults/seed"
 printf '# devices\n00-DB-12-34-56-78-90-A4 PPMID\n00DB1234567890A0, ESME\n' > "$corpus/devlist/list"
 printf '{"format":"hanfw-estate-1","devices":[{"eui":"00-DB-12-34-56-78-90-A0","type":"ESME","comms_hub":"00-DB-12-34-56-78-90-A2","hardware_version":4369,"firmware_version":"01000000","sleepy":false}]}' > "$corpus/devlist/estate"
@@ -26,6 +26,7 @@ HANFW_LEDGER="$seeds/l.sqlite" "$build/hanfw" sign --new-counter \
 	--cert "$SHARED/dcc/zaz1/xml-sign-90B3D51F30010000-ds.pem" -o "$corpus/duis/request.xml" 2>/dev/null || true
 for f in "$SHARED"/gbcs/rtds/*.HEX; do
 	tr -d ' \r\n' < "$f" | xxd -r -p > "$corpus/gbcs/$(basename "$f" .HEX).bin"
+	cp "$corpus/gbcs/$(basename "$f" .HEX).bin" "$corpus/cs06/"
 done
 export HFW_FUZZ_TRUST="$SHARED/dcc/zaz1"
 rm -rf "$seeds"

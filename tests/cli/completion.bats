@@ -27,12 +27,18 @@ complete_bash() { # complete_bash WORD...: what bash offers for the last word
 	[ "$output" = $'ALTHAN-B1\nALTHAN-B2\nALTHAN-B3\nALTHAN-B4' ]
 	run -0 complete_bash hanfw package inspect --route ""
 	[ "$output" = $'11.1\n11.4' ]
+	run -0 complete_bash hanfw act
+	[ "$output" = activate ]
+	run -0 complete_bash hanfw activate --max
+	[ "$output" = --max-in-flight ]
+	run -0 complete_bash hanfw status ""
+	[ "$output" = decode ]
 	run -0 complete_bash hanfw help c
 	[ "$output" = config ]
 }
 
 @test "every option in --help is offered by completion" {
-	for path in "package build" "package inspect" "config show" "sandbox init" "sandbox serve" distribute sign verify; do
+	for path in "package build" "package inspect" "config show" "sandbox init" "sandbox serve" distribute activate "status decode" sign verify; do
 		# shellcheck disable=SC2086
 		help=$("$HANFW" $path --help | grep -oE -- '--[a-z0-9-]+' | sort -u)
 		# shellcheck disable=SC2086
