@@ -115,3 +115,24 @@ d=$(HANFW_CONFIG="$sbx/hanfw.json" HANFW_ENDPOINT="$url" HANFW_LEDGER="$work/dl.
 set -- $d
 echo "distribute: one 11.4 request, 10,000,000-byte image, 50,000 devices, end to end: $1 s, client peak RSS $(awk -v r="$3" 'BEGIN{printf "%.0f MB", r/1024}') (goal < 2 s)"
 kill $serve; wait $serve 2>/dev/null || true
+
+echo
+echo "== activate (SR 11.3: transform, pre-command check, GBCS signature, send) =="
+asbx="$work/asbx"
+n_act=${ACTIVATIONS:-5000}
+"$hanfw" -q sandbox init "$asbx" --devices "ESME=$n_act"
+jq -r '.devices[] | select(.type == "ESME") | .eui' "$asbx/estate.json" > "$work/esmes"
+sbx_cpu() { awk '{print $14 + $15}' "/proc/$serve/stat"; }	# server CPU, clock ticks
+sbx=$asbx
+for inflight in 8 32; do
+	serve_sandbox
+	before=$(sbx_cpu)
+	a=$(HANFW_CONFIG="$asbx/hanfw.json" HANFW_ENDPOINT="$url" HANFW_LEDGER="$work/al-$inflight.sqlite" \
+		"$rusage" "$hanfw" -q activate --devices "$work/esmes" --hash "$(printf 'ab%.0s' $(seq 32))" --max-in-flight $inflight)
+	after=$(sbx_cpu)
+	kill $serve; wait $serve 2>/dev/null || true
+	set -- $a
+	awk -v w="$1" -v c="$2" -v n="$n_act" -v s="$((after - before))" -v hz="$(getconf CLK_TCK)" -v f=$inflight 'BEGIN {
+		printf "activate %d devices, %2d in flight: %6.0f devices/s end to end; CPU per activation: client %.2f ms, sandbox %.2f ms (goal >= 1000/s)\n",
+			n, f, n / w, 1000 * c / n, 1000 * s / hz / n }'
+done
