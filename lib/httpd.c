@@ -86,18 +86,48 @@ static enum MHD_Result answer(struct MHD_Connection *c, int status, const char *
 	return ret;
 }
 
-/* With a client CA, a connection without a certificate that CA issued is refused. */
+/* What is known about a connection: its client certificate, once verified. */
+struct conn {
+	int verified;
+};
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	(void)cls;
+	(void)c;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = calloc(1, sizeof(struct conn));	/* NULL: verified on every request */
+	} else {
+		free(*socket_context);
+		*socket_context = NULL;
+	}
+}
+
+/*
+ * With a client CA, a connection without a certificate that CA issued is
+ * refused.  The certificate cannot change within a connection (no
+ * renegotiation), so it is verified once and not on every request.
+ */
 static int client_verified(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci = mhd.get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	const union MHD_ConnectionInfo *sc = mhd.get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *cn = sc ? sc->socket_context : NULL;
 	gnutls_session_t s;
 	unsigned int status = 1, n = 0;
 
+	if (cn && cn->verified)
+		return 1;
 	if (!ci || !(s = (gnutls_session_t)ci->tls_session))
 		return 0;
 	if (!mhd.certificate_get_peers(s, &n) || n == 0)
 		return 0;
-	return mhd.certificate_verify_peers2(s, &status) == 0 && status == 0;
+	if (mhd.certificate_verify_peers2(s, &status) != 0 || status != 0)
+		return 0;
+	if (cn)
+		cn->verified = 1;
+	return 1;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -204,7 +234,8 @@ int hfw_httpd_start(hfw_httpd **out, const struct hfw_httpd_options *o, struct h
 		h->d = mhd.start_daemon(flags, 0, NULL, NULL, on_request, h,
 					MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 					MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key,
-					MHD_OPTION_HTTPS_MEM_TRUST, h->ca, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+					MHD_OPTION_HTTPS_MEM_TRUST, h->ca, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+					MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 					MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_END);
 	else if (h->tls)
 		h->d = mhd.start_daemon(flags, 0, NULL, NULL, on_request, h,

@@ -14,7 +14,45 @@
 struct hfw_ledger {
 	sqlite3 *db;
 	char *path;
+	/* Prepared statements, kept: preparing costs more than running these. */
+	struct { const char *sql; sqlite3_stmt *st; } cache[16];
 };
+
+/* A statement for sql (a string literal: the cache goes by its address), ready to bind. */
+static int prepare(hfw_ledger *l, sqlite3_stmt **st, const char *sql)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(l->cache) / sizeof(l->cache[0]) && l->cache[i].sql; i++)
+		if (l->cache[i].sql == sql) {
+			*st = l->cache[i].st;
+			return SQLITE_OK;
+		}
+	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, st, NULL)) != SQLITE_OK)
+		return rc;
+	if (i < sizeof(l->cache) / sizeof(l->cache[0])) {
+		l->cache[i].sql = sql;
+		l->cache[i].st = *st;
+	}
+	return SQLITE_OK;
+}
+
+/* Done with a statement: reset for the next use (finalised only if it is not cached). */
+static void release(hfw_ledger *l, sqlite3_stmt *st)
+{
+	size_t i;
+
+	if (!st)
+		return;
+	for (i = 0; i < sizeof(l->cache) / sizeof(l->cache[0]); i++)
+		if (l->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return;
+		}
+	sqlite3_finalize(st);
+}
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -89,8 +127,12 @@ out:
 
 void hfw_ledger_close(hfw_ledger *l)
 {
+	size_t i;
+
 	if (!l)
 		return;
+	for (i = 0; i < sizeof(l->cache) / sizeof(l->cache[0]); i++)
+		sqlite3_finalize(l->cache[i].st);
 	sqlite3_close(l->db);
 	free(l->path);
 	free(l);
@@ -102,7 +144,7 @@ static int read_last(hfw_ledger *l, const char *orig, uint64_t *last, struct hfw
 	int rc, ret = 0;
 
 	*last = 0;
-	if (sqlite3_prepare_v2(l->db, "SELECT last FROM counters WHERE originator=?", -1, &st, NULL) != SQLITE_OK)
+	if (prepare(l, &st, "SELECT last FROM counters WHERE originator=?") != SQLITE_OK)
 		return db_error(l, err, "cannot read counters");
 	sqlite3_bind_text(st, 1, orig, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -110,7 +152,7 @@ static int read_last(hfw_ledger *l, const char *orig, uint64_t *last, struct hfw
 		*last = (uint64_t)sqlite3_column_int64(st, 0);
 	else if (rc != SQLITE_DONE)
 		ret = db_error(l, err, "cannot read counters");
-	sqlite3_finalize(st);
+	release(l, st);
 	return ret;
 }
 
@@ -121,14 +163,14 @@ static int write_last(hfw_ledger *l, const char *orig, uint64_t last, struct hfw
 
 	if (last > INT64_MAX)
 		return hfw_error_set(err, HFW_ELIMIT, "RequestID counter %" PRIu64 " is beyond what the ledger stores", last);
-	if (sqlite3_prepare_v2(l->db, "INSERT INTO counters(originator, last) VALUES(?, ?) "
-			       "ON CONFLICT(originator) DO UPDATE SET last=excluded.last", -1, &st, NULL) != SQLITE_OK)
+	if (prepare(l, &st, "INSERT INTO counters(originator, last) VALUES(?, ?) "
+			       "ON CONFLICT(originator) DO UPDATE SET last=excluded.last") != SQLITE_OK)
 		return db_error(l, err, "cannot write counters");
 	sqlite3_bind_text(st, 1, orig, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)last);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		ret = db_error(l, err, "cannot write counters");
-	sqlite3_finalize(st);
+	release(l, st);
 	return ret;
 }
 
@@ -253,9 +295,9 @@ static int do_record(hfw_ledger *l, void *arg, struct hfw_error *err)
 
 	gmtime_r(&secs, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (sqlite3_prepare_v2(l->db, "INSERT INTO requests(request_id, originator, target, counter, "
+	if (prepare(l, &st, "INSERT INTO requests(request_id, originator, target, counter, "
 			       "service_reference, command_variant, body_sha256, created, state) "
-			       "VALUES(?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+			       "VALUES(?,?,?,?,?,?,?,?,?)") != SQLITE_OK)
 		return db_error(l, err, "cannot record requests");
 	for (i = 0; i < a->n && ret == 0; i++) {
 		const struct hfw_ledger_request *r = &a->reqs[i];
@@ -280,7 +322,7 @@ static int do_record(hfw_ledger *l, void *arg, struct hfw_error *err)
 			      : db_error(l, err, "cannot record a request");
 		sqlite3_reset(st);
 	}
-	sqlite3_finalize(st);
+	release(l, st);
 	return ret;
 }
 
@@ -302,8 +344,8 @@ static int do_state(hfw_ledger *l, void *arg, struct hfw_error *err)
 	sqlite3_stmt *st = NULL;
 	int ret = 0;
 
-	if (sqlite3_prepare_v2(l->db, "UPDATE requests SET state=?, response_code=coalesce(?, response_code) "
-			       "WHERE request_id=?", -1, &st, NULL) != SQLITE_OK)
+	if (prepare(l, &st, "UPDATE requests SET state=?, response_code=coalesce(?, response_code) "
+			       "WHERE request_id=?") != SQLITE_OK)
 		return db_error(l, err, "cannot update a request");
 	sqlite3_bind_text(st, 1, a->state, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, a->code, -1, SQLITE_STATIC);
@@ -312,7 +354,7 @@ static int do_state(hfw_ledger *l, void *arg, struct hfw_error *err)
 		ret = db_error(l, err, "cannot update a request");
 	else if (sqlite3_changes(l->db) != 1)
 		ret = hfw_error_set(err, HFW_ERROR, "request %s is not in the ledger", a->rid);
-	sqlite3_finalize(st);
+	release(l, st);
 	return ret;
 }
 
@@ -329,8 +371,8 @@ static int do_step(hfw_ledger *l, void *arg, struct hfw_error *err)
 
 	if ((ret = do_state(l, &a->state, err)) < 0)
 		return ret;
-	if (sqlite3_prepare_v2(l->db, "INSERT INTO request_steps(request_id, at, state, response_code, detail) "
-			       "VALUES(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+	if (prepare(l, &st, "INSERT INTO request_steps(request_id, at, state, response_code, detail) "
+			       "VALUES(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?)") != SQLITE_OK)
 		return db_error(l, err, "cannot record a step");
 	sqlite3_bind_text(st, 1, a->state.rid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, a->state.state, -1, SQLITE_STATIC);
@@ -338,7 +380,7 @@ static int do_step(hfw_ledger *l, void *arg, struct hfw_error *err)
 	sqlite3_bind_text(st, 4, a->detail, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		ret = db_error(l, err, "cannot record a step");
-	sqlite3_finalize(st);
+	release(l, st);
 	return ret;
 }
 
@@ -373,9 +415,8 @@ static int do_devices(hfw_ledger *l, void *arg, struct hfw_error *err)
 	size_t i;
 	int ret = 0;
 
-	if (sqlite3_prepare_v2(l->db, "INSERT INTO request_devices(request_id, device, outcome) VALUES(?,?,?) "
-			       "ON CONFLICT(request_id, device) DO UPDATE SET outcome=excluded.outcome",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (prepare(l, &st, "INSERT INTO request_devices(request_id, device, outcome) VALUES(?,?,?) "
+			       "ON CONFLICT(request_id, device) DO UPDATE SET outcome=excluded.outcome") != SQLITE_OK)
 		return db_error(l, err, "cannot record devices");
 	for (i = 0; i < a->n && ret == 0; i++) {
 		hfw_eui_format(eui, &a->devices[i]);
@@ -386,7 +427,7 @@ static int do_devices(hfw_ledger *l, void *arg, struct hfw_error *err)
 			ret = db_error(l, err, "cannot record a device");
 		sqlite3_reset(st);
 	}
-	sqlite3_finalize(st);
+	release(l, st);
 	return ret;
 }
 
@@ -404,11 +445,11 @@ int hfw_ledger_count(hfw_ledger *l, int64_t *out, struct hfw_error *err)
 	int ret = 0;
 
 	*out = 0;
-	if (sqlite3_prepare_v2(l->db, "SELECT count(*) FROM requests", -1, &st, NULL) != SQLITE_OK ||
+	if (prepare(l, &st, "SELECT count(*) FROM requests") != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW)
 		ret = db_error(l, err, "cannot count requests");
 	else
 		*out = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	release(l, st);
 	return ret;
 }

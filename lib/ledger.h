@@ -6,7 +6,8 @@
  * can leave the process, and counters only ever go up per originator, so a
  * crash at any point can lose a counter (never used) but never reuse one.
  * Several hanfw processes may share a ledger: reservations serialise on
- * SQLite's write lock.
+ * SQLite's write lock.  A handle is used by one thread at a time (it keeps
+ * its prepared statements).
  */
 #ifndef HFW_LEDGER_H
 #define HFW_LEDGER_H
