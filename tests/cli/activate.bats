@@ -86,12 +86,13 @@ sim_in() {
 	date -u -d "@$(echo "$start + ($now - $start) * 1000 + $1" | bc)" +%Y-%m-%dT%H:%M:%SZ
 }
 
-@test "future-dated: 8F66 at the time; future-dated then cancelled: no activation" {
+@test "future-dated: 8F66 at the time (8F67 without the image); future-dated then cancelled: no activation" {
 	start_receiver
 	date +%s.%N > started
 	start_sandbox --receive-url "$RX_URL" --time-scale 1000
 	head -20 hcalcs > later
 	sed -n 21,40p hcalcs > never
+	sed -n 41,45p hcalcs > empty	# hold no image: their future activation fails
 	hanfw -q distribute "$IMG/HCALCS.img" --devices later
 	hanfw -q distribute "$IMG/HCALCS.img" --devices never
 	wait_count 40 DeviceAlertMessage 8F72
@@ -99,11 +100,16 @@ sim_in() {
 	run -0 hanfw activate --devices later --image "$IMG/HCALCS.img" --at "$at"
 	run -0 hanfw activate --devices never --image "$IMG/HCALCS.img" --at "$at"
 	run -0 hanfw activate --devices never --image "$IMG/HCALCS.img" --cancel
-	# At scale 1000 the hour passes in 3.6 s: 20 alerts come, none for the cancelled.
-	wait_count 20 FutureDatedDeviceAlertMessage
+	run -0 hanfw activate --devices empty --image "$IMG/HCALCS.img" --at "$at"
+	# At scale 1000 the hour passes in 3.6 s: 25 alerts come, none for the cancelled.
+	wait_count 25 FutureDatedDeviceAlertMessage
 	sleep 1
 	decoded > answers
-	alerts=$(jq -c 'select(.message.FutureDatedDeviceAlertMessage)' answers)
+	# Devices with no image report failure: 8F67, noImageHeld.
+	failed=$(jq -c 'select(.message.FutureDatedDeviceAlertMessage.FutureDatedAlertCode == "8F67")' answers)
+	[ "$(jq -r '.message.FutureDatedDeviceAlertMessage.GBCSPayload.originator' <<< "$failed" | sort)" = "$(sort empty)" ]
+	[ "$(jq -r '.message.FutureDatedDeviceAlertMessage.GBCSPayload.content.execution_outcome.outcome' <<< "$failed" | sort -u)" = noImageHeld ]
+	alerts=$(jq -c 'select(.message.FutureDatedDeviceAlertMessage.FutureDatedAlertCode == "8F66")' answers)
 	[ "$(jq -r '.message.FutureDatedDeviceAlertMessage.GBCSPayload.originator' <<< "$alerts" | sort)" = "$(sort later)" ]
 	gen=$(date -u -d "$at" +%Y%m%d%H%M%SZ)
 	[ "$(jq -r '.message.FutureDatedDeviceAlertMessage | [.FutureDatedAlertCode, .GBCSPayload.content.execution_datetime,
@@ -117,10 +123,11 @@ sim_in() {
 	at_ms=$(( $(date -u -d "$at" +%s) * 1000 ))
 	[ "$(jq -r --argjson t "$at_ms" 'select(.event == "activated" and .at < $t) | 1' "$SBX/events.log" | wc -l)" -eq 0 ]
 	[ "$(grep -c '"event":"activated"' "$SBX/events.log")" -eq 20 ]
+	[ "$(grep -c '"event":"activation-failed","detail":"noImageHeld"' "$SBX/events.log")" -eq 5 ]
 	[ "$(grep -c '"event":"cancelled"' "$SBX/events.log")" -eq 20 ]
 	for d in $(cat never); do ! grep -q "\"device\":\"$d\",[^}]*\"event\":\"activated\"" "$SBX/events.log"; done
 	# Both answers to the cancel and the future-dated request were "accepted" (NULL).
-	[ "$(jq -r 'select(.message.GBCSPayload.content.outcome == "accepted") | 1' answers | wc -l)" -eq 60 ]
+	[ "$(jq -r 'select(.message.GBCSPayload.content.outcome == "accepted") | 1' answers | wc -l)" -eq 65 ]
 }
 
 @test "every kind of tampered pre-command is refused and never signed" {
