@@ -12,8 +12,29 @@
 #include "../lib/config.h"
 #include "../lib/decode.h"
 #include "../lib/fileio.h"
+#include "../lib/gbcs.h"
 #include "../lib/xmldsig.h"
 #include "cmd.h"
+
+/* A DUIS document, or a bare GBCS message in hexadecimal (the RTDS files) or binary. */
+static int decode_file(json_t **o, const uint8_t *text, size_t len, const hfw_trust *trust, struct hfw_error *err)
+{
+	size_t i = 0;
+	uint8_t *bytes = NULL;
+	size_t blen;
+	int ret;
+
+	while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+		i++;
+	if (i < len && text[i] == '<')
+		return hfw_decode_response(o, text, len, trust, err);
+	if (hfw_gbcs_from_hex(&bytes, &blen, (const char *)text, len, err) == 0) {
+		ret = hfw_decode_gbcs(o, bytes, blen, trust, err);
+		free(bytes);
+		return ret;
+	}
+	return hfw_decode_gbcs(o, text, len, trust, err);
+}
 
 static int status_decode(int argc, char **argv, struct hfw_ctx *ctx)
 {
@@ -26,8 +47,8 @@ static int status_decode(int argc, char **argv, struct hfw_ctx *ctx)
 	};
 	static const struct hfw_usage usage = {
 		"status decode FILE... [--trust DIR | --no-verify]",
-		"Decode saved DUIS responses and alerts (and the GBCS payloads in them) as JSON, one object per\n"
-		"file, after checking each signature.",
+		"Decode saved DUIS responses and alerts (and the GBCS payloads in them), or bare GBCS messages\n"
+		"(hexadecimal or binary), as JSON, one object per file, after checking each signature.",
 	};
 	struct hfw_error err = HFW_ERROR_INIT;
 	hfw_config *cfg = NULL;
@@ -63,7 +84,7 @@ static int status_decode(int argc, char **argv, struct hfw_ctx *ctx)
 		json_t *o = NULL;
 
 		if (hfw_file_read(&text, &len, argv[i], 16u * 1024 * 1024, "DUIS message", &ferr) < 0 ||
-		    hfw_decode_response(&o, text, len, trust, &ferr) < 0) {
+		    decode_file(&o, text, len, trust, &ferr) < 0) {
 			fprintf(stderr, "hanfw: %s: %s\n", argv[i], ferr.text);
 			if (ret == HFW_EXIT_OK)
 				ret = -ferr.code;

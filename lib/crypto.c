@@ -19,6 +19,7 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "eui.h"
 #include "fileio.h"
@@ -328,6 +329,41 @@ static void name_text(const X509_NAME *name, char *buf, size_t size)
 	BIO_free(bio);
 }
 
+/*
+ * A device certificate names its EUI in subjectAltName as a
+ * hardwareModuleName (1.3.6.1.5.5.7.8.4, RFC 4108): SEQUENCE { hwType
+ * OID, hwSerialNum OCTET STRING (the 8 EUI octets) }.
+ */
+static void device_eui(X509 *x, struct hfw_cert_info *out)
+{
+	static const unsigned char hw_module_name[] = { 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x08, 0x04 };
+	GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	int i;
+
+	for (i = 0; names && i < sk_GENERAL_NAME_num(names) && !out->eui[0]; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+		const ASN1_TYPE *v;
+		const unsigned char *oid, *d;
+		int len;
+
+		if (g->type != GEN_OTHERNAME || !(v = g->d.otherName->value) || v->type != V_ASN1_SEQUENCE)
+			continue;
+		if (OBJ_length(g->d.otherName->type_id) != sizeof(hw_module_name) ||
+		    !(oid = OBJ_get0_data(g->d.otherName->type_id)) || memcmp(oid, hw_module_name, sizeof(hw_module_name)))
+			continue;
+		d = ASN1_STRING_get0_data(v->value.sequence);
+		len = ASN1_STRING_length(v->value.sequence);
+		/* It ends with the serial number: 04 08 and the EUI. */
+		if (len >= 12 && d[len - 10] == 0x04 && d[len - 9] == 0x08) {
+			struct hfw_eui eui;
+
+			memcpy(eui.b, d + len - 8, HFW_EUI_LEN);
+			hfw_eui_format(out->eui, &eui);
+		}
+	}
+	GENERAL_NAMES_free(names);
+}
+
 void hfw_cert_info(const hfw_cert *cert, struct hfw_cert_info *out)
 {
 	const X509_NAME *subj = X509_get_subject_name(cert->x509);
@@ -354,6 +390,8 @@ void hfw_cert_info(const hfw_cert *cert, struct hfw_cert_info *out)
 			hfw_eui_format(out->eui, &eui);
 		}
 	}
+	if (!out->eui[0])
+		device_eui(cert->x509, out);
 	i = X509_NAME_get_index_by_NID(subj, NID_organizationalUnitName, -1);
 	if (i >= 0) {
 		const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxml/tree.h>
 
@@ -83,9 +84,104 @@ static json_t *outcome_json(const struct hfw_cs06_outcome *o)
 			 "firmware_version", hex_json(o->version, 4));
 }
 
+/* A tiny strict reader for the fixed DER shapes of CS08, CS09 and CCS08 content. */
+struct rd {
+	const uint8_t *p;
+	size_t n, off;
+	int bad;
+};
+
+static const uint8_t *take(struct rd *r, uint8_t tag, size_t len)
+{
+	const uint8_t *v;
+
+	if (r->bad || r->n - r->off < 2 + len || r->p[r->off] != tag || r->p[r->off + 1] != len) {
+		r->bad = 1;
+		return NULL;
+	}
+	v = r->p + r->off + 2;
+	r->off += 2 + len;
+	return v;
+}
+
+/* A small non-negative INTEGER (1 to 3 octets, as alert codes are). */
+static long small_int(struct rd *r)
+{
+	size_t len, i;
+	long v = 0;
+
+	if (r->bad || r->n - r->off < 2 || r->p[r->off] != 0x02 || (len = r->p[r->off + 1]) < 1 || len > 3 ||
+	    r->n - r->off < 2 + len) {
+		r->bad = 1;
+		return -1;
+	}
+	for (i = 0; i < len; i++)
+		v = v << 8 | r->p[r->off + 2 + i];
+	r->off += 2 + len;
+	return v;
+}
+
+static json_t *time_json(const uint8_t *t)
+{
+	char text[HFW_GENTIME_LEN + 1];
+
+	memcpy(text, t, HFW_GENTIME_LEN);
+	text[HFW_GENTIME_LEN] = '\0';
+	return json_string(text);
+}
+
+static json_t *code_json(long code)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "%04lX", code);
+	return json_string(text);
+}
+
+/* A DLMS date-time (12 octets) as ISO 8601, or the hex when it is not a plain one. */
+static json_t *dlms_time_json(const uint8_t *t)
+{
+	char text[32];
+
+	if (t[2] < 1 || t[2] > 12 || t[3] < 1 || t[3] > 31 || t[5] > 23 || t[6] > 59 || t[7] > 59)
+		return hex_json(t, 12);
+	snprintf(text, sizeof(text), "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(t[0] << 8 | t[1]), t[2], t[3], t[5],
+		 t[6], t[7]);
+	return json_string(text);
+}
+
+/* Firmware verification alerts (0x8F72 successful, 0x8F1C failed): DLMS data-notification or GBZ. */
+static json_t *receipt_json(const struct hfw_gbcs_message *m)
+{
+	const uint8_t *c = m->content;
+	size_t n = m->content_len;
+	char when[32];
+
+	if (m->message_code == 0x00CE && n == 54 && c[0] == 0x0F && c[5] == 0x00 && c[6] == 0x02 && c[7] == 0x03 &&
+	    c[8] == 0x12 && c[11] == 0x09 && c[12] == 0x0C && c[25] == 0x09 && c[26] == 0x20)
+		return json_pack("{s:s,s:o,s:o,s:o}", "form", "DLMS", "alert_code", code_json(c[9] << 8 | c[10]),
+				 "timestamp", dlms_time_json(c + 13), "calculated_hash", hex_json(c + 27, 32));
+	if (m->message_code == 0x00CF && n == 43 && c[0] == 0x01 && c[1] == 0x09 && c[2] == 0x01 && c[9] == 0x09 &&
+	    c[10] == 0x20) {
+		/* UTC seconds since 2000-01-01. */
+		long long secs = 946684800ll + ((long long)c[5] << 24 | c[6] << 16 | c[7] << 8 | c[8]);
+		time_t t = (time_t)secs;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return json_pack("{s:s,s:o,s:s,s:o}", "form", "GBZ", "alert_code", code_json(c[3] << 8 | c[4]),
+				 "timestamp", when, "calculated_hash", hex_json(c + 11, 32));
+	}
+	return NULL;
+}
+
 /* The content, by message code (and CRA): what hanfw understands of it. */
 static int content_json(json_t *o, const struct hfw_gbcs_message *m, struct hfw_error *err)
 {
+	struct rd r = { m->content, m->content_len, 0, 0 };
+	const char *use_case = NULL;
+	json_t *content = NULL;
 	int ret = 0;
 
 	if (m->message_code == HFW_CS06_MESSAGE_CODE && m->cra == HFW_CRA_COMMAND) {
@@ -93,35 +189,105 @@ static int content_json(json_t *o, const struct hfw_gbcs_message *m, struct hfw_
 
 		if ((ret = hfw_cs06_command_parse(&c, m->content, m->content_len, err)) < 0)
 			return ret;
-		json_object_set_new(o, "use_case", json_string("CS06 activate firmware"));
-		json_object_set_new(o, "content", json_pack("{s:o,s:I,s:s?}", "manufacturer_image_hash", hex_json(c.hash, 32),
-							    "originator_counter", (json_int_t)c.counter,
-							    "execution_datetime", c.time[0] ? c.time : NULL));
+		use_case = "CS06 activate firmware";
+		content = json_pack("{s:o,s:I,s:s?}", "manufacturer_image_hash", hex_json(c.hash, 32), "originator_counter",
+				    (json_int_t)c.counter, "execution_datetime", c.time[0] ? c.time : NULL);
 	} else if (m->message_code == HFW_CS06_MESSAGE_CODE && m->cra == HFW_CRA_RESPONSE) {
 		struct hfw_cs06_outcome out;
 
 		if ((ret = hfw_cs06_response_parse(&out, m->content, m->content_len, err)) < 0)
 			return ret;
-		json_object_set_new(o, "use_case", json_string("CS06 activate firmware response"));
-		json_object_set_new(o, "content", outcome_json(&out));
+		use_case = "CS06 activate firmware response";
+		content = outcome_json(&out);
 	} else if (m->message_code == HFW_CS06_ALERT_CODE_MSG) {
 		struct hfw_cs06_alert a;
-		char code[8];
 
 		if ((ret = hfw_cs06_alert_parse(&a, m->content, m->content_len, err)) < 0)
 			return ret;
-		snprintf(code, sizeof(code), "%04X", (unsigned)a.alert_code);
-		json_object_set_new(o, "use_case", json_string("CS06 future-dated activation alert"));
-		json_object_set_new(o, "content", json_pack("{s:s,s:s,s:I,s:o}", "alert_code", code, "execution_datetime",
-							    a.time, "originator_counter", (json_int_t)a.counter,
-							    "execution_outcome", outcome_json(&a.outcome)));
+		use_case = "CS06 future-dated activation alert";
+		content = json_pack("{s:o,s:s,s:I,s:o}", "alert_code", code_json(a.alert_code), "execution_datetime", a.time,
+				    "originator_counter", (json_int_t)a.counter, "execution_outcome", outcome_json(&a.outcome));
+	} else if ((m->message_code == 0x0129 || m->message_code == 0x012B) && m->cra == HFW_CRA_ALERT) {
+		/* CS09 PPMID firmware activation alert (0x012B in RTDS; 0x0129 tolerated). */
+		struct rd s;
+		const uint8_t *seq = take(&r, 0x30, r.n >= 2 ? r.p[1] : 0);
+		long code, result;
+		const uint8_t *t, *v;
+
+		s = (struct rd){ seq, seq ? r.p[1] : 0, 0, !seq };
+		code = small_int(&s);
+		t = take(&s, 0x18, HFW_GENTIME_LEN);
+		v = take(&s, 0x04, 4);
+		result = small_int(&s);
+		if (s.bad || s.off != s.n || r.off != r.n)
+			return hfw_error_set(err, HFW_EINPUT, "CS09 alert content is not the shape GBCS gives it");
+		use_case = "CS09 PPMID firmware activation alert";
+		content = json_pack("{s:o,s:o,s:o,s:s}", "alert_code", code_json(code), "timestamp", time_json(t),
+				    "firmware_version", hex_json(v, 4), "outcome", result == 0 ? "ActivationSuccess" : "ActivationFailure");
+	} else if (m->message_code == 0x0129 && m->cra == HFW_CRA_RESPONSE) {
+		/* CS08 read PPMID/HCALCS firmware version: { firmwareVersion, responseCode }. */
+		const uint8_t *seq = take(&r, 0x30, 9), *v;
+		struct rd s = { seq, 9, 0, !seq };
+		long code;
+
+		v = take(&s, 0x04, 4);
+		code = small_int(&s);
+		if (s.bad || r.off != r.n)
+			return hfw_error_set(err, HFW_EINPUT, "CS08 response content is not the shape GBCS gives it");
+		use_case = "CS08 read firmware version response";
+		content = json_pack("{s:o,s:s}", "firmware_version", hex_json(v, 4), "outcome",
+				    code == 0 ? "readSuccess" : "readFailure");
+	} else if (m->message_code == 0x0128) {
+		/* CCS08 firmware transfer alert from the comms hub. */
+		static const char *const outcomes[] = { "FileTransferSuccess", "FirmwareImageDiscarded",
+							"HardwareVersionMismatch", "FileTransferFailure" };
+		const uint8_t *seq = take(&r, 0x30, r.n >= 2 ? r.p[1] : 0), *t, *e, *v;
+		struct rd s = { seq, seq ? r.p[1] : 0, 0, !seq };
+		long code, result;
+
+		code = small_int(&s);
+		t = take(&s, 0x18, HFW_GENTIME_LEN);
+		e = take(&s, 0x04, 8);
+		v = take(&s, 0x04, 4);
+		result = small_int(&s);
+		if (s.bad || s.off != s.n || r.off != r.n || result < 0 || result > 3)
+			return hfw_error_set(err, HFW_EINPUT, "CCS08 alert content is not the shape GBCS gives it");
+		use_case = "CCS08 firmware transfer alert";
+		content = json_pack("{s:o,s:o,s:o,s:o,s:s}", "alert_code", code_json(code), "timestamp", time_json(t),
+				    "device", eui_json(e), "firmware_version", hex_json(v, 4), "outcome", outcomes[result]);
+	} else if (m->message_code == 0x0059 && m->cra == HFW_CRA_RESPONSE) {
+		/* ECS52 read ESME/CHF firmware version: DLMS get-response, an octet-string of 4. */
+		const uint8_t *c = m->content;
+
+		if (m->content_len != 17 || c[0] != 0xDA || c[8] != 0x09 || c[9] != 0x04)
+			return hfw_error_set(err, HFW_EINPUT, "ECS52 response content is not the DLMS shape GBCS gives it");
+		use_case = "ECS52 read firmware version response";
+		content = json_pack("{s:o,s:s}", "firmware_version", hex_json(c + 10, 4), "outcome",
+				    c[16] == 0 ? "success" : "failure");
+	} else if (m->message_code == 0x0084 && m->cra == HFW_CRA_RESPONSE) {
+		/* GCS38 read GSME firmware version: GBZ, ending with the ZCL octet string 41 04 + version. */
+		const uint8_t *c = m->content;
+		size_t n = m->content_len;
+
+		if (n < 8 || c[0] != 0x01 || c[1] != 0x09 || c[n - 6] != 0x41 || c[n - 5] != 0x04)
+			return hfw_error_set(err, HFW_EINPUT, "GCS38 response content is not the GBZ shape GBCS gives it");
+		use_case = "GCS38 read firmware version response";
+		content = json_pack("{s:o}", "firmware_version", hex_json(c + n - 4, 4));
+	} else if ((m->message_code == 0x00CE || m->message_code == 0x00CF) && m->cra == HFW_CRA_ALERT) {
+		if (!(content = receipt_json(m)))
+			return hfw_error_set(err, HFW_EINPUT, "firmware verification alert content is not the shape GBCS gives it");
+		use_case = "firmware verification alert";
+	}
+	if (use_case) {
+		json_object_set_new(o, "use_case", json_string(use_case));
+		json_object_set_new(o, "content", content);
 	} else {
 		json_object_set_new(o, "content_hex", hex_json(m->content, m->content_len));
 	}
 	return 0;
 }
 
-int hfw_decode_gbcs(json_t **out, const uint8_t *buf, size_t len, struct hfw_error *err)
+int hfw_decode_gbcs(json_t **out, const uint8_t *buf, size_t len, const hfw_trust *trust, struct hfw_error *err)
 {
 	static const char *const cra_names[] = { "", "command", "response", "alert" };
 	struct hfw_gbcs_message m;
@@ -145,12 +311,30 @@ int hfw_decode_gbcs(json_t **out, const uint8_t *buf, size_t len, struct hfw_err
 		json_decref(o);
 		return ret;
 	}
+	/* The originator's own signature, when its certificate is trusted. */
+	if (m.sig == HFW_GBCS_SIG_PRESENT) {
+		char eui[HFW_EUI_TEXT_MAX];
+		const hfw_cert *cert;
+		struct hfw_error verr = HFW_ERROR_INIT;
+		struct hfw_eui e;
+		size_t next = 0;
+		int seen = 0, valid = 0;
+
+		memcpy(e.b, m.originator, 8);
+		hfw_eui_format(eui, &e);
+		while (!valid && (cert = hfw_trust_find_eui(trust, eui, &next))) {
+			seen = 1;
+			valid = hfw_gbcs_verify(&m, inner, cert, &verr) == 0;
+		}
+		json_object_set_new(o, "signature", json_string(!seen ? "present, not checked (no certificate for the originator)"
+								 : valid ? "valid" : "INVALID"));
+	}
 	*out = o;
 	return 0;
 }
 
 /* A GBCSPayload element's text, decoded. */
-static json_t *payload_json(xmlNodePtr n, struct hfw_error *err)
+static json_t *payload_json(xmlNodePtr n, const hfw_trust *trust, struct hfw_error *err)
 {
 	xmlChar *text = n ? xmlNodeGetContent(n) : NULL;
 	uint8_t *bytes = NULL;
@@ -158,7 +342,7 @@ static json_t *payload_json(xmlNodePtr n, struct hfw_error *err)
 	json_t *j = NULL;
 
 	if (text && hfw_base64_decode(&bytes, &len, (const char *)text, strlen((const char *)text), "GBCSPayload", err) == 0 &&
-	    hfw_decode_gbcs(&j, bytes, len, err) < 0)
+	    hfw_decode_gbcs(&j, bytes, len, trust, err) < 0)
 		j = json_pack("{s:s}", "error", err->text);
 	xmlFree(text);
 	free(bytes);
@@ -166,7 +350,7 @@ static json_t *payload_json(xmlNodePtr n, struct hfw_error *err)
 }
 
 /* Any element as JSON by name: text, or an object of its children (GBCSPayload decoded). */
-static json_t *element_json(xmlNodePtr n, struct hfw_error *err)
+static json_t *element_json(xmlNodePtr n, const hfw_trust *trust, struct hfw_error *err)
 {
 	xmlNodePtr c = hfw_xml_first_element(n);
 	json_t *o;
@@ -184,7 +368,8 @@ static json_t *element_json(xmlNodePtr n, struct hfw_error *err)
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
 		json_object_set_new(o, (const char *)c->name,
-				    !strcmp((const char *)c->name, "GBCSPayload") ? payload_json(c, err) : element_json(c, err));
+				    !strcmp((const char *)c->name, "GBCSPayload") ? payload_json(c, trust, err)
+										   : element_json(c, trust, err));
 	}
 	return o;
 }
@@ -234,7 +419,7 @@ int hfw_decode_response(json_t **out, const uint8_t *xml, size_t len, const hfw_
 	msg = hfw_xml_first_element(hfw_xml_child(root, HFW_NS_DUIS, "Body"));
 	if (msg) {
 		json_object_set_new(o, "body", json_string((const char *)msg->name));
-		json_object_set_new(o, "message", element_json(msg, err));
+		json_object_set_new(o, "message", element_json(msg, trust, err));
 	}
 	*out = o;
 	o = NULL;

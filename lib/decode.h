@@ -2,7 +2,9 @@
  * decode.h - what a DUIS response or alert says, as JSON: the header and
  * the meaning of its response code, the body by element name, and the
  * GBCS payloads inside (General Signing header; CS06 command, response and
- * 0x00CA alert).  Used by "hanfw status decode" and, later, the receiver.
+ * 0x00CA alert; CS08, ECS52 and GCS38 version reads; CCS08 transfer and CS09
+ * PPMID activation alerts; 0x8F72/0x8F1C verification alerts in DLMS and GBZ
+ * forms).  Used by "hanfw status decode" and the receiver.
  */
 #ifndef HFW_DECODE_H
 #define HFW_DECODE_H
@@ -15,8 +17,12 @@
 #include "error.h"
 #include "xmldsig.h"
 
-/* A GBCS message (General Signing, or General Ciphering around one). */
-int hfw_decode_gbcs(json_t **out, const uint8_t *buf, size_t len, struct hfw_error *err);
+/*
+ * A GBCS message (General Signing, or General Ciphering around one).  A
+ * signature is checked when trust holds a certificate for the originator's
+ * EUI (a device's, say); otherwise reported as not checked.
+ */
+int hfw_decode_gbcs(json_t **out, const uint8_t *buf, size_t len, const hfw_trust *trust, struct hfw_error *err);
 
 /*
  * A DUIS Response document.  With trust, its signature is verified

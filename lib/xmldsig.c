@@ -159,6 +159,19 @@ static void normal_name(char *out, size_t size, const char *in)
 	out[n] = '\0';
 }
 
+const hfw_cert *hfw_trust_find_eui(const hfw_trust *t, const char *eui, size_t *next)
+{
+	size_t i;
+
+	for (i = *next; t && i < t->n; i++)
+		if (t->v[i].info.eui[0] && strcasecmp(t->v[i].info.eui, eui) == 0) {
+			*next = i + 1;
+			return t->v[i].cert;
+		}
+	*next = t ? t->n : 0;
+	return NULL;
+}
+
 static const struct trusted *trust_find(const hfw_trust *t, const char *issuer, const char *serial)
 {
 	char want[512], have[512];

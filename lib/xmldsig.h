@@ -34,6 +34,12 @@ int hfw_trust_add_file(hfw_trust *t, const char *path, struct hfw_error *err);
 int hfw_trust_new(hfw_trust **out, struct hfw_error *err);
 void hfw_trust_free(hfw_trust *t);
 size_t hfw_trust_count(const hfw_trust *t);
+/*
+ * The certificates for an EUI ("00-DB-12-..."), a device's say, one by one:
+ * start with *next = 0; NULL when there are no more.  (A device has
+ * several: digital signing, key agreement.)
+ */
+const hfw_cert *hfw_trust_find_eui(const hfw_trust *t, const char *eui, size_t *next);
 
 /* An XML-signing identity: key, and the issuer and serial KeyInfo names. */
 typedef struct hfw_signer hfw_signer;

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			"\x00\x11\x22\x33\x44\x55\x66\x77", 32);
 	if (hfw_cs06_check_precommand(copy, size, &e, &err) == 0 && !(size == 74 || size == 75))
 		abort();
-	if (hfw_decode_gbcs(&j, copy, size, &err) == 0)
+	if (hfw_decode_gbcs(&j, copy, size, NULL, &err) == 0)
 		json_decref(j);
 	free(copy);
 	return 0;
