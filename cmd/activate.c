@@ -30,26 +30,6 @@
 #define DEFAULT_IN_FLIGHT 8
 #define MAX_IN_FLIGHT 256
 
-static void progress(void *arg, size_t done, size_t n, const size_t *counts)
-{
-	(void)arg;
-	fprintf(stderr, "\rhanfw: activate: %zu/%zu devices: %zu sent, %zu refused pre-commands, %zu rejected%s",
-		done, n, counts[HFW_ACT_SENT], counts[HFW_ACT_PRECOMMAND_REFUSED], counts[HFW_ACT_REJECTED],
-		done == n ? "\n" : "");
-}
-
-/* The exit status: the gravest thing that happened to any device (as distribute's). */
-static int exit_status(const size_t *c)
-{
-	if (c[HFW_ACT_NOT_SENT] || c[HFW_ACT_UNKNOWN])
-		return -HFW_ETRANSPORT;
-	if (c[HFW_ACT_PRECOMMAND_REFUSED] || c[HFW_ACT_UNVERIFIED])
-		return -HFW_EVERIFY;
-	if (c[HFW_ACT_REJECTED])
-		return -HFW_EREJECTED;
-	return HFW_EXIT_OK;
-}
-
 /* --at: a whole-second time, in the future, as DUIS will carry it (UTC, Z). */
 static int execution_time(char duis[32], const char *at, struct hfw_error *err)
 {
@@ -70,7 +50,7 @@ static int execution_time(char duis[32], const char *at, struct hfw_error *err)
 int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	const char *devices_file = NULL, *estate_file = NULL, *hash_text = NULL, *image_path = NULL, *at = NULL;
-	const char *in_flight_text = NULL, *rate_text = NULL, *out_dir = NULL;
+	const char *in_flight_text = NULL, *rate_text = NULL, *out_dir = NULL, *campaign = NULL;
 	int cancel = 0, dry_run = 0, insecure = 0;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "devices", &devices_file, "FILE", "devices, one per line: EUI [TYPE] ('-': standard input)"),
@@ -83,37 +63,30 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_STRING(0, "rate", &rate_text, "PER_SECOND", "start at most this many devices a second (default: no limit)"),
 		HFW_OPT_FLAG(0, "dry-run", &dry_run, "sign the transform requests and write them to -o DIR instead of sending"),
 		HFW_OPT_STRING('o', "output", &out_dir, "DIR", "where --dry-run writes the requests"),
+		HFW_OPT_STRING(0, "campaign", &campaign, "NAME", "the campaign (default: the image's TYPE-VERSION, or the one that distributed the hash)"),
 		HFW_OPT_FLAG(0, "insecure", &insecure, "do not verify the adapter's TLS certificate (testing only)"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
 		"activate (EUI... | --devices FILE|-) (--hash HEX64 | --image IMAGE) [--at ISO8601 | --cancel]\n"
-		"                [--estate FILE] [--max-in-flight N] [--rate PER_SECOND] [--dry-run -o DIR] [--json]",
+		"                [--estate FILE] [--max-in-flight N] [--rate PER_SECOND] [--campaign NAME] [--dry-run -o DIR] [--json]",
 		"Activate firmware (SR 11.3) on each device: transform, check the DCC's pre-command against what\n"
 		"was asked, sign it, send it.  A pre-command that is not exactly ours is refused and never signed.",
 	};
 	struct hfw_error err = HFW_ERROR_INIT;
-	struct hfw_key_options ko = HFW_KEY_OPTIONS_INIT;
-	struct hfw_transport_options to = { NULL, NULL, NULL, NULL, 0, 0, 0, -1, 0 };
 	struct hfw_activation_options ao;
 	struct hfw_devlist list = HFW_DEVLIST_INIT;
-	struct hfw_activation_result *results = NULL;
+	struct cmd_session sess;
 	struct hfw_manifest m;
-	hfw_config *cfg = NULL;
-	hfw_signer *signer = NULL;
-	hfw_key *gbcs_key = NULL;
-	hfw_trust *trust = NULL;
-	hfw_ledger *ledger = NULL;
-	hfw_transport_pool *pool = NULL;
 	unsigned long long in_flight = DEFAULT_IN_FLIGHT;
-	size_t counts[HFW_ACT_OUTCOMES], i;
-	char duis_time[32];
-	const char *user;
+	json_t *summary = NULL;
+	size_t i;
+	char duis_time[32], campaign_name[80] = "", what[64];
 	int n, ret = HFW_EXIT_OK;
 
 	memset(&ao, 0, sizeof(ao));
 	memset(&m, 0, sizeof(m));
-	memset(counts, 0, sizeof(counts));
+	memset(&sess, 0, sizeof(sess));
 	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
 		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
 	if (n < 1 && !devices_file)
@@ -159,6 +132,9 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 			goto fail;
 		}
 		memcpy(ao.hash, m.mi_sha256, 32);
+		snprintf(campaign_name, sizeof(campaign_name), "%s-%s", m.type->name, m.firmware_version);
+		ao.device_type = m.type->name;
+		ao.firmware_version = m.firmware_version;
 	}
 
 	/* The devices: any whose type is known must be one SR 11.3 activates (and the image's type). */
@@ -185,133 +161,39 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		cmd_warn(ctx, "%zu devices listed more than once are activated once", list.duplicates);
 
 	/* Who signs (XML and GBCS), where the ledger is, and (unless dry-running) the adapter. */
-	if (cmd_config(ctx, &cfg, &err) < 0)
+	if (cmd_session_open(ctx, &sess, CMD_SESSION_GBCS | (dry_run ? 0 : CMD_SESSION_SEND) |
+			     (insecure ? CMD_SESSION_INSECURE : 0), (unsigned)in_flight, &err) < 0)
 		goto fail;
-	ko.passphrase_env = hfw_config_get(cfg, HFW_SET_PASSPHRASE_ENV);
-	user = hfw_config_get(cfg, HFW_SET_USER_EUI);
-	if (!user || !hfw_config_get(cfg, HFW_SET_XML_SIGNING_KEY) || !hfw_config_get(cfg, HFW_SET_XML_SIGNING_CERT) ||
-	    !hfw_config_get(cfg, HFW_SET_GBCS_SIGNING_KEY)) {
-		ret = cmd_usage_error(ctx, "the configuration needs user_eui, xml_signing_key, xml_signing_cert and gbcs_signing_key");
-		goto out;
-	}
-	if (hfw_eui_parse(&ao.user, user, "user_eui", &err) < 0 ||
-	    hfw_signer_open(&signer, hfw_config_get(cfg, HFW_SET_XML_SIGNING_KEY),
-			    hfw_config_get(cfg, HFW_SET_XML_SIGNING_CERT), &ko, &err) < 0 ||
-	    hfw_key_load(&gbcs_key, hfw_config_get(cfg, HFW_SET_GBCS_SIGNING_KEY), &ko, &err) < 0 ||
-	    hfw_ledger_open(&ledger, hfw_config_get(cfg, HFW_SET_LEDGER), &err) < 0)
+	/* The campaign: given, the image's, the one that distributed this hash, or named after the hash. */
+	if (!campaign_name[0] &&
+	    hfw_ledger_campaign_by_hash(sess.ledger, ao.hash, campaign_name, sizeof(campaign_name), &err) < 0)
 		goto fail;
-	if (hfw_config_get(cfg, HFW_SET_GBCS_SIGNING_CERT)) {
-		hfw_cert *cert = NULL;
-		struct hfw_cert_info ci;
-
-		/* The GBCS key must be the user's own: the device checks the signature against it. */
-		if (hfw_cert_load(&cert, hfw_config_get(cfg, HFW_SET_GBCS_SIGNING_CERT), &err) < 0 ||
-		    hfw_cert_check_key(cert, gbcs_key, &err) < 0) {
-			hfw_cert_free(cert);
-			goto fail;
-		}
-		hfw_cert_info(cert, &ci);
-		hfw_cert_free(cert);
-		if (ci.eui[0] && strcasecmp(ci.eui, user) != 0) {
-			hfw_error_set(&err, HFW_EKEY, "gbcs_signing_cert is for %s, not the user %s", ci.eui, user);
-			goto fail;
-		}
-	}
-	if (!dry_run) {
-		if (!hfw_config_get(cfg, HFW_SET_TRUST_DIR)) {
-			ret = cmd_usage_error(ctx, "the configuration needs trust_dir to verify the DCC's answers");
-			goto out;
-		}
-		to.base_url = hfw_config_get(cfg, HFW_SET_ENDPOINT);
-		to.ca = hfw_config_get(cfg, HFW_SET_TLS_CA);
-		to.client_cert = hfw_config_get(cfg, HFW_SET_TLS_CLIENT_CERT);
-		to.client_key = hfw_config_get(cfg, HFW_SET_TLS_CLIENT_KEY);
-		to.insecure = insecure;
-		if (insecure)
-			cmd_warn(ctx, "--insecure: the adapter's TLS certificate is not verified");
-		if (hfw_pool_open(&pool, &to, (unsigned)in_flight, &err) < 0 ||
-		    hfw_trust_load_dir(&trust, hfw_config_get(cfg, HFW_SET_TRUST_DIR), &err) < 0)
-			goto fail;
-	}
-
-	if (!(results = calloc(list.n + 1, sizeof(*results)))) {
+	if (!campaign_name[0])
+		snprintf(campaign_name, sizeof(campaign_name), "hash-%02X%02X%02X%02X", ao.hash[0], ao.hash[1], ao.hash[2],
+			 ao.hash[3]);
+	ao.campaign = campaign ? campaign : campaign_name;
+	ao.user = sess.user;
+	ao.signer = sess.signer;
+	ao.gbcs_key = sess.gbcs_key;
+	ao.trust = sess.trust;
+	ao.ledger = sess.ledger;
+	ao.pool = sess.pool;
+	ao.dry_run_dir = out_dir;
+	ao.schema_version = hfw_config_get(sess.cfg, HFW_SET_SCHEMA_VERSION);
+	if (!(summary = json_pack("{s:s,s:s?,s:s}", "campaign", ao.campaign, "execution_datetime", ao.execution_datetime,
+				  "mode", cancel ? "cancel" : at ? "future-dated" : "immediate"))) {
 		hfw_error_oom(&err);
 		goto fail;
 	}
-	for (i = 0; i < list.n; i++)
-		results[i].device = list.v[i].eui;
-	ao.signer = signer;
-	ao.gbcs_key = gbcs_key;
-	ao.trust = trust;
-	ao.ledger = ledger;
-	ao.pool = pool;
-	ao.dry_run_dir = out_dir;
-	ao.schema_version = hfw_config_get(cfg, HFW_SET_SCHEMA_VERSION);
-	if (isatty(2) && !ctx->quiet)
-		ao.progress = progress;
-	if (hfw_activation_run(&ao, results, list.n, counts, &err) < 0)
+	snprintf(what, sizeof(what), "activate (%s)", cancel ? "cancel" : at ? "future-dated" : "immediate");
+	if ((ret = cmd_run_devices(ctx, &ao, &list, what, summary, &err)) < 0)
 		goto fail;
-
-	/* One line per device that did not get through, then the totals. */
-	if (ctx->json) {
-		json_t *devs = json_array(), *o;
-
-		for (i = 0; i < list.n && devs; i++) {
-			char eui[HFW_EUI_TEXT_MAX];
-
-			hfw_eui_format(eui, &results[i].device);
-			json_array_append_new(devs, json_pack("{s:s,s:s,s:s,s:s?,s:s?}", "device", eui, "request_id",
-							      results[i].request_id, "outcome",
-							      hfw_activation_outcome_name(results[i].outcome), "response_code",
-							      results[i].code[0] ? results[i].code : NULL, "detail",
-							      results[i].detail));
-		}
-		o = json_pack("{s:s?,s:s,s:I}", "execution_datetime", ao.execution_datetime,
-			      "mode", cancel ? "cancel" : at ? "future-dated" : "immediate", "devices", (json_int_t)list.n);
-		if (o) {
-			json_t *t = json_object();
-			int k;
-
-			for (k = HFW_ACT_SENT; k < HFW_ACT_OUTCOMES; k++)
-				json_object_set_new(t, hfw_activation_outcome_name((enum hfw_activation_outcome)k),
-						    json_integer((json_int_t)counts[k]));
-			json_object_set_new(o, "outcomes", t);
-			json_object_set_new(o, "results", devs);
-			devs = NULL;
-		}
-		json_decref(devs);
-		if (cmd_print_json(o, &err) < 0)
-			goto fail;
-	} else {
-		for (i = 0; i < list.n; i++) {
-			char eui[HFW_EUI_TEXT_MAX];
-
-			if (results[i].outcome == HFW_ACT_SENT || results[i].outcome == HFW_ACT_DRY_RUN)
-				continue;
-			hfw_eui_format(eui, &results[i].device);
-			fprintf(stderr, "hanfw: %s: %s%s%s%s%s\n", results[i].request_id[0] ? results[i].request_id : eui,
-				hfw_activation_outcome_name(results[i].outcome), results[i].code[0] ? " " : "", results[i].code,
-				results[i].detail ? ": " : "", results[i].detail ? results[i].detail : "");
-		}
-		if (!ctx->quiet)
-			printf("activate (%s): %zu devices: %zu sent, %zu dry-run, %zu pre-commands refused, %zu rejected, "
-			       "%zu unverified, %zu not sent, %zu unknown\n",
-			       cancel ? "cancel" : at ? "future-dated" : "immediate", list.n, counts[HFW_ACT_SENT],
-			       counts[HFW_ACT_DRY_RUN], counts[HFW_ACT_PRECOMMAND_REFUSED], counts[HFW_ACT_REJECTED],
-			       counts[HFW_ACT_UNVERIFIED], counts[HFW_ACT_NOT_SENT], counts[HFW_ACT_UNKNOWN]);
-	}
-	ret = exit_status(counts);
 	goto out;
 fail:
 	ret = cmd_report(&err);
 out:
-	hfw_activation_results_release(results, list.n);
-	free(results);
-	hfw_signer_free(signer);
-	hfw_key_free(gbcs_key);
-	hfw_trust_free(trust);
-	hfw_ledger_close(ledger);
-	hfw_pool_free(pool);
+	json_decref(summary);
+	cmd_session_close(&sess);
 	hfw_devlist_release(&list);
 	return ret;
 }

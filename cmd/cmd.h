@@ -113,14 +113,60 @@ struct hfw_devlist;
 int cmd_load_devices(struct hfw_devlist *list, char **euis, size_t n, const char *devices_file,
 		     const char *estate_file, struct hfw_error *err);
 
+/* A signing (and sending) session for the commands that act on many devices (devices.c). */
+struct hfw_activation_options;
+#include "../lib/eui.h"
+#include "../lib/ledger.h"
+#include "../lib/transport.h"
+#include "../lib/xmldsig.h"
+struct cmd_session {
+	hfw_config *cfg;
+	hfw_signer *signer;		/* XML signing */
+	hfw_key *gbcs_key;		/* with CMD_SESSION_GBCS */
+	hfw_ledger *ledger;
+	hfw_transport_pool *pool;	/* with CMD_SESSION_SEND */
+	hfw_trust *trust;		/* with CMD_SESSION_SEND */
+	struct hfw_eui user;
+};
+#define CMD_SESSION_GBCS 1u		/* load the GBCS digital-signing key (checked against its certificate) */
+#define CMD_SESSION_SEND 2u		/* open the adapter (in_flight connections) and the trust */
+#define CMD_SESSION_INSECURE 4u		/* --insecure */
+int cmd_session_open(struct hfw_ctx *ctx, struct cmd_session *s, unsigned flags, unsigned in_flight,
+		     struct hfw_error *err);
+void cmd_session_close(struct cmd_session *s);
+
+/*
+ * Run o over the devices of list (lib/activate) and report: a line on
+ * stderr per device that did not get as far as I99, then the totals (or,
+ * with --json, summary with "devices", "outcomes" and "results" added).
+ * Returns the exit status (>= 0): the gravest outcome of any device; or <0
+ * with err set when hanfw itself could not go on.
+ */
+struct hfw_devlist;
+struct json_t;
+int cmd_run_devices(struct hfw_ctx *ctx, struct hfw_activation_options *o, const struct hfw_devlist *list,
+		    const char *what, struct json_t *summary, struct hfw_error *err);
+
 /* -o DIR for written requests: made if it does not exist.  HFW_EIO if it cannot be. */
 int cmd_output_dir(const char *dir, struct hfw_error *err);
+
+/* --listen ADDR:PORT into addr (size bytes) and *port: 0, or HFW_EXIT_USAGE having said why. */
+int cmd_parse_listen(const struct hfw_ctx *ctx, const char *text, char *addr, size_t size, int *port);
+
+/*
+ * Block SIGINT, SIGTERM and SIGHUP in this thread and every thread it
+ * starts after, so a server's main thread can sigwait(set) for them.
+ */
+#include <signal.h>
+void cmd_block_stop_signals(sigset_t *set);
 
 /* The commands. */
 int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_config_cmd(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx);
+int cmd_listen(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_package(int argc, char **argv, struct hfw_ctx *ctx);
+int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_sandbox(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_status(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx);

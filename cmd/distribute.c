@@ -94,6 +94,7 @@ struct context {
 	const uint8_t *image;
 	size_t image_len;
 	const char *dry_run_dir;
+	const char *campaign;
 	json_t *json;		/* per-request results, for --json */
 };
 
@@ -148,6 +149,8 @@ static int send_batch(struct context *c, const struct hfw_target *batch, size_t 
 	rec.state = c->dry_run_dir ? "dry-run" : "signed";
 	if ((ret = hfw_ledger_record(c->ledger, &rec, 1, err)) < 0 ||
 	    (ret = hfw_ledger_record_devices(c->ledger, rid, devices, outcome, n, err)) < 0 ||
+	    (ret = hfw_ledger_campaign_request(c->ledger, rid, c->campaign, "distribute", c->m->type->name,
+					       c->m->firmware_version, c->m->mi_sha256, err)) < 0 ||
 	    (ret = hfw_ledger_commit(c->ledger, err)) < 0)
 		goto rollback;
 
@@ -255,7 +258,7 @@ out:
 
 int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 {
-	const char *devices_file = NULL, *estate_file = NULL, *batch_text = NULL, *out_dir = NULL;
+	const char *devices_file = NULL, *estate_file = NULL, *batch_text = NULL, *out_dir = NULL, *campaign = NULL;
 	int dry_run = 0, insecure = 0;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "devices", &devices_file, "FILE", "devices, one per line: EUI [TYPE] ('-': standard input)"),
@@ -263,11 +266,12 @@ int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_STRING(0, "batch", &batch_text, "N", "devices per request, at most 50000 (the DUIS limit)"),
 		HFW_OPT_FLAG(0, "dry-run", &dry_run, "sign the requests and write them to -o DIR instead of sending"),
 		HFW_OPT_STRING('o', "output", &out_dir, "DIR", "where --dry-run writes the requests"),
+		HFW_OPT_STRING(0, "campaign", &campaign, "NAME", "the campaign the requests belong to (default: TYPE-VERSION of the image)"),
 		HFW_OPT_FLAG(0, "insecure", &insecure, "do not verify the adapter's TLS certificate (testing only)"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
-		"distribute IMAGE [EUI...] [--devices FILE|-] [--estate FILE] [--batch N] [--dry-run -o DIR] [--json]",
+		"distribute IMAGE [EUI...] [--devices FILE|-] [--estate FILE] [--batch N] [--campaign NAME] [--dry-run -o DIR] [--json]",
 		"Send a packaged image (its manifest says SR 11.1 or 11.4) to many devices, at most 50,000 per\n"
 		"request, recording every request and every device's outcome in the ledger.",
 	};
@@ -282,7 +286,7 @@ int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 	uint8_t *image = NULL;
 	size_t len = 0, i, k;
 	unsigned long long batch = HFW_MAX_DEVICES_PER_REQUEST;
-	char *json_text = NULL;
+	char *json_text = NULL, campaign_name[64];
 	const char *user;
 	int n, ret = HFW_EXIT_OK;
 
@@ -307,6 +311,8 @@ int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 	if (hfw_manifest_load_image(&m, &image, &len, &img, argv[0], &err) < 0)
 		goto fail;
 	c.m = &m;
+	snprintf(campaign_name, sizeof(campaign_name), "%s-%s", m.type->name, m.firmware_version);
+	c.campaign = campaign ? campaign : campaign_name;
 	c.image = image;
 	c.image_len = len;
 
@@ -379,7 +385,7 @@ int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 		for (k = 0; k < NWARN; k++)
 			refused += t.refused[k];
 		if (ctx->json) {
-			json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "image", argv[0],
+			json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "image", argv[0], "campaign", c.campaign,
 					      "service_reference", hfw_route_sr(m.route), "firmware_version", m.firmware_version,
 					      "devices", (json_int_t)list.n, "accepted", (json_int_t)t.accepted,
 					      "refused", (json_int_t)refused, "rejected", (json_int_t)t.rejected,

@@ -11,13 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
 
-#include "../lib/devlist.h"
-#include "../lib/estate.h"
-#include "../lib/fileio.h"
 #include "cmd.h"
 
 #define MAX_OPTS 64
@@ -292,41 +291,6 @@ int cmd_print_json(json_t *o, struct hfw_error *err)
 	return 0;
 }
 
-int cmd_load_devices(struct hfw_devlist *list, char **euis, size_t n, const char *devices_file,
-		     const char *estate_file, struct hfw_error *err)
-{
-	hfw_estate *estate = NULL;
-	uint8_t *text = NULL;
-	size_t tlen, i;
-	int ret = 0;
-
-	for (i = 0; i < n; i++) {
-		struct hfw_eui e;
-
-		if ((ret = hfw_eui_parse(&e, euis[i], "device", err)) < 0 || (ret = hfw_devlist_add(list, &e, NULL, err)) < 0)
-			goto out;
-	}
-	if (devices_file &&
-	    ((ret = hfw_file_read(&text, &tlen, devices_file, 64u * 1024 * 1024, "device list", err)) < 0 ||
-	     (ret = hfw_devlist_parse(list, (const char *)text, tlen, devices_file, err)) < 0))
-		goto out;
-	if ((ret = hfw_devlist_finish(list, err)) < 0)
-		goto out;
-	if (estate_file && (ret = hfw_estate_read(&estate, estate_file, err)) < 0)
-		goto out;
-	/* Where the list does not say a device's type, the estate may. */
-	for (i = 0; estate && i < list->n; i++) {
-		const struct hfw_device *d = hfw_estate_find(estate, &list->v[i].eui);
-
-		if (!list->v[i].type && d)
-			list->v[i].type = d->type;
-	}
-out:
-	hfw_estate_free(estate);
-	free(text);
-	return ret;
-}
-
 int cmd_output_dir(const char *dir, struct hfw_error *err)
 {
 	struct stat st;
@@ -335,4 +299,25 @@ int cmd_output_dir(const char *dir, struct hfw_error *err)
 		return 0;
 	return hfw_error_set(err, HFW_EIO, "cannot use '%s' as the output directory: %s", dir,
 			     errno == EEXIST ? "not a directory" : strerror(errno));
+}
+
+int cmd_parse_listen(const struct hfw_ctx *ctx, const char *text, char *addr, size_t size, int *port)
+{
+	const char *colon = strrchr(text, ':');
+	unsigned long long p;
+
+	if (!colon || colon == text || (size_t)(colon - text) >= size || cmd_parse_uint(ctx, "listen", colon + 1, 65535, &p))
+		return cmd_usage_error(ctx, "--listen '%s' is not ADDR:PORT", text);
+	snprintf(addr, size, "%.*s", (int)(colon - text), text);
+	*port = (int)p;
+	return 0;
+}
+
+void cmd_block_stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
 }

@@ -98,10 +98,10 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 		"                    [--faults SPEC] [--seed N] [--time-scale X]",
 		"Serve the DCC adapter endpoints /api/v1/serviceS, /serviceT and /serviceD until SIGINT or SIGTERM.",
 	};
-	struct hfw_httpd_options ho = { "127.0.0.1", 8079, NULL, NULL, NULL, 0, serve_request, NULL };
+	struct hfw_httpd_options ho = { "127.0.0.1", 8079, NULL, NULL, NULL, 0, serve_request, NULL, NULL };
 	struct hfw_error err = HFW_ERROR_INIT;
 	char cert[4096], key[4096], ca[4096], addr[64];
-	unsigned long long port = 8079, window = 0, seed = 1;
+	unsigned long long window = 0, seed = 1;
 	struct hfw_dcc_options dopt = { 0, NULL, 1, 60, NULL };
 	struct hfw_faults check;
 	hfw_dcc *dcc = NULL;
@@ -114,15 +114,10 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 	if (n != 0 || !dir)
 		return cmd_usage_error(ctx, "give --dir DIR and no other arguments");
 	if (listen) {
-		const char *colon = strrchr(listen, ':');
-
-		if (!colon || (size_t)(colon - listen) >= sizeof(addr) ||
-		    cmd_parse_uint(ctx, "listen", colon + 1, 65535, &port))
-			return cmd_usage_error(ctx, "--listen '%s' is not ADDR:PORT", listen);
-		snprintf(addr, sizeof(addr), "%.*s", (int)(colon - listen), listen);
+		if (cmd_parse_listen(ctx, listen, addr, sizeof(addr), &ho.port))
+			return HFW_EXIT_USAGE;
 		ho.address = addr;
 	}
-	ho.port = (int)port;
 	if (window_text && cmd_parse_uint(ctx, "counter-window", window_text, 1000000000ull, &window))
 		return HFW_EXIT_USAGE;
 	if (seed_text && cmd_parse_uint(ctx, "seed", seed_text, UINT64_MAX, &seed))
@@ -154,11 +149,7 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 		goto fail;
 	ho.arg = dcc;
 	/* Block the stop signals in every thread; this one waits for them. */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	cmd_block_stop_signals(&stop);
 	if (hfw_httpd_start(&httpd, &ho, &err) < 0)
 		goto fail;
 	printf("%s://%s:%d/api/v1\n", plain ? "http" : "https", ho.address, hfw_httpd_port(httpd));

@@ -1,15 +1,18 @@
 /*
- * status.c - "hanfw status": where devices stand.  For now the decode verb:
- * what saved DUIS responses and alerts say, GBCS payloads included, with
- * their signatures checked against the trust directory.
+ * status.c - "hanfw status": where each device of a campaign stands, from
+ * the ledger (what was sent, and what hanfw listen received); and
+ * "hanfw status decode": what saved messages say, without a ledger.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
+#include "../lib/campaign.h"
 #include "../lib/config.h"
+#include "../lib/ledger.h"
 #include "../lib/decode.h"
 #include "../lib/fileio.h"
 #include "../lib/gbcs.h"
@@ -107,12 +110,134 @@ out:
 	return ret;
 }
 
+/* Is any device in one of the comma-separated states? */
+static int any_in(json_t *report, const char *states)
+{
+	char buf[1024], *p, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", states);
+	for (p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save))
+		if (json_integer_value(json_object_get(json_object_get(report, "states"), p)) > 0)
+			return 1;
+	return 0;
+}
+
+static void print_report(json_t *o, int verbose)
+{
+	const char *key, *name = json_string_value(json_object_get(o, "campaign"));
+	json_t *v;
+	size_t i, shown = 0;
+
+	printf("campaign %s: %lld devices, %lld at goal (activated)\n", name ? name : "(all)",
+	       (long long)json_integer_value(json_object_get(o, "devices")),
+	       (long long)json_integer_value(json_object_get(o, "at_goal")));
+	json_object_foreach(json_object_get(o, "states"), key, v)
+		if (json_integer_value(v))
+			printf("  %-24s %lld\n", key, (long long)json_integer_value(v));
+	if (json_object_size(json_object_get(o, "reasons")))
+		printf("reasons:\n");
+	json_object_foreach(json_object_get(o, "reasons"), key, v)
+		printf("  %-40s %lld\n", key, (long long)json_integer_value(v));
+	json_array_foreach(json_object_get(o, "device_states"), i, v) {
+		const char *state = json_string_value(json_object_get(v, "state"));
+
+		if (!strcmp(state, "activated") || !strcmp(state, "version_confirmed"))
+			continue;
+		if (!verbose && shown == 20) {
+			printf("  ... (-v for every device)\n");
+			break;
+		}
+		if (!shown++)
+			printf("devices not at goal:\n");
+		printf("  %s  %-22s %s\n", json_string_value(json_object_get(v, "device")), state,
+		       json_string_value(json_object_get(v, "reason")) ? json_string_value(json_object_get(v, "reason")) : "");
+	}
+}
+
+static int status_show(int argc, char **argv, struct hfw_ctx *ctx)
+{
+	const char *campaign = NULL, *device = NULL, *fail_on = NULL, *interval_text = NULL;
+	int watch = 0;
+	const struct hfw_option opts[] = {
+		HFW_OPT_STRING(0, "campaign", &campaign, "NAME", "one campaign (default: every one in the ledger)"),
+		HFW_OPT_STRING(0, "device", &device, "EUI", "one device"),
+		HFW_OPT_FLAG(0, "watch", &watch, "show again every few seconds until every device is at its goal"),
+		HFW_OPT_STRING(0, "interval", &interval_text, "SECONDS", "how often --watch shows (default 2)"),
+		HFW_OPT_STRING(0, "fail-on", &fail_on, "STATES", "exit non-zero only if a device is in one of these states"),
+		HFW_OPT_END()
+	};
+	static const struct hfw_usage usage = {
+		"status [--campaign NAME] [--device EUI] [--json] [--watch [--interval SECONDS]] [--fail-on STATE,...]\n"
+		"       status decode FILE...",
+		"Where each device of a campaign stands: distribution, delivery, transfer, verification, activation,\n"
+		"version; counts per state and per reason.  Exit 0 only when every device is activated.",
+	};
+	struct hfw_error err = HFW_ERROR_INIT;
+	unsigned long long interval = 2;
+	hfw_config *cfg = NULL;
+	hfw_ledger *ledger = NULL;
+	json_t *report = NULL;
+	char eui[HFW_EUI_TEXT_MAX];
+	int n, done, ret = HFW_EXIT_OK;
+
+	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
+		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if (n != 0)
+		return cmd_usage_error(ctx, "unexpected '%s' (see --help)", argv[0]);
+	if (interval_text && (cmd_parse_uint(ctx, "interval", interval_text, 3600, &interval) || !interval))
+		return interval ? HFW_EXIT_USAGE : cmd_usage_error(ctx, "--interval must be 1 to 3600");
+	if (fail_on) {
+		char buf[1024], *p, *save = NULL;
+
+		snprintf(buf, sizeof(buf), "%s", fail_on);
+		for (p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save))
+			if (!hfw_campaign_state_valid(p))
+				return cmd_usage_error(ctx, "--fail-on: '%s' is not a state (see hanfw-status(1))", p);
+	}
+	if (device) {
+		struct hfw_eui e;
+
+		if (hfw_eui_parse(&e, device, "device", &err) < 0)
+			return cmd_usage_error(ctx, "%s", err.text);
+		hfw_eui_format(eui, &e);
+		device = eui;
+	}
+	if (cmd_config(ctx, &cfg, &err) < 0 || hfw_ledger_open(&ledger, hfw_config_get(cfg, HFW_SET_LEDGER), &err) < 0)
+		goto fail;
+	for (;;) {
+		json_decref(report);
+		report = NULL;
+		if (hfw_campaign_status(&report, ledger, campaign, device, &done, &err) < 0)
+			goto fail;
+		if (fail_on)
+			done = !any_in(report, fail_on);
+		if (ctx->json) {
+			json_incref(report);
+			if (cmd_print_json(report, &err) < 0)
+				goto fail;
+		} else if (!ctx->quiet) {
+			print_report(report, ctx->verbose);
+		}
+		fflush(stdout);
+		if (!watch || done)
+			break;
+		sleep((unsigned)interval);
+		if (!ctx->json && !ctx->quiet)
+			printf("\n");
+	}
+	ret = done ? HFW_EXIT_OK : -HFW_EPARTIAL;
+	goto out;
+fail:
+	ret = cmd_report(&err);
+out:
+	json_decref(report);
+	hfw_ledger_close(ledger);
+	return ret;
+}
+
 int cmd_status(int argc, char **argv, struct hfw_ctx *ctx)
 {
-	static const struct hfw_verb verbs[] = {
-		{ "decode", status_decode, "decode saved DUIS responses and alerts, GBCS payloads included" },
-		{ NULL, NULL, NULL },
-	};
-
-	return cmd_run_verbs(ctx, argc, argv, verbs, "Where devices stand (per-device campaign state comes with hanfw listen).");
+	if (argc > 1 && !strcmp(argv[1], "decode"))
+		return status_decode(argc - 1, argv + 1, ctx);
+	return status_show(argc, argv, ctx);
 }

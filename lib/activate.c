@@ -209,7 +209,7 @@ static void on_done(void *arg, void *tag, struct hfw_reply *reply, enum hfw_deli
 		if (strcmp(code, "I99") == 0)
 			finish(run, j, HFW_ACT_SENT, code, NULL);
 		else
-			finish(run, j, HFW_ACT_UNVERIFIED, code, "the DCC's answer to the send is not I99");
+			finish(run, j, HFW_ACT_UNVERIFIED, code, "the DCC's answer is not I99");
 	}
 	xmlFreeDoc(doc);
 }
@@ -232,33 +232,38 @@ static int start(struct run *run, size_t *next, size_t k, struct hfw_error *err)
 	for (i = 0; i < k; i++) {
 		struct job *j = run->free;
 		char rid[HFW_REQUEST_ID_MAX];
-		const char *name = "transform_signed";
+		const char *name = o->read_version ? "signed" : "transform_signed";
 
 		run->free = j->next;
 		started[taken++] = j;
 		j->i = *next + i;
-		j->cv = 4;
+		j->cv = o->read_version ? 1 : 4;
 		j->id.originator = o->user;
 		j->id.target = run->r[j->i].device;
 		j->id.counter = first + i;
 		j->xml = (struct hfw_buf)HFW_BUF_INIT(HFW_MAX_DUIS_BYTES);
 		memset(&req, 0, sizeof(req));
-		req.body = HFW_BODY_ACTIVATE_FIRMWARE;
+		req.body = o->read_version ? HFW_BODY_READ_FIRMWARE_VERSION : HFW_BODY_ACTIVATE_FIRMWARE;
 		req.id = j->id;
 		req.schema_version = o->schema_version;
-		req.execution_datetime = o->execution_datetime;
-		memcpy(req.firmware_hash, o->hash, 32);
+		if (!o->read_version) {
+			req.execution_datetime = o->execution_datetime;
+			memcpy(req.firmware_hash, o->hash, 32);
+		}
 		memset(&rec, 0, sizeof(rec));
 		if ((ret = hfw_duis_sign_request(&j->xml, o->signer, &req, rec.body_sha256, err)) < 0)
 			goto rollback;
 		hfw_request_id_format(rid, &j->id);
 		snprintf(run->r[j->i].request_id, sizeof(run->r[j->i].request_id), "%s", rid);
 		rec.id = j->id;
-		rec.service_reference = "11.3";
-		rec.command_variant = 4;
-		rec.state = o->dry_run_dir ? "dry-run" : "transform_signed";
+		rec.service_reference = o->read_version ? "11.2" : "11.3";
+		rec.command_variant = j->cv;
+		rec.state = o->dry_run_dir ? "dry-run" : name;
 		if ((ret = hfw_ledger_record(o->ledger, &rec, 1, err)) < 0 ||
-		    (ret = hfw_ledger_record_devices(o->ledger, rid, &j->id.target, &name, 1, err)) < 0)
+		    (ret = hfw_ledger_record_devices(o->ledger, rid, &j->id.target, &name, 1, err)) < 0 ||
+		    (ret = hfw_ledger_campaign_request(o->ledger, rid, o->campaign, o->read_version ? "read-version" : "activate",
+						       o->device_type, o->firmware_version, o->read_version ? NULL : o->hash,
+						       err)) < 0)
 			goto rollback;
 	}
 	if ((ret = hfw_ledger_commit(o->ledger, err)) < 0)
@@ -274,7 +279,8 @@ static int start(struct run *run, size_t *next, size_t k, struct hfw_error *err)
 			if ((ret = hfw_file_write_atomic(path, j->xml.data, j->xml.len, err)) < 0)
 				return ret;
 			finish(run, j, HFW_ACT_DRY_RUN, NULL, NULL);
-		} else if ((ret = hfw_pool_post(o->pool, "/serviceT", j->xml.data, j->xml.len, j, err)) < 0) {
+		} else if ((ret = hfw_pool_post(o->pool, j->cv == 1 ? "/serviceS" : "/serviceT", j->xml.data, j->xml.len, j,
+						 err)) < 0) {
 			return ret;
 		}
 	}
@@ -306,7 +312,7 @@ int hfw_activation_run(const struct hfw_activation_options *o, struct hfw_activa
 	run.sends_tail = &run.sends;
 	for (i = 0; i < n; i++)
 		results[i].outcome = HFW_ACT_PENDING;
-	if (o->execution_datetime &&
+	if (!o->read_version && o->execution_datetime &&
 	    (ret = hfw_cs06_time_from_duis(run.gbcs_time, NULL, o->execution_datetime, err)) < 0)
 		return ret;
 	if (!(run.jobs = calloc(slots, sizeof(*run.jobs))))

@@ -7,7 +7,8 @@
  *   with the supplier's digital-signing key -> CV 5, same RequestID, to
  *   Send Command -> I99
  *
- * with up to max_in_flight devices between the first request and the last
+ * (or, with read_version, SR 11.2 Read Firmware Version: CV 1 to Send
+ * Command -> I99), with up to max_in_flight devices between the first request and the last
  * answer, and new devices started at most rate a second (the DCC's anomaly
  * detection counts critical commands).  Every step is in the ledger before
  * what follows it leaves the process: the counter and signed request
@@ -62,7 +63,10 @@ struct hfw_activation_options {
 	struct hfw_eui user;
 	uint8_t hash[32];			/* FirmwareHash */
 	const char *execution_datetime;		/* DUIS ExecutionDateTime, or NULL for immediate */
+	const char *campaign;			/* recorded with each request */
+	const char *device_type, *firmware_version;	/* the image's, if known (else NULL) */
 	double rate;				/* devices started per second; 0 for no limit */
+	int read_version;			/* SR 11.2 (CV 1 to Send Command, I99) instead of activating */
 	/* Called now and then with how many devices are done (for a progress line). */
 	void (*progress)(void *arg, size_t done, size_t n, const size_t *counts);
 	void *progress_arg;

@@ -359,9 +359,9 @@ out:
 	return ret;
 }
 
-/* A signed ResponseMessage for SR 11.3 with inner after the variant. */
-static int activation_reply(hfw_dcc *d, struct hfw_buf *reply, const char *rid, const char *code, const char *inner,
-			    struct hfw_error *err)
+/* A signed ResponseMessage for a device request (SR sr) with inner after the variant. */
+static int device_reply(hfw_dcc *d, struct hfw_buf *reply, const char *rid, const char *sr, const char *code,
+			const char *inner, struct hfw_error *err)
 {
 	size_t body_off;
 	int ret;
@@ -369,7 +369,7 @@ static int activation_reply(hfw_dcc *d, struct hfw_buf *reply, const char *rid, 
 	if ((ret = hfw_buf_puts(reply, HFW_XML_DECL, err)) < 0)
 		return ret;
 	body_off = reply->len;
-	if ((ret = response_head(d, reply, rid, code, "11.3", err)) < 0 ||
+	if ((ret = response_head(d, reply, rid, code, sr, err)) < 0 ||
 	    (ret = hfw_buf_printf(reply, err, "%s</sr:ResponseMessage></sr:Body></sr:Response>", inner)) < 0)
 		return ret;
 	return hfw_xmldsig_sign_canonical(reply, body_off, d->signer, err);
@@ -467,7 +467,7 @@ static int transform(hfw_dcc *d, xmlDocPtr doc, const struct hfw_request_id *id,
 	hfw_base64_encode(inner + n, pre, prelen);
 	n += hfw_base64_len(prelen);
 	memcpy(inner + n, "</sr:GBCSPayload></sr:PreCommand>", sizeof("</sr:GBCSPayload></sr:PreCommand>"));
-	if ((ret = activation_reply(d, reply, rid, "I0", inner, err)) < 0)
+	if ((ret = device_reply(d, reply, rid, "11.3", "I0", inner, err)) < 0)
 		goto out;
 	pthread_mutex_lock(&d->lock);
 	free(r->pre);	/* a newer transform replaces an outstanding one */
@@ -543,7 +543,7 @@ static int send_command(hfw_dcc *d, xmlDocPtr doc, const struct hfw_request_id *
 	pthread_mutex_unlock(&d->lock);
 	if (*code)
 		goto out;
-	if ((ret = activation_reply(d, reply, rid, "I99", "", err)) < 0)
+	if ((ret = device_reply(d, reply, rid, "11.3", "I99", "", err)) < 0)
 		goto out;
 	/* The command goes where it is addressed: what the supplier signed is what runs. */
 	memset(&cmd, 0, sizeof(cmd));
@@ -563,6 +563,38 @@ out:
 	free(payload);
 	xmlFree(b64);
 	return ret;
+}
+
+/* SR 11.2 with CV 1: I99, then the device's answer (devsim.h) with the version it runs. */
+static int read_version(hfw_dcc *d, xmlDocPtr doc, const struct hfw_request_id *id, const char *rid, size_t device,
+			struct hfw_buf *reply, const char **code, struct hfw_error *err)
+{
+	xmlNodePtr rf = hfw_xml_child(hfw_xml_child(xmlDocGetRootElement(doc), HFW_NS_DUIS, "Body"), HFW_NS_DUIS,
+				      "ReadFirmwareVersion");
+	struct devrec *r = &d->devs[device];
+	struct hfw_devsim_command cmd;
+	int ret;
+
+	if (!rf) {
+		*code = "E12";
+		return 0;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (id->counter <= r->last_counter)
+		*code = "E42";
+	else
+		r->last_counter = id->counter;
+	pthread_mutex_unlock(&d->lock);
+	if (*code)
+		return 0;
+	if ((ret = device_reply(d, reply, rid, "11.2", "I99", "", err)) < 0)
+		return ret;
+	memset(&cmd, 0, sizeof(cmd));
+	snprintf(cmd.request_id, sizeof(cmd.request_id), "%.*s", (int)sizeof(cmd.request_id) - 1, rid);
+	cmd.user = id->originator;
+	cmd.counter = id->counter;
+	cmd.read_version = 1;
+	return hfw_devsim_command(d->devices, device, &cmd, err);
 }
 
 /* The E-code the ecode fault chose for this request's target or one of its devices, or NULL. */
@@ -674,13 +706,15 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 		      (cv == 4 && endpoint[8] != 'T')))
 		code = "E13";
 	if (!code && !(cv == 8 && (!strcmp(r.service_reference, "11.1") || !strcmp(r.service_reference, "11.4"))) &&
-	    !((cv == 4 || cv == 5) && !strcmp(r.service_reference, "11.3")))
-		code = "E12";	/* 11.2 is not served yet (see hanfw-sandbox(1)) */
+	    !((cv == 4 || cv == 5) && !strcmp(r.service_reference, "11.3")) &&
+	    !(cv == 1 && !strcmp(r.service_reference, "11.2")))
+		code = "E12";
 	if (!code && cv != 8) {
-		/* A device request: the device must exist, and be one SR 11.3 activates. */
+		/* A device request: the device must exist, and be of a type the service request serves. */
 		if (hfw_devsim_find(d->devices, &id.target, &device, &dev) < 0)
 			code = "E19";
-		else if (dev->type->activation != HFW_ACTIVATE_SR_11_3)
+		else if (cv == 1 ? !strcmp(dev->type->name, "IHD") || !strcmp(dev->type->name, "GPF")
+				 : dev->type->activation != HFW_ACTIVATE_SR_11_3)
 			code = "E11";
 	}
 	if (!code && cv == 8) {
@@ -712,6 +746,8 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 	if (!code) {
 		if (cv == 8)
 			ret = update_firmware(d, doc, r.service_reference, r.request_id, reply, err);
+		else if (cv == 1)
+			ret = read_version(d, doc, &id, r.request_id, device, reply, &code, err);
 		else if (cv == 4)
 			ret = transform(d, doc, &id, r.request_id, device, reply, &code, err);
 		else

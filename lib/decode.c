@@ -157,7 +157,7 @@ static json_t *receipt_json(const struct hfw_gbcs_message *m)
 	size_t n = m->content_len;
 	char when[32];
 
-	if (m->message_code == 0x00CE && n == 54 && c[0] == 0x0F && c[5] == 0x00 && c[6] == 0x02 && c[7] == 0x03 &&
+	if (m->message_code == 0x00CE && n == 59 && c[0] == 0x0F && c[5] == 0x00 && c[6] == 0x02 && c[7] == 0x03 &&
 	    c[8] == 0x12 && c[11] == 0x09 && c[12] == 0x0C && c[25] == 0x09 && c[26] == 0x20)
 		return json_pack("{s:s,s:o,s:o,s:o}", "form", "DLMS", "alert_code", code_json(c[9] << 8 | c[10]),
 				 "timestamp", dlms_time_json(c + 13), "calculated_hash", hex_json(c + 27, 32));
@@ -392,7 +392,7 @@ int hfw_decode_response(json_t **out, const uint8_t *xml, size_t len, const hfw_
 	xmlDocPtr doc = NULL;
 	xmlNodePtr root, header, msg;
 	json_t *o = NULL;
-	char rid[128], resp[128], code[32];
+	char rid[128], resp[128], code[32], when[64];
 	int ret;
 
 	*out = NULL;
@@ -407,9 +407,10 @@ int hfw_decode_response(json_t **out, const uint8_t *xml, size_t len, const hfw_
 	}
 	header = hfw_xml_child(root, HFW_NS_DUIS, "Header");
 	header_text(header, "ResponseCode", code, sizeof(code));
-	if (!(o = json_pack("{s:s?,s:s?,s:s?,s:s?}", "request_id", header_text(header, "RequestID", rid, sizeof(rid)),
+	if (!(o = json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?}", "request_id", header_text(header, "RequestID", rid, sizeof(rid)),
 			    "response_id", header_text(header, "ResponseID", resp, sizeof(resp)), "response_code",
-			    code[0] ? code : NULL, "meaning", hfw_response_code_meaning(code)))) {
+			    code[0] ? code : NULL, "meaning", hfw_response_code_meaning(code), "response_datetime",
+			    header_text(header, "ResponseDateTime", when, sizeof(when))))) {
 		ret = hfw_error_oom(err);
 		goto out;
 	}

@@ -376,6 +376,7 @@ static void verified_alert(hfw_devsim *s, const struct image *im, size_t device,
 	uint64_t counter = next_counter(&dv->alert_counter, now);
 	int dlms = !strcmp(d->type->name, "ESME");
 
+	memset(&f, 0, sizeof(f));
 	memcpy(hash, im->mi_hash, 32);
 	if (hfw_faults_chance(s->o.faults, "bad-hash", key_of(&d->eui) ^ counter, s->o.faults->bad_hash))
 		hash[0] ^= 0x01;	/* the image arrived corrupted */
@@ -601,6 +602,7 @@ static char *device_payload(hfw_devsim *s, size_t device, const struct hfw_eui *
 	char *b64;
 
 	hfw_gbcs_dlms_datetime(when, now);
+	memset(&f, 0, sizeof(f));
 	f.cra = cra;
 	f.counter = counter;
 	memcpy(f.originator, d->eui.b, 8);
@@ -619,18 +621,19 @@ static char *device_payload(hfw_devsim *s, size_t device, const struct hfw_eui *
 	return b64;
 }
 
-/* Sign and queue a Response to an SR 11.3 whose message body (after ServiceReferenceVariant) is inner. */
+/* Sign and queue a Response to a device request whose message body (after ServiceReferenceVariant) is inner. */
 static void activation_response(hfw_devsim *s, size_t device, const command *c, const struct hfw_eui *from,
 				uint64_t counter, const char *code, const char *inner, int64_t now, const char *kind)
 {
 	struct hfw_buf b = HFW_BUF_INIT(64 * 1024);
 	struct hfw_error err = HFW_ERROR_INIT;
+	const char *sr = c->read_version ? "11.2" : "11.3";
 	size_t body_off;
 
 	if (response_head(&b, &body_off, c->request_id, from, &c->user, counter, code, now, &err) < 0 ||
-	    hfw_buf_printf(&b, &err, "<sr:ResponseMessage><sr:ServiceReference>11.3</sr:ServiceReference>"
-			   "<sr:ServiceReferenceVariant>11.3</sr:ServiceReferenceVariant>%s</sr:ResponseMessage>"
-			   "</sr:Body></sr:Response>", inner) < 0) {
+	    hfw_buf_printf(&b, &err, "<sr:ResponseMessage><sr:ServiceReference>%s</sr:ServiceReference>"
+			   "<sr:ServiceReferenceVariant>%s</sr:ServiceReferenceVariant>%s</sr:ResponseMessage>"
+			   "</sr:Body></sr:Response>", sr, sr, inner) < 0) {
 		hfw_buf_release(&b);
 		return;
 	}
@@ -655,6 +658,92 @@ static void execute(hfw_devsim *s, size_t device, const command *c, struct hfw_c
 		 o->code ? hfw_cs06_code_name(o->code) : dv->running);
 }
 
+/* SR 11.2: the version the device runs, in the GBCS of its type (see devsim.h). */
+static void on_read(hfw_devsim *s, const struct event *e, int64_t now)
+{
+	const command *c = &s->commands[e->image];
+	const struct hfw_device *d = hfw_estate_at(s->estate, e->device);
+	struct device *dv = &s->devices[e->device];
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_gbcs_frame f;
+	struct hfw_eui acb;
+	const char *type = d->type->name;
+	uint8_t version[4], content[32], extra[16], *apdu = NULL, *wrapped = NULL;
+	size_t n = 0, alen, wlen;
+	char *inner = NULL;
+	int i;
+
+	hfw_hex_decode(version, 4, dv->running, 8);
+	memset(&f, 0, sizeof(f));
+	f.cra = HFW_CRA_RESPONSE;
+	f.counter = c->counter;
+	memcpy(f.originator, d->eui.b, 8);
+	memcpy(f.recipient, c->user.b, 8);
+	if (!strcmp(type, "ESME") || !strcmp(type, "CHF")) {
+		uint32_t invoke = 0x20000000u | (uint32_t)(c->counter & 0x0FFFFFFFu);
+
+		f.message_code = 0x0059;	/* ECS52: DLMS get-response, one octet-string, success */
+		content[n++] = 0xDA;
+		for (i = 3; i >= 0; i--)
+			content[n++] = (uint8_t)(invoke >> (8 * i));
+		content[n++] = 0x00;
+		content[n++] = 0x00;
+		content[n++] = 0x01;
+		content[n++] = 0x09;
+		content[n++] = 0x04;
+		memcpy(content + n, version, 4);
+		n += 4;
+		content[n++] = 0x01;
+		content[n++] = 0x01;
+		content[n++] = 0x00;
+	} else if (!strcmp(type, "GSME")) {
+		static const uint8_t gbz[] = { 0x01, 0x09, 0x01, 0x00, 0x02, 0x41, 0x04 };	/* this sandbox's GBZ */
+
+		f.message_code = 0x0084;	/* GCS38 */
+		memcpy(content, gbz, sizeof(gbz));
+		n = sizeof(gbz);
+		memcpy(content + n, version, 4);
+		n += 4;
+	} else {
+		/* CS08: asked by the ACB on the user's behalf; the user and its counter ride in other-information. */
+		hfw_eui_parse(&acb, hfw_signer_info(s->o.dcc_signer)->eui, "DCC", &err);
+		f.message_code = 0x0129;
+		f.counter = next_counter(&s->dcc_counter, now);
+		memcpy(f.recipient, acb.b, 8);
+		memcpy(extra, c->user.b, 8);
+		for (i = 0; i < 8; i++)
+			extra[8 + i] = (uint8_t)(c->counter >> (56 - 8 * i));
+		f.other_extra = extra;
+		f.other_extra_len = 16;
+		content[n++] = 0x30;
+		content[n++] = 0x09;
+		content[n++] = 0x04;
+		content[n++] = 0x04;
+		memcpy(content + n, version, 4);
+		n += 4;
+		content[n++] = 0x02;
+		content[n++] = 0x01;
+		content[n++] = 0x00;
+	}
+	f.content = content;
+	f.content_len = n;
+	if (hfw_gbcs_encode(&apdu, &alen, &f, NULL, &err) < 0 || hfw_gbcs_wrap(&wrapped, &wlen, apdu, alen, &err) < 0 ||
+	    !(inner = malloc(hfw_base64_len(wlen) + 64))) {
+		fprintf(stderr, "hanfw: sandbox: %s\n", err.code ? err.text : "out of memory");
+		goto out;
+	}
+	n = (size_t)snprintf(inner, 64, "<sr:GBCSPayload>");
+	hfw_base64_encode(inner + n, wrapped, wlen);
+	n += hfw_base64_len(wlen);
+	memcpy(inner + n, "</sr:GBCSPayload>", sizeof("</sr:GBCSPayload>"));
+	log_line(s, now, e->device, c->request_id, "version-read", dv->running);
+	activation_response(s, e->device, c, &d->eui, c->counter, "I0", inner, now, "ResponseMessage");
+out:
+	free(inner);
+	free(apdu);
+	free(wrapped);
+}
+
 static void on_command(hfw_devsim *s, const struct event *e, int64_t now)
 {
 	const command *c = &s->commands[e->image];
@@ -669,6 +758,10 @@ static void on_command(hfw_devsim *s, const struct event *e, int64_t now)
 		/* E21: no response from the device (the DCC gives up on it). */
 		log_line(s, now, e->device, c->request_id, "no-response", "device offline");
 		activation_response(s, e->device, c, NULL, 0, "E21", "", now, "ResponseMessage");
+		return;
+	}
+	if (c->read_version) {
+		on_read(s, e, now);
 		return;
 	}
 	memset(&o, 0, sizeof(o));

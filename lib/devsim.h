@@ -94,10 +94,15 @@ struct hfw_devsim_command {
 	uint64_t counter;			/* the RequestID's, echoed in the device's answer */
 	uint8_t hash[32];
 	char time[HFW_GENTIME_LEN + 1];		/* "" immediate; 99991231235959Z cancels */
+	int read_version;			/* SR 11.2 instead: read the running version */
 };
 
 /*
- * Deliver it after the WAN's 2-5 s.  The device then answers with a signed
+ * Deliver it after the WAN's 2-5 s.  A version read is answered with the
+ * version the device runs, in the GBCS the DCC forwards (MAC-only, DD-
+ * wrapped with a zero MAC): ECS52 DLMS from an ESME or comms hub, GCS38 GBZ
+ * from a GSME, CS08 from PPMIDs, HCALCS and Alt HAN bridges (through the
+ * ACB on the supplier's behalf, as in the RTDS vectors).  The device then answers with a signed
  * CS06 response in a Response to the request (I0 + GBCSPayload): outcome
  * and running version for an immediate one (noImageHeld, hashMismatch or
  * success, switching to the image it holds); "accepted" (NULL) for a

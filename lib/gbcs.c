@@ -205,11 +205,11 @@ int hfw_gbcs_encode(uint8_t **out, size_t *outlen, const struct hfw_gbcs_frame *
 		    struct hfw_error *err)
 {
 	uint8_t digest[HFW_SHA256_LEN], *b;
-	size_t n = 0, cap = 45 + 3 + f->content_len + 1 + HFW_ECDSA_SIG_LEN;	/* header with date-time is 45 */
+	size_t n = 0, cap = 45 + 64 + 3 + f->content_len + 1 + HFW_ECDSA_SIG_LEN;	/* header with date-time is 45 */
 	int i, ret;
 
 	*out = NULL;
-	if (f->content_len > 0xFFFF)
+	if (f->content_len > 0xFFFF || f->other_extra_len > 64)
 		return hfw_error_set(err, HFW_ELIMIT, "GBCS content of %zu octets is too long", f->content_len);
 	if (!(b = malloc(cap)))
 		return hfw_error_oom(err);
@@ -231,9 +231,13 @@ int hfw_gbcs_encode(uint8_t **out, size_t *outlen, const struct hfw_gbcs_frame *
 	} else {
 		b[n++] = 0x00;
 	}
-	b[n++] = 0x02;
+	b[n++] = (uint8_t)(2 + f->other_extra_len);
 	b[n++] = (uint8_t)(f->message_code >> 8);
 	b[n++] = (uint8_t)f->message_code;
+	if (f->other_extra_len) {
+		memcpy(b + n, f->other_extra, f->other_extra_len);
+		n += f->other_extra_len;
+	}
 	/* BER length, as short as it goes. */
 	if (f->content_len < 0x80) {
 		b[n++] = (uint8_t)f->content_len;
@@ -258,6 +262,37 @@ int hfw_gbcs_encode(uint8_t **out, size_t *outlen, const struct hfw_gbcs_frame *
 		}
 		n += HFW_ECDSA_SIG_LEN;
 	}
+	*out = b;
+	*outlen = n;
+	return 0;
+}
+
+int hfw_gbcs_wrap(uint8_t **out, size_t *outlen, const uint8_t *apdu, size_t len, struct hfw_error *err)
+{
+	size_t inner = 5 + len + 12, n = 0;
+	uint8_t *b;
+
+	*out = NULL;
+	if (inner > 0xFFFF)
+		return hfw_error_set(err, HFW_ELIMIT, "GBCS message of %zu octets is too long to wrap", len);
+	if (!(b = calloc(1, 7 + 3 + inner)))
+		return hfw_error_oom(err);
+	b[n++] = HFW_GBCS_TAG_CIPHERING;
+	n += 6;		/* transaction-id, originator, recipient, date-time, other-information: all empty */
+	if (inner < 0x80) {
+		b[n++] = (uint8_t)inner;
+	} else if (inner < 0x100) {
+		b[n++] = 0x81;
+		b[n++] = (uint8_t)inner;
+	} else {
+		b[n++] = 0x82;
+		b[n++] = (uint8_t)(inner >> 8);
+		b[n++] = (uint8_t)inner;
+	}
+	b[n++] = 0x11;	/* authenticated only, suite 1; invocation counter 0 */
+	n += 4;
+	memcpy(b + n, apdu, len);
+	n += len + 12;	/* the MAC, zero */
 	*out = b;
 	*outlen = n;
 	return 0;

@@ -69,7 +69,9 @@ struct hfw_gbcs_frame {
 	uint64_t counter;
 	uint8_t originator[8], recipient[8];
 	const uint8_t *datetime;	/* 12-octet DLMS date-time, or NULL for none */
-	uint16_t message_code;		/* other-information is just this code */
+	uint16_t message_code;		/* other-information starts with this code */
+	const uint8_t *other_extra;	/* then these (supplementary remote party and counter), or NULL */
+	size_t other_extra_len;		/* <= 64 */
 	const uint8_t *content;
 	size_t content_len;		/* < 65536 */
 };
@@ -80,6 +82,13 @@ struct hfw_gbcs_frame {
  */
 int hfw_gbcs_encode(uint8_t **out, size_t *outlen, const struct hfw_gbcs_frame *f, const hfw_key *key,
 		    struct hfw_error *err);
+
+/*
+ * Wrap a General Signing APDU in General Ciphering (DD) as the DCC does for
+ * MAC-protected messages, with a zero MAC: hanfw's sandbox has no key
+ * agreement keys to compute the GMAC, and hanfw never checks it.
+ */
+int hfw_gbcs_wrap(uint8_t **out, size_t *outlen, const uint8_t *apdu, size_t len, struct hfw_error *err);
 
 /* A DLMS date-time (12 octets, deviation unspecified, as devices send it) for a Unix time in ms. */
 void hfw_gbcs_dlms_datetime(uint8_t out[12], int64_t unix_ms);

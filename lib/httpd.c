@@ -161,8 +161,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return answer(c, 403, "text/plain", "client certificate required\n", 28);
 	if (strcmp(method, "POST") != 0)
 		return answer(c, 405, "text/plain", "POST only\n", 10);
-	if (u->too_big)
+	if (u->too_big) {
+		if (h->o.refused)
+			h->o.refused(h->o.arg, url, u->body.data ? u->body.data : "", u->body.len, "larger than the limit");
 		return answer(c, 413, "text/plain", "request too large\n", 18);
+	}
 	if (h->o.handler(h->o.arg, url, u->body.data ? u->body.data : "", u->body.len, &reply, &status, &type) < 0) {
 		hfw_buf_release(&reply);
 		return answer(c, 500, "text/plain", "internal error\n", 15);

@@ -31,6 +31,8 @@ struct hfw_httpd_options {
 	size_t max_body;		/* larger bodies get 413 */
 	hfw_httpd_handler handler;
 	void *arg;
+	/* Told of a POST refused before the handler (too large: body is its first part); may be NULL. */
+	void (*refused)(void *arg, const char *path, const char *body, size_t len, const char *why);
 };
 
 int hfw_httpd_start(hfw_httpd **out, const struct hfw_httpd_options *o, struct hfw_error *err);

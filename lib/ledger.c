@@ -72,7 +72,24 @@ static const char schema[] =
 	"  PRIMARY KEY (request_id, device));"
 	"CREATE TABLE IF NOT EXISTS request_steps("
 	"  request_id TEXT NOT NULL REFERENCES requests(request_id),"
-	"  at TEXT NOT NULL, state TEXT NOT NULL, response_code TEXT, detail TEXT);";
+	"  at TEXT NOT NULL, state TEXT NOT NULL, response_code TEXT, detail TEXT);"
+	/* Which campaign a request belongs to, and what it was for. */
+	"CREATE TABLE IF NOT EXISTS campaign_requests("
+	"  request_id TEXT PRIMARY KEY, campaign TEXT NOT NULL, action TEXT NOT NULL,"
+	"  device_type TEXT, firmware_version TEXT, image_sha256 TEXT);"
+	"CREATE INDEX IF NOT EXISTS campaign_requests_campaign ON campaign_requests(campaign);"
+	/* What the DCC sent the receive URL: every accepted message, raw and decoded, once. */
+	"CREATE TABLE IF NOT EXISTS messages("
+	"  id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, received TEXT NOT NULL,"
+	"  request_id TEXT, kind TEXT NOT NULL, response_code TEXT,"
+	"  duplicates INTEGER NOT NULL DEFAULT 0, raw BLOB NOT NULL, decoded TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS quarantine("
+	"  id INTEGER PRIMARY KEY, received TEXT NOT NULL, reason TEXT NOT NULL, raw BLOB NOT NULL);"
+	/* What each message says about each device. */
+	"CREATE TABLE IF NOT EXISTS device_events("
+	"  message_id INTEGER NOT NULL REFERENCES messages(id), device TEXT NOT NULL,"
+	"  request_id TEXT, event TEXT NOT NULL, detail TEXT, at TEXT);"
+	"CREATE INDEX IF NOT EXISTS device_events_device ON device_events(device);";
 
 static int db_error(hfw_ledger *l, struct hfw_error *err, const char *what)
 {
@@ -451,5 +468,210 @@ int hfw_ledger_count(hfw_ledger *l, int64_t *out, struct hfw_error *err)
 	else
 		*out = sqlite3_column_int64(st, 0);
 	release(l, st);
+	return ret;
+}
+
+/* ---- campaigns, messages and what they say about devices ---- */
+
+struct campaign_args {
+	const char *rid, *campaign, *action, *type, *version;
+	const uint8_t *hash;
+};
+
+static int do_campaign(hfw_ledger *l, void *arg, struct hfw_error *err)
+{
+	struct campaign_args *a = arg;
+	sqlite3_stmt *st = NULL;
+	char hex[2 * HFW_SHA256_LEN + 1];
+	int ret = 0;
+
+	if (a->hash)
+		hfw_hex_encode(hex, a->hash, HFW_SHA256_LEN);
+	if (prepare(l, &st, "INSERT OR REPLACE INTO campaign_requests(request_id, campaign, action, device_type, "
+			    "firmware_version, image_sha256) VALUES(?,?,?,?,?,?)") != SQLITE_OK)
+		return db_error(l, err, "cannot record a campaign");
+	sqlite3_bind_text(st, 1, a->rid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, a->action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, a->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, a->version, -1, SQLITE_STATIC);
+	if (a->hash)
+		sqlite3_bind_text(st, 6, hex, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = db_error(l, err, "cannot record a campaign");
+	release(l, st);
+	return ret;
+}
+
+int hfw_ledger_campaign_request(hfw_ledger *l, const char *request_id, const char *campaign, const char *action,
+				const char *device_type, const char *firmware_version,
+				const uint8_t image_sha256[HFW_SHA256_LEN], struct hfw_error *err)
+{
+	struct campaign_args a = { request_id, campaign, action, device_type, firmware_version, image_sha256 };
+
+	return in_write_txn(l, err, do_campaign, &a);
+}
+
+int hfw_ledger_campaign_by_hash(hfw_ledger *l, const uint8_t image_sha256[HFW_SHA256_LEN], char *campaign,
+				size_t size, struct hfw_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	char hex[2 * HFW_SHA256_LEN + 1];
+	int rc, ret = 0;
+
+	campaign[0] = '\0';
+	hfw_hex_encode(hex, image_sha256, HFW_SHA256_LEN);
+	if (prepare(l, &st, "SELECT campaign FROM campaign_requests WHERE image_sha256=? AND action='distribute' "
+			    "ORDER BY rowid DESC LIMIT 1") != SQLITE_OK)
+		return db_error(l, err, "cannot read campaigns");
+	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		snprintf(campaign, size, "%s", (const char *)sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_DONE)
+		ret = db_error(l, err, "cannot read campaigns");
+	release(l, st);
+	return ret;
+}
+
+static void utc_now(char out[32])
+{
+	struct timespec ts;
+	struct tm tm;
+	char ms[8];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ms, sizeof(ms), ".%03dZ", (int)(ts.tv_nsec / 1000000) % 1000);
+	memcpy(out + strlen(out), ms, strlen(ms) + 1);
+}
+
+int hfw_ledger_store_message(hfw_ledger *l, const struct hfw_ledger_message *m, int *duplicate,
+			     struct hfw_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 id;
+	char now[32];
+	size_t i;
+	int ret = 0;
+
+	*duplicate = 0;
+	utc_now(now);
+	/* A message seen before is counted, not applied again. */
+	if (prepare(l, &st, "UPDATE messages SET duplicates = duplicates + 1 WHERE key=?") != SQLITE_OK)
+		return db_error(l, err, "cannot store a message");
+	sqlite3_bind_text(st, 1, m->key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = db_error(l, err, "cannot store a message");
+	release(l, st);
+	if (ret < 0)
+		return ret;
+	if (sqlite3_changes(l->db) == 1) {
+		*duplicate = 1;
+		return 0;
+	}
+	if (prepare(l, &st, "INSERT INTO messages(key, received, request_id, kind, response_code, raw, decoded) "
+			    "VALUES(?,?,?,?,?,?,?)") != SQLITE_OK)
+		return db_error(l, err, "cannot store a message");
+	sqlite3_bind_text(st, 1, m->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, m->request_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, m->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, m->response_code, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, m->raw, (int)m->raw_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, m->decoded, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = db_error(l, err, "cannot store a message");
+	id = sqlite3_last_insert_rowid(l->db);
+	release(l, st);
+	if (ret < 0)
+		return ret;
+	if (prepare(l, &st, "INSERT INTO device_events(message_id, device, request_id, event, detail, at) "
+			    "VALUES(?,?,?,?,?,?)") != SQLITE_OK)
+		return db_error(l, err, "cannot store device events");
+	for (i = 0; i < m->nevents && ret == 0; i++) {
+		const struct hfw_ledger_event *e = &m->events[i];
+
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, e->device, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, e->request_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, e->event, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, e->detail, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, e->at, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			ret = db_error(l, err, "cannot store a device event");
+		sqlite3_reset(st);
+	}
+	release(l, st);
+	return ret;
+}
+
+int hfw_ledger_quarantine(hfw_ledger *l, const uint8_t *raw, size_t len, const char *reason, struct hfw_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	int ret = 0;
+
+	utc_now(now);
+	if (prepare(l, &st, "INSERT INTO quarantine(received, reason, raw) VALUES(?,?,?)") != SQLITE_OK)
+		return db_error(l, err, "cannot quarantine a message");
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, raw, (int)len, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = db_error(l, err, "cannot quarantine a message");
+	release(l, st);
+	return ret;
+}
+
+int hfw_ledger_each_campaign_row(hfw_ledger *l, const char *campaign, const char *device,
+				 int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
+				 struct hfw_error *err)
+{
+	/*
+	 * One pass in time order: the campaign's requests per device (with
+	 * their state), then every event about those devices.  Events carry
+	 * the request they answer when the message says it; device alerts do
+	 * not, and are matched by hash and time in campaign.c.
+	 */
+	static const char *const sql[2] = {
+		"SELECT rd.device, rd.request_id, cr.action, rd.outcome, r.response_code, r.created, 0, cr.campaign,"
+		"       cr.firmware_version, cr.image_sha256, cr.device_type "
+		"FROM campaign_requests cr JOIN request_devices rd ON rd.request_id = cr.request_id "
+		"JOIN requests r ON r.request_id = cr.request_id "
+		"WHERE (?1 IS NULL OR cr.campaign = ?1) AND (?2 IS NULL OR rd.device = ?2) ORDER BY r.rowid",
+		"SELECT e.device, e.request_id, 'event', e.event, e.detail, e.at, e.message_id, NULL, NULL, NULL, NULL "
+		"FROM device_events e WHERE e.device IN (SELECT rd.device FROM campaign_requests cr "
+		"  JOIN request_devices rd ON rd.request_id = cr.request_id WHERE (?1 IS NULL OR cr.campaign = ?1)) "
+		"AND (?2 IS NULL OR e.device = ?2) ORDER BY e.message_id",
+	};
+	sqlite3_stmt *st = NULL;
+	int k, rc, ret = 0;
+
+	for (k = 0; k < 2 && ret == 0; k++) {
+		if (prepare(l, &st, sql[k]) != SQLITE_OK)
+			return db_error(l, err, "cannot read the campaign");
+		sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
+		while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct hfw_ledger_row row;
+
+			row.device = (const char *)sqlite3_column_text(st, 0);
+			row.request_id = (const char *)sqlite3_column_text(st, 1);
+			row.source = (const char *)sqlite3_column_text(st, 2);
+			row.state = (const char *)sqlite3_column_text(st, 3);
+			row.detail = (const char *)sqlite3_column_text(st, 4);
+			row.at = (const char *)sqlite3_column_text(st, 5);
+			row.message_id = sqlite3_column_int64(st, 6);
+			row.campaign = (const char *)sqlite3_column_text(st, 7);
+			row.firmware_version = (const char *)sqlite3_column_text(st, 8);
+			row.image_sha256 = (const char *)sqlite3_column_text(st, 9);
+			row.device_type = (const char *)sqlite3_column_text(st, 10);
+			ret = fn(arg, &row);
+		}
+		if (ret == 0 && rc != SQLITE_DONE)
+			ret = db_error(l, err, "cannot read the campaign");
+		release(l, st);
+	}
 	return ret;
 }

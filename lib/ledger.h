@@ -85,6 +85,71 @@ int hfw_ledger_begin(hfw_ledger *l, struct hfw_error *err);
 int hfw_ledger_commit(hfw_ledger *l, struct hfw_error *err);
 void hfw_ledger_rollback(hfw_ledger *l);
 
+/*
+ * Campaigns: a name for the requests of one firmware roll-out.  Each
+ * distribute, activate or read-version request is recorded with its
+ * campaign, action ("distribute", "activate", "read-version"), device type,
+ * firmware version and image hash (NULL where not known).
+ */
+int hfw_ledger_campaign_request(hfw_ledger *l, const char *request_id, const char *campaign, const char *action,
+				const char *device_type, const char *firmware_version,
+				const uint8_t image_sha256[HFW_SHA256_LEN], struct hfw_error *err);
+
+/* The campaign whose distribution carried this image hash ("" if none). */
+int hfw_ledger_campaign_by_hash(hfw_ledger *l, const uint8_t image_sha256[HFW_SHA256_LEN], char *campaign,
+				size_t size, struct hfw_error *err);
+
+/* What a received message says about one device. */
+struct hfw_ledger_event {
+	const char *device;		/* EUI text */
+	const char *request_id;		/* the request it answers, if the message says */
+	const char *event;		/* "delivered_to_hub", "transferred", "verified", "activated", ... */
+	const char *detail;		/* a version, hash, reason; or NULL */
+	const char *at;			/* the message's time */
+};
+
+/* A message received from the DCC, verified and decoded. */
+struct hfw_ledger_message {
+	const char *key;		/* identity for duplicates: its ResponseID, else its SHA-256 */
+	const char *request_id, *kind, *response_code;
+	const uint8_t *raw;
+	size_t raw_len;
+	const char *decoded;		/* JSON */
+	const struct hfw_ledger_event *events;
+	size_t nevents;
+};
+
+/*
+ * Store a message and its device events; one already stored (same key) is
+ * counted as a duplicate (*duplicate = 1) and changes nothing else.  Group
+ * several in one transaction with hfw_ledger_begin/commit.
+ */
+int hfw_ledger_store_message(hfw_ledger *l, const struct hfw_ledger_message *m, int *duplicate,
+			     struct hfw_error *err);
+
+/* Keep a refused message for audit, raw, with why. */
+int hfw_ledger_quarantine(hfw_ledger *l, const uint8_t *raw, size_t len, const char *reason, struct hfw_error *err);
+
+/* A row of a campaign's history: a request to a device, or an event about it. */
+struct hfw_ledger_row {
+	const char *device, *request_id;
+	const char *source;		/* "distribute", "activate", "read-version", or "event" */
+	const char *state;		/* the request's outcome for the device, or the event */
+	const char *detail;		/* the DCC's code for a request; the event's detail */
+	const char *at;
+	int64_t message_id;		/* events: the message's order of arrival */
+	const char *campaign, *firmware_version, *image_sha256, *device_type;	/* requests */
+};
+
+/*
+ * Every row of a campaign (NULL: all) for one device (NULL: all): first the
+ * requests in the order made, then the events in the order received.  fn
+ * returning non-zero stops and is returned.
+ */
+int hfw_ledger_each_campaign_row(hfw_ledger *l, const char *campaign, const char *device,
+				 int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
+				 struct hfw_error *err);
+
 /* How many requests are recorded (tests, status). */
 int hfw_ledger_count(hfw_ledger *l, int64_t *out, struct hfw_error *err);
 

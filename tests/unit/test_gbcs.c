@@ -131,6 +131,7 @@ static void encode_frames(void **state)
 	size_t len, olen;
 
 	(void)state;
+	memset(&f, 0, sizeof(f));
 	resp = vector("CS06_11.3_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX", &len);
 	assert_int_equal(hfw_gbcs_parse(&m, resp, len, &err), 0);
 	f.cra = m.cra;
@@ -201,6 +202,42 @@ static void truncation_and_junk(void **state)
 	free(pre);
 }
 
+/* A MAC-only response with a supplementary remote party (CS08), framed and wrapped again: the RTDS bytes but the MAC. */
+static void encode_wrapped(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_gbcs_message m;
+	struct hfw_gbcs_frame f;
+	const uint8_t *inner;
+	uint8_t *apdu = NULL, *wrapped = NULL, *resp;
+	size_t len, ilen, alen, wlen;
+
+	(void)state;
+	resp = vector("CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX", &len);
+	assert_int_equal(hfw_gbcs_unwrap(&inner, &ilen, resp, len, &err), 0);
+	assert_int_equal(hfw_gbcs_parse(&m, inner, ilen, &err), 0);
+	assert_int_equal(m.other_len, 18);
+	memset(&f, 0, sizeof(f));
+	f.cra = m.cra;
+	f.counter = m.counter;
+	memcpy(f.originator, m.originator, 8);
+	memcpy(f.recipient, m.recipient, 8);
+	f.message_code = m.message_code;
+	f.other_extra = m.other + 2;
+	f.other_extra_len = 16;
+	f.content = m.content;
+	f.content_len = m.content_len;
+	assert_int_equal(hfw_gbcs_encode(&apdu, &alen, &f, NULL, &err), 0);
+	assert_int_equal(alen, ilen);
+	assert_memory_equal(apdu, inner, ilen);
+	assert_int_equal(hfw_gbcs_wrap(&wrapped, &wlen, apdu, alen, &err), 0);
+	assert_int_equal(wlen, len);
+	assert_memory_equal(wrapped, resp, len - 12);
+	free(apdu);
+	free(wrapped);
+	free(resp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +245,7 @@ int main(void)
 		cmocka_unit_test(sign_precommands),
 		cmocka_unit_test(device_signatures),
 		cmocka_unit_test(encode_frames),
+		cmocka_unit_test(encode_wrapped),
 		cmocka_unit_test(truncation_and_junk),
 	};
 

@@ -1,0 +1,110 @@
+/*
+ * read_version.c - "hanfw read-version": SR 11.2 Read Firmware Version per
+ * device (command variant 1 to Send Command; I99, then the device's answer
+ * to the receive URL, which hanfw listen decodes into the ledger so that
+ * hanfw status can confirm each device runs the campaign's version).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "../lib/activate.h"
+#include "../lib/devlist.h"
+#include "cmd.h"
+
+#define DEFAULT_IN_FLIGHT 8
+#define MAX_IN_FLIGHT 256
+
+int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
+{
+	const char *devices_file = NULL, *estate_file = NULL, *in_flight_text = NULL, *rate_text = NULL;
+	const char *out_dir = NULL, *campaign = NULL;
+	int dry_run = 0, insecure = 0;
+	const struct hfw_option opts[] = {
+		HFW_OPT_STRING(0, "devices", &devices_file, "FILE", "devices, one per line: EUI [TYPE] ('-': standard input)"),
+		HFW_OPT_STRING(0, "estate", &estate_file, "FILE", "estate whose device types are checked"),
+		HFW_OPT_STRING(0, "max-in-flight", &in_flight_text, "N", "devices in progress at once (default 8, at most 256)"),
+		HFW_OPT_STRING(0, "rate", &rate_text, "PER_SECOND", "start at most this many devices a second (default: no limit)"),
+		HFW_OPT_STRING(0, "campaign", &campaign, "NAME", "the campaign the reads belong to (default: read-version)"),
+		HFW_OPT_FLAG(0, "dry-run", &dry_run, "sign the requests and write them to -o DIR instead of sending"),
+		HFW_OPT_STRING('o', "output", &out_dir, "DIR", "where --dry-run writes the requests"),
+		HFW_OPT_FLAG(0, "insecure", &insecure, "do not verify the adapter's TLS certificate (testing only)"),
+		HFW_OPT_END()
+	};
+	static const struct hfw_usage usage = {
+		"read-version (EUI... | --devices FILE|-) [--estate FILE] [--max-in-flight N] [--rate PER_SECOND]\n"
+		"                    [--campaign NAME] [--dry-run -o DIR] [--json]",
+		"Read each device's firmware version (SR 11.2).  The answers come to the receive URL: run\n"
+		"hanfw listen, then hanfw status.",
+	};
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_activation_options ao;
+	struct hfw_devlist list = HFW_DEVLIST_INIT;
+	struct cmd_session sess;
+	unsigned long long in_flight = DEFAULT_IN_FLIGHT;
+	json_t *summary = NULL;
+	size_t i;
+	int n, ret = HFW_EXIT_OK;
+
+	memset(&ao, 0, sizeof(ao));
+	memset(&sess, 0, sizeof(sess));
+	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
+		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if (n < 1 && !devices_file)
+		return cmd_usage_error(ctx, "expected devices: EUI... or --devices FILE (see --help)");
+	if (dry_run != !!out_dir)
+		return cmd_usage_error(ctx, "--dry-run and -o DIR go together");
+	if (in_flight_text && (cmd_parse_uint(ctx, "max-in-flight", in_flight_text, MAX_IN_FLIGHT, &in_flight) || !in_flight))
+		return in_flight ? HFW_EXIT_USAGE : cmd_usage_error(ctx, "--max-in-flight must be 1 to %d", MAX_IN_FLIGHT);
+	if (rate_text) {
+		char *end;
+
+		ao.rate = strtod(rate_text, &end);
+		if (end == rate_text || *end || !(ao.rate >= 0.01 && ao.rate <= 100000))
+			return cmd_usage_error(ctx, "--rate '%s' is not a number from 0.01 to 100000", rate_text);
+	}
+	if (out_dir && cmd_output_dir(out_dir, &err) < 0)
+		goto fail;
+	if (cmd_load_devices(&list, argv, (size_t)n, devices_file, estate_file, &err) < 0)
+		goto fail;
+	for (i = 0; i < list.n; i++) {
+		const struct hfw_device_type *type = list.v[i].type;
+		char eui[HFW_EUI_TEXT_MAX];
+
+		/* IHDs are out of SECMP0007's scope, and a GPF's firmware is the comms hub's. */
+		if (type && (!strcmp(type->name, "IHD") || !strcmp(type->name, "GPF"))) {
+			hfw_eui_format(eui, &list.v[i].eui);
+			hfw_error_set(&err, HFW_EINPUT, "device %s is a %s, whose firmware version SR 11.2 does not read: nothing sent",
+				      eui, type->name);
+			goto fail;
+		}
+	}
+	if (cmd_session_open(ctx, &sess, (dry_run ? 0 : CMD_SESSION_SEND) | (insecure ? CMD_SESSION_INSECURE : 0),
+			     (unsigned)in_flight, &err) < 0)
+		goto fail;
+	ao.read_version = 1;
+	ao.campaign = campaign ? campaign : "read-version";
+	ao.user = sess.user;
+	ao.signer = sess.signer;
+	ao.trust = sess.trust;
+	ao.ledger = sess.ledger;
+	ao.pool = sess.pool;
+	ao.dry_run_dir = out_dir;
+	ao.schema_version = hfw_config_get(sess.cfg, HFW_SET_SCHEMA_VERSION);
+	if (!(summary = json_pack("{s:s}", "campaign", ao.campaign))) {
+		hfw_error_oom(&err);
+		goto fail;
+	}
+	if ((ret = cmd_run_devices(ctx, &ao, &list, "read-version", summary, &err)) < 0)
+		goto fail;
+	goto out;
+fail:
+	ret = cmd_report(&err);
+out:
+	json_decref(summary);
+	cmd_session_close(&sess);
+	hfw_devlist_release(&list);
+	return ret;
+}

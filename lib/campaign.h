@@ -1,0 +1,62 @@
+/*
+ * campaign.h - where each device of a firmware campaign stands, from what
+ * hanfw sent (the ledger's requests) and what came back (messages the
+ * receiver stored, decoded by decode.h):
+ *
+ *   distribution_requested -> accepted | distribution_refused
+ *   -> delivered_to_hub | hub_delivery_failed
+ *   -> transferred | image_discarded | hardware_mismatch | transfer_failed
+ *   -> verified (the device's 8F72 hash is the image's) | hash_mismatch |
+ *      verification_failed | distribution_failed
+ *   -> activation_requested | activation_scheduled | activation_not_sent
+ *   -> activated | activation_failed
+ *   -> version_confirmed | version_mismatch
+ *
+ * A device's state is the furthest stage any message puts it at (a failure
+ * counts at its stage; of two at one stage the later received wins), so
+ * duplicates and messages out of order change nothing.  The goal is
+ * activated, or version_confirmed.
+ */
+#ifndef HFW_CAMPAIGN_H
+#define HFW_CAMPAIGN_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "error.h"
+#include "ledger.h"
+
+/* What a decoded message (hfw_decode_response) says about devices. */
+struct hfw_event_list {
+	struct hfw_ledger_event *v;
+	size_t n, cap;
+	char *strings;			/* backing for text that is not in the JSON */
+	size_t slen, scap;
+};
+
+#define HFW_EVENT_LIST_INIT { NULL, 0, 0, NULL, 0, 0 }
+
+/*
+ * Fill events from decoded (which must outlive them); also the message's
+ * identity for duplicates (its ResponseID, else key_fallback) and kind.
+ */
+int hfw_campaign_events(struct hfw_event_list *events, const json_t *decoded, struct hfw_error *err);
+void hfw_event_list_release(struct hfw_event_list *events);
+
+/* The kind of a decoded message: "ResponseMessage", "DeviceAlertMessage", "DCCAlertMessage/<element>". */
+void hfw_campaign_kind(char *out, size_t size, const json_t *decoded);
+
+/*
+ * Each device of campaign (NULL: every campaign) or just device, as JSON
+ * (schemas/status.schema.json): counts per state and per reason, and each
+ * device with its state, reason, request IDs and time.  *all_at_goal is
+ * whether every device reached its goal.
+ */
+int hfw_campaign_status(json_t **out, hfw_ledger *l, const char *campaign, const char *device, int *all_at_goal,
+			struct hfw_error *err);
+
+/* Is state one of the lifecycle's state names? */
+int hfw_campaign_state_valid(const char *state);
+
+#endif
