@@ -85,6 +85,10 @@ $(BUILD)/tests/bench_exchange: tests/bench/bench_exchange.c $(BUILD)/libhanfw.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw.a $(LIBS)
 
+$(BUILD)/tests/bench_listen: tests/bench/bench_listen.c $(BUILD)/libhanfw.a
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw.a $(LIBS)
+
 $(BUILD)/tests/rusage: tests/tools/rusage.c
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $<
@@ -132,7 +136,7 @@ fuzz-check: fuzz-build shared-present
 fuzz: fuzz-build shared-present
 	@SHARED="$(SHARED)" sh tests/run-fuzz.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-bench: deps shared-present $(BUILD)/hanfw $(BUILD)/tests/mkpki $(BUILD)/tests/rusage $(BUILD)/tests/bench_sign $(BUILD)/tests/bench_exchange
+bench: deps shared-present $(BUILD)/hanfw $(BUILD)/tests/mkpki $(BUILD)/tests/rusage $(BUILD)/tests/bench_sign $(BUILD)/tests/bench_exchange $(BUILD)/tests/bench_listen
 	@SHARED="$(SHARED)" sh tests/bench/bench.sh $(BUILD)
 
 demo: deps $(BUILD)/hanfw $(BUILD)/tests/mkpki

@@ -207,15 +207,17 @@ static int status_show(int argc, char **argv, struct hfw_ctx *ctx)
 	for (;;) {
 		json_decref(report);
 		report = NULL;
-		if (hfw_campaign_status(&report, ledger, campaign, device, &done, &err) < 0)
+		if ((ctx->json ? hfw_campaign_write_json(stdout, ledger, campaign, device, &report, &done, &err)
+			       : hfw_campaign_status(&report, ledger, campaign, device, ctx->verbose, &done, &err)) < 0)
 			goto fail;
+		if (!json_integer_value(json_object_get(report, "devices")) && (campaign || device) && !watch) {
+			hfw_error_set(&err, HFW_EINPUT, "the ledger has no %s '%s'", campaign ? "campaign" : "device",
+				      campaign ? campaign : device);
+			goto fail;
+		}
 		if (fail_on)
 			done = !any_in(report, fail_on);
-		if (ctx->json) {
-			json_incref(report);
-			if (cmd_print_json(report, &err) < 0)
-				goto fail;
-		} else if (!ctx->quiet) {
+		if (!ctx->json && !ctx->quiet) {
 			print_report(report, ctx->verbose);
 		}
 		fflush(stdout);

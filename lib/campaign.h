@@ -50,11 +50,21 @@ void hfw_campaign_kind(char *out, size_t size, const json_t *decoded);
 /*
  * Each device of campaign (NULL: every campaign) or just device, as JSON
  * (schemas/status.schema.json): counts per state and per reason, and each
- * device with its state, reason, request IDs and time.  *all_at_goal is
- * whether every device reached its goal.
+ * device (all_devices: every one; else those not at their goal) with its
+ * state, reason, request IDs and time.  *all_at_goal is whether every
+ * device reached its goal.
  */
-int hfw_campaign_status(json_t **out, hfw_ledger *l, const char *campaign, const char *device, int *all_at_goal,
-			struct hfw_error *err);
+int hfw_campaign_status(json_t **out, hfw_ledger *l, const char *campaign, const char *device, int all_devices,
+			int *all_at_goal, struct hfw_error *err);
+
+/*
+ * The same, every device included, written to f as JSON as it goes (a
+ * campaign of 100,000 devices need not be built in memory first);
+ * *summary receives the counts without the devices.
+ */
+#include <stdio.h>
+int hfw_campaign_write_json(FILE *f, hfw_ledger *l, const char *campaign, const char *device, json_t **summary,
+			    int *all_at_goal, struct hfw_error *err);
 
 /* Is state one of the lifecycle's state names? */
 int hfw_campaign_state_valid(const char *state);

@@ -629,30 +629,34 @@ int hfw_ledger_each_campaign_row(hfw_ledger *l, const char *campaign, const char
 				 struct hfw_error *err)
 {
 	/*
-	 * One pass in time order: the campaign's requests per device (with
-	 * their state), then every event about those devices.  Events carry
-	 * the request they answer when the message says it; device alerts do
-	 * not, and are matched by hash and time in campaign.c.
+	 * One pass: the campaign's requests per device (with their outcome) in
+	 * the order made, then events in the order received: every event, or
+	 * the one device's (the caller keeps those of its campaign's devices,
+	 * cheaper than asking SQLite to).  Events carry the request they answer
+	 * when the message says it; device alerts do not (see campaign.c).
 	 */
-	static const char *const sql[2] = {
-		"SELECT rd.device, rd.request_id, cr.action, rd.outcome, r.response_code, r.created, 0, cr.campaign,"
+	static const char *const sql[3] = {
+		"SELECT rd.device, rd.request_id, cr.action, rd.outcome, NULL, NULL, 0, cr.campaign,"
 		"       cr.firmware_version, cr.image_sha256, cr.device_type "
 		"FROM campaign_requests cr JOIN request_devices rd ON rd.request_id = cr.request_id "
-		"JOIN requests r ON r.request_id = cr.request_id "
-		"WHERE (?1 IS NULL OR cr.campaign = ?1) AND (?2 IS NULL OR rd.device = ?2) ORDER BY r.rowid",
-		"SELECT e.device, e.request_id, 'event', e.event, e.detail, e.at, e.message_id, NULL, NULL, NULL, NULL "
-		"FROM device_events e WHERE e.device IN (SELECT rd.device FROM campaign_requests cr "
-		"  JOIN request_devices rd ON rd.request_id = cr.request_id WHERE (?1 IS NULL OR cr.campaign = ?1)) "
-		"AND (?2 IS NULL OR e.device = ?2) ORDER BY e.message_id",
+		"WHERE (?1 IS NULL OR cr.campaign = ?1) AND (?2 IS NULL OR rd.device = ?2) ORDER BY cr.rowid",
+		/* Every event in the order received (the caller keeps those of its devices)... */
+		"SELECT device, request_id, 'event', event, detail, at, message_id, NULL, NULL, NULL, NULL "
+		"FROM device_events ORDER BY rowid",
+		/* ... or one device's. */
+		"SELECT device, request_id, 'event', event, detail, at, message_id, NULL, NULL, NULL, NULL "
+		"FROM device_events WHERE device = ?2 ORDER BY rowid",
 	};
 	sqlite3_stmt *st = NULL;
 	int k, rc, ret = 0;
 
 	for (k = 0; k < 2 && ret == 0; k++) {
-		if (prepare(l, &st, sql[k]) != SQLITE_OK)
+		if (prepare(l, &st, sql[k == 1 && device ? 2 : k]) != SQLITE_OK)
 			return db_error(l, err, "cannot read the campaign");
-		sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
+		if (k == 0)
+			sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+		if (k == 0 || device)
+			sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
 		while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 			struct hfw_ledger_row row;
 

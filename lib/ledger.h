@@ -142,9 +142,10 @@ struct hfw_ledger_row {
 };
 
 /*
- * Every row of a campaign (NULL: all) for one device (NULL: all): first the
- * requests in the order made, then the events in the order received.  fn
- * returning non-zero stops and is returned.
+ * The rows of a campaign (NULL: all) for one device (NULL: all): first the
+ * campaign's requests in the order made, then events in the order received
+ * (all of them without a device: fn keeps those of the campaign's devices).
+ * fn returning non-zero stops and is returned.
  */
 int hfw_ledger_each_campaign_row(hfw_ledger *l, const char *campaign, const char *device,
 				 int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,

@@ -31,14 +31,16 @@ complete_bash() { # complete_bash WORD...: what bash offers for the last word
 	[ "$output" = activate ]
 	run -0 complete_bash hanfw activate --max
 	[ "$output" = --max-in-flight ]
-	run -0 complete_bash hanfw status ""
-	[ "$output" = decode ]
+	run -0 complete_bash hanfw status --ca
+	[ "$output" = --campaign ]
+	run -0 complete_bash hanfw status decode --t
+	[ "$output" = --trust ]
 	run -0 complete_bash hanfw help c
 	[ "$output" = config ]
 }
 
 @test "every option in --help is offered by completion" {
-	for path in "package build" "package inspect" "config show" "sandbox init" "sandbox serve" distribute activate "status decode" sign verify; do
+	for path in "package build" "package inspect" "config show" "sandbox init" "sandbox serve" distribute activate read-version listen status "status decode" sign verify; do
 		# shellcheck disable=SC2086
 		help=$("$HANFW" $path --help | grep -oE -- '--[a-z0-9-]+' | sort -u)
 		# shellcheck disable=SC2086

@@ -97,3 +97,27 @@ stop_servers() {
 	[ -n "${RX_PID:-}" ] && kill "$RX_PID" 2>/dev/null && wait "$RX_PID" 2>/dev/null || true
 	SERVE_PID= RX_PID=
 }
+
+# start_listen [PORT]: hanfw listen on 127.0.0.1 (a free port unless told), LISTEN_URL its receive URL.
+start_listen() {
+	rm -f listen.url
+	"$HANFW" listen --listen "127.0.0.1:${1:-0}" > listen.url 2>> listen.log &
+	LISTEN_PID=$!
+	for _ in $(seq 1 50); do [ -s listen.url ] && break; sleep 0.1; done
+	LISTEN_URL="$(cat listen.url)rrs"
+	[ -s listen.url ]
+}
+
+stop_listen() {
+	[ -n "${LISTEN_PID:-}" ] && kill "$LISTEN_PID" 2>/dev/null && wait "$LISTEN_PID" 2>/dev/null || true
+	LISTEN_PID=
+}
+
+# until_status JQ: until hanfw status --json satisfies JQ (60 s at most).
+until_status() {
+	for _ in $(seq 1 300); do
+		"$HANFW" status --json "${@:2}" 2>/dev/null | jq -e "$1" > /dev/null && return 0
+		sleep 0.2
+	done
+	"$HANFW" status "${@:2}"; return 1
+}

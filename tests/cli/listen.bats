@@ -1,0 +1,160 @@
+#!/usr/bin/env bats
+# hanfw listen, status and read-version end to end on the sandbox: every
+# message verified, decoded and stored once before it is acknowledged, the
+# campaign's state per device, hostile messages quarantined.
+
+load helpers
+
+setup_file() {
+	export SBX="$BATS_FILE_TMPDIR/sbx"
+	"$HANFW" -q sandbox init "$SBX" --devices 'ESME=30;HCALCS=10;PPMID=20'
+	local mi="$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" t
+	for t in ESME:0 HCALCS:0x30 PPMID:0x84; do
+		"$HANFW" -q package build "$mi" -o "$BATS_FILE_TMPDIR/${t%%:*}.img" --device-type "${t%%:*}" \
+			--manufacturer-code 0x121D --image-type "${t#*:}" --file-version 0x01020304 --config "$SBX/hanfw.json"
+	done
+}
+
+setup() {
+	setup_hanfw
+	export HANFW_CONFIG="$SBX/hanfw.json" HANFW_LEDGER="$PWD/ledger.sqlite"
+	IMG=$BATS_FILE_TMPDIR
+	rm -f "$SBX"/*.log
+	for t in ESME HCALCS PPMID; do jq -r --arg t $t '.devices[] | select(.type == $t) | .eui' "$SBX/estate.json" > ${t,,}s; done
+}
+
+teardown() {
+	stop_listen
+	stop_servers
+}
+
+db() { sqlite3 ledger.sqlite "$1"; }
+
+validate_status() {
+	python3 -c '
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+jsonschema.Draft202012Validator(schema).validate(json.load(sys.stdin))' "$BATS_TEST_DIRNAME/../../schemas/status.schema.json"
+}
+
+@test "a campaign through hanfw listen: distributed, verified, activated, versions confirmed; status says so" {
+	start_listen
+	start_sandbox --receive-url "$LISTEN_URL"
+	hanfw -q distribute "$IMG/ESME.img" --devices esmes
+	hanfw -q distribute "$IMG/PPMID.img" --devices ppmids
+	hanfw -q distribute "$IMG/HCALCS.img" --devices hcalcss
+	# Meters and HCALCS verify the image (8F72 with the image's hash); PPMIDs activate themselves.
+	until_status '.states.verified == 30' --campaign ESME-01020304
+	until_status '.states.activated == 20' --campaign PPMID-01020304
+	until_status '.states.verified == 10' --campaign HCALCS-01020304
+	run -8 hanfw status --campaign ESME-01020304
+	[[ "$output" == *"campaign ESME-01020304: 30 devices, 0 at goal"* ]]
+	hanfw -q activate --devices esmes --image "$IMG/ESME.img"
+	until_status '.states.activated == 30' --campaign ESME-01020304
+	run -0 hanfw status --campaign ESME-01020304
+	# Versions read back: the activated devices run the campaign's version, the HCALCS (not activated) do not.
+	hanfw -q read-version --devices esmes
+	hanfw -q read-version --devices ppmids
+	hanfw -q read-version --devices hcalcss
+	until_status '.states.version_confirmed == 50'
+	until_status '.states.version_mismatch == 10' --campaign HCALCS-01020304
+	run -0 hanfw status --campaign ESME-01020304 --json
+	validate_status <<< "$output"
+	[ "$(jq -r '.device_states[0] | [.state, (.distribution_request | split(":")[1]), (.activation_request != null)] | join(" ")' <<< "$output")" = \
+		"version_confirmed 90-B3-D5-1F-30-00-00-02 true" ]
+	run -8 --separate-stderr hanfw status --campaign HCALCS-01020304
+	[[ "$output" == *"version_mismatch"* ]]
+	# --fail-on: only those states fail the run.
+	run -0 hanfw status --campaign HCALCS-01020304 --fail-on hash_mismatch,activation_failed
+	run -8 hanfw status --campaign HCALCS-01020304 --fail-on version_mismatch
+	run -2 --separate-stderr hanfw status --fail-on nonsense
+	[[ "$stderr" == *"'nonsense' is not a state"* ]]
+	run -0 hanfw status --device "$(head -1 ppmids)" --json
+	[ "$(jq -r '.devices, .device_states[0].state' <<< "$output" | tr '\n' ' ')" = "1 version_confirmed " ]
+	# Everything stored once, nothing quarantined; the sandbox's deliveries all acknowledged.
+	[ "$(db 'SELECT count(*) FROM quarantine')" = 0 ]
+	[ "$(db 'SELECT count(*) FROM messages')" = "$(grep -c '"result":"delivered"' "$SBX/deliveries.log")" ]
+}
+
+@test "duplicates, reordering, drops, and the receiver killed -9 mid-campaign: nothing lost, nothing counted twice" {
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	start_listen "$port"
+	start_sandbox --receive-url "$LISTEN_URL" --faults dup=0.2,reorder=0.2,drop=0.2 --seed 7 --time-scale 20000
+	hanfw -q distribute "$IMG/ESME.img" --devices esmes
+	hanfw -q distribute "$IMG/PPMID.img" --devices ppmids
+	for _ in $(seq 1 100); do [ "$(db 'SELECT count(*) FROM messages' 2>/dev/null || echo 0)" -ge 30 ] && break; sleep 0.05; done
+	kill -9 "$LISTEN_PID"; wait "$LISTEN_PID" 2>/dev/null || true; LISTEN_PID=
+	sleep 1
+	start_listen "$port"	# the sandbox has been retrying meanwhile
+	until_status '.states.verified == 30' --campaign ESME-01020304
+	until_status '.states.activated == 20' --campaign PPMID-01020304
+	hanfw -q activate --devices esmes --image "$IMG/ESME.img"
+	until_status '.states.activated == 30' --campaign ESME-01020304
+	sleep 2	# late duplicates
+	# Every POST acknowledged is a stored message or a counted duplicate; a few more were stored
+	# whose acknowledgement the kill cut off (the sandbox sent them again: duplicates too).
+	delivered=$(grep -c '"result":"delivered"' "$SBX/deliveries.log")
+	seen=$(db 'SELECT count(*) + sum(duplicates) FROM messages')
+	[ "$seen" -ge "$delivered" ] && [ "$seen" -le $((delivered + 2)) ]	# the sandbox has two delivery threads
+	# Each message the sandbox sent is stored exactly once.
+	[ "$(db 'SELECT count(*) FROM messages')" = "$(jq -r 'select(.result == "delivered") | .serial' "$SBX/deliveries.log" | sort -u | wc -l)" ]
+	[ "$(db 'SELECT count(*) FROM messages WHERE duplicates > 0')" -gt 0 ]
+	[ "$(db 'SELECT count(*) FROM quarantine')" = 0 ]
+	# The final state of every device is what the sandbox says it did.
+	diff <(grep '"event":"activated"' "$SBX/events.log" | jq -r .device | sort -u) \
+		<(hanfw status --json | jq -r '.device_states[] | select(.state == "activated") | .device' | sort)
+}
+
+@test "hostile POSTs are refused, quarantined, and change no device's state" {
+	start_listen
+	start_sandbox --receive-url "$LISTEN_URL"
+	hanfw -q distribute "$IMG/PPMID.img" --devices ppmids
+	until_status '.states.activated == 20'
+	good=$(db "SELECT writefile('good.xml', raw) FROM messages WHERE kind = 'DCCAlertMessage/PPMIDAlert' LIMIT 1")
+	before=$(hanfw status --json | jq -c .states)
+	messages=$(db 'SELECT count(*) FROM messages')
+	post() { curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/xml' --data-binary "@$1" "$LISTEN_URL"; }
+	sed 's:<ds\:Signature.*</ds\:Signature>::' good.xml > unsigned.xml
+	sed 's:ActivationSuccess:ActivationFailure:' good.xml > tampered.xml
+	printf '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><sr:Response xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway">&x;</sr:Response>' > xxe.xml
+	printf '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><r>&c;</r>' > bomb.xml
+	printf '<sr:Response xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway"><sr:Header>' > truncated.xml
+	printf '<hello/>' > other.xml
+	# Signed, but by the supplier, whom the receiver does not trust for DCC messages.
+	hanfw sign --new-counter "$SHARED/dcc/templates/CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML" -o stranger.xml 2>/dev/null
+	head -c 3000000 /dev/zero | tr '\0' 'A' > big.xml
+	for f in unsigned tampered xxe bomb truncated other stranger; do
+		[ "$(post $f.xml)" = 400 ] || { echo "$f not refused"; return 1; }
+	done
+	[ "$(post big.xml)" = 413 ]
+	# Each is kept, raw, with why; nothing else changed.
+	[ "$(db 'SELECT count(*) FROM quarantine')" = 8 ]
+	db "SELECT reason FROM quarantine" > reasons
+	grep -q 'not signed' reasons
+	grep -qi 'digest\|signature' reasons
+	grep -qi 'larger than the limit' reasons
+	[ "$(db "SELECT length(raw) FROM quarantine WHERE reason LIKE '%larger%'")" -gt 1000000 ]
+	[ "$(db 'SELECT count(*) FROM messages')" = "$messages" ]
+	[ "$(hanfw status --json | jq -c .states)" = "$before" ]
+	# The good one again is a duplicate, not a new message.
+	[ "$(post good.xml)" = 204 ]
+	[ "$(db 'SELECT sum(duplicates) FROM messages')" -ge 1 ]
+}
+
+@test "status decode and listen read the same DCC Boxed sample" {
+	run -0 hanfw status decode --trust "$SHARED/dcc/zaz1" "$SHARED/dcc/samples/11.2_readfw_response_signed.xml"
+	[ "$(jq -r '.[0].message.GBCSPayload.content.firmware_version' <<< "$output")" = 0C230000 ]
+	start_listen
+	run -0 curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/xml' \
+		--data-binary "@$SHARED/dcc/samples/11.2_readfw_response_signed.xml" "$LISTEN_URL"
+	[ "$output" = 400 ]	# the sandbox trusts its own DCC certificate, not ZAZ1's
+	stop_listen
+	"$HANFW" listen --listen 127.0.0.1:0 --trust "$SHARED/dcc/zaz1" > listen.url 2>> listen.log &
+	LISTEN_PID=$!
+	for _ in $(seq 1 50); do [ -s listen.url ] && break; sleep 0.1; done
+	run -0 curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/xml' \
+		--data-binary "@$SHARED/dcc/samples/11.2_readfw_response_signed.xml" "$(cat listen.url)rrs"
+	[ "$output" = 204 ]
+	[ "$(db "SELECT event || ' ' || device || ' ' || detail FROM device_events")" = "version_read 88-73-84-57-00-2F-96-1E 0C230000" ]
+}
