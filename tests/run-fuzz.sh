@@ -4,7 +4,7 @@
 build=$1; seconds=$2; shift 2
 echo "== fuzzing ($seconds s per target) =="
 corpus="$build/fuzz/corpus"
-mkdir -p "$corpus/image" "$corpus/manifest" "$corpus/config" "$corpus/duis" "$corpus/gbcs" "$corpus/cs06" "$corpus/devlist" "$corpus/faults"
+mkdir -p "$corpus/image" "$corpus/manifest" "$corpus/config" "$corpus/duis" "$corpus/decode" "$corpus/gbcs" "$corpus/cs06" "$corpus/devlist" "$corpus/faults"
 printf 'drop=0.1,dup=0.5,delay=2000,ecode=00-DB-12-10-00-00-00-01:E20,tamper=hash' > "$corpus/faults/seed"
 printf '# devices\n00-DB-12-34-56-78-90-A4 PPMID\n00DB1234567890A0, ESME\n' > "$corpus/devlist/list"
 printf '{"format":"hanfw-estate-1","devices":[{"eui":"00-DB-12-34-56-78-90-A0","type":"ESME","comms_hub":"00-DB-12-34-56-78-90-A2","hardware_version":4369,"firmware_version":"01000000","sleepy":false}]}' > "$corpus/devlist/estate"
@@ -20,6 +20,7 @@ printf '{"default_profile":"a","profiles":{"a":{"user_eui":"90-B3-D5-1F-30-01-00
 # DUIS and GBCS seeds: DCC Boxed's messages and the RTDS vectors, read from
 # ../shared into the build directory only, plus a request hanfw signs itself.
 cp "$SHARED"/dcc/samples/*.xml "$corpus/duis/" 2>/dev/null || true
+cp "$SHARED"/dcc/samples/*.xml "$corpus/decode/" 2>/dev/null || true
 HANFW_LEDGER="$seeds/l.sqlite" "$build/hanfw" sign --new-counter \
 	"$SHARED/dcc/templates/CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML" \
 	--key "$SHARED/dcc/zaz1/xml-sign-90B3D51F30010000-ds.key" \

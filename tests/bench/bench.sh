@@ -136,3 +136,24 @@ for inflight in 8 32; do
 		printf "activate %d devices, %2d in flight: %6.0f devices/s end to end; CPU per activation: client %.2f ms, sandbox %.2f ms (goal >= 1000/s)\n",
 			n, f, n / w, 1000 * c / n, 1000 * s / hz / n }'
 done
+
+echo
+echo "== listen and status =="
+lsbx="$work/lsbx"
+"$hanfw" -q sandbox init "$lsbx" --devices ESME=1
+HANFW_CONFIG="$lsbx/hanfw.json" HANFW_LEDGER="$work/listen.sqlite" "$hanfw" listen --listen 127.0.0.1:0 > "$work/lurl" 2>/dev/null &
+listen=$!
+for _ in $(seq 1 50); do [ -s "$work/lurl" ] && break; sleep 0.1; done
+for inflight in 8 32; do
+	r=$("$build/tests/bench_listen" "$lsbx" "$(cat "$work/lurl")" 10000 $inflight)
+	echo "listen: signed DCC alerts verified, decoded and committed before each 204, $inflight in flight: $r/s (goal >= 2000/s)"
+done
+kill $listen; wait $listen 2>/dev/null || true
+HANFW_CONFIG="$lsbx/hanfw.json" HANFW_LEDGER="$work/big.sqlite" "$hanfw" status > /dev/null 2>&1 || true	# creates the ledger
+/usr/bin/python3 "$(dirname "$0")/fill_ledger.py" "$work/big.sqlite" 100000
+st=$(best env HANFW_CONFIG="$lsbx/hanfw.json" HANFW_LEDGER="$work/big.sqlite" "$hanfw" status --campaign ESME-01020304)
+sj=$(best env HANFW_CONFIG="$lsbx/hanfw.json" HANFW_LEDGER="$work/big.sqlite" "$hanfw" status --campaign ESME-01020304 --json)
+set -- $st; st_w=$1; st_rss=$3
+set -- $sj; sj_w=$1
+awk -v a="$st_w" -v b="$sj_w" -v r="$st_rss" 'BEGIN {
+	printf "status over a 100,000-device campaign (400,000 events): %.3f s, --json %.3f s, peak RSS %.0f MB (goal < 1 s)\n", a, b, r / 1024 }'
