@@ -415,7 +415,8 @@ static int on_row(void *arg, const struct hfw_ledger_row *r)
 {
 	struct status *s = arg;
 	int is_event = !strcmp(r->source, "event");
-	struct device *d = find(s, r->device, !is_event);
+	/* Distributions and activations make a device part of the campaign; reads and events do not. */
+	struct device *d = find(s, r->device, !is_event && strcmp(r->source, "read-version") != 0);
 
 	if (!d)
 		return s->oom ? -1 : 0;

@@ -158,3 +158,21 @@ jsonschema.Draft202012Validator(schema).validate(json.load(sys.stdin))' "$BATS_T
 	[ "$output" = 204 ]
 	[ "$(db "SELECT event || ' ' || device || ' ' || detail FROM device_events")" = "version_read 88-73-84-57-00-2F-96-1E 0C230000" ]
 }
+
+@test "over mutual TLS: the sandbox presents its client certificate to hanfw listen" {
+	"$HANFW" listen --listen 127.0.0.1:0 --tls-cert "$SBX/tls/server.pem" --tls-key "$SBX/tls/server.key" \
+		--client-ca "$SBX/tls/ca.pem" > listen.url 2>> listen.log &
+	LISTEN_PID=$!
+	for _ in $(seq 1 50); do [ -s listen.url ] && break; sleep 0.1; done
+	[[ "$(cat listen.url)" == https://127.0.0.1:* ]]
+	start_sandbox --receive-url "$(cat listen.url)rrs"
+	hanfw -q distribute "$IMG/PPMID.img" --devices ppmids
+	until_status '.states.activated == 20'
+	# Without a client certificate: refused before anything is read.
+	run -0 curl -s -o /dev/null -w '%{http_code}' --cacert "$SBX/tls/ca.pem" -H 'Content-Type: application/xml' \
+		--data-binary '<x/>' "$(cat listen.url)rrs"
+	[ "$output" = 403 ] || [ "$output" = 000 ]
+	[ "$(db 'SELECT count(*) FROM quarantine')" = 0 ]
+	kill -TERM "$LISTEN_PID"; wait "$LISTEN_PID"; LISTEN_PID=
+	grep -q 'listen stopped: 60 stored, 0 duplicates, 0 quarantined, 0 failed' listen.log
+}
