@@ -167,7 +167,8 @@ int hfw_campaign_events(struct hfw_event_list *l, const json_t *d, struct hfw_er
 			free(l->strings);
 			l->strings = copy;	/* the events point into it */
 			for (p = strtok_r(copy, ", ", &save); p && ret == 0; p = strtok_r(NULL, ", ", &save))
-				ret = add(l, p, str(e, "UpdateFirmwareRequestID"), "distribution_failed", NULL, at, err);
+				ret = add(l, p, str(e, "UpdateFirmwareRequestID"), "distribution_failed", "FirmwareDistributionFailure",
+					  at, err);
 			return ret;
 		}
 		if ((e = json_object_get(a, "FirmwareVersionMismatch")))

@@ -176,3 +176,23 @@ jsonschema.Draft202012Validator(schema).validate(json.load(sys.stdin))' "$BATS_T
 	kill -TERM "$LISTEN_PID"; wait "$LISTEN_PID"; LISTEN_PID=
 	grep -q 'listen stopped: 60 stored, 0 duplicates, 0 quarantined, 0 failed' listen.log
 }
+
+@test "device faults reach status with their reasons: a wrong hash, an offline device" {
+	start_listen
+	start_sandbox --receive-url "$LISTEN_URL" --faults bad-hash=1
+	head -5 esmes > five
+	hanfw -q distribute "$IMG/ESME.img" --devices five
+	until_status '.states.hash_mismatch == 5' --campaign ESME-01020304
+	run -8 hanfw status --campaign ESME-01020304 --json
+	[ "$(jq -r '.reasons | keys[]' <<< "$output")" = "device computed another hash" ]
+	stop_servers
+	# Offline for good: the transfer fails after 6 simulated hours (then FirmwareDistributionFailure),
+	# and an activation gets E21.
+	sed -n 6,10p esmes > offline
+	start_sandbox --receive-url "$LISTEN_URL" --faults offline=1
+	hanfw -q distribute "$IMG/ESME.img" --devices offline --campaign offline-test
+	until_status '.states.distribution_failed == 5 and .reasons.FirmwareDistributionFailure == 5' --campaign offline-test
+	hanfw -q activate --devices offline --image "$IMG/ESME.img" --campaign offline-test
+	until_status '.states.activation_failed == 5' --campaign offline-test
+	[ "$(hanfw status --campaign offline-test --json | jq -r '.reasons | to_entries[] | "\(.key) \(.value)"')" = "E21 5" ]
+}
