@@ -27,7 +27,7 @@
 #include "../lib/route.h"
 #include "cmd.h"
 
-#define DEFAULT_IN_FLIGHT 8
+#define DEFAULT_IN_FLIGHT 16
 #define MAX_IN_FLIGHT 256
 
 /* --at: a whole-second time, in the future, as DUIS will carry it (UTC, Z). */
@@ -59,7 +59,7 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_STRING(0, "image", &image_path, "IMAGE", "take the hash from this packaged image's manifest"),
 		HFW_OPT_STRING(0, "at", &at, "ISO8601", "activate at this future time (e.g. 2030-01-15T09:00:00Z)"),
 		HFW_OPT_FLAG(0, "cancel", &cancel, "cancel a future-dated activation"),
-		HFW_OPT_STRING(0, "max-in-flight", &in_flight_text, "N", "devices in progress at once (default 8, at most 256)"),
+		HFW_OPT_STRING(0, "max-in-flight", &in_flight_text, "N", "devices in progress at once (default 16, at most 256)"),
 		HFW_OPT_STRING(0, "rate", &rate_text, "PER_SECOND", "start at most this many devices a second (default: no limit)"),
 		HFW_OPT_FLAG(0, "dry-run", &dry_run, "sign the transform requests and write them to -o DIR instead of sending"),
 		HFW_OPT_STRING('o', "output", &out_dir, "DIR", "where --dry-run writes the requests"),

@@ -14,7 +14,7 @@
 #include "../lib/devlist.h"
 #include "cmd.h"
 
-#define DEFAULT_IN_FLIGHT 8
+#define DEFAULT_IN_FLIGHT 16
 #define MAX_IN_FLIGHT 256
 
 int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
@@ -25,7 +25,7 @@ int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "devices", &devices_file, "FILE", "devices, one per line: EUI [TYPE] ('-': standard input)"),
 		HFW_OPT_STRING(0, "estate", &estate_file, "FILE", "estate whose device types are checked"),
-		HFW_OPT_STRING(0, "max-in-flight", &in_flight_text, "N", "devices in progress at once (default 8, at most 256)"),
+		HFW_OPT_STRING(0, "max-in-flight", &in_flight_text, "N", "devices in progress at once (default 16, at most 256)"),
 		HFW_OPT_STRING(0, "rate", &rate_text, "PER_SECOND", "start at most this many devices a second (default: no limit)"),
 		HFW_OPT_STRING(0, "campaign", &campaign, "NAME", "the campaign the reads belong to (default: read-version)"),
 		HFW_OPT_FLAG(0, "dry-run", &dry_run, "sign the requests and write them to -o DIR instead of sending"),

@@ -124,7 +124,7 @@ n_act=${ACTIVATIONS:-5000}
 jq -r '.devices[] | select(.type == "ESME") | .eui' "$asbx/estate.json" > "$work/esmes"
 sbx_cpu() { awk '{print $14 + $15}' "/proc/$serve/stat"; }	# server CPU, clock ticks
 sbx=$asbx
-for inflight in 8 32; do
+for inflight in 8 16 32; do
 	serve_sandbox
 	before=$(sbx_cpu)
 	a=$(HANFW_CONFIG="$asbx/hanfw.json" HANFW_ENDPOINT="$url" HANFW_LEDGER="$work/al-$inflight.sqlite" \
