@@ -27,8 +27,6 @@
 #include "../lib/route.h"
 #include "cmd.h"
 
-#define DEFAULT_IN_FLIGHT 16
-#define MAX_IN_FLIGHT 256
 
 /* --at: a whole-second time, in the future, as DUIS will carry it (UTC, Z). */
 static int execution_time(char duis[32], const char *at, struct hfw_error *err)
@@ -78,7 +76,7 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 	struct hfw_devlist list = HFW_DEVLIST_INIT;
 	struct cmd_session sess;
 	struct hfw_manifest m;
-	unsigned long long in_flight = DEFAULT_IN_FLIGHT;
+	unsigned in_flight;
 	json_t *summary = NULL;
 	size_t i;
 	char duis_time[32], campaign_name[80] = "", what[64];
@@ -97,15 +95,8 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		return cmd_usage_error(ctx, "--at and --cancel do not go together");
 	if (dry_run != !!out_dir)
 		return cmd_usage_error(ctx, "--dry-run and -o DIR go together");
-	if (in_flight_text && (cmd_parse_uint(ctx, "max-in-flight", in_flight_text, MAX_IN_FLIGHT, &in_flight) || !in_flight))
-		return in_flight ? HFW_EXIT_USAGE : cmd_usage_error(ctx, "--max-in-flight must be 1 to %d", MAX_IN_FLIGHT);
-	if (rate_text) {
-		char *end;
-
-		ao.rate = strtod(rate_text, &end);
-		if (end == rate_text || *end || !(ao.rate >= 0.01 && ao.rate <= 100000))
-			return cmd_usage_error(ctx, "--rate '%s' is not a number from 0.01 to 100000", rate_text);
-	}
+	if (cmd_parse_pace(ctx, in_flight_text, rate_text, &in_flight, &ao.rate))
+		return HFW_EXIT_USAGE;
 	if (hash_text && (strlen(hash_text) != 64 || hfw_hex_decode(ao.hash, 32, hash_text, 64) < 0))
 		return cmd_usage_error(ctx, "--hash '%.80s' is not 64 hexadecimal digits (a SHA-256)", hash_text);
 	if (at && execution_time(duis_time, at, &err) < 0)
@@ -162,7 +153,7 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 
 	/* Who signs (XML and GBCS), where the ledger is, and (unless dry-running) the adapter. */
 	if (cmd_session_open(ctx, &sess, CMD_SESSION_GBCS | (dry_run ? 0 : CMD_SESSION_SEND) |
-			     (insecure ? CMD_SESSION_INSECURE : 0), (unsigned)in_flight, &err) < 0)
+			     (insecure ? CMD_SESSION_INSECURE : 0), in_flight, &err) < 0)
 		goto fail;
 	/* The campaign: given, the image's, the one that distributed this hash, or named after the hash. */
 	if (!campaign_name[0] &&

@@ -133,6 +133,12 @@ struct cmd_session {
 #define CMD_SESSION_INSECURE 4u		/* --insecure */
 int cmd_session_open(struct hfw_ctx *ctx, struct cmd_session *s, unsigned flags, unsigned in_flight,
 		     struct hfw_error *err);
+
+/* --max-in-flight (default 16, at most 256) and --rate (0: none): 0, or HFW_EXIT_USAGE having said why. */
+#define CMD_DEFAULT_IN_FLIGHT 16
+#define CMD_MAX_IN_FLIGHT 256
+int cmd_parse_pace(const struct hfw_ctx *ctx, const char *in_flight_text, const char *rate_text, unsigned *in_flight,
+		   double *rate);
 void cmd_session_close(struct cmd_session *s);
 
 /*

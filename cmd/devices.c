@@ -53,6 +53,24 @@ out:
 	return ret;
 }
 
+int cmd_parse_pace(const struct hfw_ctx *ctx, const char *in_flight_text, const char *rate_text, unsigned *in_flight,
+		   double *rate)
+{
+	unsigned long long n = CMD_DEFAULT_IN_FLIGHT;
+	char *end;
+
+	if (in_flight_text && (cmd_parse_uint(ctx, "max-in-flight", in_flight_text, CMD_MAX_IN_FLIGHT, &n) || !n))
+		return n ? HFW_EXIT_USAGE : cmd_usage_error(ctx, "--max-in-flight must be 1 to %d", CMD_MAX_IN_FLIGHT);
+	*in_flight = (unsigned)n;
+	*rate = 0;
+	if (rate_text) {
+		*rate = strtod(rate_text, &end);
+		if (end == rate_text || *end || !(*rate >= 0.01 && *rate <= 100000))
+			return cmd_usage_error(ctx, "--rate '%s' is not a number from 0.01 to 100000", rate_text);
+	}
+	return 0;
+}
+
 int cmd_session_open(struct hfw_ctx *ctx, struct cmd_session *s, unsigned flags, unsigned in_flight,
 		     struct hfw_error *err)
 {

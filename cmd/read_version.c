@@ -14,8 +14,6 @@
 #include "../lib/devlist.h"
 #include "cmd.h"
 
-#define DEFAULT_IN_FLIGHT 16
-#define MAX_IN_FLIGHT 256
 
 int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 {
@@ -43,7 +41,7 @@ int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 	struct hfw_activation_options ao;
 	struct hfw_devlist list = HFW_DEVLIST_INIT;
 	struct cmd_session sess;
-	unsigned long long in_flight = DEFAULT_IN_FLIGHT;
+	unsigned in_flight;
 	json_t *summary = NULL;
 	size_t i;
 	int n, ret = HFW_EXIT_OK;
@@ -56,15 +54,8 @@ int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 		return cmd_usage_error(ctx, "expected devices: EUI... or --devices FILE (see --help)");
 	if (dry_run != !!out_dir)
 		return cmd_usage_error(ctx, "--dry-run and -o DIR go together");
-	if (in_flight_text && (cmd_parse_uint(ctx, "max-in-flight", in_flight_text, MAX_IN_FLIGHT, &in_flight) || !in_flight))
-		return in_flight ? HFW_EXIT_USAGE : cmd_usage_error(ctx, "--max-in-flight must be 1 to %d", MAX_IN_FLIGHT);
-	if (rate_text) {
-		char *end;
-
-		ao.rate = strtod(rate_text, &end);
-		if (end == rate_text || *end || !(ao.rate >= 0.01 && ao.rate <= 100000))
-			return cmd_usage_error(ctx, "--rate '%s' is not a number from 0.01 to 100000", rate_text);
-	}
+	if (cmd_parse_pace(ctx, in_flight_text, rate_text, &in_flight, &ao.rate))
+		return HFW_EXIT_USAGE;
 	if (out_dir && cmd_output_dir(out_dir, &err) < 0)
 		goto fail;
 	if (cmd_load_devices(&list, argv, (size_t)n, devices_file, estate_file, &err) < 0)
@@ -82,7 +73,7 @@ int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 		}
 	}
 	if (cmd_session_open(ctx, &sess, (dry_run ? 0 : CMD_SESSION_SEND) | (insecure ? CMD_SESSION_INSECURE : 0),
-			     (unsigned)in_flight, &err) < 0)
+			     in_flight, &err) < 0)
 		goto fail;
 	ao.read_version = 1;
 	ao.campaign = campaign ? campaign : "read-version";

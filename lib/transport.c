@@ -116,6 +116,39 @@ static int configure(CURL *curl, const struct hfw_transport_options *o, struct c
 	return 0;
 }
 
+/*
+ * What a transport and a pool share: the options checked and defaulted,
+ * the base URL without a trailing slash (so base + "/serviceD" has one
+ * slash), the request headers.  libcurl is loaded here on first use.
+ */
+static int setup(struct hfw_transport_options *o, char **base, struct curl_slist **headers, unsigned *rng,
+		 const struct hfw_transport_options *in, struct hfw_error *err)
+{
+	if (!in->base_url || (strncmp(in->base_url, "https://", 8) && strncmp(in->base_url, "http://", 7)))
+		return hfw_error_set(err, HFW_ECONFIG, "adapter endpoint '%s' is not an http:// or https:// URL",
+				     in->base_url ? in->base_url : "(unset)");
+	pthread_once(&curl_once, load_curl);
+	if (curl_error.code)
+		return hfw_error_set(err, curl_error.code, "%s", curl_error.text);
+	*o = *in;
+	if (!o->connect_timeout_ms)
+		o->connect_timeout_ms = 5000;
+	if (!o->total_timeout_ms)
+		o->total_timeout_ms = 30000;
+	if (o->retries < 0)
+		o->retries = 3;
+	if (!o->backoff_ms)
+		o->backoff_ms = 200;
+	*rng = (unsigned)time(NULL) ^ (unsigned)getpid();
+	if (!(*base = strdup(in->base_url)))
+		return hfw_error_oom(err);
+	if ((*base)[0] && (*base)[strlen(*base) - 1] == '/')
+		(*base)[strlen(*base) - 1] = '\0';
+	if (!(*headers = lc.slist_append(NULL, "Content-Type: application/xml")) || !lc.slist_append(*headers, "Expect:"))
+		return hfw_error_oom(err);
+	return 0;
+}
+
 int hfw_transport_open(hfw_transport **out, const struct hfw_transport_options *o,
 		       struct hfw_error *err)
 {
@@ -123,31 +156,11 @@ int hfw_transport_open(hfw_transport **out, const struct hfw_transport_options *
 	int ret = 0;
 
 	*out = NULL;
-	if (!o->base_url || (strncmp(o->base_url, "https://", 8) && strncmp(o->base_url, "http://", 7)))
-		return hfw_error_set(err, HFW_ECONFIG, "adapter endpoint '%s' is not an http:// or https:// URL",
-				     o->base_url ? o->base_url : "(unset)");
-	pthread_once(&curl_once, load_curl);
-	if (curl_error.code)
-		return hfw_error_set(err, curl_error.code, "%s", curl_error.text);
-	if (!(t = calloc(1, sizeof(*t))) || !(t->base = strdup(o->base_url)) || !(t->curl = lc.easy_init())) {
-		ret = hfw_error_oom(err);
+	if (!(t = calloc(1, sizeof(*t))))
+		return hfw_error_oom(err);
+	if ((ret = setup(&t->o, &t->base, &t->headers, &t->rng, o, err)) < 0)
 		goto out;
-	}
-	t->o = *o;
-	if (!t->o.connect_timeout_ms)
-		t->o.connect_timeout_ms = 5000;
-	if (!t->o.total_timeout_ms)
-		t->o.total_timeout_ms = 30000;
-	if (t->o.retries < 0)
-		t->o.retries = 3;
-	if (!t->o.backoff_ms)
-		t->o.backoff_ms = 200;
-	t->rng = (unsigned)time(NULL) ^ (unsigned)getpid();
-	/* Dropped trailing slash, so base + "/serviceD" is one slash. */
-	if (t->base[0] && t->base[strlen(t->base) - 1] == '/')
-		t->base[strlen(t->base) - 1] = '\0';
-	if (!(t->headers = lc.slist_append(NULL, "Content-Type: application/xml")) ||
-	    !lc.slist_append(t->headers, "Expect:")) {
+	if (!(t->curl = lc.easy_init())) {
 		ret = hfw_error_oom(err);
 		goto out;
 	}
@@ -164,8 +177,10 @@ void hfw_transport_free(hfw_transport *t)
 {
 	if (!t)
 		return;
-	lc.easy_cleanup(t->curl);
-	lc.slist_free_all(t->headers);
+	if (t->curl)
+		lc.easy_cleanup(t->curl);
+	if (t->headers)
+		lc.slist_free_all(t->headers);
 	free(t->base);
 	free(t);
 }
@@ -346,31 +361,11 @@ int hfw_pool_open(hfw_transport_pool **out, const struct hfw_transport_options *
 	int ret = 0;
 
 	*out = NULL;
-	if (!o->base_url || (strncmp(o->base_url, "https://", 8) && strncmp(o->base_url, "http://", 7)))
-		return hfw_error_set(err, HFW_ECONFIG, "adapter endpoint '%s' is not an http:// or https:// URL",
-				     o->base_url ? o->base_url : "(unset)");
-	pthread_once(&curl_once, load_curl);
-	if (curl_error.code)
-		return hfw_error_set(err, curl_error.code, "%s", curl_error.text);
-	if (!(p = calloc(1, sizeof(*p))) || !(p->base = strdup(o->base_url)) || !(p->multi = lc.multi_init()) ||
-	    !(p->slots = calloc(max_in_flight, sizeof(*p->slots)))) {
-		ret = hfw_error_oom(err);
+	if (!(p = calloc(1, sizeof(*p))))
+		return hfw_error_oom(err);
+	if ((ret = setup(&p->o, &p->base, &p->headers, &p->rng, o, err)) < 0)
 		goto out;
-	}
-	p->o = *o;
-	if (!p->o.connect_timeout_ms)
-		p->o.connect_timeout_ms = 5000;
-	if (!p->o.total_timeout_ms)
-		p->o.total_timeout_ms = 30000;
-	if (p->o.retries < 0)
-		p->o.retries = 3;
-	if (!p->o.backoff_ms)
-		p->o.backoff_ms = 200;
-	p->rng = (unsigned)time(NULL) ^ (unsigned)getpid();
-	if (p->base[0] && p->base[strlen(p->base) - 1] == '/')
-		p->base[strlen(p->base) - 1] = '\0';
-	if (!(p->headers = lc.slist_append(NULL, "Content-Type: application/xml")) ||
-	    !lc.slist_append(p->headers, "Expect:")) {
+	if (!(p->multi = lc.multi_init()) || !(p->slots = calloc(max_in_flight, sizeof(*p->slots)))) {
 		ret = hfw_error_oom(err);
 		goto out;
 	}

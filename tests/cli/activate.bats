@@ -8,11 +8,7 @@ setup_file() {
 	export SBX="$BATS_FILE_TMPDIR/sbx"
 	# 250 ESMEs and 250 HCALCS on hubs of their own, 2 PPMIDs.
 	"$HANFW" -q sandbox init "$SBX" --devices 'ESME=250;HCALCS=250;PPMID=2'
-	local mi="$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" t
-	for t in ESME:0 HCALCS:0x30 PPMID:0x84; do
-		"$HANFW" -q package build "$mi" -o "$BATS_FILE_TMPDIR/${t%%:*}.img" --device-type "${t%%:*}" \
-			--manufacturer-code 0x121D --image-type "${t#*:}" --file-version 0x01020304 --config "$SBX/hanfw.json"
-	done
+	package_images ESME:0 HCALCS:0x30 PPMID:0x84
 }
 
 setup() {

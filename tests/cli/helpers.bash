@@ -121,3 +121,13 @@ until_status() {
 	done
 	"$HANFW" status "${@:2}"; return 1
 }
+
+# package_images TYPE:IMAGE_TYPE...: the sample ManufacturerImage packaged per device type as
+# $BATS_FILE_TMPDIR/TYPE.img (firmware version 01020304), with the sandbox's configuration.
+package_images() {
+	local mi="$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" t
+	for t in "$@"; do
+		"$HANFW" -q package build "$mi" -o "$BATS_FILE_TMPDIR/${t%%:*}.img" --device-type "${t%%:*}" \
+			--manufacturer-code 0x121D --image-type "${t#*:}" --file-version 0x01020304 --config "$SBX/hanfw.json"
+	done
+}

@@ -8,11 +8,8 @@ setup_file() {
 	export SBX="$BATS_FILE_TMPDIR/sbx"
 	# Groups: 0 PPMIDs, 1 HCALCS, 2 a PPMID and an HCALCS sharing each hub, 3 ESMEs, 4 a gas meter and a PPMID.
 	"$HANFW" -q sandbox init "$SBX" --devices 'PPMID=1000;HCALCS=200;PPMID=2,HCALCS=2;ESME=2;GSME=1,PPMID=1'
-	local mi="$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" t
-	for t in PPMID:0x84 HCALCS:0x30 ESME:0 GSME:0x20; do
-		"$HANFW" -q package build "$mi" -o "$BATS_FILE_TMPDIR/${t%%:*}.img" --device-type "${t%%:*}" \
-			--manufacturer-code 0x121D --image-type "${t#*:}" --file-version 0x01020304 --config "$SBX/hanfw.json"
-	done
+	local mi="$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin"
+	package_images PPMID:0x84 HCALCS:0x30 ESME:0 GSME:0x20
 	"$HANFW" -q package build "$mi" -o "$BATS_FILE_TMPDIR/hw.img" --device-type HCALCS --manufacturer-code 0x121D \
 		--image-type 0x30 --file-version 0x01020305 --hw-min 0x2000 --hw-max 0x2FFF --config "$SBX/hanfw.json"
 }

@@ -8,11 +8,7 @@ load helpers
 setup_file() {
 	export SBX="$BATS_FILE_TMPDIR/sbx"
 	"$HANFW" -q sandbox init "$SBX" --devices 'ESME=30;HCALCS=10;PPMID=20'
-	local mi="$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" t
-	for t in ESME:0 HCALCS:0x30 PPMID:0x84; do
-		"$HANFW" -q package build "$mi" -o "$BATS_FILE_TMPDIR/${t%%:*}.img" --device-type "${t%%:*}" \
-			--manufacturer-code 0x121D --image-type "${t#*:}" --file-version 0x01020304 --config "$SBX/hanfw.json"
-	done
+	package_images ESME:0 HCALCS:0x30 PPMID:0x84
 }
 
 setup() {

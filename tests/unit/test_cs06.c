@@ -14,21 +14,6 @@ static const uint8_t rtds_hash[32] = {
 	0x34, 0xFF, 0x06, 0x85, 0x65, 0x77, 0x88, 0x99, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
 };
 
-static uint8_t *vector(const char *name, size_t *len)
-{
-	struct hfw_error err = HFW_ERROR_INIT;
-	char rel[256];
-	uint8_t *text, *bytes;
-	size_t tlen;
-
-	snprintf(rel, sizeof(rel), "gbcs/rtds/%s", name);
-	if (hfw_file_read(&text, &tlen, shared_path(rel), 1 << 20, "vector", &err) < 0 ||
-	    hfw_gbcs_from_hex(&bytes, len, (char *)text, tlen, &err) < 0)
-		fail_msg("%s: %s", name, err.text);
-	free(text);
-	return bytes;
-}
-
 /* What the TPL request behind each RTDS pre-command asked for. */
 static void expect_rtds(struct hfw_precommand_expect *e, uint64_t counter, const char *time)
 {
@@ -51,7 +36,7 @@ static void check_and_sign(const char *pre_name, const char *cmd_name, uint64_t 
 	hfw_key *key = NULL;
 	hfw_cert *cert = NULL;
 	size_t plen, clen, ilen, slen;
-	uint8_t *pre = vector(pre_name, &plen), *cmd = vector(cmd_name, &clen), *signed_ = NULL;
+	uint8_t *pre = rtds_vector(pre_name, &plen), *cmd = rtds_vector(cmd_name, &clen), *signed_ = NULL;
 	const uint8_t *inner;
 
 	expect_rtds(&e, counter, time);
@@ -89,7 +74,7 @@ static void precommand_content(void **state)
 	struct hfw_cs06_command c;
 	uint8_t again[HFW_CS06_MAX];
 	size_t len, alen;
-	uint8_t *pre = vector("CS06_11.3_FUTURE_DATED_SUCCESS_PRECOMMAND_GBCS.HEX", &len);
+	uint8_t *pre = rtds_vector("CS06_11.3_FUTURE_DATED_SUCCESS_PRECOMMAND_GBCS.HEX", &len);
 
 	(void)state;
 	assert_int_equal(hfw_gbcs_parse(&m, pre, len, &err), 0);
@@ -118,7 +103,7 @@ static void tampered_precommands(void **state)
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_precommand_expect e;
 	size_t len, i;
-	uint8_t *pre = vector("CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX", &len), *copy;
+	uint8_t *pre = rtds_vector("CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX", &len), *copy;
 
 	(void)state;
 	expect_rtds(&e, 1000, NULL);
@@ -156,7 +141,7 @@ static void responses_and_alert(void **state)
 	hfw_cert *esme = NULL;
 	uint8_t again[HFW_CS06_MAX];
 	size_t len, alen;
-	uint8_t *imm = vector("CS06_11.3_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX", &len);
+	uint8_t *imm = rtds_vector("CS06_11.3_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX", &len);
 	uint8_t *fd, *alert;
 
 	(void)state;
@@ -174,14 +159,14 @@ static void responses_and_alert(void **state)
 	assert_int_equal(alen, m.content_len);
 	assert_memory_equal(again, m.content, alen);
 
-	fd = vector("CS06_11.3_FUTURE_DATED_SUCCESS_RESPONSE_GBCS.HEX", &len);
+	fd = rtds_vector("CS06_11.3_FUTURE_DATED_SUCCESS_RESPONSE_GBCS.HEX", &len);
 	assert_int_equal(hfw_gbcs_parse(&m, fd, len, &err), 0);
 	assert_true(m.counter == 1001);
 	assert_int_equal(hfw_gbcs_verify(&m, fd, esme, &err), 0);
 	assert_int_equal(hfw_cs06_response_parse(&o, m.content, m.content_len, &err), 0);
 	assert_true(o.accepted);
 
-	alert = vector("CS06_11.3_8F66_FUTURE_DATED_SUCCESS_ALERT_GBCS.HEX", &len);
+	alert = rtds_vector("CS06_11.3_8F66_FUTURE_DATED_SUCCESS_ALERT_GBCS.HEX", &len);
 	assert_int_equal(hfw_gbcs_parse(&m, alert, len, &err), 0);
 	assert_int_equal(m.cra, HFW_CRA_ALERT);
 	assert_true(m.counter == 2000);

@@ -21,16 +21,15 @@ static hfw_trust *keystore(void)
 static json_t *vector(const char *name, const hfw_trust *t)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
-	char rel[256];
-	uint8_t *text, *bytes;
-	size_t tlen, len;
+	char file[256];
+	uint8_t *bytes;
+	size_t len;
 	json_t *j = NULL;
 
-	snprintf(rel, sizeof(rel), "gbcs/rtds/%s_GBCS.HEX", name);
-	if (hfw_file_read(&text, &tlen, shared_path(rel), 1 << 20, "vector", &err) < 0 ||
-	    hfw_gbcs_from_hex(&bytes, &len, (char *)text, tlen, &err) < 0 || hfw_decode_gbcs(&j, bytes, len, t, &err) < 0)
+	snprintf(file, sizeof(file), "%s_GBCS.HEX", name);
+	bytes = rtds_vector(file, &len);
+	if (hfw_decode_gbcs(&j, bytes, len, t, &err) < 0)
 		fail_msg("%s: %s", name, err.text);
-	free(text);
 	free(bytes);
 	return j;
 }

@@ -3,21 +3,6 @@
 
 #include "../../lib/gbcs.h"
 
-static uint8_t *vector(const char *name, size_t *len)
-{
-	struct hfw_error err = HFW_ERROR_INIT;
-	char rel[256];
-	uint8_t *text, *bytes;
-	size_t tlen;
-
-	snprintf(rel, sizeof(rel), "gbcs/rtds/%s", name);
-	if (hfw_file_read(&text, &tlen, shared_path(rel), 1 << 20, "vector", &err) < 0 ||
-	    hfw_gbcs_from_hex(&bytes, len, (char *)text, tlen, &err) < 0)
-		fail_msg("%s: %s", name, err.text);
-	free(text);
-	return bytes;
-}
-
 static hfw_cert *cert(const char *name)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
@@ -35,7 +20,7 @@ static void precommand_fields(void **state)
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_gbcs_message m;
 	size_t len;
-	uint8_t *pre = vector("CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX", &len);
+	uint8_t *pre = rtds_vector("CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX", &len);
 
 	(void)state;
 	assert_int_equal(len, 74);
@@ -63,8 +48,8 @@ static void sign_like(const char *precommand, const char *command, int with_null
 	const uint8_t *inner;
 	size_t plen, clen, slen, ilen;
 
-	pre = vector(precommand, &plen);
-	cmd = vector(command, &clen);
+	pre = rtds_vector(precommand, &plen);
+	cmd = rtds_vector(command, &clen);
 	assert_int_equal(hfw_key_load(&key, shared_path("gbcs/keystore/90b3d51f30010000-ds.key"), NULL, &err), 0);
 	padded = malloc(plen + 1);
 	memcpy(padded, pre, plen);
@@ -102,7 +87,7 @@ static void device_signatures(void **state)
 	struct hfw_gbcs_message m;
 	hfw_cert *esme = cert("00db1234567890a0-ds.pem"), *other = cert("00db1234567890a1-ds.pem");
 	size_t len;
-	uint8_t *resp = vector("CS06_11.3_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX", &len);
+	uint8_t *resp = rtds_vector("CS06_11.3_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX", &len);
 
 	(void)state;
 	assert_int_equal(hfw_gbcs_parse(&m, resp, len, &err), 0);
@@ -132,7 +117,7 @@ static void encode_frames(void **state)
 
 	(void)state;
 	memset(&f, 0, sizeof(f));
-	resp = vector("CS06_11.3_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX", &len);
+	resp = rtds_vector("CS06_11.3_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX", &len);
 	assert_int_equal(hfw_gbcs_parse(&m, resp, len, &err), 0);
 	f.cra = m.cra;
 	f.counter = m.counter;
@@ -179,7 +164,7 @@ static void truncation_and_junk(void **state)
 	struct hfw_gbcs_message m;
 	hfw_key *key = NULL;
 	size_t len, i;
-	uint8_t *pre = vector("CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX", &len), *sig = NULL;
+	uint8_t *pre = rtds_vector("CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX", &len), *sig = NULL;
 	size_t slen;
 
 	(void)state;
@@ -213,7 +198,7 @@ static void encode_wrapped(void **state)
 	size_t len, ilen, alen, wlen;
 
 	(void)state;
-	resp = vector("CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX", &len);
+	resp = rtds_vector("CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX", &len);
 	assert_int_equal(hfw_gbcs_unwrap(&inner, &ilen, resp, len, &err), 0);
 	assert_int_equal(hfw_gbcs_parse(&m, inner, ilen, &err), 0);
 	assert_int_equal(m.other_len, 18);

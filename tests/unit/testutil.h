@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "../../lib/fileio.h"
+#include "../../lib/gbcs.h"
 
 static inline const char *shared_dir(void)
 {
@@ -35,6 +36,22 @@ static inline char *shared_path(const char *rel)
 
 	snprintf(p, 4096, "%s/%s", shared_dir(), rel);
 	return p;
+}
+
+/* An RTDS vector from ../shared/gbcs/rtds ("CS06_..._GBCS.HEX"), as bytes. */
+static inline uint8_t *rtds_vector(const char *name, size_t *len)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	char rel[512];
+	uint8_t *text, *bytes;
+	size_t tlen;
+
+	snprintf(rel, sizeof(rel), "gbcs/rtds/%s", name);
+	if (hfw_file_read(&text, &tlen, shared_path(rel), 1 << 20, "vector", &err) < 0 ||
+	    hfw_gbcs_from_hex(&bytes, len, (char *)text, tlen, &err) < 0)
+		fail_msg("%s: %s", name, err.text);
+	free(text);
+	return bytes;
 }
 
 /* The FirmwareImage inside one of ../shared/dcc/templates, base64-decoded. */
