@@ -163,14 +163,8 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		snprintf(campaign_name, sizeof(campaign_name), "hash-%02X%02X%02X%02X", ao.hash[0], ao.hash[1], ao.hash[2],
 			 ao.hash[3]);
 	ao.campaign = campaign ? campaign : campaign_name;
-	ao.user = sess.user;
-	ao.signer = sess.signer;
-	ao.gbcs_key = sess.gbcs_key;
-	ao.trust = sess.trust;
-	ao.ledger = sess.ledger;
-	ao.pool = sess.pool;
+	cmd_session_fill(&sess, &ao);
 	ao.dry_run_dir = out_dir;
-	ao.schema_version = hfw_config_get(sess.cfg, HFW_SET_SCHEMA_VERSION);
 	if (!(summary = json_pack("{s:s,s:s?,s:s}", "campaign", ao.campaign, "execution_datetime", ao.execution_datetime,
 				  "mode", cancel ? "cancel" : at ? "future-dated" : "immediate"))) {
 		hfw_error_oom(&err);

@@ -140,6 +140,8 @@ int cmd_session_open(struct hfw_ctx *ctx, struct cmd_session *s, unsigned flags,
 int cmd_parse_pace(const struct hfw_ctx *ctx, const char *in_flight_text, const char *rate_text, unsigned *in_flight,
 		   double *rate);
 void cmd_session_close(struct cmd_session *s);
+/* Who signs, the ledger, the adapter and the schema version, into the options of lib/activate. */
+void cmd_session_fill(const struct cmd_session *s, struct hfw_activation_options *o);
 
 /*
  * Run o over the devices of list (lib/activate) and report: a line on

@@ -129,6 +129,17 @@ int cmd_session_open(struct hfw_ctx *ctx, struct cmd_session *s, unsigned flags,
 	return 0;
 }
 
+void cmd_session_fill(const struct cmd_session *s, struct hfw_activation_options *o)
+{
+	o->user = s->user;
+	o->signer = s->signer;
+	o->gbcs_key = s->gbcs_key;
+	o->trust = s->trust;
+	o->ledger = s->ledger;
+	o->pool = s->pool;
+	o->schema_version = hfw_config_get(s->cfg, HFW_SET_SCHEMA_VERSION);
+}
+
 void cmd_session_close(struct cmd_session *s)
 {
 	hfw_signer_free(s->signer);

@@ -77,13 +77,8 @@ int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 		goto fail;
 	ao.read_version = 1;
 	ao.campaign = campaign ? campaign : "read-version";
-	ao.user = sess.user;
-	ao.signer = sess.signer;
-	ao.trust = sess.trust;
-	ao.ledger = sess.ledger;
-	ao.pool = sess.pool;
+	cmd_session_fill(&sess, &ao);
 	ao.dry_run_dir = out_dir;
-	ao.schema_version = hfw_config_get(sess.cfg, HFW_SET_SCHEMA_VERSION);
 	if (!(summary = json_pack("{s:s}", "campaign", ao.campaign))) {
 		hfw_error_oom(&err);
 		goto fail;
