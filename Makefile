@@ -126,7 +126,7 @@ check-style:
 # libFuzzer targets, built with clang; "make check" runs each briefly.
 FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
 	$$($(PKG_CONFIG) --cflags $(PKGS))
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HEADERS) $(BUILD)/gen/duis_xsd.c
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_trust.h $(LIB_SRCS) $(HEADERS) $(BUILD)/gen/duis_xsd.c
 	@mkdir -p $(BUILD)/fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(BUILD)/gen/duis_xsd.c $(LIBS)
 

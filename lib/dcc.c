@@ -375,6 +375,30 @@ static int device_reply(hfw_dcc *d, struct hfw_buf *reply, const char *rid, cons
 	return hfw_xmldsig_sign_canonical(reply, body_off, d->signer, err);
 }
 
+/* The request's body element of that name, or NULL. */
+static xmlNodePtr body_element(xmlDocPtr doc, const char *name)
+{
+	return hfw_xml_child(hfw_xml_child(xmlDocGetRootElement(doc), HFW_NS_DUIS, "Body"), HFW_NS_DUIS, name);
+}
+
+/*
+ * A device request's counter: it must rise per user and device, as the
+ * device's own anti-replay check demands.  NULL if it does (and is now the
+ * last), else the E-code.
+ */
+static const char *take_device_counter(hfw_dcc *d, struct devrec *r, uint64_t counter)
+{
+	const char *code = NULL;
+
+	pthread_mutex_lock(&d->lock);
+	if (counter <= r->last_counter)
+		code = "E42";
+	else
+		r->last_counter = counter;
+	pthread_mutex_unlock(&d->lock);
+	return code;
+}
+
 /* The tamper fault: what a compromised DCC would slip into a pre-command. */
 static void tamper(const hfw_dcc *d, struct hfw_gbcs_frame *f, struct hfw_cs06_command *c)
 {
@@ -416,8 +440,7 @@ static void tamper(const hfw_dcc *d, struct hfw_gbcs_frame *f, struct hfw_cs06_c
 static int transform(hfw_dcc *d, xmlDocPtr doc, const struct hfw_request_id *id, const char *rid, size_t device,
 		     struct hfw_buf *reply, const char **code, struct hfw_error *err)
 {
-	xmlNodePtr af = hfw_xml_child(hfw_xml_child(xmlDocGetRootElement(doc), HFW_NS_DUIS, "Body"), HFW_NS_DUIS,
-				      "ActivateFirmware");
+	xmlNodePtr af = body_element(doc, "ActivateFirmware");
 	char *hash = af ? child_text(af, "FirmwareHash") : NULL, *when = af ? child_text(af, "ExecutionDateTime") : NULL;
 	struct hfw_cs06_command c;
 	struct hfw_gbcs_frame f;
@@ -438,13 +461,7 @@ static int transform(hfw_dcc *d, xmlDocPtr doc, const struct hfw_request_id *id,
 		*code = "E41";
 		goto out;
 	}
-	pthread_mutex_lock(&d->lock);
-	if (id->counter <= r->last_counter)
-		*code = "E42";	/* the device would refuse it: counters rise per user and device */
-	else
-		r->last_counter = id->counter;
-	pthread_mutex_unlock(&d->lock);
-	if (*code)
+	if ((*code = take_device_counter(d, r, id->counter)))
 		goto out;
 	c.counter = id->counter;
 	memset(&f, 0, sizeof(f));
@@ -493,8 +510,7 @@ out:
 static int send_command(hfw_dcc *d, xmlDocPtr doc, const struct hfw_request_id *id, const char *rid, size_t device,
 			struct hfw_buf *reply, const char **code, struct hfw_error *err)
 {
-	xmlNodePtr spc = hfw_xml_child(hfw_xml_child(xmlDocGetRootElement(doc), HFW_NS_DUIS, "Body"), HFW_NS_DUIS,
-				       "SignedPreCommand");
+	xmlNodePtr spc = body_element(doc, "SignedPreCommand");
 	char *b64 = spc ? child_text(spc, "GBCSPayload") : NULL;
 	struct hfw_error ignored = HFW_ERROR_INIT;
 	struct devrec *r = &d->devs[device];
@@ -569,8 +585,7 @@ out:
 static int read_version(hfw_dcc *d, xmlDocPtr doc, const struct hfw_request_id *id, const char *rid, size_t device,
 			struct hfw_buf *reply, const char **code, struct hfw_error *err)
 {
-	xmlNodePtr rf = hfw_xml_child(hfw_xml_child(xmlDocGetRootElement(doc), HFW_NS_DUIS, "Body"), HFW_NS_DUIS,
-				      "ReadFirmwareVersion");
+	xmlNodePtr rf = body_element(doc, "ReadFirmwareVersion");
 	struct devrec *r = &d->devs[device];
 	struct hfw_devsim_command cmd;
 	int ret;
@@ -579,13 +594,7 @@ static int read_version(hfw_dcc *d, xmlDocPtr doc, const struct hfw_request_id *
 		*code = "E12";
 		return 0;
 	}
-	pthread_mutex_lock(&d->lock);
-	if (id->counter <= r->last_counter)
-		*code = "E42";
-	else
-		r->last_counter = id->counter;
-	pthread_mutex_unlock(&d->lock);
-	if (*code)
+	if ((*code = take_device_counter(d, r, id->counter)))
 		return 0;
 	if ((ret = device_reply(d, reply, rid, "11.2", "I99", "", err)) < 0)
 		return ret;

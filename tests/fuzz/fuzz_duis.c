@@ -7,24 +7,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../lib/xmldsig.h"
+#include "fuzz_trust.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static hfw_trust *trust;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	struct hfw_error err = HFW_ERROR_INIT;
-	const char *dir = getenv("HFW_FUZZ_TRUST");
-
-	(void)argc;
-	(void)argv;
-	if (!dir || hfw_trust_load_dir(&trust, dir, &err) < 0)
-		hfw_trust_new(&trust, &err);	/* still exercises everything before the lookup */
-	return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
