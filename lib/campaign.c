@@ -317,6 +317,7 @@ struct device {
 	uint32_t act_user;		/* interned originator of the activation request */
 	uint64_t act_counter;		/* its counter (the target is the device) */
 	uint32_t order;			/* first seen */
+	uint8_t hash_match, hash_other;	/* 8F72s seen with the campaign's image hash, or another */
 	char at[32];
 };
 
@@ -454,11 +455,11 @@ static int on_row(void *arg, const struct hfw_ledger_row *r)
 		    !is_ours(s, d, r->request_id))
 			return 0;
 		if (!strcmp(r->state, "verified_hash")) {
-			/* The device's hash against the image's: only a match is this campaign's verification. */
+			/* Judged once every row is in (verdicts()), so the order alerts arrive in cannot matter. */
 			if (r->detail && image && !strcasecmp(r->detail, image))
-				advance(s, d, "verified", NULL, r->at);
-			else if (d->stage && d->stage->rank >= 4 && d->stage->rank < 6)
-				advance(s, d, "hash_mismatch", "device computed another hash", r->at);
+				d->hash_match = 1;
+			else
+				d->hash_other = 1;
 		} else if (!strcmp(r->state, "version_read")) {
 			if (version && r->detail && !strcasecmp(r->detail, version))
 				advance(s, d, "version_confirmed", NULL, r->at);
@@ -482,6 +483,27 @@ static int by_order(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/*
+ * The devices' own hashes: one carrying the campaign's image hash verifies
+ * it; only others mean the device computed another hash.  Neither moves a
+ * device that is already further on, or failed at verification otherwise.
+ */
+static void verdicts(struct status *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->cap; i++) {
+		struct device *d = &s->v[i];
+
+		if (!d->key || (d->stage && d->stage->rank >= 5))
+			continue;
+		if (d->hash_match)
+			advance(s, d, "verified", NULL, NULL);
+		else if (d->hash_other && d->distribution)
+			advance(s, d, "hash_mismatch", "device computed another hash", NULL);
+	}
+}
+
 /* Read the campaign's rows and put its devices in the order first seen. */
 static int collect(struct status *s, struct device ***order, hfw_ledger *l, const char *campaign, const char *device,
 		   struct hfw_error *err)
@@ -493,6 +515,7 @@ static int collect(struct status *s, struct device ***order, hfw_ledger *l, cons
 	*order = NULL;
 	if ((ret = hfw_ledger_each_campaign_row(l, campaign, device, on_row, s, err)) != 0)
 		return ret > 0 || ret == -1 ? hfw_error_oom(err) : ret;
+	verdicts(s);
 	if (!(*order = calloc(s->n + 1, sizeof(**order))))
 		return hfw_error_oom(err);
 	for (i = 0, k = 0; i < s->cap; i++)
