@@ -317,7 +317,9 @@ int hfw_duis_sign_document(char **out, size_t *outlen, struct hfw_request_id *id
 {
 	struct prepare_state ps = { signer, o, { { { 0 } }, { { 0 } }, 0 }, "", 0 };
 	struct hfw_ledger_request rec;
-	struct hfw_sign_options so = { o->xsd_path, prepare_request, &ps, rec.body_sha256 };
+	int signed_over = 0, burn = 0;
+	struct hfw_sign_options so = { o->xsd_path, prepare_request, &ps, rec.body_sha256, &signed_over };
+	struct hfw_error ignored = HFW_ERROR_INIT;
 	int ret;
 
 	*out = NULL;
@@ -328,20 +330,29 @@ int hfw_duis_sign_document(char **out, size_t *outlen, struct hfw_request_id *id
 	 */
 	if ((ret = hfw_ledger_begin(o->ledger, err)) < 0)
 		return ret;
-	if ((ret = hfw_xmldsig_sign_document(out, outlen, signer, xml, len, &so, err)) < 0)
-		goto fail;
+	if ((ret = hfw_xmldsig_sign_document(out, outlen, signer, xml, len, &so, err)) < 0) {
+		/*
+		 * A counter that was signed over is burned even though the result
+		 * was refused and never handed out: the counter is committed, the
+		 * request is not recorded.  One refused before signing is not.
+		 */
+		burn = signed_over;
+		goto out;
+	}
 	rec.id = ps.id;
 	rec.service_reference = ps.service_reference;
 	rec.command_variant = ps.command_variant;
 	rec.state = "signed";
 	if ((ret = hfw_ledger_record(o->ledger, &rec, 1, err)) < 0 ||
 	    (ret = hfw_ledger_commit(o->ledger, err)) < 0)
-		goto fail;
+		goto out;
 	*id = ps.id;
-	return 0;
-fail:
-	hfw_ledger_rollback(o->ledger);
-	free(*out);
-	*out = NULL;
+out:
+	if (ret < 0) {
+		if (!burn || hfw_ledger_commit(o->ledger, &ignored) < 0)
+			hfw_ledger_rollback(o->ledger);
+		free(*out);
+		*out = NULL;
+	}
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include <libxml/tree.h>
+#include <libxml/xmlsave.h>
 
 #include "base64.h"
 #include "fileio.h"
@@ -193,6 +194,7 @@ static const struct trusted *trust_find(const hfw_trust *t, const char *issuer, 
 struct hfw_signer {
 	hfw_key *key;
 	struct hfw_cert_info info;
+	hfw_trust *self;	/* the signer's own certificate: what its output must verify with */
 };
 
 int hfw_signer_open(hfw_signer **out, const char *key_path, const char *cert_path,
@@ -207,7 +209,9 @@ int hfw_signer_open(hfw_signer **out, const char *key_path, const char *cert_pat
 		return hfw_error_oom(err);
 	if ((ret = hfw_key_load(&s->key, key_path, ko, err)) < 0 ||
 	    (ret = hfw_cert_load(&cert, cert_path, err)) < 0 ||
-	    (ret = hfw_cert_check_key(cert, s->key, err)) < 0)
+	    (ret = hfw_cert_check_key(cert, s->key, err)) < 0 ||
+	    (ret = hfw_trust_new(&s->self, err)) < 0 ||
+	    (ret = hfw_trust_add_file(s->self, cert_path, err)) < 0)
 		goto out;
 	hfw_cert_info(cert, &s->info);
 	*out = s;
@@ -223,6 +227,7 @@ void hfw_signer_free(hfw_signer *s)
 	if (!s)
 		return;
 	hfw_key_free(s->key);
+	hfw_trust_free(s->self);
 	free(s);
 }
 
@@ -281,15 +286,25 @@ static int append_signature(struct hfw_buf *out, const hfw_signer *s,
 	return 0;
 }
 
-/* Where the root's end tag starts: the last "</" of the text. */
+/*
+ * Where the root's end tag starts in text, the root element alone as hanfw
+ * wrote or serialised it: the text must open with "<NAME" and end with
+ * exactly "</NAME>".  Never a search for the last "</", which a comment or
+ * processing instruction after the root could hold.  NULL if it does not.
+ */
 static const char *root_end_tag(const char *text, size_t len)
 {
-	size_t i;
+	size_t n = 1;
 
-	for (i = len; i >= 2; i--)
-		if (text[i - 2] == '<' && text[i - 1] == '/')
-			return text + i - 2;
-	return NULL;
+	if (len < 4 || text[0] != '<')
+		return NULL;
+	while (n < len && n < 256 && !strchr(" \t\r\n/>", text[n]))
+		n++;
+	n--;	/* the name's length */
+	if (n == 0 || len < 2 * n + 5 || text[len - 1] != '>' || text[len - n - 3] != '<' ||
+	    text[len - n - 2] != '/' || memcmp(text + len - n - 1, text + 1, n) != 0)
+		return NULL;
+	return text + len - n - 3;
 }
 
 /*
@@ -305,7 +320,7 @@ static int insert_signature(struct hfw_buf *buf, size_t body_off, const hfw_sign
 	int ret;
 
 	if (!end || (tlen = buf->len - (size_t)(end - buf->data)) >= sizeof(tail))
-		return hfw_error_set(err, HFW_EINPUT, "document has no end tag to sign before");
+		return hfw_error_set(err, HFW_EINPUT, "document does not end with its root's end tag: nothing signed");
 	memcpy(tail, end, tlen);
 	buf->len -= tlen;
 	if ((ret = append_signature(buf, s, digest, err)) < 0 ||
@@ -342,19 +357,82 @@ static void compact(xmlNodePtr node)
 	}
 }
 
+/*
+ * Comments and processing instructions beside the root are not part of the
+ * request; a PI would even be signed (C14N keeps PIs), so they go too.
+ */
+static void strip_outside_root(xmlDocPtr doc)
+{
+	xmlNodePtr c, next;
+
+	for (c = doc->children; c; c = next) {
+		next = c->next;
+		if (c->type == XML_COMMENT_NODE || c->type == XML_PI_NODE) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		}
+	}
+}
+
+/* Serialise the root element alone (UTF-8, compact) onto b. */
+static int append_root(struct hfw_buf *b, xmlDocPtr doc, struct hfw_error *err)
+{
+	xmlBufferPtr xb = xmlBufferCreate();
+	xmlSaveCtxtPtr save = xb ? xmlSaveToBuffer(xb, "UTF-8", 0) : NULL;
+	int ret;
+
+	if (!save) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	if (xmlSaveTree(save, xmlDocGetRootElement(doc)) < 0 || xmlSaveClose(save) < 0) {
+		save = NULL;
+		ret = hfw_error_set(err, HFW_ENOMEM, "cannot serialise the request");
+		goto out;
+	}
+	save = NULL;
+	ret = hfw_buf_append(b, xmlBufferContent(xb), (size_t)xmlBufferLength(xb), err);
+out:
+	if (save)
+		xmlSaveClose(save);
+	xmlBufferFree(xb);
+	return ret;
+}
+
+/*
+ * What hanfw writes must pass what hanfw verify checks, with nothing trusted
+ * but the signer's own certificate; otherwise it is not handed out.
+ */
+static int check_own_output(const hfw_signer *s, const char *text, size_t len, const char *xsd_path,
+			    struct hfw_error *err)
+{
+	struct hfw_verify_options vo;
+	struct hfw_verify_result r;
+	struct hfw_error why = HFW_ERROR_INIT;
+
+	memset(&vo, 0, sizeof(vo));
+	vo.trust = s->self;
+	vo.xsd_path = xsd_path;
+	if (hfw_xmldsig_verify(&r, (const uint8_t *)text, len, &vo, &why) < 0)
+		return hfw_error_set(err, HFW_EVERIFY, "signed request failed its own verification, so it was not written: %s",
+				     why.text);
+	return 0;
+}
+
 int hfw_xmldsig_sign_document(char **out, size_t *outlen, const hfw_signer *s,
 			      const uint8_t *xml, size_t len, const struct hfw_sign_options *o,
 			      struct hfw_error *err)
 {
 	struct hfw_buf b = HFW_BUF_INIT(HFW_MAX_DUIS_BYTES + 4096);
 	xmlDocPtr doc = NULL;
-	xmlChar *text = NULL, *canon = NULL;
-	const char *body;
+	xmlChar *canon = NULL;
 	size_t body_off;
-	int tlen = 0, clen = 0, ret;
+	int clen = 0, ret;
 	uint8_t digest[HFW_SHA256_LEN];
 
 	*out = NULL;
+	if (o && o->signed_out)
+		*o->signed_out = 0;
 	if ((ret = hfw_xml_parse(&doc, xml, len, "request", err)) < 0)
 		goto out;
 	if (!hfw_xml_is(xmlDocGetRootElement(doc), HFW_NS_DUIS, "Request")) {
@@ -362,36 +440,35 @@ int hfw_xmldsig_sign_document(char **out, size_t *outlen, const hfw_signer *s,
 		goto out;
 	}
 	compact(xmlDocGetRootElement(doc));
+	strip_outside_root(doc);
 	/* Validate before prepare: a request that cannot be sent must not use up a counter. */
 	if ((ret = hfw_xml_validate(doc, o ? o->xsd_path : NULL, err)) < 0 ||
-	    (o && o->prepare && (ret = o->prepare(o->arg, doc, err)) < 0) ||
-	    (ret = hfw_xml_c14n_document(&canon, &clen, doc, NULL, err)) < 0)
+	    (o && o->prepare && (ret = o->prepare(o->arg, doc, err)) < 0))
+		goto out;
+	strip_outside_root(doc);
+	if ((ret = hfw_xml_c14n_document(&canon, &clen, doc, NULL, err)) < 0)
 		goto out;
 	hfw_sha256(digest, canon, (size_t)clen);
 	if (o && o->digest_out)
 		memcpy(o->digest_out, digest, HFW_SHA256_LEN);
-	/* Serialise compactly; our own declaration replaces libxml2's. */
-	xmlDocDumpFormatMemoryEnc(doc, &text, &tlen, "UTF-8", 0);
-	if (!text) {
-		ret = hfw_error_oom(err);
-		goto out;
-	}
-	body = strstr((const char *)text, "?>");
-	body = body ? body + 2 : (const char *)text;
-	while (*body == '\n')
-		body++;
-	while (tlen > 0 && text[tlen - 1] == '\n')
-		tlen--;
+	/*
+	 * Our own declaration, then the root element as the serialiser writes
+	 * it: its end tag is where the serialiser put it, the text's end.  The
+	 * serialised text need not be canonical: the digest is libxml2's C14N
+	 * of the tree.
+	 */
 	if ((ret = hfw_buf_puts(&b, HFW_XML_DECL, err)) < 0)
 		goto out;
 	body_off = b.len;
-	/* The serialised text need not be canonical: the digest is libxml2's C14N of the tree. */
-	if ((ret = hfw_buf_append(&b, body, (size_t)tlen - (size_t)(body - (const char *)text), err)) < 0 ||
-	    (ret = insert_signature(&b, body_off, s, digest, err)) < 0)
+	if ((ret = append_root(&b, doc, err)) < 0)
+		goto out;
+	if (o && o->signed_out)
+		*o->signed_out = 1;
+	if ((ret = insert_signature(&b, body_off, s, digest, err)) < 0 ||
+	    (ret = check_own_output(s, b.data, b.len, o ? o->xsd_path : NULL, err)) < 0)
 		goto out;
 	*out = hfw_buf_detach(&b, outlen);
 out:
-	xmlFree(text);
 	xmlFree(canon);
 	xmlFreeDoc(doc);
 	hfw_buf_release(&b);

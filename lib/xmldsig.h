@@ -53,8 +53,11 @@ const struct hfw_cert_info *hfw_signer_info(const hfw_signer *s);
  * Sign a document hanfw built itself, in place.  buf[body_off, len) is the
  * root element as text, already in inclusive C14N form (no whitespace
  * between elements, no self-closing tags); whatever precedes it (the XML
- * declaration) is not signed.  The Signature is inserted before the root's
- * end tag without copying the body.
+ * declaration) is not signed.  The text must end with the root's end tag
+ * (checked against the name its start tag opens with: nothing may follow
+ * the root, so no comment or PI can hold the place the Signature goes);
+ * HFW_EINPUT otherwise.  The Signature is inserted before that end tag
+ * without copying the body.
  */
 int hfw_xmldsig_sign_canonical(struct hfw_buf *buf, size_t body_off, const hfw_signer *s,
 			       struct hfw_error *err);
@@ -67,11 +70,22 @@ struct hfw_sign_options {
 	int (*prepare)(void *arg, struct _xmlDoc *doc, struct hfw_error *err);
 	void *arg;
 	uint8_t *digest_out;	/* receives the C14N digest (HFW_SHA256_LEN), if not NULL */
+	/*
+	 * If not NULL: set to 1 once the request is about to be signed (so a
+	 * counter prepare settled has been signed over, even if the result is
+	 * then refused), 0 before.
+	 */
+	int *signed_out;
 };
 
 /*
- * Sign any DUIS request: existing signatures, comments and whitespace
- * between elements are removed first.  *out is a new buffer.
+ * Sign any DUIS request: existing signatures, comments, processing
+ * instructions and whitespace between elements are removed first.  The
+ * root element is serialised on its own, so the Signature goes before the
+ * end tag the serialiser wrote, never before text found by searching.  The
+ * result is verified as hfw_xmldsig_verify would, with only the signer's
+ * certificate trusted (and o->xsd_path), before it is handed back;
+ * HFW_EVERIFY if it does not verify.  *out is a new buffer.
  */
 int hfw_xmldsig_sign_document(char **out, size_t *outlen, const hfw_signer *s,
 			      const uint8_t *xml, size_t len, const struct hfw_sign_options *o,
