@@ -155,7 +155,11 @@ struct json_t;
 int cmd_run_devices(struct hfw_ctx *ctx, struct hfw_activation_options *o, const struct hfw_devlist *list,
 		    const char *what, struct json_t *summary, struct hfw_error *err);
 
-/* -o DIR for written requests: made if it does not exist.  HFW_EIO if it cannot be. */
+/*
+ * -o DIR for written requests: made if it does not exist.  HFW_EIO if it
+ * cannot be, or is not a directory (hfw_output_dir_check: nothing under
+ * /proc, /sys or /dev, a symlink only to a directory elsewhere).
+ */
 int cmd_output_dir(const char *dir, struct hfw_error *err);
 
 /* --listen ADDR:PORT into addr (size bytes) and *port: 0, or HFW_EXIT_USAGE having said why. */

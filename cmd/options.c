@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "../lib/fileio.h"
 #include "cmd.h"
 
 #define MAX_OPTS 64
@@ -295,6 +296,8 @@ int cmd_output_dir(const char *dir, struct hfw_error *err)
 {
 	struct stat st;
 
+	if (hfw_output_dir_check(dir, err) < 0)
+		return err->code;
 	if (mkdir(dir, 0777) == 0 || (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
 		return 0;
 	return hfw_error_set(err, HFW_EIO, "cannot use '%s' as the output directory: %s", dir,

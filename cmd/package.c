@@ -258,8 +258,12 @@ static int package_build(int argc, char **argv, struct hfw_ctx *ctx)
 		goto fail;
 	}
 	snprintf(manifest_path, strlen(out) + sizeof(".json"), "%s.json", out);
-	/* Image first: a manifest never describes bytes that are not there. */
-	if (hfw_image_write(out, &built, mi, mi_len, &err) < 0 ||
+	/*
+	 * Both destinations checked before either is written; then the image
+	 * first: a manifest never describes bytes that are not there.
+	 */
+	if (hfw_output_check(NULL, out, &err) < 0 || hfw_output_check(NULL, manifest_path, &err) < 0 ||
+	    hfw_image_write(out, &built, mi, mi_len, &err) < 0 ||
 	    hfw_manifest_write(manifest_path, &m, &err) < 0)
 		goto fail;
 	if (ctx->json) {

@@ -174,6 +174,8 @@ int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx)
 		}
 		if (!key_path)
 			return cmd_usage_error(ctx, "give --key (or gbcs_signing_key in the config)");
+		if (out && strcmp(out, "-") != 0 && hfw_output_check(NULL, out, &err) < 0)
+			goto fail;
 		if (sign_gbcs(argv[0], out, hex, b64, key_path, cert_path, cfg, &err) < 0)
 			goto fail;
 		goto done;
@@ -187,6 +189,9 @@ int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx)
 		return cmd_usage_error(ctx, "give --key and --cert (or xml_signing_key and xml_signing_cert in the config)");
 	if (!ledger_path)
 		ledger_path = hfw_config_get(cfg, HFW_SET_LEDGER);
+	/* A destination that would be refused is refused before a counter is taken. */
+	if (out && strcmp(out, "-") != 0 && hfw_output_check(NULL, out, &err) < 0)
+		goto fail;
 	if (hfw_signer_open(&signer, key_path, cert_path, &ko, &err) < 0 ||
 	    hfw_file_read(&xml, &len, argv[0], HFW_MAX_DUIS_BYTES, "request", &err) < 0 ||
 	    hfw_ledger_open(&ledger, ledger_path, &err) < 0)

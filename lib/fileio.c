@@ -1,5 +1,5 @@
 /* fileio.c - bounded reads and atomic writes (see fileio.h). */
-#define _GNU_SOURCE	/* O_TMPFILE */
+#define _GNU_SOURCE	/* O_TMPFILE, realpath */
 #include "fileio.h"
 
 #include <errno.h>
@@ -146,6 +146,218 @@ static char *dir_of(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
+/* Is a resolved (absolute, symlink-free) path /proc, /sys or /dev, or under one? */
+static const char *system_tree(const char *real)
+{
+	static const char *const trees[] = { "/proc", "/sys", "/dev" };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
+		n = strlen(trees[i]);
+		if (strncmp(real, trees[i], n) == 0 && (real[n] == '\0' || real[n] == '/'))
+			return trees[i];
+	}
+	return NULL;
+}
+
+static const char *kind_of(mode_t m)
+{
+	return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+	       : S_ISSOCK(m) ? "a socket" : S_ISDIR(m) ? "a directory" : S_ISLNK(m) ? "a symlink"
+	       : "not a regular file";
+}
+
+/* Drop the last component of an absolute path held in res ("" is "/"). */
+static void drop_last(char *res)
+{
+	char *slash = strrchr(res, '/');
+
+	if (slash)
+		*slash = '\0';
+}
+
+#define HOPS_MAX 40
+
+/*
+ * Resolve path as the kernel would, one component at a time, following
+ * symlinks by readlink rather than realpath, so that every place the
+ * resolution passes through is seen: a /proc magic link such as
+ * /proc/self/fd/1 cannot carry it anywhere unseen.  *tree is set to the
+ * first of /proc, /sys or /dev it enters (and resolution stops there).
+ * *out (caller frees) is the resolved path and *st its lstat, with
+ * st_mode 0 when only the last component is missing.  0 or -errno.
+ */
+static int resolve(char **out, struct stat *st, const char **tree, const char *path)
+{
+	char *res = NULL, *rest = NULL, *p, link[PATH_MAX];
+	size_t n, rlen;
+	int hops = 0, ret = 0;
+
+	*out = NULL;
+	*tree = NULL;
+	memset(st, 0, sizeof(*st));
+	if (!(res = malloc(PATH_MAX)) || !(rest = strdup(path))) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	res[0] = '\0';
+	if (path[0] != '/' && !getcwd(res, PATH_MAX)) {
+		ret = -errno;
+		goto out;
+	}
+	if (strcmp(res, "/") == 0)
+		res[0] = '\0';
+	p = rest;
+	for (;;) {
+		char *comp, *next;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		comp = p;
+		for (n = 0; comp[n] && comp[n] != '/'; n++)
+			;
+		p = comp + n;
+		if (n == 1 && comp[0] == '.')
+			continue;
+		if (n == 2 && comp[0] == '.' && comp[1] == '.') {
+			drop_last(res);
+			continue;
+		}
+		rlen = strlen(res);
+		if (rlen + 1 + n >= PATH_MAX) {
+			ret = -ENAMETOOLONG;
+			goto out;
+		}
+		res[rlen] = '/';
+		memcpy(res + rlen + 1, comp, n);
+		res[rlen + 1 + n] = '\0';
+		if ((*tree = system_tree(res)))
+			goto out;
+		while (*p == '/')
+			p++;
+		if (lstat(res, st) != 0) {
+			ret = -errno;
+			memset(st, 0, sizeof(*st));
+			if (ret == -ENOENT && !*p)
+				ret = 0;	/* a new name */
+			goto out;
+		}
+		if (S_ISLNK(st->st_mode)) {
+			ssize_t l;
+
+			if (++hops > HOPS_MAX) {
+				ret = -ELOOP;
+				goto out;
+			}
+			if ((l = readlink(res, link, sizeof(link) - 1)) < 0) {
+				ret = -errno;
+				goto out;
+			}
+			link[l] = '\0';
+			/* The link's text, then what was still to resolve. */
+			if (!(next = malloc((size_t)l + strlen(p) + 2))) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			snprintf(next, (size_t)l + strlen(p) + 2, "%s/%s", link, p);
+			free(rest);
+			rest = p = next;
+			if (link[0] == '/')
+				res[0] = '\0';
+			else
+				drop_last(res);
+			continue;
+		}
+		if (*p && !S_ISDIR(st->st_mode)) {
+			ret = -ENOTDIR;
+			goto out;
+		}
+	}
+	if (!res[0]) {
+		res[0] = '/';
+		res[1] = '\0';
+	}
+	if (lstat(res, st) != 0)
+		ret = -errno;
+out:
+	if (ret == 0 && !*tree) {
+		*out = res;
+		res = NULL;
+	}
+	free(res);
+	free(rest);
+	return ret;
+}
+
+/*
+ * The checks hfw_output_check and hfw_output_dir_check share.  want_dir:
+ * what may exist there is a directory, else a regular file.
+ */
+static int check_output(char **target, const char *path, int want_dir, struct hfw_error *err)
+{
+	const char *want = want_dir ? "a directory" : "a regular file", *tree = NULL;
+	char *real = NULL, *dir = NULL;
+	struct stat st, lst;
+	int link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode), r, ret = 0;
+
+	if (target)
+		*target = NULL;
+	r = resolve(&real, &st, &tree, path);
+	if (tree) {
+		ret = hfw_error_set(err, HFW_EIO, "refusing to write '%s': %s %s, where hanfw writes nothing", path,
+				    link ? "it is a symlink into" : "it is under", tree);
+		goto out;
+	}
+	if (r == -ENOMEM) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	if (r == -ENOENT || r == -ENOTDIR) {
+		dir = dir_of(path);
+		ret = hfw_error_set(err, HFW_EIO, "cannot create a file in '%s': %s", dir ? dir : path, strerror(-r));
+		goto out;
+	}
+	if (r < 0) {
+		ret = hfw_error_set(err, HFW_EIO, "cannot use '%s' as the output %s: %s", path,
+				    want_dir ? "directory" : "file", strerror(-r));
+		goto out;
+	}
+	if (st.st_mode == 0 && link) {
+		ret = hfw_error_set(err, HFW_EIO, "refusing to write '%s': it is a symlink that leads to nothing", path);
+		goto out;
+	}
+	if (st.st_mode != 0 && (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))) {
+		ret = hfw_error_set(err, HFW_EIO, "refusing to write '%s': it is %s%s, not %s", path,
+				    link ? "a symlink to " : "", kind_of(st.st_mode), want);
+		goto out;
+	}
+	/* A symlink is written through: the file it names is replaced, the link kept. */
+	if (target) {
+		if (link) {
+			*target = real;
+			real = NULL;
+		} else if (!(*target = strdup(path))) {
+			ret = hfw_error_oom(err);
+		}
+	}
+out:
+	free(real);
+	free(dir);
+	return ret;
+}
+
+int hfw_output_check(char **target, const char *path, struct hfw_error *err)
+{
+	return check_output(target, path, 0, err);
+}
+
+int hfw_output_dir_check(const char *dir, struct hfw_error *err)
+{
+	return check_output(NULL, dir, 1, err);
+}
+
 /*
  * Where it can, the file is created with O_TMPFILE: it has no name until it
  * is complete, so even SIGKILL leaves nothing behind.  It is linked under a
@@ -165,7 +377,13 @@ static int atomic_open(struct hfw_atomic *a, const char *path, int private, stru
 		ret = hfw_error_set(err, HFW_EIO, "cannot write '%s': not a file name", path);
 		goto out;
 	}
-	if (!(dir = dir_of(path)) || !(a->path = strdup(path))) {
+	/* Before anything is created: what is there, and where a symlink leads. */
+	if ((ret = hfw_output_check(&a->path, path, err)) < 0)
+		goto out;
+	path = a->path;
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (!(dir = dir_of(path))) {
 		ret = hfw_error_oom(err);
 		goto out;
 	}
@@ -271,6 +489,7 @@ int hfw_atomic_write(struct hfw_atomic *a, const void *data, size_t len,
 
 int hfw_atomic_commit(struct hfw_atomic *a, struct hfw_error *err)
 {
+	struct stat st;
 	char *dir = NULL;
 	int dfd, ret = 0;
 
@@ -303,6 +522,12 @@ int hfw_atomic_commit(struct hfw_atomic *a, struct hfw_error *err)
 		goto out;
 	}
 	a->fd = -1;
+	/* Whatever took the name meanwhile must still be a regular file to be replaced. */
+	if (lstat(a->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		ret = hfw_error_set(err, HFW_EIO, "refusing to write '%s': it is now %s, not a regular file",
+				    a->path, kind_of(st.st_mode));
+		goto out;
+	}
 	if (rename(a->tmp, a->path) != 0) {
 		ret = hfw_error_set(err, HFW_EIO, "cannot rename into '%s': %s",
 				    a->path, strerror(errno));

@@ -34,7 +34,24 @@ struct hfw_atomic {
 
 #define HFW_ATOMIC_INIT { NULL, NULL, -1, -1, 0 }
 
-/* Create the temporary file for path.  HFW_EIO on failure. */
+/*
+ * Where output may go (every -o, and every file hanfw writes): a new name,
+ * or an existing regular file, which is replaced.  Never a FIFO, device,
+ * socket or directory, and nothing under /proc, /sys or /dev.  A symlink is
+ * followed only to a regular file outside those: that file is replaced and
+ * the link kept.  *target (caller frees) receives the path to write: path,
+ * or where its symlink leads.  HFW_EIO, naming the path and the reason,
+ * otherwise; nothing is created either way.
+ */
+int hfw_output_check(char **target, const char *path, struct hfw_error *err);
+
+/* The same for an output directory: an existing directory, or a new name. */
+int hfw_output_dir_check(const char *dir, struct hfw_error *err);
+
+/*
+ * Create the temporary file for path, after hfw_output_check (so a->path
+ * may be where path's symlink leads).  HFW_EIO on failure.
+ */
 int hfw_atomic_open(struct hfw_atomic *a, const char *path, struct hfw_error *err);
 
 /* The same, for secrets: the file stays mode 0600 whatever the umask. */
@@ -43,7 +60,10 @@ int hfw_atomic_open_private(struct hfw_atomic *a, const char *path, struct hfw_e
 int hfw_atomic_write(struct hfw_atomic *a, const void *data, size_t len,
 		     struct hfw_error *err) HFW_MUST_CHECK;
 
-/* fsync, close and rename into place; the directory entry is synced too. */
+/*
+ * fsync, close and rename into place; the directory entry is synced too.
+ * Refused if the destination has meanwhile become anything but a regular file.
+ */
 int hfw_atomic_commit(struct hfw_atomic *a, struct hfw_error *err) HFW_MUST_CHECK;
 
 /* Remove the temporary file if still there and free a's contents (NULL-safe, idempotent). */

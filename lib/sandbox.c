@@ -89,6 +89,8 @@ int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 	if (o->zaz1_dir && !(zaz1 = realpath(o->zaz1_dir, NULL)))
 		return hfw_error_set(err, HFW_EIO, "cannot use ZAZ1 directory '%s': %s", o->zaz1_dir, strerror(errno));
 
+	if ((ret = hfw_output_dir_check(dir, err)) < 0)
+		goto out;
 	if (!o->force && !empty_dir(dir)) {
 		ret = hfw_error_set(err, HFW_EIO, "'%s' is not empty: give --force to initialise it anyway", dir);
 		goto out;
