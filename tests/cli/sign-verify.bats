@@ -102,6 +102,56 @@ xmlsec_template() {
 	xmlsec1 --verify --pubkey-cert-pem "$XCERT" inv.signed 2>/dev/null
 }
 
+# signed_or_refused IN OUT: hanfw sign either writes OUT signed (hanfw verify and xmlsec1 agree)
+# or refuses with one line, a non-zero status and no OUT; never an unsigned OUT with status 0.
+signed_or_refused() {
+	run --separate-stderr hanfw sign "$1" --key "$XKEY" --cert "$XCERT" --new-counter -o "$2"
+	if [ "$status" -ne 0 ]; then
+		one_line_error
+		[ ! -e "$2" ]
+		return
+	fi
+	hanfw verify --trust "$Z" "$2" >/dev/null
+	xmlsec1 --verify --pubkey-cert-pem "$XCERT" "$2" 2>/dev/null
+	# One Signature, the root's last child, and nothing after the root.
+	[ "$(grep -o '<ds:Signature ' "$2" | wc -l)" = 1 ]
+	[[ "$(cat "$2")" == *'</ds:Signature></sr:Request>' ]]
+}
+
+@test "sign: a comment or PI after the root, or '</' in a comment inside it, never gives an unsigned request" {
+	t=$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)
+	{ cat "$t"; echo '<!-- </x> -->'; } > comment.xml
+	{ cat "$t"; echo '<?pi </sr:Request>?>'; } > pi.xml
+	# The template's own signature removed, so sr:Body is the root's last child, ending in a comment.
+	sed -e '/<ds:Signature/,/<\/ds:Signature>/d' -e 's|</sr:Body>|<!-- </sr:Body></sr:Request> --></sr:Body>|' "$t" > inner.xml
+	grep -q -- '--></sr:Body>' inner.xml
+	for f in comment pi inner; do
+		signed_or_refused "$f.xml" "$f.signed"
+	done
+	# hanfw signs all three, without the comments and PIs.
+	! grep -q -e '<!--' -e '<?pi' comment.signed pi.signed inner.signed
+}
+
+@test "sign: a request that fails its own verification is not written, says so in one line, and burns its counter" {
+	# A schema under which the template's counter (1000) is valid but a fresh --new-counter is not:
+	# the request validates, is signed with the fresh counter, and its signed form then fails.
+	sed -E 's|<xs:pattern value="\[A-Fa-f0-9\]\{2\}\(-\[A-Fa-f0-9\]\{2\}\)\{7\}:\[A-Fa-f0-9\]\{2\}\(-\[A-Fa-f0-9\]\{2\}\)\{7\}:[^"]*"/>|<xs:pattern value="[-:A-F0-9]*:[0-9]{1,4}"/>|' \
+		"$BATS_TEST_DIRNAME/../../schemas/duis-firmware.xsd" > short.xsd
+	grep -q '{1,4}' short.xsd
+	t=$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)
+	run -4 --separate-stderr hanfw sign "$t" --key "$XKEY" --cert "$XCERT" --schema short.xsd --new-counter -o out.xml
+	one_line_error
+	[[ "$stderr" == *"signed request failed its own verification, so it was not written"* ]]
+	[ ! -e out.xml ]
+	[ -z "$(ls -A | grep -v -x -e short.xsd -e ledger.sqlite)" ]
+	# The counter it was signed with is used up, and no request is recorded.
+	burned=$(sqlite3 ledger.sqlite "select last from counters where originator = '90-B3-D5-1F-30-01-00-00'")
+	[ "$burned" -gt 1000 ]
+	[ "$(sqlite3 ledger.sqlite 'select count(*) from requests')" = 0 ]
+	hanfw sign "$t" --key "$XKEY" --cert "$XCERT" --new-counter -o next.xml
+	[ "$(sqlite3 ledger.sqlite "select counter from requests")" -gt "$burned" ]
+}
+
 @test "verify: a request signed by xmlsec1 in the profile verifies" {
 	xmlsec_template "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" t.xml
 	openssl pkey -inform DER -in "$XKEY" -out k.pem
