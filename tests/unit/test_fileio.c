@@ -2,7 +2,10 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 static char *dir;
 
@@ -118,12 +121,129 @@ static void signal_cleanup(void **state)
 	hfw_atomic_release(&a);
 }
 
+/* path = dir/name */
+static const char *in_dir(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s/%s", dir, name);
+	return buf;
+}
+
+/* hfw_output_check refuses path with HFW_EIO and a message containing why. */
+static void refused(const char *name, const char *why)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	char path[4200], *target = (char *)"unset";
+
+	in_dir(path, sizeof(path), name);
+	assert_int_equal(hfw_output_check(&target, path, &err), HFW_EIO);
+	assert_null(target);
+	if (!strstr(err.text, why) || !strstr(err.text, name))
+		fail_msg("%s: '%s' does not say '%s'", name, err.text, why);
+	/* The atomic writer refuses it too, and leaves what was there. */
+	assert_int_equal(hfw_file_write_atomic(path, "x", 1, &err), HFW_EIO);
+}
+
+static void output_destinations(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct sockaddr_un sa;
+	struct stat st;
+	char path[4200], other[4200], *target = NULL;
+	int fd;
+
+	(void)state;
+	assert_int_equal(mkfifo(in_dir(path, sizeof(path), "fifo"), 0600), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	in_dir(path, sizeof(path), "sock");
+	if (strlen(path) >= sizeof(sa.sun_path))
+		skip();
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	assert_true((fd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	assert_int_equal(mkdir(in_dir(path, sizeof(path), "sub"), 0700), 0);
+	assert_int_equal(symlink("/proc/self/fd/1", in_dir(path, sizeof(path), "stdout")), 0);
+	assert_int_equal(symlink("/dev/null", in_dir(path, sizeof(path), "null")), 0);
+	assert_int_equal(symlink("/dev/fd/1", in_dir(path, sizeof(path), "devfd")), 0);
+	assert_int_equal(symlink("/proc/self/cwd/x", in_dir(path, sizeof(path), "cwd")), 0);
+	assert_int_equal(symlink("fifo", in_dir(path, sizeof(path), "to-fifo")), 0);
+	assert_int_equal(symlink("missing", in_dir(path, sizeof(path), "dangling")), 0);
+	assert_int_equal(symlink("loop", in_dir(path, sizeof(path), "loop")), 0);
+
+	refused("fifo", "it is a FIFO, not a regular file");
+	refused("sock", "it is a socket, not a regular file");
+	refused("sub", "it is a directory, not a regular file");
+	refused("stdout", "it is a symlink into /proc");
+	refused("null", "it is a symlink into /dev");
+	refused("devfd", "it is a symlink into /dev");
+	refused("cwd", "it is a symlink into /proc");
+	refused("to-fifo", "it is a symlink to a FIFO, not a regular file");
+	refused("dangling", "it is a symlink that leads to nothing");
+	refused("loop", "loop");
+	assert_true(lstat(in_dir(path, sizeof(path), "fifo"), &st) == 0 && S_ISFIFO(st.st_mode));
+	assert_true(lstat(in_dir(path, sizeof(path), "sock"), &st) == 0 && S_ISSOCK(st.st_mode));
+	assert_true(lstat(in_dir(path, sizeof(path), "stdout"), &st) == 0 && S_ISLNK(st.st_mode));
+	assert_true(lstat(in_dir(path, sizeof(path), "null"), &st) == 0 && S_ISLNK(st.st_mode));
+	assert_true(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+	/* Under /proc, /sys or /dev: refused by the name alone (nothing is written to find out). */
+	assert_int_equal(hfw_output_check(NULL, "/dev/null", &err), HFW_EIO);
+	assert_non_null(strstr(err.text, "under /dev"));
+	assert_int_equal(hfw_output_check(NULL, "/proc/self/comm", &err), HFW_EIO);
+	assert_int_equal(hfw_output_check(NULL, "/sys/x", &err), HFW_EIO);
+	assert_int_equal(hfw_output_check(NULL, "/tmp/../dev/x", &err), HFW_EIO);
+
+	/* A new name, and a regular file: written where named. */
+	assert_int_equal(hfw_output_check(&target, in_dir(path, sizeof(path), "new"), &err), 0);
+	assert_string_equal(target, path);
+	free(target);
+	/* A symlink to a regular file: written through, the link kept. */
+	write_file(in_dir(other, sizeof(other), "sub/real"), "old", 3);
+	assert_int_equal(symlink("sub/real", in_dir(path, sizeof(path), "link")), 0);
+	assert_int_equal(hfw_file_write_atomic(path, "new!", 4, &err), 0);
+	assert_true(lstat(path, &st) == 0 && S_ISLNK(st.st_mode));
+	assert_true(stat(other, &st) == 0 && st.st_size == 4);
+	/* Directories: an existing one or a new name; never a FIFO or a symlink into /proc. */
+	assert_int_equal(hfw_output_dir_check(in_dir(path, sizeof(path), "sub"), &err), 0);
+	assert_int_equal(hfw_output_dir_check(in_dir(path, sizeof(path), "newdir"), &err), 0);
+	assert_int_equal(hfw_output_dir_check(in_dir(path, sizeof(path), "fifo"), &err), HFW_EIO);
+	assert_non_null(strstr(err.text, "it is a FIFO, not a directory"));
+	assert_int_equal(symlink("/proc/self", in_dir(path, sizeof(path), "procdir")), 0);
+	assert_int_equal(hfw_output_dir_check(path, &err), HFW_EIO);
+	assert_non_null(strstr(err.text, "symlink into /proc"));
+	assert_int_equal(hfw_output_dir_check("/dev/shm", &err), HFW_EIO);
+}
+
+/* Whatever takes the name while a write is pending is not replaced unless it is a regular file. */
+static void commit_rechecks(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_atomic a = HFW_ATOMIC_INIT;
+	struct stat st;
+	char path[4200];
+
+	(void)state;
+	in_dir(path, sizeof(path), "out");
+	write_file(path, "old", 3);
+	assert_int_equal(hfw_atomic_open(&a, path, &err), 0);
+	assert_int_equal(hfw_atomic_write(&a, "new!", 4, &err), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(hfw_atomic_commit(&a, &err), HFW_EIO);
+	assert_non_null(strstr(err.text, "it is now a FIFO, not a regular file"));
+	hfw_atomic_release(&a);
+	assert_true(lstat(path, &st) == 0 && S_ISFIFO(st.st_mode));
+	assert_int_equal(entries(), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(read_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(atomic_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(signal_cleanup, setup, teardown),
+		cmocka_unit_test_setup_teardown(output_destinations, setup, teardown),
+		cmocka_unit_test_setup_teardown(commit_rechecks, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("fileio", tests, NULL, NULL);

@@ -300,6 +300,135 @@ static void request_ids(void **state)
 		assert_int_equal(hfw_request_id_parse(&id, bad[i], &err), HFW_EINPUT);
 }
 
+/* A DCC template request, with text appended after it. */
+static char *template_with(const char *tail, size_t *len)
+{
+	uint8_t *t = NULL;
+	size_t tlen = 0;
+	struct hfw_error err = HFW_ERROR_INIT;
+	const char *p = shared_path("dcc/templates/CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML");
+	char *out;
+
+	if (hfw_file_read(&t, &tlen, p, 1 << 20, "template", &err) < 0)
+		fail_msg("%s", err.text);
+	assert_non_null(out = malloc(tlen + strlen(tail) + 1));
+	memcpy(out, t, tlen);
+	memcpy(out + tlen, tail, strlen(tail) + 1);
+	*len = tlen + strlen(tail);
+	free(t);
+	return out;
+}
+
+static int ends_with(const char *s, size_t len, const char *end)
+{
+	return len >= strlen(end) && memcmp(s + len - strlen(end), end, strlen(end)) == 0;
+}
+
+static void nothing_after_the_root_decides_where_the_signature_goes(void **state)
+{
+	static const char *const tails[] = { "<!-- </x> -->\n", "<?pi </sr:Request>?>", "\n<!--</sr:Body>-->\n<?x?>" };
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_verify_result r;
+	char *in, *out;
+	size_t i, len, olen;
+
+	(void)state;
+	for (i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		in = template_with(tails[i], &len);
+		if (hfw_xmldsig_sign_document(&out, &olen, signer, (const uint8_t *)in, len, NULL, &err) < 0)
+			fail_msg("%s", err.text);
+		if (verify(out, olen, &r, NULL, &err) < 0)
+			fail_msg("tail %zu: %s", i, err.text);
+		assert_true(r.is_signed);
+		assert_true(ends_with(out, olen, "</ds:Signature></sr:Request>"));
+		assert_null(strstr(out, "<!--"));
+		assert_null(strstr(out, "<?pi"));
+		free(out);
+		free(in);
+	}
+}
+
+struct breaker {
+	const char *request_id;	/* what prepare writes into the RequestID, or NULL to fail */
+};
+
+/* A prepare that spoils the validated request: its signed form cannot pass validation. */
+static int spoil(void *arg, xmlDocPtr doc, struct hfw_error *err)
+{
+	struct breaker *b = arg;
+	xmlNodePtr n;
+
+	if (!b->request_id)
+		return hfw_error_set(err, HFW_EINPUT, "refused by prepare");
+	for (n = xmlDocGetRootElement(doc)->children; n && !xmlStrEqual(n->name, BAD_CAST "Header"); n = n->next)
+		;
+	for (n = n ? n->children : NULL; n && !xmlStrEqual(n->name, BAD_CAST "RequestID"); n = n->next)
+		;
+	assert_non_null(n);
+	xmlNodeSetContent(n, BAD_CAST b->request_id);
+	return 0;
+}
+
+static void a_signed_request_must_verify_before_it_is_handed_back(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct breaker b = { "not a RequestID" };
+	int signed_over = -1;
+	struct hfw_sign_options o = { NULL, spoil, &b, NULL, &signed_over };
+	char *in, *out = (char *)"unset";
+	size_t len, olen = 0;
+
+	(void)state;
+	in = template_with("", &len);
+	assert_int_equal(hfw_xmldsig_sign_document(&out, &olen, signer, (const uint8_t *)in, len, &o, &err),
+			 HFW_EVERIFY);
+	assert_null(out);
+	assert_int_equal(signed_over, 1);
+	assert_non_null(strstr(err.text, "signed request failed its own verification, so it was not written"));
+	/* Refused before signing: nothing was signed over. */
+	b.request_id = NULL;
+	assert_int_equal(hfw_xmldsig_sign_document(&out, &olen, signer, (const uint8_t *)in, len, &o, &err),
+			 HFW_EINPUT);
+	assert_int_equal(signed_over, 0);
+	/* Untouched, it signs, and says it did. */
+	b.request_id = "90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:1001";
+	assert_int_equal(hfw_xmldsig_sign_document(&out, &olen, signer, (const uint8_t *)in, len, &o, &err), 0);
+	assert_int_equal(signed_over, 1);
+	assert_non_null(strstr(out, ":1001</sr:RequestID>"));
+	free(out);
+	free(in);
+}
+
+static void sign_canonical_needs_the_root_end_tag_last(void **state)
+{
+	static const char *const bad[] = {
+		"<sr:Request><sr:Header></sr:Header></sr:Request><!-- </x> -->",
+		"<sr:Request><sr:Header></sr:Header></sr:Request><?pi </x>?>",
+		"<sr:Request><sr:Header></sr:Header></sr:Requests>",
+		"<sr:Request><sr:Header></sr:Header>",
+		"<sr:Request/>",
+		"",
+	};
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_buf b = HFW_BUF_INIT(1 << 16);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		b.len = 0;
+		assert_int_equal(hfw_buf_puts(&b, HFW_XML_DECL, &err), 0);
+		assert_int_equal(hfw_buf_puts(&b, bad[i], &err), 0);
+		if (hfw_xmldsig_sign_canonical(&b, strlen(HFW_XML_DECL), signer, &err) != HFW_EINPUT)
+			fail_msg("signed '%s'", bad[i]);
+		assert_non_null(strstr(err.text, "does not end with its root's end tag"));
+	}
+	b.len = 0;
+	assert_int_equal(hfw_buf_puts(&b, "<sr:Request><sr:Header></sr:Header></sr:Request>", &err), 0);
+	assert_int_equal(hfw_xmldsig_sign_canonical(&b, 0, signer, &err), 0);
+	assert_true(ends_with(b.data, b.len, "</ds:Signature></sr:Request>"));
+	hfw_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +438,9 @@ int main(void)
 		cmocka_unit_test(moved_and_missing_signatures),
 		cmocka_unit_test(hostile_xml_is_refused),
 		cmocka_unit_test(request_ids),
+		cmocka_unit_test(nothing_after_the_root_decides_where_the_signature_goes),
+		cmocka_unit_test(a_signed_request_must_verify_before_it_is_handed_back),
+		cmocka_unit_test(sign_canonical_needs_the_root_end_tag_last),
 	};
 
 	return cmocka_run_group_tests_name("xmldsig", tests, setup, teardown);
