@@ -1,5 +1,5 @@
 /* fileio.c - bounded reads and atomic writes (see fileio.h). */
-#define _GNU_SOURCE	/* O_TMPFILE, realpath */
+#define _GNU_SOURCE	/* O_TMPFILE */
 #include "fileio.h"
 
 #include <errno.h>
@@ -189,7 +189,7 @@ static void drop_last(char *res)
  */
 static int resolve(char **out, struct stat *st, const char **tree, const char *path)
 {
-	char *res = NULL, *rest = NULL, *p, link[PATH_MAX];
+	char *res = NULL, *rest = NULL, *p, text[PATH_MAX];
 	size_t n, rlen;
 	int hops = 0, ret = 0;
 
@@ -251,20 +251,20 @@ static int resolve(char **out, struct stat *st, const char **tree, const char *p
 				ret = -ELOOP;
 				goto out;
 			}
-			if ((l = readlink(res, link, sizeof(link) - 1)) < 0) {
+			if ((l = readlink(res, text, sizeof(text) - 1)) < 0) {
 				ret = -errno;
 				goto out;
 			}
-			link[l] = '\0';
+			text[l] = '\0';
 			/* The link's text, then what was still to resolve. */
 			if (!(next = malloc((size_t)l + strlen(p) + 2))) {
 				ret = -ENOMEM;
 				goto out;
 			}
-			snprintf(next, (size_t)l + strlen(p) + 2, "%s/%s", link, p);
+			snprintf(next, (size_t)l + strlen(p) + 2, "%s/%s", text, p);
 			free(rest);
 			rest = p = next;
-			if (link[0] == '/')
+			if (text[0] == '/')
 				res[0] = '\0';
 			else
 				drop_last(res);
@@ -300,14 +300,14 @@ static int check_output(char **target, const char *path, int want_dir, struct hf
 	const char *want = want_dir ? "a directory" : "a regular file", *tree = NULL;
 	char *real = NULL, *dir = NULL;
 	struct stat st, lst;
-	int link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode), r, ret = 0;
+	int is_link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode), r, ret = 0;
 
 	if (target)
 		*target = NULL;
 	r = resolve(&real, &st, &tree, path);
 	if (tree) {
 		ret = hfw_error_set(err, HFW_EIO, "refusing to write '%s': %s %s, where hanfw writes nothing", path,
-				    link ? "it is a symlink into" : "it is under", tree);
+				    is_link ? "it is a symlink into" : "it is under", tree);
 		goto out;
 	}
 	if (r == -ENOMEM) {
@@ -324,18 +324,18 @@ static int check_output(char **target, const char *path, int want_dir, struct hf
 				    want_dir ? "directory" : "file", strerror(-r));
 		goto out;
 	}
-	if (st.st_mode == 0 && link) {
+	if (st.st_mode == 0 && is_link) {
 		ret = hfw_error_set(err, HFW_EIO, "refusing to write '%s': it is a symlink that leads to nothing", path);
 		goto out;
 	}
 	if (st.st_mode != 0 && (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))) {
 		ret = hfw_error_set(err, HFW_EIO, "refusing to write '%s': it is %s%s, not %s", path,
-				    link ? "a symlink to " : "", kind_of(st.st_mode), want);
+				    is_link ? "a symlink to " : "", kind_of(st.st_mode), want);
 		goto out;
 	}
 	/* A symlink is written through: the file it names is replaced, the link kept. */
 	if (target) {
-		if (link) {
+		if (is_link) {
 			*target = real;
 			real = NULL;
 		} else if (!(*target = strdup(path))) {
