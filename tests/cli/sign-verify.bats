@@ -53,9 +53,9 @@ xmlsec_template() {
 		"$SHARED/dcc/samples/11.2_readfw_response_signed.xml" > r.xml
 	hanfw verify --trust "$Z" r.xml
 	p=$(pki)
-	hanfw sign "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" --key "$p/supplier-ds-expired.key" \
-		--cert "$p/supplier-ds-expired.pem" -o e.xml
-	mkdir trust && cp "$p/supplier-ds-expired.pem" trust/
+	hanfw sign "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" --key "$p/supplier-xml-expired.key" \
+		--cert "$p/supplier-xml-expired.pem" -o e.xml
+	mkdir trust && cp "$p/supplier-xml-expired.pem" trust/
 	hanfw verify --trust trust e.xml
 	run -4 --separate-stderr hanfw verify --trust trust e.xml --check-validity
 	[[ "$stderr" == *"has expired" ]]
@@ -125,7 +125,7 @@ xmlsec_template() {
 	check 's/<ds:DigestValue>./<ds:DigestValue>A/' "DigestValue"
 	check 's/<ds:SignatureValue>../<ds:SignatureValue>AA/' "SignatureValue does not verify"
 	check 's/ecdsa-sha256/ecdsa-sha384/' "SignatureMethod algorithm"
-	check 's/<ds:X509SerialNumber>/<ds:X509SerialNumber>9/' "no trusted certificate"
+	check 's/<ds:X509SerialNumber>/<ds:X509SerialNumber>9/' "no such certificate in the trust directory"
 	check 's/<\/sr:Header>/<\/sr:Header>\n/' "DigestValue does not match"
 	check 's/<\/ds:Reference>/<\/ds:Reference><ds:Reference URI=""><\/ds:Reference>/' "more than one Reference"
 	check 's/<\/sr:Body>/<\/sr:Body><ds:Signature xmlns:ds="http:\/\/www.w3.org\/2000\/09\/xmldsig#"\/>/' "2 Signature elements"

@@ -59,7 +59,7 @@ static int teardown(void **state)
 static int verify(const char *xml, size_t len, struct hfw_verify_result *r, const char *xsd,
 		  struct hfw_error *err)
 {
-	struct hfw_verify_options o = { trust, 0, 0, xsd, NULL };
+	struct hfw_verify_options o = { trust, 0, 0, xsd, NULL, 0 };
 
 	return hfw_xmldsig_verify(r, (const uint8_t *)xml, len, &o, err);
 }
@@ -210,8 +210,8 @@ static void tampering_is_refused_with_a_reason(void **state)
 	tampered("<ds:Reference URI=\"\">", "<ds:Reference URI=\"#body\">", HFW_EVERIFY, "URI=\"\"");
 	tampered("</ds:Transforms>", "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"></ds:Transform></ds:Transforms>",
 		 HFW_EVERIFY, "exactly one Transform");
-	tampered("<ds:X509SerialNumber>", "<ds:X509SerialNumber>1", HFW_EVERIFY, "no trusted certificate");
-	tampered("<ds:X509IssuerName>", "<ds:X509IssuerName>CN=Evil,", HFW_EVERIFY, "no trusted certificate");
+	tampered("<ds:X509SerialNumber>", "<ds:X509SerialNumber>1", HFW_EVERIFY, "no such certificate in the trust directory");
+	tampered("<ds:X509IssuerName>", "<ds:X509IssuerName>CN=Evil,", HFW_EVERIFY, "no such certificate in the trust directory");
 	tampered("</sr:Body>", "</sr:Body><ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"></ds:Signature>",
 		 HFW_EVERIFY, "2 Signature elements");
 	tampered("</ds:Signature></sr:Request>", "</ds:Signature><sr:Body></sr:Body></sr:Request>", HFW_EVERIFY,
@@ -225,7 +225,7 @@ static void moved_and_missing_signatures(void **state)
 	struct hfw_buf out = HFW_BUF_INIT(1 << 20);
 	struct hfw_duis_request req;
 	struct hfw_verify_result r;
-	struct hfw_verify_options allow = { NULL, 1, 0, NULL, NULL };
+	struct hfw_verify_options allow = { NULL, 1, 0, NULL, NULL, 0 };
 	char *sig_start, *sig_end, moved[4096];
 	size_t siglen;
 
