@@ -106,7 +106,7 @@ static int send_batch(struct context *c, const struct hfw_target *batch, size_t 
 	struct hfw_ledger_request rec;
 	struct hfw_reply reply;
 	struct hfw_verify_result vr;
-	struct hfw_verify_options vo = { c->trust, 1, 0, NULL, NULL };
+	struct hfw_verify_options vo = { c->trust, 1, 0, NULL, NULL, 0 };
 	struct hfw_eui *devices = NULL;
 	const char **outcome = NULL;
 	enum hfw_delivery delivery = HFW_NOT_SENT;

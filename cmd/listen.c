@@ -42,7 +42,7 @@ int cmd_listen(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_STRING(0, "tls-cert", &cert, "FILE", "serve HTTPS with this certificate (PEM)"),
 		HFW_OPT_STRING(0, "tls-key", &key, "FILE", "and its key"),
 		HFW_OPT_STRING(0, "client-ca", &client_ca, "FILE", "require client certificates from this CA (mutual TLS)"),
-		HFW_OPT_STRING(0, "trust", &trust_dir, "DIR", "certificates to verify messages with (default: trust_dir)"),
+		HFW_OPT_STRING(0, "trust", &trust_dir, "DIR", "the DCC's XML-signing certificates, devices' in DIR/devices (default: trust_dir)"),
 		HFW_OPT_STRING(0, "max-body", &max_text, "BYTES", "largest message accepted (default 2097152)"),
 		HFW_OPT_END()
 	};
@@ -91,6 +91,9 @@ int cmd_listen(int argc, char **argv, struct hfw_ctx *ctx)
 	if (hfw_trust_load_dir(&trust, trust_dir, &err) < 0 ||
 	    hfw_receiver_open(&rx, hfw_config_get(cfg, HFW_SET_LEDGER), trust, &err) < 0)
 		goto fail;
+	/* Certificates in the wrong store are never used; say so once. */
+	for (n = 0; hfw_trust_notice(trust, (size_t)n); n++)
+		cmd_warn(ctx, "%s", hfw_trust_notice(trust, (size_t)n));
 	ho.arg = rx;
 	cmd_block_stop_signals(&stop);
 	if (hfw_httpd_start(&httpd, &ho, &err) < 0)

@@ -101,7 +101,7 @@ static void finish(struct run *run, struct job *j, enum hfw_activation_outcome o
 static const char *answer(struct run *run, struct job *j, const struct hfw_reply *reply, enum hfw_delivery delivery,
 			  const struct hfw_error *terr, xmlDocPtr *doc, struct hfw_verify_result *vr)
 {
-	struct hfw_verify_options vo = { run->o->trust, 1, 0, NULL, NULL };
+	struct hfw_verify_options vo = { run->o->trust, 1, 0, NULL, NULL, 0 };
 	struct hfw_error err = HFW_ERROR_INIT;
 	char rid[HFW_REQUEST_ID_MAX];
 

@@ -35,7 +35,7 @@ static const struct hfw_setting_info settings[HFW_SET_COUNT] = {
 		"HANFW_KEY_PASSPHRASE",
 		"name of the environment variable holding passphrases of encrypted keys" },
 	[HFW_SET_TRUST_DIR] = { "trust_dir", "HANFW_TRUST_DIR", HFW_TYPE_PATH, NULL,
-		"directory of certificates trusted when verifying" },
+		"trust directory: XML-signing certificates; devices' certificates in its devices/" },
 	[HFW_SET_TLS_CA] = { "tls_ca", "HANFW_TLS_CA", HFW_TYPE_PATH, NULL,
 		"CA file or directory for the adapter's TLS certificate" },
 	[HFW_SET_TLS_CLIENT_CERT] = { "tls_client_cert", "HANFW_TLS_CLIENT_CERT", HFW_TYPE_PATH, NULL,
@@ -46,6 +46,8 @@ static const struct hfw_setting_info settings[HFW_SET_COUNT] = {
 		"SQLite ledger of request IDs, requests and device states" },
 	[HFW_SET_HUB_CAPACITY] = { "hub_capacity", "HANFW_HUB_CAPACITY", HFW_TYPE_UINT, "750000",
 		"bytes a comms hub is sure to hold per image; larger images warn (or fail with --strict)" },
+	[HFW_SET_DUIS_SCHEMA] = { "duis_schema", "HANFW_DUIS_SCHEMA", HFW_TYPE_PATH, NULL,
+		"DUIS XSD (the DCC's) that verify checks every message against, any service" },
 };
 
 struct hfw_config {

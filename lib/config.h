@@ -40,6 +40,7 @@ enum hfw_setting {
 	HFW_SET_TLS_CLIENT_KEY,
 	HFW_SET_LEDGER,			/* SQLite ledger path */
 	HFW_SET_HUB_CAPACITY,		/* comms hub image capacity, bytes */
+	HFW_SET_DUIS_SCHEMA,		/* XSD "verify" validates every message against */
 	HFW_SET_COUNT
 };
 

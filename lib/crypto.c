@@ -340,7 +340,7 @@ static void device_eui(X509 *x, struct hfw_cert_info *out)
 	GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	int i;
 
-	for (i = 0; names && i < sk_GENERAL_NAME_num(names) && !out->eui[0]; i++) {
+	for (i = 0; names && i < sk_GENERAL_NAME_num(names) && !out->hw_module_name; i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
 		const ASN1_TYPE *v;
 		const unsigned char *oid, *d;
@@ -353,8 +353,9 @@ static void device_eui(X509 *x, struct hfw_cert_info *out)
 			continue;
 		d = ASN1_STRING_get0_data(v->value.sequence);
 		len = ASN1_STRING_length(v->value.sequence);
+		out->hw_module_name = 1;
 		/* It ends with the serial number: 04 08 and the EUI. */
-		if (len >= 12 && d[len - 10] == 0x04 && d[len - 9] == 0x08) {
+		if (!out->eui[0] && len >= 12 && d[len - 10] == 0x04 && d[len - 9] == 0x08) {
 			struct hfw_eui eui;
 
 			memcpy(eui.b, d + len - 8, HFW_EUI_LEN);
@@ -390,8 +391,8 @@ void hfw_cert_info(const hfw_cert *cert, struct hfw_cert_info *out)
 			hfw_eui_format(out->eui, &eui);
 		}
 	}
-	if (!out->eui[0])
-		device_eui(cert->x509, out);
+	/* Always looked for: a hardwareModuleName marks a device's certificate (xmldsig.c). */
+	device_eui(cert->x509, out);
 	i = X509_NAME_get_index_by_NID(subj, NID_organizationalUnitName, -1);
 	if (i >= 0) {
 		const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));

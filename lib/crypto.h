@@ -58,6 +58,7 @@ struct hfw_cert_info {
 	char issuer[256];	/* RFC 2253, as the DCC writes it: "CN=Z1,OU=07" */
 	char serial[64];	/* decimal, any size */
 	char subject[256];	/* RFC 2253 */
+	int hw_module_name;	/* subjectAltName names a hardwareModuleName: a device's certificate */
 };
 
 void hfw_cert_info(const hfw_cert *cert, struct hfw_cert_info *out);

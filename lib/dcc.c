@@ -643,7 +643,7 @@ static void log_received(hfw_dcc *d, const char *path, long cv, const char *rid,
 int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 		   struct hfw_buf *reply, int *http_status, struct hfw_error *err)
 {
-	struct hfw_verify_options vo = { d->users, 0, 0, NULL, NULL };
+	struct hfw_verify_options vo = { d->users, 0, 0, NULL, NULL, 0 };
 	struct hfw_verify_result r;
 	struct hfw_request_id id;
 	const struct hfw_device *dev = NULL;
@@ -694,7 +694,7 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 		goto out;
 	}
 	if (ret == HFW_EVERIFY)
-		code = "E40";
+		code = r.role_refused ? "E1" : "E40";	/* signed, but not by whom the rules allow */
 	else if (ret < 0)
 		code = "E41";
 	else if (strcmp(r.root, "Request") != 0)

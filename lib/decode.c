@@ -387,7 +387,7 @@ static const char *header_text(xmlNodePtr header, const char *name, char *buf, s
 int hfw_decode_response(json_t **out, const uint8_t *xml, size_t len, const hfw_trust *trust,
 			struct hfw_error *err)
 {
-	struct hfw_verify_options vo = { trust, 1, 0, NULL, NULL };
+	struct hfw_verify_options vo = { trust, 1, 0, NULL, NULL, 0 };
 	struct hfw_verify_result r;
 	xmlDocPtr doc = NULL;
 	xmlNodePtr root, header, msg;

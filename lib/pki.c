@@ -80,6 +80,32 @@ static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 	return ok;
 }
 
+/*
+ * subjectAltName, critical: otherName hardwareModuleName (1.3.6.1.5.5.7.8.4)
+ * { hwType, hwSerialNum = the 8 EUI octets }, with the RTDS certificates'
+ * hwType (1.2.826.0.1.8641679.1.2.2.1).
+ */
+static int add_hw_module_name(X509 *x, const struct hfw_eui *eui)
+{
+	static const unsigned char head[] = {
+		0x30, 0x29, 0xA0, 0x27, 0x06, 0x08, 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x08, 0x04,
+		0xA0, 0x1B, 0x30, 0x19, 0x06, 0x0D, 0x2A, 0x86, 0x3A, 0x00, 0x01, 0x84, 0x8F, 0xB9,
+		0x0F, 0x01, 0x02, 0x02, 0x01, 0x04, 0x08,
+	};
+	unsigned char der[sizeof(head) + HFW_EUI_LEN];
+	ASN1_OCTET_STRING *v = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *ext = NULL;
+	int ok;
+
+	memcpy(der, head, sizeof(head));
+	memcpy(der + sizeof(head), eui->b, HFW_EUI_LEN);
+	ok = v && ASN1_OCTET_STRING_set(v, der, (int)sizeof(der)) &&
+	     (ext = X509_EXTENSION_create_by_NID(NULL, NID_subject_alt_name, 1, v)) && X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(v);
+	return ok;
+}
+
 static EVP_PKEY *load_pem_key(const char *path)
 {
 	BIO *b = BIO_new_file(path, "r");
@@ -98,8 +124,8 @@ static X509 *load_pem_cert(const char *path)
 	return x;
 }
 
-int hfw_pki_issue(const char *key_path, const char *cert_path,
-		  const struct hfw_pki_request *req, struct hfw_error *err)
+static int issue(const char *key_path, const char *cert_path, const struct hfw_pki_request *req, int device,
+		 struct hfw_error *err)
 {
 	EVP_PKEY *key = NULL, *ca_key = NULL;
 	X509 *x = NULL, *ca = NULL;
@@ -132,9 +158,9 @@ int hfw_pki_issue(const char *key_path, const char *cert_path,
 	    !X509_gmtime_adj(X509_getm_notAfter(x), req->days < 0 ? -3600L : 86400L * req->days) ||
 	    /* SMKI order: issuers OU then CN ("CN=Z1,OU=07"), others CN, OU, EUI. */
 	    (req->is_ca && req->role && !add_text(name, NID_organizationalUnitName, req->role)) ||
-	    (req->cn && !add_text(name, NID_commonName, req->cn)) ||
-	    (!req->is_ca && req->role && !add_text(name, NID_organizationalUnitName, req->role)) ||
-	    (req->eui && !add_eui(name, &eui)) ||
+	    (req->cn && !device && !add_text(name, NID_commonName, req->cn)) ||
+	    (!req->is_ca && req->role && !device && !add_text(name, NID_organizationalUnitName, req->role)) ||
+	    (req->eui && !device && !add_eui(name, &eui)) ||
 	    !X509_set_subject_name(x, name) ||
 	    !X509_set_issuer_name(x, ca ? X509_get_subject_name(ca) : name) ||
 	    !X509_set_pubkey(x, key) ||
@@ -143,6 +169,7 @@ int hfw_pki_issue(const char *key_path, const char *cert_path,
 	    !add_ext(x, ca ? ca : x, NID_key_usage, req->is_ca ? "critical,keyCertSign,cRLSign"
 							      : "critical,digitalSignature") ||
 	    (req->san && !add_ext(x, ca ? ca : x, NID_subject_alt_name, req->san)) ||
+	    (device && (!req->eui || !add_hw_module_name(x, &eui))) ||
 	    (req->eku && !add_ext(x, ca ? ca : x, NID_ext_key_usage, req->eku)) ||
 	    !X509_sign(x, ca_key ? ca_key : key, EVP_sha256())) {
 		ret = hfw_error_openssl(err, HFW_EKEY, "cannot build certificate '%s'", cert_path);
@@ -159,4 +186,16 @@ out:
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(ca_key);
 	return ret;
+}
+
+int hfw_pki_issue(const char *key_path, const char *cert_path,
+		  const struct hfw_pki_request *req, struct hfw_error *err)
+{
+	return issue(key_path, cert_path, req, 0, err);
+}
+
+int hfw_pki_issue_device(const char *key_path, const char *cert_path,
+			 const struct hfw_pki_request *req, struct hfw_error *err)
+{
+	return issue(key_path, cert_path, req, 1, err);
 }

@@ -6,6 +6,8 @@
  * STRING, its role in the OU ("02" supplier digital signing, "87" XML
  * signing, "89" DCC XML signing, "04" access control broker, "07" issuer),
  * and a 16-byte serial (38-39 decimal digits, like real SMKI serials).
+ * A device's certificate is shaped as SMKI (and the RTDS) shape them: an
+ * empty subject, the EUI in a critical subjectAltName hardwareModuleName.
  * Never for production: keys are written unencrypted (mode 0600).
  */
 #ifndef HFW_PKI_H
@@ -27,5 +29,9 @@ struct hfw_pki_request {
 /* Generate a P-256 key and certificate, written atomically as PEM. */
 int hfw_pki_issue(const char *key_path, const char *cert_path,
 		  const struct hfw_pki_request *req, struct hfw_error *err);
+
+/* A device's digital-signing certificate (req's cn and role are not used). */
+int hfw_pki_issue_device(const char *key_path, const char *cert_path,
+			 const struct hfw_pki_request *req, struct hfw_error *err);
 
 #endif

@@ -45,10 +45,11 @@ static const char *at(char *buf, size_t size, const char *dir, const char *rel)
 	return buf;
 }
 
-static int issue(const char *dir, const char *stem, const char *cn, const char *role, const char *eui,
-		 int is_ca, const char *san, const char *eku, const char *ca_stem, struct hfw_error *err)
+/* device: shaped as a device's certificate (empty subject, hardwareModuleName). */
+static int issue_as(const char *dir, const char *stem, const char *cn, const char *role, const char *eui,
+		    int is_ca, const char *san, const char *eku, const char *ca_stem, int device, struct hfw_error *err)
 {
-	char k[4096], c[4096], ck[4096], cc[4096];
+	char k[8200], c[8200], ck[4096], cc[4096];
 	struct hfw_pki_request r = { cn, role, eui, is_ca, 3650, san, eku, NULL, NULL };
 
 	snprintf(k, sizeof(k), "%s/%s.key", dir, stem);
@@ -59,7 +60,13 @@ static int issue(const char *dir, const char *stem, const char *cn, const char *
 		r.ca_key = ck;
 		r.ca_cert = cc;
 	}
-	return hfw_pki_issue(k, c, &r, err);
+	return device ? hfw_pki_issue_device(k, c, &r, err) : hfw_pki_issue(k, c, &r, err);
+}
+
+static int issue(const char *dir, const char *stem, const char *cn, const char *role, const char *eui,
+		 int is_ca, const char *san, const char *eku, const char *ca_stem, struct hfw_error *err)
+{
+	return issue_as(dir, stem, cn, role, eui, is_ca, san, eku, ca_stem, 0, err);
 }
 
 static int copy_file(const char *from, const char *to, struct hfw_error *err)
@@ -100,6 +107,7 @@ int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 	if ((ret = make_dir(dir, err)) < 0 || (ret = make_dir(at(p, sizeof(p), dir, "pki"), err)) < 0 ||
 	    (ret = make_dir(at(p, sizeof(p), dir, "devices"), err)) < 0 ||
 	    (ret = make_dir(at(p, sizeof(p), dir, "trust"), err)) < 0 ||
+	    (ret = make_dir(at(p, sizeof(p), dir, "trust/devices"), err)) < 0 ||
 	    (ret = make_dir(at(p, sizeof(p), dir, "tls"), err)) < 0)
 		goto out;
 
@@ -115,7 +123,7 @@ int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 	/* A signing identity per device, for the alerts and responses devices sign. */
 	at(q, sizeof(q), dir, "devices");
 	for (i = 0; i < hfw_estate_count(estate); i++) {
-		char eui[HFW_EUI_TEXT_MAX], stem[32];
+		char eui[HFW_EUI_TEXT_MAX], stem[32], from[4200], to[4200];
 		const struct hfw_device *d = hfw_estate_at(estate, i);
 
 		/* Meters and HCALCS sign what they send the supplier (GBCS); others only with device_keys. */
@@ -124,7 +132,12 @@ int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 		hfw_eui_format(eui, &d->eui);
 		snprintf(stem, sizeof(stem), "%02x%02x%02x%02x%02x%02x%02x%02x-ds", d->eui.b[0], d->eui.b[1],
 			 d->eui.b[2], d->eui.b[3], d->eui.b[4], d->eui.b[5], d->eui.b[6], d->eui.b[7]);
-		if ((ret = issue(q, stem, NULL, NULL, eui, 0, NULL, NULL, ca, err)) < 0)
+		if ((ret = issue_as(q, stem, NULL, NULL, eui, 0, NULL, NULL, ca, 1, err)) < 0)
+			goto out;
+		/* Trusted for the devices' GBCS signatures only: apart from the XML trust. */
+		snprintf(from, sizeof(from), "%s/%s.pem", q, stem);
+		snprintf(to, sizeof(to), "%s/trust/devices/%s.pem", dir, stem);
+		if ((ret = copy_file(from, to, err)) < 0)
 			goto out;
 	}
 	/* TLS, under a CA of its own: DCCKI is a PKI apart from SMKI. */

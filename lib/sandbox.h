@@ -4,10 +4,13 @@
  *   pki/     an SMKI-shaped test PKI: issuer (OU=07), supplier digital
  *            signing (02) and XML signing (87), DCC XML signing (89) and
  *            access control broker (04) for 90-B3-D5-1F-30-00-00-02
- *   devices/ a digital-signing key and certificate per device that signs
+ *   devices/ a digital-signing key and certificate (device-shaped: empty
+ *            subject, hardwareModuleName) per device that signs
  *            its own alerts and responses (ESME, GSME, HCALCS), or per
  *            device of every type with device_keys
- *   trust/   what hanfw trusts when verifying the sandbox's messages
+ *   trust/   what hanfw trusts when verifying the sandbox's messages: the
+ *            DCC's XML-signing certificate, and in trust/devices/ the
+ *            devices' certificates (for their GBCS signatures only)
  *   tls/     a TLS CA, the server's certificate (127.0.0.1, localhost) and
  *            a client certificate for mutual TLS
  *   estate.json, and hanfw.json with a profile "sandbox" pointing at it all.

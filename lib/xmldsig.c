@@ -4,15 +4,18 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <libxml/tree.h>
 #include <libxml/xmlsave.h>
 
 #include "base64.h"
+#include "eui.h"
 #include "fileio.h"
 #include "xml.h"
 
@@ -26,14 +29,40 @@
 /* --- trust ---------------------------------------------------------------- */
 
 struct trusted {
-	hfw_cert *cert;
+	hfw_cert *cert;			/* NULL: set aside, kept only to name it in a refusal */
 	struct hfw_cert_info info;
+	enum hfw_signer_role role;
+	int device_store;		/* in the device store (GBCS), not the XML trust */
 };
 
 struct hfw_trust {
 	struct trusted *v;
 	size_t n, cap;
+	size_t nxml, ndevice;		/* usable certificates in each store */
+	char **notes;			/* one line per certificate set aside */
+	size_t nnotes;
+	char dir[1024];			/* the trust directory, for messages ("" if none) */
 };
+
+#define TRUST_MAX_NOTES 64
+
+enum hfw_signer_role hfw_signer_role_of(const struct hfw_cert_info *ci)
+{
+	/* A device's certificate has an empty subject and names its EUI as a hardwareModuleName. */
+	if (ci->hw_module_name || !ci->subject[0])
+		return HFW_ROLE_DEVICE;
+	if (!strcmp(ci->role, "87"))
+		return HFW_ROLE_USER_XML;
+	/* 89 (hex, as SMKI writes roles); DCC Boxed's pre-1.4.1 DSP certificate wrote it in decimal. */
+	if (!strcmp(ci->role, "89") || !strcmp(ci->role, "137"))
+		return HFW_ROLE_DCC_XML;
+	return HFW_ROLE_OTHER;
+}
+
+static int is_xml_role(enum hfw_signer_role r)
+{
+	return r == HFW_ROLE_USER_XML || r == HFW_ROLE_DCC_XML;
+}
 
 int hfw_trust_new(hfw_trust **out, struct hfw_error *err)
 {
@@ -50,22 +79,32 @@ void hfw_trust_free(hfw_trust *t)
 		return;
 	for (i = 0; i < t->n; i++)
 		hfw_cert_free(t->v[i].cert);
+	for (i = 0; i < t->nnotes; i++)
+		free(t->notes[i]);
+	free(t->notes);
 	free(t->v);
 	free(t);
 }
 
 size_t hfw_trust_count(const hfw_trust *t)
 {
-	return t ? t->n : 0;
+	return t ? t->nxml : 0;
 }
 
-int hfw_trust_add_file(hfw_trust *t, const char *path, struct hfw_error *err)
+size_t hfw_trust_device_count(const hfw_trust *t)
 {
-	hfw_cert *cert = NULL;
-	int ret;
+	return t ? t->ndevice : 0;
+}
 
-	if ((ret = hfw_cert_load(&cert, path, err)) < 0)
-		return ret;
+const char *hfw_trust_notice(const hfw_trust *t, size_t i)
+{
+	return t && i < t->nnotes ? t->notes[i] : NULL;
+}
+
+/* Keep cert (owned; NULL to keep only its name) in a store. */
+static int trust_push(hfw_trust *t, hfw_cert *cert, const struct hfw_cert_info *ci, int device_store,
+		      struct hfw_error *err)
+{
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? 2 * t->cap : 16;
 		struct trusted *v = realloc(t->v, cap * sizeof(*v));
@@ -78,44 +117,149 @@ int hfw_trust_add_file(hfw_trust *t, const char *path, struct hfw_error *err)
 		t->cap = cap;
 	}
 	t->v[t->n].cert = cert;
-	hfw_cert_info(cert, &t->v[t->n].info);
+	t->v[t->n].info = *ci;
+	t->v[t->n].role = hfw_signer_role_of(ci);
+	t->v[t->n].device_store = device_store;
 	t->n++;
+	if (cert)
+		*(device_store ? &t->ndevice : &t->nxml) += 1;
 	return 0;
 }
 
-int hfw_trust_load_dir(hfw_trust **out, const char *dir, struct hfw_error *err)
+static int trust_note(hfw_trust *t, struct hfw_error *err, const char *fmt, ...) HFW_PRINTF(3, 4);
+
+static int trust_note(hfw_trust *t, struct hfw_error *err, const char *fmt, ...)
+{
+	char line[HFW_ERROR_TEXT_MAX], **v;
+	va_list ap;
+
+	if (t->nnotes >= TRUST_MAX_NOTES)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (!(v = realloc(t->notes, (t->nnotes + 1) * sizeof(*v))) || !(v[t->nnotes] = strdup(line))) {
+		if (v)
+			t->notes = v;
+		return hfw_error_oom(err);
+	}
+	t->notes = v;
+	t->nnotes++;
+	return 0;
+}
+
+/* "'subject' (role 02)", or "the device certificate of EUI" for a device. */
+static void describe(char *out, size_t size, const struct hfw_cert_info *ci)
+{
+	if (hfw_signer_role_of(ci) == HFW_ROLE_DEVICE)
+		snprintf(out, size, "the device certificate of %s", ci->eui[0] ? ci->eui : "an unnamed device");
+	else
+		snprintf(out, size, "'%.200s' (role %s)", ci->subject, ci->role[0] ? ci->role : "none");
+}
+
+int hfw_trust_add_file(hfw_trust *t, const char *path, struct hfw_error *err)
+{
+	hfw_cert *cert = NULL;
+	struct hfw_cert_info ci;
+	char who[256];
+	int ret;
+
+	if ((ret = hfw_cert_load(&cert, path, err)) < 0)
+		return ret;
+	hfw_cert_info(cert, &ci);
+	if (!is_xml_role(hfw_signer_role_of(&ci))) {
+		hfw_cert_free(cert);
+		describe(who, sizeof(who), &ci);
+		return hfw_error_set(err, HFW_EKEY,
+				     "certificate '%s' is %s, not an XML-signing certificate: XML signatures need role 87 (a user's) or 89 (the DCC's)",
+				     path, who);
+	}
+	return trust_push(t, cert, &ci, 0, err);
+}
+
+/* Every certificate file in dir, one by one; anything that is not one is passed over. */
+static int trust_scan(hfw_trust *t, const char *dir, int device_store, struct hfw_error *err)
 {
 	struct hfw_error ignored = HFW_ERROR_INIT;
-	hfw_trust *t = NULL;
+	struct hfw_cert_info ci;
 	struct dirent *e;
+	hfw_cert *cert;
 	DIR *d;
 	char path[4096];
-	int ret, files = 0;
+	int ret = 0, files = 0;
 
-	*out = NULL;
 	if (!(d = opendir(dir)))
 		return hfw_error_set(err, HFW_EIO, "cannot read trust directory '%s'", dir);
-	if ((ret = hfw_trust_new(&t, err)) < 0)
-		goto out;
 	while ((e = readdir(d)) && files < TRUST_MAX_FILES) {
+		enum hfw_signer_role role;
+
 		if (e->d_name[0] == '.')
 			continue;
 		files++;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		/* Keys and anything else that is not a P-256 certificate are passed over. */
-		if (hfw_trust_add_file(t, path, &ignored) == HFW_ENOMEM) {
+		/* Keys, sub-directories and anything else that is not a P-256 certificate are passed over. */
+		cert = NULL;
+		if ((ret = hfw_cert_load(&cert, path, &ignored)) == HFW_ENOMEM) {
 			ret = hfw_error_oom(err);
 			goto out;
 		}
+		ret = 0;
+		if (!cert)
+			continue;
+		hfw_cert_info(cert, &ci);
+		role = hfw_signer_role_of(&ci);
+		if (device_store && is_xml_role(role)) {
+			/* Set aside both ways: an XML-signing certificate never checks a GBCS signature. */
+			hfw_cert_free(cert);
+			ret = trust_note(t, err, "trust: '%s' is an XML-signing certificate (role %s): not used for devices' GBCS signatures; it belongs in the trust directory itself",
+					 path, ci.role);
+		} else if (!device_store && !is_xml_role(role)) {
+			/* Kept by name only, so that a refusal can say what it is; never used to verify. */
+			hfw_cert_free(cert);
+			ret = trust_push(t, NULL, &ci, 0, err);
+			if (ret == 0 && role == HFW_ROLE_DEVICE)
+				ret = trust_note(t, err, "trust: '%s' is the device certificate of %s: never trusted for XML signatures; device certificates go in '%s/devices/'",
+						 path, ci.eui[0] ? ci.eui : "an unnamed device", dir);
+		} else {
+			ret = trust_push(t, cert, &ci, device_store, err);
+		}
+		if (ret < 0)
+			goto out;
 	}
-	if (t->n == 0) {
-		ret = hfw_error_set(err, HFW_EKEY, "trust directory '%s' holds no usable certificate", dir);
+out:
+	closedir(d);
+	return ret;
+}
+
+int hfw_trust_add_device_dir(hfw_trust *t, const char *dir, struct hfw_error *err)
+{
+	return trust_scan(t, dir, 1, err);
+}
+
+int hfw_trust_load_dir(hfw_trust **out, const char *dir, struct hfw_error *err)
+{
+	hfw_trust *t = NULL;
+	char devices[4096];
+	struct stat st;
+	int ret;
+
+	*out = NULL;
+	if ((ret = hfw_trust_new(&t, err)) < 0)
+		return ret;
+	snprintf(t->dir, sizeof(t->dir), "%s", dir);
+	if ((ret = trust_scan(t, dir, 0, err)) < 0)
+		goto out;
+	snprintf(devices, sizeof(devices), "%s/devices", dir);
+	if (stat(devices, &st) == 0 && S_ISDIR(st.st_mode) && (ret = trust_scan(t, devices, 1, err)) < 0)
+		goto out;
+	if (t->nxml == 0) {
+		ret = hfw_error_set(err, HFW_EKEY,
+				    "trust directory '%s' holds no usable certificate: no XML-signing certificate (role 87 or 89)", dir);
 		goto out;
 	}
 	*out = t;
 	t = NULL;
 out:
-	closedir(d);
 	hfw_trust_free(t);
 	return ret;
 }
@@ -165,7 +309,8 @@ const hfw_cert *hfw_trust_find_eui(const hfw_trust *t, const char *eui, size_t *
 	size_t i;
 
 	for (i = *next; t && i < t->n; i++)
-		if (t->v[i].info.eui[0] && strcasecmp(t->v[i].info.eui, eui) == 0) {
+		if (t->v[i].device_store && t->v[i].cert && t->v[i].info.eui[0] &&
+		    strcasecmp(t->v[i].info.eui, eui) == 0) {
 			*next = i + 1;
 			return t->v[i].cert;
 		}
@@ -173,8 +318,14 @@ const hfw_cert *hfw_trust_find_eui(const hfw_trust *t, const char *eui, size_t *
 	return NULL;
 }
 
+/*
+ * The certificate an X509IssuerSerial names: a usable XML-signing one
+ * first; else one kept by name or in the device store, only so that the
+ * refusal can say what it is.
+ */
 static const struct trusted *trust_find(const hfw_trust *t, const char *issuer, const char *serial)
 {
+	const struct trusted *other = NULL;
 	char want[512], have[512];
 	size_t i;
 
@@ -183,10 +334,14 @@ static const struct trusted *trust_find(const hfw_trust *t, const char *issuer, 
 		if (strcmp(t->v[i].info.serial, serial) != 0)
 			continue;
 		normal_name(have, sizeof(have), t->v[i].info.issuer);
-		if (strcasecmp(want, have) == 0)
+		if (strcasecmp(want, have) != 0)
+			continue;
+		if (t->v[i].cert && !t->v[i].device_store)
 			return &t->v[i];
+		if (!other)
+			other = &t->v[i];
 	}
-	return NULL;
+	return other;
 }
 
 /* --- signing -------------------------------------------------------------- */
@@ -214,6 +369,16 @@ int hfw_signer_open(hfw_signer **out, const char *key_path, const char *cert_pat
 	    (ret = hfw_trust_add_file(s->self, cert_path, err)) < 0)
 		goto out;
 	hfw_cert_info(cert, &s->info);
+	/* What verifiers refuse is refused here first (a GBCS OU=02 certificate, say). */
+	if (!is_xml_role(hfw_signer_role_of(&s->info))) {
+		char who[256];
+
+		describe(who, sizeof(who), &s->info);
+		ret = hfw_error_set(err, HFW_EKEY,
+				    "certificate '%s' is %s, not an XML-signing certificate: DUIS XML signatures need role 87 (a user's) or 89 (the DCC's)",
+				    cert_path, who);
+		goto out;
+	}
 	*out = s;
 	s = NULL;
 out:
@@ -562,6 +727,85 @@ static int count_signatures(xmlNodePtr n)
 	return c;
 }
 
+/* The RequestID's originator: its first field. */
+static int request_originator(struct hfw_eui *out, const char *request_id, struct hfw_error *err)
+{
+	char first[64];
+	size_t n = strcspn(request_id, ":");
+
+	if (!request_id[0])
+		return hfw_error_set(err, HFW_EVERIFY, "signature refused: the Request has no RequestID, so no originator to match its signer against");
+	snprintf(first, sizeof(first), "%.*s", (int)(n < sizeof(first) ? n : sizeof(first) - 1), request_id);
+	return hfw_eui_parse(out, first, "RequestID originator", err);
+}
+
+/*
+ * The signer-role rules: a Request is signed by its originator's XML-signing
+ * certificate (role 87); a Response (response, device or DCC alert) by the
+ * DCC's (89, or 137); a device's certificate signs no XML at all.
+ */
+static int check_role(struct hfw_verify_result *r, const struct trusted *tc, struct hfw_error *err)
+{
+	enum hfw_signer_role role = tc->role;
+	int request = !strcmp(r->root, "Request");
+	struct hfw_eui originator, signer;
+	char who[256], want[HFW_EUI_TEXT_MAX];
+	const char *rule = request ? "a Request must be signed by its originator's XML-signing certificate (role 87)"
+				   : "a Response must be signed by the DCC's XML-signing certificate (role 89)";
+	int ret;
+
+	describe(who, sizeof(who), &tc->info);
+	if (role == HFW_ROLE_DEVICE || tc->device_store) {
+		r->role_refused = 1;
+		return hfw_error_set(err, HFW_EVERIFY,
+				     "signature by %s refused: device certificates only ever check GBCS signatures, never XML ones; %s",
+				     who, rule);
+	}
+	if (role != (request ? HFW_ROLE_USER_XML : HFW_ROLE_DCC_XML)) {
+		r->role_refused = 1;
+		return hfw_error_set(err, HFW_EVERIFY, "signature by %s refused: %s", who, rule);
+	}
+	if (!request)
+		return tc->cert ? 0 : hfw_error_set(err, HFW_EVERIFY, "signature by %s refused: not trusted", who);
+	if ((ret = request_originator(&originator, r->request_id, err)) < 0)
+		return ret == HFW_EINPUT ? (err->code = HFW_EVERIFY) : ret;
+	hfw_eui_format(want, &originator);
+	if (!tc->info.eui[0] || hfw_eui_parse(&signer, tc->info.eui, "signer", err) < 0 ||
+	    memcmp(signer.b, originator.b, HFW_EUI_LEN) != 0) {
+		r->role_refused = 1;
+		return hfw_error_set(err, HFW_EVERIFY,
+				     "signature by %s, EUI %s, refused: a Request must be signed by the XML-signing certificate of its RequestID's originator, %s",
+				     who, tc->info.eui[0] ? tc->info.eui : "(none)", want);
+	}
+	return tc->cert ? 0 : hfw_error_set(err, HFW_EVERIFY, "signature by %s refused: not trusted", who);
+}
+
+/* No certificate has that issuer and serial: say which to add, and where. */
+static int unknown_signer(const struct hfw_verify_result *r, const hfw_trust *t, const char *issuer,
+			  const char *serial, struct hfw_error *err)
+{
+	char where[1100], whose[128];
+	struct hfw_eui originator;
+	struct hfw_error ignored = HFW_ERROR_INIT;
+
+	if (t && t->dir[0])
+		snprintf(where, sizeof(where), "the trust directory '%.1000s'", t->dir);
+	else
+		snprintf(where, sizeof(where), "the trusted certificates");
+	if (strcmp(r->root, "Request") != 0)
+		snprintf(whose, sizeof(whose), "the DCC's XML-signing certificate");
+	else if (request_originator(&originator, r->request_id, &ignored) == 0) {
+		char eui[HFW_EUI_TEXT_MAX];
+
+		hfw_eui_format(eui, &originator);
+		snprintf(whose, sizeof(whose), "the XML-signing certificate (role 87) of %s, the RequestID's originator,", eui);
+	} else
+		snprintf(whose, sizeof(whose), "the signer's XML-signing certificate");
+	return hfw_error_set(err, HFW_EVERIFY,
+			     "signature: signed by issuer '%.100s' serial %s: no such certificate in %s; add %s with that serial",
+			     issuer, serial, where, whose);
+}
+
 static int check_signature(struct hfw_verify_result *r, xmlDocPtr doc, xmlNodePtr sig,
 			   const struct hfw_verify_options *o, struct hfw_error *err)
 {
@@ -623,10 +867,12 @@ static int check_signature(struct hfw_verify_result *r, xmlDocPtr doc, xmlNodePt
 	xmlFree(t);
 	t = text_of(iname);
 	if (!(tc = trust_find(o->trust, t ? t : "", serial))) {
-		ret = hfw_error_set(err, HFW_EVERIFY, "signature: no trusted certificate with issuer '%.100s' and serial %s",
-				    t ? t : "", serial);
+		ret = unknown_signer(r, o->trust, t ? t : "", serial, err);
 		goto out;
 	}
+	/* Who may sign this message, before any work on its content. */
+	if ((ret = check_role(r, tc, err)) < 0)
+		goto out;
 	if (o->check_validity && (ret = hfw_cert_check_validity(tc->cert, err)) < 0)
 		goto out;
 
@@ -679,6 +925,46 @@ out:
 	return ret;
 }
 
+/*
+ * Is the message one hanfw's firmware schema describes?  Its services
+ * (11.1-11.4), device alerts, and the DCC alerts it lists; keep in step
+ * with schemas/duis-firmware.xsd.  If not, why goes in why.
+ */
+static int in_firmware_schema(const struct hfw_verify_result *r, xmlNodePtr root, char *why, size_t size)
+{
+	static const char *const services[] = { "11.1", "11.2", "11.3", "11.4" };
+	static const char *const dcc_alerts[] = {
+		"PowerOutageEvent", "FirmwareDistributionFailure", "PPMIDAlert", "QuarantinedRequest",
+		"FirmwareVersionMismatch", "FirmwareUpgradeRequested", "CSPFirmwareDeliveryStatus",
+		"CommsHubAlert", "CommsHubFirmwareActivation",
+	};
+	xmlNodePtr msg = hfw_xml_first_element(hfw_xml_child(root, HFW_NS_DUIS, "Body")), alert;
+	size_t i;
+
+	if (hfw_xml_is(msg, HFW_NS_DUIS, "DCCAlertMessage")) {
+		alert = hfw_xml_first_element(hfw_xml_child(msg, HFW_NS_DUIS, "DCCAlert"));
+		for (i = 0; alert && i < sizeof(dcc_alerts) / sizeof(dcc_alerts[0]); i++)
+			if (hfw_xml_is(alert, HFW_NS_DUIS, dcc_alerts[i]))
+				return 1;
+		if (!alert)
+			return 1;	/* malformed: the schema says so */
+		snprintf(why, size, "DCC alert %.40s is outside hanfw's firmware schema", (const char *)alert->name);
+		return 0;
+	}
+	if (msg && !hfw_xml_is(msg, HFW_NS_DUIS, "ResponseMessage") && !hfw_xml_is(msg, HFW_NS_DUIS, "DeviceAlertMessage") &&
+	    !strcmp(r->root, "Response")) {
+		snprintf(why, size, "%.40s is outside hanfw's firmware schema", (const char *)msg->name);
+		return 0;
+	}
+	if (!r->service_reference[0])
+		return 1;
+	for (i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+		if (!strcmp(r->service_reference, services[i]))
+			return 1;
+	snprintf(why, size, "service %.16s is outside hanfw's firmware schema", r->service_reference);
+	return 0;
+}
+
 int hfw_xmldsig_verify(struct hfw_verify_result *r, const uint8_t *xml, size_t len,
 		       const struct hfw_verify_options *o, struct hfw_error *err)
 {
@@ -718,7 +1004,11 @@ int hfw_xmldsig_verify(struct hfw_verify_result *r, const uint8_t *xml, size_t l
 		xmlUnlinkNode(sig);
 		xmlFreeNode(sig);
 	}
-	if ((ret = hfw_xml_validate(doc, o->xsd_path, err)) == 0 && o->doc_out) {
+	if (!o->xsd_path && o->schema_if_known && !in_firmware_schema(r, root, r->schema_skipped, sizeof(r->schema_skipped)))
+		ret = 0;
+	else if ((ret = hfw_xml_validate(doc, o->xsd_path, err)) == 0)
+		r->schema_checked = 1;
+	if (ret == 0 && o->doc_out) {
 		*o->doc_out = doc;
 		doc = NULL;
 	}

@@ -20,24 +20,56 @@
 #include "crypto.h"
 #include "error.h"
 
-/* Certificates trusted to sign, found by issuer and serial. */
+/*
+ * Certificates trusted to sign, in two stores that never mix:
+ *  - XML trust: XML-signing certificates (SMKI role OU=87 XmlSign for users,
+ *    89 DspXmlSign for the DCC, 137 on DCC Boxed's pre-1.4.1 DSP
+ *    certificate), found by issuer and serial.  Who may sign what is the
+ *    message's rule (hfw_xmldsig_verify), never the certificate's choice.
+ *  - the device store: certificates that check GBCS signatures, found by
+ *    EUI (a device's digital-signing certificate: empty subject, EUI in a
+ *    hardwareModuleName subjectAltName).  They never check an XML one.
+ */
 typedef struct hfw_trust hfw_trust;
 
+/* What a certificate may sign, from its SMKI shape. */
+enum hfw_signer_role {
+	HFW_ROLE_OTHER,		/* an organisation's GBCS or other certificate (02, 04, 07...): no XML */
+	HFW_ROLE_USER_XML,	/* OU=87 XmlSign: a user's requests */
+	HFW_ROLE_DCC_XML,	/* OU=89 DspXmlSign (137 pre-1.4.1): the DCC's responses and alerts */
+	HFW_ROLE_DEVICE,	/* empty subject or a hardwareModuleName: GBCS only */
+};
+
+enum hfw_signer_role hfw_signer_role_of(const struct hfw_cert_info *ci);
+
 /*
- * Load every certificate in dir (files that parse as PEM or DER X.509 with a
- * P-256 key; keys and anything else are skipped).  HFW_EIO if dir cannot be
- * read, HFW_EKEY if it holds no certificate.
+ * Load a trust directory: its certificate files (PEM or DER X.509 with a
+ * P-256 key; keys and anything else are skipped) are the XML trust, and
+ * those in its devices/ sub-directory, if there is one, the device store.
+ * A certificate in the wrong place is never used for the other purpose:
+ * a device's found among the XML certificates is set aside with a notice
+ * (hfw_trust_notice), and so is an XML-signing one in devices/; another
+ * SMKI certificate (role 02, 04...) among the XML ones is kept only to
+ * name it when a message claims its signature.  HFW_EIO if dir cannot be
+ * read, HFW_EKEY if it holds no XML-signing certificate.
  */
 int hfw_trust_load_dir(hfw_trust **out, const char *dir, struct hfw_error *err);
-/* Add one certificate file. */
+/* Add one XML-signing certificate file; HFW_EKEY, naming its role, for any other. */
 int hfw_trust_add_file(hfw_trust *t, const char *path, struct hfw_error *err);
+/* Add every certificate in dir to the device store (XML-signing ones set aside). */
+int hfw_trust_add_device_dir(hfw_trust *t, const char *dir, struct hfw_error *err);
 int hfw_trust_new(hfw_trust **out, struct hfw_error *err);
 void hfw_trust_free(hfw_trust *t);
+/* XML-signing certificates trusted. */
 size_t hfw_trust_count(const hfw_trust *t);
+/* Device-store certificates. */
+size_t hfw_trust_device_count(const hfw_trust *t);
+/* The i-th notice about a certificate set aside at load (one line), or NULL past the last. */
+const char *hfw_trust_notice(const hfw_trust *t, size_t i);
 /*
- * The certificates for an EUI ("00-DB-12-..."), a device's say, one by one:
+ * The device store's certificates for an EUI ("00-DB-12-..."), one by one:
  * start with *next = 0; NULL when there are no more.  (A device has
- * several: digital signing, key agreement.)
+ * several: digital signing, key agreement.)  XML trust is never searched.
  */
 const hfw_cert *hfw_trust_find_eui(const hfw_trust *t, const char *eui, size_t *next);
 
@@ -97,6 +129,12 @@ struct hfw_verify_options {
 	int check_validity;	/* also refuse a certificate outside its dates */
 	const char *xsd_path;	/* validate against this instead of hanfw's schema */
 	struct _xmlDoc **doc_out;	/* if not NULL: receives the document, signature removed (xmlFreeDoc) */
+	/*
+	 * Without xsd_path: a message of a service hanfw's firmware schema does
+	 * not cover (8.2, say) is not validated, and schema_skipped says so,
+	 * instead of being refused.
+	 */
+	int schema_if_known;
 };
 
 struct hfw_verify_result {
@@ -108,12 +146,20 @@ struct hfw_verify_result {
 	char response_code[16];
 	char service_reference[16];
 	char command_variant[8];
+	int role_refused;		/* the refusal was a signer-role rule (the sandbox's DCC answers E1) */
+	int schema_checked;		/* validated (against xsd_path, or hanfw's schema) */
+	char schema_skipped[128];	/* why not, with schema_if_known: "service 8.2 is outside ..." */
 };
 
 /*
  * Verify strictly, then validate the document without its signature.
- * HFW_EVERIFY names what is wrong with the signature; HFW_EINPUT what is
- * wrong with the document.
+ * The signer must be allowed to sign the message: a Request only by the
+ * XML-signing certificate (role 87) of its RequestID's originator; a
+ * Response (responses, device and DCC alerts) only by the DCC's (role 89,
+ * or 137), whatever its ResponseID says; a device certificate never.
+ * HFW_EVERIFY names what is wrong with the signature and the rule that
+ * refused it (for an unknown certificate: the issuer and serial to add);
+ * HFW_EINPUT what is wrong with the document.
  */
 int hfw_xmldsig_verify(struct hfw_verify_result *out, const uint8_t *xml, size_t len,
 		       const struct hfw_verify_options *opts, struct hfw_error *err);

@@ -64,7 +64,7 @@ static long run(const char *dir, const char *url, long n, int slot, int slots)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_transport_options to = { NULL, NULL, NULL, NULL, 0, 0, 0, -1, 0 };
-	struct hfw_verify_options vo = { NULL, 0, 0, NULL, NULL };
+	struct hfw_verify_options vo = { NULL, 0, 0, NULL, NULL, 0 };
 	char p[4][4096];
 	hfw_signer *s = NULL;
 	hfw_transport *t = NULL;

@@ -88,7 +88,7 @@ int main(int argc, char **argv)
 		struct hfw_buf out = HFW_BUF_INIT(1 << 20);
 		struct hfw_verify_result vr;
 		hfw_trust *trust = NULL;
-		struct hfw_verify_options o = { NULL, 0, 0, NULL, NULL };
+		struct hfw_verify_options o = { NULL, 0, 0, NULL, NULL, 0 };
 		long i;
 
 		r.body = HFW_BODY_ACTIVATE_FIRMWARE;

@@ -89,6 +89,20 @@ ledger() { sqlite3 ledger.sqlite "$1"; }
 	grep -q '<sr:ResponseCode>E42</sr:ResponseCode>' e42.xml
 }
 
+@test "the sandbox's DCC answers E1 to a request signed by someone other than its RequestID's originator" {
+	mkdir dry
+	hanfw distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-20 --dry-run -o dry
+	sed 's/<sr:RequestID>90-B3-D5-1F-30-01-00-00:/<sr:RequestID>90-B3-D5-1F-30-03-00-00:/' dry/*.xml > other.xml
+	# Genuinely signed by the supplier (a user the DCC trusts), for another user's RequestID.
+	xmlsec_sign other.xml other.signed "$SBX/pki/supplier-xml.key" "$SBX/pki/supplier-xml.pem"
+	curl -sS --cacert "$SBX/tls/ca.pem" --cert "$SBX/tls/client.pem" --key "$SBX/tls/client.key" \
+		-H 'Content-Type: application/xml' --data-binary @other.signed "$HANFW_ENDPOINT/serviceD" > e1.xml
+	grep -q '<sr:ResponseCode>E1</sr:ResponseCode>' e1.xml
+	# And hanfw verify refuses it by the same rule.
+	run -4 --separate-stderr hanfw verify --trust "$SBX/pki" other.signed
+	[[ "$stderr" == *"refused: a Request must be signed by the XML-signing certificate of its RequestID's originator, 90-B3-D5-1F-30-03-00-00" ]]
+}
+
 @test "devices with a request in progress are reported, and the exit status says partial" {
 	hanfw -q distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-01 00-DB-12-40-00-00-00-02
 	run -8 --separate-stderr hanfw distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-02 00-DB-12-40-00-00-00-03 \

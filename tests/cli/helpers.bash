@@ -46,6 +46,24 @@ no_output_left() {
 	[ -z "$extra" ] || { echo "left behind: $extra"; return 1; }
 }
 
+# xmlsec_sign IN OUT KEY CERT: sign IN (compact, unsigned) with xmlsec1 in the DCC's profile: enveloped,
+# exclusive C14N of SignedInfo, ECDSA-SHA256, X509IssuerSerial.  KEY may be DER (ZAZ1) or PEM.
+xmlsec_sign() {
+	local sig='<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"/><ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue></ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue></ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509IssuerSerial></ds:X509IssuerSerial></ds:X509Data></ds:KeyInfo></ds:Signature>'
+	/usr/bin/python3 - "$1" "$2.tmpl" "$sig" <<-'PY'
+	import re, sys
+	s = open(sys.argv[1]).read()
+	s = re.sub(r'>\s+<', '><', s); s = re.sub(r'<!--.*?-->', '', s, flags=re.S)
+	s = re.sub(r'<ds:Signature.*</ds:Signature>', '', s, flags=re.S).strip()
+	end = s.rindex('</')
+	open(sys.argv[2], 'w').write(s[:end] + sys.argv[3] + s[end:])
+	PY
+	openssl pkey -in "$3" -out "$2.key" 2>/dev/null || openssl pkey -inform DER -in "$3" -out "$2.key"
+	xmlsec1 --sign --privkey-pem "$2.key,$4" --output "$2" "$2.tmpl"
+	xmlsec1 --verify --pubkey-cert-pem "$4" "$2" 2>/dev/null	# a genuine signature, independently
+	rm -f "$2.tmpl" "$2.key"
+}
+
 # hex_of FILE OFFSET COUNT
 hex_of() { xxd -p -s "$2" -l "$3" "$1" | tr -d '\n'; }
 

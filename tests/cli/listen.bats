@@ -192,3 +192,39 @@ jsonschema.Draft202012Validator(schema).validate(json.load(sys.stdin))' "$BATS_T
 	until_status '.states.activation_failed == 5' --campaign offline-test
 	[ "$(hanfw status --campaign offline-test --json | jq -r '.reasons | to_entries[] | "\(.key) \(.value)"')" = "E21 5" ]
 }
+
+@test "a DCC alert XML-signed by a device's key is refused by verify and listen, with the device trusted or misfiled" {
+	start_listen
+	start_sandbox --receive-url "$LISTEN_URL" --time-scale 1	# nothing happens on its own meanwhile
+	hanfw -q distribute "$IMG/PPMID.img" --devices ppmids
+	stop_servers
+	before=$(hanfw status --json --campaign PPMID-01020304 | jq -c .states)
+	# A PPMID activation alert, as the DCC words it, genuinely XML-signed with an ESME's own key.
+	esme=$(head -1 esmes) ppmid=$(head -1 ppmids)
+	stem=$(tr -d - <<< "$esme" | tr A-F a-f)-ds
+	[ -f "$SBX/trust/devices/$stem.pem" ]	# the device's certificate is trusted, for GBCS
+	printf '%s\n' '<?xml version="1.0" encoding="UTF-8"?><sr:Response xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway" schemaVersion="5.4"><sr:Header><sr:ResponseID>90-B3-D5-1F-30-00-00-02:90-B3-D5-1F-30-01-00-00:9999999999999</sr:ResponseID><sr:ResponseCode>I0</sr:ResponseCode><sr:ResponseDateTime>2026-11-27T10:00:00.000Z</sr:ResponseDateTime></sr:Header><sr:Body><sr:DCCAlertMessage><sr:DCCAlertCode>N999</sr:DCCAlertCode><sr:DCCAlert><sr:PPMIDAlert><sr:DeviceID>'"$ppmid"'</sr:DeviceID><sr:DeviceAlertCode>8F8B</sr:DeviceAlertCode><sr:Timestamp>2026-11-27T10:00:00.000Z</sr:Timestamp><sr:PPMIDFirmwareUpgradeAlert><sr:FirmwareVersion>01020304</sr:FirmwareVersion><sr:ActivateImageResultCode>ActivationSuccess</sr:ActivateImageResultCode></sr:PPMIDFirmwareUpgradeAlert></sr:PPMIDAlert></sr:DCCAlert></sr:DCCAlertMessage></sr:Body></sr:Response>' > alert.xml
+	xmlsec_sign alert.xml forged.xml "$SBX/devices/$stem.key" "$SBX/devices/$stem.pem"
+	post() { curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/xml' --data-binary "@$1" "$2"; }
+	rule="signature by the device certificate of $esme refused: device certificates only ever check GBCS signatures, never XML ones; a Response must be signed by the DCC's XML-signing certificate (role 89)"
+	# The device's certificate where it belongs, in trust/devices/.
+	run -4 --separate-stderr hanfw verify forged.xml
+	[ "$stderr" = "hanfw: $rule" ]
+	[ "$(post forged.xml "$LISTEN_URL")" = 400 ]
+	[[ "$(db 'SELECT reason FROM quarantine')" == *"$rule"* ]]
+	# Misfiled among the XML certificates: set aside with a warning, never used.
+	stop_listen
+	mkdir xml && cp "$SBX/trust/dcc-xml.pem" "$SBX/devices/$stem.pem" xml/
+	run -4 --separate-stderr hanfw verify --trust xml forged.xml
+	[[ "$stderr" == *"warning: trust: 'xml/$stem.pem' is the device certificate of $esme: never trusted for XML signatures; device certificates go in 'xml/devices/'"* ]]
+	[[ "$stderr" == *"$rule" ]]
+	"$HANFW" listen --listen 127.0.0.1:0 --trust xml > listen.url 2>> listen.log &
+	LISTEN_PID=$!
+	for _ in $(seq 1 50); do [ -s listen.url ] && break; sleep 0.1; done
+	[ "$(post forged.xml "$(cat listen.url)rrs")" = 400 ]
+	grep -q "is the device certificate of $esme: never trusted for XML signatures" listen.log
+	# No device moved.
+	[ "$(db "SELECT count(*) FROM device_events WHERE event = 'activated'")" = 0 ]
+	[ "$(hanfw status --json --campaign PPMID-01020304 | jq -c .states)" = "$before" ]
+	[ "$(db 'SELECT count(*) FROM quarantine')" = 2 ]
+}

@@ -27,6 +27,12 @@ xmlsec_template() {
 	PY
 }
 
+# An SR 8.2 Read Inventory response as the DCC sends it (DUIS 5.4 body), unsigned.
+inventory_response() {
+	printf '%s' '<?xml version="1.0" encoding="UTF-8"?><sr:Response xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway" schemaVersion="5.4"><sr:Header><sr:RequestID>90-B3-D5-1F-30-01-00-00:90-B3-D5-1F-30-00-00-02:1000</sr:RequestID><sr:ResponseCode>I0</sr:ResponseCode><sr:ResponseDateTime>2026-11-27T10:00:00.000Z</sr:ResponseDateTime></sr:Header><sr:Body><sr:ResponseMessage><sr:ServiceReference>8.2</sr:ServiceReference><sr:ServiceReferenceVariant>8.2</sr:ServiceReferenceVariant><sr:DSPInventory><sr:Device><sr:DeviceID>00-DB-12-34-56-78-90-A2</sr:DeviceID><sr:DeviceType>ESME</sr:DeviceType><sr:DeviceStatus>Commissioned</sr:DeviceStatus><sr:DeviceManufacturer>HANFW TEST</sr:DeviceManufacturer><sr:DeviceModel>M1</sr:DeviceModel><sr:DeviceFirmwareVersion>01020304</sr:DeviceFirmwareVersion></sr:Device></sr:DSPInventory></sr:ResponseMessage></sr:Body></sr:Response>' > "$1"
+	echo >> "$1"
+}
+
 @test "verify: DCC Boxed's signed response names the DCC signer" {
 	run -0 hanfw verify --trust "$Z" "$SHARED/dcc/samples/11.2_readfw_response_signed.xml"
 	[[ "$output" == *"verified Response, signed by 90-B3-D5-1F-30-00-00-02 (OU=137"* ]]
@@ -53,9 +59,9 @@ xmlsec_template() {
 		"$SHARED/dcc/samples/11.2_readfw_response_signed.xml" > r.xml
 	hanfw verify --trust "$Z" r.xml
 	p=$(pki)
-	hanfw sign "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" --key "$p/supplier-ds-expired.key" \
-		--cert "$p/supplier-ds-expired.pem" -o e.xml
-	mkdir trust && cp "$p/supplier-ds-expired.pem" trust/
+	hanfw sign "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" --key "$p/supplier-xml-expired.key" \
+		--cert "$p/supplier-xml-expired.pem" -o e.xml
+	mkdir trust && cp "$p/supplier-xml-expired.pem" trust/
 	hanfw verify --trust trust e.xml
 	run -4 --separate-stderr hanfw verify --trust trust e.xml --check-validity
 	[[ "$stderr" == *"has expired" ]]
@@ -175,7 +181,7 @@ signed_or_refused() {
 	check 's/<ds:DigestValue>./<ds:DigestValue>A/' "DigestValue"
 	check 's/<ds:SignatureValue>../<ds:SignatureValue>AA/' "SignatureValue does not verify"
 	check 's/ecdsa-sha256/ecdsa-sha384/' "SignatureMethod algorithm"
-	check 's/<ds:X509SerialNumber>/<ds:X509SerialNumber>9/' "no trusted certificate"
+	check 's/<ds:X509SerialNumber>/<ds:X509SerialNumber>9/' "no such certificate in the trust directory"
 	check 's/<\/sr:Header>/<\/sr:Header>\n/' "DigestValue does not match"
 	check 's/<\/ds:Reference>/<\/ds:Reference><ds:Reference URI=""><\/ds:Reference>/' "more than one Reference"
 	check 's/<\/sr:Body>/<\/sr:Body><ds:Signature xmlns:ds="http:\/\/www.w3.org\/2000\/09\/xmldsig#"\/>/' "2 Signature elements"
@@ -278,4 +284,78 @@ signed_or_refused() {
 	c=$(grep -o ':[0-9]*</sr:RequestID>' after.xml | tr -dc '0-9')
 	[ "$c" -gt "$last" ]
 	echo "# $n requests survived, counters unique" >&3
+}
+
+@test "verify: a Request signed by anyone but its RequestID's originator is refused, naming the rule" {
+	# Genuinely signed (xmlsec1 agrees) by another user's XML-signing certificate (role 87).
+	xmlsec_sign "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" other.xml \
+		"$Z/xml-sign-00DB123456780004-ds.key" "$Z/xml-sign-00DB123456780004-ds.pem"
+	run -4 --separate-stderr hanfw verify --trust "$Z" other.xml
+	one_line_error
+	[[ "$stderr" == *"signature by '"*"(role 87), EUI 00-DB-12-34-56-78-00-04, refused: a Request must be signed by the XML-signing certificate of its RequestID's originator, 90-B3-D5-1F-30-01-00-00" ]]
+	# Supplier 2's GBCS certificate (role 02), which the DCC's signing tool uses for XML: refused too.
+	sed 's/90-B3-D5-1F-30-01-00-00:00-DB/90-B3-D5-1F-30-03-00-00:00-DB/' \
+		"$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" > s2.xml
+	xmlsec_sign s2.xml s2.signed "$Z/Z1-supplier2-ds.key" "$Z/Z1-supplier2-ds.pem"
+	run -4 --separate-stderr hanfw verify --trust "$Z" s2.signed
+	[[ "$stderr" == *"(role 02) refused: a Request must be signed by its originator's XML-signing certificate (role 87)" ]]
+	# And hanfw will not sign XML with a GBCS certificate in the first place.
+	run -10 --separate-stderr hanfw sign s2.xml --key "$Z/Z1-supplier2-ds.key" --cert "$Z/Z1-supplier2-ds.pem"
+	[[ "$stderr" == *"(role 02), not an XML-signing certificate"* ]]
+	# The originator's own signature still verifies.
+	xmlsec_sign "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" own.xml "$XKEY" "$XCERT"
+	hanfw verify --trust "$Z" own.xml
+}
+
+@test "verify: a Response is accepted only from the DCC's XML-signing certificate (89, or 137 before 1.4.1)" {
+	sample=$SHARED/dcc/samples/11.2_readfw_response_signed.xml
+	# Re-signed, genuinely, by the supplier's XML-signing certificate (role 87): refused.
+	xmlsec_sign "$sample" user.xml "$XKEY" "$XCERT"
+	run -4 --separate-stderr hanfw verify --trust "$Z" user.xml
+	one_line_error
+	[[ "$stderr" == *"(role 87) refused: a Response must be signed by the DCC's XML-signing certificate (role 89)" ]]
+	# By the access control broker's GBCS certificate (role 04, as DCC Boxed did before August 2022): refused.
+	xmlsec_sign "$sample" acb.xml "$Z/Z1-accessControlBroker-ds.key" "$Z/Z1-accessControlBroker-ds.pem"
+	run -4 --separate-stderr hanfw verify --trust "$Z" acb.xml
+	[[ "$stderr" == *"(role 04) refused: a Response must be signed by the DCC's XML-signing certificate (role 89)" ]]
+	# DCC Boxed's genuine response verifies with only its pre-1.4.1 DSP certificate (OU=137) trusted.
+	mkdir pre && cp "$Z/dsp-xml-sign-90B3D51F30000002-ds-pre-1.4.1.pem" pre/
+	run -0 hanfw verify --trust pre "$sample"
+	[[ "$output" == *"signed by 90-B3-D5-1F-30-00-00-02 (OU=137"* ]]
+	# And re-signed by the current DSP certificate (89), whatever the ResponseID's originator (a device).
+	xmlsec_sign "$sample" dsp.xml "$Z/dsp-xml-sign-90B3D51F30000002-ds.key" "$Z/dsp-xml-sign-90B3D51F30000002-ds.pem"
+	run -0 hanfw verify --trust "$Z" dsp.xml
+	[[ "$output" == *"(OU=89"* ]]
+}
+
+@test "verify: an unknown signer's refusal names the issuer and serial to add" {
+	mkdir t && cp "$Z/dsp-xml-sign-90B3D51F30000002-ds.pem" t/
+	run -4 --separate-stderr hanfw verify --trust t "$SHARED/dcc/samples/11.2_readfw_response_signed.xml"
+	[ "$stderr" = "hanfw: signature: signed by issuer 'CN=Z1,OU=07' serial 50669612984035780968362471400449834504: no such certificate in the trust directory 't'; add the DCC's XML-signing certificate with that serial" ]
+	hanfw sign "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" --key "$XKEY" --cert "$XCERT" -o r.xml
+	run -4 --separate-stderr hanfw verify --trust t r.xml
+	[[ "$stderr" == *"serial 27572613927499351639968579586655397031: no such certificate in the trust directory 't'; add the XML-signing certificate (role 87) of 90-B3-D5-1F-30-01-00-00, the RequestID's originator, with that serial" ]]
+}
+
+@test "verify: a DCC-signed SR 8.2 Read Inventory response verifies; its schema is checked only against a schema that has it" {
+	inventory_response inv.xml
+	xmllint --noout --schema "$DCC_XSD" inv.xml 2>/dev/null	# a valid 8.2 response, independently
+	xmlsec_sign inv.xml inv.signed "$Z/dsp-xml-sign-90B3D51F30000002-ds.key" "$Z/dsp-xml-sign-90B3D51F30000002-ds.pem"
+	mkdir t && cp "$Z/dsp-xml-sign-90B3D51F30000002-ds.pem" t/
+	run -0 hanfw verify --trust t inv.signed
+	[[ "$output" == *"verified Response, signed by 90-B3-D5-1F-30-00-00-02 (OU=89"* ]]
+	[[ "$output" == *"schema: not checked (service 8.2 is outside hanfw's firmware schema)"* ]]
+	run -0 hanfw verify --trust t inv.signed --json
+	[ "$(jq -c .schema <<<"$output")" = '{"checked":false,"why":"service 8.2 is outside hanfw'"'"'s firmware schema"}' ]
+	# Given the DCC's schema (flag or duis_schema setting), checked with the signature removed.
+	run -0 hanfw verify --trust t inv.signed --schema "$DCC_XSD"
+	[[ "$output" == *"schema: valid against $DCC_XSD"* ]]
+	HANFW_DUIS_SCHEMA=$DCC_XSD run -0 hanfw verify --trust t inv.signed --json
+	[ "$(jq -r .schema.checked <<<"$output")" = true ]
+	# Against that schema, a broken body is still refused; a firmware response still gets hanfw's.
+	sed 's:<sr\:DeviceType>ESME:<sr\:DeviceType>TOASTER:' inv.xml > bad.xml
+	xmlsec_sign bad.xml bad.signed "$Z/dsp-xml-sign-90B3D51F30000002-ds.key" "$Z/dsp-xml-sign-90B3D51F30000002-ds.pem"
+	run -3 hanfw verify --trust t bad.signed --schema "$DCC_XSD"
+	run -0 hanfw verify --trust "$Z" "$SHARED/dcc/samples/11.2_readfw_response_signed.xml"
+	[[ "$output" == *"schema: valid against hanfw's firmware schema"* ]]
 }

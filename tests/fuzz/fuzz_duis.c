@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_verify_result r;
-	struct hfw_verify_options o = { trust, size > 0 && (data[size - 1] & 1), 0, NULL, NULL };
+	struct hfw_verify_options o = { trust, size > 0 && (data[size - 1] & 1), 0, NULL, NULL, 0 };
 	int ret = hfw_xmldsig_verify(&r, data, size, &o, &err);
 
 	/* Every refusal is a classified, described error. */

@@ -5,6 +5,7 @@
  *   supplier-ds.{key,pem}    supplier GBCS digital signing, OU=02
  *   supplier-xml.{key,pem}   supplier DUIS XML signing, OU=87
  *   supplier-ds-expired.*    like supplier-ds, validity over
+ *   supplier-xml-expired.*   like supplier-xml, validity over
  *   other-ds.{key,pem}       another supplier's digital-signing identity
  */
 #include <errno.h>
@@ -27,6 +28,7 @@ int main(int argc, char **argv)
 		{ "supplier-ds", "HANFW TEST SUPPLIER", "02", SUPPLIER, 3650 },
 		{ "supplier-xml", NULL, "87", SUPPLIER, 3650 },
 		{ "supplier-ds-expired", "HANFW TEST SUPPLIER", "02", SUPPLIER, -1 },
+		{ "supplier-xml-expired", NULL, "87", SUPPLIER, -1 },
 		{ "other-ds", "HANFW OTHER SUPPLIER", "02", "90-B3-D5-1F-30-03-00-00", 3650 },
 	};
 	struct hfw_pki_request ca = { "T1", "07", NULL, 1, 3650, NULL, NULL, NULL, NULL };

@@ -4,6 +4,8 @@
  */
 #include "testutil.h"
 
+#include <sys/stat.h>
+
 #include <libxml/parser.h>
 
 #include "../../lib/duis.h"
@@ -59,7 +61,7 @@ static int teardown(void **state)
 static int verify(const char *xml, size_t len, struct hfw_verify_result *r, const char *xsd,
 		  struct hfw_error *err)
 {
-	struct hfw_verify_options o = { trust, 0, 0, xsd, NULL };
+	struct hfw_verify_options o = { trust, 0, 0, xsd, NULL, 0 };
 
 	return hfw_xmldsig_verify(r, (const uint8_t *)xml, len, &o, err);
 }
@@ -210,8 +212,8 @@ static void tampering_is_refused_with_a_reason(void **state)
 	tampered("<ds:Reference URI=\"\">", "<ds:Reference URI=\"#body\">", HFW_EVERIFY, "URI=\"\"");
 	tampered("</ds:Transforms>", "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"></ds:Transform></ds:Transforms>",
 		 HFW_EVERIFY, "exactly one Transform");
-	tampered("<ds:X509SerialNumber>", "<ds:X509SerialNumber>1", HFW_EVERIFY, "no trusted certificate");
-	tampered("<ds:X509IssuerName>", "<ds:X509IssuerName>CN=Evil,", HFW_EVERIFY, "no trusted certificate");
+	tampered("<ds:X509SerialNumber>", "<ds:X509SerialNumber>1", HFW_EVERIFY, "no such certificate in the trust directory");
+	tampered("<ds:X509IssuerName>", "<ds:X509IssuerName>CN=Evil,", HFW_EVERIFY, "no such certificate in the trust directory");
 	tampered("</sr:Body>", "</sr:Body><ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"></ds:Signature>",
 		 HFW_EVERIFY, "2 Signature elements");
 	tampered("</ds:Signature></sr:Request>", "</ds:Signature><sr:Body></sr:Body></sr:Request>", HFW_EVERIFY,
@@ -225,7 +227,7 @@ static void moved_and_missing_signatures(void **state)
 	struct hfw_buf out = HFW_BUF_INIT(1 << 20);
 	struct hfw_duis_request req;
 	struct hfw_verify_result r;
-	struct hfw_verify_options allow = { NULL, 1, 0, NULL, NULL };
+	struct hfw_verify_options allow = { NULL, 1, 0, NULL, NULL, 0 };
 	char *sig_start, *sig_end, moved[4096];
 	size_t siglen;
 
@@ -429,6 +431,59 @@ static void sign_canonical_needs_the_root_end_tag_last(void **state)
 	hfw_buf_release(&b);
 }
 
+/* Device certificates and XML-signing ones never share a store, whichever directory they are put in. */
+static void trust_keeps_device_certificates_apart(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_pki_request r = { NULL, "87", "90-B3-D5-1F-30-01-00-00", 0, 365, NULL, NULL, NULL, NULL };
+	hfw_trust *t = NULL;
+	hfw_cert *c = NULL;
+	struct hfw_cert_info ci;
+	size_t next = 0;
+	char cak[4096], cac[4096];
+
+	(void)state;
+	snprintf(cak, sizeof(cak), "%s", tmp("ca.key"));	/* tmp()'s buffers are reused */
+	snprintf(cac, sizeof(cac), "%s", tmp("ca.pem"));
+	r.ca_key = cak;
+	r.ca_cert = cac;
+	assert_int_equal(mkdir(tmp("t"), 0700), 0);
+	assert_int_equal(mkdir(tmp("t/devices"), 0700), 0);
+	if (hfw_pki_issue(tmp("t/user.key"), tmp("t/user.pem"), &r, &err) < 0 ||
+	    hfw_pki_issue_device(tmp("t/devices/a.key"), tmp("t/devices/a.pem"), &(struct hfw_pki_request){
+		NULL, NULL, "00-DB-12-00-00-00-00-0A", 0, 365, NULL, NULL, cak, cac }, &err) < 0 ||
+	    hfw_pki_issue_device(tmp("t/b.key"), tmp("t/b.pem"), &(struct hfw_pki_request){
+		NULL, NULL, "00-DB-12-00-00-00-00-0B", 0, 365, NULL, NULL, cak, cac }, &err) < 0)
+		fail_msg("%s", err.text);
+	r.role = "89";
+	assert_int_equal(hfw_pki_issue(tmp("t/devices/dcc.key"), tmp("t/devices/dcc.pem"), &r, &err), 0);
+
+	/* A device's certificate: empty subject, EUI from its hardwareModuleName. */
+	assert_int_equal(hfw_cert_load(&c, tmp("t/b.pem"), &err), 0);
+	hfw_cert_info(c, &ci);
+	hfw_cert_free(c);
+	assert_string_equal(ci.subject, "");
+	assert_string_equal(ci.eui, "00-DB-12-00-00-00-00-0B");
+	assert_int_equal(hfw_signer_role_of(&ci), HFW_ROLE_DEVICE);
+
+	if (hfw_trust_load_dir(&t, tmp("t"), &err) < 0)
+		fail_msg("%s", err.text);
+	assert_int_equal(hfw_trust_count(t), 1);		/* the user's; not the misfiled device */
+	assert_int_equal(hfw_trust_device_count(t), 1);		/* the device's; not the misfiled DCC one */
+	assert_non_null(strstr(hfw_trust_notice(t, 0), "device certificates go in"));
+	assert_non_null(hfw_trust_notice(t, 1));
+	assert_null(hfw_trust_notice(t, 2));
+	assert_non_null(hfw_trust_find_eui(t, "00-db-12-00-00-00-00-0a", &next));
+	next = 0;
+	assert_null(hfw_trust_find_eui(t, "00-DB-12-00-00-00-00-0B", &next));
+	next = 0;
+	assert_null(hfw_trust_find_eui(t, "90-B3-D5-1F-30-01-00-00", &next));	/* XML trust is never searched */
+	/* One at a time, a device's certificate is refused as XML trust. */
+	assert_int_equal(hfw_trust_add_file(t, tmp("t/b.pem"), &err), HFW_EKEY);
+	assert_non_null(strstr(err.text, "not an XML-signing certificate"));
+	hfw_trust_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +496,7 @@ int main(void)
 		cmocka_unit_test(nothing_after_the_root_decides_where_the_signature_goes),
 		cmocka_unit_test(a_signed_request_must_verify_before_it_is_handed_back),
 		cmocka_unit_test(sign_canonical_needs_the_root_end_tag_last),
+		cmocka_unit_test(trust_keeps_device_certificates_apart),
 	};
 
 	return cmocka_run_group_tests_name("xmldsig", tests, setup, teardown);
