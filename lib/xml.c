@@ -147,8 +147,9 @@ static void start_element(void *ctx, const xmlChar *localname, const xmlChar *pr
 		rule = "elements", limit = HFW_XML_MAX_ELEMENTS;
 	else if ((l->attributes += (size_t)nb_attributes) > HFW_XML_MAX_ATTRIBUTES_TOTAL)
 		rule = "attributes in all", limit = HFW_XML_MAX_ATTRIBUTES_TOTAL;
-	else if ((l->ns_work += (uint64_t)(l->in_scope + decls) * (l->in_scope + decls)) > HFW_XML_MAX_NS_WORK)
-		rule = "units of namespace work (declarations in scope, squared, summed over elements)",
+	else if ((l->ns_work += (uint64_t)(l->in_scope + decls) * (l->in_scope + decls + l->depth + 1)) >
+		 HFW_XML_MAX_NS_WORK)
+		rule = "units of namespace work (declarations in scope times those plus depth, summed over elements)",
 		limit = HFW_XML_MAX_NS_WORK;
 	if (rule) {
 		over(ctxt, l, rule, limit);
@@ -315,39 +316,90 @@ xmlNodePtr hfw_xml_child(xmlNodePtr parent, const char *ns, const char *name)
 	return NULL;
 }
 
+/*
+ * Which nodes a canonical form includes: a subtree, or all but one.  C14N
+ * asks for every node, attribute and namespace node of the document; the
+ * subtree's nodes are marked beforehand (_private, which nothing else in
+ * hanfw uses) so each answer is one comparison, not a walk to the root.
+ */
+static char in_subtree;
+
+static void mark(xmlNodePtr node, void *m)
+{
+	xmlNodePtr c;
+	xmlAttrPtr a;
+
+	node->_private = m;
+	if (node->type == XML_ELEMENT_NODE)
+		for (a = node->properties; a; a = a->next)
+			a->_private = m;
+	for (c = node->children; c; c = c->next)
+		mark(c, m);
+}
+
 /* For a namespace node libxml2 passes the xmlNs as node and its element as parent. */
-static int within(xmlNodePtr node, xmlNodePtr parent, xmlNodePtr root)
+static int marked(xmlNodePtr node, xmlNodePtr parent)
 {
 	xmlNodePtr n = (node && node->type == XML_NAMESPACE_DECL) ? parent : node;
 
-	for (; n; n = n->parent)
-		if (n == root)
-			return 1;
-	return 0;
+	return n && n->_private == &in_subtree;
 }
 
 static int visible_except(void *user, xmlNodePtr node, xmlNodePtr parent)
 {
-	return !within(node, parent, user);
+	(void)user;
+	return !marked(node, parent);
 }
 
 static int visible_within(void *user, xmlNodePtr node, xmlNodePtr parent)
 {
-	return within(node, parent, user);
+	(void)user;
+	return marked(node, parent);
 }
 
-/* Canonicalise the nodes visible() accepts (all, if NULL) into a new buffer. */
+struct first_error {
+	char text[300];
+	int line;
+};
+
+static void keep_first(void *user, xmlErrorPtr e)
+{
+	struct first_error *fe = user;
+	size_t n;
+
+	if (fe->text[0] || !e || !e->message)
+		return;
+	snprintf(fe->text, sizeof(fe->text), "%s", e->message);
+	n = strlen(fe->text);
+	while (n > 0 && (fe->text[n - 1] == '\n' || fe->text[n - 1] == ' '))
+		fe->text[--n] = '\0';
+	fe->line = e->line;
+}
+
+/* Canonicalise the nodes visible() accepts (all, if NULL) into a new buffer; subtree is the one marked. */
 static int c14n(xmlChar **out, int *len, xmlDocPtr doc, xmlC14NIsVisibleCallback visible,
-		void *user, int mode, const char *what, struct hfw_error *err)
+		xmlNodePtr subtree, int mode, const char *what, struct hfw_error *err)
 {
 	xmlOutputBufferPtr buf = xmlAllocOutputBuffer(NULL);
-	int ret = 0;
+	struct first_error fe = { "", 0 };
+	xmlStructuredErrorFunc saved = xmlStructuredError;
+	void *saved_ctx = xmlStructuredErrorContext;
+	int ret = 0, r;
 
 	*out = NULL;
 	if (!buf)
 		return hfw_error_oom(err);
-	if (xmlC14NExecute(doc, visible, user, mode, NULL, 0, buf) < 0) {
-		ret = hfw_error_set(err, HFW_EINPUT, "cannot canonicalise %s", what);
+	/* libxml2 reports C14N errors to stderr unless told otherwise (this thread's handler): keep the first. */
+	xmlSetStructuredErrorFunc(&fe, keep_first);
+	if (subtree)
+		mark(subtree, &in_subtree);
+	r = xmlC14NExecute(doc, visible, NULL, mode, NULL, 0, buf);
+	if (subtree)
+		mark(subtree, NULL);
+	xmlSetStructuredErrorFunc(saved_ctx, saved);
+	if (r < 0) {
+		ret = fe.text[0] ? hfw_error_set(err, HFW_EINPUT, "cannot canonicalise %s: %s", what, fe.text)
+				 : hfw_error_set(err, HFW_EINPUT, "cannot canonicalise %s", what);
 		goto out;
 	}
 	*len = xmlOutputBufferGetSize(buf);
@@ -369,25 +421,6 @@ int hfw_xml_c14n_exclusive(xmlChar **out, int *len, xmlDocPtr doc, xmlNodePtr no
 			   struct hfw_error *err)
 {
 	return c14n(out, len, doc, visible_within, node, XML_C14N_EXCLUSIVE_1_0, "SignedInfo", err);
-}
-
-struct first_error {
-	char text[300];
-	int line;
-};
-
-static void keep_first(void *user, xmlErrorPtr e)
-{
-	struct first_error *fe = user;
-	size_t n;
-
-	if (fe->text[0] || !e || !e->message)
-		return;
-	snprintf(fe->text, sizeof(fe->text), "%s", e->message);
-	n = strlen(fe->text);
-	while (n > 0 && (fe->text[n - 1] == '\n' || fe->text[n - 1] == ' '))
-		fe->text[--n] = '\0';
-	fe->line = e->line;
 }
 
 static xmlSchemaPtr builtin_schema;
