@@ -129,7 +129,6 @@ static void start_element(void *ctx, const xmlChar *localname, const xmlChar *pr
 	xmlParserCtxtPtr ctxt = ctx;
 	struct limits *l = ctxt->_private;
 	unsigned decls = (unsigned)nb_namespaces;
-
 	const char *rule = NULL;
 	unsigned long long limit = 0;
 
