@@ -3,10 +3,12 @@
 #include "xml.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libxml/c14n.h>
 #include <libxml/parser.h>
+#include <libxml/SAX2.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
 
@@ -14,11 +16,205 @@
 extern const char hfw_duis_xsd[];
 extern const size_t hfw_duis_xsd_len;
 
+/*
+ * The limits below are checked while the bytes are read, before any work
+ * over the whole document (canonicalisation, schema): see xml.h.
+ */
+
+/* A '<' that opens a start tag (not "</", "<!", "<?"): what libxml2 reads as an element name. */
+static int opens_start_tag(uint8_t c)
+{
+	return c == '_' || c == ':' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c >= 0x80;
+}
+
+static int is_space(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static unsigned line_at(const uint8_t *data, size_t at)
+{
+	const uint8_t *p = data, *end = data + at;
+	unsigned line = 1;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p))))
+		line++, p++;
+	return line;
+}
+
+/*
+ * libxml2 2.9 compares each attribute of a start tag with every earlier one
+ * (and each namespace declaration likewise) before it calls any handler: a
+ * 2 MB tag of attributes takes minutes.  So each tag is counted first, in
+ * one pass over the bytes.  The count needs no tokenising to be sound:
+ * libxml2 never reads an attribute across a '<', and every attribute it
+ * keeps has exactly one '=' outside quotes; a '<' inside a comment only
+ * makes the count larger.
+ */
+static int scan_start_tags(const uint8_t *data, size_t len, const char *what, struct hfw_error *err)
+{
+	size_t i = 0, tok = 0, tok_end = 0;
+
+	while (i < len) {
+		unsigned attrs = 0, decls = 0;
+		uint8_t quote = 0;
+
+		if (data[i++] != '<' || i >= len || !opens_start_tag(data[i]))
+			continue;
+		tok = tok_end = i;
+		for (; i < len && data[i] != '<'; i++) {
+			uint8_t c = data[i];
+
+			if (quote) {
+				if (c == quote)
+					quote = 0;
+				continue;
+			}
+			if (c == '>')
+				break;
+			if (c == '"' || c == '\'') {
+				quote = c;
+			} else if (c == '=') {
+				size_t n = tok_end - tok;
+
+				if ((n == 5 || (n > 6 && data[tok + 5] == ':')) && memcmp(data + tok, "xmlns", 5) == 0) {
+					if (++decls > HFW_XML_MAX_NS_PER_ELEMENT)
+						return hfw_error_set(err, HFW_ELIMIT, "%s has more than %u namespace declarations on one "
+								     "element at line %u: refused before verification",
+								     what, HFW_XML_MAX_NS_PER_ELEMENT, line_at(data, i));
+				} else if (++attrs > HFW_XML_MAX_ATTRIBUTES) {
+					return hfw_error_set(err, HFW_ELIMIT, "%s has more than %u attributes on one element at "
+							     "line %u: refused before verification",
+							     what, HFW_XML_MAX_ATTRIBUTES, line_at(data, i));
+				}
+			} else if (!is_space(c)) {
+				if (tok_end != i)	/* a new name starts */
+					tok = i;
+				tok_end = i + 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* What the SAX handlers count as the document is built. */
+struct limits {
+	startElementNsSAX2Func start;
+	endElementNsSAX2Func end;
+	commentSAXFunc comment;
+	processingInstructionSAXFunc pi;
+	cdataBlockSAXFunc cdata;
+	const char *what;
+	struct hfw_error *err;
+	int refused;
+	unsigned depth, in_scope;
+	unsigned declared[HFW_XML_MAX_DEPTH + 1];	/* namespace declarations on each open element */
+	size_t elements, attributes, others;
+	uint64_t ns_work;
+};
+
+/* Refuse: stop the parser at once, so nothing more is read or built. */
+static void over(xmlParserCtxtPtr ctxt, struct limits *l, const char *rule, unsigned long long limit)
+{
+	hfw_error_set(l->err, HFW_ELIMIT, "%s has more than %llu %s at line %d: refused before verification",
+		      l->what, limit, rule, xmlSAX2GetLineNumber(ctxt));
+	l->refused = 1;
+	xmlStopParser(ctxt);
+}
+
+static void start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+			  int nb_namespaces, const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+			  const xmlChar **attributes)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	struct limits *l = ctxt->_private;
+	unsigned decls = (unsigned)nb_namespaces;
+	const char *rule = NULL;
+	unsigned long long limit = 0;
+
+	if (l->refused)
+		return;
+	if (l->depth >= HFW_XML_MAX_DEPTH)
+		rule = "levels of nested elements", limit = HFW_XML_MAX_DEPTH;
+	else if (decls > HFW_XML_MAX_NS_PER_ELEMENT)	/* scan_start_tags saw to it; kept for safety */
+		rule = "namespace declarations on one element", limit = HFW_XML_MAX_NS_PER_ELEMENT;
+	else if (l->in_scope + decls > HFW_XML_MAX_NS_IN_SCOPE)
+		rule = "namespace declarations in scope", limit = HFW_XML_MAX_NS_IN_SCOPE;
+	else if ((unsigned)nb_attributes > HFW_XML_MAX_ATTRIBUTES)
+		rule = "attributes on one element", limit = HFW_XML_MAX_ATTRIBUTES;
+	else if (++l->elements > HFW_XML_MAX_ELEMENTS)
+		rule = "elements", limit = HFW_XML_MAX_ELEMENTS;
+	else if ((l->attributes += (size_t)nb_attributes) > HFW_XML_MAX_ATTRIBUTES_TOTAL)
+		rule = "attributes in all", limit = HFW_XML_MAX_ATTRIBUTES_TOTAL;
+	else if ((l->ns_work += (uint64_t)(l->in_scope + decls) * (l->in_scope + decls + l->depth + 1)) >
+		 HFW_XML_MAX_NS_WORK)
+		rule = "units of namespace work (declarations in scope times those plus depth, summed over elements)",
+		limit = HFW_XML_MAX_NS_WORK;
+	if (rule) {
+		over(ctxt, l, rule, limit);
+		return;
+	}
+	l->in_scope += decls;
+	l->declared[++l->depth] = decls;
+	l->start(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes, nb_defaulted, attributes);
+}
+
+static void end_element(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	struct limits *l = ctxt->_private;
+
+	if (l->refused || l->depth == 0)
+		return;
+	l->in_scope -= l->declared[l->depth--];
+	l->end(ctx, localname, prefix, uri);
+}
+
+/* Comments, processing instructions and CDATA sections are nodes too: counted, so memory stays bounded. */
+static int other_node(xmlParserCtxtPtr ctxt, struct limits *l)
+{
+	if (l->refused)
+		return 0;
+	if (++l->others > HFW_XML_MAX_OTHER_NODES) {
+		over(ctxt, l, "comments, processing instructions and CDATA sections", HFW_XML_MAX_OTHER_NODES);
+		return 0;
+	}
+	return 1;
+}
+
+static void comment(void *ctx, const xmlChar *value)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	struct limits *l = ctxt->_private;
+
+	if (other_node(ctxt, l))
+		l->comment(ctx, value);
+}
+
+static void processing_instruction(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	struct limits *l = ctxt->_private;
+
+	if (other_node(ctxt, l))
+		l->pi(ctx, target, data);
+}
+
+static void cdata_block(void *ctx, const xmlChar *value, int len)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	struct limits *l = ctxt->_private;
+
+	if (other_node(ctxt, l))
+		l->cdata(ctx, value, len);
+}
+
 int hfw_xml_parse(xmlDocPtr *out, const uint8_t *data, size_t len, const char *what,
 		  struct hfw_error *err)
 {
 	xmlParserCtxtPtr ctxt = NULL;
 	xmlDocPtr doc = NULL;
+	struct limits *l = NULL;
 	int ret = 0;
 
 	*out = NULL;
@@ -31,10 +227,36 @@ int hfw_xml_parse(xmlDocPtr *out, const uint8_t *data, size_t len, const char *w
 	 */
 	if (memmem(data, len, "<!DOCTYPE", 9) || memmem(data, len, "<!ENTITY", 8))
 		return hfw_error_set(err, HFW_EINPUT, "%s has a DOCTYPE or entity declaration: refused", what);
-	if (!(ctxt = xmlNewParserCtxt()))
-		return hfw_error_oom(err);
+	if ((ret = scan_start_tags(data, len, what, err)) < 0)
+		return ret;
+	if (!(l = calloc(1, sizeof(*l))) || !(ctxt = xmlNewParserCtxt())) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	/* libxml2's own handlers build the tree; ours count first (the context is theirs: ctxt->sax is a copy). */
+	l->what = what;
+	l->err = err;
+	l->start = ctxt->sax->startElementNs;
+	l->end = ctxt->sax->endElementNs;
+	l->comment = ctxt->sax->comment;
+	l->pi = ctxt->sax->processingInstruction;
+	l->cdata = ctxt->sax->cdataBlock;
+	if (!l->start || !l->end || !l->comment || !l->pi || !l->cdata) {
+		ret = hfw_error_set(err, HFW_ERROR, "libxml2 has no SAX2 tree builder");
+		goto out;
+	}
+	ctxt->sax->startElementNs = start_element;
+	ctxt->sax->endElementNs = end_element;
+	ctxt->sax->comment = comment;
+	ctxt->sax->processingInstruction = processing_instruction;
+	ctxt->sax->cdataBlock = cdata_block;
+	ctxt->_private = l;
 	doc = xmlCtxtReadMemory(ctxt, (const char *)data, (int)len, NULL, NULL,
 				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (l->refused) {
+		ret = err->code;
+		goto out;
+	}
 	if (!doc || !ctxt->wellFormed) {
 		const xmlError *e = xmlCtxtGetLastError(ctxt);
 
@@ -54,6 +276,7 @@ int hfw_xml_parse(xmlDocPtr *out, const uint8_t *data, size_t len, const char *w
 out:
 	xmlFreeDoc(doc);
 	xmlFreeParserCtxt(ctxt);
+	free(l);
 	return ret;
 }
 
@@ -92,39 +315,90 @@ xmlNodePtr hfw_xml_child(xmlNodePtr parent, const char *ns, const char *name)
 	return NULL;
 }
 
+/*
+ * Which nodes a canonical form includes: a subtree, or all but one.  C14N
+ * asks for every node, attribute and namespace node of the document; the
+ * subtree's nodes are marked beforehand (_private, which nothing else in
+ * hanfw uses) so each answer is one comparison, not a walk to the root.
+ */
+static char in_subtree;
+
+static void mark(xmlNodePtr node, void *m)
+{
+	xmlNodePtr c;
+	xmlAttrPtr a;
+
+	node->_private = m;
+	if (node->type == XML_ELEMENT_NODE)
+		for (a = node->properties; a; a = a->next)
+			a->_private = m;
+	for (c = node->children; c; c = c->next)
+		mark(c, m);
+}
+
 /* For a namespace node libxml2 passes the xmlNs as node and its element as parent. */
-static int within(xmlNodePtr node, xmlNodePtr parent, xmlNodePtr root)
+static int marked(xmlNodePtr node, xmlNodePtr parent)
 {
 	xmlNodePtr n = (node && node->type == XML_NAMESPACE_DECL) ? parent : node;
 
-	for (; n; n = n->parent)
-		if (n == root)
-			return 1;
-	return 0;
+	return n && n->_private == &in_subtree;
 }
 
 static int visible_except(void *user, xmlNodePtr node, xmlNodePtr parent)
 {
-	return !within(node, parent, user);
+	(void)user;
+	return !marked(node, parent);
 }
 
 static int visible_within(void *user, xmlNodePtr node, xmlNodePtr parent)
 {
-	return within(node, parent, user);
+	(void)user;
+	return marked(node, parent);
 }
 
-/* Canonicalise the nodes visible() accepts (all, if NULL) into a new buffer. */
+struct first_error {
+	char text[300];
+	int line;
+};
+
+static void keep_first(void *user, xmlErrorPtr e)
+{
+	struct first_error *fe = user;
+	size_t n;
+
+	if (fe->text[0] || !e || !e->message)
+		return;
+	snprintf(fe->text, sizeof(fe->text), "%s", e->message);
+	n = strlen(fe->text);
+	while (n > 0 && (fe->text[n - 1] == '\n' || fe->text[n - 1] == ' '))
+		fe->text[--n] = '\0';
+	fe->line = e->line;
+}
+
+/* Canonicalise the nodes visible() accepts (all, if NULL) into a new buffer; subtree is the one marked. */
 static int c14n(xmlChar **out, int *len, xmlDocPtr doc, xmlC14NIsVisibleCallback visible,
-		void *user, int mode, const char *what, struct hfw_error *err)
+		xmlNodePtr subtree, int mode, const char *what, struct hfw_error *err)
 {
 	xmlOutputBufferPtr buf = xmlAllocOutputBuffer(NULL);
-	int ret = 0;
+	struct first_error fe = { "", 0 };
+	xmlStructuredErrorFunc saved = xmlStructuredError;
+	void *saved_ctx = xmlStructuredErrorContext;
+	int ret = 0, r;
 
 	*out = NULL;
 	if (!buf)
 		return hfw_error_oom(err);
-	if (xmlC14NExecute(doc, visible, user, mode, NULL, 0, buf) < 0) {
-		ret = hfw_error_set(err, HFW_EINPUT, "cannot canonicalise %s", what);
+	/* libxml2 reports C14N errors to stderr unless told otherwise (this thread's handler): keep the first. */
+	xmlSetStructuredErrorFunc(&fe, keep_first);
+	if (subtree)
+		mark(subtree, &in_subtree);
+	r = xmlC14NExecute(doc, visible, NULL, mode, NULL, 0, buf);
+	if (subtree)
+		mark(subtree, NULL);
+	xmlSetStructuredErrorFunc(saved_ctx, saved);
+	if (r < 0) {
+		ret = fe.text[0] ? hfw_error_set(err, HFW_EINPUT, "cannot canonicalise %s: %s", what, fe.text)
+				 : hfw_error_set(err, HFW_EINPUT, "cannot canonicalise %s", what);
 		goto out;
 	}
 	*len = xmlOutputBufferGetSize(buf);
@@ -146,25 +420,6 @@ int hfw_xml_c14n_exclusive(xmlChar **out, int *len, xmlDocPtr doc, xmlNodePtr no
 			   struct hfw_error *err)
 {
 	return c14n(out, len, doc, visible_within, node, XML_C14N_EXCLUSIVE_1_0, "SignedInfo", err);
-}
-
-struct first_error {
-	char text[300];
-	int line;
-};
-
-static void keep_first(void *user, xmlErrorPtr e)
-{
-	struct first_error *fe = user;
-	size_t n;
-
-	if (fe->text[0] || !e || !e->message)
-		return;
-	snprintf(fe->text, sizeof(fe->text), "%s", e->message);
-	n = strlen(fe->text);
-	while (n > 0 && (fe->text[n - 1] == '\n' || fe->text[n - 1] == ' '))
-		fe->text[--n] = '\0';
-	fe->line = e->line;
 }
 
 static xmlSchemaPtr builtin_schema;

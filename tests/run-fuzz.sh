@@ -4,7 +4,7 @@
 build=$1; seconds=$2; shift 2
 echo "== fuzzing ($seconds s per target) =="
 corpus="$build/fuzz/corpus"
-mkdir -p "$corpus/image" "$corpus/manifest" "$corpus/config" "$corpus/duis" "$corpus/decode" "$corpus/gbcs" "$corpus/cs06" "$corpus/devlist" "$corpus/faults"
+mkdir -p "$corpus/image" "$corpus/manifest" "$corpus/config" "$corpus/duis" "$corpus/decode" "$corpus/gbcs" "$corpus/cs06" "$corpus/devlist" "$corpus/faults" "$corpus/xmllimits"
 printf 'drop=0.1,dup=0.5,delay=2000,ecode=00-DB-12-10-00-00-00-01:E20,tamper=hash' > "$corpus/faults/seed"
 printf '# devices\n00-DB-12-34-56-78-90-A4 PPMID\n00DB1234567890A0, ESME\n' > "$corpus/devlist/list"
 printf '{"format":"hanfw-estate-1","devices":[{"eui":"00-DB-12-34-56-78-90-A0","type":"ESME","comms_hub":"00-DB-12-34-56-78-90-A2","hardware_version":4369,"firmware_version":"01000000","sleepy":false}]}' > "$corpus/devlist/estate"
@@ -25,6 +25,21 @@ HANFW_LEDGER="$seeds/l.sqlite" "$build/hanfw" sign --new-counter \
 	"$SHARED/dcc/templates/CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML" \
 	--key "$SHARED/dcc/zaz1/xml-sign-90B3D51F30010000-ds.key" \
 	--cert "$SHARED/dcc/zaz1/xml-sign-90B3D51F30010000-ds.pem" -o "$corpus/duis/request.xml" 2>/dev/null || true
+# Parser limits: deep, wide and namespace-heavy documents either side of each limit, and the real ones.
+cp "$SHARED"/dcc/samples/*.xml "$SHARED"/dcc/templates/8.2_*.XML "$corpus/xmllimits/" 2>/dev/null || true
+python3 - "$corpus/xmllimits" <<'PY'
+import sys
+d = sys.argv[1]
+def w(name, s): open('%s/%s.xml' % (d, name), 'w').write(s)
+for n in (32, 33):
+    w('deep-%d' % n, '<a>' * n + '</a>' * n)
+    w('attrs-%d' % n, '<a %s/>' % ' '.join('a%d="%d"' % (i, i) for i in range(n)))
+    w('ns-element-%d' % n, '<a %s/>' % ' '.join('xmlns:p%d="urn:%d"' % (i, i) for i in range(n)))
+    w('ns-scope-%d' % n, ''.join('<p%d:a xmlns:p%d="urn:%d">' % (i, i, i) for i in range(n)) +
+      ''.join('</p%d:a>' % i for i in reversed(range(n))))
+w('nested-100x80', ''.join('<a %s>' % ' '.join('xmlns:p%d_%d="urn:%d"' % (i, j, j) for j in range(80)) for i in range(100)) + '</a>' * 100)
+w('wide', '<r xmlns:a="urn:a" b="1"><![CDATA[x]]><!--c--><?p i?>' + '<a:e f="g"/>' * 2000 + '</r>')
+PY
 for f in "$SHARED"/gbcs/rtds/*.HEX; do
 	tr -d ' \r\n' < "$f" | xxd -r -p > "$corpus/gbcs/$(basename "$f" .HEX).bin"
 	cp "$corpus/gbcs/$(basename "$f" .HEX).bin" "$corpus/cs06/"

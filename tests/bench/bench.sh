@@ -157,3 +157,20 @@ set -- $st; st_w=$1; st_rss=$3
 set -- $sj; sj_w=$1
 awk -v a="$st_w" -v b="$sj_w" -v r="$st_rss" 'BEGIN {
 	printf "status over a 100,000-device campaign (400,000 events): %.3f s, --json %.3f s, peak RSS %.0f MB (goal < 1 s)\n", a, b, r / 1024 }'
+
+echo
+echo "== hostile bodies before authentication (issue 11: listen's 2 MB body limit) =="
+# Each shape inside DCC Boxed's signed response, whose signer is trusted: what passes the parser's
+# limits is canonicalised, then refused by its digest. One process per shape: its own peak RSS.
+for s in nested-namespaces nested-namespaces-2mb deep attributes declarations empty-elements comments \
+	within-limits-elements within-limits-deep-elements within-limits-attributes within-limits-namespaces-1 \
+	within-limits-namespaces-3 within-limits-namespaces-8 within-limits-namespaces-29; do
+	"$build/tests/bench_xmllimits" "$SHARED/dcc/zaz1" "$SHARED/dcc/samples/11.2_readfw_response_signed.xml" "$s"
+done | awk '{
+	reason = $6; for (i = 7; i <= NF; i++) reason = reason " " $i
+	printf "  %-30s %8d bytes  refused in %7.4f s  peak RSS %5.1f MB (+%5.1f MB): %s\n", $1, $2, $3, $4 / 1024, ($4 - $5) / 1024, substr(reason, 1, 70)
+	if ($3 > worst) { worst = $3; ws = $1 }
+	if ($4 - $5 > rss) { rss = $4 - $5; rs = $1 }
+} END {
+	printf "worst refusal: %.4f s (%s), goal <= 0.05 s: %s; most memory for one body: +%.1f MB (%s)\n", worst, ws, (worst <= 0.05) ? "met" : "NOT MET", rss / 1024, rs
+}'

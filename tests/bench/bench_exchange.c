@@ -4,11 +4,17 @@
  *   bench_exchange SANDBOX_DIR URL N [CONNECTIONS]
  * Each connection is a process of its own with its own devices; each exchange: build and sign an 11.4 request for one device, POST it,
  * verify the DCC's signed answer.  Client and server share this machine.
+ * All connections take their RequestID counters from one shared counter, so
+ * what reaches the sandbox is never further out of order than the requests
+ * in flight (two independent sequences drifted beyond --counter-window).
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE	/* MAP_ANONYMOUS */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,7 +30,7 @@ static void die(const struct hfw_error *err)
 	_exit(1);
 }
 
-static long run(const char *dir, const char *url, long n, int slot, int slots);
+static long run(const char *dir, const char *url, long n, int slot, int slots, atomic_uint_least64_t *counter);
 
 int main(int argc, char **argv)
 {
@@ -33,17 +39,21 @@ int main(int argc, char **argv)
 	long n, total = 0, got;
 	struct timespec a, b;
 	FILE *f;
+	atomic_uint_least64_t *counter;
 
 	if (argc < 4 || conns < 1)
 		return 2;
 	n = strtol(argv[3], NULL, 10);
-	if (pipe(fds) != 0)
+	/* One counter for every connection (they are processes), above anything a ledger has used. */
+	counter = mmap(NULL, sizeof(*counter), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (counter == MAP_FAILED || pipe(fds) != 0)
 		return 1;
+	atomic_init(counter, (uint_least64_t)time(NULL) * 1000u * 1000u);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (c = 0; c < conns; c++)
 		if (fork() == 0) {
 			close(fds[0]);
-			got = run(argv[1], argv[2], n / conns, c, conns);
+			got = run(argv[1], argv[2], n / conns, c, conns, counter);
 			dprintf(fds[1], "%ld\n", got);
 			_exit(got < 0);
 		}
@@ -60,7 +70,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 
-static long run(const char *dir, const char *url, long n, int slot, int slots)
+static long run(const char *dir, const char *url, long n, int slot, int slots, atomic_uint_least64_t *counter)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_transport_options to = { NULL, NULL, NULL, NULL, 0, 0, 0, -1, 0 };
@@ -100,8 +110,6 @@ static long run(const char *dir, const char *url, long n, int slot, int slots)
 	r.ndevices = 1;
 	hfw_eui_parse(&r.id.originator, "90-B3-D5-1F-30-01-00-00", "o", &err);
 	hfw_eui_parse(&r.id.target, "90-B3-D5-1F-30-00-00-02", "t", &err);
-	/* Above anything a ledger has used; connections interleave their counters. */
-	r.id.counter = (uint64_t)time(NULL) * 1000u * 1000u + (uint64_t)slot;
 	for (i = 0; i < n; i++) {
 		struct hfw_buf out = HFW_BUF_INIT(1 << 20);
 		struct hfw_reply reply;
@@ -115,7 +123,7 @@ static long run(const char *dir, const char *url, long n, int slot, int slots)
 		if (k == hfw_estate_count(estate))
 			break;
 		r.devices = &hfw_estate_at(estate, k++)->eui;
-		r.id.counter += (uint64_t)slots;
+		r.id.counter = (uint64_t)atomic_fetch_add(counter, 1) + 1;
 		if (hfw_duis_sign_request(&out, s, &r, NULL, &err) < 0 ||
 		    hfw_transport_post(t, "/serviceD", out.data, out.len, &reply, &d, &err) < 0 ||
 		    hfw_xmldsig_verify(&vr, (uint8_t *)reply.body, reply.len, &vo, &err) < 0)

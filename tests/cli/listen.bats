@@ -228,3 +228,26 @@ jsonschema.Draft202012Validator(schema).validate(json.load(sys.stdin))' "$BATS_T
 	[ "$(hanfw status --json --campaign PPMID-01020304 | jq -c .states)" = "$before" ]
 	[ "$(db 'SELECT count(*) FROM quarantine')" = 2 ]
 }
+
+@test "a body of nested namespace declarations is refused by name before verification; listen still takes a genuine message" {
+	"$HANFW" listen --listen 127.0.0.1:0 --trust "$SHARED/dcc/zaz1" > listen.url 2>> listen.log &
+	LISTEN_PID=$!
+	for _ in $(seq 1 50); do [ -s listen.url ] && break; sleep 0.1; done
+	url="$(cat listen.url)rrs"
+	sample="$SHARED/dcc/samples/11.2_readfw_response_signed.xml"
+	# DCC Boxed's signed response with 100 nested elements of 80 namespace declarations each in its
+	# Body (177 KB): the DCC's issuer and serial are trusted, so the old code canonicalised it all.
+	python3 - "$sample" nested.xml <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+open_ = ''.join('<sr:x%d %s>' % (i, ' '.join('xmlns:p%d_%d="urn:x:%d"' % (i, j, j) for j in range(80))) for i in range(100))
+close = ''.join('</sr:x%d>' % i for i in reversed(range(100)))
+open(sys.argv[2], 'w').write(s.replace('<sr:Body>', '<sr:Body>' + open_ + close, 1))
+PY
+	[ "$(stat -c %s nested.xml)" -gt 150000 ]
+	post() { curl -s --max-time 20 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/xml' --data-binary "@$1" "$url"; }
+	[ "$(post nested.xml)" = 400 ]
+	[[ "$(db 'SELECT reason FROM quarantine')" == *"more than 32 namespace declarations on one element at line 1: refused before verification"* ]]
+	[ "$(post "$sample")" = 204 ]
+	[ "$(db 'SELECT count(*) FROM messages')" = 1 ]
+}

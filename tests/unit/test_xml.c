@@ -1,0 +1,265 @@
+/*
+ * Unit tests: the limits hfw_xml_parse enforces while it parses, before
+ * anything proves who sent a document (issue 11).  The hostile shapes are
+ * built here in memory; every real DUIS document (../shared's templates and
+ * DCC Boxed's responses, and the largest request hanfw writes) still parses.
+ */
+#include "testutil.h"
+
+#include <dirent.h>
+
+#include "../../lib/duis.h"
+#include "../../lib/image.h"
+#include "../../lib/xml.h"
+
+/* A growing text buffer (the shapes are up to a few MB). */
+struct text {
+	char *s;
+	size_t n, cap;
+};
+
+static void put(struct text *t, const char *fmt, ...) HFW_PRINTF(2, 3);
+
+static void put(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->s ? t->s + t->n : NULL, t->s ? t->cap - t->n : 0, fmt, ap);
+		va_end(ap);
+		assert_true(n >= 0);
+		if (t->s && t->n + (size_t)n < t->cap)
+			break;
+		t->cap = (t->cap + (size_t)n + 1) * 2;
+		t->s = realloc(t->s, t->cap);
+		assert_non_null(t->s);
+	}
+	t->n += (size_t)n;
+}
+
+/* hfw_xml_parse(t) must refuse with HFW_ELIMIT and a message containing rule. */
+static void refused(struct text *t, const char *rule)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	xmlDocPtr doc = NULL;
+	int ret = hfw_xml_parse(&doc, (const uint8_t *)t->s, t->n, "response", &err);
+
+	if (ret != HFW_ELIMIT || !strstr(err.text, rule) || !strstr(err.text, "refused before verification"))
+		fail_msg("expected a refusal naming '%s', got %d: %s", rule, ret, err.text);
+	assert_null(doc);
+	assert_null(strchr(err.text, '\n'));
+	free(t->s);
+	memset(t, 0, sizeof(*t));
+}
+
+static void parses(const char *what, const void *data, size_t len)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	xmlDocPtr doc = NULL;
+
+	if (hfw_xml_parse(&doc, data, len, what, &err) != 0)
+		fail_msg("%s: %s", what, err.text);
+	xmlFreeDoc(doc);
+}
+
+static void nested_namespace_declarations_are_refused(void **state)
+{
+	struct text t = { 0 };
+	int i, j;
+
+	(void)state;
+	/* The shape that took 13 s to refuse: 100 nested elements, each declaring 80 namespaces. */
+	for (i = 0; i < 100; i++) {
+		put(&t, "<e%d", i);
+		for (j = 0; j < 80; j++)
+			put(&t, " xmlns:p%d_%d=\"urn:x:%d\"", i, j, j);
+		put(&t, ">");
+	}
+	for (i = 99; i >= 0; i--)
+		put(&t, "</e%d>", i);
+	refused(&t, "more than 32 namespace declarations on one element at line 1");
+	/* Few on each element, too many in scope: 10 levels of 8. */
+	for (i = 0; i < 10; i++) {
+		put(&t, "<e");
+		for (j = 0; j < 8; j++)
+			put(&t, "\n xmlns:p%d_%d=\"urn:x:%d\"", i, j, j);
+		put(&t, ">");
+	}
+	for (i = 0; i < 10; i++)
+		put(&t, "</e>");
+	refused(&t, "more than 32 namespace declarations in scope at line 41");
+	/* 32 in scope is allowed. */
+	put(&t, "<r");
+	for (j = 0; j < 32; j++)
+		put(&t, " xmlns:p%d=\"urn:x:%d\"", j, j);
+	put(&t, "><p0:a/></r>");
+	parses("32 declarations", t.s, t.n);
+	free(t.s);
+}
+
+static void deep_nesting_is_refused(void **state)
+{
+	struct text t = { 0 };
+	int i;
+
+	(void)state;
+	for (i = 0; i < 10000; i++)
+		put(&t, "<a>");
+	for (i = 0; i < 10000; i++)
+		put(&t, "</a>");
+	refused(&t, "more than 32 levels of nested elements");
+	for (i = 0; i < 32; i++)
+		put(&t, "<a>");
+	for (i = 0; i < 32; i++)
+		put(&t, "</a>");
+	parses("32 levels", t.s, t.n);
+	free(t.s);
+}
+
+static void many_attributes_are_refused(void **state)
+{
+	struct text t = { 0 };
+	int i;
+
+	(void)state;
+	put(&t, "<a");
+	for (i = 0; i < 1000; i++)
+		put(&t, " a%d=\"%d\"", i, i);
+	put(&t, "/>");
+	refused(&t, "more than 32 attributes on one element at line 1");
+	/* 2 MB of them on one tag: libxml2 2.9 alone takes minutes over it; refused before it starts. */
+	put(&t, "<a");
+	for (i = 0; t.n < 2000000; i++)
+		put(&t, " a%d=''", i);
+	put(&t, ">");
+	refused(&t, "more than 32 attributes on one element");
+	/* Quoted '=' and '>' are values, not attributes; 32 is allowed. */
+	put(&t, "<a");
+	for (i = 0; i < 32; i++)
+		put(&t, " a%d = \"x=>y='=\"", i);
+	put(&t, " xmlns=\"urn:x\" xmlns:b='urn:y'/>");
+	parses("32 attributes", t.s, t.n);
+	free(t.s);
+	memset(&t, 0, sizeof(t));
+	/* A few on each of many elements: a bound on the whole document too. */
+	put(&t, "<r>");
+	for (i = 0; i < 6000; i++)
+		put(&t, "<a a='' b='' c='' d='' e='' f='' g='' h='' i='' j='' k='' l='' m='' n='' o='' p='' q='' r='' s='' t=''/>");
+	put(&t, "</r>");
+	refused(&t, "more than 100000 attributes in all");
+}
+
+static void many_elements_are_refused(void **state)
+{
+	struct text t = { 0 };
+	int i;
+
+	(void)state;
+	/* 2 MB of empty elements (the listen body limit): the element cap bounds the tree. */
+	put(&t, "<r>");
+	while (t.n < 2 * 1024 * 1024)
+		put(&t, "<a/>");
+	put(&t, "</r>");
+	refused(&t, "more than 100000 elements");
+	put(&t, "<r>");
+	while (t.n < 2 * 1024 * 1024)
+		put(&t, "<!---->");
+	put(&t, "</r>");
+	refused(&t, "more than 10000 comments, processing instructions and CDATA sections");
+	/* Within every other limit, the namespace work canonicalisation would do is bounded too. */
+	put(&t, "<r");
+	for (i = 0; i < 32; i++)
+		put(&t, " xmlns:p%d=\"urn:x:%d\"", i, i);
+	put(&t, ">");
+	for (i = 0; i < 90000; i++)
+		put(&t, "<a/>");
+	put(&t, "</r>");
+	refused(&t, "namespace work");
+}
+
+static void real_documents_parse(void **state)
+{
+	static const char *const dirs[] = { "dcc/templates", "dcc/samples" };
+	struct hfw_error err = HFW_ERROR_INIT;
+	size_t i, seen = 0;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		DIR *d = opendir(shared_path(dirs[i]));
+		struct dirent *e;
+
+		assert_non_null(d);
+		while ((e = readdir(d))) {
+			char rel[512];
+			uint8_t *xml;
+			size_t len;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(rel, sizeof(rel), "%s/%s", dirs[i], e->d_name);
+			if (hfw_file_read(&xml, &len, shared_path(rel), HFW_MAX_DUIS_BYTES, "x", &err) < 0)
+				fail_msg("%s", err.text);
+			parses(e->d_name, xml, len);
+			free(xml);
+			seen++;
+		}
+		closedir(d);
+	}
+	assert_true(seen >= 11);
+}
+
+static void the_largest_request_hanfw_writes_parses(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_buf out = HFW_BUF_INIT(HFW_MAX_DUIS_BYTES);
+	struct hfw_duis_request r;
+	struct hfw_eui *devices = calloc(HFW_MAX_DEVICES_PER_REQUEST, sizeof(*devices));
+	uint8_t *image = malloc(HFW_IMAGE_MAX_BYTES);
+	size_t i;
+
+	(void)state;
+	assert_non_null(devices);
+	assert_non_null(image);
+	for (i = 0; i < HFW_IMAGE_MAX_BYTES; i++)
+		image[i] = (uint8_t)(i * 131u);
+	for (i = 0; i < HFW_MAX_DEVICES_PER_REQUEST; i++) {
+		char eui[32];
+
+		snprintf(eui, sizeof(eui), "00-DB-12-34-56-%02zX-%02zX-%02zX", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+		assert_int_equal(hfw_eui_parse(&devices[i], eui, "d", &err), 0);
+	}
+	memset(&r, 0, sizeof(r));
+	r.body = HFW_BODY_UPDATE_FIRMWARE;
+	r.schema_version = "5.4";
+	hfw_eui_parse(&r.id.originator, "90-B3-D5-1F-30-01-00-00", "o", &err);
+	hfw_eui_parse(&r.id.target, "90-B3-D5-1F-30-00-00-02", "t", &err);
+	r.id.counter = 1;
+	r.image = image;
+	r.image_len = HFW_IMAGE_MAX_BYTES;
+	r.firmware_version = "01020304";
+	r.devices = devices;
+	r.ndevices = HFW_MAX_DEVICES_PER_REQUEST;
+	if (hfw_duis_build(&out, &r, &err) < 0)
+		fail_msg("%s", err.text);
+	assert_true(out.len > 13 * 1000 * 1000);
+	parses("an 11.1 request with the largest image and 50,000 devices", out.data, out.len);
+	hfw_buf_release(&out);
+	free(image);
+	free(devices);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(nested_namespace_declarations_are_refused),
+		cmocka_unit_test(deep_nesting_is_refused),
+		cmocka_unit_test(many_attributes_are_refused),
+		cmocka_unit_test(many_elements_are_refused),
+		cmocka_unit_test(real_documents_parse),
+		cmocka_unit_test(the_largest_request_hanfw_writes_parses),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
