@@ -33,9 +33,10 @@ struct hfw_event_list {
 	size_t n, cap;
 	char *strings;			/* backing for text that is not in the JSON */
 	size_t slen, scap;
+	char text[2][HFW_REQUEST_ID_MAX + 64];	/* a RequestID or reason made up from the message */
 };
 
-#define HFW_EVENT_LIST_INIT { NULL, 0, 0, NULL, 0, 0 }
+#define HFW_EVENT_LIST_INIT { NULL, 0, 0, NULL, 0, 0, { "", "" } }
 
 /*
  * Fill events from decoded (which must outlive them); also the message's

@@ -636,9 +636,10 @@ int hfw_ledger_each_campaign_row(hfw_ledger *l, const char *campaign, const char
 	 * when the message says it; device alerts do not (see campaign.c).
 	 */
 	static const char *const sql[3] = {
-		"SELECT rd.device, rd.request_id, cr.action, rd.outcome, NULL, NULL, 0, cr.campaign,"
+		"SELECT rd.device, rd.request_id, cr.action, rd.outcome, rq.response_code, NULL, 0, cr.campaign,"
 		"       cr.firmware_version, cr.image_sha256, cr.device_type "
 		"FROM campaign_requests cr JOIN request_devices rd ON rd.request_id = cr.request_id "
+		"LEFT JOIN requests rq ON rq.request_id = cr.request_id "
 		"WHERE (?1 IS NULL OR cr.campaign = ?1) AND (?2 IS NULL OR rd.device = ?2) ORDER BY cr.rowid",
 		/* Every event in the order received (the caller keeps those of its devices)... */
 		"SELECT device, request_id, 'event', event, detail, at, message_id, NULL, NULL, NULL, NULL "
