@@ -678,7 +678,9 @@ static void ver_offer(struct status *s, struct device *d, const char *state, con
  * Does the device's latest version read count in this campaign?  Only when
  * the device was distributed the campaign's image (accepted), the read was
  * asked after that distribution, and it follows the latest activation:
- * asked after its request and answered no earlier than its outcome.
+ * asked after its request and answered no earlier than its outcome.  While
+ * an activation is still to happen (requested, scheduled) only a read of
+ * the campaign's version counts: another is what the device should run.
  */
 static int ver_counts(const struct device *d)
 {
@@ -688,6 +690,8 @@ static int ver_counts(const struct device *d)
 		return 0;
 	if (!a->stage)
 		return 1;
+	if (a->stage->rank == 6 && !a->stage->failed && strcmp(v->stage->state, "version_confirmed") != 0)
+		return 0;
 	if (v->counter && a->counter && v->counter <= a->counter)
 		return 0;
 	if (!a->arrival)
