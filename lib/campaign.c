@@ -701,6 +701,12 @@ static int ver_counts(const struct device *d)
 	return v->arrival > a->arrival;
 }
 
+/* Is the DCC's response code an E-code (a refusal), not the W-code of a request that listed warnings? */
+static int e_code(const char *code)
+{
+	return code && code[0] == 'E';
+}
+
 static int on_row(void *arg, const struct hfw_ledger_row *r)
 {
 	struct status *s = arg;
@@ -733,7 +739,7 @@ static int on_row(void *arg, const struct hfw_ledger_row *r)
 			dist_offer(s, d, accepted ? "accepted" : "distribution_requested", NULL, r);
 		} else {
 			/* Refused: the DCC's warning list, or its E-code. */
-			snprintf(why, sizeof(why), "%s%s%s", r->state, r->detail ? " " : "", r->detail ? r->detail : "");
+			snprintf(why, sizeof(why), "%s%s%s", r->state, e_code(r->detail) ? " " : "", e_code(r->detail) ? r->detail : "");
 			d->refused = intern(&s->strings, why);
 			if (!d->distribution)
 				d->distribution = intern(&s->strings, r->request_id);
@@ -980,6 +986,60 @@ int hfw_campaign_status(json_t **out, hfw_ledger *l, const char *campaign, const
 	if ((ret = collect(&s, &order, l, campaign, device, err)) == 0 &&
 	    !(*out = report(&s, order, campaign, 1, all_devices, all_at_goal)))
 		ret = hfw_error_oom(err);
+	release(&s, order);
+	return ret;
+}
+
+/* Each device's distributions: accepted (or pending) at least once, or only refused, and why. */
+static int on_distribution(void *arg, const struct hfw_ledger_row *r)
+{
+	struct status *s = arg;
+	struct device *d = find(s, r->device, 1);
+	char why[200];
+
+	if (!d)
+		return s->oom ? -1 : 0;
+	if (!strcmp(r->state, "accepted") || !strcmp(r->state, "pending") || !strcmp(r->state, "dry-run")) {
+		d->accepted = 1;
+	} else {
+		snprintf(why, sizeof(why), "%s%s%s, RequestID %s", r->state, e_code(r->detail) ? " " : "",
+			 e_code(r->detail) ? r->detail : "", r->request_id);
+		d->refused = intern(&s->strings, why);
+	}
+	return s->oom ? -1 : 0;
+}
+
+int hfw_campaign_refused(hfw_ledger *l, const char *campaign,
+			 int (*fn)(void *arg, const char *device, const char *why), void *arg, struct hfw_error *err)
+{
+	struct status s;
+	struct device **order = NULL;
+	size_t i, k;
+	int ret;
+
+	memset(&s, 0, sizeof(s));
+	if ((ret = hfw_ledger_each_distribution(l, campaign, on_distribution, &s, err)) != 0) {
+		if (ret > 0 || ret == -1)
+			ret = hfw_error_oom(err);
+		goto out;
+	}
+	if (!(order = calloc(s.n + 1, sizeof(*order)))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	for (i = 0, k = 0; i < s.cap; i++)
+		if (s.v[i].key)
+			order[k++] = &s.v[i];
+	qsort(order, s.n, sizeof(*order), by_order);
+	for (i = 0; i < s.n && ret == 0; i++) {
+		struct device_text t;
+
+		if (!order[i]->refused || order[i]->accepted)
+			continue;
+		device_text(&t, &s, order[i]);
+		ret = fn(arg, t.eui, text_of(&s.strings, order[i]->refused));
+	}
+out:
 	release(&s, order);
 	return ret;
 }

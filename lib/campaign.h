@@ -67,6 +67,15 @@ int hfw_campaign_status(json_t **out, hfw_ledger *l, const char *campaign, const
 int hfw_campaign_write_json(FILE *f, hfw_ledger *l, const char *campaign, const char *device, json_t **summary,
 			    int *all_at_goal, struct hfw_error *err);
 
+/*
+ * The devices refused at distribution in campaign (every distribution of
+ * theirs there refused, none accepted or pending): fn(arg, device, why)
+ * for each, why naming the DCC's list or E-code and the RequestID.  What
+ * activate consults before it sends SR 11.3.
+ */
+int hfw_campaign_refused(hfw_ledger *l, const char *campaign,
+			 int (*fn)(void *arg, const char *device, const char *why), void *arg, struct hfw_error *err);
+
 /* Is state one of the lifecycle's state names? */
 int hfw_campaign_state_valid(const char *state);
 
