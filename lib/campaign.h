@@ -10,12 +10,17 @@
  *      verification_failed | distribution_failed
  *   -> activation_requested | activation_scheduled | activation_not_sent
  *   -> activated | activation_failed
- *   -> version_confirmed | version_mismatch
+ *   -> version_confirmed | version_mismatch | version_read_failed
  *
- * A device's state is the furthest stage any message puts it at (a failure
- * counts at its stage; of two at one stage the later received wins), so
- * duplicates and messages out of order change nothing.  The goal is
- * activated, or version_confirmed.
+ * Only the campaign's own requests for a device, and the messages that
+ * answer them, place it.  Refused at distribution (never accepted) stays
+ * refused.  Distribution goes by the furthest stage reached (of two at one
+ * stage, the later), so duplicates and reordering change nothing.  The
+ * outcome of the latest activation request (RequestIDs counters rise)
+ * supersedes earlier ones.  A version read counts only after the accepted
+ * distribution and the latest activation (request order and message time).
+ * The goal is activated, or version_confirmed.  Device alerts with no
+ * meaning to hanfw are kept as the device's last alert.
  */
 #ifndef HFW_CAMPAIGN_H
 #define HFW_CAMPAIGN_H
