@@ -836,7 +836,7 @@ static void resolve(struct status *s)
 			snprintf(at, sizeof(at), "%s", d->dist.at);
 			if (d->hash_match)
 				dist_offer(s, d, "verified", NULL, &none);
-			else if (d->hash_other && d->distribution && d->accepted)
+			else if (d->hash_other && d->distribution)
 				dist_offer(s, d, "hash_mismatch", "device computed another hash", &none);
 			snprintf(d->dist.at, sizeof(d->dist.at), "%s", at);	/* an alert's verdict keeps the last time */
 		}
