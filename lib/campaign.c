@@ -134,9 +134,9 @@ int hfw_campaign_events(struct hfw_event_list *l, const json_t *d, struct hfw_er
 										fd, "GBCSPayload"), "content"), "execution_outcome"))
 					   : o, at, err);
 			}
-			if (!outcome)
-				return add(l, device, rid, "activation_failed", str(msg, "GBCSPayload.error") ? "answer not decoded"
-					   : "answer carries no outcome", at, err);
+			if (!outcome)	/* a payload that does not decode says the device answered, not how */
+				return str(msg, "GBCSPayload.error") ? add(l, device, rid, "activation_failed", "answer not decoded", at, err)
+								     : 0;
 			if (!strcmp(outcome, "accepted"))
 				return add(l, device, rid, "activation_scheduled", NULL, at, err);
 			return add(l, device, rid, !strcmp(outcome, "success") ? "activated" : "activation_failed",
@@ -154,8 +154,8 @@ int hfw_campaign_events(struct hfw_event_list *l, const json_t *d, struct hfw_er
 				return add(l, device, rid, "version_read_failed", error_reason(l, content), at, err);
 			if (v)
 				return add(l, device, rid, "version_read", v, at, err);
-			return add(l, device, rid, "version_read_failed",
-				   str(msg, "GBCSPayload.error") ? "answer not decoded" : "answer carries no version", at, err);
+			return str(msg, "GBCSPayload.error") ? add(l, device, rid, "version_read_failed", "answer not decoded", at, err)
+							     : 0;
 		}
 		return 0;
 	}
