@@ -372,16 +372,15 @@ struct fact {
 	int64_t ms;			/* message time, ms since the epoch; NO_TIME for requests and unknown */
 	int64_t arrival;		/* message id; 0 for requests */
 	uint32_t reason;		/* interned */
-	char at[32];
 };
 
-/* A device: a campaign of 100,000 fits in a few tens of megabytes. */
+/* A device: a campaign of 100,000 fits in about 20 megabytes. */
 struct device {
 	uint64_t key;			/* the EUI's 8 octets; 0: empty slot */
 	struct fact dist, act, ver;
 	const struct stage *stage;	/* where it stands, once resolved */
 	uint32_t reason;
-	const char *at;
+	int64_t at;			/* the time of the message that put it there (NO_TIME: none) */
 	uint32_t distribution, version, image;	/* interned */
 	uint32_t refused;		/* why its distribution was refused */
 	uint32_t earlier;		/* the latest failure a later outcome superseded */
@@ -391,7 +390,6 @@ struct device {
 	uint32_t act_user;		/* interned originator of the latest activation request */
 	uint64_t act_counter;		/* its counter (the target is the device) */
 	uint64_t dist_counter;		/* counter of the latest accepted distribution */
-	uint32_t order;			/* first seen */
 	uint8_t accepted, hash_match, hash_other;	/* 8F72s seen with the campaign's image hash, or another */
 };
 
@@ -404,8 +402,10 @@ struct reqset {
 };
 
 struct status {
-	struct device *v;
-	size_t cap, n;
+	struct device *v;		/* dense, in the order first seen */
+	size_t n, vcap;
+	uint32_t *slots;		/* index + 1 into v, by EUI; 0 empty */
+	size_t cap;
 	struct strtab strings;
 	struct reqset reqs;
 	int oom;
@@ -441,6 +441,7 @@ static size_t slot_of(uint64_t k, size_t cap)
 	return (size_t)(k * 0x9E3779B97F4A7C15ull >> 20) & (cap - 1);
 }
 
+/* The device with this EUI (made if create); pointers last until the next find with create. */
 static struct device *find(struct status *s, const char *eui, int create)
 {
 	uint64_t k = key_of(eui);
@@ -450,34 +451,45 @@ static struct device *find(struct status *s, const char *eui, int create)
 		return NULL;
 	if (create && 2 * (s->n + 1) > s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 1024, j;
-		struct device *v = calloc(cap, sizeof(*v));
+		uint32_t *slots = calloc(cap, sizeof(*slots));
+
+		if (!slots) {
+			s->oom = 1;
+			return NULL;
+		}
+		for (j = 0; j < s->n; j++) {
+			i = slot_of(s->v[j].key, cap);
+			while (slots[i])
+				i = (i + 1) & (cap - 1);
+			slots[i] = (uint32_t)j + 1;
+		}
+		free(s->slots);
+		s->slots = slots;
+		s->cap = cap;
+	}
+	i = slot_of(k, s->cap);
+	while (s->slots[i] && s->v[s->slots[i] - 1].key != k)
+		i = (i + 1) & (s->cap - 1);
+	if (s->slots[i])
+		return &s->v[s->slots[i] - 1];
+	if (!create)
+		return NULL;
+	if (s->n == s->vcap) {
+		size_t vcap = s->vcap ? 2 * s->vcap : 1024;
+		struct device *v = realloc(s->v, vcap * sizeof(*v));
 
 		if (!v) {
 			s->oom = 1;
 			return NULL;
 		}
-		for (j = 0; j < s->cap; j++) {
-			if (!s->v[j].key)
-				continue;
-			i = slot_of(s->v[j].key, cap);
-			while (v[i].key)
-				i = (i + 1) & (cap - 1);
-			v[i] = s->v[j];
-		}
-		free(s->v);
 		s->v = v;
-		s->cap = cap;
+		s->vcap = vcap;
 	}
-	i = slot_of(k, s->cap);
-	while (s->v[i].key && s->v[i].key != k)
-		i = (i + 1) & (s->cap - 1);
-	if (s->v[i].key)
-		return &s->v[i];
-	if (!create)
-		return NULL;
-	s->v[i].key = k;
-	s->v[i].order = (uint32_t)s->n++;
-	return &s->v[i];
+	memset(&s->v[s->n], 0, sizeof(s->v[s->n]));
+	s->v[s->n].key = k;
+	s->v[s->n].at = NO_TIME;
+	s->slots[i] = (uint32_t)++s->n;
+	return &s->v[s->n - 1];
 }
 
 /* A RequestID, parsed; 0 when it is not one. */
@@ -488,13 +500,19 @@ static int parse_rid(struct hfw_request_id *id, const char *rid)
 	return rid && hfw_request_id_parse(id, rid, &ignored) == 0;
 }
 
+/* splitmix64's finaliser. */
+static uint64_t mix(uint64_t x)
+{
+	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+	x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+	return x ^ (x >> 31);
+}
+
+/* A RequestID's hash (its three fields: text case and form do not matter); never 0. */
 static uint64_t rid_hash(const struct hfw_request_id *id)
 {
-	char text[HFW_REQUEST_ID_MAX];
-	uint64_t h;
+	uint64_t h = mix(eui_key(&id->originator) ^ mix(eui_key(&id->target) ^ mix(id->counter)));
 
-	hfw_request_id_format(text, id);
-	h = text_hash(text);
 	return h ? h : 1;
 }
 
@@ -546,38 +564,79 @@ static uint8_t reqset_kinds(struct status *s, const struct hfw_request_id *id, u
 	return r->kinds[i];
 }
 
-/* Milliseconds since the epoch of an xs:dateTime (fraction and offset allowed), or NO_TIME. */
+/* n decimal digits at t, or -1. */
+static int digits_at(const char *t, int n)
+{
+	int v = 0;
+
+	while (n-- > 0) {
+		if (*t < '0' || *t > '9')
+			return -1;
+		v = v * 10 + (*t++ - '0');
+	}
+	return v;
+}
+
+/*
+ * Milliseconds since the epoch of an xs:dateTime (a fraction and a zone
+ * offset allowed; no zone is taken as UTC), or NO_TIME.  By hand: it runs
+ * for every message of a campaign.
+ */
 static int64_t time_ms(const char *t)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, mo, d, h, mi, sec, n = 0, frac = 0, digits = 0;
-	int64_t days, ms, yy;
-	unsigned yoe, doy, doe, era_off;
+	int y, mo, d, h, mi, sec, frac = 0, digits = 0, oh, om;
+	int64_t days, ms, yy, era;
+	unsigned yoe, doy, doe;
 
-	if (!t || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19 || mo < 1 ||
-	    mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60 || y < 1)
+	if (!t || strlen(t) < 19 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' ||
+	    (y = digits_at(t, 4)) < 1 || (mo = digits_at(t + 5, 2)) < 1 || mo > 12 || (d = digits_at(t + 8, 2)) < 1 ||
+	    d > mdays[mo - 1] || (h = digits_at(t + 11, 2)) < 0 || h > 23 || (mi = digits_at(t + 14, 2)) < 0 || mi > 59 ||
+	    (sec = digits_at(t + 17, 2)) < 0 || sec > 60)
 		return NO_TIME;
-	t += n;
+	t += 19;
 	if (*t == '.') {
 		for (t++; *t >= '0' && *t <= '9'; t++, digits++)
 			if (digits < 3)
 				frac = frac * 10 + (*t - '0');
-		while (digits > 0 && digits < 3)
-			frac *= 10, digits++;
+		if (!digits)
+			return NO_TIME;
+		for (; digits < 3; digits++)
+			frac *= 10;
 	}
 	/* Days since 1970-01-01 (Howard Hinnant's days_from_civil). */
 	yy = (int64_t)y - (mo <= 2);
-	era_off = (unsigned)(yy / 400);
-	yoe = (unsigned)(yy - (int64_t)era_off * 400);
+	era = yy / 400;
+	yoe = (unsigned)(yy - era * 400);
 	doy = (unsigned)((153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1);
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	days = (int64_t)era_off * 146097 + (int64_t)doe - 719468;
+	days = era * 146097 + (int64_t)doe - 719468;
 	ms = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 + frac;
-	if (*t == 'Z' && !t[1])
+	if (!*t || (*t == 'Z' && !t[1]))
 		return ms;
-	if ((*t == '+' || *t == '-') && strlen(t) == 6 && t[3] == ':' && sscanf(t + 1, "%2d:%2d", &h, &mi) == 2)
-		return ms - (*t == '+' ? 1 : -1) * ((int64_t)h * 60 + mi) * 60000;
-	return NO_TIME;	/* no zone: not comparable */
+	if ((*t == '+' || *t == '-') && strlen(t) == 6 && t[3] == ':' && (oh = digits_at(t + 1, 2)) >= 0 && oh <= 14 &&
+	    (om = digits_at(t + 4, 2)) >= 0 && om <= 59)
+		return ms - (*t == '+' ? 1 : -1) * ((int64_t)oh * 60 + om) * 60000;
+	return NO_TIME;
+}
+
+/* A time as xs:dateTime in UTC (milliseconds only when there are some). */
+static void format_ms(char out[64], int64_t ms)
+{
+	int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000), rest = ms - days * 86400000;
+	int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097), yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	unsigned d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+	int64_t y = (int64_t)yoe + era * 400 + (m <= 2);
+	unsigned secs = (unsigned)(rest / 1000), milli = (unsigned)(rest % 1000);
+
+	if (milli)
+		snprintf(out, 64, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, m, d, secs / 3600, secs / 60 % 60,
+			 secs % 60, milli);
+	else
+		snprintf(out, 64, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y, m, d, secs / 3600, secs / 60 % 60,
+			 secs % 60);
 }
 
 static void set_fact(struct status *s, struct fact *f, const struct stage *st, const char *reason, uint64_t counter,
@@ -588,7 +647,6 @@ static void set_fact(struct status *s, struct fact *f, const struct stage *st, c
 	f->counter = counter;
 	f->ms = time_ms(r->at);
 	f->arrival = r->message_id;
-	snprintf(f->at, sizeof(f->at), "%s", r->at ? r->at : "");
 }
 
 /* Is b later than a by message time, else by the order stored? */
@@ -803,13 +861,6 @@ static int on_row(void *arg, const struct hfw_ledger_row *r)
 	return s->oom ? -1 : 0;
 }
 
-static int by_order(const void *a, const void *b)
-{
-	const struct device *x = *(const struct device *const *)a, *y = *(const struct device *const *)b;
-
-	return x->order < y->order ? -1 : x->order > y->order;
-}
-
 /*
  * Where each device stands, once every row is in.  A device refused at
  * distribution (and never accepted) stays refused.  Else its version, when
@@ -824,26 +875,25 @@ static void resolve(struct status *s)
 	static const struct hfw_ledger_row none = { NULL, NULL, "event", "", NULL, NULL, 0, NULL, NULL, NULL, NULL };
 	size_t i;
 
-	for (i = 0; i < s->cap; i++) {
+	for (i = 0; i < s->n; i++) {
 		struct device *d = &s->v[i];
 		const struct fact *f = &d->dist;
 
 		if (!d->key)
 			continue;
 		if (!d->dist.stage || d->dist.stage->rank < 5) {
-			char at[32];
+			int64_t ms = d->dist.ms;
 
-			snprintf(at, sizeof(at), "%s", d->dist.at);
 			if (d->hash_match)
 				dist_offer(s, d, "verified", NULL, &none);
 			else if (d->hash_other && d->distribution)
 				dist_offer(s, d, "hash_mismatch", "device computed another hash", &none);
-			snprintf(d->dist.at, sizeof(d->dist.at), "%s", at);	/* an alert's verdict keeps the last time */
+			d->dist.ms = ms;	/* an alert's verdict keeps the last time */
 		}
 		if (d->refused && !d->accepted) {
 			d->stage = stage_of("distribution_refused");
 			d->reason = d->refused;
-			d->at = d->dist.at[0] ? d->dist.at : NULL;
+			d->at = d->dist.ms;
 			continue;
 		}
 		if (d->act.stage) {
@@ -858,7 +908,7 @@ static void resolve(struct status *s)
 		}
 		d->stage = f->stage;
 		d->reason = f->stage ? f->reason : 0;
-		d->at = f->at[0] ? f->at : NULL;
+		d->at = f->ms;
 	}
 }
 
@@ -866,7 +916,7 @@ static void resolve(struct status *s)
 static int collect(struct status *s, struct device ***order, hfw_ledger *l, const char *campaign, const char *device,
 		   struct hfw_error *err)
 {
-	size_t i, k;
+	size_t i;
 	int ret;
 
 	memset(s, 0, sizeof(*s));
@@ -876,10 +926,8 @@ static int collect(struct status *s, struct device ***order, hfw_ledger *l, cons
 	resolve(s);
 	if (!(*order = calloc(s->n + 1, sizeof(**order))))
 		return hfw_error_oom(err);
-	for (i = 0, k = 0; i < s->cap; i++)
-		if (s->v[i].key)
-			(*order)[k++] = &s->v[i];
-	qsort(*order, s->n, sizeof(**order), by_order);
+	for (i = 0; i < s->n; i++)
+		(*order)[i] = &s->v[i];	/* already in the order first seen */
 	return 0;
 }
 
@@ -887,6 +935,7 @@ static void release(struct status *s, struct device **order)
 {
 	free(order);
 	free(s->v);
+	free(s->slots);
 	free(s->reqs.keys);
 	free(s->reqs.kinds);
 	strtab_release(&s->strings);
@@ -904,7 +953,7 @@ static int at_goal(const struct device *d)
 
 /* A device's fields as text. */
 struct device_text {
-	char eui[HFW_EUI_TEXT_MAX], act[HFW_REQUEST_ID_MAX];
+	char eui[HFW_EUI_TEXT_MAX], act[HFW_REQUEST_ID_MAX], at_text[64];
 	const char *state, *reason, *distribution, *activation, *at, *earlier, *alert;
 };
 
@@ -925,7 +974,11 @@ static void device_text(struct device_text *t, const struct status *s, const str
 			 (unsigned long long)d->act_counter);
 		t->activation = t->act;
 	}
-	t->at = d->at;
+	t->at = NULL;
+	if (d->at != NO_TIME) {
+		format_ms(t->at_text, d->at);
+		t->at = t->at_text;
+	}
 	t->earlier = text_of(&s->strings, d->earlier);
 	t->alert = text_of(&s->strings, d->alert);
 }
@@ -1014,7 +1067,7 @@ int hfw_campaign_refused(hfw_ledger *l, const char *campaign,
 {
 	struct status s;
 	struct device **order = NULL;
-	size_t i, k;
+	size_t i;
 	int ret;
 
 	memset(&s, 0, sizeof(s));
@@ -1027,10 +1080,8 @@ int hfw_campaign_refused(hfw_ledger *l, const char *campaign,
 		ret = hfw_error_oom(err);
 		goto out;
 	}
-	for (i = 0, k = 0; i < s.cap; i++)
-		if (s.v[i].key)
-			order[k++] = &s.v[i];
-	qsort(order, s.n, sizeof(*order), by_order);
+	for (i = 0; i < s.n; i++)
+		order[i] = &s.v[i];
 	for (i = 0; i < s.n && ret == 0; i++) {
 		struct device_text t;
 

@@ -291,7 +291,9 @@ static void reads_must_follow(void **state)
 	assert_string_equal(field(device_in(l, "C", ESME, &r), "state"), "activation_scheduled");
 	/* Activated at the time (the alert's time, offset given), then a read that fails: its code shows. */
 	message(l, ESME, ESME, 1001, "activated", "01020304", "2026-01-01T12:00:00+01:00");
-	assert_string_equal(field(device_in(l, "C", ESME, &r), "state"), "activated");
+	d = device_in(l, "C", ESME, &r);
+	assert_string_equal(field(d, "state"), "activated");
+	assert_string_equal(field(d, "at"), "2026-01-01T11:00:00Z");	/* in UTC */
 	request(l, ESME, 1003, "read-version", "read-version", ESME, "sent", NULL);
 	message(l, ESME, ESME, 1003, "version_read_failed", "DLMS object-unavailable (11)", "2026-01-01T11:30:00Z");
 	d = device_in(l, "C", ESME, &r);
