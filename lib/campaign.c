@@ -712,7 +712,7 @@ static void act_offer(struct status *s, struct device *d, const char *state, con
 	}
 }
 
-/* Version: the latest read, by message time, then request order. */
+/* Version: the latest read, by request order (RequestID counter), else by message time. */
 static void ver_offer(struct status *s, struct device *d, const char *state, const char *reason, uint64_t counter,
 		      const struct hfw_ledger_row *r)
 {
@@ -722,12 +722,10 @@ static void ver_offer(struct status *s, struct device *d, const char *state, con
 	set_fact(s, &f, stage_of(state), reason, counter, r);
 	if (!v->stage)
 		wins = 1;
-	else if (v->ms != NO_TIME && f.ms != NO_TIME && v->ms != f.ms)
-		wins = f.ms > v->ms;
 	else if (v->counter && f.counter && v->counter != f.counter)
 		wins = f.counter > v->counter;
 	else
-		wins = f.arrival >= v->arrival;
+		wins = later(v, &f);
 	if (wins)
 		*v = f;
 }
