@@ -319,6 +319,37 @@ static void unknown_alert_is_shown(void **state)
 	hfw_ledger_close(l);
 }
 
+static int collect_refused(void *arg, const char *device, const char *why)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s %s;", device, why);
+	return 0;
+}
+
+static void refused_devices_for_activate(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	hfw_ledger *l = fresh("activate");
+	char out[512] = "";
+
+	(void)state;
+	request(l, DCC, 1000, "C", "distribute", ESME, "accepted", NULL);
+	request(l, DCC, 1000, "C", "distribute", PPMID, "not_applicable", NULL);
+	/* Refused once, then accepted in a second distribution: it holds the image. */
+	request(l, DCC, 1001, "C", "distribute", "00-DB-12-10-00-00-00-03", "other_request_in_progress", NULL);
+	request(l, DCC, 1002, "C", "distribute", "00-DB-12-10-00-00-00-03", "accepted", NULL);
+	/* Another campaign's refusal is not this one's. */
+	request(l, DCC, 1003, "D", "distribute", ESME, "rejected", "E12");
+	assert_int_equal(hfw_campaign_refused(l, "C", collect_refused, out, &err), 0);
+	assert_string_equal(out, PPMID " not_applicable, RequestID " USER ":" DCC ":1000;");
+	out[0] = '\0';
+	assert_int_equal(hfw_campaign_refused(l, "D", collect_refused, out, &err), 0);
+	assert_string_equal(out, ESME " rejected E12, RequestID " USER ":" DCC ":1003;");
+	hfw_ledger_close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +360,7 @@ int main(void)
 		cmocka_unit_test(activation_outcomes_out_of_order),
 		cmocka_unit_test(reads_must_follow),
 		cmocka_unit_test(unknown_alert_is_shown),
+		cmocka_unit_test(refused_devices_for_activate),
 	};
 
 	return cmocka_run_group_tests_name("campaign", tests, setup, teardown);
