@@ -776,9 +776,10 @@ static int on_row(void *arg, const struct hfw_ledger_row *r)
 	if (!d)
 		return s->oom ? -1 : 0;
 	if (!strcmp(r->source, "distribute")) {
-		if (!d->version)
+		/* The image: the latest accepted distribution's (campaigns shown together: the latest campaign's). */
+		if (!d->version || !strcmp(r->state, "accepted"))
 			d->version = intern(&s->strings, r->firmware_version);
-		if (!d->image)
+		if (!d->image || !strcmp(r->state, "accepted"))
 			d->image = intern(&s->strings, r->image_sha256);
 		if (has_rid)
 			reqset_kinds(s, &id, REQ_DISTRIBUTE);
