@@ -5,7 +5,8 @@
  * pre-command before it is signed, and the pacing are lib/activate's; this
  * file settles what is asked for and refuses what cannot be right: devices
  * that activate themselves or have nothing to activate, a hash taken from
- * nowhere, a time in the past.
+ * nowhere, a time in the past, and (unless --include-refused) devices
+ * whose distribution in the campaign the DCC refused.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <jansson.h>
 
 #include "../lib/activate.h"
+#include "../lib/campaign.h"
 #include "../lib/config.h"
 #include "../lib/cs06.h"
 #include "../lib/devlist.h"
@@ -27,6 +29,68 @@
 #include "../lib/route.h"
 #include "cmd.h"
 
+
+/* The devices refused at distribution: marked in the list, one line each (or a JSON entry). */
+struct refusals {
+	struct hfw_ctx *ctx;
+	const char *campaign;
+	struct hfw_devlist *list;
+	unsigned char *refused;		/* per list entry */
+	json_t *json;			/* with --json */
+	size_t n;
+};
+
+static int on_refused(void *arg, const char *device, const char *why)
+{
+	struct refusals *r = arg;
+	struct hfw_error ignored = HFW_ERROR_INIT;
+	struct hfw_target key;
+	const struct hfw_target *t;
+
+	memset(&key, 0, sizeof(key));
+	if (hfw_eui_parse(&key.eui, device, "device", &ignored) < 0)
+		return 0;
+	for (t = r->list->v; t < r->list->v + r->list->n; t++)
+		if (!memcmp(&t->eui, &key.eui, sizeof(key.eui)))
+			break;
+	if (t == r->list->v + r->list->n)
+		return 0;
+	r->refused[t - r->list->v] = 1;
+	r->n++;
+	if (r->json)
+		json_array_append_new(r->json, json_pack("{s:s,s:s}", "device", device, "reason", why));
+	else
+		fprintf(stderr, "hanfw: activate: %s: not sent: its distribution in campaign %s was refused (%s); "
+			"--include-refused sends it anyway\n", device, r->campaign, why);
+	return 0;
+}
+
+/* Take the devices refused at distribution in the campaign out of the list. */
+static int drop_refused(struct hfw_ctx *ctx, hfw_ledger *ledger, const char *campaign, struct hfw_devlist *list,
+			json_t *summary, size_t *dropped, struct hfw_error *err)
+{
+	struct refusals r = { ctx, campaign, list, NULL, NULL, 0 };
+	size_t i, k;
+	int ret;
+
+	*dropped = 0;
+	if (!(r.refused = calloc(list->n + 1, 1)) || (ctx->json && !(r.json = json_array()))) {
+		free(r.refused);
+		return hfw_error_oom(err);
+	}
+	if ((ret = hfw_campaign_refused(ledger, campaign, on_refused, &r, err)) == 0) {
+		for (i = 0, k = 0; i < list->n; i++)
+			if (!r.refused[i])
+				list->v[k++] = list->v[i];
+		list->n = k;
+		*dropped = r.n;
+		if (r.json)
+			json_object_set(summary, "refused_at_distribution", r.json);
+	}
+	json_decref(r.json);
+	free(r.refused);
+	return ret;
+}
 
 /* --at: a whole-second time, in the future, as DUIS will carry it (UTC, Z). */
 static int execution_time(char duis[32], const char *at, struct hfw_error *err)
@@ -49,7 +113,7 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	const char *devices_file = NULL, *estate_file = NULL, *hash_text = NULL, *image_path = NULL, *at = NULL;
 	const char *in_flight_text = NULL, *rate_text = NULL, *out_dir = NULL, *campaign = NULL;
-	int cancel = 0, dry_run = 0, insecure = 0;
+	int cancel = 0, dry_run = 0, insecure = 0, include_refused = 0;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "devices", &devices_file, "FILE", "devices, one per line: EUI [TYPE] ('-': standard input)"),
 		HFW_OPT_STRING(0, "estate", &estate_file, "FILE", "estate whose device types are checked"),
@@ -62,14 +126,17 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_FLAG(0, "dry-run", &dry_run, "sign the transform requests and write them to -o DIR instead of sending"),
 		HFW_OPT_STRING('o', "output", &out_dir, "DIR", "where --dry-run writes the requests"),
 		HFW_OPT_STRING(0, "campaign", &campaign, "NAME", "the campaign (default: the image's TYPE-VERSION, or the one that distributed the hash)"),
+		HFW_OPT_FLAG(0, "include-refused", &include_refused, "send also to devices whose distribution in the campaign was refused"),
 		HFW_OPT_FLAG(0, "insecure", &insecure, "do not verify the adapter's TLS certificate (testing only)"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
 		"activate (EUI... | --devices FILE|-) (--hash HEX64 | --image IMAGE) [--at ISO8601 | --cancel]\n"
-		"                [--estate FILE] [--max-in-flight N] [--rate PER_SECOND] [--campaign NAME] [--dry-run -o DIR] [--json]",
+		"                [--estate FILE] [--max-in-flight N] [--rate PER_SECOND] [--campaign NAME] [--include-refused]\n"
+		"                [--dry-run -o DIR] [--json]",
 		"Activate firmware (SR 11.3) on each device: transform, check the DCC's pre-command against what\n"
-		"was asked, sign it, send it.  A pre-command that is not exactly ours is refused and never signed.",
+		"was asked, sign it, send it.  A pre-command that is not exactly ours is refused and never signed.\n"
+		"A device whose distribution in the campaign was refused is not sent to (--include-refused to).",
 	};
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_activation_options ao;
@@ -78,7 +145,7 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 	struct hfw_manifest m;
 	unsigned in_flight;
 	json_t *summary = NULL;
-	size_t i;
+	size_t i, dropped = 0;
 	char duis_time[32], campaign_name[80] = "", what[64];
 	int n, ret = HFW_EXIT_OK;
 
@@ -170,9 +237,22 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		hfw_error_oom(&err);
 		goto fail;
 	}
+	/* Devices the DCC refused the campaign's image: nothing to activate, unless the operator says so. */
+	if (!include_refused && drop_refused(ctx, sess.ledger, ao.campaign, &list, summary, &dropped, &err) < 0)
+		goto fail;
 	snprintf(what, sizeof(what), "activate (%s)", cancel ? "cancel" : at ? "future-dated" : "immediate");
+	if (!list.n) {
+		if (ctx->json && cmd_print_json(json_incref(summary), &err) < 0)
+			goto fail;
+		if (!ctx->json && !ctx->quiet)
+			printf("%s: nothing sent: every device's distribution in campaign %s was refused\n", what, ao.campaign);
+		ret = -HFW_EPARTIAL;
+		goto out;
+	}
 	if ((ret = cmd_run_devices(ctx, &ao, &list, what, summary, &err)) < 0)
 		goto fail;
+	if (dropped && ret == HFW_EXIT_OK)
+		ret = -HFW_EPARTIAL;
 	goto out;
 fail:
 	ret = cmd_report(&err);

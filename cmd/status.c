@@ -122,7 +122,23 @@ static int any_in(json_t *report, const char *states)
 	return 0;
 }
 
-static void print_report(json_t *o, int verbose)
+/* A device's line: its state and reason, the failure a later outcome superseded, an alert hanfw has no meaning for. */
+static void print_device(json_t *v)
+{
+	const char *reason = json_string_value(json_object_get(v, "reason"));
+	const char *earlier = json_string_value(json_object_get(v, "earlier_failure"));
+	const char *alert = json_string_value(json_object_get(v, "last_alert"));
+
+	printf("  %s  %-22s %s", json_string_value(json_object_get(v, "device")),
+	       json_string_value(json_object_get(v, "state")), reason ? reason : "");
+	if (earlier)
+		printf("%searlier %s", reason ? "; " : "", earlier);
+	if (alert)
+		printf("%salert %s", reason || earlier ? "; " : "", alert);
+	printf("\n");
+}
+
+static void print_report(json_t *o, int verbose, int one_device)
 {
 	const char *key, *name = json_string_value(json_object_get(o, "campaign"));
 	json_t *v;
@@ -141,16 +157,15 @@ static void print_report(json_t *o, int verbose)
 	json_array_foreach(json_object_get(o, "device_states"), i, v) {
 		const char *state = json_string_value(json_object_get(v, "state"));
 
-		if (!strcmp(state, "activated") || !strcmp(state, "version_confirmed"))
+		if (!one_device && (!strcmp(state, "activated") || !strcmp(state, "version_confirmed")))
 			continue;
 		if (!verbose && shown == 20) {
 			printf("  ... (-v for every device)\n");
 			break;
 		}
 		if (!shown++)
-			printf("devices not at goal:\n");
-		printf("  %s  %-22s %s\n", json_string_value(json_object_get(v, "device")), state,
-		       json_string_value(json_object_get(v, "reason")) ? json_string_value(json_object_get(v, "reason")) : "");
+			printf(one_device ? "device:\n" : "devices not at goal:\n");
+		print_device(v);
 	}
 }
 
@@ -208,7 +223,7 @@ static int status_show(int argc, char **argv, struct hfw_ctx *ctx)
 		json_decref(report);
 		report = NULL;
 		if ((ctx->json ? hfw_campaign_write_json(stdout, ledger, campaign, device, &report, &done, &err)
-			       : hfw_campaign_status(&report, ledger, campaign, device, ctx->verbose, &done, &err)) < 0)
+			       : hfw_campaign_status(&report, ledger, campaign, device, ctx->verbose || device, &done, &err)) < 0)
 			goto fail;
 		if (!json_integer_value(json_object_get(report, "devices")) && (campaign || device) && !watch) {
 			hfw_error_set(&err, HFW_EINPUT, "the ledger has no %s '%s'", campaign ? "campaign" : "device",
@@ -218,7 +233,7 @@ static int status_show(int argc, char **argv, struct hfw_ctx *ctx)
 		if (fail_on)
 			done = !any_in(report, fail_on);
 		if (!ctx->json && !ctx->quiet) {
-			print_report(report, ctx->verbose);
+			print_report(report, ctx->verbose, !!device);
 		}
 		fflush(stdout);
 		if (!watch || done)

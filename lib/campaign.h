@@ -10,12 +10,17 @@
  *      verification_failed | distribution_failed
  *   -> activation_requested | activation_scheduled | activation_not_sent
  *   -> activated | activation_failed
- *   -> version_confirmed | version_mismatch
+ *   -> version_confirmed | version_mismatch | version_read_failed
  *
- * A device's state is the furthest stage any message puts it at (a failure
- * counts at its stage; of two at one stage the later received wins), so
- * duplicates and messages out of order change nothing.  The goal is
- * activated, or version_confirmed.
+ * Only the campaign's own requests for a device, and the messages that
+ * answer them, place it.  Refused at distribution (never accepted) stays
+ * refused.  Distribution goes by the furthest stage reached (of two at one
+ * stage, the later), so duplicates and reordering change nothing.  The
+ * outcome of the latest activation request (RequestIDs counters rise)
+ * supersedes earlier ones.  A version read counts only after the accepted
+ * distribution and the latest activation (request order and message time).
+ * The goal is activated, or version_confirmed.  Device alerts with no
+ * meaning to hanfw are kept as the device's last alert.
  */
 #ifndef HFW_CAMPAIGN_H
 #define HFW_CAMPAIGN_H
@@ -33,9 +38,10 @@ struct hfw_event_list {
 	size_t n, cap;
 	char *strings;			/* backing for text that is not in the JSON */
 	size_t slen, scap;
+	char text[2][HFW_REQUEST_ID_MAX + 64];	/* a RequestID or reason made up from the message */
 };
 
-#define HFW_EVENT_LIST_INIT { NULL, 0, 0, NULL, 0, 0 }
+#define HFW_EVENT_LIST_INIT { NULL, 0, 0, NULL, 0, 0, { "", "" } }
 
 /*
  * Fill events from decoded (which must outlive them); also the message's
@@ -65,6 +71,15 @@ int hfw_campaign_status(json_t **out, hfw_ledger *l, const char *campaign, const
 #include <stdio.h>
 int hfw_campaign_write_json(FILE *f, hfw_ledger *l, const char *campaign, const char *device, json_t **summary,
 			    int *all_at_goal, struct hfw_error *err);
+
+/*
+ * The devices refused at distribution in campaign (every distribution of
+ * theirs there refused, none accepted or pending): fn(arg, device, why)
+ * for each, why naming the DCC's list or E-code and the RequestID.  What
+ * activate consults before it sends SR 11.3.
+ */
+int hfw_campaign_refused(hfw_ledger *l, const char *campaign,
+			 int (*fn)(void *arg, const char *device, const char *why), void *arg, struct hfw_error *err);
 
 /* Is state one of the lifecycle's state names? */
 int hfw_campaign_state_valid(const char *state);

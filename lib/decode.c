@@ -176,6 +176,197 @@ static json_t *receipt_json(const struct hfw_gbcs_message *m)
 	return NULL;
 }
 
+/* ---- a device's error answers (GBCS: DLMS Data-Access-Result, ZCL status, the use case's own code) ---- */
+
+static const char *dlms_result_name(unsigned v)
+{
+	static const struct { unsigned v; const char *name; } t[] = {
+		{ 0, "success" }, { 1, "hardware-fault" }, { 2, "temporary-failure" }, { 3, "read-write-denied" },
+		{ 4, "object-undefined" }, { 9, "object-class-inconsistent" }, { 11, "object-unavailable" },
+		{ 12, "type-unmatched" }, { 13, "scope-of-access-violated" }, { 14, "data-block-unavailable" },
+		{ 15, "long-get-aborted" }, { 16, "no-long-get-in-progress" }, { 17, "long-set-aborted" },
+		{ 18, "no-long-set-in-progress" }, { 19, "data-block-number-invalid" }, { 250, "other-reason" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].v == v)
+			return t[i].name;
+	return "unknown";
+}
+
+static const char *zcl_status_name(unsigned v)
+{
+	static const struct { unsigned v; const char *name; } t[] = {
+		{ 0x01, "FAILURE" }, { 0x7E, "NOT_AUTHORIZED" }, { 0x80, "MALFORMED_COMMAND" },
+		{ 0x81, "UNSUP_CLUSTER_COMMAND" }, { 0x82, "UNSUP_GENERAL_COMMAND" }, { 0x85, "INVALID_FIELD" },
+		{ 0x86, "UNSUPPORTED_ATTRIBUTE" }, { 0x87, "INVALID_VALUE" }, { 0x88, "READ_ONLY" },
+		{ 0x89, "INSUFFICIENT_SPACE" }, { 0x8B, "NOT_FOUND" }, { 0x8D, "INVALID_DATA_TYPE" }, { 0x8F, "WRITE_ONLY" },
+		{ 0x94, "TIMEOUT" }, { 0x95, "ABORT" }, { 0x96, "INVALID_IMAGE" }, { 0x98, "NO_IMAGE_AVAILABLE" },
+		{ 0xC0, "HARDWARE_FAILURE" }, { 0xC1, "SOFTWARE_FAILURE" }, { 0xC3, "UNSUPPORTED_CLUSTER" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].v == v)
+			return t[i].name;
+	return "unknown";
+}
+
+/* {"outcome": "error", member: "name (code)"}. */
+static json_t *error_json(const char *member, const char *name, unsigned code, int hex)
+{
+	char text[96];
+
+	snprintf(text, sizeof(text), hex ? "%s (0x%02X)" : "%s (%u)", name, code);
+	return json_pack("{s:s,s:s}", "outcome", "error", member, text);
+}
+
+/*
+ * ECS52's answer, a DLMS Access-Response (GBCS 0xDA): long-invoke-id (4),
+ * date-time (00, or 0C + 12), no request specification (00), one Data (an
+ * octet-string of 4, or null-data 00 when it failed), one response
+ * specification: access-response-get (01) + Data-Access-Result.  Or a DLMS
+ * exception-response (D8 state-error service-error).  NULL when neither.
+ */
+static json_t *ecs52_json(const uint8_t *c, size_t n)
+{
+	const uint8_t *version = NULL;
+	size_t p = 5;
+
+	if (n == 3 && c[0] == 0xD8) {
+		char text[64];
+
+		snprintf(text, sizeof(text), "exception-response (state-error %u, service-error %u)", c[1], c[2]);
+		return json_pack("{s:s,s:s}", "outcome", "error", "dlms_error", text);
+	}
+	if (n < 12 || c[0] != 0xDA)
+		return NULL;
+	if (c[p] == 0x0C && n >= p + 13)
+		p += 13;
+	else if (c[p] == 0x00)
+		p += 1;
+	else
+		return NULL;
+	if (n - p < 6 || c[p] != 0x00 || c[p + 1] != 0x01)
+		return NULL;
+	p += 2;
+	if (c[p] == 0x09 && n - p >= 2 + 4 + 3 && c[p + 1] == 0x04) {
+		version = c + p + 2;
+		p += 6;
+	} else if (c[p] == 0x00) {
+		p += 1;
+	} else {
+		return NULL;
+	}
+	if (n - p != 3 || c[p] != 0x01 || c[p + 1] != 0x01)
+		return NULL;
+	if (c[p + 2] != 0)
+		return error_json("dlms_error", dlms_result_name(c[p + 2]), c[p + 2], 0);
+	if (!version)
+		return NULL;	/* success, but no version */
+	return json_pack("{s:o,s:s}", "firmware_version", hex_json(version, 4), "outcome", "success");
+}
+
+/*
+ * GCS38's error answer, GBZ: profile 01 09, one or more components.  Either
+ * the sandbox's own minimal form (01 09 01 + attribute id (2) + ZCL status)
+ * or GBCS component framing (control, cluster (2), length (2), then the ZCL
+ * frame: control, sequence number, command) carrying a Default Response
+ * (0B: command id, status) or a Read Attributes Response whose first record
+ * failed (01: attribute id (2), status).  NULL when it is none of these.
+ */
+static json_t *gbz_error_json(const uint8_t *c, size_t n)
+{
+	size_t len;
+	const uint8_t *z;
+
+	if (n < 6 || c[0] != 0x01 || c[1] != 0x09 || c[2] < 1)
+		return NULL;
+	if (n == 6)
+		return c[5] ? error_json("gbz_error", zcl_status_name(c[5]), c[5], 1) : NULL;
+	if (n < 3 + 5 + 3)
+		return NULL;
+	len = (size_t)c[6] << 8 | c[7];
+	z = c + 8;
+	if (len > n - 8 || len < 5)
+		return NULL;
+	if (z[2] == 0x0B && len == 5 && z[4])
+		return error_json("gbz_error", zcl_status_name(z[4]), z[4], 1);
+	if (z[2] == 0x01 && len >= 6 && z[5])
+		return error_json("gbz_error", zcl_status_name(z[5]), z[5], 1);
+	return NULL;
+}
+
+/* An OCTET STRING of at most max octets: its length in *len. */
+static const uint8_t *take_upto(struct rd *r, uint8_t tag, size_t max, size_t *len)
+{
+	if (r->bad || r->n - r->off < 2 || r->p[r->off] != tag || r->p[r->off + 1] > max ||
+	    r->n - r->off - 2 < r->p[r->off + 1]) {
+		r->bad = 1;
+		return NULL;
+	}
+	*len = r->p[r->off + 1];
+	r->off += 2 + *len;
+	return r->p + r->off - *len;
+}
+
+/*
+ * CS08's answer { firmwareVersion OCTET STRING, responseCode INTEGER }:
+ * readSuccess (0) with the version, or an error with the device's code
+ * (1 readFailure; the version then carries nothing: RTDS sends 00000000).
+ */
+static json_t *cs08_json(const uint8_t *c, size_t n)
+{
+	struct rd r = { c, n, 0, 0 }, s;
+	const uint8_t *seq = take(&r, 0x30, n >= 2 ? c[1] : 0), *v;
+	size_t vlen = 0;
+	long code;
+
+	s = (struct rd){ seq, seq ? c[1] : 0, 0, !seq };
+	v = take_upto(&s, 0x04, 4, &vlen);
+	code = small_int(&s);
+	if (s.bad || s.off != s.n || r.off != r.n)
+		return NULL;
+	if (code != 0)
+		return error_json("cs08_error", code == 1 ? "readFailure" : "response code", (unsigned)code, 0);
+	if (vlen != 4)
+		return NULL;
+	return json_pack("{s:o,s:s}", "firmware_version", hex_json(v, 4), "outcome", "readSuccess");
+}
+
+/* A CS06 answer with a response code GBCS does not list, or no version: an error, with the code. */
+static json_t *cs06_error_json(const uint8_t *c, size_t n)
+{
+	struct rd r = { c, n, 0, 0 }, s;
+	const uint8_t *seq = take(&r, 0x30, n >= 2 ? c[1] : 0);
+	size_t vlen = 0;
+	long code;
+
+	s = (struct rd){ seq, seq ? c[1] : 0, 0, !seq };
+	code = small_int(&s);
+	if (s.off < s.n)
+		take_upto(&s, 0x04, 4, &vlen);
+	if (s.bad || s.off != s.n || r.off != r.n || code == 0)
+		return NULL;
+	return error_json("cs06_error", hfw_cs06_code_name((int)code), (unsigned)code, 0);
+}
+
+/* An alert hanfw has no decoder for: its alert code, when the DLMS or GBZ form shows it. */
+static json_t *other_alert_json(const struct hfw_gbcs_message *m)
+{
+	const uint8_t *c = m->content;
+	size_t n = m->content_len;
+
+	if (m->cra != HFW_CRA_ALERT)
+		return NULL;
+	if (n >= 11 && c[0] == 0x0F && c[5] == 0x00 && c[6] == 0x02 && c[8] == 0x12)
+		return json_pack("{s:s,s:o}", "form", "DLMS", "alert_code", code_json(c[9] << 8 | c[10]));
+	if (n >= 5 && c[0] == 0x01 && c[1] == 0x09)
+		return json_pack("{s:s,s:o}", "form", "GBZ", "alert_code", code_json(c[3] << 8 | c[4]));
+	return NULL;
+}
+
 /* The content, by message code (and CRA): what hanfw understands of it. */
 static int content_json(json_t *o, const struct hfw_gbcs_message *m, struct hfw_error *err)
 {
@@ -195,10 +386,12 @@ static int content_json(json_t *o, const struct hfw_gbcs_message *m, struct hfw_
 	} else if (m->message_code == HFW_CS06_MESSAGE_CODE && m->cra == HFW_CRA_RESPONSE) {
 		struct hfw_cs06_outcome out;
 
-		if ((ret = hfw_cs06_response_parse(&out, m->content, m->content_len, err)) < 0)
-			return ret;
 		use_case = "CS06 activate firmware response";
-		content = outcome_json(&out);
+		if ((ret = hfw_cs06_response_parse(&out, m->content, m->content_len, err)) == 0)
+			content = outcome_json(&out);
+		else if (!(content = cs06_error_json(m->content, m->content_len)))
+			return ret;
+		ret = 0;
 	} else if (m->message_code == HFW_CS06_ALERT_CODE_MSG) {
 		struct hfw_cs06_alert a;
 
@@ -226,17 +419,9 @@ static int content_json(json_t *o, const struct hfw_gbcs_message *m, struct hfw_
 				    "firmware_version", hex_json(v, 4), "outcome", result == 0 ? "ActivationSuccess" : "ActivationFailure");
 	} else if (m->message_code == 0x0129 && m->cra == HFW_CRA_RESPONSE) {
 		/* CS08 read PPMID/HCALCS firmware version: { firmwareVersion, responseCode }. */
-		const uint8_t *seq = take(&r, 0x30, 9), *v;
-		struct rd s = { seq, 9, 0, !seq };
-		long code;
-
-		v = take(&s, 0x04, 4);
-		code = small_int(&s);
-		if (s.bad || r.off != r.n)
+		if (!(content = cs08_json(m->content, m->content_len)))
 			return hfw_error_set(err, HFW_EINPUT, "CS08 response content is not the shape GBCS gives it");
 		use_case = "CS08 read firmware version response";
-		content = json_pack("{s:o,s:s}", "firmware_version", hex_json(v, 4), "outcome",
-				    code == 0 ? "readSuccess" : "readFailure");
 	} else if (m->message_code == 0x0128) {
 		/* CCS08 firmware transfer alert from the comms hub. */
 		static const char *const outcomes[] = { "FileTransferSuccess", "FirmwareImageDiscarded",
@@ -256,23 +441,20 @@ static int content_json(json_t *o, const struct hfw_gbcs_message *m, struct hfw_
 		content = json_pack("{s:o,s:o,s:o,s:o,s:s}", "alert_code", code_json(code), "timestamp", time_json(t),
 				    "device", eui_json(e), "firmware_version", hex_json(v, 4), "outcome", outcomes[result]);
 	} else if (m->message_code == 0x0059 && m->cra == HFW_CRA_RESPONSE) {
-		/* ECS52 read ESME/CHF firmware version: DLMS get-response, an octet-string of 4. */
-		const uint8_t *c = m->content;
-
-		if (m->content_len != 17 || c[0] != 0xDA || c[8] != 0x09 || c[9] != 0x04)
+		/* ECS52 read ESME/CHF firmware version: DLMS access-response, an octet-string of 4 or an error. */
+		if (!(content = ecs52_json(m->content, m->content_len)))
 			return hfw_error_set(err, HFW_EINPUT, "ECS52 response content is not the DLMS shape GBCS gives it");
 		use_case = "ECS52 read firmware version response";
-		content = json_pack("{s:o,s:s}", "firmware_version", hex_json(c + 10, 4), "outcome",
-				    c[16] == 0 ? "success" : "failure");
 	} else if (m->message_code == 0x0084 && m->cra == HFW_CRA_RESPONSE) {
 		/* GCS38 read GSME firmware version: GBZ, ending with the ZCL octet string 41 04 + version. */
 		const uint8_t *c = m->content;
 		size_t n = m->content_len;
 
-		if (n < 8 || c[0] != 0x01 || c[1] != 0x09 || c[n - 6] != 0x41 || c[n - 5] != 0x04)
-			return hfw_error_set(err, HFW_EINPUT, "GCS38 response content is not the GBZ shape GBCS gives it");
 		use_case = "GCS38 read firmware version response";
-		content = json_pack("{s:o}", "firmware_version", hex_json(c + n - 4, 4));
+		if (n >= 8 && c[0] == 0x01 && c[1] == 0x09 && c[n - 6] == 0x41 && c[n - 5] == 0x04)
+			content = json_pack("{s:o,s:s}", "firmware_version", hex_json(c + n - 4, 4), "outcome", "success");
+		else if (!(content = gbz_error_json(c, n)))
+			return hfw_error_set(err, HFW_EINPUT, "GCS38 response content is not the GBZ shape GBCS gives it");
 	} else if ((m->message_code == 0x00CE || m->message_code == 0x00CF) && m->cra == HFW_CRA_ALERT) {
 		if (!(content = receipt_json(m)))
 			return hfw_error_set(err, HFW_EINPUT, "firmware verification alert content is not the shape GBCS gives it");
@@ -282,6 +464,10 @@ static int content_json(json_t *o, const struct hfw_gbcs_message *m, struct hfw_
 		json_object_set_new(o, "use_case", json_string(use_case));
 		json_object_set_new(o, "content", content);
 	} else {
+		/* A use case hanfw has no decoder for: its header (above), its alert code if it shows, the bytes. */
+		json_object_set_new(o, "use_case", json_string("not decoded by hanfw"));
+		if ((content = other_alert_json(m)))
+			json_object_set_new(o, "content", content);
 		json_object_set_new(o, "content_hex", hex_json(m->content, m->content_len));
 	}
 	return 0;

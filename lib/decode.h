@@ -4,7 +4,9 @@
  * GBCS payloads inside (General Signing header; CS06 command, response and
  * 0x00CA alert; CS08, ECS52 and GCS38 version reads; CCS08 transfer and CS09
  * PPMID activation alerts; 0x8F72/0x8F1C verification alerts in DLMS and GBZ
- * forms).  Used by "hanfw status decode" and the receiver.
+ * forms).  A device's error answer decodes as outcome "error" with its DLMS,
+ * GBZ (ZCL), CS08 or CS06 code; a use case hanfw has no decoder for, to its
+ * header and raw content.  Used by "hanfw status decode" and the receiver.
  */
 #ifndef HFW_DECODE_H
 #define HFW_DECODE_H

@@ -671,6 +671,8 @@ static void on_read(hfw_devsim *s, const struct event *e, int64_t now)
 	uint8_t version[4], content[32], extra[16], *apdu = NULL, *wrapped = NULL;
 	size_t n = 0, alen, wlen;
 	char *inner = NULL;
+	/* The read-error fault: the device answers with its use case's error form (see hanfw-sandbox(1)). */
+	int failed = hfw_faults_chance(s->o.faults, "read-error", key_of(&d->eui), s->o.faults->read_error);
 	int i;
 
 	hfw_hex_decode(version, 4, dv->running, 8);
@@ -689,21 +691,29 @@ static void on_read(hfw_devsim *s, const struct event *e, int64_t now)
 		content[n++] = 0x00;
 		content[n++] = 0x00;
 		content[n++] = 0x01;
-		content[n++] = 0x09;
-		content[n++] = 0x04;
-		memcpy(content + n, version, 4);
-		n += 4;
+		if (failed) {
+			content[n++] = 0x00;	/* null-data, and Data-Access-Result object-unavailable (11) */
+		} else {
+			content[n++] = 0x09;
+			content[n++] = 0x04;
+			memcpy(content + n, version, 4);
+			n += 4;
+		}
 		content[n++] = 0x01;
 		content[n++] = 0x01;
-		content[n++] = 0x00;
+		content[n++] = failed ? 0x0B : 0x00;
 	} else if (!strcmp(type, "GSME")) {
 		static const uint8_t gbz[] = { 0x01, 0x09, 0x01, 0x00, 0x02, 0x41, 0x04 };	/* this sandbox's GBZ */
 
 		f.message_code = 0x0084;	/* GCS38 */
 		memcpy(content, gbz, sizeof(gbz));
-		n = sizeof(gbz);
-		memcpy(content + n, version, 4);
-		n += 4;
+		n = failed ? 5 : sizeof(gbz);
+		if (failed) {
+			content[n++] = 0x86;	/* ZCL status UNSUPPORTED_ATTRIBUTE */
+		} else {
+			memcpy(content + n, version, 4);
+			n += 4;
+		}
 	} else {
 		/* CS08: asked by the ACB on the user's behalf; the user and its counter ride in other-information. */
 		hfw_eui_parse(&acb, hfw_signer_info(s->o.dcc_signer)->eui, "DCC", &err);
@@ -719,11 +729,14 @@ static void on_read(hfw_devsim *s, const struct event *e, int64_t now)
 		content[n++] = 0x09;
 		content[n++] = 0x04;
 		content[n++] = 0x04;
-		memcpy(content + n, version, 4);
+		if (failed)
+			memset(content + n, 0, 4);	/* as RTDS's error pair: 00000000, readFailure */
+		else
+			memcpy(content + n, version, 4);
 		n += 4;
 		content[n++] = 0x02;
 		content[n++] = 0x01;
-		content[n++] = 0x00;
+		content[n++] = failed ? 0x01 : 0x00;
 	}
 	f.content = content;
 	f.content_len = n;
@@ -736,7 +749,7 @@ static void on_read(hfw_devsim *s, const struct event *e, int64_t now)
 	hfw_base64_encode(inner + n, wrapped, wlen);
 	n += hfw_base64_len(wlen);
 	memcpy(inner + n, "</sr:GBCSPayload>", sizeof("</sr:GBCSPayload>"));
-	log_line(s, now, e->device, c->request_id, "version-read", dv->running);
+	log_line(s, now, e->device, c->request_id, failed ? "version-read-failed" : "version-read", dv->running);
 	activation_response(s, e->device, c, &d->eui, c->counter, "I0", inner, now, "ResponseMessage");
 out:
 	free(inner);

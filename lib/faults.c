@@ -141,6 +141,8 @@ int hfw_faults_parse(struct hfw_faults *f, const char *spec, uint64_t seed, stru
 			ret = probability(&f->transfer_fail, item, v, err);
 		else if (!strcmp(item, "bad-hash"))
 			ret = probability(&f->bad_hash, item, v, err);
+		else if (!strcmp(item, "read-error"))
+			ret = probability(&f->read_error, item, v, err);
 		else if (!strcmp(item, "ecode"))
 			ret = ecode(f, v, err);
 		else if (!strcmp(item, "tamper"))
@@ -148,7 +150,7 @@ int hfw_faults_parse(struct hfw_faults *f, const char *spec, uint64_t seed, stru
 		else
 			ret = hfw_error_set(err, HFW_EUSAGE,
 					    "unknown fault '%s' (drop, dup, reorder, delay, rrs-down, http503, slow, offline, "
-					    "sleepy, transfer-fail, bad-hash, ecode, tamper)", item);
+					    "sleepy, transfer-fail, bad-hash, read-error, ecode, tamper)", item);
 	}
 	free(copy);
 	return ret;

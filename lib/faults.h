@@ -38,6 +38,7 @@ struct hfw_faults {
 	uint64_t slow_ms;		/* real milliseconds before each reply */
 	/* Devices (probability per device). */
 	double offline, sleepy, transfer_fail, bad_hash;
+	double read_error;		/* a device answers SR 11.2 with its use case's error form */
 	struct { struct hfw_eui eui; char code[12]; } ecodes[HFW_FAULTS_MAX_ECODES];
 	size_t necodes;
 	enum hfw_tamper tamper;

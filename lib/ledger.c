@@ -624,6 +624,39 @@ int hfw_ledger_quarantine(hfw_ledger *l, const uint8_t *raw, size_t len, const c
 	return ret;
 }
 
+int hfw_ledger_each_distribution(hfw_ledger *l, const char *campaign,
+				 int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
+				 struct hfw_error *err)
+{
+	static const char sql[] =
+		"SELECT rd.device, rd.request_id, rd.outcome, rq.response_code "
+		"FROM campaign_requests cr JOIN request_devices rd ON rd.request_id = cr.request_id "
+		"LEFT JOIN requests rq ON rq.request_id = cr.request_id "
+		"WHERE cr.campaign = ?1 AND cr.action = 'distribute' ORDER BY cr.rowid";
+	sqlite3_stmt *st = NULL;
+	int rc, ret = 0;
+
+	if (prepare(l, &st, sql) != SQLITE_OK)
+		return db_error(l, err, "cannot read the campaign's distributions");
+	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct hfw_ledger_row row;
+
+		memset(&row, 0, sizeof(row));
+		row.device = (const char *)sqlite3_column_text(st, 0);
+		row.request_id = (const char *)sqlite3_column_text(st, 1);
+		row.source = "distribute";
+		row.state = (const char *)sqlite3_column_text(st, 2);
+		row.detail = (const char *)sqlite3_column_text(st, 3);
+		row.campaign = campaign;
+		ret = fn(arg, &row);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_error(l, err, "cannot read the campaign's distributions");
+	release(l, st);
+	return ret;
+}
+
 int hfw_ledger_each_campaign_row(hfw_ledger *l, const char *campaign, const char *device,
 				 int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
 				 struct hfw_error *err)
@@ -636,9 +669,10 @@ int hfw_ledger_each_campaign_row(hfw_ledger *l, const char *campaign, const char
 	 * when the message says it; device alerts do not (see campaign.c).
 	 */
 	static const char *const sql[3] = {
-		"SELECT rd.device, rd.request_id, cr.action, rd.outcome, NULL, NULL, 0, cr.campaign,"
+		"SELECT rd.device, rd.request_id, cr.action, rd.outcome, rq.response_code, NULL, 0, cr.campaign,"
 		"       cr.firmware_version, cr.image_sha256, cr.device_type "
 		"FROM campaign_requests cr JOIN request_devices rd ON rd.request_id = cr.request_id "
+		"LEFT JOIN requests rq ON rq.request_id = cr.request_id "
 		"WHERE (?1 IS NULL OR cr.campaign = ?1) AND (?2 IS NULL OR rd.device = ?2) ORDER BY cr.rowid",
 		/* Every event in the order received (the caller keeps those of its devices)... */
 		"SELECT device, request_id, 'event', event, detail, at, message_id, NULL, NULL, NULL, NULL "

@@ -151,6 +151,14 @@ int hfw_ledger_each_campaign_row(hfw_ledger *l, const char *campaign, const char
 				 int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
 				 struct hfw_error *err);
 
+/*
+ * The distributions of a campaign: a row per device of each distribute
+ * request (state: its outcome, detail: the DCC's code), in the order made.
+ */
+int hfw_ledger_each_distribution(hfw_ledger *l, const char *campaign,
+				 int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
+				 struct hfw_error *err);
+
 /* How many requests are recorded (tests, status). */
 int hfw_ledger_count(hfw_ledger *l, int64_t *out, struct hfw_error *err);
 

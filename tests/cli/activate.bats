@@ -191,6 +191,29 @@ sim_in() {
 	[[ "$stderr" == *"rejected E11"* ]]
 }
 
+@test "a device refused at distribution in the campaign is not sent SR 11.3, unless --include-refused" {
+	start_sandbox
+	ppmid=$(jq -r '.devices[] | select(.type == "PPMID") | .eui' "$SBX/estate.json" | head -1)
+	esme=$(head -1 esmes)
+	sent_to() { sqlite3 ledger.sqlite "SELECT count(*) FROM requests WHERE service_reference='11.3' AND target='$1'"; }
+	# The ESME image to an ESME and a PPMID: the DCC lists the PPMID as not applicable.
+	run -8 hanfw distribute "$IMG/ESME.img" "$esme" "$ppmid"
+	[ "$(sqlite3 ledger.sqlite "SELECT outcome FROM request_devices WHERE device='$ppmid'")" = not_applicable ]
+	run -8 --separate-stderr hanfw activate "$esme" "$ppmid" --image "$IMG/ESME.img"
+	[ "$(grep -c "^hanfw: activate: " <<< "$stderr")" -eq 1 ]
+	[[ "$stderr" == *"$ppmid: not sent: its distribution in campaign ESME-01020304 was refused (not_applicable, RequestID "*"); --include-refused sends it anyway"* ]]
+	[[ "$output" == *"1 devices: 1 sent"* ]]
+	[ "$(sent_to "$esme")" -eq 1 ] && [ "$(sent_to "$ppmid")" -eq 0 ]
+	# Only refused devices: nothing is sent at all; --json names them.
+	run -8 hanfw activate "$ppmid" --image "$IMG/ESME.img" --json
+	[ "$(jq -r '.refused_at_distribution[0] | .device + " " + (.reason | split(",")[0])' <<< "$output")" = "$ppmid not_applicable" ]
+	[ "$(sent_to "$ppmid")" -eq 0 ]
+	# Told to, it is sent (and the DCC answers for itself: SR 11.3 is not for a PPMID).
+	run -6 --separate-stderr hanfw activate "$ppmid" --image "$IMG/ESME.img" --include-refused
+	[[ "$stderr" == *"rejected E11"* ]]
+	[ "$(sent_to "$ppmid")" -eq 1 ]
+}
+
 @test "--dry-run signs the transform requests, in DUIS the DCC's schema accepts, and sends nothing" {
 	head -3 esmes > three
 	run -0 hanfw activate --devices three --image "$IMG/ESME.img" --at 2030-01-15T09:00:00Z --dry-run -o out

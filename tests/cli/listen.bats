@@ -251,3 +251,39 @@ PY
 	[ "$(post "$sample")" = 204 ]
 	[ "$(db 'SELECT count(*) FROM messages')" = 1 ]
 }
+
+@test "status believes only a campaign's own messages: a PPMID refused in an ESME campaign stays refused; failed reads show the device's code" {
+	start_listen
+	# Seed 3 makes the second and third ESME answer SR 11.2 with an error; the first and the PPMID read fine.
+	start_sandbox --receive-url "$LISTEN_URL" --faults read-error=0.5 --seed 3
+	head -3 esmes > three
+	ppmid=$(head -1 ppmids)
+	{ cat three; echo "$ppmid"; } > listed
+	# The ESME image to three ESMEs and a PPMID (not applicable); the PPMID gets its own image as well.
+	run -8 hanfw -q distribute "$IMG/ESME.img" --devices listed
+	hanfw -q distribute "$IMG/PPMID.img" "$ppmid"
+	until_status '.states.verified == 3' --campaign ESME-01020304
+	until_status '.states.activated == 1' --campaign PPMID-01020304
+	run -8 --separate-stderr hanfw activate --devices listed --image "$IMG/ESME.img"
+	[[ "$stderr" == *"$ppmid: not sent: its distribution in campaign ESME-01020304 was refused"* ]]
+	until_status '.states.activated == 3' --campaign ESME-01020304
+	# The PPMID runs 01020304, the ESME campaign's version too: its read confirms it in its own campaign only.
+	hanfw -q read-version --devices listed
+	until_status '.states.version_confirmed + .states.version_read_failed == 3' --campaign ESME-01020304
+	until_status '.states.version_confirmed == 1' --campaign PPMID-01020304
+	# What the sandbox's devices did: which reads failed.
+	[ "$(jq -r 'select(.event == "version-read-failed") | .device' "$SBX/events.log" | sort | tr '\n' ' ')" = \
+		"$(sed -n 2,3p three | sort | tr '\n' ' ')" ]
+	run -8 hanfw status --campaign ESME-01020304 --json
+	validate_status <<< "$output"
+	[ "$(jq -r '.device_states[] | .device + " " + .state + " " + (.reason // "-")' <<< "$output" | sort)" = \
+		"$( { echo "$(sed -n 1p three) version_confirmed -"
+		      sed -n 2,3p three | sed 's/$/ version_read_failed DLMS object-unavailable (11)/'
+		      echo "$ppmid distribution_refused not_applicable"; } | sort)" ]
+	[ "$(jq -r '.reasons | to_entries[] | "\(.key)=\(.value)"' <<< "$output" | sort | tr '\n' ' ')" = \
+		"DLMS object-unavailable (11)=2 not_applicable=1 " ]
+	esme=$(sed -n 2p three)
+	run -8 hanfw status --campaign ESME-01020304 --device "$esme"
+	[[ "$output" == *"$esme  version_read_failed"*"DLMS object-unavailable (11)"* ]]
+	[ "$(db 'SELECT count(*) FROM quarantine')" = 0 ]
+}

@@ -101,11 +101,266 @@ static void further_on_stays(void **state)
 	json_decref(r);
 }
 
+/* ---- a ledger built request by request, then one device's state in a campaign ---- */
+
+#define USER "90-B3-D5-1F-30-01-00-00"
+#define DCC "90-B3-D5-1F-30-00-00-02"
+#define ESME "00-DB-12-10-00-00-00-01"
+#define PPMID "00-DB-12-10-00-00-00-02"
+
+static hfw_ledger *fresh(const char *name)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	hfw_ledger *l = NULL;
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s.sqlite", dir, name);
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	return l;
+}
+
+/* A request rid (USER:target:counter) for device with this outcome in campaign, as the commands record it. */
+static void request(hfw_ledger *l, const char *target, unsigned counter, const char *campaign, const char *action,
+		    const char *device, const char *outcome, const char *code)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_ledger_request rec;
+	struct hfw_eui dev;
+	char rid[HFW_REQUEST_ID_MAX];
+	int dist = !strcmp(action, "distribute"), read = !strcmp(action, "read-version");
+
+	snprintf(rid, sizeof(rid), "%s:%s:%u", USER, target, counter);
+	memset(&rec, 0, sizeof(rec));
+	assert_int_equal(hfw_request_id_parse(&rec.id, rid, &err), 0);
+	rec.service_reference = dist ? "11.1" : read ? "11.2" : "11.3";
+	rec.command_variant = dist ? 8 : read ? 1 : 4;
+	rec.state = "signed";
+	/* The request may already be there (a distribution to several devices). */
+	if (hfw_ledger_record(l, &rec, 1, &err) == 0)
+		assert_int_equal(hfw_ledger_campaign_request(l, rid, campaign, action, "ESME", read ? NULL : "01020304",
+							     read ? NULL : image, &err), 0);
+	assert_int_equal(hfw_eui_parse(&dev, device, "device", &err), 0);
+	assert_int_equal(hfw_ledger_record_devices(l, rid, &dev, &outcome, 1, &err), 0);
+	if (code)
+		assert_int_equal(hfw_ledger_set_state(l, rid, "rejected", code, &err), 0);
+}
+
+/* A message saying event about device, answering USER:target:counter (counter 0: naming no request), sent at "at". */
+static void message(hfw_ledger *l, const char *device, const char *target, unsigned counter, const char *event,
+		    const char *detail, const char *at)
+{
+	static unsigned serial;
+	struct hfw_error err = HFW_ERROR_INIT;
+	char rid[HFW_REQUEST_ID_MAX], key[32];
+	struct hfw_ledger_event e = { device, counter ? rid : NULL, event, detail, at };
+	struct hfw_ledger_message m = { key, NULL, "test", "I0", (const uint8_t *)"<raw/>", 6, "{}", &e, 1 };
+	int dup;
+
+	snprintf(rid, sizeof(rid), "%s:%s:%u", USER, target, counter);
+	snprintf(key, sizeof(key), "k%u", ++serial);
+	assert_int_equal(hfw_ledger_store_message(l, &m, &dup, &err), 0);
+	assert_false(dup);
+}
+
+/* The one device's entry in campaign's status (every device listed); *report keeps it alive. */
+static json_t *device_in(hfw_ledger *l, const char *campaign, const char *device, json_t **report)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	json_t *v;
+	size_t i;
+	int goal;
+
+	json_decref(*report);
+	assert_int_equal(hfw_campaign_status(report, l, campaign, NULL, 1, &goal, &err), 0);
+	json_array_foreach(json_object_get(*report, "device_states"), i, v)
+		if (!strcmp(json_string_value(json_object_get(v, "device")), device))
+			return v;
+	fail_msg("%s is not in campaign %s", device, campaign);
+	return NULL;
+}
+
+static const char *field(json_t *device, const char *name)
+{
+	const char *v = json_string_value(json_object_get(device, name));
+
+	return v ? v : "(none)";
+}
+
+static void refused_stays_refused(void **state)
+{
+	hfw_ledger *l = fresh("refused");
+	json_t *r = NULL, *d;
+
+	(void)state;
+	/* An ESME distribution listing a PPMID: the DCC says not applicable. */
+	request(l, DCC, 1000, "ESME-01020304", "distribute", ESME, "accepted", NULL);
+	request(l, DCC, 1000, "ESME-01020304", "distribute", PPMID, "not_applicable", NULL);
+	/* The PPMID read later, running a version that happens to be the ESME target. */
+	request(l, PPMID, 1001, "read-version", "read-version", PPMID, "sent", NULL);
+	message(l, PPMID, PPMID, 1001, "version_read", "01020304", "2026-01-01T10:00:00Z");
+	d = device_in(l, "ESME-01020304", PPMID, &r);
+	assert_string_equal(field(d, "state"), "distribution_refused");
+	assert_string_equal(field(d, "reason"), "not_applicable");
+	/* Whatever later messages say about it. */
+	message(l, PPMID, PPMID, 1001, "activated", "01020304", "2026-01-01T11:00:00Z");
+	message(l, PPMID, NULL, 0, "verified_hash", IMAGE_HEX, "2026-01-01T11:00:00Z");
+	assert_string_equal(field(device_in(l, "ESME-01020304", PPMID, &r), "state"), "distribution_refused");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "states"), "distribution_refused")), 1);
+	/* Refused with an E-code: the code is the reason. */
+	request(l, DCC, 1002, "GSME-01", "distribute", ESME, "rejected", "E12");
+	assert_string_equal(field(device_in(l, "GSME-01", ESME, &r), "reason"), "rejected E12");
+	json_decref(r);
+	hfw_ledger_close(l);
+}
+
+static void later_activation_supersedes(void **state)
+{
+	hfw_ledger *l = fresh("retry");
+	json_t *r = NULL, *d;
+
+	(void)state;
+	request(l, DCC, 1000, "C", "distribute", ESME, "accepted", NULL);
+	request(l, ESME, 1001, "C", "activate", ESME, "sent", NULL);
+	message(l, ESME, ESME, 1001, "activation_failed", "hashMismatch", "2026-01-01T10:00:00Z");
+	d = device_in(l, "C", ESME, &r);
+	assert_string_equal(field(d, "state"), "activation_failed");
+	assert_string_equal(field(d, "reason"), "hashMismatch");
+	/* A version read after the failure: the old version; the failure's cause stays in sight. */
+	request(l, ESME, 1002, "read-version", "read-version", ESME, "sent", NULL);
+	message(l, ESME, ESME, 1002, "version_read", "01010101", "2026-01-01T10:05:00Z");
+	d = device_in(l, "C", ESME, &r);
+	assert_string_equal(field(d, "state"), "version_mismatch");
+	assert_string_equal(field(d, "earlier_failure"), "activation_failed: hashMismatch");
+	/* Activated again, successfully: the read before it no longer counts. */
+	request(l, ESME, 1003, "C", "activate", ESME, "sent", NULL);
+	assert_string_equal(field(device_in(l, "C", ESME, &r), "state"), "activation_requested");
+	message(l, ESME, ESME, 1003, "activated", "01020304", "2026-01-01T10:10:00Z");
+	d = device_in(l, "C", ESME, &r);
+	assert_string_equal(field(d, "state"), "activated");
+	assert_string_equal(field(d, "activation_request"), USER ":" ESME ":1003");
+	assert_string_equal(field(d, "earlier_failure"), "activation_failed: hashMismatch");
+	assert_int_equal(json_integer_value(json_object_get(r, "at_goal")), 1);
+	/* A read after it confirms it. */
+	request(l, ESME, 1004, "read-version", "read-version", ESME, "sent", NULL);
+	message(l, ESME, ESME, 1004, "version_read", "01020304", "2026-01-01T10:15:00Z");
+	assert_string_equal(field(device_in(l, "C", ESME, &r), "state"), "version_confirmed");
+	json_decref(r);
+	hfw_ledger_close(l);
+}
+
+static void activation_outcomes_out_of_order(void **state)
+{
+	hfw_ledger *l = fresh("reorder");
+	json_t *r = NULL;
+
+	(void)state;
+	/* The same history, its answers arriving in the worst order: the success first. */
+	request(l, DCC, 1000, "C", "distribute", ESME, "accepted", NULL);
+	request(l, ESME, 1001, "C", "activate", ESME, "sent", NULL);
+	request(l, ESME, 1002, "read-version", "read-version", ESME, "sent", NULL);
+	request(l, ESME, 1003, "C", "activate", ESME, "sent", NULL);
+	message(l, ESME, ESME, 1003, "activated", "01020304", "2026-01-01T10:10:00Z");
+	message(l, ESME, ESME, 1002, "version_read", "01010101", "2026-01-01T10:05:00Z");
+	message(l, ESME, ESME, 1001, "activation_failed", "hashMismatch", "2026-01-01T10:00:00Z");
+	assert_string_equal(field(device_in(l, "C", ESME, &r), "state"), "activated");
+	assert_string_equal(field(device_in(l, "C", ESME, &r), "earlier_failure"), "activation_failed: hashMismatch");
+	/* An outcome for another campaign's activation of the device changes nothing here. */
+	request(l, ESME, 1004, "D", "activate", ESME, "sent", NULL);
+	message(l, ESME, ESME, 1004, "activation_failed", "noImageHeld", "2026-01-01T10:20:00Z");
+	assert_string_equal(field(device_in(l, "C", ESME, &r), "state"), "activated");
+	json_decref(r);
+	hfw_ledger_close(l);
+}
+
+static void reads_must_follow(void **state)
+{
+	hfw_ledger *l = fresh("follow");
+	json_t *r = NULL, *d;
+
+	(void)state;
+	/* A read asked before the distribution says nothing about it, even with the right version. */
+	request(l, ESME, 999, "read-version", "read-version", ESME, "sent", NULL);
+	request(l, DCC, 1000, "C", "distribute", ESME, "accepted", NULL);
+	message(l, ESME, ESME, 999, "version_read", "01020304", "2026-01-01T10:00:00Z");
+	assert_string_equal(field(device_in(l, "C", ESME, &r), "state"), "accepted");
+	/* Scheduled for later: a read of the old version meanwhile is no mismatch. */
+	request(l, ESME, 1001, "C", "activate", ESME, "sent", NULL);
+	message(l, ESME, ESME, 1001, "activation_scheduled", NULL, "2026-01-01T10:01:00Z");
+	request(l, ESME, 1002, "read-version", "read-version", ESME, "sent", NULL);
+	message(l, ESME, ESME, 1002, "version_read", "01010101", "2026-01-01T10:02:00Z");
+	assert_string_equal(field(device_in(l, "C", ESME, &r), "state"), "activation_scheduled");
+	/* Activated at the time (the alert's time, offset given), then a read that fails: its code shows. */
+	message(l, ESME, ESME, 1001, "activated", "01020304", "2026-01-01T12:00:00+01:00");
+	d = device_in(l, "C", ESME, &r);
+	assert_string_equal(field(d, "state"), "activated");
+	assert_string_equal(field(d, "at"), "2026-01-01T11:00:00Z");	/* in UTC */
+	request(l, ESME, 1003, "read-version", "read-version", ESME, "sent", NULL);
+	message(l, ESME, ESME, 1003, "version_read_failed", "DLMS object-unavailable (11)", "2026-01-01T11:30:00Z");
+	d = device_in(l, "C", ESME, &r);
+	assert_string_equal(field(d, "state"), "version_read_failed");
+	assert_string_equal(field(d, "reason"), "DLMS object-unavailable (11)");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "reasons"), "DLMS object-unavailable (11)")), 1);
+	json_decref(r);
+	hfw_ledger_close(l);
+}
+
+static void unknown_alert_is_shown(void **state)
+{
+	hfw_ledger *l = fresh("alert");
+	json_t *r = NULL, *d;
+
+	(void)state;
+	request(l, DCC, 1000, "C", "distribute", ESME, "accepted", NULL);
+	message(l, ESME, NULL, 0, "device_alert", "8F12 (GBCS message code 0018)", "2026-01-01T10:00:00Z");
+	d = device_in(l, "C", ESME, &r);
+	assert_string_equal(field(d, "state"), "accepted");
+	assert_string_equal(field(d, "last_alert"), "8F12 (GBCS message code 0018)");
+	json_decref(r);
+	hfw_ledger_close(l);
+}
+
+static int collect_refused(void *arg, const char *device, const char *why)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s %s;", device, why);
+	return 0;
+}
+
+static void refused_devices_for_activate(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	hfw_ledger *l = fresh("activate");
+	char out[512] = "";
+
+	(void)state;
+	request(l, DCC, 1000, "C", "distribute", ESME, "accepted", NULL);
+	request(l, DCC, 1000, "C", "distribute", PPMID, "not_applicable", NULL);
+	/* Refused once, then accepted in a second distribution: it holds the image. */
+	request(l, DCC, 1001, "C", "distribute", "00-DB-12-10-00-00-00-03", "other_request_in_progress", NULL);
+	request(l, DCC, 1002, "C", "distribute", "00-DB-12-10-00-00-00-03", "accepted", NULL);
+	/* Another campaign's refusal is not this one's. */
+	request(l, DCC, 1003, "D", "distribute", ESME, "rejected", "E12");
+	assert_int_equal(hfw_campaign_refused(l, "C", collect_refused, out, &err), 0);
+	assert_string_equal(out, PPMID " not_applicable, RequestID " USER ":" DCC ":1000;");
+	out[0] = '\0';
+	assert_int_equal(hfw_campaign_refused(l, "D", collect_refused, out, &err), 0);
+	assert_string_equal(out, ESME " rejected E12, RequestID " USER ":" DCC ":1003;");
+	hfw_ledger_close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(order_does_not_matter),
 		cmocka_unit_test(further_on_stays),
+		cmocka_unit_test(refused_stays_refused),
+		cmocka_unit_test(later_activation_supersedes),
+		cmocka_unit_test(activation_outcomes_out_of_order),
+		cmocka_unit_test(reads_must_follow),
+		cmocka_unit_test(unknown_alert_is_shown),
+		cmocka_unit_test(refused_devices_for_activate),
 	};
 
 	return cmocka_run_group_tests_name("campaign", tests, setup, teardown);

@@ -5,6 +5,7 @@
  */
 #include "testutil.h"
 
+#include "../../lib/campaign.h"
 #include "../../lib/decode.h"
 #include "../../lib/gbcs.h"
 
@@ -189,12 +190,140 @@ static void dcc_boxed_samples(void **state)
 	json_decref(j);
 }
 
+/* ---- a device's error answers, and use cases hanfw has no decoder for ---- */
+
+#define DEV 0x00, 0xDB, 0x12, 0x34, 0x56, 0x78, 0x90, 0xA0
+#define SUP 0x90, 0xB3, 0xD5, 0x1F, 0x30, 0x01, 0x00, 0x00
+
+/* A General Signing APDU from the device (null signature, as MAC-only answers end), decoded. */
+static json_t *framed(uint8_t cra, uint16_t code, const uint8_t *content, size_t n)
+{
+	static const uint8_t dev[8] = { DEV }, sup[8] = { SUP };
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_gbcs_frame f;
+	uint8_t *apdu = NULL;
+	size_t len;
+	json_t *j = NULL;
+
+	memset(&f, 0, sizeof(f));
+	f.cra = cra;
+	f.counter = 1000;
+	memcpy(f.originator, dev, 8);
+	memcpy(f.recipient, sup, 8);
+	f.message_code = code;
+	f.content = content;
+	f.content_len = n;
+	assert_int_equal(hfw_gbcs_encode(&apdu, &len, &f, NULL, &err), 0);
+	if (hfw_decode_gbcs(&j, apdu, len, NULL, &err) < 0)
+		fail_msg("message code %04X: %s", code, err.text);
+	free(apdu);
+	return j;
+}
+
+static void error_answers(void **state)
+{
+	/* ECS52: DLMS access-response, null-data and Data-Access-Result object-unavailable (11). */
+	static const uint8_t ecs52[] = { 0xDA, 0x20, 0x00, 0x03, 0xE8, 0x00, 0x00, 0x01, 0x00, 0x01, 0x01, 0x0B };
+	static const uint8_t ecs52_exception[] = { 0xD8, 0x01, 0x02 };
+	/* GCS38: GBZ, the sandbox's minimal form with ZCL status UNSUPPORTED_ATTRIBUTE. */
+	static const uint8_t gcs38[] = { 0x01, 0x09, 0x01, 0x00, 0x02, 0x86 };
+	/* GCS38: GBZ component framing (OTA cluster 0x0019) around a ZCL Default Response, UNSUPPORTED_CLUSTER. */
+	static const uint8_t gcs38_framed[] = { 0x01, 0x09, 0x01, 0x00, 0x00, 0x19, 0x00, 0x05, 0x08, 0x01, 0x0B, 0x00, 0xC3 };
+	/* CS08: RTDS's error pair, responseCode 1 readFailure. */
+	static const uint8_t cs08[] = { 0x30, 0x09, 0x04, 0x04, 0x00, 0x00, 0x00, 0x00, 0x02, 0x01, 0x01 };
+	/* CS06: a response code GBCS does not list; and hashMismatch with no version. */
+	static const uint8_t cs06[] = { 0x30, 0x06, 0x02, 0x01, 0x07, 0x04, 0x01, 0x00 };
+	static const uint8_t cs06_short[] = { 0x30, 0x03, 0x02, 0x01, 0x02 };
+	json_t *j;
+
+	(void)state;
+	j = framed(HFW_CRA_RESPONSE, 0x0059, ecs52, sizeof(ecs52));
+	assert_string_equal(at(j, "use_case"), "ECS52 read firmware version response");
+	assert_string_equal(at(j, "content.outcome"), "error");
+	assert_string_equal(at(j, "content.dlms_error"), "object-unavailable (11)");
+	assert_null(json_object_get(json_object_get(j, "content"), "firmware_version"));
+	json_decref(j);
+	j = framed(HFW_CRA_RESPONSE, 0x0059, ecs52_exception, sizeof(ecs52_exception));
+	assert_string_equal(at(j, "content.dlms_error"), "exception-response (state-error 1, service-error 2)");
+	json_decref(j);
+	j = framed(HFW_CRA_RESPONSE, 0x0084, gcs38, sizeof(gcs38));
+	assert_string_equal(at(j, "content.outcome"), "error");
+	assert_string_equal(at(j, "content.gbz_error"), "UNSUPPORTED_ATTRIBUTE (0x86)");
+	json_decref(j);
+	j = framed(HFW_CRA_RESPONSE, 0x0084, gcs38_framed, sizeof(gcs38_framed));
+	assert_string_equal(at(j, "content.gbz_error"), "UNSUPPORTED_CLUSTER (0xC3)");
+	json_decref(j);
+	j = framed(HFW_CRA_RESPONSE, 0x0129, cs08, sizeof(cs08));
+	assert_string_equal(at(j, "content.outcome"), "error");
+	assert_string_equal(at(j, "content.cs08_error"), "readFailure (1)");
+	assert_null(json_object_get(json_object_get(j, "content"), "firmware_version"));
+	json_decref(j);
+	j = framed(HFW_CRA_RESPONSE, 0x0012, cs06, sizeof(cs06));
+	assert_string_equal(at(j, "content.outcome"), "error");
+	assert_string_equal(at(j, "content.cs06_error"), "unknown (7)");
+	json_decref(j);
+	j = framed(HFW_CRA_RESPONSE, 0x0012, cs06_short, sizeof(cs06_short));
+	assert_string_equal(at(j, "content.cs06_error"), "hashMismatch (2)");
+	json_decref(j);
+}
+
+static void unknown_use_case(void **state)
+{
+	/* CS14's CHF Device Log Changed alert (0x8F12), DLMS data-notification, as RTDS NA_CS14 begins. */
+	static const uint8_t cs14[] = { 0x0F, 0x20, 0x00, 0x0F, 0xA0, 0x00, 0x02, 0x03, 0x12, 0x8F, 0x12, 0x09, 0x0C,
+					0x07, 0xDF, 0x01, 0x01, 0xFF, 0x00, 0x00, 0x00, 0x00, 0x80, 0x00, 0xFF, 0x01, 0x00 };
+	json_t *j;
+
+	(void)state;
+	j = framed(HFW_CRA_ALERT, 0x0018, cs14, sizeof(cs14));
+	assert_string_equal(at(j, "message_code"), "0018");
+	assert_string_equal(at(j, "cra"), "alert");
+	assert_string_equal(at(j, "originator"), "00-DB-12-34-56-78-90-A0");
+	assert_true(num(j, "originator_counter", NULL) == 1000);
+	assert_string_equal(at(j, "signature"), "null");
+	assert_string_equal(at(j, "use_case"), "not decoded by hanfw");
+	assert_string_equal(at(j, "content.alert_code"), "8F12");
+	json_decref(j);
+}
+
+/* What the receiver records of such answers: a failed read with the device's code; an alert by its codes. */
+static void events_for_errors(void **state)
+{
+	static const uint8_t ecs52[] = { 0xDA, 0x20, 0x00, 0x03, 0xE8, 0x00, 0x00, 0x01, 0x00, 0x01, 0x01, 0x0B };
+	static const uint8_t cs14[] = { 0x0F, 0x20, 0x00, 0x0F, 0xA0, 0x00, 0x02, 0x03, 0x12, 0x8F, 0x12 };
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_event_list ev = HFW_EVENT_LIST_INIT;
+	json_t *d;
+
+	(void)state;
+	d = json_pack("{s:s,s:s,s:s,s:{s:s,s:o}}", "body", "ResponseMessage", "request_id",
+		      "90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:1000", "response_datetime", "2026-01-01T10:00:00Z",
+		      "message", "ServiceReference", "11.2", "GBCSPayload", framed(HFW_CRA_RESPONSE, 0x0059, ecs52, sizeof(ecs52)));
+	assert_int_equal(hfw_campaign_events(&ev, d, &err), 0);
+	assert_int_equal(ev.n, 1);
+	assert_string_equal(ev.v[0].device, "00-DB-12-34-56-78-90-A0");
+	assert_string_equal(ev.v[0].event, "version_read_failed");
+	assert_string_equal(ev.v[0].detail, "DLMS object-unavailable (11)");
+	json_decref(d);
+	d = json_pack("{s:s,s:{s:s,s:o}}", "body", "DeviceAlertMessage", "message", "AlertCode", "8F12", "GBCSPayload",
+		      framed(HFW_CRA_ALERT, 0x0018, cs14, sizeof(cs14)));
+	assert_int_equal(hfw_campaign_events(&ev, d, &err), 0);
+	assert_int_equal(ev.n, 1);
+	assert_string_equal(ev.v[0].event, "device_alert");
+	assert_string_equal(ev.v[0].detail, "8F12 (GBCS message code 0018)");
+	json_decref(d);
+	hfw_event_list_release(&ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cs06_vectors),
 		cmocka_unit_test(version_read_vectors),
 		cmocka_unit_test(dcc_boxed_samples),
+		cmocka_unit_test(error_answers),
+		cmocka_unit_test(unknown_use_case),
+		cmocka_unit_test(events_for_errors),
 	};
 
 	return cmocka_run_group_tests_name("decode", tests, NULL, NULL);
