@@ -101,7 +101,7 @@ stop_servers() {
 # start_listen [PORT]: hanfw listen on 127.0.0.1 (a free port unless told), LISTEN_URL its receive URL.
 start_listen() {
 	rm -f listen.url
-	"$HANFW" listen --listen "127.0.0.1:${1:-0}" > listen.url 2>> listen.log &
+	"$HANFW" listen --plain-http --listen "127.0.0.1:${1:-0}" > listen.url 2>> listen.log &
 	LISTEN_PID=$!
 	for _ in $(seq 1 50); do [ -s listen.url ] && break; sleep 0.1; done
 	LISTEN_URL="$(cat listen.url)rrs"

@@ -130,7 +130,8 @@ jsonschema.Draft202012Validator(schema).validate(json.load(sys.stdin))' "$BATS_T
 	grep -q 'not signed' reasons
 	grep -qi 'digest\|signature' reasons
 	grep -qi 'larger than the limit' reasons
-	[ "$(db "SELECT length(raw) FROM quarantine WHERE reason LIKE '%larger%'")" -gt 1000000 ]
+	[ "$(db "SELECT size FROM quarantine WHERE reason LIKE '%larger%'")" = 3000000 ]
+	[ "$(db "SELECT length(raw) FROM quarantine WHERE reason LIKE '%larger%'")" = 4096 ]
 	[ "$(db 'SELECT count(*) FROM messages')" = "$messages" ]
 	[ "$(hanfw status --json | jq -c .states)" = "$before" ]
 	# The good one again is a duplicate, not a new message.
@@ -146,7 +147,7 @@ jsonschema.Draft202012Validator(schema).validate(json.load(sys.stdin))' "$BATS_T
 		--data-binary "@$SHARED/dcc/samples/11.2_readfw_response_signed.xml" "$LISTEN_URL"
 	[ "$output" = 400 ]	# the sandbox trusts its own DCC certificate, not ZAZ1's
 	stop_listen
-	"$HANFW" listen --listen 127.0.0.1:0 --trust "$SHARED/dcc/zaz1" > listen.url 2>> listen.log &
+	"$HANFW" listen --plain-http --listen 127.0.0.1:0 --trust "$SHARED/dcc/zaz1" > listen.url 2>> listen.log &
 	LISTEN_PID=$!
 	for _ in $(seq 1 50); do [ -s listen.url ] && break; sleep 0.1; done
 	run -0 curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/xml' \
