@@ -171,7 +171,7 @@ static int status_show(int argc, char **argv, struct hfw_ctx *ctx)
 	static const struct hfw_usage usage = {
 		"status [--campaign NAME] [--device EUI] [--json] [--watch [--interval SECONDS]] [--fail-on STATE,...]\n"
 		"       status decode FILE...\n"
-		"       status quarantine [--campaign NAME | --all] [--json]",
+		"       status quarantine",
 		"Where each device of a campaign stands: distribution, delivery, transfer, verification, activation,\n"
 		"version; counts per state and per reason.  Exit 0 only when every device is activated.",
 	};
@@ -292,6 +292,8 @@ static int quarantine_report(json_t **out, hfw_ledger *ledger, const char *campa
 	if (!(*out = json_pack("{s:s?, s:s?, s:I, s:o, s:o}", "campaign", campaign, "since", *since ? since : NULL,
 			       "quarantined", (json_int_t)ql.total, "messages", ql.messages, "counted", ql.counted)))
 		ret = hfw_error_oom(err);
+	else if (!campaign)
+		json_object_del(*out, "campaign");	/* absent, as in "hanfw status --json" */
 	ql.messages = ql.counted = NULL;
 out:
 	json_decref(ql.messages);
