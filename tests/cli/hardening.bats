@@ -58,7 +58,8 @@ slow_clients() {
 }
 
 @test "listen: neither TLS nor --plain-http is a usage error naming both" {
-	run -2 --separate-stderr hanfw listen --listen 127.0.0.1:0 --trust "$SHARED/dcc/zaz1"
+	# (timeout: a listen that starts anyway must not hang the test)
+	run -2 --separate-stderr timeout 20 "$HANFW" listen --listen 127.0.0.1:0 --trust "$SHARED/dcc/zaz1"
 	one_line_error
 	[[ "$stderr" == *--tls-cert* && "$stderr" == *--plain-http* ]]
 	run -2 --separate-stderr hanfw listen --plain-http "${TLS[@]}" --client-ca "$SBX/tls/ca.pem"
@@ -66,7 +67,7 @@ slow_clients() {
 }
 
 @test "listen: TLS without --client-ca is a usage error unless --no-client-cert says so" {
-	run -2 --separate-stderr hanfw listen --listen 127.0.0.1:0 --trust "$SHARED/dcc/zaz1" "${TLS[@]}"
+	run -2 --separate-stderr timeout 20 "$HANFW" listen --listen 127.0.0.1:0 --trust "$SHARED/dcc/zaz1" "${TLS[@]}"
 	one_line_error
 	[[ "$stderr" == *--client-ca* && "$stderr" == *--no-client-cert* ]]
 	run -2 --separate-stderr hanfw listen --no-client-cert --plain-http
