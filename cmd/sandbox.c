@@ -99,7 +99,10 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 		"                    [--faults SPEC] [--seed N] [--time-scale X]",
 		"Serve the DCC adapter endpoints /api/v1/serviceS, /serviceT and /serviceD until SIGINT or SIGTERM.",
 	};
-	struct hfw_httpd_options ho = { .address = "127.0.0.1", .port = 8079, .handler = serve_request };
+	/* Per address: room for hanfw's own largest --max-in-flight, twice over. */
+	struct hfw_httpd_options ho = {
+		.address = "127.0.0.1", .port = 8079, .handler = serve_request, .per_ip_limit = 2 * CMD_MAX_IN_FLIGHT,
+	};
 	struct hfw_error err = HFW_ERROR_INIT;
 	char cert[4096], key[4096], ca[4096], addr[64];
 	unsigned long long window = 0, seed = 1;
