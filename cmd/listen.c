@@ -151,6 +151,9 @@ int cmd_listen(int argc, char **argv, struct hfw_ctx *ctx)
 	ho.tls_cert = cert;
 	ho.tls_key = key;
 	ho.client_ca = client_ca;
+	if (plain && strncmp(ho.address, "127.", 4) != 0)
+		cmd_warn(ctx, "plain HTTP on %s: messages arrive unencrypted and any host that can reach it may post "
+			      "(use --tls-cert and --client-ca)", ho.address);
 	if (cmd_config(ctx, &cfg, &err) < 0)
 		goto fail;
 	if (!trust_dir && !(trust_dir = hfw_config_get(cfg, HFW_SET_TRUST_DIR))) {
@@ -162,9 +165,6 @@ int cmd_listen(int argc, char **argv, struct hfw_ctx *ctx)
 		goto fail;
 	hfw_receiver_configure(rx, &rs);
 	ho.arg = rx;
-	if (plain && strncmp(ho.address, "127.", 4) != 0)
-		fprintf(stderr, "hanfw: listen: warning: plain HTTP on %s: messages arrive unencrypted and any host "
-				"that can reach it may post (use --tls-cert and --client-ca)\n", ho.address);
 	cmd_block_stop_signals(&stop);
 	if (hfw_httpd_start(&httpd, &ho, &err) < 0)
 		goto fail;

@@ -149,6 +149,9 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 		ho.tls_key = key;
 		ho.client_ca = ca;
 	}
+	if (plain && strncmp(ho.address, "127.", 4) != 0)
+		cmd_warn(ctx, "plain HTTP on %s: requests arrive unencrypted and any host that can reach it may post "
+			      "(drop --plain-http for mutual TLS)", ho.address);
 	if (hfw_dcc_open(&dcc, dir, &dopt, &err) < 0)
 		goto fail;
 	ho.arg = dcc;
@@ -156,9 +159,6 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 	cmd_block_stop_signals(&stop);
 	if (hfw_httpd_start(&httpd, &ho, &err) < 0)
 		goto fail;
-	if (plain && strncmp(ho.address, "127.", 4) != 0)
-		fprintf(stderr, "hanfw: sandbox: warning: plain HTTP on %s: requests arrive unencrypted and any host "
-				"that can reach it may post (drop --plain-http for mutual TLS)\n", ho.address);
 	printf("%s://%s:%d/api/v1\n", plain ? "http" : "https", ho.address, hfw_httpd_port(httpd));
 	fflush(stdout);
 	sigwait(&stop, &sig);

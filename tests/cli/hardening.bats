@@ -66,6 +66,16 @@ slow_clients() {
 	one_line_error
 }
 
+@test "plain HTTP bound beyond loopback warns, for both servers (checked before anything binds)" {
+	run -9 --separate-stderr timeout 20 "$HANFW" listen --plain-http --listen 0.0.0.0:0 --trust "$PWD/none"
+	[[ "${stderr_lines[0]}" == "hanfw: warning: plain HTTP on 0.0.0.0: "* ]]
+	run -9 --separate-stderr timeout 20 "$HANFW" sandbox serve --plain-http --listen 0.0.0.0:0 --dir "$PWD/none"
+	[[ "${stderr_lines[0]}" == "hanfw: warning: plain HTTP on 0.0.0.0: "* ]]
+	# Not on loopback.
+	run -9 --separate-stderr timeout 20 "$HANFW" listen --plain-http --listen 127.0.0.1:0 --trust "$PWD/none"
+	one_line_error
+}
+
 @test "listen: TLS without --client-ca is a usage error unless --no-client-cert says so" {
 	run -2 --separate-stderr timeout 20 "$HANFW" listen --listen 127.0.0.1:0 --trust "$SHARED/dcc/zaz1" "${TLS[@]}"
 	one_line_error
