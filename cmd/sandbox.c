@@ -66,11 +66,12 @@ static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 	return HFW_EXIT_OK;
 }
 
-static int serve_request(void *arg, const char *path, const char *body, size_t len,
+static int serve_request(void *arg, const char *peer, const char *path, const char *body, size_t len,
 			 struct hfw_buf *reply, int *status, const char **content_type)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
 
+	(void)peer;
 	*content_type = "application/xml";
 	return hfw_dcc_handle(arg, path, body, len, reply, status, &err);
 }
@@ -98,7 +99,10 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 		"                    [--faults SPEC] [--seed N] [--time-scale X]",
 		"Serve the DCC adapter endpoints /api/v1/serviceS, /serviceT and /serviceD until SIGINT or SIGTERM.",
 	};
-	struct hfw_httpd_options ho = { "127.0.0.1", 8079, NULL, NULL, NULL, 0, serve_request, NULL, NULL };
+	/* Per address: room for hanfw's own largest --max-in-flight, twice over. */
+	struct hfw_httpd_options ho = {
+		.address = "127.0.0.1", .port = 8079, .handler = serve_request, .per_ip_limit = 2 * CMD_MAX_IN_FLIGHT,
+	};
 	struct hfw_error err = HFW_ERROR_INIT;
 	char cert[4096], key[4096], ca[4096], addr[64];
 	unsigned long long window = 0, seed = 1;
@@ -145,6 +149,9 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 		ho.tls_key = key;
 		ho.client_ca = ca;
 	}
+	if (plain && strncmp(ho.address, "127.", 4) != 0)
+		cmd_warn(ctx, "plain HTTP on %s: requests arrive unencrypted and any host that can reach it may post "
+			      "(drop --plain-http for mutual TLS)", ho.address);
 	if (hfw_dcc_open(&dcc, dir, &dopt, &err) < 0)
 		goto fail;
 	ho.arg = dcc;

@@ -110,6 +110,8 @@ out:
 	return ret;
 }
 
+static void print_quarantined(const json_t *report);
+
 /* Is any device in one of the comma-separated states? */
 static int any_in(json_t *report, const char *states)
 {
@@ -183,7 +185,8 @@ static int status_show(int argc, char **argv, struct hfw_ctx *ctx)
 	};
 	static const struct hfw_usage usage = {
 		"status [--campaign NAME] [--device EUI] [--json] [--watch [--interval SECONDS]] [--fail-on STATE,...]\n"
-		"       status decode FILE...",
+		"       status decode FILE...\n"
+		"       status quarantine",
 		"Where each device of a campaign stands: distribution, delivery, transfer, verification, activation,\n"
 		"version; counts per state and per reason.  Exit 0 only when every device is activated.",
 	};
@@ -234,6 +237,7 @@ static int status_show(int argc, char **argv, struct hfw_ctx *ctx)
 			done = !any_in(report, fail_on);
 		if (!ctx->json && !ctx->quiet) {
 			print_report(report, ctx->verbose, !!device);
+			print_quarantined(report);
 		}
 		fflush(stdout);
 		if (!watch || done)
@@ -252,9 +256,152 @@ out:
 	return ret;
 }
 
+/* ---- the quarantine: what listen refused (kept apart from the campaign report above) ---- */
+
+/* Since when the quarantine is counted: the campaign's first request (any campaign's), "" for all time. */
+static int quarantine_since(hfw_ledger *ledger, const char *campaign, char *since, size_t size, struct hfw_error *err)
+{
+	return hfw_ledger_campaign_start(ledger, campaign, since, size, err);
+}
+
+struct quarantine_list {
+	json_t *messages, *counted;
+	unsigned long long total;
+};
+
+static int add_quarantined(void *arg, const struct hfw_ledger_quarantined *q)
+{
+	struct quarantine_list *ql = arg;
+	json_t *o;
+
+	ql->total += q->count;
+	if (!q->counted)	/* a row kept (rows older than senders and hashes have neither) */
+		o = json_pack("{s:s, s:s?, s:I, s:I, s:s?, s:s}", "received", q->received, "sender", q->sender, "size",
+			      (json_int_t)q->size, "kept", (json_int_t)q->kept, "sha256", q->sha256, "reason", q->reason);
+	else
+		o = json_pack("{s:s, s:I, s:I, s:s, s:s}", "reason", q->reason, "count", (json_int_t)q->count, "bytes",
+			      (json_int_t)q->size, "first", q->received, "last", q->last);
+	if (!o || json_array_append_new(q->counted ? ql->counted : ql->messages, o))
+		return -HFW_ENOMEM;
+	return 0;
+}
+
+/* The quarantine since since ("": all), as the JSON "hanfw status quarantine --json" prints. */
+static int quarantine_report(json_t **out, hfw_ledger *ledger, const char *campaign, const char *since,
+			     struct hfw_error *err)
+{
+	struct quarantine_list ql = { json_array(), json_array(), 0 };
+	int ret;
+
+	*out = NULL;
+	if (!ql.messages || !ql.counted) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	if ((ret = hfw_ledger_each_quarantined(ledger, since, add_quarantined, &ql, err)) < 0) {
+		if (ret == -HFW_ENOMEM)
+			ret = hfw_error_oom(err);
+		goto out;
+	}
+	if (!(*out = json_pack("{s:s?, s:s?, s:I, s:o, s:o}", "campaign", campaign, "since", *since ? since : NULL,
+			       "quarantined", (json_int_t)ql.total, "messages", ql.messages, "counted", ql.counted)))
+		ret = hfw_error_oom(err);
+	else if (!campaign)
+		json_object_del(*out, "campaign");	/* absent, as in "hanfw status --json" */
+	ql.messages = ql.counted = NULL;
+out:
+	json_decref(ql.messages);
+	json_decref(ql.counted);
+	return ret;
+}
+
+/* The line "hanfw status" adds when listen has refused messages since the campaign began. */
+static void print_quarantined(const json_t *report)
+{
+	long long n = json_integer_value(json_object_get(report, "quarantined"));
+
+	if (n > 0)
+		printf("quarantined: %lld message%s refused by listen since the campaign began (hanfw status quarantine)\n",
+		       n, n == 1 ? "" : "s");
+}
+
+static int status_quarantine(int argc, char **argv, struct hfw_ctx *ctx)
+{
+	const char *campaign = NULL;
+	int all = 0;
+	const struct hfw_option opts[] = {
+		HFW_OPT_STRING(0, "campaign", &campaign, "NAME", "since this campaign began (default: since the first one did)"),
+		HFW_OPT_FLAG(0, "all", &all, "everything the ledger holds"),
+		HFW_OPT_END()
+	};
+	static const struct hfw_usage usage = {
+		"status quarantine [--campaign NAME | --all] [--json]",
+		"The messages hanfw listen refused since the campaign began: when, from which address, size, SHA-256\n"
+		"and why; beyond the quarantine's cap, counts per reason.",
+	};
+	struct hfw_error err = HFW_ERROR_INIT;
+	hfw_config *cfg = NULL;
+	hfw_ledger *ledger = NULL;
+	json_t *q = NULL, *v;
+	char since[40] = "";
+	size_t i;
+	int n, ret = HFW_EXIT_OK;
+
+	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
+		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if (n != 0)
+		return cmd_usage_error(ctx, "unexpected '%s' (see --help)", argv[0]);
+	if (all && campaign)
+		return cmd_usage_error(ctx, "--all and --campaign exclude each other");
+	if (cmd_config(ctx, &cfg, &err) < 0 || hfw_ledger_open(&ledger, hfw_config_get(cfg, HFW_SET_LEDGER), &err) < 0)
+		goto fail;
+	if (!all && quarantine_since(ledger, campaign, since, sizeof(since), &err) < 0)
+		goto fail;
+	if (campaign && !*since) {
+		hfw_error_set(&err, HFW_EINPUT, "the ledger has no campaign '%s'", campaign);
+		goto fail;
+	}
+	if (quarantine_report(&q, ledger, campaign, since, &err) < 0)
+		goto fail;
+	if (ctx->json) {
+		ret = cmd_print_json(q, &err) < 0 ? cmd_report(&err) : HFW_EXIT_OK;
+		q = NULL;
+		goto out;
+	}
+	if (!ctx->quiet) {
+		printf("%lld message%s quarantined%s%s\n", (long long)json_integer_value(json_object_get(q, "quarantined")),
+		       json_integer_value(json_object_get(q, "quarantined")) == 1 ? "" : "s", *since ? " since " : "", since);
+		json_array_foreach(json_object_get(q, "messages"), i, v) {
+			const char *sender = json_string_value(json_object_get(v, "sender"));
+			const char *hash = json_string_value(json_object_get(v, "sha256"));
+
+			printf("  %s  %-15s %10lld bytes  %.16s  %s\n", json_string_value(json_object_get(v, "received")),
+			       sender ? sender : "-", (long long)json_integer_value(json_object_get(v, "size")),
+			       hash ? hash : "-", json_string_value(json_object_get(v, "reason")));
+		}
+		if (json_array_size(json_object_get(q, "counted")))
+			printf("counted only (the quarantine was full):\n");
+		json_array_foreach(json_object_get(q, "counted"), i, v)
+			printf("  %8lld messages, %lld bytes, %s to %s: %s\n",
+			       (long long)json_integer_value(json_object_get(v, "count")),
+			       (long long)json_integer_value(json_object_get(v, "bytes")),
+			       json_string_value(json_object_get(v, "first")), json_string_value(json_object_get(v, "last")),
+			       json_string_value(json_object_get(v, "reason")));
+	}
+	goto out;
+fail:
+	ret = cmd_report(&err);
+out:
+	json_decref(q);
+	hfw_ledger_close(ledger);
+	return ret;
+}
+
 int cmd_status(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	if (argc > 1 && !strcmp(argv[1], "decode"))
 		return status_decode(argc - 1, argv + 1, ctx);
+	if (argc > 1 && !strcmp(argv[1], "quarantine"))
+		return status_quarantine(argc - 1, argv + 1, ctx);
 	return status_show(argc, argv, ctx);
 }

@@ -1026,6 +1026,30 @@ static json_t *report(const struct status *s, struct device **order, const char 
 	return o;
 }
 
+static int count_quarantined(void *arg, const struct hfw_ledger_quarantined *q)
+{
+	*(json_int_t *)arg += (json_int_t)q->count;
+	return 0;
+}
+
+/*
+ * "quarantined": what listen refused since the campaign's first request, so
+ * a device that looks stuck is seen beside the messages that never counted.
+ */
+static int add_quarantined(json_t *summary, hfw_ledger *l, const char *campaign, struct hfw_error *err)
+{
+	char since[40];
+	json_int_t n = 0;
+	int ret;
+
+	if ((ret = hfw_ledger_campaign_start(l, campaign, since, sizeof(since), err)) < 0 ||
+	    (ret = hfw_ledger_each_quarantined(l, since, count_quarantined, &n, err)) < 0)
+		return ret;
+	if (json_object_set_new(summary, "quarantined", json_integer(n)) < 0)
+		return hfw_error_oom(err);
+	return 0;
+}
+
 int hfw_campaign_status(json_t **out, hfw_ledger *l, const char *campaign, const char *device, int all_devices,
 			int *all_at_goal, struct hfw_error *err)
 {
@@ -1038,6 +1062,10 @@ int hfw_campaign_status(json_t **out, hfw_ledger *l, const char *campaign, const
 	if ((ret = collect(&s, &order, l, campaign, device, err)) == 0 &&
 	    !(*out = report(&s, order, campaign, 1, all_devices, all_at_goal)))
 		ret = hfw_error_oom(err);
+	if (ret == 0 && (ret = add_quarantined(*out, l, campaign, err)) < 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
 	release(&s, order);
 	return ret;
 }
@@ -1136,8 +1164,13 @@ int hfw_campaign_write_json(FILE *f, hfw_ledger *l, const char *campaign, const 
 	*all_at_goal = 0;
 	if ((ret = collect(&s, &order, l, campaign, device, err)) < 0)
 		goto out;
-	if (!(*summary = report(&s, order, campaign, 0, 0, all_at_goal)) ||
-	    !(head = json_dumps(*summary, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
+	if (!(*summary = report(&s, order, campaign, 0, 0, all_at_goal))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	if ((ret = add_quarantined(*summary, l, campaign, err)) < 0)
+		goto out;
+	if (!(head = json_dumps(*summary, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
 		ret = hfw_error_oom(err);
 		goto out;
 	}

@@ -83,8 +83,16 @@ static const char schema[] =
 	"  id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, received TEXT NOT NULL,"
 	"  request_id TEXT, kind TEXT NOT NULL, response_code TEXT,"
 	"  duplicates INTEGER NOT NULL DEFAULT 0, raw BLOB NOT NULL, decoded TEXT NOT NULL);"
+	/*
+	 * What was refused: a bounded prefix of each body (raw), its SHA-256 and
+	 * full size, who sent it (sender, size and sha256 were added later: see
+	 * add_columns); beyond the cap, only counts per reason.
+	 */
 	"CREATE TABLE IF NOT EXISTS quarantine("
 	"  id INTEGER PRIMARY KEY, received TEXT NOT NULL, reason TEXT NOT NULL, raw BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS quarantine_counts("
+	"  reason TEXT PRIMARY KEY, count INTEGER NOT NULL, bytes INTEGER NOT NULL,"
+	"  first TEXT NOT NULL, last TEXT NOT NULL);"
 	/* What each message says about each device. */
 	"CREATE TABLE IF NOT EXISTS device_events("
 	"  message_id INTEGER NOT NULL REFERENCES messages(id), device TEXT NOT NULL,"
@@ -94,6 +102,31 @@ static const char schema[] =
 static int db_error(hfw_ledger *l, struct hfw_error *err, const char *what)
 {
 	return hfw_error_set(err, HFW_EIO, "ledger '%s': %s: %s", l->path, what, sqlite3_errmsg(l->db));
+}
+
+/* Ledgers made before the quarantine kept its senders, sizes and hashes get the columns (NULL in old rows). */
+static int add_columns(hfw_ledger *l, struct hfw_error *err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT sender, size, sha256 FROM quarantine LIMIT 0", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_exec(l->db, "BEGIN IMMEDIATE; ALTER TABLE quarantine ADD COLUMN sender TEXT;"
+				"ALTER TABLE quarantine ADD COLUMN size INTEGER;"
+				"ALTER TABLE quarantine ADD COLUMN sha256 TEXT; COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+		/* Another process may have added them meanwhile. */
+		if (sqlite3_prepare_v2(l->db, "SELECT sender, size, sha256 FROM quarantine LIMIT 0", -1, &st, NULL) ==
+		    SQLITE_OK) {
+			sqlite3_finalize(st);
+			return 0;
+		}
+		return db_error(l, err, "cannot upgrade the quarantine");
+	}
+	return 0;
 }
 
 uint64_t hfw_now_ms(void)
@@ -134,6 +167,8 @@ int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err)
 		ret = hfw_error_set(err, HFW_EIO, "'%s' is not a hanfw ledger", path);
 		goto out;
 	}
+	if ((ret = add_columns(l, err)) < 0)
+		goto out;
 	*out = l;
 	l = NULL;
 out:
@@ -606,18 +641,65 @@ int hfw_ledger_store_message(hfw_ledger *l, const struct hfw_ledger_message *m, 
 	return ret;
 }
 
-int hfw_ledger_quarantine(hfw_ledger *l, const uint8_t *raw, size_t len, const char *reason, struct hfw_error *err)
+/* Room a quarantined row takes beyond its prefix (time, sender, reason, hash, SQLite's own), for the cap. */
+#define ROW_OVERHEAD 256
+
+/* Is there room for one more row of prefix bytes within cap? */
+static int quarantine_room(hfw_ledger *l, size_t prefix, uint64_t cap, int *room, struct hfw_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	char now[32];
 	int ret = 0;
 
+	*room = 0;
+	if (prepare(l, &st, "SELECT coalesce(sum(length(raw)), 0) + count(*) * 256 FROM quarantine") != SQLITE_OK)
+		return db_error(l, err, "cannot read the quarantine");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*room = (uint64_t)sqlite3_column_int64(st, 0) + prefix + ROW_OVERHEAD <= cap;
+	else
+		ret = db_error(l, err, "cannot read the quarantine");
+	release(l, st);
+	return ret;
+}
+
+int hfw_ledger_quarantine(hfw_ledger *l, const struct hfw_ledger_refusal *q, uint64_t cap, struct hfw_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t digest[HFW_SHA256_LEN];
+	char now[32], hash[2 * HFW_SHA256_LEN + 1], reason[HFW_LEDGER_REASON_MAX + 1];
+	size_t prefix = q->len < HFW_LEDGER_QUARANTINE_PREFIX ? q->len : HFW_LEDGER_QUARANTINE_PREFIX;
+	uint64_t size = q->size > q->len ? q->size : q->len;
+	int room, ret = 0;
+
 	utc_now(now);
-	if (prepare(l, &st, "INSERT INTO quarantine(received, reason, raw) VALUES(?,?,?)") != SQLITE_OK)
-		return db_error(l, err, "cannot quarantine a message");
-	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, raw, (int)len, SQLITE_STATIC);
+	hfw_sha256(digest, q->raw, q->len);
+	hfw_hex_encode(hash, digest, sizeof(digest));
+	/* Reasons can quote what was refused: bounded, so the counts stay small too. */
+	snprintf(reason, sizeof(reason), "%s", q->reason);
+	if ((ret = quarantine_room(l, prefix, cap, &room, err)) < 0)
+		return ret;
+	if (room) {
+		if (prepare(l, &st, "INSERT INTO quarantine(received, reason, raw, sender, size, sha256) "
+				       "VALUES(?,?,?,?,?,?)") != SQLITE_OK)
+			return db_error(l, err, "cannot quarantine a message");
+		sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, q->raw, (int)prefix, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, q->sender, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)size);
+		sqlite3_bind_text(st, 6, hash, -1, SQLITE_STATIC);
+	} else {
+		/* Full: counted per reason only (at most 1000 reasons, then "other"). */
+		if (prepare(l, &st, "INSERT INTO quarantine_counts(reason, count, bytes, first, last) "
+				       "SELECT CASE WHEN (SELECT count(*) FROM quarantine_counts) >= 1000 "
+				       "            AND NOT EXISTS (SELECT 1 FROM quarantine_counts WHERE reason = ?1) "
+				       "       THEN 'other' ELSE ?1 END, 1, ?2, ?3, ?3 WHERE 1 "
+				       "ON CONFLICT(reason) DO UPDATE SET count = count + 1, bytes = bytes + excluded.bytes, "
+				       "last = excluded.last") != SQLITE_OK)
+			return db_error(l, err, "cannot count a quarantined message");
+		sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
+		sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	}
 	if (sqlite3_step(st) != SQLITE_DONE)
 		ret = db_error(l, err, "cannot quarantine a message");
 	release(l, st);
@@ -654,6 +736,65 @@ int hfw_ledger_each_distribution(hfw_ledger *l, const char *campaign,
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = db_error(l, err, "cannot read the campaign's distributions");
 	release(l, st);
+	return ret;
+}
+
+int hfw_ledger_campaign_start(hfw_ledger *l, const char *campaign, char *out, size_t size, struct hfw_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(l->db,
+			       "SELECT min(r.created) FROM requests r JOIN campaign_requests cr ON cr.request_id = r.request_id "
+			       "WHERE ?1 IS NULL OR cr.campaign = ?1", -1, &st, NULL) != SQLITE_OK)
+		return db_error(l, err, "cannot read campaigns");
+	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		ret = db_error(l, err, "cannot read campaigns");
+	else if (sqlite3_column_text(st, 0))
+		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int hfw_ledger_each_quarantined(hfw_ledger *l, const char *since,
+				int (*fn)(void *arg, const struct hfw_ledger_quarantined *q), void *arg,
+				struct hfw_error *err)
+{
+	/* The rows kept (old ones have no sender, size or hash: their size is what was kept), then the counts. */
+	static const char *const sql[2] = {
+		"SELECT received, sender, coalesce(size, length(raw)), sha256, reason, length(raw), 1, received "
+		"FROM quarantine WHERE received >= ?1 ORDER BY id",
+		"SELECT first, NULL, bytes, NULL, reason, 0, count, last "
+		"FROM quarantine_counts WHERE last >= ?1 ORDER BY reason",
+	};
+	sqlite3_stmt *st = NULL;
+	int k, rc = SQLITE_DONE, ret = 0;
+
+	for (k = 0; k < 2 && ret == 0; k++) {
+		if (sqlite3_prepare_v2(l->db, sql[k], -1, &st, NULL) != SQLITE_OK)
+			return db_error(l, err, "cannot read the quarantine");
+		sqlite3_bind_text(st, 1, since ? since : "", -1, SQLITE_STATIC);
+		while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct hfw_ledger_quarantined q;
+
+			q.received = (const char *)sqlite3_column_text(st, 0);
+			q.sender = (const char *)sqlite3_column_text(st, 1);
+			q.size = (uint64_t)sqlite3_column_int64(st, 2);
+			q.sha256 = (const char *)sqlite3_column_text(st, 3);
+			q.reason = (const char *)sqlite3_column_text(st, 4);
+			q.kept = (uint64_t)sqlite3_column_int64(st, 5);
+			q.count = (uint64_t)sqlite3_column_int64(st, 6);
+			q.last = (const char *)sqlite3_column_text(st, 7);
+			q.counted = k == 1;
+			ret = fn(arg, &q);
+		}
+		if (ret == 0 && rc != SQLITE_DONE)
+			ret = db_error(l, err, "cannot read the quarantine");
+		sqlite3_finalize(st);
+		st = NULL;
+	}
 	return ret;
 }
 

@@ -127,8 +127,48 @@ struct hfw_ledger_message {
 int hfw_ledger_store_message(hfw_ledger *l, const struct hfw_ledger_message *m, int *duplicate,
 			     struct hfw_error *err);
 
-/* Keep a refused message for audit, raw, with why. */
-int hfw_ledger_quarantine(hfw_ledger *l, const uint8_t *raw, size_t len, const char *reason, struct hfw_error *err);
+/*
+ * A refused message, kept for audit: its first HFW_LEDGER_QUARANTINE_PREFIX
+ * bytes, the SHA-256 of the bytes received (raw, len: the first max-body
+ * bytes of one larger than that), its full size, who sent it and why it was
+ * refused (at most HFW_LEDGER_REASON_MAX bytes of it).  Once the rows take
+ * cap bytes (prefixes plus 256 a row), only a count per reason is kept
+ * (quarantine_counts; at most 1000 reasons, then "other"): a flood of junk
+ * grows the ledger by about cap, never by what was sent.
+ */
+#define HFW_LEDGER_QUARANTINE_PREFIX 4096u
+#define HFW_LEDGER_REASON_MAX 512u
+#define HFW_LEDGER_DEFAULT_QUARANTINE_CAP (16ull * 1024 * 1024)
+
+struct hfw_ledger_refusal {
+	const char *sender;		/* the client's address, or NULL */
+	const uint8_t *raw;
+	size_t len;
+	uint64_t size;			/* bytes sent, >= len */
+	const char *reason;
+};
+
+int hfw_ledger_quarantine(hfw_ledger *l, const struct hfw_ledger_refusal *q, uint64_t cap, struct hfw_error *err);
+
+/* When a campaign (NULL: any) began: its first request's time, "" if it has none. */
+int hfw_ledger_campaign_start(hfw_ledger *l, const char *campaign, char *out, size_t size, struct hfw_error *err);
+
+/* A quarantined message (count 1), or the messages counted past the cap for one reason. */
+struct hfw_ledger_quarantined {
+	const char *received;		/* the first of them */
+	const char *last;		/* the last of them */
+	const char *sender, *sha256;	/* NULL for counts, and for rows older than these columns */
+	uint64_t size;			/* bytes (all of them for counts) */
+	uint64_t kept;			/* bytes kept */
+	uint64_t count;
+	int counted;			/* counts past the cap, not a row */
+	const char *reason;
+};
+
+/* The quarantine since a time (ISO 8601 UTC; NULL: all): rows kept in order received, then counts. */
+int hfw_ledger_each_quarantined(hfw_ledger *l, const char *since,
+				int (*fn)(void *arg, const struct hfw_ledger_quarantined *q), void *arg,
+				struct hfw_error *err);
 
 /* A row of a campaign's history: a request to a device, or an event about it. */
 struct hfw_ledger_row {

@@ -18,6 +18,8 @@
 struct pending {
 	struct hfw_ledger_message m;
 	const char *reason;		/* non-NULL: quarantine with this */
+	const char *peer;
+	size_t size;			/* quarantined: the full size */
 	int duplicate, done, ret;
 	struct pending *next;
 };
@@ -31,7 +33,31 @@ struct hfw_receiver {
 	pthread_t thread;
 	int running, stopping;
 	struct hfw_receiver_counts counts;
+	struct hfw_receiver_settings settings;
 };
+
+void hfw_receiver_configure(hfw_receiver *r, const struct hfw_receiver_settings *s)
+{
+	r->settings = *s;
+}
+
+static void tell(hfw_receiver *r, enum hfw_receiver_event e, const char *peer, size_t size, const char *text)
+{
+	if (r->settings.on_event)
+		r->settings.on_event(r->settings.arg, e, peer, size, text);
+}
+
+static int quarantine_one(hfw_receiver *r, const struct pending *p, struct hfw_error *err)
+{
+	struct hfw_ledger_refusal q;
+
+	q.sender = p->peer;
+	q.raw = p->m.raw;
+	q.len = p->m.raw_len;
+	q.size = p->size;
+	q.reason = p->reason;
+	return hfw_ledger_quarantine(r->ledger, &q, r->settings.quarantine_cap, err);
+}
 
 /* Store everything queued in one transaction; a failure fails them all (the sender retries). */
 static void commit(hfw_receiver *r, struct pending *batch)
@@ -41,13 +67,12 @@ static void commit(hfw_receiver *r, struct pending *batch)
 	int ret = hfw_ledger_begin(r->ledger, &err);
 
 	for (p = batch; p && ret == 0; p = p->next)
-		ret = p->reason ? hfw_ledger_quarantine(r->ledger, p->m.raw, p->m.raw_len, p->reason, &err)
-				: hfw_ledger_store_message(r->ledger, &p->m, &p->duplicate, &err);
+		ret = p->reason ? quarantine_one(r, p, &err) : hfw_ledger_store_message(r->ledger, &p->m, &p->duplicate, &err);
 	if (ret == 0)
 		ret = hfw_ledger_commit(r->ledger, &err);
 	if (ret < 0) {
 		hfw_ledger_rollback(r->ledger);
-		fprintf(stderr, "hanfw: listen: %s\n", err.text);
+		tell(r, HFW_RECEIVER_FAILED, NULL, 0, err.text);
 	}
 	pthread_mutex_lock(&r->lock);
 	for (p = batch; p; p = p->next) {
@@ -99,6 +124,7 @@ int hfw_receiver_open(hfw_receiver **out, const char *ledger_path, const hfw_tru
 		return hfw_error_oom(err);
 	r->trust = trust;
 	r->tail = &r->queue;
+	r->settings.quarantine_cap = HFW_LEDGER_DEFAULT_QUARANTINE_CAP;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->work, NULL);
 	pthread_cond_init(&r->finished, NULL);
@@ -148,22 +174,28 @@ static int submit(hfw_receiver *r, struct pending *p)
 	return p->ret;
 }
 
-static void quarantine(hfw_receiver *r, const char *body, size_t len, const char *reason, int *status)
+static void quarantine(hfw_receiver *r, const char *peer, const char *body, size_t len, size_t size,
+		       const char *reason, int *status)
 {
 	struct pending p;
 
 	memset(&p, 0, sizeof(p));
 	p.m.raw = (const uint8_t *)body;
 	p.m.raw_len = len;
+	p.size = size > len ? size : len;
+	p.peer = peer;
 	p.reason = reason;
 	*status = submit(r, &p) < 0 ? 500 : 400;
+	if (*status == 400)
+		tell(r, HFW_RECEIVER_REFUSED, peer, p.size, reason);
 }
 
-void hfw_receiver_refused(hfw_receiver *r, const char *body, size_t len, const char *why)
+void hfw_receiver_refused(hfw_receiver *r, const char *peer, const char *body, size_t len, size_t size,
+			  const char *why)
 {
 	int status;
 
-	quarantine(r, body, len, why, &status);
+	quarantine(r, peer, body, len, size, why, &status);
 }
 
 /* Does any GBCS payload in the decoded message carry a device signature that fails? */
@@ -189,7 +221,7 @@ static int bad_device_signature(const json_t *j)
 	return 0;
 }
 
-void hfw_receiver_handle(hfw_receiver *r, const char *body, size_t len, int *status)
+void hfw_receiver_handle(hfw_receiver *r, const char *peer, const char *body, size_t len, int *status)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_event_list events = HFW_EVENT_LIST_INIT;
@@ -202,16 +234,16 @@ void hfw_receiver_handle(hfw_receiver *r, const char *body, size_t len, int *sta
 	memset(&p, 0, sizeof(p));
 	if (hfw_decode_response(&d, (const uint8_t *)body, len, r->trust, &err) < 0) {
 		snprintf(reason, sizeof(reason), "%s", err.text);
-		quarantine(r, body, len, reason, status);
+		quarantine(r, peer, body, len, len, reason, status);
 		goto out;
 	}
 	sig = json_object_get(d, "signature");
 	if (!json_is_object(sig)) {
-		quarantine(r, body, len, "not signed", status);
+		quarantine(r, peer, body, len, len, "not signed", status);
 		goto out;
 	}
 	if (bad_device_signature(d)) {
-		quarantine(r, body, len, "a device's GBCS signature does not verify", status);
+		quarantine(r, peer, body, len, len, "a device's GBCS signature does not verify", status);
 		goto out;
 	}
 	if (hfw_campaign_events(&events, d, &err) < 0 || !(text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER))) {

@@ -39,8 +39,8 @@ export HANFW_CONFIG="$demo/sbx/hanfw.json"
 jq -r '.devices | group_by(.type) | map("  \(.[0].type): \(length)") | .[]' "$demo/sbx/estate.json"
 
 step "2. the receiver, then the sandbox POSTing to it (simulated time 100,000 times faster)"
-say "hanfw listen --listen 127.0.0.1:0 &"
-"$hanfw" listen --listen 127.0.0.1:0 > "$demo/listen.url" 2> "$demo/listen.log" &
+say "hanfw listen --plain-http --listen 127.0.0.1:0 &"
+"$hanfw" listen --plain-http --listen 127.0.0.1:0 > "$demo/listen.url" 2> "$demo/listen.log" &
 pids="$pids $!"
 while [ ! -s "$demo/listen.url" ]; do sleep 0.1; done
 rx="$(cat "$demo/listen.url")rrs"

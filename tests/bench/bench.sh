@@ -141,7 +141,7 @@ echo
 echo "== listen and status =="
 lsbx="$work/lsbx"
 "$hanfw" -q sandbox init "$lsbx" --devices ESME=1
-HANFW_CONFIG="$lsbx/hanfw.json" HANFW_LEDGER="$work/listen.sqlite" "$hanfw" listen --listen 127.0.0.1:0 > "$work/lurl" 2>/dev/null &
+HANFW_CONFIG="$lsbx/hanfw.json" HANFW_LEDGER="$work/listen.sqlite" "$hanfw" listen --plain-http --listen 127.0.0.1:0 > "$work/lurl" 2>/dev/null &
 listen=$!
 for _ in $(seq 1 50); do [ -s "$work/lurl" ] && break; sleep 0.1; done
 for inflight in 8 32; do

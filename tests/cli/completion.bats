@@ -40,7 +40,7 @@ complete_bash() { # complete_bash WORD...: what bash offers for the last word
 }
 
 @test "every option in --help is offered by completion" {
-	for path in "package build" "package inspect" "config show" "sandbox init" "sandbox serve" distribute activate read-version listen status "status decode" sign verify; do
+	for path in "package build" "package inspect" "config show" "sandbox init" "sandbox serve" distribute activate read-version listen status "status decode" "status quarantine" sign verify; do
 		# shellcheck disable=SC2086
 		help=$("$HANFW" $path --help | grep -oE -- '--[a-z0-9-]+' | sort -u)
 		# shellcheck disable=SC2086

@@ -32,7 +32,7 @@ start_sandbox() {
 	: > "$SBX/requests.log"
 	"$HANFW" sandbox serve --dir "$SBX" --listen 127.0.0.1:0 > url.txt 2> serve.log &
 	SERVE_PID=$!
-	for _ in $(seq 1 50); do [ -s url.txt ] && break; sleep 0.1; done
+	for _ in $(seq 1 300); do [ -s url.txt ] && break; sleep 0.1; done
 	export HANFW_ENDPOINT=$(cat url.txt)
 	[ -n "$HANFW_ENDPOINT" ]
 }
@@ -198,7 +198,7 @@ ledger() { sqlite3 ledger.sqlite "$1"; }
 	hanfw -q sandbox init z --zaz1 "$SHARED/dcc/zaz1" --devices PPMID=2
 	"$HANFW" sandbox serve --dir z --listen 127.0.0.1:0 > zurl.txt 2>/dev/null &
 	SERVE_PID=$!
-	for _ in $(seq 1 50); do [ -s zurl.txt ] && break; sleep 0.1; done
+	for _ in $(seq 1 300); do [ -s zurl.txt ] && break; sleep 0.1; done
 	mkdir dry
 	HANFW_CONFIG=z/hanfw.json hanfw -q distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-01 --dry-run -o dry
 	curl -sS --cacert z/tls/ca.pem --cert z/tls/client.pem --key z/tls/client.key -H 'Content-Type: application/xml' \
@@ -222,7 +222,7 @@ ledger() { sqlite3 ledger.sqlite "$1"; }
 	stop_sandbox
 	"$HANFW" sandbox serve --dir "$SBX" --listen 127.0.0.1:0 --counter-window 60000 > url2.txt 2>/dev/null &
 	SERVE_PID=$!
-	for _ in $(seq 1 50); do [ -s url2.txt ] && break; sleep 0.1; done
+	for _ in $(seq 1 300); do [ -s url2.txt ] && break; sleep 0.1; done
 	export HANFW_ENDPOINT=$(cat url2.txt)
 	[ "$(post "$2")" = "<sr:ResponseCode>I99" ]
 	[ "$(post "$1")" = "<sr:ResponseCode>I99" ]	# late, within the window

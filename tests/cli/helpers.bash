@@ -73,7 +73,7 @@ hex_of() { xxd -p -s "$2" -l "$3" "$1" | tr -d '\n'; }
 start_receiver() {
 	python3 "$BATS_TEST_DIRNAME/../tools/receiver.py" --dir rx --port-file rx.port "$@" &
 	RX_PID=$!
-	for _ in $(seq 1 50); do [ -s rx.port ] && break; sleep 0.1; done
+	for _ in $(seq 1 300); do [ -s rx.port ] && break; sleep 0.1; done
 	RX_URL="http://127.0.0.1:$(cat rx.port)/rrs"
 }
 
@@ -81,7 +81,7 @@ start_receiver() {
 start_sandbox() {
 	"$HANFW" sandbox serve --dir "$SBX" --listen 127.0.0.1:0 --time-scale 100000 "$@" > url.txt 2> serve.log &
 	SERVE_PID=$!
-	for _ in $(seq 1 50); do [ -s url.txt ] && break; sleep 0.1; done
+	for _ in $(seq 1 300); do [ -s url.txt ] && break; sleep 0.1; done
 	export HANFW_ENDPOINT=$(cat url.txt)
 	[ -n "$HANFW_ENDPOINT" ]
 }
@@ -119,9 +119,9 @@ stop_servers() {
 # start_listen [PORT]: hanfw listen on 127.0.0.1 (a free port unless told), LISTEN_URL its receive URL.
 start_listen() {
 	rm -f listen.url
-	"$HANFW" listen --listen "127.0.0.1:${1:-0}" > listen.url 2>> listen.log &
+	"$HANFW" listen --plain-http --listen "127.0.0.1:${1:-0}" > listen.url 2>> listen.log &
 	LISTEN_PID=$!
-	for _ in $(seq 1 50); do [ -s listen.url ] && break; sleep 0.1; done
+	for _ in $(seq 1 300); do [ -s listen.url ] && break; sleep 0.1; done
 	LISTEN_URL="$(cat listen.url)rrs"
 	[ -s listen.url ]
 }
@@ -148,4 +148,13 @@ package_images() {
 		"$HANFW" -q package build "$mi" -o "$BATS_FILE_TMPDIR/${t%%:*}.img" --device-type "${t%%:*}" \
 			--manufacturer-code 0x121D --image-type "${t#*:}" --file-version 0x01020304 --config "$SBX/hanfw.json"
 	done
+}
+
+# validate_status < JSON: hanfw status --json against its schema.
+validate_status() {
+	python3 -c '
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+jsonschema.Draft202012Validator(schema).validate(json.load(sys.stdin))' "$BATS_TEST_DIRNAME/../../schemas/status.schema.json"
 }

@@ -9,6 +9,10 @@ setup() {
 	SCHEMAS=$BATS_TEST_DIRNAME/../../schemas
 }
 
+teardown() {
+	stop_listen
+}
+
 validate() { # validate SCHEMA FILE
 	/usr/bin/python3 - "$1" "$2" <<-'PY'
 	import json, sys, jsonschema
@@ -40,4 +44,27 @@ validate() { # validate SCHEMA FILE
 	echo '{"profiles":{"a":{"hub_capacity":"1"}}}' > bad.json
 	run ! validate "$SCHEMAS/config.schema.json" bad.json
 	run -11 hanfw config show --config bad.json
+}
+
+@test "status quarantine --json validates: rows kept, counts past the cap, rows from older ledgers" {
+	export HANFW_LEDGER="$PWD/ledger.sqlite"
+	# A row as hanfw kept them before senders, sizes and hashes (the columns are added on opening).
+	sqlite3 ledger.sqlite "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+		INSERT INTO meta VALUES('format', 'hanfw-ledger-1');
+		CREATE TABLE quarantine(id INTEGER PRIMARY KEY, received TEXT NOT NULL, reason TEXT NOT NULL, raw BLOB NOT NULL);
+		INSERT INTO quarantine(received, reason, raw) VALUES('2026-01-01T00:00:00.000Z', 'not signed', '<x/>')"
+	"$HANFW" listen --plain-http --listen 127.0.0.1:0 --trust "$SHARED/dcc/zaz1" --quarantine-cap 9000 > url 2> listen.log &
+	LISTEN_PID=$!
+	for _ in $(seq 1 300); do [ -s url ] && break; sleep 0.1; done
+	head -c 5000 /dev/zero | tr '\0' 'A' > junk
+	for i in 1 2 3; do curl -s -o /dev/null --max-time 30 --data-binary @junk "$(cat url)rrs"; done
+	stop_listen
+	hanfw status quarantine --all --json > q.json
+	[ "$(jq -c '[.quarantined, (.messages | length), (.counted | length)]' q.json)" = "[4,3,1]" ]
+	validate "$SCHEMAS/quarantine.schema.json" q.json
+	# The schema is not a rubber stamp.
+	jq '.messages[1].sha256 = "xyz"' q.json > bad.json
+	run ! validate "$SCHEMAS/quarantine.schema.json" bad.json
+	jq 'del(.counted)' q.json > bad.json
+	run ! validate "$SCHEMAS/quarantine.schema.json" bad.json
 }

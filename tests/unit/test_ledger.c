@@ -136,12 +136,69 @@ static void parallel_processes(void **state)
 	assert_int_equal(system(out), 0);
 }
 
+struct seen {
+	unsigned rows, counted;
+	uint64_t count, size, kept;
+	char sha256[65], sender[32];
+};
+
+static int see(void *arg, const struct hfw_ledger_quarantined *q)
+{
+	struct seen *s = arg;
+
+	if (q->counted) {
+		s->counted++;
+		s->count += q->count;
+		s->size += q->size;
+	} else {
+		s->rows++;
+		s->kept += q->kept;
+		snprintf(s->sha256, sizeof(s->sha256), "%s", q->sha256 ? q->sha256 : "");
+		snprintf(s->sender, sizeof(s->sender), "%s", q->sender ? q->sender : "");
+	}
+	return 0;
+}
+
+/* A refused body keeps a 4 KiB prefix, its hash and size; past the cap only counts per reason. */
+static void quarantine_bounded(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	static uint8_t body[100000];
+	struct hfw_ledger_refusal q = { "127.0.0.2", body, sizeof(body), 2000000, "not signed" };
+	struct seen s;
+	hfw_ledger *l = NULL;
+	int i;
+
+	(void)state;
+	memset(body, 'A', sizeof(body));
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	/* Room for two rows of 4096 + 256 in 9000 bytes; the other three are counted. */
+	for (i = 0; i < 5; i++)
+		assert_int_equal(hfw_ledger_quarantine(l, &q, 9000, &err), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(hfw_ledger_each_quarantined(l, NULL, see, &s, &err), 0);
+	assert_int_equal(s.rows, 2);
+	assert_int_equal(s.kept, 2 * HFW_LEDGER_QUARANTINE_PREFIX);
+	assert_string_equal(s.sender, "127.0.0.2");
+	/* sha256 of 100,000 'A's */
+	assert_string_equal(s.sha256, "e6631225e83d23bf67657e85109ad5deb3570e1405d7aaa23a2485ae8582c143");
+	assert_int_equal(s.counted, 1);
+	assert_int_equal(s.count, 3);
+	assert_int_equal(s.size, 3 * 2000000ull);
+	/* Nothing since a time to come. */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(hfw_ledger_each_quarantined(l, "2999", see, &s, &err), 0);
+	assert_int_equal(s.rows + s.counted, 0);
+	hfw_ledger_close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(counters_rise, setup, teardown),
 		cmocka_unit_test_setup_teardown(requests_recorded_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(parallel_processes, setup, teardown),
+		cmocka_unit_test_setup_teardown(quarantine_bounded, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
