@@ -11,6 +11,7 @@
 
 #include "base64.h"
 #include "buf.h"
+#include "clock.h"
 #include "duis.h"
 #include "fileio.h"
 #include "gbcs.h"
@@ -46,14 +47,6 @@ struct run {
 	int failed;			/* the ledger or signing failed: stop */
 	struct hfw_error fatal;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Record a step, in this round's transaction. */
 static void step(struct run *run, const struct job *j, const char *state, const char *code, const char *detail)
@@ -302,7 +295,7 @@ int hfw_activation_run(const struct hfw_activation_options *o, struct hfw_activa
 {
 	struct run run;
 	size_t next = 0, slots = o->pool ? hfw_pool_free_slots(o->pool) : BATCH_MAX, i;
-	int64_t next_start = now_ms(), last_progress = 0;
+	int64_t next_start = hfw_monotonic_ms(), last_progress = 0;
 	int ret = 0;
 
 	memset(&run, 0, sizeof(run));
@@ -329,7 +322,7 @@ int hfw_activation_run(const struct hfw_activation_options *o, struct hfw_activa
 		for (struct job *f = run.free; f && k < BATCH_MAX && next + k < n; f = f->next)
 			k++;
 		if (k && o->rate > 0) {
-			int64_t now = now_ms();
+			int64_t now = hfw_monotonic_ms();
 
 			if (now < next_start) {
 				wait = (long)(next_start - now);
@@ -365,8 +358,8 @@ int hfw_activation_run(const struct hfw_activation_options *o, struct hfw_activa
 				goto out;
 		}
 		run.sends_tail = &run.sends;
-		if (o->progress && now_ms() - last_progress >= 200) {
-			last_progress = now_ms();
+		if (o->progress && hfw_monotonic_ms() - last_progress >= 200) {
+			last_progress = hfw_monotonic_ms();
 			o->progress(o->progress_arg, run.done, n, run.counts);
 		}
 	}

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "hex.h"
 
 struct hfw_ledger {
@@ -94,14 +95,6 @@ static const char schema[] =
 static int db_error(hfw_ledger *l, struct hfw_error *err, const char *what)
 {
 	return hfw_error_set(err, HFW_EIO, "ledger '%s': %s: %s", l->path, what, sqlite3_errmsg(l->db));
-}
-
-uint64_t hfw_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err)
@@ -533,30 +526,17 @@ int hfw_ledger_campaign_by_hash(hfw_ledger *l, const uint8_t image_sha256[HFW_SH
 	return ret;
 }
 
-static void utc_now(char out[32])
-{
-	struct timespec ts;
-	struct tm tm;
-	char ms[8];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ms, sizeof(ms), ".%03dZ", (int)(ts.tv_nsec / 1000000) % 1000);
-	memcpy(out + strlen(out), ms, strlen(ms) + 1);
-}
-
 int hfw_ledger_store_message(hfw_ledger *l, const struct hfw_ledger_message *m, int *duplicate,
 			     struct hfw_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 id;
-	char now[32];
+	char now[HFW_UTC_TEXT_MAX];
 	size_t i;
 	int ret = 0;
 
 	*duplicate = 0;
-	utc_now(now);
+	hfw_utc_now_text(now);
 	/* A message seen before is counted, not applied again. */
 	if (prepare(l, &st, "UPDATE messages SET duplicates = duplicates + 1 WHERE key=?") != SQLITE_OK)
 		return db_error(l, err, "cannot store a message");
@@ -609,10 +589,10 @@ int hfw_ledger_store_message(hfw_ledger *l, const struct hfw_ledger_message *m, 
 int hfw_ledger_quarantine(hfw_ledger *l, const uint8_t *raw, size_t len, const char *reason, struct hfw_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	char now[32];
+	char now[HFW_UTC_TEXT_MAX];
 	int ret = 0;
 
-	utc_now(now);
+	hfw_utc_now_text(now);
 	if (prepare(l, &st, "INSERT INTO quarantine(received, reason, raw) VALUES(?,?,?)") != SQLITE_OK)
 		return db_error(l, err, "cannot quarantine a message");
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);

@@ -15,19 +15,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "crypto.h"
-#include "duis.h"
 #include "error.h"
 #include "eui.h"
+#include "requestid.h"
 
 typedef struct hfw_ledger hfw_ledger;
 
 /* Open or create.  HFW_EIO if it cannot be opened or is not a hanfw ledger. */
 int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err);
 void hfw_ledger_close(hfw_ledger *l);
-
-/* Milliseconds since the epoch, the DCC tooling's counter base. */
-uint64_t hfw_now_ms(void);
 
 /*
  * Reserve n consecutive counters for originator: the first is
