@@ -169,7 +169,7 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		return cmd_usage_error(ctx, "--dry-run and -o DIR go together");
 	if (cmd_parse_pace(ctx, in_flight_text, rate_text, &in_flight, &ao.flow.rate))
 		return HFW_EXIT_USAGE;
-	if (hash_text && (strlen(hash_text) != 64 || hfw_hex_decode(ao.firmware_hash.b, HFW_SHA256_LEN, hash_text, 64) < 0))
+	if (hash_text && (strlen(hash_text) != 64 || hfw_hex_decode(ao.firmware_hash, HFW_SHA256_LEN, hash_text, 64) < 0))
 		return cmd_usage_error(ctx, "--hash '%.80s' is not 64 hexadecimal digits (a SHA-256)", hash_text);
 	if (at && execution_time(duis_time, at, &err) < 0)
 		return cmd_usage_error(ctx, "%s", err.text);
@@ -194,7 +194,7 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 									: "nothing activates it by SR 11.3");
 			goto fail;
 		}
-		memcpy(ao.firmware_hash.b, m.mi_sha256, HFW_SHA256_LEN);
+		memcpy(ao.firmware_hash, m.firmware_hash, HFW_SHA256_LEN);
 		snprintf(campaign_name, sizeof(campaign_name), "%s-%s", m.type->name, m.firmware_version);
 		ao.flow.device_type = m.type->name;
 		ao.flow.firmware_version = m.firmware_version;
@@ -229,11 +229,11 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		goto fail;
 	/* The campaign: given, the image's, the one that distributed this hash, or named after the hash. */
 	if (!campaign_name[0] &&
-	    hfw_ledger_campaign_by_hash(sess.ledger, ao.firmware_hash.b, campaign_name, sizeof(campaign_name), &err) < 0)
+	    hfw_ledger_campaign_by_hash(sess.ledger, ao.firmware_hash, campaign_name, sizeof(campaign_name), &err) < 0)
 		goto fail;
 	if (!campaign_name[0])
-		snprintf(campaign_name, sizeof(campaign_name), "hash-%02X%02X%02X%02X", ao.firmware_hash.b[0], ao.firmware_hash.b[1],
-			 ao.firmware_hash.b[2], ao.firmware_hash.b[3]);
+		snprintf(campaign_name, sizeof(campaign_name), "hash-%02X%02X%02X%02X", ao.firmware_hash[0], ao.firmware_hash[1],
+			 ao.firmware_hash[2], ao.firmware_hash[3]);
 	ao.flow.campaign = campaign ? campaign : campaign_name;
 	cmd_session_fill(&sess, &ao.flow);
 	ao.gbcs_key = sess.gbcs_key;

@@ -26,10 +26,10 @@ static void first(void *arg, struct hfw_request *r)
 
 	r->duis.body = HFW_BODY_ACTIVATE_FIRMWARE;
 	r->duis.execution_datetime = a->o->execution_datetime;
-	memcpy(r->duis.firmware_hash, a->o->firmware_hash.b, HFW_SHA256_LEN);
+	memcpy(r->duis.firmware_hash, a->o->firmware_hash, HFW_SHA256_LEN);
 	r->state = "transform_signed";
 	r->action = "activate";
-	r->firmware_hash = &a->o->firmware_hash;
+	r->firmware_hash = a->o->firmware_hash;
 }
 
 /* Transform answered: check the pre-command, sign it, and follow up with the send. */
@@ -59,7 +59,7 @@ static void on_transform(const struct activation *a, hfw_flow *f, struct hfw_flo
 	e.originator = o->flow.user;
 	e.recipient = *hfw_flow_device(f, j);
 	e.counter = j->req.duis.id.counter;
-	memcpy(e.hash, o->firmware_hash.b, HFW_SHA256_LEN);
+	memcpy(e.hash, o->firmware_hash, HFW_SHA256_LEN);
 	e.time = o->execution_datetime ? a->gbcs_time : NULL;
 	if (hfw_cs06_check_precommand(pre, plen, &e, &err) < 0) {
 		hfw_flow_finish(f, j, HFW_FLOW_PRECOMMAND_REFUSED, code, err.text);

@@ -25,7 +25,7 @@
 struct hfw_activation_options {
 	struct hfw_flow_options flow;		/* who signs, the ledger, the adapter, pace */
 	const hfw_key *gbcs_key;		/* GBCS digital signing (OU=02) */
-	struct hfw_firmware_hash firmware_hash;
+	hfw_firmware_hash firmware_hash;
 	const char *execution_datetime;		/* DUIS ExecutionDateTime, or NULL for immediate */
 };
 

@@ -17,11 +17,9 @@
 #define HFW_SHA256_LEN 32
 /*
  * The FirmwareHash (DUIS 11.3, GBCS CS06): SHA-256 of the Manufacturer
- * Image.  One name and one type from the image to the ledger.
+ * Image.  One name and one type from the image's manifest to the ledger.
  */
-struct hfw_firmware_hash {
-	uint8_t b[HFW_SHA256_LEN];
-};
+typedef uint8_t hfw_firmware_hash[HFW_SHA256_LEN];
 
 #define HFW_ECDSA_SIG_LEN 64	/* r || s, 32 bytes each, big-endian */
 

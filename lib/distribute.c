@@ -168,7 +168,7 @@ static int send_one(const struct hfw_distribution_options *o, const struct hfw_t
 	req.action = "distribute";
 	req.device_type = m->type->name;
 	req.firmware_version = m->firmware_version;
-	req.firmware_hash = (const struct hfw_firmware_hash *)m->mi_sha256;
+	req.firmware_hash = m->firmware_hash;
 	if ((ret = hfw_request_prepare(&b, &req, 1, err)) < 0)
 		goto out;
 	t->requests++;

@@ -42,7 +42,7 @@ struct hfw_duis_request {
 	/* 11.2 / 11.3 / SignedPreCommand: xs:dateTime, or NULL for immediate */
 	const char *execution_datetime;
 	/* 11.3 */
-	uint8_t firmware_hash[HFW_SHA256_LEN];
+	hfw_firmware_hash firmware_hash;
 	/* SignedPreCommand */
 	const uint8_t *gbcs_payload;
 	size_t gbcs_len;

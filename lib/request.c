@@ -51,7 +51,7 @@ int hfw_request_prepare(const struct hfw_request_batch *b, struct hfw_request *r
 						      r->ndevices, err)) < 0) ||
 		    (r->action &&
 		     (ret = hfw_ledger_campaign_request(b->ledger, r->request_id, r->campaign, r->action, r->device_type,
-							r->firmware_version, r->firmware_hash ? r->firmware_hash->b : NULL,
+							r->firmware_version, r->firmware_hash,
 							err)) < 0))
 			goto rollback;
 	}

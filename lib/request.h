@@ -41,7 +41,7 @@ struct hfw_request {
 	size_t ndevices;
 	/* The campaign record: action NULL for none. */
 	const char *campaign, *action, *device_type, *firmware_version;
-	const struct hfw_firmware_hash *firmware_hash;	/* NULL where not known */
+	const uint8_t *firmware_hash;	/* an hfw_firmware_hash, or NULL where not known */
 	/* Filled in. */
 	struct hfw_buf xml;		/* the signed document (release with hfw_request_release) */
 	char request_id[HFW_REQUEST_ID_MAX];

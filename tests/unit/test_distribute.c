@@ -76,7 +76,7 @@ static void ppmid_manifest(struct hfw_manifest *m)
 	assert_int_equal(hfw_device_type_find(&m->type, "PPMID", &err), 0);
 	m->route = m->type->route;
 	snprintf(m->firmware_version, sizeof(m->firmware_version), "0102");
-	memset(m->mi_sha256, 0x75, HFW_SHA256_LEN);
+	memset(m->firmware_hash, 0x75, HFW_SHA256_LEN);
 }
 
 struct seen {
