@@ -11,9 +11,9 @@
  * but never reuses one.  A failed send never gives its counter back: the
  * next request takes a fresh one.
  *
- * Users: distribute.c (SR 11.1/11.4), activate.c (SR 11.3), readversion.c
- * (SR 11.2), and duis.c's hfw_duis_sign_document (hanfw sign, whose counter
- * comes from the document) through hfw_request_commit_signed.
+ * Users: distribute.c (SR 11.1/11.4), and through flow.c activate.c
+ * (SR 11.3) and readversion.c (SR 11.2); hanfw sign, whose RequestID comes
+ * in the document, through hfw_request_sign_document below.
  */
 #ifndef HFW_REQUEST_H
 #define HFW_REQUEST_H
@@ -80,7 +80,7 @@ int hfw_request_send(hfw_request_send_fn send, void *arg, const char *path, cons
 int hfw_request_post(hfw_transport_pool *pool, const char *path, const struct hfw_request *r, void *tag,
 		     struct hfw_error *err);
 
-/* Where the answer is checked: the DCC's XML-signing certificates. */
+/* The DCC's answer, checked. */
 struct hfw_answer {
 	struct hfw_verify_result vr;
 	struct _xmlDoc *doc;		/* the answer, signature removed (hfw_answer_release) */
