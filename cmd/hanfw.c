@@ -189,7 +189,8 @@ int main(int argc, char **argv)
 			print_usage(stdout);
 			return finish_stdout(HFW_EXIT_OK);
 		case 'V':
-			{ struct hfw_versions v; hfw_versions(&v); printf("hanfw %s (%s, libxml2 %s, jansson %s)\n", v.hanfw, v.openssl, v.libxml2, v.jansson); }
+			{ struct hfw_versions v; hfw_versions(&v);
+			  printf("hanfw %s (%s, libxml2 %s, jansson %s)\n", v.hanfw, v.openssl, v.libxml2, v.jansson); }
 			return finish_stdout(HFW_EXIT_OK);
 		case 'L':
 			for (i = 0; i < NCOMMANDS; i++)
