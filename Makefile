@@ -31,9 +31,9 @@ ALL_CFLAGS = -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L $(CFLAGS) $(EXTRA_CFLAGS
 LIBS = $$($(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null)
 
 LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/devsim.c lib/faults.c lib/outbox.c lib/error.c lib/eui.c lib/fileio.c \
-	lib/hex.c lib/image.c lib/manifest.c lib/pki.c lib/route.c lib/xml.c lib/xmldsig.c lib/duis.c lib/gbcs.c lib/cs06.c lib/decode.c lib/campaign.c lib/receiver.c lib/activate.c lib/ledger.c lib/transport.c lib/estate.c lib/sandbox.c lib/httpd.c lib/dcc.c lib/devlist.c lib/dynlib.c
+	lib/hex.c lib/image.c lib/manifest.c lib/pki.c lib/route.c lib/xml.c lib/xmldsig.c lib/duis.c lib/requestid.c lib/version.c lib/clock.c lib/request.c lib/distribute.c lib/readversion.c lib/flow.c lib/gbcs.c lib/cs06.c lib/decode.c lib/campaign.c lib/receiver.c lib/activate.c lib/ledger.c lib/transport.c lib/estate.c lib/sandbox.c lib/httpd.c lib/dcc.c lib/devlist.c lib/dynlib.c
 CMD_SRCS = cmd/activate.c cmd/config.c cmd/devices.c cmd/distribute.c cmd/hanfw.c cmd/listen.c cmd/options.c cmd/package.c cmd/read_version.c cmd/sandbox.c cmd/sign.c cmd/status.c cmd/verify.c
-UNIT_TESTS = test_campaign test_config test_crypto test_cs06 test_decode test_estate test_faults test_fileio test_gbcs test_image test_ledger test_manifest test_text test_transport test_xml test_xmldsig
+UNIT_TESTS = test_campaign test_config test_crypto test_cs06 test_decode test_distribute test_estate test_faults test_fileio test_gbcs test_image test_ledger test_manifest test_request test_text test_transport test_xml test_xmldsig
 FUZZ_TARGETS = fuzz_image fuzz_manifest fuzz_config fuzz_duis fuzz_decode fuzz_gbcs fuzz_cs06 fuzz_devlist fuzz_faults fuzz_xmllimits
 
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/duis_xsd.o

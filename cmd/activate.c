@@ -109,6 +109,11 @@ static int execution_time(char duis[32], const char *at, struct hfw_error *err)
 	return 0;
 }
 
+static int run(const void *arg, struct hfw_flow_result *results, size_t n, size_t *counts, struct hfw_error *err)
+{
+	return hfw_activation_run(arg, results, n, counts, err);
+}
+
 int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	const char *devices_file = NULL, *estate_file = NULL, *hash_text = NULL, *image_path = NULL, *at = NULL;
@@ -162,9 +167,9 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		return cmd_usage_error(ctx, "--at and --cancel do not go together");
 	if (dry_run != !!out_dir)
 		return cmd_usage_error(ctx, "--dry-run and -o DIR go together");
-	if (cmd_parse_pace(ctx, in_flight_text, rate_text, &in_flight, &ao.rate))
+	if (cmd_parse_pace(ctx, in_flight_text, rate_text, &in_flight, &ao.flow.rate))
 		return HFW_EXIT_USAGE;
-	if (hash_text && (strlen(hash_text) != 64 || hfw_hex_decode(ao.hash, 32, hash_text, 64) < 0))
+	if (hash_text && (strlen(hash_text) != 64 || hfw_hex_decode(ao.firmware_hash, HFW_SHA256_LEN, hash_text, 64) < 0))
 		return cmd_usage_error(ctx, "--hash '%.80s' is not 64 hexadecimal digits (a SHA-256)", hash_text);
 	if (at && execution_time(duis_time, at, &err) < 0)
 		return cmd_usage_error(ctx, "%s", err.text);
@@ -189,10 +194,10 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 									: "nothing activates it by SR 11.3");
 			goto fail;
 		}
-		memcpy(ao.hash, m.mi_sha256, 32);
+		memcpy(ao.firmware_hash, m.firmware_hash, HFW_SHA256_LEN);
 		snprintf(campaign_name, sizeof(campaign_name), "%s-%s", m.type->name, m.firmware_version);
-		ao.device_type = m.type->name;
-		ao.firmware_version = m.firmware_version;
+		ao.flow.device_type = m.type->name;
+		ao.flow.firmware_version = m.firmware_version;
 	}
 
 	/* The devices: any whose type is known must be one SR 11.3 activates (and the image's type). */
@@ -224,32 +229,33 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		goto fail;
 	/* The campaign: given, the image's, the one that distributed this hash, or named after the hash. */
 	if (!campaign_name[0] &&
-	    hfw_ledger_campaign_by_hash(sess.ledger, ao.hash, campaign_name, sizeof(campaign_name), &err) < 0)
+	    hfw_ledger_campaign_by_hash(sess.ledger, ao.firmware_hash, campaign_name, sizeof(campaign_name), &err) < 0)
 		goto fail;
 	if (!campaign_name[0])
-		snprintf(campaign_name, sizeof(campaign_name), "hash-%02X%02X%02X%02X", ao.hash[0], ao.hash[1], ao.hash[2],
-			 ao.hash[3]);
-	ao.campaign = campaign ? campaign : campaign_name;
-	cmd_session_fill(&sess, &ao);
-	ao.dry_run_dir = out_dir;
-	if (!(summary = json_pack("{s:s,s:s?,s:s}", "campaign", ao.campaign, "execution_datetime", ao.execution_datetime,
+		snprintf(campaign_name, sizeof(campaign_name), "hash-%02X%02X%02X%02X", ao.firmware_hash[0], ao.firmware_hash[1],
+			 ao.firmware_hash[2], ao.firmware_hash[3]);
+	ao.flow.campaign = campaign ? campaign : campaign_name;
+	cmd_session_fill(&sess, &ao.flow);
+	ao.gbcs_key = sess.gbcs_key;
+	ao.flow.dry_run_dir = out_dir;
+	if (!(summary = json_pack("{s:s,s:s?,s:s}", "campaign", ao.flow.campaign, "execution_datetime", ao.execution_datetime,
 				  "mode", cancel ? "cancel" : at ? "future-dated" : "immediate"))) {
 		hfw_error_oom(&err);
 		goto fail;
 	}
 	/* Devices the DCC refused the campaign's image: nothing to activate, unless the operator says so. */
-	if (!include_refused && drop_refused(ctx, sess.ledger, ao.campaign, &list, summary, &dropped, &err) < 0)
+	if (!include_refused && drop_refused(ctx, sess.ledger, ao.flow.campaign, &list, summary, &dropped, &err) < 0)
 		goto fail;
 	snprintf(what, sizeof(what), "activate (%s)", cancel ? "cancel" : at ? "future-dated" : "immediate");
 	if (!list.n) {
 		if (ctx->json && cmd_print_json(json_incref(summary), &err) < 0)
 			goto fail;
 		if (!ctx->json && !ctx->quiet)
-			printf("%s: nothing sent: every device's distribution in campaign %s was refused\n", what, ao.campaign);
+			printf("%s: nothing sent: every device's distribution in campaign %s was refused\n", what, ao.flow.campaign);
 		ret = -HFW_EPARTIAL;
 		goto out;
 	}
-	if ((ret = cmd_run_devices(ctx, &ao, &list, what, summary, &err)) < 0)
+	if ((ret = cmd_run_devices(ctx, &ao.flow, run, &ao, &list, what, summary, &err)) < 0)
 		goto fail;
 	if (dropped && ret == HFW_EXIT_OK)
 		ret = -HFW_EPARTIAL;

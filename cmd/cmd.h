@@ -114,7 +114,8 @@ int cmd_load_devices(struct hfw_devlist *list, char **euis, size_t n, const char
 		     const char *estate_file, struct hfw_error *err);
 
 /* A signing (and sending) session for the commands that act on many devices (devices.c). */
-struct hfw_activation_options;
+struct hfw_flow_options;
+struct hfw_flow_result;
 #include "../lib/eui.h"
 #include "../lib/ledger.h"
 #include "../lib/transport.h"
@@ -140,11 +141,12 @@ int cmd_session_open(struct hfw_ctx *ctx, struct cmd_session *s, unsigned flags,
 int cmd_parse_pace(const struct hfw_ctx *ctx, const char *in_flight_text, const char *rate_text, unsigned *in_flight,
 		   double *rate);
 void cmd_session_close(struct cmd_session *s);
-/* Who signs, the ledger, the adapter and the schema version, into the options of lib/activate. */
-void cmd_session_fill(const struct cmd_session *s, struct hfw_activation_options *o);
+/* Who signs, the ledger, the adapter and the schema version, into a flow's options (lib/flow.h). */
+void cmd_session_fill(const struct cmd_session *s, struct hfw_flow_options *o);
 
 /*
- * Run o over the devices of list (lib/activate) and report: a line on
+ * Run a flow (run(run_arg, ...): hfw_activation_run, hfw_read_version_run)
+ * whose options are o over the devices of list and report: a line on
  * stderr per device that did not get as far as I99, then the totals (or,
  * with --json, summary with "devices", "outcomes" and "results" added).
  * Returns the exit status (>= 0): the gravest outcome of any device; or <0
@@ -152,8 +154,10 @@ void cmd_session_fill(const struct cmd_session *s, struct hfw_activation_options
  */
 struct hfw_devlist;
 struct json_t;
-int cmd_run_devices(struct hfw_ctx *ctx, struct hfw_activation_options *o, const struct hfw_devlist *list,
-		    const char *what, struct json_t *summary, struct hfw_error *err);
+typedef int (*cmd_flow_run)(const void *arg, struct hfw_flow_result *results, size_t n, size_t *counts,
+			    struct hfw_error *err);
+int cmd_run_devices(struct hfw_ctx *ctx, struct hfw_flow_options *o, cmd_flow_run run, const void *run_arg,
+		    const struct hfw_devlist *list, const char *what, struct json_t *summary, struct hfw_error *err);
 
 /*
  * -o DIR for written requests: made if it does not exist.  HFW_EIO if it

@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "../lib/activate.h"
+#include "../lib/flow.h"
 #include "../lib/config.h"
 #include "../lib/devlist.h"
 #include "../lib/estate.h"
@@ -129,11 +129,10 @@ int cmd_session_open(struct hfw_ctx *ctx, struct cmd_session *s, unsigned flags,
 	return 0;
 }
 
-void cmd_session_fill(const struct cmd_session *s, struct hfw_activation_options *o)
+void cmd_session_fill(const struct cmd_session *s, struct hfw_flow_options *o)
 {
 	o->user = s->user;
 	o->signer = s->signer;
-	o->gbcs_key = s->gbcs_key;
 	o->trust = s->trust;
 	o->ledger = s->ledger;
 	o->pool = s->pool;
@@ -153,15 +152,15 @@ void cmd_session_close(struct cmd_session *s)
 static void progress(void *arg, size_t done, size_t n, const size_t *counts)
 {
 	fprintf(stderr, "\rhanfw: %s: %zu/%zu devices: %zu sent, %zu refused pre-commands, %zu rejected%s",
-		(const char *)arg, done, n, counts[HFW_ACT_SENT], counts[HFW_ACT_PRECOMMAND_REFUSED], counts[HFW_ACT_REJECTED],
+		(const char *)arg, done, n, counts[HFW_FLOW_SENT], counts[HFW_FLOW_PRECOMMAND_REFUSED], counts[HFW_FLOW_REJECTED],
 		done == n ? "\n" : "");
 }
 
-int cmd_run_devices(struct hfw_ctx *ctx, struct hfw_activation_options *o, const struct hfw_devlist *list,
-		    const char *what, json_t *summary, struct hfw_error *err)
+int cmd_run_devices(struct hfw_ctx *ctx, struct hfw_flow_options *o, cmd_flow_run run, const void *run_arg,
+		    const struct hfw_devlist *list, const char *what, json_t *summary, struct hfw_error *err)
 {
-	struct hfw_activation_result *results = NULL;
-	size_t counts[HFW_ACT_OUTCOMES], i;
+	struct hfw_flow_result *results = NULL;
+	size_t counts[HFW_FLOW_OUTCOMES], i;
 	int k, ret;
 
 	memset(counts, 0, sizeof(counts));
@@ -175,7 +174,7 @@ int cmd_run_devices(struct hfw_ctx *ctx, struct hfw_activation_options *o, const
 		o->progress = progress;
 		o->progress_arg = (void *)what;
 	}
-	if ((ret = hfw_activation_run(o, results, list->n, counts, err)) < 0)
+	if ((ret = run(run_arg, results, list->n, counts, err)) < 0)
 		goto out;
 	/* One line per device that did not get through, then the totals. */
 	if (ctx->json) {
@@ -187,12 +186,12 @@ int cmd_run_devices(struct hfw_ctx *ctx, struct hfw_activation_options *o, const
 			hfw_eui_format(eui, &results[i].device);
 			json_array_append_new(devs, json_pack("{s:s,s:s,s:s,s:s?,s:s?}", "device", eui, "request_id",
 							      results[i].request_id, "outcome",
-							      hfw_activation_outcome_name(results[i].outcome), "response_code",
+							      hfw_flow_outcome_name(results[i].outcome), "response_code",
 							      results[i].code[0] ? results[i].code : NULL, "detail",
 							      results[i].detail));
 		}
-		for (k = HFW_ACT_SENT; k < HFW_ACT_OUTCOMES && t; k++)
-			json_object_set_new(t, hfw_activation_outcome_name((enum hfw_activation_outcome)k),
+		for (k = HFW_FLOW_SENT; k < HFW_FLOW_OUTCOMES && t; k++)
+			json_object_set_new(t, hfw_flow_outcome_name((enum hfw_flow_outcome)k),
 					    json_integer((json_int_t)counts[k]));
 		json_object_set_new(summary, "devices", json_integer((json_int_t)list->n));
 		json_object_set_new(summary, "outcomes", t);
@@ -204,30 +203,30 @@ int cmd_run_devices(struct hfw_ctx *ctx, struct hfw_activation_options *o, const
 		for (i = 0; i < list->n; i++) {
 			char eui[HFW_EUI_TEXT_MAX];
 
-			if (results[i].outcome == HFW_ACT_SENT || results[i].outcome == HFW_ACT_DRY_RUN)
+			if (results[i].outcome == HFW_FLOW_SENT || results[i].outcome == HFW_FLOW_DRY_RUN)
 				continue;
 			hfw_eui_format(eui, &results[i].device);
 			fprintf(stderr, "hanfw: %s: %s%s%s%s%s\n", results[i].request_id[0] ? results[i].request_id : eui,
-				hfw_activation_outcome_name(results[i].outcome), results[i].code[0] ? " " : "", results[i].code,
+				hfw_flow_outcome_name(results[i].outcome), results[i].code[0] ? " " : "", results[i].code,
 				results[i].detail ? ": " : "", results[i].detail ? results[i].detail : "");
 		}
 		if (!ctx->quiet)
 			printf("%s: %zu devices: %zu sent, %zu dry-run, %zu pre-commands refused, %zu rejected, "
-			       "%zu unverified, %zu not sent, %zu unknown\n", what, list->n, counts[HFW_ACT_SENT],
-			       counts[HFW_ACT_DRY_RUN], counts[HFW_ACT_PRECOMMAND_REFUSED], counts[HFW_ACT_REJECTED],
-			       counts[HFW_ACT_UNVERIFIED], counts[HFW_ACT_NOT_SENT], counts[HFW_ACT_UNKNOWN]);
+			       "%zu unverified, %zu not sent, %zu unknown\n", what, list->n, counts[HFW_FLOW_SENT],
+			       counts[HFW_FLOW_DRY_RUN], counts[HFW_FLOW_PRECOMMAND_REFUSED], counts[HFW_FLOW_REJECTED],
+			       counts[HFW_FLOW_UNVERIFIED], counts[HFW_FLOW_NOT_SENT], counts[HFW_FLOW_UNKNOWN]);
 	}
 	/* The gravest thing that happened to any device (as distribute's). */
-	if (counts[HFW_ACT_NOT_SENT] || counts[HFW_ACT_UNKNOWN])
+	if (counts[HFW_FLOW_NOT_SENT] || counts[HFW_FLOW_UNKNOWN])
 		ret = -HFW_ETRANSPORT;
-	else if (counts[HFW_ACT_PRECOMMAND_REFUSED] || counts[HFW_ACT_UNVERIFIED])
+	else if (counts[HFW_FLOW_PRECOMMAND_REFUSED] || counts[HFW_FLOW_UNVERIFIED])
 		ret = -HFW_EVERIFY;
-	else if (counts[HFW_ACT_REJECTED])
+	else if (counts[HFW_FLOW_REJECTED])
 		ret = -HFW_EREJECTED;
 	else
 		ret = HFW_EXIT_OK;
 out:
-	hfw_activation_results_release(results, list->n);
+	hfw_flow_results_release(results, list->n);
 	free(results);
 	return ret;
 }

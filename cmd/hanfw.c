@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <libxml/xmlversion.h>
 #include <openssl/crypto.h>
 
 #include "../lib/fileio.h"
@@ -190,8 +189,8 @@ int main(int argc, char **argv)
 			print_usage(stdout);
 			return finish_stdout(HFW_EXIT_OK);
 		case 'V':
-			printf("hanfw %s (%s, libxml2 %s, jansson %s)\n", HFW_VERSION,
-			       OpenSSL_version(OPENSSL_VERSION), LIBXML_DOTTED_VERSION, JANSSON_VERSION);
+			{ struct hfw_versions v; hfw_versions(&v);
+			  printf("hanfw %s (%s, libxml2 %s, jansson %s)\n", v.hanfw, v.openssl, v.libxml2, v.jansson); }
 			return finish_stdout(HFW_EXIT_OK);
 		case 'L':
 			for (i = 0; i < NCOMMANDS; i++)

@@ -58,7 +58,7 @@ static void print_manifest_human(const struct hfw_manifest *m, const char *img_p
 {
 	char hash[2 * HFW_SHA256_LEN + 1];
 
-	hfw_hex_encode(hash, m->mi_sha256, HFW_SHA256_LEN);
+	hfw_hex_encode(hash, m->firmware_hash, HFW_SHA256_LEN);
 	printf("packaged '%s' for %s: SR %s %s, %s\n", img_path, m->type->name,
 	       hfw_route_sr(m->route), hfw_route_name(m->route),
 	       m->trailer_len ? "signature trailer appended" : "no signature trailer");
@@ -244,7 +244,7 @@ static int package_build(int argc, char **argv, struct hfw_ctx *ctx)
 	m.mi_len = mi_len;
 	m.trailer_len = built.trailer_len;
 	m.total_len = built.total_len;
-	memcpy(m.mi_sha256, built.mi_sha256, HFW_SHA256_LEN);
+	memcpy(m.firmware_hash, built.firmware_hash, HFW_SHA256_LEN);
 	memcpy(m.file_sha256, built.file_sha256, HFW_SHA256_LEN);
 	if (cert) {
 		m.is_signed = 1;
@@ -292,7 +292,7 @@ struct inspection {
 	const struct hfw_device_type *type;	/* if known */
 	enum hfw_route route;
 	const char *route_source;		/* "--route", "manifest", "detected" */
-	uint8_t mi_sha256[HFW_SHA256_LEN], file_sha256[HFW_SHA256_LEN];
+	uint8_t firmware_hash[HFW_SHA256_LEN], file_sha256[HFW_SHA256_LEN];
 	const char *manifest_path;		/* checked manifest, or NULL */
 	const char *signature;			/* "verified", "not checked", "none" */
 	struct hfw_cert_info signer;
@@ -333,7 +333,7 @@ static void print_inspection_human(const char *path, const struct inspection *in
 	if (in->signer.eui[0])
 		printf("  signer                       %s (OU=%s, issuer %s, serial %s)\n", in->signer.eui,
 		       in->signer.role, in->signer.issuer, in->signer.serial);
-	hfw_hex_encode(hex, in->mi_sha256, HFW_SHA256_LEN);
+	hfw_hex_encode(hex, in->firmware_hash, HFW_SHA256_LEN);
 	printf("  manufacturer image sha256    %s\n", hex);
 	hfw_hex_encode(hex, in->file_sha256, HFW_SHA256_LEN);
 	printf("  file sha256                  %s\n", hex);
@@ -345,7 +345,7 @@ static int print_inspection_json(const char *path, const struct inspection *in, 
 	char mhex[2 * HFW_SHA256_LEN + 1], fhex[2 * HFW_SHA256_LEN + 1];
 	json_t *o, *signer = json_null();
 
-	hfw_hex_encode(mhex, in->mi_sha256, HFW_SHA256_LEN);
+	hfw_hex_encode(mhex, in->firmware_hash, HFW_SHA256_LEN);
 	hfw_hex_encode(fhex, in->file_sha256, HFW_SHA256_LEN);
 	if (in->signer.eui[0])
 		signer = json_pack("{s:s,s:s,s:s,s:s}", "eui", in->signer.eui, "role", in->signer.role,
@@ -461,9 +461,9 @@ static int package_inspect(int argc, char **argv, struct hfw_ctx *ctx)
 		goto fail;
 	in.route = want != HFW_ROUTE_NONE ? want
 		   : in.img.has_trailer ? HFW_ROUTE_SR_11_1 : HFW_ROUTE_SR_11_4;
-	hfw_image_hashes(&in.img, data, len, in.mi_sha256, in.file_sha256);
+	hfw_image_hashes(&in.img, data, len, in.firmware_hash, in.file_sha256);
 	if (have_manifest) {
-		if (hfw_manifest_check_image(&m, &in.img, in.mi_sha256, in.file_sha256, manifest_path, &err) < 0)
+		if (hfw_manifest_check_image(&m, &in.img, in.firmware_hash, in.file_sha256, manifest_path, &err) < 0)
 			goto fail;
 		in.manifest_path = manifest_path;
 	}
@@ -477,7 +477,7 @@ static int package_inspect(int argc, char **argv, struct hfw_ctx *ctx)
 		}
 		if (hfw_cert_load(&cert, cert_path, &err) < 0)
 			goto fail;
-		if (hfw_ecdsa_verify_digest(cert, in.mi_sha256, in.img.sig, &err) < 0) {
+		if (hfw_ecdsa_verify_digest(cert, in.firmware_hash, in.img.sig, &err) < 0) {
 			hfw_error_set(&err, HFW_EVERIFY,
 				      "signature trailer of '%s' does not verify with certificate '%s'",
 				      argv[0], cert_path);

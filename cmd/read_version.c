@@ -10,10 +10,15 @@
 
 #include <jansson.h>
 
-#include "../lib/activate.h"
+#include "../lib/readversion.h"
 #include "../lib/devlist.h"
 #include "cmd.h"
 
+
+static int run(const void *arg, struct hfw_flow_result *results, size_t n, size_t *counts, struct hfw_error *err)
+{
+	return hfw_read_version_run(arg, results, n, counts, err);
+}
 
 int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 {
@@ -38,7 +43,7 @@ int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 		"hanfw listen, then hanfw status.",
 	};
 	struct hfw_error err = HFW_ERROR_INIT;
-	struct hfw_activation_options ao;
+	struct hfw_flow_options ao;
 	struct hfw_devlist list = HFW_DEVLIST_INIT;
 	struct cmd_session sess;
 	unsigned in_flight;
@@ -75,7 +80,6 @@ int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 	if (cmd_session_open(ctx, &sess, (dry_run ? 0 : CMD_SESSION_SEND) | (insecure ? CMD_SESSION_INSECURE : 0),
 			     in_flight, &err) < 0)
 		goto fail;
-	ao.read_version = 1;
 	ao.campaign = campaign ? campaign : "read-version";
 	cmd_session_fill(&sess, &ao);
 	ao.dry_run_dir = out_dir;
@@ -83,7 +87,7 @@ int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 		hfw_error_oom(&err);
 		goto fail;
 	}
-	if ((ret = cmd_run_devices(ctx, &ao, &list, "read-version", summary, &err)) < 0)
+	if ((ret = cmd_run_devices(ctx, &ao, run, &ao, &list, "read-version", summary, &err)) < 0)
 		goto fail;
 	goto out;
 fail:

@@ -13,7 +13,7 @@
 
 #include "../lib/base64.h"
 #include "../lib/config.h"
-#include "../lib/duis.h"
+#include "../lib/request.h"
 #include "../lib/fileio.h"
 #include "../lib/gbcs.h"
 #include "../lib/hex.h"
@@ -135,7 +135,7 @@ int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx)
 	};
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_key_options ko = HFW_KEY_OPTIONS_INIT;
-	struct hfw_duis_sign_file_options so = { NULL, 0, NULL };
+	struct hfw_request_sign_options so = { NULL, 0, NULL };
 	struct hfw_request_id id;
 	hfw_config *cfg = NULL;
 	hfw_signer *signer = NULL;
@@ -199,7 +199,7 @@ int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx)
 	so.ledger = ledger;
 	so.new_counter = new_counter;
 	so.xsd_path = xsd;
-	if (hfw_duis_sign_document(&signed_, &slen, &id, signer, xml, len, &so, &err) < 0 ||
+	if (hfw_request_sign_document(&signed_, &slen, &id, signer, xml, len, &so, &err) < 0 ||
 	    emit(out, signed_, slen, &err) < 0)
 		goto fail;
 	if (ctx->verbose) {

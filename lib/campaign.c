@@ -780,7 +780,7 @@ static int on_row(void *arg, const struct hfw_ledger_row *r)
 		if (!d->version || !strcmp(r->state, "accepted"))
 			d->version = intern(&s->strings, r->firmware_version);
 		if (!d->image || !strcmp(r->state, "accepted"))
-			d->image = intern(&s->strings, r->image_sha256);
+			d->image = intern(&s->strings, r->firmware_hash);
 		if (has_rid)
 			reqset_kinds(s, &id, REQ_DISTRIBUTE);
 		if (!strcmp(r->state, "accepted") || !strcmp(r->state, "pending") || !strcmp(r->state, "dry-run")) {

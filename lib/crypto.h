@@ -15,6 +15,12 @@
 #include "error.h"
 
 #define HFW_SHA256_LEN 32
+/*
+ * The FirmwareHash (DUIS 11.3, GBCS CS06): SHA-256 of the Manufacturer
+ * Image.  One name and one type from the image's manifest to the ledger.
+ */
+typedef uint8_t hfw_firmware_hash[HFW_SHA256_LEN];
+
 #define HFW_ECDSA_SIG_LEN 64	/* r || s, 32 bytes each, big-endian */
 
 typedef struct hfw_key hfw_key;		/* a P-256 private key */

@@ -1,4 +1,4 @@
-/* duis.c - DUIS requests in canonical form, and RequestIDs (see duis.h). */
+/* duis.c - DUIS requests in canonical form (see duis.h). */
 #include "duis.h"
 
 #include <ctype.h>
@@ -11,48 +11,7 @@
 #include "base64.h"
 #include "hex.h"
 #include "image.h"
-#include "ledger.h"
 #include "xml.h"
-
-void hfw_request_id_format(char out[HFW_REQUEST_ID_MAX], const struct hfw_request_id *id)
-{
-	char o[HFW_EUI_TEXT_MAX], t[HFW_EUI_TEXT_MAX];
-
-	hfw_eui_format(o, &id->originator);
-	hfw_eui_format(t, &id->target);
-	snprintf(out, HFW_REQUEST_ID_MAX, "%s:%s:%" PRIu64, o, t, id->counter);
-}
-
-int hfw_request_id_parse(struct hfw_request_id *out, const char *text, struct hfw_error *err)
-{
-	char a[HFW_EUI_TEXT_MAX], b[HFW_EUI_TEXT_MAX];
-	const char *c1 = strchr(text, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, *p;
-	unsigned long long v;
-	char *end;
-
-	if (!c1 || !c2 || c1 - text != 23 || c2 - c1 - 1 != 23)
-		goto bad;
-	memcpy(a, text, 23);
-	a[23] = '\0';
-	memcpy(b, c1 + 1, 23);
-	b[23] = '\0';
-	if (hfw_eui_parse(&out->originator, a, "originator", err) < 0 ||
-	    hfw_eui_parse(&out->target, b, "target", err) < 0)
-		goto bad;
-	p = c2 + 1;
-	if (!isdigit((unsigned char)*p) || (p[0] == '0' && p[1]) || strlen(p) > 20)
-		goto bad;
-	errno = 0;
-	v = strtoull(p, &end, 10);
-	if (errno || *end)
-		goto bad;
-	out->counter = v;
-	return 0;
-bad:
-	return hfw_error_set(err, HFW_EINPUT,
-			     "RequestID '%.80s' is not originator:target:counter (EUIs as XX-XX-..., counter 0 to 18446744073709551615)",
-			     text);
-}
 
 const char *hfw_duis_service_reference(enum hfw_duis_body body)
 {
@@ -250,109 +209,5 @@ fail:
 	out->len = start;
 	if (out->data)
 		out->data[start] = '\0';
-	return ret;
-}
-
-struct prepare_state {
-	const hfw_signer *signer;
-	const struct hfw_duis_sign_file_options *o;
-	struct hfw_request_id id;
-	char service_reference[16];
-	int command_variant;
-};
-
-static int header_text(xmlNodePtr hdr, const char *name, char *out, size_t size)
-{
-	xmlNodePtr n = hfw_xml_child(hdr, HFW_NS_DUIS, name);
-	xmlChar *t = n ? xmlNodeGetContent(n) : NULL;
-
-	out[0] = '\0';
-	if (!t)
-		return -1;
-	snprintf(out, size, "%s", (const char *)t);
-	xmlFree(t);
-	return 0;
-}
-
-/* Check the RequestID against the signer, and settle its counter in the ledger. */
-static int prepare_request(void *arg, xmlDocPtr doc, struct hfw_error *err)
-{
-	struct prepare_state *ps = arg;
-	xmlNodePtr hdr = hfw_xml_child(xmlDocGetRootElement(doc), HFW_NS_DUIS, "Header"), rid;
-	char text[128], signer_eui[HFW_EUI_TEXT_MAX], cv[8];
-	struct hfw_eui se;
-	int ret;
-
-	if (!(rid = hfw_xml_child(hdr, HFW_NS_DUIS, "RequestID")) ||
-	    header_text(hdr, "RequestID", text, sizeof(text)) < 0)
-		return hfw_error_set(err, HFW_EINPUT, "request has no Header/RequestID");
-	if ((ret = hfw_request_id_parse(&ps->id, text, err)) < 0)
-		return ret;
-	header_text(hdr, "ServiceReference", ps->service_reference, sizeof(ps->service_reference));
-	header_text(hdr, "CommandVariant", cv, sizeof(cv));
-	ps->command_variant = (int)strtol(cv, NULL, 10);
-	snprintf(signer_eui, sizeof(signer_eui), "%s", hfw_signer_info(ps->signer)->eui);
-	/* The DCC picks the verifying certificate by the RequestID's originator. */
-	if (!signer_eui[0] || hfw_eui_parse(&se, signer_eui, "signer EUI", err) < 0 ||
-	    memcmp(&se, &ps->id.originator, sizeof(se)) != 0)
-		return hfw_error_set(err, HFW_EINPUT,
-				     "RequestID originator %.23s is not the signer's EUI %s",
-				     text, signer_eui[0] ? signer_eui : "(none in the certificate)");
-	if (ps->o->new_counter) {
-		char fresh[HFW_REQUEST_ID_MAX];
-
-		if ((ret = hfw_ledger_reserve(ps->o->ledger, &ps->id.originator, hfw_now_ms(), 1,
-					      &ps->id.counter, err)) < 0)
-			return ret;
-		hfw_request_id_format(fresh, &ps->id);
-		xmlNodeSetContent(rid, (const xmlChar *)fresh);
-		return 0;
-	}
-	return hfw_ledger_claim(ps->o->ledger, &ps->id.originator, ps->id.counter, err);
-}
-
-int hfw_duis_sign_document(char **out, size_t *outlen, struct hfw_request_id *id,
-			   const hfw_signer *signer, const uint8_t *xml, size_t len,
-			   const struct hfw_duis_sign_file_options *o, struct hfw_error *err)
-{
-	struct prepare_state ps = { signer, o, { { { 0 } }, { { 0 } }, 0 }, "", 0 };
-	struct hfw_ledger_request rec;
-	int signed_over = 0, burn = 0;
-	struct hfw_sign_options so = { o->xsd_path, prepare_request, &ps, rec.body_sha256, &signed_over };
-	struct hfw_error ignored = HFW_ERROR_INIT;
-	int ret;
-
-	*out = NULL;
-	memset(&rec, 0, sizeof(rec));
-	/*
-	 * Counter and record in one transaction, committed before the signed
-	 * request is handed back: one sync, and nothing leaves unrecorded.
-	 */
-	if ((ret = hfw_ledger_begin(o->ledger, err)) < 0)
-		return ret;
-	if ((ret = hfw_xmldsig_sign_document(out, outlen, signer, xml, len, &so, err)) < 0) {
-		/*
-		 * A counter that was signed over is burned even though the result
-		 * was refused and never handed out: the counter is committed, the
-		 * request is not recorded.  One refused before signing is not.
-		 */
-		burn = signed_over;
-		goto out;
-	}
-	rec.id = ps.id;
-	rec.service_reference = ps.service_reference;
-	rec.command_variant = ps.command_variant;
-	rec.state = "signed";
-	if ((ret = hfw_ledger_record(o->ledger, &rec, 1, err)) < 0 ||
-	    (ret = hfw_ledger_commit(o->ledger, err)) < 0)
-		goto out;
-	*id = ps.id;
-out:
-	if (ret < 0) {
-		if (!burn || hfw_ledger_commit(o->ledger, &ignored) < 0)
-			hfw_ledger_rollback(o->ledger);
-		free(*out);
-		*out = NULL;
-	}
 	return ret;
 }

@@ -1,5 +1,5 @@
 /*
- * duis.h - the DUIS service requests hanfw sends, and RequestIDs.
+ * duis.h - the DUIS service requests hanfw sends (RequestIDs: requestid.h).
  *
  * Requests are written directly in canonical XML (inclusive C14N 1.0: no
  * declaration in the signed part, no whitespace, no self-closing tags), so
@@ -16,21 +16,10 @@
 #include "crypto.h"
 #include "error.h"
 #include "eui.h"
+#include "requestid.h"
 #include "xmldsig.h"
 
-#define HFW_REQUEST_ID_MAX 72	/* 23 + 1 + 23 + 1 + 20 digits + NUL */
 #define HFW_MAX_DEVICES_PER_REQUEST 50000u	/* DUIS DeviceIDList */
-
-/* originator:target:counter */
-struct hfw_request_id {
-	struct hfw_eui originator, target;
-	uint64_t counter;
-};
-
-void hfw_request_id_format(char out[HFW_REQUEST_ID_MAX], const struct hfw_request_id *id);
-
-/* Parse "XX-..:XX-..:counter" (no leading zeros, at most 2^64-1).  HFW_EINPUT otherwise. */
-int hfw_request_id_parse(struct hfw_request_id *out, const char *text, struct hfw_error *err);
 
 enum hfw_duis_body {
 	HFW_BODY_UPDATE_FIRMWARE,	/* SR 11.1, CV 8 */
@@ -53,7 +42,7 @@ struct hfw_duis_request {
 	/* 11.2 / 11.3 / SignedPreCommand: xs:dateTime, or NULL for immediate */
 	const char *execution_datetime;
 	/* 11.3 */
-	uint8_t firmware_hash[HFW_SHA256_LEN];
+	hfw_firmware_hash firmware_hash;
 	/* SignedPreCommand */
 	const uint8_t *gbcs_payload;
 	size_t gbcs_len;
@@ -74,24 +63,5 @@ int hfw_duis_build(struct hfw_buf *out, const struct hfw_duis_request *req, stru
 int hfw_duis_sign_request(struct hfw_buf *out, const hfw_signer *signer,
 			  const struct hfw_duis_request *req,
 			  uint8_t body_sha256[HFW_SHA256_LEN], struct hfw_error *err);
-
-typedef struct hfw_ledger hfw_ledger;
-
-struct hfw_duis_sign_file_options {
-	hfw_ledger *ledger;	/* counters are claimed or reserved here */
-	int new_counter;	/* replace the RequestID's counter with a fresh one */
-	const char *xsd_path;	/* validate against this instead of hanfw's schema */
-};
-
-/*
- * Sign a DUIS request document (hanfw sign).  Its RequestID originator must
- * be the signer; its counter is claimed in the ledger (refused if not above
- * the last one used), or replaced by a freshly reserved one with
- * new_counter.  The request is recorded in the ledger as "signed".
- * *out is a new buffer; id receives the RequestID as signed.
- */
-int hfw_duis_sign_document(char **out, size_t *outlen, struct hfw_request_id *id,
-			   const hfw_signer *signer, const uint8_t *xml, size_t len,
-			   const struct hfw_duis_sign_file_options *o, struct hfw_error *err);
 
 #endif

@@ -198,9 +198,9 @@ int hfw_image_parse(struct hfw_image *out, const uint8_t *buf, size_t len,
 }
 
 void hfw_image_hashes(const struct hfw_image *img, const uint8_t *file, size_t len,
-		      uint8_t mi_sha256[HFW_SHA256_LEN], uint8_t file_sha256[HFW_SHA256_LEN])
+		      hfw_firmware_hash firmware_hash, uint8_t file_sha256[HFW_SHA256_LEN])
 {
-	hfw_sha256(mi_sha256, img->mi, img->mi_len);
+	hfw_sha256(firmware_hash, img->mi, img->mi_len);
 	hfw_sha256(file_sha256, file, len);
 }
 
@@ -227,12 +227,12 @@ int hfw_image_build(struct hfw_image_built *out, const struct hfw_ota_header *in
 		return n;
 	out->header_len = (size_t)n;
 	out->total_len = (size_t)total;
-	hfw_sha256(out->mi_sha256, mi, mi_len);
+	hfw_sha256(out->firmware_hash, mi, mi_len);
 	if (signer) {
 		int ret;
 
 		hfw_store_be16(out->trailer, HFW_ECDSA_SIG_LEN);
-		if ((ret = hfw_ecdsa_sign_digest(signer, out->mi_sha256, out->trailer + 2, err)) < 0)
+		if ((ret = hfw_ecdsa_sign_digest(signer, out->firmware_hash, out->trailer + 2, err)) < 0)
 			return ret;
 		out->trailer_len = HFW_TRAILER_LEN;
 	}

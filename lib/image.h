@@ -93,7 +93,7 @@ int hfw_image_parse(struct hfw_image *out, const uint8_t *buf, size_t len,
 
 /* SHA-256 of the ManufacturerImage (the 11.3 FirmwareHash) and of the whole file. */
 void hfw_image_hashes(const struct hfw_image *img, const uint8_t *file, size_t len,
-		      uint8_t mi_sha256[HFW_SHA256_LEN], uint8_t file_sha256[HFW_SHA256_LEN]);
+		      hfw_firmware_hash firmware_hash, uint8_t file_sha256[HFW_SHA256_LEN]);
 
 /* What hfw_image_build produces besides the ManufacturerImage itself. */
 struct hfw_image_built {
@@ -102,7 +102,7 @@ struct hfw_image_built {
 	uint8_t trailer[HFW_TRAILER_LEN];
 	size_t trailer_len;		/* 0 or HFW_TRAILER_LEN */
 	size_t total_len;
-	uint8_t mi_sha256[HFW_SHA256_LEN];	/* the 11.3 FirmwareHash */
+	hfw_firmware_hash firmware_hash;	/* SHA-256 of the Manufacturer Image */
 	uint8_t file_sha256[HFW_SHA256_LEN];
 };
 

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "hex.h"
 
 struct hfw_ledger {
@@ -76,7 +77,7 @@ static const char schema[] =
 	/* Which campaign a request belongs to, and what it was for. */
 	"CREATE TABLE IF NOT EXISTS campaign_requests("
 	"  request_id TEXT PRIMARY KEY, campaign TEXT NOT NULL, action TEXT NOT NULL,"
-	"  device_type TEXT, firmware_version TEXT, image_sha256 TEXT);"
+	"  device_type TEXT, firmware_version TEXT, firmware_hash TEXT);"
 	"CREATE INDEX IF NOT EXISTS campaign_requests_campaign ON campaign_requests(campaign);"
 	/* What the DCC sent the receive URL: every accepted message, raw and decoded, once. */
 	"CREATE TABLE IF NOT EXISTS messages("
@@ -129,12 +130,44 @@ static int add_columns(hfw_ledger *l, struct hfw_error *err)
 	return 0;
 }
 
-uint64_t hfw_now_ms(void)
+/* Whether campaign_requests still has its old column image_sha256: 1, 0, or <0. */
+static int has_old_hash_column(hfw_ledger *l, struct hfw_error *err)
 {
-	struct timespec ts;
+	sqlite3_stmt *st = NULL;
+	int rc;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	if (sqlite3_prepare_v2(l->db, "SELECT 1 FROM pragma_table_info('campaign_requests') WHERE name='image_sha256'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(l, err, "cannot migrate");
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(l, err, "cannot migrate");
+	return rc == SQLITE_ROW;
+}
+
+/*
+ * Ledgers written before the FirmwareHash had one name call its column
+ * campaign_requests.image_sha256: renamed once, under the write lock (two
+ * processes may open an old ledger at once).  A current ledger is only read.
+ */
+static int migrate(hfw_ledger *l, struct hfw_error *err)
+{
+	int ret;
+
+	if ((ret = has_old_hash_column(l, err)) <= 0)
+		return ret;
+	if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(l, err, "cannot migrate");
+	if ((ret = has_old_hash_column(l, err)) > 0) {
+		ret = 0;
+		if (sqlite3_exec(l->db, "ALTER TABLE campaign_requests RENAME COLUMN image_sha256 TO firmware_hash",
+				 NULL, NULL, NULL) != SQLITE_OK)
+			ret = db_error(l, err, "cannot migrate");
+	}
+	if (sqlite3_exec(l->db, ret < 0 ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && ret == 0)
+		ret = db_error(l, err, "cannot migrate");
+	return ret;
 }
 
 int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err)
@@ -161,6 +194,8 @@ int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err)
 		ret = db_error(l, err, "cannot initialise");
 		goto out;
 	}
+	if ((ret = migrate(l, err)) < 0)
+		goto out;
 	if (sqlite3_prepare_v2(l->db, "SELECT value FROM meta WHERE key='format'", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW ||
 	    strcmp((const char *)sqlite3_column_text(st, 0), "hanfw-ledger-1") != 0) {
@@ -523,7 +558,7 @@ static int do_campaign(hfw_ledger *l, void *arg, struct hfw_error *err)
 	if (a->hash)
 		hfw_hex_encode(hex, a->hash, HFW_SHA256_LEN);
 	if (prepare(l, &st, "INSERT OR REPLACE INTO campaign_requests(request_id, campaign, action, device_type, "
-			    "firmware_version, image_sha256) VALUES(?,?,?,?,?,?)") != SQLITE_OK)
+			    "firmware_version, firmware_hash) VALUES(?,?,?,?,?,?)") != SQLITE_OK)
 		return db_error(l, err, "cannot record a campaign");
 	sqlite3_bind_text(st, 1, a->rid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, a->campaign, -1, SQLITE_STATIC);
@@ -540,14 +575,14 @@ static int do_campaign(hfw_ledger *l, void *arg, struct hfw_error *err)
 
 int hfw_ledger_campaign_request(hfw_ledger *l, const char *request_id, const char *campaign, const char *action,
 				const char *device_type, const char *firmware_version,
-				const uint8_t image_sha256[HFW_SHA256_LEN], struct hfw_error *err)
+				const hfw_firmware_hash firmware_hash, struct hfw_error *err)
 {
-	struct campaign_args a = { request_id, campaign, action, device_type, firmware_version, image_sha256 };
+	struct campaign_args a = { request_id, campaign, action, device_type, firmware_version, firmware_hash };
 
 	return in_write_txn(l, err, do_campaign, &a);
 }
 
-int hfw_ledger_campaign_by_hash(hfw_ledger *l, const uint8_t image_sha256[HFW_SHA256_LEN], char *campaign,
+int hfw_ledger_campaign_by_hash(hfw_ledger *l, const hfw_firmware_hash firmware_hash, char *campaign,
 				size_t size, struct hfw_error *err)
 {
 	sqlite3_stmt *st = NULL;
@@ -555,8 +590,8 @@ int hfw_ledger_campaign_by_hash(hfw_ledger *l, const uint8_t image_sha256[HFW_SH
 	int rc, ret = 0;
 
 	campaign[0] = '\0';
-	hfw_hex_encode(hex, image_sha256, HFW_SHA256_LEN);
-	if (prepare(l, &st, "SELECT campaign FROM campaign_requests WHERE image_sha256=? AND action='distribute' "
+	hfw_hex_encode(hex, firmware_hash, HFW_SHA256_LEN);
+	if (prepare(l, &st, "SELECT campaign FROM campaign_requests WHERE firmware_hash=? AND action='distribute' "
 			    "ORDER BY rowid DESC LIMIT 1") != SQLITE_OK)
 		return db_error(l, err, "cannot read campaigns");
 	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
@@ -568,30 +603,17 @@ int hfw_ledger_campaign_by_hash(hfw_ledger *l, const uint8_t image_sha256[HFW_SH
 	return ret;
 }
 
-static void utc_now(char out[32])
-{
-	struct timespec ts;
-	struct tm tm;
-	char ms[8];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ms, sizeof(ms), ".%03dZ", (int)(ts.tv_nsec / 1000000) % 1000);
-	memcpy(out + strlen(out), ms, strlen(ms) + 1);
-}
-
 int hfw_ledger_store_message(hfw_ledger *l, const struct hfw_ledger_message *m, int *duplicate,
 			     struct hfw_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 id;
-	char now[32];
+	char now[HFW_UTC_TEXT_MAX];
 	size_t i;
 	int ret = 0;
 
 	*duplicate = 0;
-	utc_now(now);
+	hfw_utc_now_text(now);
 	/* A message seen before is counted, not applied again. */
 	if (prepare(l, &st, "UPDATE messages SET duplicates = duplicates + 1 WHERE key=?") != SQLITE_OK)
 		return db_error(l, err, "cannot store a message");
@@ -665,12 +687,12 @@ int hfw_ledger_quarantine(hfw_ledger *l, const struct hfw_ledger_refusal *q, uin
 {
 	sqlite3_stmt *st = NULL;
 	uint8_t digest[HFW_SHA256_LEN];
-	char now[32], hash[2 * HFW_SHA256_LEN + 1], reason[HFW_LEDGER_REASON_MAX + 1];
+	char now[HFW_UTC_TEXT_MAX], hash[2 * HFW_SHA256_LEN + 1], reason[HFW_LEDGER_REASON_MAX + 1];
 	size_t prefix = q->len < HFW_LEDGER_QUARANTINE_PREFIX ? q->len : HFW_LEDGER_QUARANTINE_PREFIX;
 	uint64_t size = q->size > q->len ? q->size : q->len;
 	int room, ret = 0;
 
-	utc_now(now);
+	hfw_utc_now_text(now);
 	hfw_sha256(digest, q->raw, q->len);
 	hfw_hex_encode(hash, digest, sizeof(digest));
 	/* Reasons can quote what was refused: bounded, so the counts stay small too. */
@@ -811,7 +833,7 @@ int hfw_ledger_each_campaign_row(hfw_ledger *l, const char *campaign, const char
 	 */
 	static const char *const sql[3] = {
 		"SELECT rd.device, rd.request_id, cr.action, rd.outcome, rq.response_code, NULL, 0, cr.campaign,"
-		"       cr.firmware_version, cr.image_sha256, cr.device_type "
+		"       cr.firmware_version, cr.firmware_hash, cr.device_type "
 		"FROM campaign_requests cr JOIN request_devices rd ON rd.request_id = cr.request_id "
 		"LEFT JOIN requests rq ON rq.request_id = cr.request_id "
 		"WHERE (?1 IS NULL OR cr.campaign = ?1) AND (?2 IS NULL OR rd.device = ?2) ORDER BY cr.rowid",
@@ -844,7 +866,7 @@ int hfw_ledger_each_campaign_row(hfw_ledger *l, const char *campaign, const char
 			row.message_id = sqlite3_column_int64(st, 6);
 			row.campaign = (const char *)sqlite3_column_text(st, 7);
 			row.firmware_version = (const char *)sqlite3_column_text(st, 8);
-			row.image_sha256 = (const char *)sqlite3_column_text(st, 9);
+			row.firmware_hash = (const char *)sqlite3_column_text(st, 9);
 			row.device_type = (const char *)sqlite3_column_text(st, 10);
 			ret = fn(arg, &row);
 		}

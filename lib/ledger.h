@@ -15,19 +15,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "crypto.h"
-#include "duis.h"
 #include "error.h"
 #include "eui.h"
+#include "requestid.h"
 
 typedef struct hfw_ledger hfw_ledger;
 
 /* Open or create.  HFW_EIO if it cannot be opened or is not a hanfw ledger. */
 int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err);
 void hfw_ledger_close(hfw_ledger *l);
-
-/* Milliseconds since the epoch, the DCC tooling's counter base. */
-uint64_t hfw_now_ms(void);
 
 /*
  * Reserve n consecutive counters for originator: the first is
@@ -89,14 +87,14 @@ void hfw_ledger_rollback(hfw_ledger *l);
  * Campaigns: a name for the requests of one firmware roll-out.  Each
  * distribute, activate or read-version request is recorded with its
  * campaign, action ("distribute", "activate", "read-version"), device type,
- * firmware version and image hash (NULL where not known).
+ * firmware version and FirmwareHash (NULL where not known).
  */
 int hfw_ledger_campaign_request(hfw_ledger *l, const char *request_id, const char *campaign, const char *action,
 				const char *device_type, const char *firmware_version,
-				const uint8_t image_sha256[HFW_SHA256_LEN], struct hfw_error *err);
+				const hfw_firmware_hash firmware_hash, struct hfw_error *err);
 
-/* The campaign whose distribution carried this image hash ("" if none). */
-int hfw_ledger_campaign_by_hash(hfw_ledger *l, const uint8_t image_sha256[HFW_SHA256_LEN], char *campaign,
+/* The campaign whose distribution carried this FirmwareHash ("" if none). */
+int hfw_ledger_campaign_by_hash(hfw_ledger *l, const hfw_firmware_hash firmware_hash, char *campaign,
 				size_t size, struct hfw_error *err);
 
 /* What a received message says about one device. */
@@ -178,7 +176,7 @@ struct hfw_ledger_row {
 	const char *detail;		/* the DCC's code for a request; the event's detail */
 	const char *at;
 	int64_t message_id;		/* events: the message's order of arrival */
-	const char *campaign, *firmware_version, *image_sha256, *device_type;	/* requests */
+	const char *campaign, *firmware_version, *firmware_hash, *device_type;	/* requests */
 };
 
 /*

@@ -63,7 +63,7 @@ int hfw_manifest_format(char **out, const struct hfw_manifest *m, struct hfw_err
 	int ret = 0;
 
 	*out = NULL;
-	hfw_hex_encode(mi_hex, m->mi_sha256, HFW_SHA256_LEN);
+	hfw_hex_encode(mi_hex, m->firmware_hash, HFW_SHA256_LEN);
 	hfw_hex_encode(file_hex, m->file_sha256, HFW_SHA256_LEN);
 	if (!(hdr = hfw_manifest_header_json(&m->hdr)))
 		goto oom;
@@ -376,7 +376,7 @@ int hfw_manifest_parse(struct hfw_manifest *m, const char *text, size_t len,
 		ret = bad(&r, "sizes", "do not add up");
 		goto out;
 	}
-	if ((ret = get_hash(&r, root, "manufacturer_image_sha256", m->mi_sha256)) < 0 ||
+	if ((ret = get_hash(&r, root, "manufacturer_image_sha256", m->firmware_hash)) < 0 ||
 	    (ret = get_hash(&r, root, "file_sha256", m->file_sha256)) < 0)
 		goto out;
 	o = json_object_get(root, "signer");
@@ -421,7 +421,7 @@ int hfw_manifest_read(struct hfw_manifest *m, const char *path, struct hfw_error
 }
 
 int hfw_manifest_check_image(const struct hfw_manifest *m, const struct hfw_image *img,
-			     const uint8_t mi_sha256[HFW_SHA256_LEN],
+			     const hfw_firmware_hash firmware_hash,
 			     const uint8_t file_sha256[HFW_SHA256_LEN],
 			     const char *what, struct hfw_error *err)
 {
@@ -430,7 +430,7 @@ int hfw_manifest_check_image(const struct hfw_manifest *m, const struct hfw_imag
 
 #define DIFF(cond, name) if (!field && (cond)) field = name
 	DIFF(memcmp(file_sha256, m->file_sha256, HFW_SHA256_LEN) != 0, "file_sha256");
-	DIFF(memcmp(mi_sha256, m->mi_sha256, HFW_SHA256_LEN) != 0, "manufacturer_image_sha256");
+	DIFF(memcmp(firmware_hash, m->firmware_hash, HFW_SHA256_LEN) != 0, "manufacturer_image_sha256");
 	DIFF(m->total_len != img->file_len, "sizes.total");
 	DIFF(m->header_len != img->mi_offset, "sizes.header");
 	DIFF(m->mi_len != img->mi_len, "sizes.manufacturer_image");

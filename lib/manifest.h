@@ -31,7 +31,7 @@ struct hfw_manifest {
 	char firmware_version[HFW_FIRMWARE_VERSION_LEN + 1];	/* DUIS FirmwareVersion */
 	struct hfw_ota_header hdr;
 	size_t header_len, mi_len, trailer_len, total_len;
-	uint8_t mi_sha256[HFW_SHA256_LEN];
+	hfw_firmware_hash firmware_hash;		/* SHA-256 of the Manufacturer Image (JSON: manufacturer_image_sha256) */
 	uint8_t file_sha256[HFW_SHA256_LEN];
 	int is_signed;
 	struct hfw_cert_info signer;		/* eui, role, issuer, serial */
@@ -60,7 +60,7 @@ int hfw_manifest_read(struct hfw_manifest *out, const char *path, struct hfw_err
  * the first member that differs.
  */
 int hfw_manifest_check_image(const struct hfw_manifest *m, const struct hfw_image *img,
-			     const uint8_t mi_sha256[HFW_SHA256_LEN],
+			     const hfw_firmware_hash firmware_hash,
 			     const uint8_t file_sha256[HFW_SHA256_LEN],
 			     const char *what, struct hfw_error *err);
 

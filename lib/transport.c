@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "dynlib.h"
 
 /* libcurl, loaded by the first transport (see dynlib.h). */
@@ -345,14 +346,6 @@ struct hfw_transport_pool {
 	unsigned rng;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int hfw_pool_open(hfw_transport_pool **out, const struct hfw_transport_options *o, unsigned max_in_flight,
 		  struct hfw_error *err)
 {
@@ -456,7 +449,7 @@ int hfw_pool_run(hfw_transport_pool *p, long wait_ms, hfw_pool_done done, void *
 {
 	CURLMsg *msg;
 	int running = 0, left, numfds, completed = 0;
-	int64_t now = mono_ms();
+	int64_t now = hfw_monotonic_ms();
 	unsigned i;
 
 	/* Retries whose backoff is over go out again. */
@@ -488,7 +481,7 @@ int hfw_pool_run(hfw_transport_pool *p, long wait_ms, hfw_pool_done done, void *
 		if (rc != CURLE_OK && not_sent(rc, s->curl, s->errbuf) && retryable(rc) && s->attempt < p->o.retries) {
 			/* Cannot have reached the adapter: try again after a backoff with jitter. */
 			p->rng = p->rng * 1103515245u + 12345u;
-			s->retry_at = mono_ms() + s->delay + (long)(p->rng % (unsigned)(s->delay / 2 + 1));
+			s->retry_at = hfw_monotonic_ms() + s->delay + (long)(p->rng % (unsigned)(s->delay / 2 + 1));
 			s->delay *= 2;
 			s->attempt++;
 			continue;

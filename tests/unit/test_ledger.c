@@ -3,6 +3,8 @@
 
 #include <sys/wait.h>
 
+#include <sqlite3.h>
+
 #include "../../lib/ledger.h"
 
 static char *dir;
@@ -192,6 +194,40 @@ static void quarantine_bounded(void **state)
 	hfw_ledger_close(l);
 }
 
+/* A ledger written before the FirmwareHash had one name (column image_sha256) opens, and keeps its campaigns. */
+static void old_hash_column_migrated(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	hfw_firmware_hash h;
+	hfw_ledger *l = NULL;
+	sqlite3 *db;
+	char campaign[64];
+
+	(void)state;
+	memset(h, 0xab, sizeof(h));
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	hfw_ledger_close(l);
+	/* Make it as an older hanfw left it. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE campaign_requests RENAME COLUMN firmware_hash TO image_sha256;"
+				      "INSERT INTO campaign_requests(request_id, campaign, action, image_sha256) VALUES"
+				      "('r', 'ESME-0102', 'distribute', "
+				      "'abababababababababababababababababababababababababababababababab')",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	if (hfw_ledger_open(&l, path, &err) < 0)
+		fail_msg("%s", err.text);
+	assert_int_equal(hfw_ledger_campaign_by_hash(l, h, campaign, sizeof(campaign), &err), 0);
+	assert_string_equal(campaign, "ESME-0102");
+	assert_int_equal(hfw_ledger_campaign_request(l, "r2", "ESME-0103", "distribute", NULL, NULL, h, &err), 0);
+	hfw_ledger_close(l);
+	/* And again: a current ledger is left alone. */
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(hfw_ledger_campaign_by_hash(l, h, campaign, sizeof(campaign), &err), 0);
+	assert_string_equal(campaign, "ESME-0103");
+	hfw_ledger_close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +235,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(requests_recorded_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(parallel_processes, setup, teardown),
 		cmocka_unit_test_setup_teardown(quarantine_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(old_hash_column_migrated, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);

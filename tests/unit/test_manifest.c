@@ -31,7 +31,7 @@ static void sample(struct hfw_manifest *m)
 	m->mi_len = 235;
 	m->trailer_len = 66;
 	m->total_len = 370;
-	memset(m->mi_sha256, 0x75, 32);
+	memset(m->firmware_hash, 0x75, 32);
 	memset(m->file_sha256, 0xc4, 32);
 	m->is_signed = 1;
 	snprintf(m->signer.eui, sizeof(m->signer.eui), "90-B3-D5-1F-30-01-00-00");
@@ -58,7 +58,7 @@ static void round_trip(void **state)
 	assert_string_equal(b.firmware_version, a.firmware_version);
 	assert_memory_equal(&b.hdr, &a.hdr, sizeof(a.hdr));
 	assert_int_equal(b.total_len, a.total_len);
-	assert_memory_equal(b.mi_sha256, a.mi_sha256, 32);
+	assert_memory_equal(b.firmware_hash, a.firmware_hash, 32);
 	assert_memory_equal(b.file_sha256, a.file_sha256, 32);
 	assert_true(b.is_signed);
 	assert_string_equal(b.signer.serial, a.signer.serial);
@@ -138,13 +138,13 @@ static void check_against_image(void **state)
 	img.mi_offset = 69;
 	img.mi_len = 235;
 	img.has_trailer = 1;
-	assert_int_equal(hfw_manifest_check_image(&m, &img, m.mi_sha256, m.file_sha256, "m", &err), 0);
+	assert_int_equal(hfw_manifest_check_image(&m, &img, m.firmware_hash, m.file_sha256, "m", &err), 0);
 	img.hdr.hw_max = 0x1212;
-	assert_int_equal(hfw_manifest_check_image(&m, &img, m.mi_sha256, m.file_sha256, "m", &err), HFW_EINPUT);
+	assert_int_equal(hfw_manifest_check_image(&m, &img, m.firmware_hash, m.file_sha256, "m", &err), HFW_EINPUT);
 	assert_non_null(strstr(err.text, "ota_header.hardware_version_max differs"));
 	img.hdr.hw_max = m.hdr.hw_max;
 	m.file_sha256[5] ^= 1;
-	assert_int_equal(hfw_manifest_check_image(&m, &img, m.mi_sha256, img.hdr.header_string, "m", &err), HFW_EINPUT);
+	assert_int_equal(hfw_manifest_check_image(&m, &img, m.firmware_hash, img.hdr.header_string, "m", &err), HFW_EINPUT);
 	assert_non_null(strstr(err.text, "file_sha256 differs"));
 }
 
