@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <libxml/xmlversion.h>
 #include <openssl/crypto.h>
+#include <sqlite3.h>
 
 #include "../lib/fileio.h"
 #include "../lib/version.h"
@@ -148,6 +149,17 @@ static int finish_stdout(int status)
 	return status;
 }
 
+/* --version --json (schemas/version.schema.json): hanfw's and its linked libraries' versions. */
+static int print_version_json(void)
+{
+	struct hfw_error err = { 0 };
+	json_t *o = json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "hanfw", HFW_VERSION, "libraries",
+			      "openssl", OpenSSL_version(OPENSSL_VERSION), "libxml2", LIBXML_DOTTED_VERSION,
+			      "jansson", JANSSON_VERSION, "sqlite3", sqlite3_libversion());
+
+	return cmd_print_json(o, &err) < 0 ? cmd_report(&err) : HFW_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct hfw_ctx ctx = { 0 };
@@ -165,7 +177,7 @@ int main(int argc, char **argv)
 	static const int fatal[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 	const struct hfw_cmd *cmd, *best = NULL;
 	size_t i, best_d = (size_t)-1;
-	int c, status;
+	int c, status, version = 0;
 
 	ensure_std_fds();
 	/*
@@ -190,9 +202,8 @@ int main(int argc, char **argv)
 			print_usage(stdout);
 			return finish_stdout(HFW_EXIT_OK);
 		case 'V':
-			printf("hanfw %s (%s, libxml2 %s, jansson %s)\n", HFW_VERSION,
-			       OpenSSL_version(OPENSSL_VERSION), LIBXML_DOTTED_VERSION, JANSSON_VERSION);
-			return finish_stdout(HFW_EXIT_OK);
+			version = 1;	/* after the loop, so that "--version --json" is JSON */
+			break;
 		case 'L':
 			for (i = 0; i < NCOMMANDS; i++)
 				printf("%s\n", commands[i].name);
@@ -204,6 +215,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "hanfw: unknown option '%s' (see 'hanfw --help')\n", argv[optind - 1]);
 			return HFW_EXIT_USAGE;
 		}
+	}
+	if (version && ctx.json)
+		return finish_stdout(print_version_json());
+	if (version) {
+		printf("hanfw %s (%s, libxml2 %s, jansson %s)\n", HFW_VERSION,
+		       OpenSSL_version(OPENSSL_VERSION), LIBXML_DOTTED_VERSION, JANSSON_VERSION);
+		return finish_stdout(HFW_EXIT_OK);
 	}
 	argc -= optind;
 	argv += optind;
