@@ -166,6 +166,12 @@ int cmd_output_dir(const char *dir, struct hfw_error *err);
 int cmd_parse_listen(const struct hfw_ctx *ctx, const char *text, char *addr, size_t size, int *port);
 
 /*
+ * A server's start-up line on stdout, flushed: its URL, or with --json one
+ * line of JSON (schemas/listening.schema.json): url, address, port, tls, pid.
+ */
+void cmd_print_listening(const struct hfw_ctx *ctx, int tls, const char *address, int port, const char *path);
+
+/*
  * Block SIGINT, SIGTERM and SIGHUP in this thread and every thread it
  * starts after, so a server's main thread can sigwait(set) for them.
  */

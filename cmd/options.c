@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -65,6 +66,43 @@ static void print_help(const struct hfw_usage *u, const struct hfw_option *opts,
 	}
 	printf("\nCommon options:\n");
 	print_option_list(stdout, common);
+}
+
+static int print_name(void *arg, const char *name)
+{
+	(void)arg;
+	printf("%s\n", name);
+	return 0;
+}
+
+/*
+ * --list-values campaign: the campaigns of the ledger, for completion.
+ * No ledger yet is no campaigns (nothing printed, and none made); a ledger
+ * or configuration that cannot be read is an error like any other.
+ */
+static int list_campaigns(struct hfw_ctx *ctx)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	hfw_config *cfg = NULL;
+	hfw_ledger *ledger = NULL;
+	const char *path;
+	struct stat st;
+	int ret = HFW_PARSE_DONE;
+
+	if (cmd_config(ctx, &cfg, &err) < 0)
+		goto fail;
+	path = hfw_config_get(cfg, HFW_SET_LEDGER);
+	if (!path || stat(path, &st) != 0)
+		goto out;
+	if (hfw_ledger_open(&ledger, path, &err) < 0 || hfw_ledger_each_campaign_name(ledger, print_name, NULL, &err) < 0)
+		goto fail;
+	goto out;
+fail:
+	cmd_report(&err);
+	ret = HFW_PARSE_USAGE;
+out:
+	hfw_ledger_close(ledger);
+	return ret;
 }
 
 /*
@@ -213,11 +251,15 @@ int cmd_parse_options(struct hfw_ctx *ctx, int argc, char **argv,
 		return HFW_PARSE_DONE;
 	}
 	if (list_values) {
+		int ret = HFW_PARSE_DONE;
+
 		for (i = 0; i < n; i++)
 			if (strcmp(all[i].long_name, list_values) == 0 && all[i].values)
 				printf("%s\n", all[i].values);
+		if (strcmp(list_values, "campaign") == 0)
+			ret = list_campaigns(ctx);
 		free(pos);
-		return HFW_PARSE_DONE;
+		return ret;
 	}
 	if (help) {
 		print_help(usage, opts, all + (n - COMMON_COUNT));
@@ -385,4 +427,20 @@ void cmd_block_stop_signals(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+void cmd_print_listening(const struct hfw_ctx *ctx, int tls, const char *address, int port, const char *path)
+{
+	char url[512], *text = NULL;
+	json_t *o;
+
+	snprintf(url, sizeof(url), "%s://%s:%d%s", tls ? "https" : "http", address, port, path);
+	if (ctx->json && (o = json_pack("{s:s, s:s, s:i, s:b, s:I}", "url", url, "address", address, "port", port,
+					"tls", tls, "pid", (json_int_t)getpid()))) {
+		text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(o);
+	}
+	printf("%s\n", text ? text : url);	/* out of memory: the URL still tells a script where */
+	free(text);
+	fflush(stdout);
 }
