@@ -67,15 +67,25 @@ function item(sh, lg, kind, arg, vals, help,   l, n, i, v) {
 }'
 
 awk -F '\t' "$esc"'
-function synopsis(p,   line, n, i, s) {
+# A form that another path of the page has (status: "status decode FILE...") is left to that path.
+function other(p, s,   i) {
+	for (i = 1; i <= np; i++)
+		if (path[i] != p && length(path[i]) > length(p) && (s == path[i] || index(s, path[i] " ") == 1))
+			return 1
+	return 0
+}
+function synopsis(p,   line, n, i, s, skip) {
 	n = split(syn[p], line, /\\n/)
 	for (i = 1; i <= n; i++) {
 		s = line[i]
 		sub(/^[ \t]+/, "", s)
-		if (i == 1 || s ~ /^hanfw /) {
-			sub(/^hanfw /, "", s)
+		sub(/^hanfw /, "", s)
+		if (i == 1 || index(s, cmd " ") == 1 || s == cmd) {
+			if ((skip = other(p, s)))
+				continue
 			print ".Nm hanfw"
-		}
+		} else if (skip)
+			continue
 		print text(s)
 	}
 }
@@ -123,6 +133,6 @@ FILENAME == all {
 	next
 }
 { print }
-' common="$tmp/common" paths="$tmp/paths" all="$tmp/all" envinc="$dir/environment.inc" filesinc="$dir/files.inc" \
+' cmd="$cmd" common="$tmp/common" paths="$tmp/paths" all="$tmp/all" envinc="$dir/environment.inc" filesinc="$dir/files.inc" \
 	"$tmp/common" "$tmp/paths" $( [ -s "$tmp/paths" ] && echo "$tmp/all" ) "$in" > "$tmp/out"
 mv "$tmp/out" "$out"
