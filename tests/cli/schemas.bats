@@ -41,3 +41,55 @@ validate() { # validate SCHEMA FILE
 	run ! validate "$SCHEMAS/config.schema.json" bad.json
 	run -11 hanfw config show --config bad.json
 }
+
+# serve_json CMD...: a server started with --json; SERVER_PID, and its start-up line in the file up.json.
+serve_json() {
+	"$@" --json > up.json 2> serve.log &
+	SERVER_PID=$!
+	for _ in $(seq 1 50); do [ -s up.json ] && break; sleep 0.1; done
+	[ -s up.json ]
+}
+
+teardown() {
+	[ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=
+}
+
+@test "--version, sandbox init, listen, sandbox serve and sign --json validate" {
+	hanfw --version --json > version.json
+	validate "$SCHEMAS/version.schema.json" version.json
+	hanfw sandbox init sbx --devices 'PPMID=2,ESME=1' --json > init.json
+	validate "$SCHEMAS/sandbox-init.schema.json" init.json
+	serve_json "$HANFW" sandbox serve --dir sbx --listen 127.0.0.1:0
+	validate "$SCHEMAS/listening.schema.json" up.json
+	kill "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
+	serve_json "$HANFW" listen --listen 127.0.0.1:0 --config sbx/hanfw.json
+	validate "$SCHEMAS/listening.schema.json" up.json
+	export HANFW_LEDGER=$PWD/ledger.sqlite
+	hanfw sign "$SHARED/dcc/templates/CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML" --config sbx/hanfw.json -o s.xml --json > sign.json
+	validate "$SCHEMAS/sign.schema.json" sign.json
+	tr -d ' \r\n' < "$SHARED/gbcs/rtds/CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX" > pre.hex
+	hanfw sign --gbcs --hex pre.hex --key "$SHARED/gbcs/keystore/90b3d51f30010000-ds.key" -o pre.signed --json > gbcs.json
+	validate "$SCHEMAS/sign.schema.json" gbcs.json
+	jq '.request_id = "x"' gbcs.json > bad.json
+	run ! validate "$SCHEMAS/sign.schema.json" bad.json
+	# Not rubber stamps.
+	jq '.port = 0' up.json > bad.json
+	run ! validate "$SCHEMAS/listening.schema.json" bad.json
+	jq 'del(.request_id)' sign.json > bad.json
+	run ! validate "$SCHEMAS/sign.schema.json" bad.json
+	jq '.types.ESME = 0' init.json > bad.json
+	run ! validate "$SCHEMAS/sandbox-init.schema.json" bad.json
+}
+
+@test "every JSON schema is checked against a real output by some test, and make install installs them" {
+	local s
+	for s in "$SCHEMAS"/*.schema.json; do
+		grep -lq "schemas/$(basename "$s")\|\$SCHEMAS/$(basename "$s")" "$BATS_TEST_DIRNAME"/*.bats ||
+			{ echo "no test validates $(basename "$s")"; false; }
+	done
+	make -s -C "$BATS_TEST_DIRNAME/../.." install BUILD="$(dirname "$HANFW")" DESTDIR="$PWD/root" PREFIX=/usr >/dev/null
+	for s in "$SCHEMAS"/*.json; do cmp "$s" "root/usr/share/hanfw/schemas/$(basename "$s")"; done
+	[ -f root/usr/share/man/man1/hanfw-status.1 ]
+	grep -q '^\.Ss hanfw status decode' root/usr/share/man/man1/hanfw-status.1
+}
