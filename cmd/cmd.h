@@ -6,7 +6,8 @@
  *      its only non-static symbol, with an opening comment saying what it does;
  *   2. declare it below and add a row to commands[] in cmd/hanfw.c (alphabetical);
  *   3. add cmd/<name>.o to CMD_OBJS in the Makefile;
- *   4. man/hanfw-<name>.1, and a line in man/hanfw.1's command list;
+ *   4. man/hanfw-<name>.1.in (prose and the @SYNOPSIS@/@OPTIONS@ markers: see README), and
+ *      a line in man/hanfw.1.in's command list;
  *   5. tests/cli/<name>.bats.
  * Completions need nothing: they ask the option tables (--list-options).
  *
