@@ -93,3 +93,36 @@ teardown() {
 	[ -f root/usr/share/man/man1/hanfw-status.1 ]
 	grep -q '^\.Ss hanfw status decode' root/usr/share/man/man1/hanfw-status.1
 }
+
+@test "package inspect, verify, config show, status decode, distribute, activate and read-version --json validate" {
+	hanfw -q sandbox init sbx --devices 'PPMID=1,ESME=1'
+	export HANFW_CONFIG=$PWD/sbx/hanfw.json HANFW_LEDGER=$PWD/ledger.sqlite
+	mi=$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin
+	hanfw -q package build "$mi" -o p.img --device-type PPMID --manufacturer-code 1 --image-type 2 --file-version 3
+	hanfw -q package build "$mi" -o e.img --device-type ESME --manufacturer-code 1 --image-type 2 --file-version 3
+	hanfw package inspect e.img --cert sbx/pki/supplier-ds.pem --json > out.json
+	validate "$SCHEMAS/package-inspect.schema.json" out.json
+	[ "$(jq -r .signature out.json)" != none ]
+	hanfw package inspect p.img --json > out.json
+	validate "$SCHEMAS/package-inspect.schema.json" out.json
+	sample=$SHARED/dcc/samples/11.2_readfw_response_signed.xml
+	hanfw verify --trust "$SHARED/dcc/zaz1" "$sample" --json > out.json
+	validate "$SCHEMAS/verify.schema.json" out.json
+	hanfw verify --trust "$SHARED/dcc/zaz1" "$SHARED/dcc/samples/11.2_E65_error_response.xml" --allow-unsigned --json > out.json
+	validate "$SCHEMAS/verify.schema.json" out.json
+	hanfw config show --json > out.json
+	validate "$SCHEMAS/config-show.schema.json" out.json
+	hanfw status decode --trust "$SHARED/dcc/zaz1" "$sample" > out.json
+	validate "$SCHEMAS/status-decode.schema.json" out.json
+	ppmid=$(jq -r '[.devices[] | select(.type == "PPMID")][0].eui' sbx/estate.json)
+	esme=$(jq -r '[.devices[] | select(.type == "ESME")][0].eui' sbx/estate.json)
+	hanfw distribute p.img "$ppmid" --dry-run -o d --json > out.json
+	validate "$SCHEMAS/distribute.schema.json" out.json
+	hanfw activate "$esme" --image e.img --dry-run -o a --json > out.json
+	validate "$SCHEMAS/devices.schema.json" out.json
+	[ "$(jq -r .mode out.json)" = immediate ]
+	hanfw read-version "$ppmid" --dry-run -o r --json > out.json
+	validate "$SCHEMAS/devices.schema.json" out.json
+	jq '.results[0].outcome = "fine"' out.json > bad.json
+	run ! validate "$SCHEMAS/devices.schema.json" bad.json
+}
