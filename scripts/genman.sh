@@ -6,7 +6,8 @@
 #   .\" @SYNOPSIS@       the usage lines of the command and of each verb
 #   .\" @OPTIONS@        each verb's options (short, long, argument, help,
 #                        choices), then the options every command takes
-#   .\" @VERBS v...@     verbs the command dispatches itself (status decode)
+#   .\" @VERBS v...@     verbs the command dispatches itself, if its usage
+#                        lines do not name them ("status decode FILE...")
 #   .\" @ENVIRONMENT@    man/environment.inc
 #   .\" @FILES@          man/files.inc
 #
@@ -33,8 +34,16 @@ else
 	else
 		echo "$cmd" >> "$tmp/paths"
 	fi
-	for v in $(sed -n 's/^\.\\" @VERBS \(.*\)@$/\1/p' "$in"); do
-		echo "$cmd $v" >> "$tmp/paths"
+	# Verbs the command dispatches itself: its usage names them ("status decode FILE..."), or the page does.
+	verbs=$(awk -F '\t' -v c="$cmd" '$1 == "usage" {
+		n = split($2, line, /\\n/)
+		for (i = 2; i <= n; i++) {
+			s = line[i]; sub(/^[ \t]+/, "", s); sub(/^hanfw /, "", s)
+			if (split(s, w, " ") >= 2 && w[1] == c && w[2] ~ /^[a-z][a-z-]*$/) print w[2]
+		}
+	}' "$tmp/top")
+	for v in $verbs $(sed -n 's/^\.\\" @VERBS \(.*\)@$/\1/p' "$in"); do
+		grep -qx "$cmd $v" "$tmp/paths" || echo "$cmd $v" >> "$tmp/paths"
 	done
 	i=0
 	while read -r p; do

@@ -10,13 +10,16 @@ setup() {
 	MAN=$(dirname "$HANFW")/man
 }
 
-# Every command path with options: commands, their verbs, and the verbs a page names in @VERBS.
+# Every command path with options: commands, their verbs (status decode too), and any a page names in @VERBS.
 command_paths() {
 	local c v next
 	for c in $("$HANFW" --list-commands); do
 		[ "$c" = help ] && continue
 		next=$("$HANFW" "$c" --list-options)
 		if grep -q '^-' <<<"$next"; then echo "$c"; else for v in $next; do echo "$c $v"; done; fi
+		# Verbs a command dispatches itself are in its usage lines ("status decode FILE...").
+		"$HANFW" "$c" --help | sed -n '2,/^$/p' | sed 's/^ *//; s/^hanfw //' |
+			awk -v c="$c" '$1 == c && $2 ~ /^[a-z][a-z-]*$/ { print c " " $2 }'
 		for v in $(sed -n 's/^\.\\" @VERBS \(.*\)@$/\1/p' "$SRC/man/hanfw-$c.1.in"); do echo "$c $v"; done
 	done
 }
@@ -43,6 +46,7 @@ section() { awk -v s=".Sh $2" '$0 == s {on=1; next} /^\.Sh/ {on=0} on' "$1"; }
 	# Sub-verbs are there each with their own options.
 	section "$MAN/hanfw-package.1" OPTIONS | grep -qx '.Ss hanfw package inspect'
 	section "$MAN/hanfw-status.1" OPTIONS | grep -qx '.Ss hanfw status decode'
+	command_paths | grep -qx 'status decode'
 	section "$MAN/hanfw-status.1" OPTIONS | grep -qF 'Fl \-fail\-on Ar STATES'
 }
 
