@@ -23,6 +23,7 @@ CHECK_FUZZ_SECONDS ?= 15
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
+SCHEMADIR = $(PREFIX)/share/hanfw/schemas
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS = -O2 -g
@@ -40,7 +41,15 @@ LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/duis_xsd.o
 CMD_OBJS = $(CMD_SRCS:%.c=$(BUILD)/%.o)
 HEADERS = lib/*.h lib/errors.def cmd/cmd.h
 
-all: $(BUILD)/hanfw
+all: $(BUILD)/hanfw man
+
+# Man pages: the prose is man/*.1.in; SYNOPSIS and OPTIONS come from the
+# option tables of the binary just built (scripts/genman.sh).
+MAN_PAGES = $(patsubst man/%.1.in,$(BUILD)/man/%.1,$(wildcard man/*.1.in))
+man: $(MAN_PAGES)
+$(BUILD)/man/%.1: man/%.1.in man/environment.inc man/files.inc scripts/genman.sh $(BUILD)/hanfw
+	@mkdir -p $(BUILD)/man
+	sh scripts/genman.sh $(BUILD)/hanfw $< $@
 
 $(BUILD)/lib/%.o: lib/%.c $(HEADERS)
 	@mkdir -p $(BUILD)/lib
@@ -97,7 +106,7 @@ $(BUILD)/tests/rusage: tests/tools/rusage.c
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $<
 
-test-programs: $(BUILD)/hanfw $(BUILD)/tests/mkpki $(UNIT_TESTS:%=$(BUILD)/tests/%)
+test-programs: $(BUILD)/hanfw man $(BUILD)/tests/mkpki $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 deps:
 	@sh scripts/bootstrap
@@ -146,11 +155,12 @@ bench: deps shared-present $(BUILD)/hanfw $(BUILD)/tests/mkpki $(BUILD)/tests/ru
 demo: deps $(BUILD)/hanfw $(BUILD)/tests/mkpki
 	@sh samples/demo.sh $(BUILD)
 
-install: $(BUILD)/hanfw
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+install: $(BUILD)/hanfw man
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SCHEMADIR) \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 	cp $(BUILD)/hanfw $(DESTDIR)$(BINDIR)/hanfw
-	cp man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	cp $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/
+	cp schemas/*.json $(DESTDIR)$(SCHEMADIR)/
 	cp completions/hanfw.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hanfw
 	cp completions/_hanfw $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_hanfw
 
@@ -158,9 +168,10 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hanfw $(DESTDIR)$(MANDIR)/man1/hanfw.1 $(DESTDIR)$(MANDIR)/man1/hanfw-*.1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/hanfw \
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_hanfw
+	rm -rf $(DESTDIR)$(PREFIX)/share/hanfw
 
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps shared-present test-programs test-pass check check-style fuzz-build fuzz-check fuzz \
+.PHONY: all man deps shared-present test-programs test-pass check check-style fuzz-build fuzz-check fuzz \
 	bench demo install uninstall clean

@@ -6,7 +6,8 @@
  *      its only non-static symbol, with an opening comment saying what it does;
  *   2. declare it below and add a row to commands[] in cmd/hanfw.c (alphabetical);
  *   3. add cmd/<name>.o to CMD_OBJS in the Makefile;
- *   4. man/hanfw-<name>.1, and a line in man/hanfw.1's command list;
+ *   4. man/hanfw-<name>.1.in (prose and the @SYNOPSIS@/@OPTIONS@ markers: see README), and
+ *      a line in man/hanfw.1.in's command list;
  *   5. tests/cli/<name>.bats.
  * Completions need nothing: they ask the option tables (--list-options).
  *
@@ -168,6 +169,12 @@ int cmd_output_dir(const char *dir, struct hfw_error *err);
 
 /* --listen ADDR:PORT into addr (size bytes) and *port: 0, or HFW_EXIT_USAGE having said why. */
 int cmd_parse_listen(const struct hfw_ctx *ctx, const char *text, char *addr, size_t size, int *port);
+
+/*
+ * A server's start-up line on stdout, flushed: its URL, or with --json one
+ * line of JSON (schemas/listening.schema.json): url, address, port, tls, pid.
+ */
+void cmd_print_listening(const struct hfw_ctx *ctx, int tls, const char *address, int port, const char *path);
 
 /*
  * Block SIGINT, SIGTERM and SIGHUP in this thread and every thread it

@@ -147,6 +147,20 @@ static int finish_stdout(int status)
 	return status;
 }
 
+/* --version --json (schemas/version.schema.json): hanfw's and its linked libraries' versions. */
+static int print_version_json(void)
+{
+	struct hfw_error err = { 0 };
+	struct hfw_versions v;
+	json_t *o;
+
+	hfw_versions(&v);
+	o = json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "hanfw", v.hanfw, "libraries", "openssl", v.openssl,
+		      "libxml2", v.libxml2, "jansson", v.jansson, "sqlite3", v.sqlite3);
+
+	return cmd_print_json(o, &err) < 0 ? cmd_report(&err) : HFW_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct hfw_ctx ctx = { 0 };
@@ -164,7 +178,7 @@ int main(int argc, char **argv)
 	static const int fatal[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 	const struct hfw_cmd *cmd, *best = NULL;
 	size_t i, best_d = (size_t)-1;
-	int c, status;
+	int c, status, version = 0;
 
 	ensure_std_fds();
 	/*
@@ -189,9 +203,8 @@ int main(int argc, char **argv)
 			print_usage(stdout);
 			return finish_stdout(HFW_EXIT_OK);
 		case 'V':
-			{ struct hfw_versions v; hfw_versions(&v);
-			  printf("hanfw %s (%s, libxml2 %s, jansson %s)\n", v.hanfw, v.openssl, v.libxml2, v.jansson); }
-			return finish_stdout(HFW_EXIT_OK);
+			version = 1;	/* after the loop, so that "--version --json" is JSON */
+			break;
 		case 'L':
 			for (i = 0; i < NCOMMANDS; i++)
 				printf("%s\n", commands[i].name);
@@ -203,6 +216,15 @@ int main(int argc, char **argv)
 			fprintf(stderr, "hanfw: unknown option '%s' (see 'hanfw --help')\n", argv[optind - 1]);
 			return HFW_EXIT_USAGE;
 		}
+	}
+	if (version && ctx.json)
+		return finish_stdout(print_version_json());
+	if (version) {
+		struct hfw_versions v;
+
+		hfw_versions(&v);
+		printf("hanfw %s (%s, libxml2 %s, jansson %s)\n", v.hanfw, v.openssl, v.libxml2, v.jansson);
+		return finish_stdout(HFW_EXIT_OK);
 	}
 	argc -= optind;
 	argv += optind;

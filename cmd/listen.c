@@ -171,8 +171,7 @@ int cmd_listen(int argc, char **argv, struct hfw_ctx *ctx)
 	cmd_block_stop_signals(&stop);
 	if (hfw_httpd_start(&httpd, &ho, &err) < 0)
 		goto fail;
-	printf("%s://%s:%d/\n", cert ? "https" : "http", ho.address, hfw_httpd_port(httpd));
-	fflush(stdout);
+	cmd_print_listening(ctx, cert != NULL, ho.address, hfw_httpd_port(httpd), "/");
 	sigwait(&stop, &sig);
 	/* Deliveries in progress finish (and are stored) before the ledger closes. */
 	hfw_httpd_stop(httpd);

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -67,14 +68,89 @@ static void print_help(const struct hfw_usage *u, const struct hfw_option *opts,
 	print_option_list(stdout, common);
 }
 
+static int print_name(void *arg, const char *name)
+{
+	(void)arg;
+	printf("%s\n", name);
+	return 0;
+}
+
+/*
+ * --list-values campaign: the campaigns of the ledger, for completion.
+ * No ledger yet is no campaigns (nothing printed, and none made); a ledger
+ * or configuration that cannot be read is an error like any other.
+ */
+static int list_campaigns(struct hfw_ctx *ctx)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	hfw_config *cfg = NULL;
+	hfw_ledger *ledger = NULL;
+	const char *path;
+	struct stat st;
+	int ret = HFW_PARSE_DONE;
+
+	if (cmd_config(ctx, &cfg, &err) < 0)
+		goto fail;
+	path = hfw_config_get(cfg, HFW_SET_LEDGER);
+	if (!path || stat(path, &st) != 0)
+		goto out;
+	if (hfw_ledger_open(&ledger, path, &err) < 0 || hfw_ledger_each_campaign_name(ledger, print_name, NULL, &err) < 0)
+		goto fail;
+	goto out;
+fail:
+	cmd_report(&err);
+	ret = HFW_PARSE_USAGE;
+out:
+	hfw_ledger_close(ledger);
+	return ret;
+}
+
+/*
+ * --dump-options: the table, tab-separated, for the man page generator
+ * (scripts/genman.sh).  Lines: "usage" SYNOPSIS SUMMARY, with newlines
+ * as "\n"; then per option "option" SHORT LONG KIND ARGNAME VALUES SCOPE
+ * HELP, "-" for an empty field, KIND flag|value|choice, SCOPE own|common.
+ */
+static void dump_text(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '\n')
+			fputs("\\n", stdout);
+		else if (*s == '\t')
+			putchar(' ');
+		else
+			putchar(*s);
+}
+
+static void dump_table(const struct hfw_usage *u, const struct hfw_option *all, int n)
+{
+	int i;
+
+	fputs("usage\t", stdout);
+	dump_text(u->synopsis);
+	putchar('\t');
+	dump_text(u->summary);
+	putchar('\n');
+	for (i = 0; i < n; i++) {
+		const struct hfw_option *o = &all[i];
+
+		printf("option\t%c\t%s\t%s\t%s\t%s\t%s\t", o->short_name ? o->short_name : '-', o->long_name,
+		       o->kind == HFW_OPT_FLAG ? "flag" : o->values ? "choice" : "value",
+		       o->argname ? o->argname : "-", o->values ? o->values : "-",
+		       i >= n - COMMON_COUNT ? "common" : "own");
+		dump_text(o->help);
+		putchar('\n');
+	}
+}
+
 int cmd_parse_options(struct hfw_ctx *ctx, int argc, char **argv,
 		      const struct hfw_option *opts, const struct hfw_usage *usage)
 {
 	struct hfw_option all[MAX_OPTS];
-	struct option longs[MAX_OPTS + 3];
+	struct option longs[MAX_OPTS + 4];
 	char shorts[3 * MAX_OPTS + 2], *sp = shorts;
 	const char *list_values = NULL;
-	int help = 0, list_options = 0, n = 0, i, c, idx, npos = 0;
+	int help = 0, list_options = 0, dump_options = 0, n = 0, i, c, idx, npos = 0;
 	char **pos = NULL;
 
 	for (i = 0; opts[i].long_name; i++)
@@ -99,7 +175,8 @@ int cmd_parse_options(struct hfw_ctx *ctx, int argc, char **argv,
 	/* Hidden: completion support. */
 	longs[n] = (struct option){ "list-options", no_argument, NULL, 900 };
 	longs[n + 1] = (struct option){ "list-values", required_argument, NULL, 901 };
-	longs[n + 2] = (struct option){ NULL, 0, NULL, 0 };
+	longs[n + 2] = (struct option){ "dump-options", no_argument, NULL, 902 };
+	longs[n + 3] = (struct option){ NULL, 0, NULL, 0 };
 
 	if (!(pos = calloc((size_t)argc + 1, sizeof(*pos)))) {
 		fprintf(stderr, "hanfw: out of memory\n");
@@ -125,6 +202,10 @@ int cmd_parse_options(struct hfw_ctx *ctx, int argc, char **argv,
 			}
 			if (c == 901) {
 				list_values = optarg;
+				continue;
+			}
+			if (c == 902) {
+				dump_options = 1;
 				continue;
 			}
 			if (c == '?' || c == ':') {
@@ -155,6 +236,14 @@ int cmd_parse_options(struct hfw_ctx *ctx, int argc, char **argv,
 				*(const char **)o->target = optarg;
 		}
 	}
+	/* After "--" getopt stops: what is left is positional, even "-weird-name.xml". */
+	while (optind < argc)
+		pos[npos++] = argv[optind++];
+	if (dump_options) {
+		dump_table(usage, all, n);
+		free(pos);
+		return HFW_PARSE_DONE;
+	}
 	if (list_options) {
 		for (i = 0; i < n; i++)
 			printf("--%s%s\n", all[i].long_name, all[i].kind == HFW_OPT_STRING ? "=" : "");
@@ -162,11 +251,15 @@ int cmd_parse_options(struct hfw_ctx *ctx, int argc, char **argv,
 		return HFW_PARSE_DONE;
 	}
 	if (list_values) {
+		int ret = HFW_PARSE_DONE;
+
 		for (i = 0; i < n; i++)
 			if (strcmp(all[i].long_name, list_values) == 0 && all[i].values)
 				printf("%s\n", all[i].values);
+		if (strcmp(list_values, "campaign") == 0)
+			ret = list_campaigns(ctx);
 		free(pos);
-		return HFW_PARSE_DONE;
+		return ret;
 	}
 	if (help) {
 		print_help(usage, opts, all + (n - COMMON_COUNT));
@@ -197,6 +290,17 @@ int cmd_run_verbs(struct hfw_ctx *ctx, int argc, char **argv,
 	if (strcmp(name, "--list-options") == 0) {
 		for (v = verbs; v->name; v++)
 			printf("%s\n", v->name);
+		return HFW_EXIT_OK;
+	}
+	if (strcmp(name, "--dump-options") == 0) {	/* for scripts/genman.sh: "verb" NAME SUMMARY */
+		printf("command\t%s\t", argv[0]);
+		dump_text(summary);
+		putchar('\n');
+		for (v = verbs; v->name; v++) {
+			printf("verb\t%s\t", v->name);
+			dump_text(v->summary);
+			putchar('\n');
+		}
 		return HFW_EXIT_OK;
 	}
 	for (v = verbs; v->name; v++)
@@ -323,4 +427,20 @@ void cmd_block_stop_signals(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+void cmd_print_listening(const struct hfw_ctx *ctx, int tls, const char *address, int port, const char *path)
+{
+	char url[512], *text = NULL;
+	json_t *o;
+
+	snprintf(url, sizeof(url), "%s://%s:%d%s", tls ? "https" : "http", address, port, path);
+	if (ctx->json && (o = json_pack("{s:s, s:s, s:i, s:b, s:I}", "url", url, "address", address, "port", port,
+					"tls", tls, "pid", (json_int_t)getpid()))) {
+		text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(o);
+	}
+	printf("%s\n", text ? text : url);	/* out of memory: the URL still tells a script where */
+	free(text);
+	fflush(stdout);
 }

@@ -11,12 +11,53 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "../lib/dcc.h"
 #include "../lib/estate.h"
 #include "../lib/faults.h"
 #include "../lib/httpd.h"
 #include "../lib/sandbox.h"
 #include "cmd.h"
+
+/* sandbox init --json (schemas/sandbox-init.schema.json): what was made, and its estate in numbers. */
+static int init_json(const char *dir)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	hfw_estate *estate = NULL;
+	json_t *o = NULL, *types = NULL;
+	char path[4096];
+	size_t i, hubs = 0;
+	int ret = HFW_EXIT_OK;
+
+	snprintf(path, sizeof(path), "%s/estate.json", dir);
+	if (hfw_estate_read(&estate, path, &err) < 0)
+		goto fail;
+	if (!(types = json_object())) {
+		hfw_error_oom(&err);
+		goto fail;
+	}
+	for (i = 0; i < hfw_estate_count(estate); i++) {
+		const char *t = hfw_estate_at(estate, i)->type->name;
+
+		hubs += !strcmp(t, "CHF");
+		json_object_set_new(types, t, json_integer(json_integer_value(json_object_get(types, t)) + 1));
+	}
+	o = json_pack("{s:s, s:s+, s:s, s:s+, s:s+, s:s+, s:s+, s:s+, s:I, s:I, s:o}", "dir", dir,
+		      "config", dir, "/hanfw.json", "profile", "sandbox", "estate", dir, "/estate.json",
+		      "sandbox", dir, "/sandbox.json", "pki", dir, "/pki", "trust", dir, "/trust", "tls", dir, "/tls",
+		      "devices", (json_int_t)hfw_estate_count(estate), "comms_hubs", (json_int_t)hubs, "types", types);
+	types = NULL;	/* "o" took it, or released it when json_pack failed */
+	if (cmd_print_json(o, &err) < 0)
+		goto fail;
+	goto out;
+fail:
+	ret = cmd_report(&err);
+out:
+	json_decref(types);
+	hfw_estate_free(estate);
+	return ret;
+}
 
 static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 {
@@ -61,6 +102,8 @@ static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 			return cmd_usage_error(ctx, "%s", err.text);
 		return cmd_report(&err);
 	}
+	if (ctx->json)
+		return init_json(argv[0]);
 	if (!ctx->quiet)
 		printf("sandbox ready in '%s': use it with --config %s/hanfw.json\n", argv[0], argv[0]);
 	return HFW_EXIT_OK;
@@ -159,8 +202,7 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 	cmd_block_stop_signals(&stop);
 	if (hfw_httpd_start(&httpd, &ho, &err) < 0)
 		goto fail;
-	printf("%s://%s:%d/api/v1\n", plain ? "http" : "https", ho.address, hfw_httpd_port(httpd));
-	fflush(stdout);
+	cmd_print_listening(ctx, !plain, ho.address, hfw_httpd_port(httpd), "/api/v1");
 	sigwait(&stop, &sig);
 	hfw_httpd_stop(httpd);
 	httpd = NULL;

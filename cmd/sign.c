@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "../lib/base64.h"
 #include "../lib/config.h"
 #include "../lib/request.h"
@@ -161,6 +163,9 @@ int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx)
 		return cmd_usage_error(ctx, "--new-counter, --schema and --ledger are for DUIS requests, not --gbcs");
 	if (in_place)
 		out = argv[0];
+	/* The signed message goes to standard output unless -o: JSON there would spoil it. */
+	if (ctx->json && (!out || strcmp(out, "-") == 0))
+		return cmd_usage_error(ctx, "--json needs -o FILE or --in-place (standard output carries the signed message)");
 	if (cmd_config(ctx, &cfg, &err) < 0)
 		goto fail;
 	ko.passphrase_env = hfw_config_get(cfg, HFW_SET_PASSPHRASE_ENV);
@@ -176,7 +181,8 @@ int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx)
 			return cmd_usage_error(ctx, "give --key (or gbcs_signing_key in the config)");
 		if (out && strcmp(out, "-") != 0 && hfw_output_check(NULL, out, &err) < 0)
 			goto fail;
-		if (sign_gbcs(argv[0], out, hex, b64, key_path, cert_path, cfg, &err) < 0)
+		if (sign_gbcs(argv[0], out, hex, b64, key_path, cert_path, cfg, &err) < 0 ||
+		    (ctx->json && cmd_print_json(json_pack("{s:s, s:s}", "output", out, "kind", "gbcs"), &err) < 0))
 			goto fail;
 		goto done;
 	}
@@ -202,8 +208,12 @@ int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx)
 	if (hfw_request_sign_document(&signed_, &slen, &id, signer, xml, len, &so, &err) < 0 ||
 	    emit(out, signed_, slen, &err) < 0)
 		goto fail;
+	hfw_request_id_format(rid, &id);
+	/* sign --json (schemas/sign.schema.json): where the message went, its RequestID and its signer. */
+	if (ctx->json && cmd_print_json(json_pack("{s:s, s:s, s:s, s:s}", "output", out, "kind", "duis", "request_id", rid,
+						  "signer", hfw_signer_info(signer)->eui), &err) < 0)
+		goto fail;
 	if (ctx->verbose) {
-		hfw_request_id_format(rid, &id);
 		fprintf(stderr, "hanfw: signed %s as %s\n", rid, hfw_signer_info(signer)->eui);
 	}
 	goto done;

@@ -175,12 +175,16 @@ static int status_show(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	const char *campaign = NULL, *device = NULL, *fail_on = NULL, *interval_text = NULL;
 	int watch = 0;
+	char states[1024];	/* --fail-on's choices, comma-separated on the command line */
+
+	hfw_campaign_state_names(states, sizeof(states));
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "campaign", &campaign, "NAME", "one campaign (default: every one in the ledger)"),
 		HFW_OPT_STRING(0, "device", &device, "EUI", "one device"),
 		HFW_OPT_FLAG(0, "watch", &watch, "show again every few seconds until every device is at its goal"),
 		HFW_OPT_STRING(0, "interval", &interval_text, "SECONDS", "how often --watch shows (default 2)"),
-		HFW_OPT_STRING(0, "fail-on", &fail_on, "STATES", "exit non-zero only if a device is in one of these states"),
+		HFW_OPT_CHOICE(0, "fail-on", &fail_on, "STATES", "exit non-zero only if a device is in one of these states",
+			       states),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {

@@ -1,16 +1,37 @@
 # bash completion for hanfw.
 #
 # Asks hanfw itself what may come next (--list-commands, <cmd> --list-options,
-# --list-values), so completion follows the option tables and never drifts.
+# --list-values, --dump-options), so completion follows the option tables and
+# never drifts: an option's choices are its table's values, --campaign's are
+# the ledger's campaigns, a FILE (IMAGE, XSD) argument completes file names,
+# a DIR one directory names, anything else nothing.
 
 _hanfw_opts() { # the option list of the command path "$@"
 	"$_hanfw_bin" "$@" --list-options 2>/dev/null
 }
 
+# _hanfw_value OPTION CUR PATH...: what may follow --OPTION, into COMPREPLY.
+_hanfw_value() {
+	local name=$1 cur=$2 row arg values prefix=
+	shift 2
+	row=$("$_hanfw_bin" "$@" --dump-options 2>/dev/null | awk -F '\t' -v n="$name" '$1 == "option" && $3 == n')
+	arg=$(cut -f 5 <<<"$row")
+	values=$("$_hanfw_bin" "${_hanfw_global[@]}" "$@" --list-values "$name" 2>/dev/null)
+	if [[ -n $values ]]; then
+		# Lists (--fail-on a,b): complete the last item.
+		[[ $cur == *,* ]] && prefix=${cur%,*}, && cur=${cur##*,}
+		mapfile -t COMPREPLY < <(compgen -P "$prefix" -W "$values" -- "$cur")
+	elif [[ $arg == DIR ]]; then
+		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+	elif [[ $arg == FILE || $arg == IMAGE || $arg == XSD || -z $row ]]; then
+		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+	fi
+}
+
 _hanfw() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
 	local _hanfw_bin=${COMP_WORDS[0]} i w opts takes_value
-	local -a path=()
+	local -a path=() _hanfw_global=()
 
 	COMPREPLY=()
 	opts=$'--config=\n--profile=\n--json\n--quiet\n--verbose\n--help\n--version'
@@ -18,6 +39,11 @@ _hanfw() {
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		if [[ $w == -* ]]; then
+			# The configuration decides the ledger whose campaigns are offered.
+			case $w in
+			--config=* | --profile=*) _hanfw_global+=("$w") ;;
+			--config | --profile) ((i + 1 < COMP_CWORD)) && _hanfw_global+=("$w" "${COMP_WORDS[i + 1]}") ;;
+			esac
 			grep -qx -- "${w%%=*}=" <<<"$opts" && [[ $w != *=* ]] && ((i++))
 			continue
 		fi
@@ -31,7 +57,11 @@ _hanfw() {
 	done
 
 	if ((${#path[@]} == 0)); then
-		if [[ $cur == -* ]]; then
+		if [[ $prev == --config ]]; then
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		elif [[ $prev == --profile ]]; then
+			:
+		elif [[ $cur == -* ]]; then
 			mapfile -t COMPREPLY < <(compgen -W "${opts//=/}" -- "$cur")
 		else
 			mapfile -t COMPREPLY < <(compgen -W "$("$_hanfw_bin" --list-commands 2>/dev/null)" -- "$cur")
@@ -50,13 +80,7 @@ _hanfw() {
 	fi
 	takes_value=$(grep -x -- "${prev}=" <<<"$opts")
 	if [[ -n $takes_value ]]; then
-		local values
-		values=$("$_hanfw_bin" "${path[@]}" --list-values "${prev#--}" 2>/dev/null)
-		if [[ -n $values ]]; then
-			mapfile -t COMPREPLY < <(compgen -W "$values" -- "$cur")
-		else
-			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
-		fi
+		_hanfw_value "${prev#--}" "$cur" "${path[@]}"
 		return
 	fi
 	if [[ $cur == -* ]]; then

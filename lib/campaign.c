@@ -272,6 +272,21 @@ int hfw_campaign_state_valid(const char *state)
 	return 0;
 }
 
+void hfw_campaign_state_names(char *buf, size_t size)
+{
+	size_t i, used = 0;
+	int n;
+
+	if (size)
+		buf[0] = '\0';
+	for (i = 0; i < NSTAGES && used < size; i++) {
+		n = snprintf(buf + used, size - used, "%s%s", i ? " " : "", stages[i].state);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
 static const struct stage *stage_of(const char *state)
 {
 	size_t i;

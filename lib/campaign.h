@@ -84,4 +84,7 @@ int hfw_campaign_refused(hfw_ledger *l, const char *campaign,
 /* Is state one of the lifecycle's state names? */
 int hfw_campaign_state_valid(const char *state);
 
+/* The state names in lifecycle order, space-separated, into buf (truncated to size): completion, manual. */
+void hfw_campaign_state_names(char *buf, size_t size);
+
 #endif

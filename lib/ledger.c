@@ -728,6 +728,23 @@ int hfw_ledger_quarantine(hfw_ledger *l, const struct hfw_ledger_refusal *q, uin
 	return ret;
 }
 
+int hfw_ledger_each_campaign_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg,
+				  struct hfw_error *err)
+{
+	static const char sql[] = "SELECT DISTINCT campaign FROM campaign_requests ORDER BY campaign";
+	sqlite3_stmt *st = NULL;
+	int rc = SQLITE_DONE, ret = 0;
+
+	if (prepare(l, &st, sql) != SQLITE_OK)
+		return db_error(l, err, "cannot read the campaigns");
+	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		ret = fn(arg, (const char *)sqlite3_column_text(st, 0));
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_error(l, err, "cannot read the campaigns");
+	release(l, st);
+	return ret;
+}
+
 int hfw_ledger_each_distribution(hfw_ledger *l, const char *campaign,
 				 int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
 				 struct hfw_error *err)

@@ -197,6 +197,10 @@ int hfw_ledger_each_distribution(hfw_ledger *l, const char *campaign,
 				 int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
 				 struct hfw_error *err);
 
+/* The names of the campaigns the ledger knows, sorted, each once (completion). fn non-zero stops. */
+int hfw_ledger_each_campaign_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg,
+				  struct hfw_error *err);
+
 /* How many requests are recorded (tests, status). */
 int hfw_ledger_count(hfw_ledger *l, int64_t *out, struct hfw_error *err);
 

@@ -2,6 +2,7 @@
 #include "version.h"
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <libxml/xmlversion.h>
 #include <openssl/crypto.h>
 
@@ -11,4 +12,5 @@ void hfw_versions(struct hfw_versions *out)
 	out->openssl = OpenSSL_version(OPENSSL_VERSION);
 	out->libxml2 = LIBXML_DOTTED_VERSION;
 	out->jansson = JANSSON_VERSION;
+	out->sqlite3 = sqlite3_libversion();
 }

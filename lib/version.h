@@ -6,7 +6,7 @@
 
 /* What --version names: so that cmd/ needs no library's own headers. */
 struct hfw_versions {
-	const char *hanfw, *openssl, *libxml2, *jansson;
+	const char *hanfw, *openssl, *libxml2, *jansson, *sqlite3;
 };
 
 void hfw_versions(struct hfw_versions *out);

@@ -350,6 +350,24 @@ static void refused_devices_for_activate(void **state)
 	hfw_ledger_close(l);
 }
 
+/* --fail-on's choices: every state, valid, in order; a small buffer truncates, never overflows. */
+static void state_names(void **state)
+{
+	char buf[1024], copy[1024], small[12], *p, *save = NULL;
+	int n = 0;
+
+	(void)state;
+	hfw_campaign_state_names(buf, sizeof(buf));
+	assert_true(strncmp(buf, "distribution_requested distribution_refused ", 44) == 0);
+	snprintf(copy, sizeof(copy), "%s", buf);
+	for (p = strtok_r(copy, " ", &save); p; p = strtok_r(NULL, " ", &save), n++)
+		assert_true(hfw_campaign_state_valid(p));
+	assert_int_equal(n, 21);
+	assert_non_null(strstr(buf, " activated "));
+	hfw_campaign_state_names(small, sizeof(small));
+	assert_string_equal(small, "distributio");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +379,7 @@ int main(void)
 		cmocka_unit_test(reads_must_follow),
 		cmocka_unit_test(unknown_alert_is_shown),
 		cmocka_unit_test(refused_devices_for_activate),
+		cmocka_unit_test(state_names),
 	};
 
 	return cmocka_run_group_tests_name("campaign", tests, setup, teardown);

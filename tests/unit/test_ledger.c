@@ -228,6 +228,36 @@ static void old_hash_column_migrated(void **state)
 	hfw_ledger_close(l);
 }
 
+static int collect(void *arg, const char *name)
+{
+	char *all = arg;
+	size_t used = strlen(all);
+
+	snprintf(all + used, 256 - used, "%s;", name);
+	return strcmp(name, "stop") == 0;
+}
+
+/* Completion's campaign names: each once, sorted; the callback can stop the walk. */
+static void campaign_names(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	hfw_ledger *l = NULL;
+	char all[256] = "";
+
+	(void)state;
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(hfw_ledger_each_campaign_name(l, collect, all, &err), 0);
+	assert_string_equal(all, "");
+	assert_int_equal(hfw_ledger_campaign_request(l, "r1", "beta", "distribute", "PPMID", "01020304", NULL, &err), 0);
+	assert_int_equal(hfw_ledger_campaign_request(l, "r2", "alpha", "activate", "PPMID", "01020304", NULL, &err), 0);
+	assert_int_equal(hfw_ledger_campaign_request(l, "r3", "beta", "activate", "PPMID", "01020304", NULL, &err), 0);
+	assert_int_equal(hfw_ledger_campaign_request(l, "r4", "stop", "activate", "PPMID", "01020304", NULL, &err), 0);
+	assert_int_equal(hfw_ledger_campaign_request(l, "r5", "zulu", "activate", "PPMID", "01020304", NULL, &err), 0);
+	assert_int_equal(hfw_ledger_each_campaign_name(l, collect, all, &err), 1);
+	assert_string_equal(all, "alpha;beta;stop;");
+	hfw_ledger_close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +266,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(parallel_processes, setup, teardown),
 		cmocka_unit_test_setup_teardown(quarantine_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(old_hash_column_migrated, setup, teardown),
+		cmocka_unit_test_setup_teardown(campaign_names, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
