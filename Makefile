@@ -30,20 +30,27 @@ ALL_CFLAGS = -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L $(CFLAGS) $(EXTRA_CFLAGS
 	$$($(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 LIBS = $$($(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null)
 
-LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/devsim.c lib/faults.c lib/outbox.c lib/error.c lib/eui.c lib/fileio.c \
-	lib/hex.c lib/image.c lib/manifest.c lib/pki.c lib/route.c lib/xml.c lib/xmldsig.c lib/duis.c lib/gbcs.c lib/cs06.c lib/decode.c lib/campaign.c lib/receiver.c lib/activate.c lib/ledger.c lib/transport.c lib/estate.c lib/sandbox.c lib/httpd.c lib/dcc.c lib/devlist.c lib/dynlib.c
+LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/error.c lib/eui.c lib/fileio.c \
+	lib/hex.c lib/image.c lib/manifest.c lib/route.c lib/xml.c lib/xmldsig.c lib/duis.c lib/gbcs.c lib/cs06.c lib/decode.c lib/campaign.c lib/receiver.c lib/activate.c lib/ledger.c lib/transport.c lib/estate.c lib/httpd.c lib/devlist.c lib/dynlib.c
+# The DCC adapter emulator behind "hanfw sandbox": its own archive, linked into the
+# binary for cmd/sandbox.c, into mkpki (the test PKI) and the unit tests that use it.
+SANDBOX_SRCS = lib/sandbox/dcc.c lib/sandbox/devsim.c lib/sandbox/faults.c lib/sandbox/log.c \
+	lib/sandbox/outbox.c lib/sandbox/pki.c lib/sandbox/sandbox.c
 CMD_SRCS = cmd/activate.c cmd/config.c cmd/devices.c cmd/distribute.c cmd/hanfw.c cmd/listen.c cmd/options.c cmd/package.c cmd/read_version.c cmd/sandbox.c cmd/sign.c cmd/status.c cmd/verify.c
+# Unit tests of the emulator (or using its test PKI) link its archive too.
+SANDBOX_UNIT_TESTS = test_faults test_transport test_xmldsig
 UNIT_TESTS = test_campaign test_config test_crypto test_cs06 test_decode test_estate test_faults test_fileio test_gbcs test_image test_ledger test_manifest test_text test_transport test_xml test_xmldsig
 FUZZ_TARGETS = fuzz_image fuzz_manifest fuzz_config fuzz_duis fuzz_decode fuzz_gbcs fuzz_cs06 fuzz_devlist fuzz_faults fuzz_xmllimits
 
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/duis_xsd.o
+SANDBOX_OBJS = $(SANDBOX_SRCS:%.c=$(BUILD)/%.o)
 CMD_OBJS = $(CMD_SRCS:%.c=$(BUILD)/%.o)
-HEADERS = lib/*.h lib/errors.def cmd/cmd.h
+HEADERS = lib/*.h lib/errors.def cmd/cmd.h lib/sandbox/*.h
 
 all: $(BUILD)/hanfw
 
 $(BUILD)/lib/%.o: lib/%.c $(HEADERS)
-	@mkdir -p $(BUILD)/lib
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/cmd/%.o: cmd/%.c $(HEADERS)
@@ -66,16 +73,27 @@ $(BUILD)/libhanfw.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJS)
 
-$(BUILD)/hanfw: $(CMD_OBJS) $(BUILD)/libhanfw.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libhanfw.a $(LIBS)
+$(BUILD)/libhanfw-sandbox.a: $(SANDBOX_OBJS)
+	rm -f $@
+	ar rcs $@ $(SANDBOX_OBJS)
+
+# The sandbox archive first: it uses the core, never the other way round.
+$(BUILD)/hanfw: $(CMD_OBJS) $(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a $(LIBS)
+
+$(SANDBOX_UNIT_TESTS:%=$(BUILD)/tests/%): $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h \
+		$(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a \
+		-lcmocka $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libhanfw.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libhanfw.a -lcmocka $(LIBS)
 
-$(BUILD)/tests/mkpki: tests/tools/mkpki.c $(BUILD)/libhanfw.a
+$(BUILD)/tests/mkpki: tests/tools/mkpki.c $(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a $(LIBS)
 
 $(BUILD)/tests/bench_sign: tests/bench/bench_sign.c $(BUILD)/libhanfw.a
 	@mkdir -p $(BUILD)/tests
@@ -123,16 +141,20 @@ check: deps
 
 # Libraries hanfw must not call (see lib/ and cmd/ conventions).
 check-style:
-	@if grep -nE '\b(sprintf|vsprintf|strcpy|strcat|gets|atoi|atol|strtok)\(' lib/*.c cmd/*.c; then \
+	@if grep -nE '\b(sprintf|vsprintf|strcpy|strcat|gets|atoi|atol|strtok)\(' lib/*.c lib/sandbox/*.c cmd/*.c; then \
 		echo "check-style: banned function used (use snprintf, strtoul, ...)" >&2; exit 1; fi
+	@if grep -nE '#[[:space:]]*include[[:space:]]*"[^"]*sandbox/' lib/*.c lib/*.h; then \
+		echo "check-style: the core (lib/) includes the emulator (lib/sandbox/); only cmd/sandbox.c may" >&2; exit 1; fi
 	@echo "check-style: ok"
 
 # libFuzzer targets, built with clang; "make check" runs each briefly.
 FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
 	$$($(PKG_CONFIG) --cflags $(PKGS))
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_trust.h $(LIB_SRCS) $(HEADERS) $(BUILD)/gen/duis_xsd.c
+# A target of the emulator's code names its sources in FUZZ_SRCS_<target>.
+FUZZ_SRCS_fuzz_faults = lib/sandbox/faults.c
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_trust.h $(LIB_SRCS) $(SANDBOX_SRCS) $(HEADERS) $(BUILD)/gen/duis_xsd.c
 	@mkdir -p $(BUILD)/fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(BUILD)/gen/duis_xsd.c $(LIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(FUZZ_SRCS_$*) $(BUILD)/gen/duis_xsd.c $(LIBS)
 
 fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%) $(BUILD)/hanfw
 fuzz-check: fuzz-build shared-present
