@@ -3,7 +3,8 @@
 #   make            build build/hanfw
 #   make demo       set everything up and run the demonstration
 #   make check      every test: unit (cmocka), CLI (bats), the same under
-#                   AddressSanitizer+UndefinedBehaviorSanitizer, and brief fuzzing
+#                   AddressSanitizer+UndefinedBehaviorSanitizer, the threaded parts under
+#                   ThreadSanitizer (make tsan), and brief fuzzing
 #   make bench      benchmarks (not tests)
 #   make fuzz       longer fuzzing by hand (FUZZ_SECONDS=600)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -17,6 +18,7 @@ PKGS = libcrypto jansson libxml-2.0 libcurl sqlite3 libmicrohttpd gnutls
 LINK_PKGS = libcrypto jansson libxml-2.0 sqlite3
 BUILD ?= build
 SAN_BUILD = build-asan
+TSAN_BUILD = build-tsan
 SHARED ?= $(abspath ../shared)
 FUZZ_SECONDS ?= 600
 CHECK_FUZZ_SECONDS ?= 15
@@ -130,14 +132,24 @@ test-pass: test-programs shared-present
 		sh tests/run-cli.sh $(BUILD)
 
 check: deps
-	@rm -f build/results-*.txt build-asan/results-*.txt
+	@rm -f build/results-*.txt build-asan/results-*.txt build-tsan/results-*.txt
 	$(MAKE) check-style
 	$(MAKE) BUILD=$(BUILD) test-pass
 	$(MAKE) BUILD=$(SAN_BUILD) CC=gcc \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1" \
 		CFLAGS="-g" test-pass
+	$(MAKE) tsan
 	$(MAKE) fuzz-check
-	@sh tests/summary.sh $(BUILD) $(SAN_BUILD)
+	@sh tests/summary.sh $(BUILD) $(SAN_BUILD) $(TSAN_BUILD)
+
+# The threaded parts (hanfw listen and sandbox serve end to end, the transport) under
+# ThreadSanitizer; any report fails (tests/run-tsan.sh).  libcurl, libmicrohttpd and GnuTLS
+# are loaded uninstrumented (lib/dynlib.h): TSan sees their locks, not their insides.
+TSAN_UNIT_TESTS = test_transport
+tsan: shared-present
+	$(MAKE) BUILD=$(TSAN_BUILD) CC=gcc EXTRA_CFLAGS="-fsanitize=thread -fno-omit-frame-pointer -O1" \
+		CFLAGS="-g" $(TSAN_BUILD)/hanfw $(TSAN_BUILD)/tests/mkpki $(TSAN_UNIT_TESTS:%=$(TSAN_BUILD)/tests/%)
+	@SHARED="$(SHARED)" sh tests/run-tsan.sh $(TSAN_BUILD) $(TSAN_UNIT_TESTS)
 
 # Libraries hanfw must not call (see lib/ and cmd/ conventions).
 check-style:
@@ -182,7 +194,7 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_hanfw
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan
 
-.PHONY: all deps shared-present test-programs test-pass check check-style fuzz-build fuzz-check fuzz \
+.PHONY: all deps shared-present test-programs test-pass check check-style tsan fuzz-build fuzz-check fuzz \
 	bench demo install uninstall clean
