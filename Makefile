@@ -36,11 +36,11 @@ LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/error.c lib/eui.
 	lib/hex.c lib/image.c lib/manifest.c lib/route.c lib/xml.c lib/xmldsig.c lib/duis.c lib/gbcs.c lib/cs06.c lib/decode.c lib/campaign.c lib/receiver.c lib/activate.c lib/ledger.c lib/transport.c lib/estate.c lib/httpd.c lib/devlist.c lib/dynlib.c
 # The DCC adapter emulator behind "hanfw sandbox": its own archive, linked into the
 # binary for cmd/sandbox.c, into mkpki (the test PKI) and the unit tests that use it.
-SANDBOX_SRCS = lib/sandbox/dcc.c lib/sandbox/devsim.c lib/sandbox/faults.c lib/sandbox/log.c \
+SANDBOX_SRCS = lib/sandbox/dcc.c lib/sandbox/devsim.c lib/sandbox/estategen.c lib/sandbox/faults.c lib/sandbox/log.c \
 	lib/sandbox/outbox.c lib/sandbox/pki.c lib/sandbox/sandbox.c
 CMD_SRCS = cmd/activate.c cmd/config.c cmd/devices.c cmd/distribute.c cmd/hanfw.c cmd/listen.c cmd/options.c cmd/package.c cmd/read_version.c cmd/sandbox.c cmd/sign.c cmd/status.c cmd/verify.c
 # Unit tests of the emulator (or using its test PKI) link its archive too.
-SANDBOX_UNIT_TESTS = test_faults test_transport test_xmldsig
+SANDBOX_UNIT_TESTS = test_estate test_faults test_transport test_xmldsig
 UNIT_TESTS = test_campaign test_config test_crypto test_cs06 test_decode test_estate test_faults test_fileio test_gbcs test_image test_ledger test_manifest test_text test_transport test_xml test_xmldsig
 FUZZ_TARGETS = fuzz_image fuzz_manifest fuzz_config fuzz_duis fuzz_decode fuzz_gbcs fuzz_cs06 fuzz_devlist fuzz_faults fuzz_xmllimits
 

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "../estate.h"
+#include "estategen.h"
 #include "../fileio.h"
 #include "pki.h"
 
