@@ -3,7 +3,8 @@
 #   make            build build/hanfw
 #   make demo       set everything up and run the demonstration
 #   make check      every test: unit (cmocka), CLI (bats), the same under
-#                   AddressSanitizer+UndefinedBehaviorSanitizer, and brief fuzzing
+#                   AddressSanitizer+UndefinedBehaviorSanitizer, the threaded parts under
+#                   ThreadSanitizer (make tsan), and brief fuzzing
 #   make bench      benchmarks (not tests)
 #   make fuzz       longer fuzzing by hand (FUZZ_SECONDS=600)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -17,6 +18,7 @@ PKGS = libcrypto jansson libxml-2.0 libcurl sqlite3 libmicrohttpd gnutls
 LINK_PKGS = libcrypto jansson libxml-2.0 sqlite3
 BUILD ?= build
 SAN_BUILD = build-asan
+TSAN_BUILD = build-tsan
 SHARED ?= $(abspath ../shared)
 FUZZ_SECONDS ?= 600
 CHECK_FUZZ_SECONDS ?= 15
@@ -31,15 +33,24 @@ ALL_CFLAGS = -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L $(CFLAGS) $(EXTRA_CFLAGS
 	$$($(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 LIBS = $$($(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null)
 
-LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/devsim.c lib/faults.c lib/outbox.c lib/error.c lib/eui.c lib/fileio.c \
-	lib/hex.c lib/image.c lib/manifest.c lib/pki.c lib/route.c lib/xml.c lib/xmldsig.c lib/duis.c lib/requestid.c lib/version.c lib/clock.c lib/request.c lib/distribute.c lib/readversion.c lib/flow.c lib/gbcs.c lib/cs06.c lib/decode.c lib/campaign.c lib/receiver.c lib/activate.c lib/ledger.c lib/transport.c lib/estate.c lib/sandbox.c lib/httpd.c lib/dcc.c lib/devlist.c lib/dynlib.c
+LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/error.c lib/eui.c lib/fileio.c \
+	lib/hex.c lib/image.c lib/manifest.c lib/route.c lib/xml.c lib/xmldsig.c lib/duis.c lib/requestid.c lib/version.c lib/clock.c \
+	lib/request.c lib/distribute.c lib/readversion.c lib/flow.c lib/gbcs.c lib/cs06.c lib/decode.c lib/campaign.c lib/receiver.c \
+	lib/activate.c lib/ledger.c lib/transport.c lib/estate.c lib/httpd.c lib/devlist.c lib/dynlib.c
+# The DCC adapter emulator behind "hanfw sandbox": its own archive, linked into the
+# binary for cmd/sandbox.c, into mkpki (the test PKI) and the unit tests that use it.
+SANDBOX_SRCS = lib/sandbox/dcc.c lib/sandbox/devsim.c lib/sandbox/estategen.c lib/sandbox/faults.c lib/sandbox/log.c \
+	lib/sandbox/outbox.c lib/sandbox/pki.c lib/sandbox/sandbox.c
 CMD_SRCS = cmd/activate.c cmd/config.c cmd/devices.c cmd/distribute.c cmd/hanfw.c cmd/listen.c cmd/options.c cmd/package.c cmd/read_version.c cmd/sandbox.c cmd/sign.c cmd/status.c cmd/verify.c
+# Unit tests of the emulator (or using its test PKI) link its archive too.
+SANDBOX_UNIT_TESTS = test_distribute test_estate test_faults test_request test_transport test_xmldsig
 UNIT_TESTS = test_campaign test_config test_crypto test_cs06 test_decode test_distribute test_estate test_faults test_fileio test_gbcs test_image test_ledger test_manifest test_request test_text test_transport test_xml test_xmldsig
 FUZZ_TARGETS = fuzz_image fuzz_manifest fuzz_config fuzz_duis fuzz_decode fuzz_gbcs fuzz_cs06 fuzz_devlist fuzz_faults fuzz_xmllimits
 
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/duis_xsd.o
+SANDBOX_OBJS = $(SANDBOX_SRCS:%.c=$(BUILD)/%.o)
 CMD_OBJS = $(CMD_SRCS:%.c=$(BUILD)/%.o)
-HEADERS = lib/*.h lib/errors.def cmd/cmd.h
+HEADERS = lib/*.h lib/errors.def cmd/cmd.h lib/sandbox/*.h
 
 all: $(BUILD)/hanfw man
 
@@ -52,7 +63,7 @@ $(BUILD)/man/%.1: man/%.1.in man/environment.inc man/files.inc scripts/genman.sh
 	sh scripts/genman.sh $(BUILD)/hanfw $< $@
 
 $(BUILD)/lib/%.o: lib/%.c $(HEADERS)
-	@mkdir -p $(BUILD)/lib
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/cmd/%.o: cmd/%.c $(HEADERS)
@@ -75,16 +86,27 @@ $(BUILD)/libhanfw.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJS)
 
-$(BUILD)/hanfw: $(CMD_OBJS) $(BUILD)/libhanfw.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libhanfw.a $(LIBS)
+$(BUILD)/libhanfw-sandbox.a: $(SANDBOX_OBJS)
+	rm -f $@
+	ar rcs $@ $(SANDBOX_OBJS)
+
+# The sandbox archive first: it uses the core, never the other way round.
+$(BUILD)/hanfw: $(CMD_OBJS) $(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a $(LIBS)
+
+$(SANDBOX_UNIT_TESTS:%=$(BUILD)/tests/%): $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h \
+		$(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a \
+		-lcmocka $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libhanfw.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libhanfw.a -lcmocka $(LIBS)
 
-$(BUILD)/tests/mkpki: tests/tools/mkpki.c $(BUILD)/libhanfw.a
+$(BUILD)/tests/mkpki: tests/tools/mkpki.c $(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a $(LIBS)
 
 $(BUILD)/tests/bench_sign: tests/bench/bench_sign.c $(BUILD)/libhanfw.a
 	@mkdir -p $(BUILD)/tests
@@ -121,27 +143,46 @@ test-pass: test-programs shared-present
 		sh tests/run-cli.sh $(BUILD)
 
 check: deps
-	@rm -f build/results-*.txt build-asan/results-*.txt
+	@rm -f build/results-*.txt build-asan/results-*.txt build-tsan/results-*.txt
 	$(MAKE) check-style
 	$(MAKE) BUILD=$(BUILD) test-pass
 	$(MAKE) BUILD=$(SAN_BUILD) CC=gcc \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1" \
 		CFLAGS="-g" test-pass
+	$(MAKE) tsan
 	$(MAKE) fuzz-check
-	@sh tests/summary.sh $(BUILD) $(SAN_BUILD)
+	@sh tests/summary.sh $(BUILD) $(SAN_BUILD) $(TSAN_BUILD)
+
+# The threaded parts (hanfw listen and sandbox serve end to end, the transport) under
+# ThreadSanitizer; any report fails (tests/run-tsan.sh).  libcurl, libmicrohttpd and GnuTLS
+# are loaded uninstrumented (lib/dynlib.h): TSan sees their locks, not their insides.
+TSAN_UNIT_TESTS = test_transport
+tsan: shared-present
+	$(MAKE) BUILD=$(TSAN_BUILD) CC=gcc EXTRA_CFLAGS="-fsanitize=thread -fno-omit-frame-pointer -O1" \
+		CFLAGS="-g" $(TSAN_BUILD)/hanfw $(TSAN_BUILD)/tests/mkpki $(TSAN_UNIT_TESTS:%=$(TSAN_BUILD)/tests/%)
+	@SHARED="$(SHARED)" sh tests/run-tsan.sh $(TSAN_BUILD) $(TSAN_UNIT_TESTS)
 
 # Libraries hanfw must not call (see lib/ and cmd/ conventions).
 check-style:
-	@if grep -nE '\b(sprintf|vsprintf|strcpy|strcat|gets|atoi|atol|strtok)\(' lib/*.c cmd/*.c; then \
+	@if grep -nE '\b(sprintf|vsprintf|strcpy|strcat|gets|atoi|atol|strtok)\(' lib/*.c lib/sandbox/*.c cmd/*.c; then \
 		echo "check-style: banned function used (use snprintf, strtoul, ...)" >&2; exit 1; fi
+	@if grep -nE '#[[:space:]]*include[[:space:]]*"[^"]*sandbox/' lib/*.c lib/*.h; then \
+		echo "check-style: the core (lib/) includes the emulator (lib/sandbox/); only cmd/sandbox.c may" >&2; exit 1; fi
+	@if grep -nE '(^|[^a-z_])(printf|puts|perror)[[:space:]]*\(|std(err|out)' lib/*.c lib/sandbox/*.c | \
+		grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/?\*|//)'; then \
+		echo "check-style: lib/ writes to the terminal (the core returns errors; cmd/ reports them)" >&2; exit 1; fi
+	@if grep -nE 'xml[A-Z][A-Za-z]*\(|<libxml/' cmd/*.c cmd/*.h; then \
+		echo "check-style: cmd/ calls libxml2 (device flows and XML belong in lib/)" >&2; exit 1; fi
 	@echo "check-style: ok"
 
 # libFuzzer targets, built with clang; "make check" runs each briefly.
 FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
 	$$($(PKG_CONFIG) --cflags $(PKGS))
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_trust.h $(LIB_SRCS) $(HEADERS) $(BUILD)/gen/duis_xsd.c
+# A target of the emulator's code names its sources in FUZZ_SRCS_<target>.
+FUZZ_SRCS_fuzz_faults = lib/sandbox/faults.c
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_trust.h $(LIB_SRCS) $(SANDBOX_SRCS) $(HEADERS) $(BUILD)/gen/duis_xsd.c
 	@mkdir -p $(BUILD)/fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(BUILD)/gen/duis_xsd.c $(LIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(FUZZ_SRCS_$*) $(BUILD)/gen/duis_xsd.c $(LIBS)
 
 fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%) $(BUILD)/hanfw
 fuzz-check: fuzz-build shared-present
@@ -171,7 +212,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/hanfw
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan
 
-.PHONY: all man deps shared-present test-programs test-pass check check-style fuzz-build fuzz-check fuzz \
+.PHONY: all man deps shared-present test-programs test-pass check check-style tsan fuzz-build fuzz-check fuzz \
 	bench demo install uninstall clean

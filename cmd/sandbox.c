@@ -13,11 +13,11 @@
 
 #include <jansson.h>
 
-#include "../lib/dcc.h"
+#include "../lib/sandbox/dcc.h"
 #include "../lib/estate.h"
-#include "../lib/faults.h"
+#include "../lib/sandbox/faults.h"
 #include "../lib/httpd.h"
-#include "../lib/sandbox.h"
+#include "../lib/sandbox/sandbox.h"
 #include "cmd.h"
 
 /* sandbox init --json (schemas/sandbox-init.schema.json): what was made, and its estate in numbers. */
@@ -119,6 +119,13 @@ static int serve_request(void *arg, const char *peer, const char *path, const ch
 	return hfw_dcc_handle(arg, path, body, len, reply, status, &err);
 }
 
+/* The emulator's lines (a key that will not load, a URL it cannot deliver to). */
+static void serve_log(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "hanfw: sandbox: %s\n", line);
+}
+
 static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	const char *dir = NULL, *listen = NULL, *window_text = NULL, *faults = NULL, *seed_text = NULL;
@@ -149,7 +156,7 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 	struct hfw_error err = HFW_ERROR_INIT;
 	char cert[4096], key[4096], ca[4096], addr[64];
 	unsigned long long window = 0, seed = 1;
-	struct hfw_dcc_options dopt = { 0, NULL, 1, 60, NULL };
+	struct hfw_dcc_options dopt = { 0, NULL, 1, 60, NULL, { serve_log, NULL } };
 	struct hfw_faults check;
 	hfw_dcc *dcc = NULL;
 	hfw_httpd *httpd = NULL;

@@ -2,15 +2,33 @@
 #include "dynlib.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
+
+/*
+ * One load at a time.  glibc already serialises dlopen (and the libraries'
+ * constructors) under its loader lock, but ThreadSanitizer cannot see that
+ * lock: "sandbox serve" loads libmicrohttpd on its main thread while an
+ * outbox thread loads libcurl, both bringing GnuTLS, and TSan took GnuTLS's
+ * start-up for a race.  This lock makes the order visible to it.
+ */
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int hfw_dynlib_load(const char *soname, const struct hfw_dynsym *syms, struct hfw_error *err)
 {
-	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	int ret = 0;
+	void *h;
 
-	if (!h)
-		return hfw_error_set(err, HFW_ECONFIG, "cannot load %s: %s (run scripts/bootstrap)", soname, dlerror());
+	pthread_mutex_lock(&load_lock);
+	if (!(h = dlopen(soname, RTLD_NOW | RTLD_LOCAL))) {
+		ret = hfw_error_set(err, HFW_ECONFIG, "cannot load %s: %s (run scripts/bootstrap)", soname, dlerror());
+		goto out;
+	}
 	for (; syms->name; syms++)
-		if (!(*syms->slot = dlsym(h, syms->name)))
-			return hfw_error_set(err, HFW_ECONFIG, "%s has no %s: too old?", soname, syms->name);
-	return 0;	/* the library stays loaded for the life of the process */
+		if (!(*syms->slot = dlsym(h, syms->name))) {
+			ret = hfw_error_set(err, HFW_ECONFIG, "%s has no %s: too old?", soname, syms->name);
+			goto out;
+		}
+out:
+	pthread_mutex_unlock(&load_lock);
+	return ret;	/* the library stays loaded for the life of the process */
 }

@@ -38,14 +38,6 @@ const struct hfw_device *hfw_estate_at(const hfw_estate *e, size_t i);
 /* Find a device by EUI (NULL if the estate does not have it). */
 const struct hfw_device *hfw_estate_find(const hfw_estate *e, const struct hfw_eui *eui);
 
-/*
- * Generate an estate from a spec of hub groups: "PPMID=1000;HCALCS=200"
- * puts 1000 PPMIDs on 1000 hubs and 200 HCALCS on 200 other hubs;
- * "PPMID=10,HCALCS=10" puts a PPMID and an HCALCS on each of 10 hubs.
- * EUIs are deterministic.  HFW_EINPUT for a malformed spec.
- */
-int hfw_estate_generate(hfw_estate **out, const char *spec, struct hfw_error *err);
-
 int hfw_estate_write(const hfw_estate *e, const char *path, struct hfw_error *err);
 int hfw_estate_read(hfw_estate **out, const char *path, struct hfw_error *err);
 int hfw_estate_parse(hfw_estate **out, const char *text, size_t len, const char *what,

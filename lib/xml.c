@@ -209,6 +209,19 @@ static void cdata_block(void *ctx, const xmlChar *value, int len)
 		l->cdata(ctx, value, len);
 }
 
+/*
+ * libxml2 (2.9) sets up its globals on first use, and that set-up is not
+ * thread-safe: "hanfw listen" parsed its first two POSTs at once on two
+ * server threads, and ThreadSanitizer saw both create libxml2's global
+ * mutex.  Every way into libxml2 here goes through this once first.
+ */
+static pthread_once_t parser_once = PTHREAD_ONCE_INIT;
+
+static void init_parser(void)
+{
+	xmlInitParser();
+}
+
 int hfw_xml_parse(xmlDocPtr *out, const uint8_t *data, size_t len, const char *what,
 		  struct hfw_error *err)
 {
@@ -229,6 +242,7 @@ int hfw_xml_parse(xmlDocPtr *out, const uint8_t *data, size_t len, const char *w
 		return hfw_error_set(err, HFW_EINPUT, "%s has a DOCTYPE or entity declaration: refused", what);
 	if ((ret = scan_start_tags(data, len, what, err)) < 0)
 		return ret;
+	pthread_once(&parser_once, init_parser);
 	if (!(l = calloc(1, sizeof(*l))) || !(ctxt = xmlNewParserCtxt())) {
 		ret = hfw_error_oom(err);
 		goto out;
@@ -388,7 +402,7 @@ static int c14n(xmlChar **out, int *len, xmlDocPtr doc, xmlC14NIsVisibleCallback
 	*out = NULL;
 	if (!buf)
 		return hfw_error_oom(err);
-	/* libxml2 reports C14N errors to stderr unless told otherwise (this thread's handler): keep the first. */
+	/* libxml2 reports C14N errors on standard error unless told otherwise (this thread's handler): keep the first. */
 	xmlSetStructuredErrorFunc(&fe, keep_first);
 	if (subtree)
 		mark(subtree, &in_subtree);
@@ -454,6 +468,7 @@ static int load_schema(xmlSchemaPtr *out, const char *path, struct hfw_error *er
 {
 	struct first_error fe = { "", 0 };
 
+	pthread_once(&parser_once, init_parser);
 	if (!path) {
 		pthread_once(&builtin_once, load_builtin);
 		if (!(*out = builtin_schema))

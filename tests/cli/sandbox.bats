@@ -5,6 +5,8 @@ load helpers
 
 setup() { setup_hanfw; }
 
+teardown() { stop_servers; }
+
 @test "init makes an SMKI-shaped PKI, TLS, an estate and a working profile" {
 	run -0 hanfw sandbox init sbx --device-keys
 	[[ "$output" == "sandbox ready in 'sbx'"* ]]
@@ -74,4 +76,15 @@ setup() { setup_hanfw; }
 	one_line_error
 	run -2 hanfw sandbox init d --port 0
 	run -2 hanfw sandbox init
+}
+
+@test "serve: what the emulator cannot do as it happens reaches stderr through its log callback, one line each" {
+	hanfw -q sandbox init sbx --devices PPMID=1
+	rm sbx/tls/ca.pem	# the outbox's TLS CA for an https receive URL
+	SBX=$PWD/sbx
+	start_sandbox --plain-http --receive-url https://127.0.0.1:1/rrs
+	for _ in $(seq 1 50); do [ "$(grep -c 'cannot deliver' serve.log)" -ge 2 ] && break; sleep 0.1; done
+	# One line per delivery thread, as the emulator printed them when it lived in lib/.
+	[ "$(grep -c "^hanfw: sandbox: cannot deliver to 'https://127.0.0.1:1/rrs': TLS CA '$SBX/tls/ca.pem' does not exist\$" serve.log)" = 2 ]
+	[ "$(wc -l < serve.log)" = 2 ]
 }

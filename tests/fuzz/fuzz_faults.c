@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/faults.h"
+#include "../../lib/sandbox/faults.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../../lib/pki.h"
+#include "../../lib/sandbox/pki.h"
 
 #define SUPPLIER "90-B3-D5-1F-30-01-00-00"
 

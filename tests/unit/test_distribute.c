@@ -10,7 +10,7 @@
 #include <libxml/parser.h>
 
 #include "../../lib/distribute.h"
-#include "../../lib/pki.h"
+#include "../../lib/sandbox/pki.h"
 #include "../../lib/xml.h"
 
 static char *dir;

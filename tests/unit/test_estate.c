@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include "../../lib/estate.h"
+#include "../../lib/sandbox/estategen.h"
 
 static void hub_groups(void **state)
 {

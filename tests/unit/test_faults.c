@@ -1,7 +1,7 @@
 /* Unit tests: the sandbox's fault specs and their seeded, reproducible draws. */
 #include "testutil.h"
 
-#include "../../lib/faults.h"
+#include "../../lib/sandbox/faults.h"
 
 static void parse_specs(void **state)
 {

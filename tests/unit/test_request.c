@@ -8,7 +8,7 @@
 #include <sqlite3.h>
 
 #include "../../lib/ledger.h"
-#include "../../lib/pki.h"
+#include "../../lib/sandbox/pki.h"
 #include "../../lib/request.h"
 
 static char *dir;

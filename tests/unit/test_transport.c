@@ -11,8 +11,8 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 
-#include "../../lib/pki.h"
-#include "../../lib/sandbox.h"
+#include "../../lib/sandbox/pki.h"
+#include "../../lib/sandbox/sandbox.h"
 #include "../../lib/transport.h"
 
 static char *dir;

@@ -9,7 +9,7 @@
 #include <libxml/parser.h>
 
 #include "../../lib/duis.h"
-#include "../../lib/pki.h"
+#include "../../lib/sandbox/pki.h"
 #include "../../lib/xml.h"
 #include "../../lib/xmldsig.h"
 

@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "eui.h"
+#include "../error.h"
+#include "../eui.h"
 
 enum hfw_tamper {
 	HFW_TAMPER_NONE,

@@ -17,8 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "error.h"
+#include "../buf.h"
+#include "../error.h"
+#include "log.h"
 
 typedef struct hfw_dcc hfw_dcc;
 
@@ -34,6 +35,7 @@ struct hfw_dcc_options {
 	uint64_t seed;			/* for the faults */
 	double time_scale;		/* simulated time's speed (simclock.h) */
 	const char *receive_url;	/* overrides sandbox.json's receive_url */
+	struct hfw_sandbox_log log;	/* what devices and deliveries cannot do, as it happens */
 };
 
 /*

@@ -13,7 +13,7 @@
 #ifndef HFW_PKI_H
 #define HFW_PKI_H
 
-#include "error.h"
+#include "../error.h"
 
 struct hfw_pki_request {
 	const char *cn;			/* common name, or NULL */

@@ -9,15 +9,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "base64.h"
-#include "buf.h"
-#include "crypto.h"
-#include "cs06.h"
-#include "duis.h"
-#include "gbcs.h"
-#include "hex.h"
-#include "image.h"
-#include "xml.h"
+#include "../base64.h"
+#include "../buf.h"
+#include "../crypto.h"
+#include "../cs06.h"
+#include "../duis.h"
+#include "../gbcs.h"
+#include "../hex.h"
+#include "../image.h"
+#include "../xml.h"
 
 /* Simulated milliseconds. */
 #define HUB_DELAY_MIN 30000
@@ -211,13 +211,13 @@ static void send(hfw_devsim *s, struct hfw_buf *b, size_t body_off, int64_t now,
 	char *xml;
 
 	if (hfw_xmldsig_sign_canonical(b, body_off, s->o.dcc_signer, &err) < 0) {
-		fprintf(stderr, "hanfw: sandbox: cannot sign a %s: %s\n", kind, err.text);
+		hfw_sandbox_logf(&s->o.log, "cannot sign a %s: %s", kind, err.text);
 		hfw_buf_release(b);
 		return;
 	}
 	xml = hfw_buf_detach(b, &len);
 	if (hfw_outbox_post(s->o.outbox, xml, len, now, kind, dev_eui(s, device, eui), &err) < 0)
-		fprintf(stderr, "hanfw: sandbox: cannot queue a %s: %s\n", kind, err.text);
+		hfw_sandbox_logf(&s->o.log, "cannot queue a %s: %s", kind, err.text);
 }
 
 /*
@@ -352,7 +352,7 @@ static hfw_key *device_key(hfw_devsim *s, size_t device)
 		 e->b[2], e->b[3], e->b[4], e->b[5], e->b[6], e->b[7]);
 	if (hfw_key_load(&dv->key, path, NULL, &err) < 0) {
 		dv->key_missing = 1;
-		fprintf(stderr, "hanfw: sandbox: %s; its alerts go unsigned\n", err.text);
+		hfw_sandbox_logf(&s->o.log, "%s; its alerts go unsigned", err.text);
 	}
 	return dv->key;
 }
@@ -427,7 +427,7 @@ static void verified_alert(hfw_devsim *s, const struct image *im, size_t device,
 	f.content = content;
 	f.content_len = n;
 	if (hfw_gbcs_encode(&apdu, &alen, &f, device_key(s, device), &err) < 0) {
-		fprintf(stderr, "hanfw: sandbox: %s\n", err.text);
+		hfw_sandbox_logf(&s->o.log, "%s", err.text);
 		return;
 	}
 	hfw_base64_encode(b64, apdu, alen);
@@ -612,7 +612,7 @@ static char *device_payload(hfw_devsim *s, size_t device, const struct hfw_eui *
 	f.content = content;
 	f.content_len = n;
 	if (hfw_gbcs_encode(&apdu, &alen, &f, device_key(s, device), &err) < 0) {
-		fprintf(stderr, "hanfw: sandbox: %s\n", err.text);
+		hfw_sandbox_logf(&s->o.log, "%s", err.text);
 		return NULL;
 	}
 	if ((b64 = malloc(hfw_base64_len(alen) + 1)))
@@ -742,7 +742,7 @@ static void on_read(hfw_devsim *s, const struct event *e, int64_t now)
 	f.content_len = n;
 	if (hfw_gbcs_encode(&apdu, &alen, &f, NULL, &err) < 0 || hfw_gbcs_wrap(&wrapped, &wlen, apdu, alen, &err) < 0 ||
 	    !(inner = malloc(hfw_base64_len(wlen) + 64))) {
-		fprintf(stderr, "hanfw: sandbox: %s\n", err.code ? err.text : "out of memory");
+		hfw_sandbox_logf(&s->o.log, "%s", err.code ? err.text : "out of memory");
 		goto out;
 	}
 	n = (size_t)snprintf(inner, 64, "<sr:GBCSPayload>");

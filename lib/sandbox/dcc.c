@@ -11,17 +11,17 @@
 #include <jansson.h>
 #include <libxml/tree.h>
 
-#include "base64.h"
-#include "cs06.h"
-#include "gbcs.h"
-#include "hex.h"
+#include "../base64.h"
+#include "../cs06.h"
+#include "../gbcs.h"
+#include "../hex.h"
 #include "devsim.h"
-#include "duis.h"
-#include "estate.h"
+#include "../duis.h"
+#include "../estate.h"
 #include "outbox.h"
-#include "fileio.h"
-#include "xml.h"
-#include "xmldsig.h"
+#include "../fileio.h"
+#include "../xml.h"
+#include "../xmldsig.h"
 
 struct hfw_dcc {
 	pthread_mutex_t lock;		/* counters and the log; devices lock themselves */
@@ -137,8 +137,8 @@ int hfw_dcc_open(hfw_dcc **out, const char *dir, const struct hfw_dcc_options *o
 	url = o->receive_url ? o->receive_url : json_string_value(json_object_get(cfg, "receive_url"));
 	{
 		struct hfw_outbox_options oo = { url && *url ? url : NULL, NULL, NULL, NULL, &d->faults, &d->clock,
-						 path_in(p, sizeof(p), dir, "deliveries.log"), 0 };
-		struct hfw_devsim_options so = { dir, d->signer, &d->faults, &d->clock, NULL };
+						 path_in(p, sizeof(p), dir, "deliveries.log"), 0, o->log };
+		struct hfw_devsim_options so = { dir, d->signer, &d->faults, &d->clock, NULL, o->log };
 		char ca[4096], cert[4096], key[4096];
 
 		if (oo.url && !strncmp(oo.url, "https://", 8)) {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "transport.h"
+#include "../transport.h"
 
 #define BACKOFF_FIRST_MS 1000		/* simulated */
 #define BACKOFF_MAX_MS 60000		/* simulated */
@@ -171,7 +171,7 @@ static void *run(void *arg)
 		struct hfw_transport_options to = { ob->url, ob->ca, ob->cert, ob->key, 0, 2000, 10000, 0, 0 };
 
 		if (hfw_transport_open(&t, &to, &err) < 0) {
-			fprintf(stderr, "hanfw: sandbox: cannot deliver to '%s': %s\n", ob->url, err.text);
+			hfw_sandbox_logf(&ob->o.log, "cannot deliver to '%s': %s", ob->url, err.text);
 			return NULL;
 		}
 	}

@@ -13,8 +13,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "eui.h"
-#include "fileio.h"
+#include "../eui.h"
+#include "../fileio.h"
 
 /* Serialise with a PEM writer into memory, then write atomically. */
 static int write_pem(const char *path, int private, X509 *x, EVP_PKEY *k, struct hfw_error *err)

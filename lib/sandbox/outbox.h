@@ -16,8 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "../error.h"
 #include "faults.h"
+#include "log.h"
 #include "simclock.h"
 
 typedef struct hfw_outbox hfw_outbox;
@@ -30,6 +31,7 @@ struct hfw_outbox_options {
 	const struct hfw_simclock *clock;
 	const char *log_path;		/* the delivery log */
 	int threads;			/* concurrent deliveries (0: 2) */
+	struct hfw_sandbox_log log;	/* deliveries that cannot start */
 };
 
 int hfw_outbox_start(hfw_outbox **out, const struct hfw_outbox_options *o, struct hfw_error *err);

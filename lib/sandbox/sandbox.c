@@ -12,8 +12,9 @@
 
 #include <jansson.h>
 
-#include "estate.h"
-#include "fileio.h"
+#include "../estate.h"
+#include "estategen.h"
+#include "../fileio.h"
 #include "pki.h"
 
 static int make_dir(const char *path, struct hfw_error *err)

@@ -29,14 +29,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cs06.h"
-#include "duis.h"
-#include "error.h"
-#include "estate.h"
+#include "../cs06.h"
+#include "../duis.h"
+#include "../error.h"
+#include "../estate.h"
 #include "faults.h"
+#include "log.h"
 #include "outbox.h"
 #include "simclock.h"
-#include "xmldsig.h"
+#include "../xmldsig.h"
 
 typedef struct hfw_devsim hfw_devsim;
 
@@ -46,6 +47,7 @@ struct hfw_devsim_options {
 	const struct hfw_faults *faults;
 	const struct hfw_simclock *clock;
 	hfw_outbox *outbox;
+	struct hfw_sandbox_log log;		/* what goes wrong as it happens */
 };
 
 /* Takes the estate in every case. */

@@ -20,7 +20,7 @@
 #ifndef HFW_SANDBOX_H
 #define HFW_SANDBOX_H
 
-#include "error.h"
+#include "../error.h"
 
 #define HFW_SANDBOX_SUPPLIER_EUI "90-B3-D5-1F-30-01-00-00"
 #define HFW_SANDBOX_DCC_EUI "90-B3-D5-1F-30-00-00-02"
