@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/c14n.h>
 #include <libxml/parser.h>
@@ -93,6 +94,70 @@ static int scan_start_tags(const uint8_t *data, size_t len, const char *what, st
 				tok_end = i + 1;
 			}
 		}
+	}
+	return 0;
+}
+
+/*
+ * DUIS is UTF-8.  Every check before parsing reads bytes as ASCII (a '<' is
+ * 0x3C), which holds only in an ASCII-compatible encoding: a UTF-16 body of
+ * 95,000 attributes passed them all and took libxml2 seconds.  So anything
+ * else is refused first: a UTF-16 or UTF-32 byte order mark, any NUL byte
+ * (never valid in UTF-8 XML; UTF-16 and UTF-32 text is full of them), an
+ * EBCDIC start, and an XML declaration naming another encoding than UTF-8
+ * or its subset US-ASCII.  libxml2 is then told to ignore the declaration.
+ */
+static int check_utf8(const uint8_t *data, size_t len, const char *what, struct hfw_error *err)
+{
+	const uint8_t *nul, *p = data, *end = data + len, *close;
+	const char *why = NULL;
+	char value[41];
+
+	if (len >= 4 && ((data[0] == 0 && data[1] == 0 && data[2] == 0xFE && data[3] == 0xFF) ||
+			 (data[0] == 0xFF && data[1] == 0xFE && data[2] == 0 && data[3] == 0)))
+		why = "a UTF-32 byte order mark";
+	else if (len >= 2 && ((data[0] == 0xFE && data[1] == 0xFF) || (data[0] == 0xFF && data[1] == 0xFE)))
+		why = "a UTF-16 byte order mark";
+	else if (len >= 4 && !memcmp(data, "\x4C\x6F\xA7\x94", 4))
+		why = "an EBCDIC XML declaration";
+	if (why)
+		return hfw_error_set(err, HFW_EINPUT, "%s is not UTF-8 (%s): refused before parsing", what, why);
+	if ((nul = memchr(data, 0, len)))
+		return hfw_error_set(err, HFW_EINPUT,
+				     "%s is not UTF-8 (a NUL byte at offset %zu, as UTF-16 or UTF-32 text has): refused before parsing",
+				     what, (size_t)(nul - data));
+	if (len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
+		p += 3;
+	/* The XML declaration, if any, is the very first thing: <?xml ... encoding="NAME" ... ?> */
+	if (end - p < 6 || memcmp(p, "<?xml", 5) || !is_space(p[5]))
+		return 0;
+	if (!(close = memmem(p, (size_t)(end - p), "?>", 2)))
+		return 0;	/* not well-formed: libxml2 says so */
+	for (p += 5; p + 8 <= close; p++) {
+		const uint8_t *v;
+		uint8_t quote;
+		size_t n;
+
+		if (memcmp(p, "encoding", 8) || !is_space(p[-1]))
+			continue;
+		for (v = p + 8; v < close && is_space(*v); v++)
+			;
+		if (v >= close || *v++ != '=')
+			return 0;
+		while (v < close && is_space(*v))
+			v++;
+		if (v >= close || (*v != '"' && *v != '\''))
+			return 0;
+		quote = *v++;
+		for (n = 0; v + n < close && v[n] != quote; n++)
+			;
+		snprintf(value, sizeof(value), "%.*s", (int)(n < 40 ? n : 40), (const char *)v);
+		if ((n == 5 && !strncasecmp((const char *)v, "UTF-8", 5)) ||
+		    (n == 8 && !strncasecmp((const char *)v, "US-ASCII", 8)))
+			return 0;
+		return hfw_error_set(err, HFW_EINPUT,
+				     "%s is not UTF-8 (its XML declaration says encoding \"%s\"; DUIS is UTF-8): refused before parsing",
+				     what, value);
 	}
 	return 0;
 }
@@ -234,6 +299,8 @@ int hfw_xml_parse(xmlDocPtr *out, const uint8_t *data, size_t len, const char *w
 	if (len > HFW_MAX_DUIS_BYTES)
 		return hfw_error_set(err, HFW_ELIMIT, "%s is %zu bytes, more than the limit of %u",
 				     what, len, HFW_MAX_DUIS_BYTES);
+	if ((ret = check_utf8(data, len, what, err)) < 0)
+		return ret;
 	/*
 	 * No DUIS message has a DOCTYPE; refusing it before parsing rules out
 	 * entity expansion and external entities whatever the parser would do.
@@ -266,7 +333,7 @@ int hfw_xml_parse(xmlDocPtr *out, const uint8_t *data, size_t len, const char *w
 	ctxt->sax->cdataBlock = cdata_block;
 	ctxt->_private = l;
 	doc = xmlCtxtReadMemory(ctxt, (const char *)data, (int)len, NULL, NULL,
-				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC);
 	if (l->refused) {
 		ret = err->code;
 		goto out;

@@ -39,6 +39,14 @@ for n in (32, 33):
       ''.join('</p%d:a>' % i for i in reversed(range(n))))
 w('nested-100x80', ''.join('<a %s>' % ' '.join('xmlns:p%d_%d="urn:%d"' % (i, j, j) for j in range(80)) for i in range(100)) + '</a>' * 100)
 w('wide', '<r xmlns:a="urn:a" b="1"><![CDATA[x]]><!--c--><?p i?>' + '<a:e f="g"/>' * 2000 + '</r>')
+# Not UTF-8 (refused before any scan): UTF-16/32 with and without a BOM, another encoding declared, a NUL.
+def b(name, data): open('%s/%s.xml' % (d, name), 'wb').write(data)
+flood = '<?xml version="1.0" encoding="%s"?><a ' + ' '.join('a%d="%d"' % (i, i) for i in range(40)) + '/>'
+for enc, codec in (('UTF-16', 'utf-16'), ('UTF-16', 'utf-16-be'), ('UTF-16', 'utf-16-le'), ('UTF-32', 'utf-32'), ('UTF-32', 'utf-32-be')):
+    b('%s-%s' % (codec, 'attrs-40'), (flood % enc).encode(codec))
+b('iso-8859-1', '<?xml version="1.0" encoding="ISO-8859-1"?><a b="\xe9"/>'.encode('latin-1'))
+b('nul', b'<?xml version="1.0" encoding="UTF-8"?><a>\x00</a>')
+b('utf8-bom', b'\xef\xbb\xbf<?xml version="1.0" encoding="utf-8"?><a/>')
 PY
 for f in "$SHARED"/gbcs/rtds/*.HEX; do
 	tr -d ' \r\n' < "$f" | xxd -r -p > "$corpus/gbcs/$(basename "$f" .HEX).bin"
@@ -54,7 +62,8 @@ status=0; ran=0
 for t in "$@"; do
 	dir="$corpus/${t#fuzz_}"
 	mkdir -p "$dir"
-	if "$build/fuzz/$t" -max_total_time="$seconds" -print_final_stats=0 -close_fd_mask=3 \
+	# -timeout: a single input slower than 10 s is a finding (libFuzzer's default is 1200 s).
+	if "$build/fuzz/$t" -max_total_time="$seconds" -timeout=10 -print_final_stats=0 -close_fd_mask=3 \
 		"$dir" > "$build/fuzz/$t.log" 2>&1; then
 		echo "fuzz: $t: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$build/fuzz/$t.log" || \
 			grep -Eo '#[0-9]+' "$build/fuzz/$t.log" | tail -1) runs, no crash"

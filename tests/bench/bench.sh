@@ -164,7 +164,7 @@ echo "== hostile bodies before authentication (issue 11: listen's 2 MB body limi
 # limits is canonicalised, then refused by its digest. One process per shape: its own peak RSS.
 for s in nested-namespaces nested-namespaces-2mb deep attributes declarations empty-elements comments \
 	within-limits-elements within-limits-deep-elements within-limits-attributes within-limits-namespaces-1 \
-	within-limits-namespaces-3 within-limits-namespaces-8 within-limits-namespaces-29; do
+	within-limits-namespaces-3 within-limits-namespaces-8 within-limits-namespaces-29 utf16-attributes; do
 	"$build/tests/bench_xmllimits" "$SHARED/dcc/zaz1" "$SHARED/dcc/samples/11.2_readfw_response_signed.xml" "$s"
 done | awk '{
 	reason = $6; for (i = 7; i <= NF; i++) reason = reason " " $i

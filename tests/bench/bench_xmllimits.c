@@ -8,7 +8,9 @@
  * then refused (its digest no longer matches): the worst a sender without
  * the DCC's key can do.  Hands it to hfw_decode_response as listen does,
  * best of 3, and prints "SHAPE BYTES SECONDS PEAK_RSS_KB BASE_RSS_KB REASON".
- * One shape per process, so the peak RSS is that shape's.
+ * One shape per process, so the peak RSS is that shape's.  "utf16-SHAPE"
+ * is SHAPE in a document re-encoded as UTF-16 (BOM, encoding="UTF-16"),
+ * in the same number of bytes: it once slipped past the byte-level limits.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
@@ -165,13 +167,17 @@ int main(int argc, char **argv)
 	struct text t = { NULL, 0, 0 };
 	uint8_t *sample = NULL;
 	size_t len, room = argc > 4 ? strtoul(argv[4], NULL, 10) : 2u * 1024 * 1024;
-	const char *body;
+	const char *body, *name;
 	long base;
+	int utf16;
 	double best = 1e9;
 	int run;
 
 	if (argc < 4)
 		return 2;
+	name = argv[3];
+	if ((utf16 = !strncmp(name, "utf16-", 6)))
+		name += 6, room /= 2;
 	if (hfw_trust_load_dir(&trust, argv[1], &err) < 0 ||
 	    hfw_file_read(&sample, &len, argv[2], 1 << 20, "sample", &err) < 0) {
 		fprintf(stderr, "bench_xmllimits: %s\n", err.text);
@@ -181,11 +187,33 @@ int main(int argc, char **argv)
 		return 1;
 	body += strlen("<sr:Body>");
 	put(&t, "%.*s", (int)(body - (char *)sample), (char *)sample);
-	if (shape(&t, argv[3], room - (len - (size_t)(body - (char *)sample))) < 0) {
+	if (shape(&t, name, room - (len - (size_t)(body - (char *)sample))) < 0) {
 		fprintf(stderr, "bench_xmllimits: no shape '%s'\n", argv[3]);
 		return 2;
 	}
 	put(&t, "%s", body);
+	if (utf16) {	/* the sample is ASCII: each byte becomes two, after a byte order mark */
+		static const char decl[] = "encoding=\"UTF-16\"";
+		char *w = malloc(2 * t.n + 64), *at;
+		size_t i, n = 2;
+
+		if (!w || !(at = strstr(t.s, "encoding=\"UTF-8\"")))
+			return 1;
+		w[0] = '\xFF', w[1] = '\xFE';
+		for (i = 0; i < t.n; i++) {
+			if (t.s + i == at) {
+				size_t j;
+
+				for (j = 0; decl[j]; j++)
+					w[n++] = decl[j], w[n++] = 0;
+				i += strlen("encoding=\"UTF-8\"") - 1;
+				continue;
+			}
+			w[n++] = t.s[i], w[n++] = 0;
+		}
+		free(t.s);
+		t.s = w, t.n = n;
+	}
 	base = peak_rss_kb();
 	for (run = 0; run < 3; run++) {
 		json_t *d = NULL;

@@ -234,3 +234,20 @@ jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))' 
 	[ "$(jq -c '[.quarantined, .messages[0].size, .messages[0].reason, .messages[0].sender]' <<< "$output")" = \
 		'[1,4,"not signed",null]' ]
 }
+
+@test "run-fuzz.sh gives every target a per-input timeout, so a slow input is a finding (not 1200 s of nothing)" {
+	# Stand-in targets that record how they are run; the seeds are built as for the real ones.
+	mkdir -p b/fuzz
+	ln -s "$HANFW" b/hanfw
+	for t in fuzz_xmllimits fuzz_duis; do
+		printf '#!/bin/sh\necho "$@" > "%s/b/fuzz/$(basename "$0").args"\n' "$PWD" > "b/fuzz/$t"
+		chmod +x "b/fuzz/$t"
+	done
+	run sh "$BATS_TEST_DIRNAME/../run-fuzz.sh" b 1 fuzz_xmllimits fuzz_duis
+	[ "$status" -eq 0 ]
+	for t in fuzz_xmllimits fuzz_duis; do
+		[[ " $(cat "b/fuzz/$t.args") " == *" -timeout=10 "* ]]
+	done
+	# Seeds not in UTF-8 for the parser limits (refused before any scan).
+	[ -s b/fuzz/corpus/xmllimits/utf-16-attrs-40.xml ] && [ -s b/fuzz/corpus/xmllimits/nul.xml ]
+}

@@ -179,6 +179,123 @@ static void many_elements_are_refused(void **state)
 	refused(&t, "namespace work");
 }
 
+/* hfw_xml_parse must refuse data as not UTF-8 (HFW_EINPUT) with a message containing why. */
+static void not_utf8(const char *what, const void *data, size_t len, const char *why)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	xmlDocPtr doc = NULL;
+	int ret = hfw_xml_parse(&doc, data, len, "response", &err);
+
+	if (ret != HFW_EINPUT || !strstr(err.text, "is not UTF-8") || !strstr(err.text, why) ||
+	    !strstr(err.text, "refused before parsing"))
+		fail_msg("%s: expected a refusal as not UTF-8 naming '%s', got %d: %s", what, why, ret, err.text);
+	assert_null(doc);
+	assert_null(strchr(err.text, '\n'));
+}
+
+/* ASCII text in UTF-16 or UTF-32 (width 2 or 4), big- or little-endian, with a BOM or not. */
+static uint8_t *widen(const char *in, size_t len, size_t width, int big, int bom, size_t *outlen)
+{
+	uint8_t *out = calloc(len + 1, width), *p = out;
+	size_t i;
+
+	assert_non_null(out);
+	for (i = 0; i < len + (bom ? 1 : 0); i++, p += width) {
+		unsigned c = (bom && i == 0) ? 0xFEFF : (unsigned char)in[i - (bom ? 1 : 0)];
+		size_t b;
+
+		assert_true(c < 0x80 || c == 0xFEFF);
+		for (b = 0; b < width; b++)
+			p[big ? width - 1 - b : b] = (uint8_t)(c >> (8 * b));
+	}
+	*outlen = (size_t)(p - out);
+	return out;
+}
+
+/*
+ * The limits read bytes as ASCII: a UTF-16 document slipped past them
+ * (95,000 attributes in UTF-16 took verify 4.7 s).  Only UTF-8 is parsed.
+ */
+static void documents_not_in_utf8_are_refused(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct text t = { 0 };
+	uint8_t *xml, *w;
+	size_t len, wlen;
+	char *body, why[64];
+
+	(void)state;
+	if (hfw_file_read(&xml, &len, shared_path("dcc/samples/11.2_readfw_response_signed.xml"), HFW_MAX_DUIS_BYTES,
+			  "x", &err) < 0)
+		fail_msg("%s", err.text);
+	assert_true(len > 40 && !memcmp(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"", 36));
+	body = (char *)xml + 36;
+	parses("the sample", xml, len);
+
+	/* UTF-16, declared so, little-endian with a BOM and big-endian without. */
+	put(&t, "<?xml version=\"1.0\" encoding=\"UTF-16\"%.*s", (int)(len - 36), body);
+	w = widen(t.s, t.n, 2, 0, 1, &wlen);
+	not_utf8("UTF-16LE with a BOM", w, wlen, "a UTF-16 byte order mark");
+	free(w);
+	w = widen(t.s, t.n, 2, 1, 1, &wlen);
+	not_utf8("UTF-16BE with a BOM", w, wlen, "a UTF-16 byte order mark");
+	free(w);
+	w = widen(t.s, t.n, 2, 1, 0, &wlen);
+	not_utf8("UTF-16BE without a BOM", w, wlen, "a NUL byte at offset 0");
+	free(w);
+	w = widen(t.s, t.n, 2, 0, 0, &wlen);
+	not_utf8("UTF-16LE without a BOM", w, wlen, "a NUL byte at offset 1");
+	free(w);
+	free(t.s);
+	memset(&t, 0, sizeof(t));
+
+	/* UTF-32. */
+	put(&t, "<?xml version=\"1.0\" encoding=\"UTF-32\"%.*s", (int)(len - 36), body);
+	w = widen(t.s, t.n, 4, 0, 1, &wlen);
+	not_utf8("UTF-32LE with a BOM", w, wlen, "a UTF-32 byte order mark");
+	free(w);
+	w = widen(t.s, t.n, 4, 1, 1, &wlen);
+	not_utf8("UTF-32BE with a BOM", w, wlen, "a UTF-32 byte order mark");
+	free(w);
+	w = widen(t.s, t.n, 4, 1, 0, &wlen);
+	not_utf8("UTF-32BE without a BOM", w, wlen, "a NUL byte at offset 0");
+	free(w);
+	free(t.s);
+	memset(&t, 0, sizeof(t));
+
+	/* Another encoding declared, whatever the bytes: named. */
+	put(&t, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"%.*s", (int)(len - 36), body);
+	not_utf8("ISO-8859-1 declared", t.s, t.n, "encoding \"ISO-8859-1\"");
+	free(t.s);
+	memset(&t, 0, sizeof(t));
+	put(&t, "<?xml version='1.0' standalone='no' encoding = 'utf-16'?><a/>");
+	not_utf8("utf-16 declared", t.s, t.n, "encoding \"utf-16\"");
+	free(t.s);
+	memset(&t, 0, sizeof(t));
+
+	/* A NUL anywhere: in the middle, at the end. */
+	memcpy(t.s = malloc(len), xml, len);
+	t.s[len / 2] = '\0';
+	snprintf(why, sizeof(why), "a NUL byte at offset %zu", len / 2);
+	not_utf8("a NUL in the middle", t.s, len, why);
+	t.s[len / 2] = xml[len / 2];
+	t.s[len - 1] = '\0';
+	snprintf(why, sizeof(why), "a NUL byte at offset %zu", len - 1);
+	not_utf8("a NUL at the end", t.s, len, why);
+	free(t.s);
+	memset(&t, 0, sizeof(t));
+
+	/* UTF-8 and its subset US-ASCII, in any case, with or without a UTF-8 BOM, parse. */
+	put(&t, "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"%.*s", (int)(len - 36), body);
+	parses("utf-8 with a BOM", t.s, t.n);
+	free(t.s);
+	memset(&t, 0, sizeof(t));
+	put(&t, "<?xml version=\"1.0\" encoding='US-ASCII'%.*s", (int)(len - 36), body);
+	parses("US-ASCII", t.s, t.n);
+	free(t.s);
+	free(xml);
+}
+
 static void real_documents_parse(void **state)
 {
 	static const char *const dirs[] = { "dcc/templates", "dcc/samples" };
@@ -258,6 +375,7 @@ int main(void)
 		cmocka_unit_test(many_attributes_are_refused),
 		cmocka_unit_test(many_elements_are_refused),
 		cmocka_unit_test(real_documents_parse),
+		cmocka_unit_test(documents_not_in_utf8_are_refused),
 		cmocka_unit_test(the_largest_request_hanfw_writes_parses),
 	};
 
