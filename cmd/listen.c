@@ -160,12 +160,11 @@ int cmd_listen(int argc, char **argv, struct hfw_ctx *ctx)
 		ret = cmd_usage_error(ctx, "nothing to verify messages with: give --trust DIR or set trust_dir");
 		goto out;
 	}
+	/* A certificate in the wrong store refuses the start (exit 10): it would leave signatures unchecked. */
 	if (hfw_trust_load_dir(&trust, trust_dir, &err) < 0 ||
+	    hfw_trust_pin_dcc_eui(trust, hfw_config_get(cfg, HFW_SET_DCC_SIGNER_EUI), &err) < 0 ||
 	    hfw_receiver_open(&rx, hfw_config_get(cfg, HFW_SET_LEDGER), trust, &err) < 0)
 		goto fail;
-	/* Certificates in the wrong store are never used; say so once. */
-	for (n = 0; hfw_trust_notice(trust, (size_t)n); n++)
-		cmd_warn(ctx, "%s", hfw_trust_notice(trust, (size_t)n));
 	hfw_receiver_configure(rx, &rs);
 	ho.arg = rx;
 	cmd_block_stop_signals(&stop);

@@ -101,10 +101,9 @@ int cmd_verify(int argc, char **argv, struct hfw_ctx *ctx)
 		trust_dir = hfw_config_get(cfg, HFW_SET_TRUST_DIR);
 	if (!trust_dir)
 		return cmd_usage_error(ctx, "give --trust DIR (or trust_dir in the config)");
-	if (hfw_trust_load_dir(&trust, trust_dir, &err) < 0)
+	if (hfw_trust_load_dir(&trust, trust_dir, &err) < 0 ||
+	    hfw_trust_pin_dcc_eui(trust, hfw_config_get(cfg, HFW_SET_DCC_SIGNER_EUI), &err) < 0)
 		goto fail;
-	for (i = 0; hfw_trust_notice(trust, (size_t)i); i++)
-		cmd_warn(ctx, "%s", hfw_trust_notice(trust, (size_t)i));
 	if (!xsd)
 		xsd = hfw_config_get(cfg, HFW_SET_DUIS_SCHEMA);
 	vo.trust = trust;

@@ -36,6 +36,8 @@ static const struct hfw_setting_info settings[HFW_SET_COUNT] = {
 		"name of the environment variable holding passphrases of encrypted keys" },
 	[HFW_SET_TRUST_DIR] = { "trust_dir", "HANFW_TRUST_DIR", HFW_TYPE_PATH, NULL,
 		"trust directory: XML-signing certificates; devices' certificates in its devices/" },
+	[HFW_SET_DCC_SIGNER_EUI] = { "dcc_signer_eui", "HANFW_DCC_SIGNER_EUI", HFW_TYPE_EUI, NULL,
+		"EUI the DCC's XML-signing certificate must carry; unset: any role 89/137 certificate trusted" },
 	[HFW_SET_TLS_CA] = { "tls_ca", "HANFW_TLS_CA", HFW_TYPE_PATH, NULL,
 		"CA file or directory for the adapter's TLS certificate" },
 	[HFW_SET_TLS_CLIENT_CERT] = { "tls_client_cert", "HANFW_TLS_CLIENT_CERT", HFW_TYPE_PATH, NULL,

@@ -35,6 +35,7 @@ enum hfw_setting {
 	HFW_SET_XML_SIGNING_CERT,
 	HFW_SET_PASSPHRASE_ENV,		/* variable holding key passphrases */
 	HFW_SET_TRUST_DIR,		/* certificates trusted for verification */
+	HFW_SET_DCC_SIGNER_EUI,		/* the EUI the DCC's XML-signing certificate must carry (unset: any) */
 	HFW_SET_TLS_CA,
 	HFW_SET_TLS_CLIENT_CERT,
 	HFW_SET_TLS_CLIENT_KEY,

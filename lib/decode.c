@@ -500,20 +500,25 @@ int hfw_decode_gbcs(json_t **out, const uint8_t *buf, size_t len, const hfw_trus
 	/* The originator's own signature, when its certificate is trusted. */
 	if (m.sig == HFW_GBCS_SIG_PRESENT) {
 		char eui[HFW_EUI_TEXT_MAX];
-		const hfw_cert *cert;
+		hfw_cert *cert = NULL;
 		struct hfw_error verr = HFW_ERROR_INIT;
 		struct hfw_eui e;
-		size_t next = 0;
-		int seen = 0, valid = 0;
+		int found, valid = 0;
 
 		memcpy(e.b, m.originator, 8);
 		hfw_eui_format(eui, &e);
-		while (!valid && (cert = hfw_trust_find_eui(trust, eui, &next))) {
-			seen = 1;
-			valid = hfw_gbcs_verify(&m, inner, cert, &verr) == 0;
+		/* A certificate file for the originator that is not its certificate fails the signature: never "not checked". */
+		if ((ret = hfw_trust_device_cert(&cert, trust, eui, &verr)) == HFW_ENOMEM) {
+			json_decref(o);
+			return hfw_error_oom(err);
 		}
-		json_object_set_new(o, "signature", json_string(!seen ? "present, not checked (no certificate for the originator)"
+		found = ret < 0 || cert;
+		valid = cert && hfw_gbcs_verify(&m, inner, cert, &verr) == 0;
+		hfw_cert_free(cert);
+		json_object_set_new(o, "signature", json_string(!found ? "present, not checked (no certificate for the originator)"
 								 : valid ? "valid" : "INVALID"));
+		if (found && !valid && ret < 0)
+			json_object_set_new(o, "signature_problem", json_string(verr.text));
 	}
 	*out = o;
 	return 0;

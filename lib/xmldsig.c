@@ -4,12 +4,14 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/tree.h>
 #include <libxml/xmlsave.h>
@@ -29,22 +31,28 @@
 /* --- trust ---------------------------------------------------------------- */
 
 struct trusted {
-	hfw_cert *cert;			/* NULL: set aside, kept only to name it in a refusal */
+	hfw_cert *cert;			/* NULL: kept only to name it in a refusal */
 	struct hfw_cert_info info;
 	enum hfw_signer_role role;
-	int device_store;		/* in the device store (GBCS), not the XML trust */
 };
 
+/*
+ * XML trust is loaded whole (a handful of certificates, at most
+ * TRUST_MAX_FILES files, more is an error).  The device store is not: an
+ * estate has millions of devices, so devices/ is only listed at load (names
+ * checked, nothing read) and a device's certificate is read when a message
+ * needs it, from the file named by its EUI.
+ */
 struct hfw_trust {
-	struct trusted *v;
+	struct trusted *v;		/* the XML trust directory's certificates */
 	size_t n, cap;
-	size_t nxml, ndevice;		/* usable certificates in each store */
-	char **notes;			/* one line per certificate set aside */
-	size_t nnotes;
+	size_t nxml;			/* usable XML-signing certificates */
+	size_t ndevice;			/* <eui>-ds.pem files in the device store */
+	int have_dcc_eui;		/* the DCC's certificate must carry dcc_eui */
+	struct hfw_eui dcc_eui;
 	char dir[1024];			/* the trust directory, for messages ("" if none) */
+	char devices[1100];		/* the device store ("" if none) */
 };
-
-#define TRUST_MAX_NOTES 64
 
 enum hfw_signer_role hfw_signer_role_of(const struct hfw_cert_info *ci)
 {
@@ -79,9 +87,6 @@ void hfw_trust_free(hfw_trust *t)
 		return;
 	for (i = 0; i < t->n; i++)
 		hfw_cert_free(t->v[i].cert);
-	for (i = 0; i < t->nnotes; i++)
-		free(t->notes[i]);
-	free(t->notes);
 	free(t->v);
 	free(t);
 }
@@ -96,14 +101,22 @@ size_t hfw_trust_device_count(const hfw_trust *t)
 	return t ? t->ndevice : 0;
 }
 
-const char *hfw_trust_notice(const hfw_trust *t, size_t i)
+int hfw_trust_pin_dcc_eui(hfw_trust *t, const char *eui, struct hfw_error *err)
 {
-	return t && i < t->nnotes ? t->notes[i] : NULL;
+	int ret;
+
+	if (!eui || !*eui) {
+		t->have_dcc_eui = 0;
+		return 0;
+	}
+	if ((ret = hfw_eui_parse(&t->dcc_eui, eui, "dcc_signer_eui", err)) < 0)
+		return ret;
+	t->have_dcc_eui = 1;
+	return 0;
 }
 
-/* Keep cert (owned; NULL to keep only its name) in a store. */
-static int trust_push(hfw_trust *t, hfw_cert *cert, const struct hfw_cert_info *ci, int device_store,
-		      struct hfw_error *err)
+/* Keep cert (owned; NULL to keep only its name) in the XML trust. */
+static int trust_push(hfw_trust *t, hfw_cert *cert, const struct hfw_cert_info *ci, struct hfw_error *err)
 {
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? 2 * t->cap : 16;
@@ -119,32 +132,9 @@ static int trust_push(hfw_trust *t, hfw_cert *cert, const struct hfw_cert_info *
 	t->v[t->n].cert = cert;
 	t->v[t->n].info = *ci;
 	t->v[t->n].role = hfw_signer_role_of(ci);
-	t->v[t->n].device_store = device_store;
 	t->n++;
 	if (cert)
-		*(device_store ? &t->ndevice : &t->nxml) += 1;
-	return 0;
-}
-
-static int trust_note(hfw_trust *t, struct hfw_error *err, const char *fmt, ...) HFW_PRINTF(3, 4);
-
-static int trust_note(hfw_trust *t, struct hfw_error *err, const char *fmt, ...)
-{
-	char line[HFW_ERROR_TEXT_MAX], **v;
-	va_list ap;
-
-	if (t->nnotes >= TRUST_MAX_NOTES)
-		return 0;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (!(v = realloc(t->notes, (t->nnotes + 1) * sizeof(*v))) || !(v[t->nnotes] = strdup(line))) {
-		if (v)
-			t->notes = v;
-		return hfw_error_oom(err);
-	}
-	t->notes = v;
-	t->nnotes++;
+		t->nxml++;
 	return 0;
 }
 
@@ -174,11 +164,11 @@ int hfw_trust_add_file(hfw_trust *t, const char *path, struct hfw_error *err)
 				     "certificate '%s' is %s, not an XML-signing certificate: XML signatures need role 87 (a user's) or 89 (the DCC's)",
 				     path, who);
 	}
-	return trust_push(t, cert, &ci, 0, err);
+	return trust_push(t, cert, &ci, err);
 }
 
-/* Every certificate file in dir, one by one; anything that is not one is passed over. */
-static int trust_scan(hfw_trust *t, const char *dir, int device_store, struct hfw_error *err)
+/* The XML trust directory's certificate files; anything that is not one is passed over. */
+static int scan_xml_trust(hfw_trust *t, const char *dir, struct hfw_error *err)
 {
 	struct hfw_error ignored = HFW_ERROR_INIT;
 	struct hfw_cert_info ci;
@@ -190,12 +180,17 @@ static int trust_scan(hfw_trust *t, const char *dir, int device_store, struct hf
 
 	if (!(d = opendir(dir)))
 		return hfw_error_set(err, HFW_EIO, "cannot read trust directory '%s'", dir);
-	while ((e = readdir(d)) && files < TRUST_MAX_FILES) {
+	while ((e = readdir(d))) {
 		enum hfw_signer_role role;
 
-		if (e->d_name[0] == '.')
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "devices"))
 			continue;
-		files++;
+		if (++files > TRUST_MAX_FILES) {
+			ret = hfw_error_set(err, HFW_ELIMIT,
+					    "trust directory '%s' has more than %d files: refused (device certificates go in '%s/devices/', which has no limit)",
+					    dir, TRUST_MAX_FILES, dir);
+			goto out;
+		}
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		/* Keys, sub-directories and anything else that is not a P-256 certificate are passed over. */
 		cert = NULL;
@@ -208,23 +203,114 @@ static int trust_scan(hfw_trust *t, const char *dir, int device_store, struct hf
 			continue;
 		hfw_cert_info(cert, &ci);
 		role = hfw_signer_role_of(&ci);
-		if (device_store && is_xml_role(role)) {
-			/* Set aside both ways: an XML-signing certificate never checks a GBCS signature. */
+		if (role == HFW_ROLE_DEVICE) {
+			/*
+			 * Where the README once said to put them: set aside, its
+			 * device's GBCS signatures would go unchecked.  Fail closed.
+			 */
 			hfw_cert_free(cert);
-			ret = trust_note(t, err, "trust: '%s' is an XML-signing certificate (role %s): not used for devices' GBCS signatures; it belongs in the trust directory itself",
-					 path, ci.role);
-		} else if (!device_store && !is_xml_role(role)) {
+			ret = hfw_error_set(err, HFW_EKEY,
+					    "trust: '%s' is the device certificate of %s: device certificates go in '%s/devices/' (move it there, as <eui in hex>-ds.pem)",
+					    path, ci.eui[0] ? ci.eui : "an unnamed device", dir);
+			goto out;
+		}
+		if (!is_xml_role(role)) {
 			/* Kept by name only, so that a refusal can say what it is; never used to verify. */
 			hfw_cert_free(cert);
-			ret = trust_push(t, NULL, &ci, 0, err);
-			if (ret == 0 && role == HFW_ROLE_DEVICE)
-				ret = trust_note(t, err, "trust: '%s' is the device certificate of %s: never trusted for XML signatures; device certificates go in '%s/devices/'",
-						 path, ci.eui[0] ? ci.eui : "an unnamed device", dir);
-		} else {
-			ret = trust_push(t, cert, &ci, device_store, err);
+			cert = NULL;
 		}
-		if (ret < 0)
+		if ((ret = trust_push(t, cert, &ci, err)) < 0)
 			goto out;
+	}
+out:
+	closedir(d);
+	return ret;
+}
+
+/* Is name "<16 hex digits, all lower- or all upper-case>" followed by rest? */
+static int named_by_eui(const char *name, const char *rest)
+{
+	int lower = 0, upper = 0, i;
+
+	for (i = 0; i < 16; i++) {
+		if (!isxdigit((unsigned char)name[i]))
+			return 0;
+		lower |= name[i] >= 'a' && name[i] <= 'f';
+		upper |= name[i] >= 'A' && name[i] <= 'F';
+	}
+	return !(lower && upper) && (!rest || !strcmp(name + 16, rest));
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcasecmp(s + n - m, suffix);
+}
+
+/*
+ * List the device store: a device's digital-signing certificate is
+ * "<eui>-ds.pem" (the RTDS keystore's and hanfw sandbox's name), found by
+ * name when needed.  Other "<eui>-..." files (key agreement certificates,
+ * keys) never check a signature; any other certificate there is an error,
+ * since it would never be found.
+ */
+static int scan_devices(hfw_trust *t, const char *dir, struct hfw_error *err)
+{
+	struct hfw_error ignored = HFW_ERROR_INIT;
+	struct hfw_cert_info ci;
+	struct dirent *e;
+	hfw_cert *cert = NULL;
+	DIR *d;
+	char path[4096];
+	int ret = 0;
+
+	if (!(d = opendir(dir)))
+		return hfw_error_set(err, HFW_EIO, "cannot read the device store '%s'", dir);
+	snprintf(t->devices, sizeof(t->devices), "%s", dir);
+	t->ndevice = 0;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (named_by_eui(e->d_name, "-ds.pem")) {
+			t->ndevice++;
+			continue;
+		}
+		if (named_by_eui(e->d_name, NULL) && e->d_name[16] == '-')
+			continue;	/* <eui>-ka.pem, <eui>-ds.key ...: never checks a signature */
+		if (!has_suffix(e->d_name, ".pem") && !has_suffix(e->d_name, ".der") &&
+		    !has_suffix(e->d_name, ".crt") && !has_suffix(e->d_name, ".cer"))
+			continue;	/* not a certificate's name */
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if ((ret = hfw_cert_load(&cert, path, &ignored)) == HFW_ENOMEM) {
+			ret = hfw_error_oom(err);
+			goto out;
+		}
+		ret = 0;
+		if (!cert)
+			continue;	/* a key, say */
+		hfw_cert_info(cert, &ci);
+		hfw_cert_free(cert);
+		cert = NULL;
+		if (is_xml_role(hfw_signer_role_of(&ci)))
+			ret = hfw_error_set(err, HFW_EKEY,
+					    "trust: '%s' is an XML-signing certificate (role %s): it belongs in the trust directory itself, not among device certificates",
+					    path, ci.role);
+		else {
+			char want[40] = "<eui in hex>-ds.pem";
+			struct hfw_eui eui;
+			int i;
+
+			if (ci.eui[0] && hfw_eui_parse(&eui, ci.eui, "eui", &ignored) == 0) {
+				for (i = 0; i < HFW_EUI_LEN; i++)
+					snprintf(want + 2 * i, 3, "%02x", eui.b[i]);
+				snprintf(want + 16, sizeof(want) - 16, "-ds.pem");
+			}
+			ret = hfw_error_set(err, HFW_EKEY,
+					    "trust: '%s' is a certificate not named by its EUI: device certificates are found by name, '%s/<eui in hex>-ds.pem' (rename it '%s')",
+					    path, dir, want);
+		}
+		goto out;
 	}
 out:
 	closedir(d);
@@ -233,7 +319,7 @@ out:
 
 int hfw_trust_add_device_dir(hfw_trust *t, const char *dir, struct hfw_error *err)
 {
-	return trust_scan(t, dir, 1, err);
+	return scan_devices(t, dir, err);
 }
 
 int hfw_trust_load_dir(hfw_trust **out, const char *dir, struct hfw_error *err)
@@ -247,11 +333,17 @@ int hfw_trust_load_dir(hfw_trust **out, const char *dir, struct hfw_error *err)
 	if ((ret = hfw_trust_new(&t, err)) < 0)
 		return ret;
 	snprintf(t->dir, sizeof(t->dir), "%s", dir);
-	if ((ret = trust_scan(t, dir, 0, err)) < 0)
+	if ((ret = scan_xml_trust(t, dir, err)) < 0)
 		goto out;
 	snprintf(devices, sizeof(devices), "%s/devices", dir);
-	if (stat(devices, &st) == 0 && S_ISDIR(st.st_mode) && (ret = trust_scan(t, devices, 1, err)) < 0)
-		goto out;
+	if (lstat(devices, &st) == 0 || errno != ENOENT) {
+		if (stat(devices, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			ret = hfw_error_set(err, HFW_EIO, "trust: '%s' is not a directory: it must be the device store (a directory of <eui>-ds.pem files) or absent", devices);
+			goto out;
+		}
+		if ((ret = scan_devices(t, devices, err)) < 0)
+			goto out;
+	}
 	if (t->nxml == 0) {
 		ret = hfw_error_set(err, HFW_EKEY,
 				    "trust directory '%s' holds no usable certificate: no XML-signing certificate (role 87 or 89)", dir);
@@ -262,6 +354,43 @@ int hfw_trust_load_dir(hfw_trust **out, const char *dir, struct hfw_error *err)
 out:
 	hfw_trust_free(t);
 	return ret;
+}
+
+int hfw_trust_device_cert(hfw_cert **out, const hfw_trust *t, const char *eui, struct hfw_error *err)
+{
+	struct hfw_cert_info ci;
+	struct hfw_eui want, have;
+	char path[1200], hex[17];
+	int ret, i, upper;
+
+	*out = NULL;
+	if (!t || !t->devices[0])
+		return 0;
+	if ((ret = hfw_eui_parse(&want, eui, "originator", err)) < 0)
+		return ret;
+	for (upper = 0; upper < 2; upper++) {
+		for (i = 0; i < HFW_EUI_LEN; i++)
+			snprintf(hex + 2 * i, 3, upper ? "%02X" : "%02x", want.b[i]);
+		snprintf(path, sizeof(path), "%s/%s-ds.pem", t->devices, hex);
+		if (access(path, F_OK) == 0)
+			break;
+		if (errno != ENOENT)
+			return hfw_error_set(err, HFW_EIO, "cannot read '%s'", path);
+	}
+	if (upper == 2)
+		return 0;
+	if ((ret = hfw_cert_load(out, path, err)) < 0)
+		return ret;
+	hfw_cert_info(*out, &ci);
+	if (is_xml_role(hfw_signer_role_of(&ci)) || !ci.eui[0] || hfw_eui_parse(&have, ci.eui, "eui", err) < 0 ||
+	    memcmp(have.b, want.b, HFW_EUI_LEN) != 0) {
+		hfw_cert_free(*out);
+		*out = NULL;
+		return hfw_error_set(err, HFW_EKEY, "'%s' is not the GBCS digital-signing certificate of %s (it names %s%s)",
+				     path, eui, ci.eui[0] ? ci.eui : "no EUI",
+				     is_xml_role(hfw_signer_role_of(&ci)) ? ", an XML-signing certificate" : "");
+	}
+	return 0;
 }
 
 /* Serial numbers compare as integers: decimal text without leading zeros. */
@@ -304,24 +433,10 @@ static void normal_name(char *out, size_t size, const char *in)
 	out[n] = '\0';
 }
 
-const hfw_cert *hfw_trust_find_eui(const hfw_trust *t, const char *eui, size_t *next)
-{
-	size_t i;
-
-	for (i = *next; t && i < t->n; i++)
-		if (t->v[i].device_store && t->v[i].cert && t->v[i].info.eui[0] &&
-		    strcasecmp(t->v[i].info.eui, eui) == 0) {
-			*next = i + 1;
-			return t->v[i].cert;
-		}
-	*next = t ? t->n : 0;
-	return NULL;
-}
-
 /*
  * The certificate an X509IssuerSerial names: a usable XML-signing one
- * first; else one kept by name or in the device store, only so that the
- * refusal can say what it is.
+ * first; else one kept by name, only so that the refusal can say what it
+ * is.  (The device store is never searched: it is read by EUI only.)
  */
 static const struct trusted *trust_find(const hfw_trust *t, const char *issuer, const char *serial)
 {
@@ -336,7 +451,7 @@ static const struct trusted *trust_find(const hfw_trust *t, const char *issuer, 
 		normal_name(have, sizeof(have), t->v[i].info.issuer);
 		if (strcasecmp(want, have) != 0)
 			continue;
-		if (t->v[i].cert && !t->v[i].device_store)
+		if (t->v[i].cert)
 			return &t->v[i];
 		if (!other)
 			other = &t->v[i];
@@ -744,7 +859,7 @@ static int request_originator(struct hfw_eui *out, const char *request_id, struc
  * certificate (role 87); a Response (response, device or DCC alert) by the
  * DCC's (89, or 137); a device's certificate signs no XML at all.
  */
-static int check_role(struct hfw_verify_result *r, const struct trusted *tc, struct hfw_error *err)
+static int check_role(struct hfw_verify_result *r, const hfw_trust *t, const struct trusted *tc, struct hfw_error *err)
 {
 	enum hfw_signer_role role = tc->role;
 	int request = !strcmp(r->root, "Request");
@@ -755,7 +870,7 @@ static int check_role(struct hfw_verify_result *r, const struct trusted *tc, str
 	int ret;
 
 	describe(who, sizeof(who), &tc->info);
-	if (role == HFW_ROLE_DEVICE || tc->device_store) {
+	if (role == HFW_ROLE_DEVICE) {
 		r->role_refused = 1;
 		return hfw_error_set(err, HFW_EVERIFY,
 				     "signature by %s refused: device certificates only ever check GBCS signatures, never XML ones; %s",
@@ -765,8 +880,23 @@ static int check_role(struct hfw_verify_result *r, const struct trusted *tc, str
 		r->role_refused = 1;
 		return hfw_error_set(err, HFW_EVERIFY, "signature by %s refused: %s", who, rule);
 	}
-	if (!request)
+	if (!request) {
+		/* The DCC's certificate names the DCC: an EUI, and the one dcc_signer_eui pins if set. */
+		if (!tc->info.eui[0] || hfw_eui_parse(&signer, tc->info.eui, "signer", err) < 0) {
+			r->role_refused = 1;
+			return hfw_error_set(err, HFW_EVERIFY,
+					     "signature by %s, with no EUI, refused: a Response must be signed by the DCC's XML-signing certificate (role 89), which carries the DCC's EUI",
+					     who);
+		}
+		if (t->have_dcc_eui && memcmp(signer.b, t->dcc_eui.b, HFW_EUI_LEN) != 0) {
+			hfw_eui_format(want, &t->dcc_eui);
+			r->role_refused = 1;
+			return hfw_error_set(err, HFW_EVERIFY,
+					     "signature by %s, EUI %s, refused: a Response must be signed by the DCC's XML-signing certificate, whose EUI dcc_signer_eui sets to %s",
+					     who, tc->info.eui, want);
+		}
 		return tc->cert ? 0 : hfw_error_set(err, HFW_EVERIFY, "signature by %s refused: not trusted", who);
+	}
 	if ((ret = request_originator(&originator, r->request_id, err)) < 0)
 		return ret == HFW_EINPUT ? (err->code = HFW_EVERIFY) : ret;
 	hfw_eui_format(want, &originator);
@@ -871,7 +1001,7 @@ static int check_signature(struct hfw_verify_result *r, xmlDocPtr doc, xmlNodePt
 		goto out;
 	}
 	/* Who may sign this message, before any work on its content. */
-	if ((ret = check_role(r, tc, err)) < 0)
+	if ((ret = check_role(r, o->trust, tc, err)) < 0)
 		goto out;
 	if (o->check_validity && (ret = hfw_cert_check_validity(tc->cert, err)) < 0)
 		goto out;

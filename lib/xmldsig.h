@@ -28,7 +28,10 @@
  *    message's rule (hfw_xmldsig_verify), never the certificate's choice.
  *  - the device store: certificates that check GBCS signatures, found by
  *    EUI (a device's digital-signing certificate: empty subject, EUI in a
- *    hardwareModuleName subjectAltName).  They never check an XML one.
+ *    hardwareModuleName subjectAltName; an organisation's GBCS one too).
+ *    They never check an XML one.  An estate has millions of devices, so
+ *    the store is a directory of files named "<eui in hex>-ds.pem", read
+ *    one at a time when a message needs one, never all at once.
  */
 typedef struct hfw_trust hfw_trust;
 
@@ -44,34 +47,46 @@ enum hfw_signer_role hfw_signer_role_of(const struct hfw_cert_info *ci);
 
 /*
  * Load a trust directory: its certificate files (PEM or DER X.509 with a
- * P-256 key; keys and anything else are skipped) are the XML trust, and
- * those in its devices/ sub-directory, if there is one, the device store.
- * A certificate in the wrong place is never used for the other purpose:
- * a device's found among the XML certificates is set aside with a notice
- * (hfw_trust_notice), and so is an XML-signing one in devices/; another
- * SMKI certificate (role 02, 04...) among the XML ones is kept only to
- * name it when a message claims its signature.  HFW_EIO if dir cannot be
- * read, HFW_EKEY if it holds no XML-signing certificate.
+ * P-256 key; keys and anything else are passed over; at most 4096 files,
+ * HFW_ELIMIT beyond) are the XML trust, and its devices/ sub-directory, if
+ * there is one, the device store (listed, not read: see above).  A
+ * certificate in the wrong place fails closed, HFW_EKEY naming the file and
+ * where it belongs: a device's among the XML certificates (its device's
+ * GBCS signatures would silently go unchecked), an XML-signing one in
+ * devices/, or any certificate in devices/ not named "<eui>-ds.pem" (it
+ * would never be found); other "<eui>-..." files there (key agreement
+ * certificates, keys) are passed over.  Another SMKI certificate (role 02,
+ * 04...) among the XML ones is kept only to name it when a message claims
+ * its signature.  HFW_EIO if dir, or a devices/ that is there, cannot be
+ * read or is not a directory; HFW_EKEY if dir holds no XML-signing
+ * certificate.
  */
 int hfw_trust_load_dir(hfw_trust **out, const char *dir, struct hfw_error *err);
 /* Add one XML-signing certificate file; HFW_EKEY, naming its role, for any other. */
 int hfw_trust_add_file(hfw_trust *t, const char *path, struct hfw_error *err);
-/* Add every certificate in dir to the device store (XML-signing ones set aside). */
+/* Make dir the device store, as hfw_trust_load_dir does with DIR/devices. */
 int hfw_trust_add_device_dir(hfw_trust *t, const char *dir, struct hfw_error *err);
 int hfw_trust_new(hfw_trust **out, struct hfw_error *err);
 void hfw_trust_free(hfw_trust *t);
+/*
+ * Pin the EUI the DCC's XML-signing certificate must carry (the
+ * dcc_signer_eui setting); NULL or "" unpins.  Unpinned, any role 89/137
+ * certificate trusted that carries an EUI may sign a Response.
+ */
+int hfw_trust_pin_dcc_eui(hfw_trust *t, const char *eui, struct hfw_error *err);
 /* XML-signing certificates trusted. */
 size_t hfw_trust_count(const hfw_trust *t);
-/* Device-store certificates. */
+/* Device certificates (<eui>-ds.pem files) in the device store when it was listed. */
 size_t hfw_trust_device_count(const hfw_trust *t);
-/* The i-th notice about a certificate set aside at load (one line), or NULL past the last. */
-const char *hfw_trust_notice(const hfw_trust *t, size_t i);
 /*
- * The device store's certificates for an EUI ("00-DB-12-..."), one by one:
- * start with *next = 0; NULL when there are no more.  (A device has
- * several: digital signing, key agreement.)  XML trust is never searched.
+ * The device store's GBCS digital-signing certificate for an EUI
+ * ("00-DB-12-..."), read from its file: *out is new (hfw_cert_free), or
+ * NULL if there is none.  A file named for the EUI that cannot be read or
+ * is not that EUI's GBCS certificate is an error (HFW_EIO, HFW_EKEY), never
+ * "none": the caller must treat the signature as failed.  XML trust is
+ * never searched.  Safe from many threads.
  */
-const hfw_cert *hfw_trust_find_eui(const hfw_trust *t, const char *eui, size_t *next);
+int hfw_trust_device_cert(hfw_cert **out, const hfw_trust *t, const char *eui, struct hfw_error *err);
 
 /* An XML-signing identity: key, and the issuer and serial KeyInfo names. */
 typedef struct hfw_signer hfw_signer;
@@ -156,7 +171,8 @@ struct hfw_verify_result {
  * The signer must be allowed to sign the message: a Request only by the
  * XML-signing certificate (role 87) of its RequestID's originator; a
  * Response (responses, device and DCC alerts) only by the DCC's (role 89,
- * or 137), whatever its ResponseID says; a device certificate never.
+ * or 137, carrying an EUI: the one pinned by hfw_trust_pin_dcc_eui, if
+ * any), whatever its ResponseID says; a device certificate never.
  * HFW_EVERIFY names what is wrong with the signature and the rule that
  * refused it (for an unknown certificate: the issuer and serial to add);
  * HFW_EINPUT what is wrong with the document.

@@ -431,7 +431,33 @@ static void sign_canonical_needs_the_root_end_tag_last(void **state)
 	hfw_buf_release(&b);
 }
 
-/* Device certificates and XML-signing ones never share a store, whichever directory they are put in. */
+/* hfw_trust_load_dir(dir) must refuse with code and a message containing what. */
+static void load_refused(const char *where, int code, const char *what)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	hfw_trust *t = NULL;
+	int ret = hfw_trust_load_dir(&t, where, &err);
+
+	if (ret != code || !strstr(err.text, what))
+		fail_msg("expected %d naming '%s', got %d: %s", code, what, ret, err.text);
+	assert_null(t);
+	assert_null(strchr(err.text, '\n'));
+}
+
+/* An empty file at path. */
+static void touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fclose(f);
+}
+
+/*
+ * Device certificates and XML-signing ones never share a store, and a
+ * certificate in the wrong place fails closed: a device's misfiled among
+ * the XML certificates once left its device's GBCS signatures unchecked.
+ */
 static void trust_keeps_device_certificates_apart(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
@@ -439,8 +465,8 @@ static void trust_keeps_device_certificates_apart(void **state)
 	hfw_trust *t = NULL;
 	hfw_cert *c = NULL;
 	struct hfw_cert_info ci;
-	size_t next = 0;
-	char cak[4096], cac[4096];
+	char cak[4096], cac[4096], path[4096];
+	int i;
 
 	(void)state;
 	snprintf(cak, sizeof(cak), "%s", tmp("ca.key"));	/* tmp()'s buffers are reused */
@@ -449,15 +475,13 @@ static void trust_keeps_device_certificates_apart(void **state)
 	r.ca_cert = cac;
 	assert_int_equal(mkdir(tmp("t"), 0700), 0);
 	assert_int_equal(mkdir(tmp("t/devices"), 0700), 0);
-	if (hfw_pki_issue(tmp("t/user.key"), tmp("t/user.pem"), &r, &err) < 0 ||
-	    hfw_pki_issue_device(tmp("t/devices/a.key"), tmp("t/devices/a.pem"), &(struct hfw_pki_request){
+	assert_int_equal(mkdir(tmp("keys"), 0700), 0);
+	if (hfw_pki_issue(tmp("keys/user.key"), tmp("t/user.pem"), &r, &err) < 0 ||
+	    hfw_pki_issue_device(tmp("keys/a.key"), tmp("t/devices/a.pem"), &(struct hfw_pki_request){
 		NULL, NULL, "00-DB-12-00-00-00-00-0A", 0, 365, NULL, NULL, cak, cac }, &err) < 0 ||
-	    hfw_pki_issue_device(tmp("t/b.key"), tmp("t/b.pem"), &(struct hfw_pki_request){
+	    hfw_pki_issue_device(tmp("keys/b.key"), tmp("t/b.pem"), &(struct hfw_pki_request){
 		NULL, NULL, "00-DB-12-00-00-00-00-0B", 0, 365, NULL, NULL, cak, cac }, &err) < 0)
 		fail_msg("%s", err.text);
-	r.role = "89";
-	assert_int_equal(hfw_pki_issue(tmp("t/devices/dcc.key"), tmp("t/devices/dcc.pem"), &r, &err), 0);
-
 	/* A device's certificate: empty subject, EUI from its hardwareModuleName. */
 	assert_int_equal(hfw_cert_load(&c, tmp("t/b.pem"), &err), 0);
 	hfw_cert_info(c, &ci);
@@ -466,22 +490,153 @@ static void trust_keeps_device_certificates_apart(void **state)
 	assert_string_equal(ci.eui, "00-DB-12-00-00-00-00-0B");
 	assert_int_equal(hfw_signer_role_of(&ci), HFW_ROLE_DEVICE);
 
+	/* Each misplacement refuses the whole directory, naming the file and where it belongs. */
+	load_refused(tmp("t"), HFW_EKEY, "b.pem' is the device certificate of 00-DB-12-00-00-00-00-0B: device certificates go in '");
+	assert_int_equal(rename(tmp("t/b.pem"), tmp("t/devices/00db12000000000b-ds.pem")), 0);
+	load_refused(tmp("t"), HFW_EKEY, "a.pem' is a certificate not named by its EUI: device certificates are found by name, '");
+	load_refused(tmp("t"), HFW_EKEY, "(rename it '00db12000000000a-ds.pem')");
+	assert_int_equal(rename(tmp("t/devices/a.pem"), tmp("t/devices/00db12000000000a-ds.pem")), 0);
+	r.role = "89";
+	assert_int_equal(hfw_pki_issue(tmp("keys/dcc.key"), tmp("t/devices/dcc.pem"), &r, &err), 0);
+	load_refused(tmp("t"), HFW_EKEY, "dcc.pem' is an XML-signing certificate (role 89): it belongs in the trust directory itself");
+	assert_int_equal(rename(tmp("t/devices/dcc.pem"), tmp("t/dcc.pem")), 0);
+	/* Key agreement certificates and keys named by EUI, and files that are not certificates, are passed over. */
+	touch(tmp("t/devices/00db12000000000a-ka.pem"));
+	touch(tmp("t/devices/00db12000000000a-ds.key"));
+	touch(tmp("t/devices/README"));
+
 	if (hfw_trust_load_dir(&t, tmp("t"), &err) < 0)
 		fail_msg("%s", err.text);
-	assert_int_equal(hfw_trust_count(t), 1);		/* the user's; not the misfiled device */
-	assert_int_equal(hfw_trust_device_count(t), 1);		/* the device's; not the misfiled DCC one */
-	assert_non_null(strstr(hfw_trust_notice(t, 0), "device certificates go in"));
-	assert_non_null(hfw_trust_notice(t, 1));
-	assert_null(hfw_trust_notice(t, 2));
-	assert_non_null(hfw_trust_find_eui(t, "00-db-12-00-00-00-00-0a", &next));
-	next = 0;
-	assert_null(hfw_trust_find_eui(t, "00-DB-12-00-00-00-00-0B", &next));
-	next = 0;
-	assert_null(hfw_trust_find_eui(t, "90-B3-D5-1F-30-01-00-00", &next));	/* XML trust is never searched */
+	assert_int_equal(hfw_trust_count(t), 2);		/* the user's and the DCC's */
+	assert_int_equal(hfw_trust_device_count(t), 2);
+	assert_int_equal(hfw_trust_device_cert(&c, t, "00-db-12-00-00-00-00-0a", &err), 0);
+	assert_non_null(c);
+	hfw_cert_info(c, &ci);
+	hfw_cert_free(c);
+	assert_string_equal(ci.eui, "00-DB-12-00-00-00-00-0A");
+	assert_int_equal(hfw_trust_device_cert(&c, t, "00-DB-12-00-00-00-00-0C", &err), 0);	/* none */
+	assert_null(c);
+	assert_int_equal(hfw_trust_device_cert(&c, t, "90-B3-D5-1F-30-01-00-00", &err), 0);	/* XML trust is never searched */
+	assert_null(c);
+	/* A file named for one EUI that holds another's certificate is an error, never "none". */
+	assert_int_equal(link(tmp("t/devices/00db12000000000b-ds.pem"), tmp("t/devices/00db12000000000c-ds.pem")), 0);
+	assert_int_equal(hfw_trust_device_cert(&c, t, "00-DB-12-00-00-00-00-0C", &err), HFW_EKEY);
+	assert_null(c);
+	assert_non_null(strstr(err.text, "is not the GBCS digital-signing certificate of 00-DB-12-00-00-00-00-0C (it names 00-DB-12-00-00-00-00-0B)"));
+	assert_int_equal(unlink(tmp("t/devices/00db12000000000c-ds.pem")), 0);
+	/* Upper-case hex names are found too. */
+	assert_int_equal(rename(tmp("t/devices/00db12000000000b-ds.pem"), tmp("t/devices/00DB12000000000B-ds.pem")), 0);
+	assert_int_equal(hfw_trust_device_cert(&c, t, "00-DB-12-00-00-00-00-0B", &err), 0);
+	assert_non_null(c);
+	hfw_cert_free(c);
 	/* One at a time, a device's certificate is refused as XML trust. */
-	assert_int_equal(hfw_trust_add_file(t, tmp("t/b.pem"), &err), HFW_EKEY);
+	assert_int_equal(hfw_trust_add_file(t, tmp("t/devices/00db12000000000a-ds.pem"), &err), HFW_EKEY);
 	assert_non_null(strstr(err.text, "not an XML-signing certificate"));
 	hfw_trust_free(t);
+	t = NULL;
+
+	/*
+	 * No device is ever passed over: 5,000 more files in devices/ (the old
+	 * scan stopped at 4,096), each looked up by name; an unreadable one is
+	 * an error.
+	 */
+	for (i = 0; i < 5000; i++) {
+		snprintf(path, sizeof(path), "%s/devices/00db13%010x-ds.pem", tmp("t"), (unsigned)i);
+		touch(path);
+	}
+	if (hfw_trust_load_dir(&t, tmp("t"), &err) < 0)
+		fail_msg("%s", err.text);
+	assert_int_equal(hfw_trust_device_count(t), 5002);
+	assert_int_equal(hfw_trust_device_cert(&c, t, "00-DB-12-00-00-00-00-0A", &err), 0);
+	assert_non_null(c);
+	hfw_cert_free(c);
+	assert_true(hfw_trust_device_cert(&c, t, "00-DB-13-00-00-00-13-87", &err) < 0);	/* an empty file */
+	assert_null(c);
+	hfw_trust_free(t);
+	t = NULL;
+
+	/* devices/ that is not a directory is an error, not passed over. */
+	assert_int_equal(mkdir(tmp("u"), 0700), 0);
+	assert_int_equal(link(tmp("t/user.pem"), tmp("u/user.pem")), 0);
+	touch(tmp("u/devices"));
+	load_refused(tmp("u"), HFW_EIO, "devices' is not a directory");
+	/* Nor are XML trust directories of more than 4,096 files cut short. */
+	assert_int_equal(unlink(tmp("u/devices")), 0);
+	for (i = 0; i < 4097; i++) {
+		snprintf(path, sizeof(path), "%s/x%d", tmp("u"), i);
+		touch(path);
+	}
+	load_refused(tmp("u"), HFW_ELIMIT, "has more than 4096 files: refused");
+}
+
+/* A Response's signer must carry an EUI, and the one dcc_signer_eui pins if set. */
+static void a_response_signer_must_carry_the_dcc_eui(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_pki_request r = { NULL, "89", "90-B3-D5-1F-30-00-00-02", 0, 365, NULL, NULL, NULL, NULL };
+	struct hfw_verify_options vo = { 0 };
+	struct hfw_verify_result res;
+	hfw_signer *dcc = NULL;
+	hfw_trust *t = NULL;
+	struct hfw_buf b = HFW_BUF_INIT(1 << 16);
+	static const char response[] =
+		"<sr:Response xmlns:sr=\"http://www.dccinterface.co.uk/ServiceUserGateway\" schemaVersion=\"5.4\"><sr:Header>"
+		"<sr:ResponseID>90-B3-D5-1F-30-00-00-02:90-B3-D5-1F-30-01-00-00:1</sr:ResponseID><sr:ResponseCode>I0</sr:ResponseCode>"
+		"<sr:ResponseDateTime>2026-11-27T10:00:00.000Z</sr:ResponseDateTime></sr:Header><sr:Body><sr:ResponseMessage>"
+		"<sr:ServiceReference>11.2</sr:ServiceReference><sr:ServiceReferenceVariant>11.2</sr:ServiceReferenceVariant>"
+		"<sr:GBCSPayload>3QAAAAAAAFURAAAAAN8JAgAAAYKse1oHCIhzhFcAL5YeCJCz1R8wAAACABIAWZCz1R8wAQAAAAABgqx7WN8R2iB7WgcAAAEJBAwjAAABAQAAnbt9CWxcgwworYef</sr:GBCSPayload>"
+		"</sr:ResponseMessage></sr:Body></sr:Response>";
+	char cak[4096], cac[4096];
+	int pass;
+
+	(void)state;
+	snprintf(cak, sizeof(cak), "%s", tmp("ca.key"));
+	snprintf(cac, sizeof(cac), "%s", tmp("ca.pem"));
+	r.ca_key = cak;
+	r.ca_cert = cac;
+	assert_int_equal(mkdir(tmp("d"), 0700), 0);
+	assert_int_equal(mkdir(tmp("n"), 0700), 0);
+	if (hfw_pki_issue(tmp("d.key"), tmp("d/dcc.pem"), &r, &err) < 0)
+		fail_msg("%s", err.text);
+	r.eui = NULL;	/* a role 89 certificate with no EUI */
+	if (hfw_pki_issue(tmp("n.key"), tmp("n/dcc.pem"), &r, &err) < 0)
+		fail_msg("%s", err.text);
+	for (pass = 0; pass < 4; pass++) {
+		const char *where = pass == 3 ? tmp("n") : tmp("d");
+		int ret;
+
+		if (hfw_signer_open(&dcc, pass == 3 ? tmp("n.key") : tmp("d.key"),
+				    pass == 3 ? tmp("n/dcc.pem") : tmp("d/dcc.pem"), NULL, &err) < 0 ||
+		    hfw_trust_load_dir(&t, where, &err) < 0)
+			fail_msg("%s", err.text);
+		/* Pass 0: unpinned; 1: pinned to its EUI; 2: pinned to another; 3: no EUI at all. */
+		assert_int_equal(hfw_trust_pin_dcc_eui(t, pass == 1 ? "90b3d51f30000002" : pass == 2 ? "90-B3-D5-1F-30-00-00-09" : NULL, &err), 0);
+		b.len = 0;
+		assert_int_equal(hfw_buf_puts(&b, response, &err), 0);
+		if (hfw_xmldsig_sign_canonical(&b, 0, dcc, &err) < 0)
+			fail_msg("%s", err.text);
+		vo.trust = t;
+		vo.schema_if_known = 1;
+		memset(&res, 0, sizeof(res));
+		ret = hfw_xmldsig_verify(&res, (const uint8_t *)b.data, b.len, &vo, &err);
+		if (pass < 2) {
+			if (ret != 0)
+				fail_msg("pass %d: %s", pass, err.text);
+		} else {
+			assert_int_equal(ret, HFW_EVERIFY);
+			assert_true(res.role_refused);
+			assert_non_null(strstr(err.text, pass == 2 ? "EUI 90-B3-D5-1F-30-00-00-02, refused: a Response must be signed by the DCC's XML-signing certificate, whose EUI dcc_signer_eui sets to 90-B3-D5-1F-30-00-00-09"
+								   : "with no EUI, refused: a Response must be signed by the DCC's XML-signing certificate (role 89), which carries the DCC's EUI"));
+		}
+		hfw_trust_free(t);
+		hfw_signer_free(dcc);
+		t = NULL;
+		dcc = NULL;
+	}
+	assert_int_equal(hfw_trust_new(&t, &err), 0);
+	assert_int_equal(hfw_trust_pin_dcc_eui(t, "nonsense", &err), HFW_EINPUT);
+	hfw_trust_free(t);
+	hfw_buf_release(&b);
 }
 
 int main(void)
@@ -497,6 +652,7 @@ int main(void)
 		cmocka_unit_test(a_signed_request_must_verify_before_it_is_handed_back),
 		cmocka_unit_test(sign_canonical_needs_the_root_end_tag_last),
 		cmocka_unit_test(trust_keeps_device_certificates_apart),
+		cmocka_unit_test(a_response_signer_must_carry_the_dcc_eui),
 	};
 
 	return cmocka_run_group_tests_name("xmldsig", tests, setup, teardown);
