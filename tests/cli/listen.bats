@@ -149,6 +149,64 @@ db() { sqlite3 ledger.sqlite "$1"; }
 	[ "$(db "SELECT event || ' ' || device || ' ' || detail FROM device_events")" = "version_read 88-73-84-57-00-2F-96-1E 0C230000" ]
 }
 
+@test "device certificates are read by EUI from trust/devices/<eui>-ds.pem, none skipped: a wrong one fails the GBCS signature" {
+	# An RTDS response signed by the ESME 00-DB-12-34-56-78-90-A0, whose certificate the keystore has.
+	vector="$SHARED/gbcs/rtds/CS06_11.3_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"
+	ks="$SHARED/gbcs/keystore"
+	sig() { jq -r "$1" <<< "$output"; }
+	mkdir -p t/devices && cp "$SHARED"/dcc/zaz1/*.pem t/
+	run -0 hanfw status decode --trust t "$vector"
+	[ "$(sig '.[0].signature')" = "present, not checked (no certificate for the originator)" ]
+	cp "$ks/00db1234567890a0-ds.pem" t/devices/
+	run -0 hanfw status decode --trust t "$vector"
+	[ "$(sig '.[0].signature')" = valid ]
+	# Another device's certificate under that device's name: the signature fails, never "not checked".
+	cp "$ks/00db1234567890a1-ds.pem" t/devices/00db1234567890a0-ds.pem
+	run -0 hanfw status decode --trust t "$vector"
+	[ "$(sig '.[0].signature')" = INVALID ]
+	[ "$(sig '.[0].signature_problem')" = "'t/devices/00db1234567890a0-ds.pem' is not the GBCS digital-signing certificate of 00-DB-12-34-56-78-90-A0 (it names 00-DB-12-34-56-78-90-A1)" ]
+	# A certificate there not named by its EUI (it would never be found), or a devices/ that is not a
+	# directory, refuses the trust directory.
+	mv t/devices/00db1234567890a0-ds.pem t/devices/esme.pem
+	run -10 --separate-stderr hanfw status decode --trust t "$vector"
+	[ "$stderr" = "hanfw: trust: 't/devices/esme.pem' is a certificate not named by its EUI: device certificates are found by name, 't/devices/<eui in hex>-ds.pem' (rename it '00db1234567890a1-ds.pem')" ]
+	rm -r t/devices && touch t/devices
+	run -9 --separate-stderr hanfw status decode --trust t "$vector"
+	[[ "$stderr" == *"trust: 't/devices' is not a directory: it must be the device store (a directory of <eui>-ds.pem files) or absent" ]]
+}
+
+@test "an alert hanfw has no decoder for (CS14 0x8F12), DCC-signed, is stored and shown by its codes, never quarantined" {
+	start_listen
+	start_sandbox --receive-url "$LISTEN_URL" --time-scale 1	# nothing happens on its own meanwhile
+	hanfw -q distribute "$IMG/ESME.img" --devices esmes
+	stop_servers
+	esme=$(head -1 esmes)
+	# CS14's CHF Device Log Changed alert, DLMS data-notification as RTDS NA_CS14 begins, in a GBCS
+	# general frame from the ESME to the supplier: alert, counter 1000, no date-time, other information
+	# (2 bytes: message code 0018), content, a null signature.
+	payload=$(python3 - "$esme" <<-'PY'
+	import base64, sys
+	eui = bytes.fromhex(sys.argv[1].replace('-', ''))
+	cs14 = bytes.fromhex('0F20000FA000020312 8F12 090C07DF0101FF000000008000FF0100'.replace(' ', ''))
+	frame = (b'\xdf\x09\x03' + (1000).to_bytes(8, 'big') + b'\x08' + eui + b'\x08' + bytes.fromhex('90B3D51F30010000') +
+	         b'\x00' + b'\x02' + (0x0018).to_bytes(2, 'big') + bytes([len(cs14)]) + cs14 + b'\x00')
+	print(base64.b64encode(frame).decode())
+	PY
+	)
+	printf '%s\n' '<?xml version="1.0" encoding="UTF-8"?><sr:Response xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway" schemaVersion="5.4"><sr:Header><sr:ResponseID>'"$esme"':90-B3-D5-1F-30-01-00-00:1000</sr:ResponseID><sr:ResponseCode>I0</sr:ResponseCode><sr:ResponseDateTime>2026-11-27T10:00:00.000Z</sr:ResponseDateTime></sr:Header><sr:Body><sr:DeviceAlertMessage><sr:AlertCode>8F12</sr:AlertCode><sr:GBCSPayload>'"$payload"'</sr:GBCSPayload></sr:DeviceAlertMessage></sr:Body></sr:Response>' > alert.xml
+	xmlsec_sign alert.xml signed.xml "$SBX/pki/dcc-xml.key" "$SBX/pki/dcc-xml.pem"
+	run -0 hanfw status decode signed.xml
+	[ "$(jq -r '.[0].message.GBCSPayload.use_case' <<< "$output")" = "not decoded by hanfw" ]
+	run -0 curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/xml' --data-binary @signed.xml "$LISTEN_URL"
+	[ "$output" = 204 ]
+	[ "$(db 'SELECT count(*) FROM quarantine')" = 0 ]
+	[ "$(db "SELECT event || ' ' || device || ' ' || detail FROM device_events WHERE event = 'device_alert'")" = "device_alert $esme 8F12 (GBCS message code 0018)" ]
+	run -8 hanfw status --json --campaign ESME-01020304 --device "$esme"	# 8: not activated yet
+	[ "$(jq -r '.. | objects | select(has("last_alert")) | .last_alert' <<< "$output")" = "8F12 (GBCS message code 0018)" ]
+	run -8 hanfw status --campaign ESME-01020304 --device "$esme"
+	[[ "$output" == *"$esme"*"alert 8F12 (GBCS message code 0018)"* ]]
+}
+
 @test "over mutual TLS: the sandbox presents its client certificate to hanfw listen" {
 	"$HANFW" listen --listen 127.0.0.1:0 --tls-cert "$SBX/tls/server.pem" --tls-key "$SBX/tls/server.key" \
 		--client-ca "$SBX/tls/ca.pem" > listen.url 2>> listen.log &
@@ -200,27 +258,31 @@ db() { sqlite3 ledger.sqlite "$1"; }
 	printf '%s\n' '<?xml version="1.0" encoding="UTF-8"?><sr:Response xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway" schemaVersion="5.4"><sr:Header><sr:ResponseID>90-B3-D5-1F-30-00-00-02:90-B3-D5-1F-30-01-00-00:9999999999999</sr:ResponseID><sr:ResponseCode>I0</sr:ResponseCode><sr:ResponseDateTime>2026-11-27T10:00:00.000Z</sr:ResponseDateTime></sr:Header><sr:Body><sr:DCCAlertMessage><sr:DCCAlertCode>N999</sr:DCCAlertCode><sr:DCCAlert><sr:PPMIDAlert><sr:DeviceID>'"$ppmid"'</sr:DeviceID><sr:DeviceAlertCode>8F8B</sr:DeviceAlertCode><sr:Timestamp>2026-11-27T10:00:00.000Z</sr:Timestamp><sr:PPMIDFirmwareUpgradeAlert><sr:FirmwareVersion>01020304</sr:FirmwareVersion><sr:ActivateImageResultCode>ActivationSuccess</sr:ActivateImageResultCode></sr:PPMIDFirmwareUpgradeAlert></sr:PPMIDAlert></sr:DCCAlert></sr:DCCAlertMessage></sr:Body></sr:Response>' > alert.xml
 	xmlsec_sign alert.xml forged.xml "$SBX/devices/$stem.key" "$SBX/devices/$stem.pem"
 	post() { curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/xml' --data-binary "@$1" "$2"; }
-	rule="signature by the device certificate of $esme refused: device certificates only ever check GBCS signatures, never XML ones; a Response must be signed by the DCC's XML-signing certificate (role 89)"
-	# The device's certificate where it belongs, in trust/devices/.
+	# The device's certificate where it belongs, in trust/devices/: the device store is read by EUI
+	# only, never for an XML signature, so the signer is unknown to XML trust.
+	rule="no such certificate in the trust directory '$SBX/trust'; add the DCC's XML-signing certificate with that serial"
 	run -4 --separate-stderr hanfw verify forged.xml
-	[ "$stderr" = "hanfw: $rule" ]
+	[[ "$stderr" == "hanfw: signature: signed by issuer "*"$rule" ]]
 	[ "$(post forged.xml "$LISTEN_URL")" = 400 ]
 	[[ "$(db 'SELECT reason FROM quarantine')" == *"$rule"* ]]
-	# Misfiled among the XML certificates: set aside with a warning, never used.
+	# Misfiled among the XML certificates (where the README once said): its device's GBCS signatures
+	# would go unchecked, so verify and listen refuse the trust directory (exit 10), naming the file.
 	stop_listen
 	mkdir xml && cp "$SBX/trust/dcc-xml.pem" "$SBX/devices/$stem.pem" xml/
+	misfiled="hanfw: trust: 'xml/$stem.pem' is the device certificate of $esme: device certificates go in 'xml/devices/' (move it there, as <eui in hex>-ds.pem)"
+	run -10 --separate-stderr hanfw verify --trust xml forged.xml
+	[ "$stderr" = "$misfiled" ]
+	run -10 --separate-stderr "$HANFW" listen --plain-http --listen 127.0.0.1:0 --trust xml
+	[ "$stderr" = "$misfiled" ]
+	[ -z "$output" ]	# never listened
+	# Moved where it belongs, the forged alert is refused as above.
+	mkdir xml/devices && mv "xml/$stem.pem" xml/devices/
 	run -4 --separate-stderr hanfw verify --trust xml forged.xml
-	[[ "$stderr" == *"warning: trust: 'xml/$stem.pem' is the device certificate of $esme: never trusted for XML signatures; device certificates go in 'xml/devices/'"* ]]
-	[[ "$stderr" == *"$rule" ]]
-	"$HANFW" listen --plain-http --listen 127.0.0.1:0 --trust xml > listen.url 2>> listen.log &
-	LISTEN_PID=$!
-	for _ in $(seq 1 300); do [ -s listen.url ] && break; sleep 0.1; done
-	[ "$(post forged.xml "$(cat listen.url)rrs")" = 400 ]
-	grep -q "is the device certificate of $esme: never trusted for XML signatures" listen.log
+	[[ "$stderr" == "hanfw: signature: signed by issuer "*"no such certificate in the trust directory 'xml'"* ]]
 	# No device moved.
 	[ "$(db "SELECT count(*) FROM device_events WHERE event = 'activated'")" = 0 ]
 	[ "$(hanfw status --json --campaign PPMID-01020304 | jq -c .states)" = "$before" ]
-	[ "$(db 'SELECT count(*) FROM quarantine')" = 2 ]
+	[ "$(db 'SELECT count(*) FROM quarantine')" = 1 ]
 }
 
 @test "a body of nested namespace declarations is refused by name before verification; listen still takes a genuine message" {
