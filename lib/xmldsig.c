@@ -338,7 +338,7 @@ int hfw_trust_load_dir(hfw_trust **out, const char *dir, struct hfw_error *err)
 	snprintf(devices, sizeof(devices), "%s/devices", dir);
 	if (lstat(devices, &st) == 0 || errno != ENOENT) {
 		if (stat(devices, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			ret = hfw_error_set(err, HFW_EIO, "trust: '%s' is not a directory: it must be the device store (a directory of <eui>-ds.pem files) or absent", devices);
+			ret = hfw_error_set(err, HFW_EIO, "trust: '%s' cannot be read or is not a directory: it must be the device store (a directory of <eui>-ds.pem files) or absent", devices);
 			goto out;
 		}
 		if ((ret = scan_devices(t, devices, err)) < 0)

@@ -172,7 +172,7 @@ db() { sqlite3 ledger.sqlite "$1"; }
 	[ "$stderr" = "hanfw: trust: 't/devices/esme.pem' is a certificate not named by its EUI: device certificates are found by name, 't/devices/<eui in hex>-ds.pem' (rename it '00db1234567890a1-ds.pem')" ]
 	rm -r t/devices && touch t/devices
 	run -9 --separate-stderr hanfw status decode --trust t "$vector"
-	[[ "$stderr" == *"trust: 't/devices' is not a directory: it must be the device store (a directory of <eui>-ds.pem files) or absent" ]]
+	[[ "$stderr" == *"trust: 't/devices' cannot be read or is not a directory: it must be the device store (a directory of <eui>-ds.pem files) or absent" ]]
 }
 
 @test "an alert hanfw has no decoder for (CS14 0x8F12), DCC-signed, is stored and shown by its codes, never quarantined" {
