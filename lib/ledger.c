@@ -285,6 +285,22 @@ void hfw_ledger_rollback(hfw_ledger *l)
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int hfw_ledger_savepoint(hfw_ledger *l, struct hfw_error *err)
+{
+	if (sqlite3_exec(l->db, "SAVEPOINT hfw_item", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(l, err, "cannot start a savepoint");
+	return 0;
+}
+
+int hfw_ledger_savepoint_end(hfw_ledger *l, int keep, struct hfw_error *err)
+{
+	if (!keep && sqlite3_exec(l->db, "ROLLBACK TO hfw_item", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(l, err, "cannot roll back to a savepoint");
+	if (sqlite3_exec(l->db, "RELEASE hfw_item", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(l, err, "cannot release a savepoint");
+	return 0;
+}
+
 /* Run fn inside BEGIN IMMEDIATE ... COMMIT (or inside the caller's transaction). */
 static int in_write_txn(hfw_ledger *l, struct hfw_error *err,
 			int (*fn)(hfw_ledger *, void *, struct hfw_error *), void *arg)
