@@ -168,13 +168,16 @@ static int sign_files(struct hfw_ctx *ctx, struct sign_file *files, size_t n, co
 		      const struct hfw_request_sign_options *so, json_t *report)
 {
 	struct hfw_sign_item *items = calloc(SIGN_BATCH_FILES, sizeof(*items));
-	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_atomic *outs = calloc(SIGN_BATCH_FILES, sizeof(*outs));
+	struct hfw_error *errs = calloc(SIGN_BATCH_FILES, sizeof(*errs)), err = HFW_ERROR_INIT;
+	int *rets = calloc(SIGN_BATCH_FILES, sizeof(*rets));
 	size_t at = 0, i, k, bytes;
 	int status = HFW_EXIT_OK, committed;
 
-	if (!items) {
+	if (!items || !outs || !errs || !rets) {
 		hfw_error_oom(&err);
-		return cmd_report(&err);
+		status = cmd_report(&err);
+		goto out;
 	}
 	while (at < n) {
 		/* Read a batch; a file that cannot be read or written to fails alone, before any counter. */
@@ -195,13 +198,37 @@ static int sign_files(struct hfw_ctx *ctx, struct sign_file *files, size_t n, co
 		committed = hfw_request_sign_batch(signer, items, k, so, &err) == 0;
 		if (!committed)
 			status = cmd_report(&err);	/* nothing of the batch was committed: nothing is written */
+		/* Every output of the batch written, then put in place together (lib/fileio.c). */
+		for (i = 0; committed && i < k; i++) {
+			struct hfw_sign_item *it = &items[i];
+
+			outs[i] = (struct hfw_atomic)HFW_ATOMIC_INIT;
+			if (it->ret < 0)
+				continue;
+			if (strcmp(files[at + i].out, "-") == 0) {
+				it->ret = emit("-", it->out, it->outlen, &it->err);
+			} else if ((it->ret = hfw_atomic_open(&outs[i], files[at + i].out, &it->err)) == 0 &&
+				   (it->ret = hfw_atomic_write(&outs[i], it->out, it->outlen, &it->err)) < 0) {
+				hfw_atomic_release(&outs[i]);
+			}
+		}
+		if (committed) {
+			for (i = 0; i < k; i++)
+				rets[i] = items[i].ret;
+			(void)hfw_atomic_commit_many(outs, k, rets, errs);
+			for (i = 0; i < k; i++) {
+				if (rets[i] < 0 && items[i].ret == 0) {
+					items[i].ret = rets[i];
+					items[i].err = errs[i];
+				}
+				hfw_atomic_release(&outs[i]);
+			}
+		}
 		for (i = 0; committed && i < k; i++) {
 			struct sign_file *f = &files[at + i];
 			struct hfw_sign_item *it = &items[i];
 			char rid[HFW_REQUEST_ID_MAX];
 
-			if (it->ret == 0 && emit(f->out, it->out, it->outlen, &it->err) < 0)
-				it->ret = it->err.code;
 			if (it->ret < 0) {
 				fprintf(stderr, "hanfw: %s: %s\n", f->in, it->err.text[0] ? it->err.text : hfw_strerror(it->ret));
 				if (status == HFW_EXIT_OK)
@@ -228,7 +255,11 @@ static int sign_files(struct hfw_ctx *ctx, struct sign_file *files, size_t n, co
 			break;	/* the ledger refused a commit: stop there */
 		at += k;
 	}
+out:
 	free(items);
+	free(outs);
+	free(errs);
+	free(rets);
 	return status;
 }
 

@@ -170,6 +170,53 @@ static int migrate(hfw_ledger *l, struct hfw_error *err)
 	return ret;
 }
 
+/*
+ * The schema's stamp, kept in the ledger's user_version: a hash of the
+ * statements above and of the migrations' revision, so that any change to
+ * them runs them again on every ledger opened afterwards.
+ */
+#define MIGRATIONS_REVISION "add_columns:1 migrate:1"
+
+static int32_t schema_stamp(void)
+{
+	const char *parts[2] = { schema, MIGRATIONS_REVISION };
+	uint32_t h = 2166136261u;
+	size_t i;
+	const char *p;
+
+	for (i = 0; i < 2; i++)
+		for (p = parts[i]; *p; p++)
+			h = (h ^ (uint8_t)*p) * 16777619u;
+	return (int32_t)(h & 0x7fffffff) | 1;	/* never 0, a new database's */
+}
+
+/* 1 if the ledger carries this schema's stamp, 0 if not, < 0 on error. */
+static int schema_is_current(hfw_ledger *l, struct hfw_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret;
+
+	if (sqlite3_prepare_v2(l->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		ret = db_error(l, err, "cannot initialise");
+		goto out;
+	}
+	ret = sqlite3_column_int(st, 0) == schema_stamp();
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int stamp_schema(hfw_ledger *l, struct hfw_error *err)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%" PRId32, schema_stamp());
+	if (sqlite3_exec(l->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(l, err, "cannot initialise");
+	return 0;
+}
+
 int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err)
 {
 	hfw_ledger *l = NULL;
@@ -188,13 +235,28 @@ int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err)
 		goto out;
 	}
 	sqlite3_busy_timeout(l->db, 30000);
+	/*
+	 * The last connection to close leaves the WAL as it is instead of
+	 * checkpointing it into the database and deleting it: that cost every
+	 * short-lived command four syncs (the checkpoint's two, then the next
+	 * process's new WAL header and its directory entry) besides its one
+	 * commit.  The WAL is checkpointed as it fills (1,000 pages).  So the
+	 * ledger is FILE with FILE-wal: copy both, or use sqlite3's .backup.
+	 */
+	sqlite3_db_config(l->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	/* WAL for concurrent readers; FULL so a commit survives power loss, not just a crash. */
-	if (sqlite3_exec(l->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(l->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(l->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, NULL) != SQLITE_OK) {
 		ret = db_error(l, err, "cannot initialise");
 		goto out;
 	}
-	if ((ret = migrate(l, err)) < 0)
+	/* A ledger already stamped with this schema needs none of its statements run again. */
+	if ((ret = schema_is_current(l, err)) < 0)
+		goto out;
+	if (!ret && (sqlite3_exec(l->db, schema, NULL, NULL, NULL) != SQLITE_OK)) {
+		ret = db_error(l, err, "cannot initialise");
+		goto out;
+	}
+	if (!ret && (ret = migrate(l, err)) < 0)
 		goto out;
 	if (sqlite3_prepare_v2(l->db, "SELECT value FROM meta WHERE key='format'", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW ||
@@ -202,8 +264,9 @@ int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err)
 		ret = hfw_error_set(err, HFW_EIO, "'%s' is not a hanfw ledger", path);
 		goto out;
 	}
-	if ((ret = add_columns(l, err)) < 0)
+	if (!ret && ((ret = add_columns(l, err)) < 0 || (ret = stamp_schema(l, err)) < 0))
 		goto out;
+	ret = 0;
 	*out = l;
 	l = NULL;
 out:
