@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -180,49 +182,24 @@ static int wal_full(void *arg, sqlite3 *db, const char *name, int pages)
 }
 
 /*
- * The schema's stamp, kept in the ledger's user_version: a hash of the
- * statements above and of the migrations' revision, so that any change to
- * them runs them again on every ledger opened afterwards.
+ * A ledger's own file always starts with SQLite's header.  Checked before
+ * SQLite opens it: a WAL left beside it (see hfw_ledger_open) holds the
+ * newest pages, and would otherwise make a file replaced by anything else
+ * look like the ledger it replaced.
  */
-#define MIGRATIONS_REVISION "add_columns:1 migrate:1"
-
-static int32_t schema_stamp(void)
+static int check_header(const char *path, struct hfw_error *err)
 {
-	const char *parts[2] = { schema, MIGRATIONS_REVISION };
-	uint32_t h = 2166136261u;
-	size_t i;
-	const char *p;
+	static const char magic[16] = "SQLite format 3";
+	char head[16];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	for (i = 0; i < 2; i++)
-		for (p = parts[i]; *p; p++)
-			h = (h ^ (uint8_t)*p) * 16777619u;
-	return (int32_t)(h & 0x7fffffff) | 1;	/* never 0, a new database's */
-}
-
-/* 1 if the ledger carries this schema's stamp, 0 if not, < 0 on error. */
-static int schema_is_current(hfw_ledger *l, struct hfw_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int ret;
-
-	if (sqlite3_prepare_v2(l->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
-		ret = db_error(l, err, "cannot initialise");
-		goto out;
-	}
-	ret = sqlite3_column_int(st, 0) == schema_stamp();
-out:
-	sqlite3_finalize(st);
-	return ret;
-}
-
-static int stamp_schema(hfw_ledger *l, struct hfw_error *err)
-{
-	char sql[64];
-
-	snprintf(sql, sizeof(sql), "PRAGMA user_version=%" PRId32, schema_stamp());
-	if (sqlite3_exec(l->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_error(l, err, "cannot initialise");
+	if (fd < 0)
+		return 0;	/* a new ledger, or SQLite says why not */
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	if (n > 0 && (n != (ssize_t)sizeof(head) || memcmp(head, magic, sizeof(magic)) != 0))
+		return hfw_error_set(err, HFW_EIO, "'%s' is not a hanfw ledger", path);
 	return 0;
 }
 
@@ -237,6 +214,8 @@ int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err)
 		ret = hfw_error_oom(err);
 		goto out;
 	}
+	if ((ret = check_header(path, err)) < 0)
+		goto out;
 	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 			    NULL) != SQLITE_OK) {
 		ret = hfw_error_set(err, HFW_EIO, "cannot open ledger '%s': %s", path,
@@ -262,14 +241,11 @@ int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err)
 		ret = db_error(l, err, "cannot initialise");
 		goto out;
 	}
-	/* A ledger already stamped with this schema needs none of its statements run again. */
-	if ((ret = schema_is_current(l, err)) < 0)
-		goto out;
-	if (!ret && (sqlite3_exec(l->db, schema, NULL, NULL, NULL) != SQLITE_OK)) {
+	if (sqlite3_exec(l->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
 		ret = db_error(l, err, "cannot initialise");
 		goto out;
 	}
-	if (!ret && (ret = migrate(l, err)) < 0)
+	if ((ret = migrate(l, err)) < 0)
 		goto out;
 	if (sqlite3_prepare_v2(l->db, "SELECT value FROM meta WHERE key='format'", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW ||
@@ -277,9 +253,8 @@ int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err)
 		ret = hfw_error_set(err, HFW_EIO, "'%s' is not a hanfw ledger", path);
 		goto out;
 	}
-	if (!ret && ((ret = add_columns(l, err)) < 0 || (ret = stamp_schema(l, err)) < 0))
+	if ((ret = add_columns(l, err)) < 0)
 		goto out;
-	ret = 0;
 	*out = l;
 	l = NULL;
 out:
