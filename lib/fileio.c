@@ -601,7 +601,7 @@ static int sync_all(const int *fds, size_t n)
 
 size_t hfw_atomic_commit_many(struct hfw_atomic *a, size_t n, int *rets, struct hfw_error *errs)
 {
-	int fds[SYNC_FS_MAX];
+	int fds[SYNC_FS_MAX] = { -1 };
 	size_t i, nfs, failed = 0;
 	int batched;
 
