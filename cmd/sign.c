@@ -112,13 +112,164 @@ out:
 	return ret;
 }
 
+/* Many files are signed in batches: one ledger commit each, and bounded memory. */
+#define SIGN_BATCH_FILES 256
+#define SIGN_BATCH_BYTES (64u * 1024 * 1024)
+
+/* One input of "hanfw sign FILE...": where it goes and how it went. */
+struct sign_file {
+	const char *in;
+	char *out;		/* "-", the input itself, the one -o, or DIR/its name */
+	uint8_t *xml;
+	size_t len;
+};
+
+/*
+ * Where each input's signed form goes; refuses two inputs that would land
+ * on one name.  Returns 0 or an exit status.
+ */
+static int plan_outputs(struct hfw_ctx *ctx, struct sign_file *f, size_t n, const char *out, int in_place, int many)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		const char *base = strrchr(f[i].in, '/');
+		size_t need;
+
+		base = base ? base + 1 : f[i].in;
+		if (in_place || !many) {
+			f[i].out = strdup(in_place ? f[i].in : out ? out : "-");
+		} else {
+			if (!*base || strcmp(f[i].in, "-") == 0)
+				return cmd_usage_error(ctx, "'%s' has no file name to write under '%s'", f[i].in, out);
+			need = strlen(out) + strlen(base) + 2;
+			if ((f[i].out = malloc(need)))
+				snprintf(f[i].out, need, "%s/%s", out, base);
+		}
+		if (!f[i].out) {
+			fprintf(stderr, "hanfw: %s\n", hfw_strerror(HFW_ENOMEM));
+			return -HFW_ENOMEM;	/* its exit status */
+		}
+		for (j = 0; many && j < i; j++)
+			if (strcmp(f[j].out, f[i].out) == 0)
+				return cmd_usage_error(ctx, "'%s' and '%s' would both be written to '%s'", f[j].in, f[i].in,
+						       f[i].out);
+	}
+	return 0;
+}
+
+/*
+ * Sign files[0..n) in batches (lib/request.c: one durable commit each,
+ * before any output of the batch is written), then write each output
+ * atomically.  A file that fails is reported on its own line and the
+ * others go on; returns the first failure's exit status, or 0.
+ */
+static int sign_files(struct hfw_ctx *ctx, struct sign_file *files, size_t n, const hfw_signer *signer,
+		      const struct hfw_request_sign_options *so, json_t *report)
+{
+	struct hfw_sign_item *items = calloc(SIGN_BATCH_FILES, sizeof(*items));
+	struct hfw_atomic *outs = calloc(SIGN_BATCH_FILES, sizeof(*outs));
+	struct hfw_error *errs = calloc(SIGN_BATCH_FILES, sizeof(*errs)), err = HFW_ERROR_INIT;
+	int *rets = calloc(SIGN_BATCH_FILES, sizeof(*rets));
+	size_t at = 0, i, k, bytes;
+	int status = HFW_EXIT_OK, committed;
+
+	if (!items || !outs || !errs || !rets) {
+		hfw_error_oom(&err);
+		status = cmd_report(&err);
+		goto out;
+	}
+	while (at < n) {
+		/* Read a batch; a file that cannot be read or written to fails alone, before any counter. */
+		for (k = 0, bytes = 0; at + k < n && k < SIGN_BATCH_FILES && bytes < SIGN_BATCH_BYTES; k++) {
+			struct sign_file *f = &files[at + k];
+			struct hfw_sign_item *it = &items[k];
+
+			memset(it, 0, sizeof(*it));
+			if ((strcmp(f->out, "-") != 0 && hfw_output_check(NULL, f->out, &it->err) < 0) ||
+			    hfw_file_read(&f->xml, &f->len, f->in, HFW_MAX_DUIS_BYTES, "request", &it->err) < 0) {
+				it->ret = it->err.code;
+				continue;
+			}
+			it->xml = f->xml;
+			it->len = f->len;
+			bytes += f->len;
+		}
+		committed = hfw_request_sign_batch(signer, items, k, so, &err) == 0;
+		if (!committed)
+			status = cmd_report(&err);	/* nothing of the batch was committed: nothing is written */
+		/* Every output of the batch written, then put in place together (lib/fileio.c). */
+		for (i = 0; committed && i < k; i++) {
+			struct hfw_sign_item *it = &items[i];
+
+			outs[i] = (struct hfw_atomic)HFW_ATOMIC_INIT;
+			if (it->ret < 0)
+				continue;
+			if (strcmp(files[at + i].out, "-") == 0) {
+				it->ret = emit("-", it->out, it->outlen, &it->err);
+			} else if ((it->ret = hfw_atomic_open(&outs[i], files[at + i].out, &it->err)) == 0 &&
+				   (it->ret = hfw_atomic_write(&outs[i], it->out, it->outlen, &it->err)) < 0) {
+				hfw_atomic_release(&outs[i]);
+			}
+		}
+		if (committed) {
+			for (i = 0; i < k; i++)
+				rets[i] = items[i].ret;
+			(void)hfw_atomic_commit_many(outs, k, rets, errs);
+			for (i = 0; i < k; i++) {
+				if (rets[i] < 0 && items[i].ret == 0) {
+					items[i].ret = rets[i];
+					items[i].err = errs[i];
+				}
+				hfw_atomic_release(&outs[i]);
+			}
+		}
+		for (i = 0; committed && i < k; i++) {
+			struct sign_file *f = &files[at + i];
+			struct hfw_sign_item *it = &items[i];
+			char rid[HFW_REQUEST_ID_MAX];
+
+			if (it->ret < 0) {
+				fprintf(stderr, "hanfw: %s: %s\n", f->in, it->err.text[0] ? it->err.text : hfw_strerror(it->ret));
+				if (status == HFW_EXIT_OK)
+					status = -it->ret;
+				if (report)
+					json_array_append_new(report, json_pack("{s:s, s:s, s:i}", "input", f->in, "error",
+										it->err.text, "exit", -it->ret));
+			} else {
+				hfw_request_id_format(rid, &it->id);
+				if (report)
+					json_array_append_new(report, json_pack("{s:s, s:s, s:s, s:s}", "input", f->in, "output",
+										f->out, "request_id", rid, "signer",
+										hfw_signer_info(signer)->eui));
+				if (ctx->verbose)
+					fprintf(stderr, "hanfw: signed %s as %s\n", rid, hfw_signer_info(signer)->eui);
+			}
+		}
+		for (i = 0; i < k; i++) {
+			free(items[i].out);
+			free(files[at + i].xml);
+			files[at + i].xml = NULL;
+		}
+		if (!committed)
+			break;	/* the ledger refused a commit: stop there */
+		at += k;
+	}
+out:
+	free(items);
+	free(outs);
+	free(errs);
+	free(rets);
+	return status;
+}
+
 int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	const char *out = NULL, *key_path = NULL, *cert_path = NULL, *xsd = NULL, *ledger_path = NULL;
 	int in_place = 0, gbcs = 0, hex = 0, b64 = 0, new_counter = 0;
 	const struct hfw_option opts[] = {
-		HFW_OPT_STRING('o', "output", &out, "FILE", "where to write ('-', the default, is standard output)"),
-		HFW_OPT_FLAG(0, "in-place", &in_place, "replace the input file"),
+		HFW_OPT_STRING('o', "output", &out, "FILE", "where to write: a FILE for one input ('-', the default, is standard output), the DIR for several"),
+		HFW_OPT_FLAG(0, "in-place", &in_place, "replace each input file"),
 		HFW_OPT_STRING(0, "key", &key_path, "FILE", "signing key (default: xml_signing_key, or gbcs_signing_key with --gbcs)"),
 		HFW_OPT_STRING(0, "cert", &cert_path, "FILE", "its certificate"),
 		HFW_OPT_FLAG(0, "new-counter", &new_counter, "give the RequestID a fresh counter from the ledger"),
@@ -131,40 +282,49 @@ int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx)
 	};
 	static const struct hfw_usage usage = {
 		"sign FILE|- [-o OUT | --in-place] [--key KEY --cert CERT] [--new-counter] [--schema XSD]\n"
+		"       hanfw sign FILE... (-o DIR | --in-place) [--key KEY --cert CERT] [--new-counter] [--schema XSD]\n"
 		"       hanfw sign --gbcs [--hex | --base64] FILE|- [-o OUT] [--key KEY [--cert CERT]]",
-		"XML-sign a DUIS request in the DCC's profile (compact, enveloped, ECDSA P-256), settling its\n"
-		"RequestID counter in the ledger first; or sign a GBCS pre-command of a critical command.",
+		"XML-sign DUIS requests in the DCC's profile (compact, enveloped, ECDSA P-256), settling their\n"
+		"RequestID counters in the ledger first (many files: one commit per batch); or sign a GBCS\n"
+		"pre-command of a critical command.",
 	};
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_key_options ko = HFW_KEY_OPTIONS_INIT;
 	struct hfw_request_sign_options so = { NULL, 0, NULL };
-	struct hfw_request_id id;
+	struct sign_file *files = NULL;
 	hfw_config *cfg = NULL;
 	hfw_signer *signer = NULL;
 	hfw_ledger *ledger = NULL;
-	uint8_t *xml = NULL;
-	size_t len = 0, slen = 0;
-	char *signed_ = NULL, rid[HFW_REQUEST_ID_MAX];
-	int n, ret = HFW_EXIT_OK;
+	json_t *report = NULL;
+	int n, i, many, ret = HFW_EXIT_OK;
 
 	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
 		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
-	if (n != 1)
-		return cmd_usage_error(ctx, "expected one FILE (or - for standard input), got %d", n);
+	if (n < 1)
+		return cmd_usage_error(ctx, "expected FILE... (or - for standard input)");
+	many = n > 1;
+	if (gbcs && many)
+		return cmd_usage_error(ctx, "--gbcs signs one FILE, got %d", n);
 	if (in_place && out)
 		return cmd_usage_error(ctx, "give -o or --in-place, not both");
-	if (in_place && strcmp(argv[0], "-") == 0)
-		return cmd_usage_error(ctx, "--in-place needs a file, not standard input");
+	for (i = 0; i < n; i++) {
+		if (in_place && strcmp(argv[i], "-") == 0)
+			return cmd_usage_error(ctx, "--in-place needs a file, not standard input");
+		if (many && strcmp(argv[i], "-") == 0)
+			return cmd_usage_error(ctx, "- (standard input) is signed alone, not among other files");
+	}
+	if (many && !out && !in_place)
+		return cmd_usage_error(ctx, "signing several files needs -o DIR or --in-place");
 	if ((hex || b64) && !gbcs)
 		return cmd_usage_error(ctx, "--hex and --base64 go with --gbcs");
 	if (hex && b64)
 		return cmd_usage_error(ctx, "give --hex or --base64, not both");
 	if (gbcs && (new_counter || xsd || ledger_path))
 		return cmd_usage_error(ctx, "--new-counter, --schema and --ledger are for DUIS requests, not --gbcs");
-	if (in_place)
+	if (in_place && !many)
 		out = argv[0];
 	/* The signed message goes to standard output unless -o: JSON there would spoil it. */
-	if (ctx->json && (!out || strcmp(out, "-") == 0))
+	if (ctx->json && !many && (!out || strcmp(out, "-") == 0))
 		return cmd_usage_error(ctx, "--json needs -o FILE or --in-place (standard output carries the signed message)");
 	if (cmd_config(ctx, &cfg, &err) < 0)
 		goto fail;
@@ -195,33 +355,60 @@ int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx)
 		return cmd_usage_error(ctx, "give --key and --cert (or xml_signing_key and xml_signing_cert in the config)");
 	if (!ledger_path)
 		ledger_path = hfw_config_get(cfg, HFW_SET_LEDGER);
-	/* A destination that would be refused is refused before a counter is taken. */
-	if (out && strcmp(out, "-") != 0 && hfw_output_check(NULL, out, &err) < 0)
+	/* Many files go to -o DIR (made if missing) or in place; refused destinations are refused before a counter. */
+	if (many && !in_place && cmd_output_dir(out, &err) < 0)
 		goto fail;
+	if (!(files = calloc((size_t)n, sizeof(*files)))) {
+		hfw_error_oom(&err);
+		goto fail;
+	}
+	for (i = 0; i < n; i++)
+		files[i].in = argv[i];
+	if ((ret = plan_outputs(ctx, files, (size_t)n, out, in_place, many)) != 0)
+		goto done;
 	if (hfw_signer_open(&signer, key_path, cert_path, &ko, &err) < 0 ||
-	    hfw_file_read(&xml, &len, argv[0], HFW_MAX_DUIS_BYTES, "request", &err) < 0 ||
 	    hfw_ledger_open(&ledger, ledger_path, &err) < 0)
 		goto fail;
 	so.ledger = ledger;
 	so.new_counter = new_counter;
 	so.xsd_path = xsd;
-	if (hfw_request_sign_document(&signed_, &slen, &id, signer, xml, len, &so, &err) < 0 ||
-	    emit(out, signed_, slen, &err) < 0)
+	if (ctx->json && !(report = json_array())) {
+		hfw_error_oom(&err);
 		goto fail;
-	hfw_request_id_format(rid, &id);
-	/* sign --json (schemas/sign.schema.json): where the message went, its RequestID and its signer. */
-	if (ctx->json && cmd_print_json(json_pack("{s:s, s:s, s:s, s:s}", "output", out, "kind", "duis", "request_id", rid,
-						  "signer", hfw_signer_info(signer)->eui), &err) < 0)
-		goto fail;
-	if (ctx->verbose) {
-		fprintf(stderr, "hanfw: signed %s as %s\n", rid, hfw_signer_info(signer)->eui);
+	}
+	ret = sign_files(ctx, files, (size_t)n, signer, &so, report);
+	/*
+	 * sign --json (schemas/sign.schema.json): for one file, where the message
+	 * went, its RequestID and its signer; for many, every file.
+	 */
+	if (report && !many && json_array_size(report) == 1 && json_object_get(json_array_get(report, 0), "output")) {
+		json_t *o = json_array_get(report, 0);
+
+		if (cmd_print_json(json_pack("{s:O, s:s, s:O, s:O}", "output", json_object_get(o, "output"), "kind", "duis",
+					     "request_id", json_object_get(o, "request_id"), "signer",
+					     json_object_get(o, "signer")), &err) < 0)
+			goto fail;
+	} else if (report && many) {
+		size_t failed = 0, j;
+		json_t *o;
+
+		json_array_foreach(report, j, o)
+			failed += json_object_get(o, "error") != NULL;
+		if (cmd_print_json(json_pack("{s:s, s:I, s:I, s:O}", "kind", "duis", "signed",
+					     (json_int_t)(json_array_size(report) - failed), "failed", (json_int_t)failed,
+					     "files", report), &err) < 0)
+			goto fail;
 	}
 	goto done;
 fail:
 	ret = cmd_report(&err);
 done:
-	free(signed_);
-	free(xml);
+	for (i = 0; files && i < n; i++) {
+		free(files[i].out);
+		free(files[i].xml);
+	}
+	free(files);
+	json_decref(report);
 	hfw_signer_free(signer);
 	hfw_ledger_close(ledger);
 	return ret;

@@ -3,6 +3,7 @@
 #include "crypto.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,9 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -147,6 +150,197 @@ static int decode_key(EVP_PKEY **pkey, const uint8_t *data, size_t len, const ch
 	return 0;
 }
 
+/*
+ * The fast path for the keys hanfw is usually given: an unencrypted P-256
+ * key, PEM or DER, PKCS#8 or SEC1 (RFC 5915).  OpenSSL 3.0's generic
+ * decoders assemble a chain of decoders for every form first, which cost a
+ * quarter of a whole "hanfw sign"; these few shapes are read here with a
+ * strict DER reader and imported with EVP_PKEY_fromdata.  Anything else
+ * (encrypted, other curves or algorithms, unusual encodings) takes the
+ * generic path, which also words every refusal: the fast path only ever
+ * accepts, never refuses.
+ */
+struct der {
+	const uint8_t *p, *end;
+};
+
+/* The next element if it has this tag (definite, minimal length); 0, or -1. */
+static int der_next(struct der *d, uint8_t tag, struct der *inner)
+{
+	const uint8_t *p = d->p;
+	size_t len;
+
+	if (d->end - p < 2 || p[0] != tag)
+		return -1;
+	if (p[1] < 0x80) {
+		len = p[1];
+		p += 2;
+	} else if (p[1] == 0x81 && d->end - p >= 3 && p[2] >= 0x80) {
+		len = p[2];
+		p += 3;
+	} else if (p[1] == 0x82 && d->end - p >= 4 && p[2] != 0) {
+		len = (size_t)p[2] << 8 | p[3];
+		p += 4;
+	} else {
+		return -1;
+	}
+	if ((size_t)(d->end - p) < len)
+		return -1;
+	inner->p = p;
+	inner->end = p + len;
+	d->p = p + len;
+	return 0;
+}
+
+static int der_equals(const struct der *d, const void *v, size_t n)
+{
+	return (size_t)(d->end - d->p) == n && memcmp(d->p, v, n) == 0;
+}
+
+static const uint8_t oid_ec_public_key[] = { 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01 };
+static const uint8_t oid_prime256v1[] = { 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07 };
+
+/* ECPrivateKey of a P-256 key: d (32 octets) and the public point (65 octets) if present. */
+static int parse_sec1(const uint8_t *data, size_t len, const uint8_t **d, const uint8_t **pub)
+{
+	struct der all = { data, data + len }, seq, v, t;
+
+	*d = *pub = NULL;
+	if (der_next(&all, 0x30, &seq) < 0 || all.p != all.end ||
+	    der_next(&seq, 0x02, &v) < 0 || !der_equals(&v, "\x01", 1) ||
+	    der_next(&seq, 0x04, &v) < 0 || v.end - v.p != 32)
+		return -1;
+	*d = v.p;
+	if (seq.p < seq.end && seq.p[0] == 0xA0 &&
+	    (der_next(&seq, 0xA0, &t) < 0 || der_next(&t, 0x06, &v) < 0 || t.p != t.end ||
+	     !der_equals(&v, oid_prime256v1, sizeof(oid_prime256v1))))
+		return -1;
+	if (seq.p < seq.end && seq.p[0] == 0xA1) {
+		if (der_next(&seq, 0xA1, &t) < 0 || der_next(&t, 0x03, &v) < 0 || t.p != t.end ||
+		    v.end - v.p != 66 || v.p[0] != 0 || v.p[1] != 0x04)
+			return -1;
+		*pub = v.p + 1;
+	}
+	return seq.p == seq.end ? 0 : -1;
+}
+
+/* PKCS#8 PrivateKeyInfo (version 0, no attributes) of a P-256 key. */
+static int parse_pkcs8(const uint8_t *data, size_t len, const uint8_t **d, const uint8_t **pub)
+{
+	struct der all = { data, data + len }, seq, v, alg;
+
+	if (der_next(&all, 0x30, &seq) < 0 || all.p != all.end ||
+	    der_next(&seq, 0x02, &v) < 0 || !der_equals(&v, "\x00", 1) ||
+	    der_next(&seq, 0x30, &alg) < 0 ||
+	    der_next(&alg, 0x06, &v) < 0 || !der_equals(&v, oid_ec_public_key, sizeof(oid_ec_public_key)) ||
+	    der_next(&alg, 0x06, &v) < 0 || !der_equals(&v, oid_prime256v1, sizeof(oid_prime256v1)) ||
+	    alg.p != alg.end ||
+	    der_next(&seq, 0x04, &v) < 0 || seq.p != seq.end)
+		return -1;
+	return parse_sec1(v.p, (size_t)(v.end - v.p), d, pub);
+}
+
+/*
+ * A P-256 key from its private scalar: 0 < d < n, the public point computed
+ * (constant time) and, when the file gives one, required to be it.  NULL
+ * when anything is off; the generic path then decides.
+ */
+static EVP_PKEY *p256_from_private(const uint8_t d[32], const uint8_t *pub)
+{
+	EC_GROUP *g = EC_GROUP_new_by_curve_name_ex(NULL, NULL, NID_X9_62_prime256v1);
+	BIGNUM *bn = BN_secure_new();
+	EC_POINT *q = g ? EC_POINT_new(g) : NULL;
+	BN_CTX *bctx = BN_CTX_secure_new();
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	uint8_t point[65];
+
+	if (!g || !bn || !q || !bctx || !bld || !BN_bin2bn(d, 32, bn))
+		goto out;
+	BN_set_flags(bn, BN_FLG_CONSTTIME);
+	if (BN_is_zero(bn) || BN_cmp(bn, EC_GROUP_get0_order(g)) >= 0 ||
+	    !EC_POINT_mul(g, q, bn, NULL, NULL, bctx) ||
+	    EC_POINT_point2oct(g, q, POINT_CONVERSION_UNCOMPRESSED, point, sizeof(point), bctx) != sizeof(point) ||
+	    (pub && CRYPTO_memcmp(pub, point, sizeof(point)) != 0))
+		goto out;
+	if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, bn) ||
+	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)) ||
+	    !(params = OSSL_PARAM_BLD_to_param(bld)) ||
+	    !(pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) ||
+	    EVP_PKEY_fromdata_init(pctx) <= 0 ||
+	    EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_KEYPAIR, params) <= 0) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+out:
+	ERR_clear_error();
+	EVP_PKEY_CTX_free(pctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_CTX_free(bctx);
+	EC_POINT_free(q);
+	BN_clear_free(bn);
+	EC_GROUP_free(g);
+	return pkey;
+}
+
+/* The fast path: an unencrypted P-256 key in one of the usual forms, or NULL. */
+static EVP_PKEY *fast_key(const uint8_t *data, size_t len)
+{
+	const uint8_t *d = NULL, *pub = NULL;
+	char *name = NULL, *header = NULL;
+	unsigned char *der = NULL;
+	long dlen = 0;
+	EVP_PKEY *pkey = NULL;
+	BIO *bio = NULL;
+
+	if (len >= 10 && memmem(data, len, "-----BEGIN", 10)) {
+		if (len > INT32_MAX || !(bio = BIO_new_mem_buf(data, (int)len)) ||
+		    PEM_read_bio(bio, &name, &header, &der, &dlen) != 1 || dlen <= 0 ||
+		    (header && header[0]))	/* Proc-Type: 4,ENCRYPTED */
+			goto out;
+		if (strcmp(name, "PRIVATE KEY") == 0) {
+			if (parse_pkcs8(der, (size_t)dlen, &d, &pub) < 0)
+				goto out;
+		} else if (strcmp(name, "EC PRIVATE KEY") == 0) {
+			if (parse_sec1(der, (size_t)dlen, &d, &pub) < 0)
+				goto out;
+		} else {
+			goto out;
+		}
+	} else if (parse_pkcs8(data, len, &d, &pub) < 0 && parse_sec1(data, len, &d, &pub) < 0) {
+		goto out;
+	}
+	pkey = p256_from_private(d, pub);
+out:
+	ERR_clear_error();
+	if (der)
+		OPENSSL_cleanse(der, (size_t)dlen);
+	OPENSSL_free(der);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	BIO_free(bio);
+	return pkey;
+}
+
+/*
+ * The random generator for ECDSA nonces: OpenSSL's default CTR-DRBG
+ * (AES-256) makes the first signature of a process assemble every cipher
+ * the provider has (15% of a whole "hanfw sign"); Hash_DRBG with SHA-256,
+ * also an SP 800-90A DRBG of 256-bit strength seeded from the operating
+ * system, uses the digests already loaded.  Set once, before the first
+ * random byte; a process that made its generators already keeps them.
+ */
+static pthread_once_t drbg_once = PTHREAD_ONCE_INIT;
+
+static void choose_drbg(void)
+{
+	(void)RAND_set_DRBG_type(NULL, "HASH-DRBG", NULL, NULL, "SHA256");
+}
+
 int hfw_key_load(hfw_key **out, const char *path,
 		 const struct hfw_key_options *opts, struct hfw_error *err)
 {
@@ -160,6 +354,7 @@ int hfw_key_load(hfw_key **out, const char *path,
 	int ret = 0;
 
 	*out = NULL;
+	pthread_once(&drbg_once, choose_drbg);
 	if ((ret = hfw_file_read(&data, &len, path, KEY_FILE_MAX, "key", err)) < 0) {
 		ret = err->code = HFW_EKEY;	/* keep the message, classify as a key problem */
 		goto out;
@@ -170,7 +365,10 @@ int hfw_key_load(hfw_key **out, const char *path,
 	 * more than everything else "hanfw sign" does.  Anything else is decoded
 	 * again without limits, only to say what it is.
 	 */
-	ret = decode_key(&pkey, data, len, memmem(data, len, "-----BEGIN", 10) ? "PEM" : "DER", "EC", &ps);
+	if ((pkey = fast_key(data, len)))
+		ret = 0;
+	else
+		ret = decode_key(&pkey, data, len, memmem(data, len, "-----BEGIN", 10) ? "PEM" : "DER", "EC", &ps);
 	if (ret < 0 && !(ps.asked && !ps.supplied))
 		ret = decode_key(&pkey, data, len, NULL, NULL, &ps);
 	if (ret < 0) {
@@ -448,6 +646,7 @@ int hfw_ecdsa_sign_digest(const hfw_key *key, const uint8_t digest[HFW_SHA256_LE
 	size_t derlen = sizeof(der);
 	int ret = 0;
 
+	pthread_once(&drbg_once, choose_drbg);
 	if (!(ctx = EVP_PKEY_CTX_new(key->pkey, NULL)) ||
 	    EVP_PKEY_sign_init(ctx) <= 0 ||
 	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) <= 0 ||

@@ -487,13 +487,14 @@ int hfw_atomic_write(struct hfw_atomic *a, const void *data, size_t len,
 	return 0;
 }
 
-int hfw_atomic_commit(struct hfw_atomic *a, struct hfw_error *err)
+/* Put a's file in place; with sync, its data first and its directory entry after are synced. */
+static int commit(struct hfw_atomic *a, int sync, struct hfw_error *err)
 {
 	struct stat st;
 	char *dir = NULL;
 	int dfd, ret = 0;
 
-	if (fsync(a->fd) != 0) {
+	if (sync && fsync(a->fd) != 0) {
 		ret = hfw_error_set(err, HFW_EIO, "cannot write '%s': %s",
 				    a->path, strerror(errno));
 		goto out;
@@ -540,13 +541,93 @@ int hfw_atomic_commit(struct hfw_atomic *a, struct hfw_error *err)
 	a->tmp = NULL;
 synced:
 	/* Make the new name itself durable; failure here is not worth failing for. */
-	if ((dir = dir_of(a->path)) && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+	if (sync && (dir = dir_of(a->path)) && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		(void)fsync(dfd);
 		close(dfd);
 	}
 out:
 	free(dir);
 	return ret;
+}
+
+int hfw_atomic_commit(struct hfw_atomic *a, struct hfw_error *err)
+{
+	return commit(a, 1, err);
+}
+
+#define SYNC_FS_MAX 16
+
+/*
+ * One descriptor (a dup) on each file system the open files of a[0..n) are
+ * on: how many, or 0 if there are more than SYNC_FS_MAX (or on error).
+ */
+static size_t file_systems(const struct hfw_atomic *a, size_t n, int fds[SYNC_FS_MAX])
+{
+	dev_t devs[SYNC_FS_MAX];
+	size_t i, j, ndev = 0;
+	struct stat st;
+
+	for (i = 0; i < n; i++) {
+		if (a[i].fd < 0)
+			continue;
+		if (fstat(a[i].fd, &st) != 0)
+			goto fail;
+		for (j = 0; j < ndev && devs[j] != st.st_dev; j++)
+			;
+		if (j < ndev)
+			continue;
+		if (ndev == SYNC_FS_MAX || (fds[ndev] = dup(a[i].fd)) < 0)
+			goto fail;
+		devs[ndev++] = st.st_dev;
+	}
+	return ndev;
+fail:
+	while (ndev > 0)
+		close(fds[--ndev]);
+	return 0;
+}
+
+/* syncfs on each; 1 if every one succeeded. */
+static int sync_all(const int *fds, size_t n)
+{
+	size_t i;
+	int ok = n > 0;
+
+	for (i = 0; i < n; i++)
+		if (syncfs(fds[i]) != 0)
+			ok = 0;
+	return ok;
+}
+
+size_t hfw_atomic_commit_many(struct hfw_atomic *a, size_t n, int *rets, struct hfw_error *errs)
+{
+	int fds[SYNC_FS_MAX] = { -1 };
+	size_t i, nfs, failed = 0;
+	int batched;
+
+	/*
+	 * One syncfs flushes every file's data (and anything else pending on
+	 * that file system) with one cache flush, where an fsync each costs a
+	 * flush each: the difference between milliseconds and seconds for
+	 * 1,000 files.  A second one makes the new names durable.  Where
+	 * syncfs cannot be used, each file is synced alone.
+	 */
+	for (i = 0, nfs = 0; i < n; i++)
+		nfs += a[i].fd >= 0;
+	/* One file alone: its own fsync costs less than flushing its file system. */
+	nfs = nfs > 1 ? file_systems(a, n, fds) : 0;
+	batched = sync_all(fds, nfs);
+	for (i = 0; i < n; i++) {
+		if (a[i].fd < 0)
+			continue;
+		if ((rets[i] = commit(&a[i], !batched, &errs[i])) < 0)
+			failed++;
+	}
+	if (batched)
+		(void)sync_all(fds, nfs);
+	for (i = 0; i < nfs; i++)
+		close(fds[i]);
+	return failed;
 }
 
 void hfw_atomic_release(struct hfw_atomic *a)

@@ -66,6 +66,17 @@ int hfw_atomic_write(struct hfw_atomic *a, const void *data, size_t len,
  */
 int hfw_atomic_commit(struct hfw_atomic *a, struct hfw_error *err) HFW_MUST_CHECK;
 
+/*
+ * Commit many at once (hanfw sign of many files): each a[i] still open is
+ * put in place as hfw_atomic_commit does, all-or-nothing per file, but
+ * their data and new names are made durable together (two syncfs for the
+ * batch on each file system they are on; each file alone where that
+ * fails) instead of two syncs per file.  rets[i] and errs[i] receive each
+ * file's result (untouched for a[i] not open); returns how many failed.
+ * Release each a[i] afterwards.
+ */
+size_t hfw_atomic_commit_many(struct hfw_atomic *a, size_t n, int *rets, struct hfw_error *errs);
+
 /* Remove the temporary file if still there and free a's contents (NULL-safe, idempotent). */
 void hfw_atomic_release(struct hfw_atomic *a);
 

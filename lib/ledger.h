@@ -84,6 +84,15 @@ int hfw_ledger_commit(hfw_ledger *l, struct hfw_error *err);
 void hfw_ledger_rollback(hfw_ledger *l);
 
 /*
+ * Inside a transaction, one item of a batch that may be undone alone: end
+ * it keeping what it did (keep = 1), or undoing it (keep = 0).  hanfw sign
+ * of many files gives back the counter of a file refused before it was
+ * signed, and keeps (burns) one that was signed over.
+ */
+int hfw_ledger_savepoint(hfw_ledger *l, struct hfw_error *err);
+int hfw_ledger_savepoint_end(hfw_ledger *l, int keep, struct hfw_error *err);
+
+/*
  * Campaigns: a name for the requests of one firmware roll-out.  Each
  * distribute, activate or read-version request is recorded with its
  * campaign, action ("distribute", "activate", "read-version"), device type,

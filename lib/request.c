@@ -197,48 +197,113 @@ static int prepare_request(void *arg, xmlDocPtr doc, struct hfw_error *err)
 	return hfw_ledger_claim(ps->o->ledger, &ps->id.originator, ps->id.counter, err);
 }
 
-int hfw_request_sign_document(char **out, size_t *outlen, struct hfw_request_id *id,
-			   const hfw_signer *signer, const uint8_t *xml, size_t len,
-			   const struct hfw_request_sign_options *o, struct hfw_error *err)
+/*
+ * Only a user's XML-signing certificate (role 87) may sign a Request: the
+ * DCC's (89) or any other is refused before a counter is touched, naming
+ * the rule (the self-verification would refuse the result, after burning
+ * the counter).
+ */
+int hfw_request_check_signer(const hfw_signer *signer, struct hfw_error *err)
+{
+	const struct hfw_cert_info *ci = hfw_signer_info(signer);
+
+	if (hfw_signer_role_of(ci) != HFW_ROLE_USER_XML)
+		return hfw_error_set(err, HFW_EKEY,
+				     "certificate '%s' (role %s) may not sign requests: a Request must be signed by a user's XML-signing certificate (role 87)",
+				     ci->subject, ci->role[0] ? ci->role : "none");
+	return 0;
+}
+
+/* One document of a batch, inside the batch's transaction and its own savepoint. */
+static int sign_item(const hfw_signer *signer, struct hfw_sign_item *it, const struct hfw_request_sign_options *o)
 {
 	struct prepare_state ps = { signer, o, { { { 0 } }, { { 0 } }, 0 }, "", 0 };
 	struct hfw_ledger_request rec;
-	int signed_over = 0, burn = 0;
+	int signed_over = 0, ret;
 	struct hfw_sign_options so = { o->xsd_path, prepare_request, &ps, rec.body_sha256, &signed_over };
 	struct hfw_error ignored = HFW_ERROR_INIT;
-	int ret;
 
-	*out = NULL;
 	memset(&rec, 0, sizeof(rec));
-	/*
-	 * Counter and record in one transaction, committed before the signed
-	 * request is handed back: one sync, and nothing leaves unrecorded.
-	 */
-	if ((ret = hfw_ledger_begin(o->ledger, err)) < 0)
+	if ((ret = hfw_ledger_savepoint(o->ledger, &it->err)) < 0)
 		return ret;
-	if ((ret = hfw_xmldsig_sign_document(out, outlen, signer, xml, len, &so, err)) < 0) {
+	if ((ret = hfw_xmldsig_sign_document(&it->out, &it->outlen, signer, it->xml, it->len, &so, &it->err)) < 0) {
 		/*
 		 * A counter that was signed over is burned even though the result
-		 * was refused and never handed out: the counter is committed, the
-		 * request is not recorded.  One refused before signing is not.
+		 * was refused and never handed out: the counter stays, the request
+		 * is not recorded.  One refused before signing is given back.
 		 */
-		burn = signed_over;
-		goto out;
+		hfw_ledger_savepoint_end(o->ledger, signed_over, &ignored);
+		return ret;
 	}
 	rec.id = ps.id;
 	rec.service_reference = ps.service_reference;
 	rec.command_variant = ps.command_variant;
 	rec.state = "signed";
-	if ((ret = hfw_ledger_record(o->ledger, &rec, 1, err)) < 0 ||
-	    (ret = hfw_ledger_commit(o->ledger, err)) < 0)
-		goto out;
-	*id = ps.id;
-out:
-	if (ret < 0) {
-		if (!burn || hfw_ledger_commit(o->ledger, &ignored) < 0)
-			hfw_ledger_rollback(o->ledger);
-		free(*out);
-		*out = NULL;
+	if ((ret = hfw_ledger_record(o->ledger, &rec, 1, &it->err)) < 0 ||
+	    (ret = hfw_ledger_savepoint_end(o->ledger, 1, &it->err)) < 0) {
+		free(it->out);
+		it->out = NULL;
+		return ret;
 	}
-	return ret;
+	it->id = ps.id;
+	return 0;
+}
+
+int hfw_request_sign_batch(const hfw_signer *signer, struct hfw_sign_item *items, size_t n,
+			   const struct hfw_request_sign_options *o, struct hfw_error *err)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		items[i].out = NULL;
+		items[i].outlen = 0;
+		memset(&items[i].id, 0, sizeof(items[i].id));
+		if (items[i].xml) {
+			items[i].ret = 0;
+			items[i].err = (struct hfw_error)HFW_ERROR_INIT;
+		}
+	}
+	if ((ret = hfw_request_check_signer(signer, err)) < 0)
+		return ret;
+	/*
+	 * Every counter and record of the batch in one transaction, committed
+	 * (one sync) before any signed document is handed back.
+	 */
+	if ((ret = hfw_ledger_begin(o->ledger, err)) < 0)
+		return ret;
+	for (i = 0; i < n; i++)
+		if (items[i].xml)
+			items[i].ret = sign_item(signer, &items[i], o);
+	if ((ret = hfw_ledger_commit(o->ledger, err)) < 0) {
+		for (i = 0; i < n; i++) {
+			free(items[i].out);
+			items[i].out = NULL;
+		}
+		return ret;
+	}
+	return 0;
+}
+
+int hfw_request_sign_document(char **out, size_t *outlen, struct hfw_request_id *id,
+			   const hfw_signer *signer, const uint8_t *xml, size_t len,
+			   const struct hfw_request_sign_options *o, struct hfw_error *err)
+{
+	struct hfw_sign_item it;
+	int ret;
+
+	*out = NULL;
+	memset(&it, 0, sizeof(it));
+	it.xml = xml;
+	it.len = len;
+	if ((ret = hfw_request_sign_batch(signer, &it, 1, o, err)) < 0)
+		return ret;
+	if (it.ret < 0) {
+		*err = it.err;
+		return it.ret;
+	}
+	*out = it.out;
+	*outlen = it.outlen;
+	*id = it.id;
+	return 0;
 }

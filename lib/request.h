@@ -115,6 +115,33 @@ int hfw_request_sign_document(char **out, size_t *outlen, struct hfw_request_id 
 			      const hfw_signer *signer, const uint8_t *xml, size_t len,
 			      const struct hfw_request_sign_options *o, struct hfw_error *err);
 
+/* HFW_EKEY, naming the rule, unless signer is a user's XML-signing certificate (role 87). */
+int hfw_request_check_signer(const hfw_signer *signer, struct hfw_error *err);
+
+/* One document of a batch for hfw_request_sign_batch. */
+struct hfw_sign_item {
+	const uint8_t *xml;	/* in: the request (NULL: skipped, ret and err left as they are) */
+	size_t len;
+	char *out;		/* out: the signed request, a new buffer (free), or NULL */
+	size_t outlen;
+	struct hfw_request_id id;	/* out: its RequestID as signed */
+	int ret;		/* out: 0, or the HFW_E* code of its refusal (err says why) */
+	struct hfw_error err;
+};
+
+/*
+ * hanfw sign of many documents: hfw_request_sign_document for each, in
+ * order, in ONE ledger transaction committed durably (one sync) before
+ * returning, so no signed document leaves before its counter is on disk.
+ * A document that is refused is refused alone (items[i].ret, .err) and the
+ * others go on: a counter it was signed over stays burned, one refused
+ * before signing is given back.  The signer must be role 87 (checked
+ * before anything: HFW_EKEY).  Returns 0 once committed (each item says how
+ * it went), or < 0 with no item signed if the batch could not be committed.
+ */
+int hfw_request_sign_batch(const hfw_signer *signer, struct hfw_sign_item *items, size_t n,
+			   const struct hfw_request_sign_options *o, struct hfw_error *err);
+
 void hfw_request_release(struct hfw_request *r);
 
 #endif

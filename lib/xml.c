@@ -531,10 +531,28 @@ static void load_builtin(void)
 		hfw_error_set(&builtin_error, HFW_ERROR, "cannot load schema 'duis-firmware.xsd': %s", fe.text);
 }
 
-static int load_schema(xmlSchemaPtr *out, const char *path, struct hfw_error *err)
+/*
+ * Schemas named by path (--schema, duis_schema), kept once parsed: hanfw
+ * sign of many files validates each file twice against the same XSD, and
+ * the DCC's takes far longer to parse than a request to sign.  A few paths
+ * are kept for the life of the process (never freed: another thread may be
+ * validating with one); past that, each use parses its own.
+ */
+#define SCHEMA_CACHE 4
+
+static struct {
+	char *path;
+	xmlSchemaPtr schema;
+} schema_cache[SCHEMA_CACHE];
+static pthread_mutex_t schema_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* *cached = 1 when *out belongs to the cache (not to be freed). */
+static int load_schema(xmlSchemaPtr *out, int *cached, const char *path, struct hfw_error *err)
 {
 	struct first_error fe = { "", 0 };
+	size_t i;
 
+	*cached = 1;
 	pthread_once(&parser_once, init_parser);
 	if (!path) {
 		pthread_once(&builtin_once, load_builtin);
@@ -542,8 +560,22 @@ static int load_schema(xmlSchemaPtr *out, const char *path, struct hfw_error *er
 			return hfw_error_set(err, builtin_error.code, "%s", builtin_error.text);
 		return 0;
 	}
-	if (!(*out = parse_schema(path, &fe)))
+	pthread_mutex_lock(&schema_cache_lock);
+	for (i = 0; i < SCHEMA_CACHE && schema_cache[i].path; i++)
+		if (strcmp(schema_cache[i].path, path) == 0) {
+			*out = schema_cache[i].schema;
+			pthread_mutex_unlock(&schema_cache_lock);
+			return 0;
+		}
+	if (!(*out = parse_schema(path, &fe))) {
+		pthread_mutex_unlock(&schema_cache_lock);
 		return hfw_error_set(err, HFW_EIO, "cannot load schema '%s': %s", path, fe.text);
+	}
+	if (i < SCHEMA_CACHE && (schema_cache[i].path = strdup(path)))
+		schema_cache[i].schema = *out;
+	else
+		*cached = 0;
+	pthread_mutex_unlock(&schema_cache_lock);
 	return 0;
 }
 
@@ -552,9 +584,9 @@ int hfw_xml_validate(xmlDocPtr doc, const char *xsd_path, struct hfw_error *err)
 	struct first_error fe = { "", 0 };
 	xmlSchemaValidCtxtPtr vctx = NULL;
 	xmlSchemaPtr schema = NULL;
-	int ret, v;
+	int ret, v, cached = 1;
 
-	if ((ret = load_schema(&schema, xsd_path, err)) < 0)
+	if ((ret = load_schema(&schema, &cached, xsd_path, err)) < 0)
 		return ret;
 	if (!(vctx = xmlSchemaNewValidCtxt(schema))) {
 		ret = hfw_error_oom(err);
@@ -569,7 +601,7 @@ int hfw_xml_validate(xmlDocPtr doc, const char *xsd_path, struct hfw_error *err)
 		ret = hfw_error_set(err, HFW_ERROR, "schema validation failed internally");
 out:
 	xmlSchemaFreeValidCtxt(vctx);
-	if (xsd_path)
+	if (!cached)
 		xmlSchemaFree(schema);
 	return ret;
 }

@@ -480,8 +480,7 @@ int hfw_signer_open(hfw_signer **out, const char *key_path, const char *cert_pat
 	if ((ret = hfw_key_load(&s->key, key_path, ko, err)) < 0 ||
 	    (ret = hfw_cert_load(&cert, cert_path, err)) < 0 ||
 	    (ret = hfw_cert_check_key(cert, s->key, err)) < 0 ||
-	    (ret = hfw_trust_new(&s->self, err)) < 0 ||
-	    (ret = hfw_trust_add_file(s->self, cert_path, err)) < 0)
+	    (ret = hfw_trust_new(&s->self, err)) < 0)
 		goto out;
 	hfw_cert_info(cert, &s->info);
 	/* What verifiers refuse is refused here first (a GBCS OU=02 certificate, say). */
@@ -490,10 +489,15 @@ int hfw_signer_open(hfw_signer **out, const char *key_path, const char *cert_pat
 
 		describe(who, sizeof(who), &s->info);
 		ret = hfw_error_set(err, HFW_EKEY,
-				    "certificate '%s' is %s, not an XML-signing certificate: DUIS XML signatures need role 87 (a user's) or 89 (the DCC's)",
+				    "certificate '%s' is %s, not an XML-signing certificate: XML signatures need role 87 (a user's) or 89 (the DCC's)",
 				    cert_path, who);
 		goto out;
 	}
+	/* Its own certificate is what its output must verify with: kept, not read again. */
+	ret = trust_push(s->self, cert, &s->info, 0, err);
+	cert = NULL;
+	if (ret < 0)
+		goto out;
 	*out = s;
 	s = NULL;
 out:

@@ -149,7 +149,7 @@ signed_or_refused() {
 	one_line_error
 	[[ "$stderr" == *"signed request failed its own verification, so it was not written"* ]]
 	[ ! -e out.xml ]
-	[ -z "$(ls -A | grep -v -x -e short.xsd -e ledger.sqlite)" ]
+	[ -z "$(ls -A | grep -v -x -e short.xsd -e ledger.sqlite -e ledger.sqlite-wal -e ledger.sqlite-shm)" ]
 	# The counter it was signed with is used up, and no request is recorded.
 	burned=$(sqlite3 ledger.sqlite "select last from counters where originator = '90-B3-D5-1F-30-01-00-00'")
 	[ "$burned" -gt 1000 ]

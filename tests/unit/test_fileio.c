@@ -236,6 +236,48 @@ static void commit_rechecks(void **state)
 	assert_int_equal(entries(), 1);
 }
 
+/* Many files committed together: each whole, one refused alone, the others in place. */
+static void commit_many(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT, errs[4];
+	struct hfw_atomic a[4] = { HFW_ATOMIC_INIT, HFW_ATOMIC_INIT, HFW_ATOMIC_INIT, HFW_ATOMIC_INIT };
+	int rets[4] = { 0, 0, 1, 0 };
+	char path[4][4200], name[8];
+	uint8_t *data = NULL;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "f%zu", i);
+		in_dir(path[i], sizeof(path[i]), name);
+		memset(&errs[i], 0, sizeof(errs[i]));
+	}
+	write_file(path[1], "old", 3);
+	for (i = 0; i < 4; i++) {
+		if (i == 2)
+			continue;	/* not opened: left alone, its ret untouched */
+		assert_int_equal(hfw_atomic_open(&a[i], path[i], &err), 0);
+		assert_int_equal(hfw_atomic_write(&a[i], path[i], strlen(path[i]), &err), 0);
+	}
+	/* f3's place becomes a FIFO meanwhile: refused alone. */
+	assert_int_equal(mkfifo(path[3], 0600), 0);
+	assert_int_equal(hfw_atomic_commit_many(a, 4, rets, errs), 1);
+	assert_int_equal(rets[0], 0);
+	assert_int_equal(rets[1], 0);
+	assert_int_equal(rets[2], 1);
+	assert_int_equal(rets[3], HFW_EIO);
+	assert_non_null(strstr(errs[3].text, "it is now a FIFO"));
+	for (i = 0; i < 4; i++)
+		hfw_atomic_release(&a[i]);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(hfw_file_read(&data, &len, path[i], 8192, "out", &err), 0);
+		assert_int_equal(len, strlen(path[i]));
+		assert_memory_equal(data, path[i], len);
+		free(data);
+	}
+	assert_int_equal(entries(), 3);	/* f0, f1 and the FIFO: no temporary left */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +286,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(signal_cleanup, setup, teardown),
 		cmocka_unit_test_setup_teardown(output_destinations, setup, teardown),
 		cmocka_unit_test_setup_teardown(commit_rechecks, setup, teardown),
+		cmocka_unit_test_setup_teardown(commit_many, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("fileio", tests, NULL, NULL);

@@ -1,0 +1,74 @@
+#!/bin/sh
+# The "hanfw sign" part of make bench, runnable alone (BENCH_ONLY=sign make bench, or
+# sh tests/bench/bench_sign.sh BUILD): hanfw against xmlsec1 --sign, the independent signer,
+# in the same run.
+#   (a) 1,000 requests: one "hanfw sign FILE... -o DIR" process against 1,000 xmlsec1 processes
+#   (b) one request: PAIRS runs of each, alternating, medians compared
+# Not a test: nothing here fails on a number.
+set -eu
+build=$1
+PAIRS=${PAIRS:-21}
+MANY=${MANY:-1000}
+hanfw="$build/hanfw"
+rusage="$build/tests/rusage"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+
+"$build/tests/mkpki" "$work/pki" > /dev/null
+key="$work/pki/supplier-xml.key"; cert="$work/pki/supplier-xml.pem"
+tmpl="$SHARED/dcc/templates/CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML"
+# The same 11.3 request for both: compact, with an empty signature template for xmlsec1.
+/usr/bin/python3 - "$tmpl" "$work/req.xml" "$work/tmpl.xml" <<'PY'
+import re, sys
+s = open(sys.argv[1]).read()
+s = re.sub(r'>\s+<', '><', s); s = re.sub(r'<!--.*?-->', '', s).strip()
+open(sys.argv[2], 'w').write(re.sub(r'<ds:Signature.*</ds:Signature>', '', s))
+for e in ('DigestValue', 'SignatureValue', 'X509IssuerSerial'):
+    s = re.sub(r'<ds:%s>.*?</ds:%s>' % (e, e), '<ds:%s></ds:%s>' % (e, e), s)
+open(sys.argv[3], 'w').write(s)
+PY
+# Our own key signs a request from our own supplier EUI; the template's EUI is the same test supplier.
+export HANFW_LEDGER="$work/ledger.sqlite"
+"$hanfw" sign "$work/req.xml" --new-counter --key "$key" --cert "$cert" -o "$work/warm.xml"	# makes the ledger
+
+echo "== hanfw sign against xmlsec1 --sign (the same 11.3 request, ECDSA P-256) =="
+# (b) one request, whole process each: alternate, so both see the same machine.
+i=0
+: > "$work/h"; : > "$work/x"
+while [ $i -lt "$PAIRS" ]; do
+	"$rusage" "$hanfw" sign "$work/req.xml" --new-counter --key "$key" --cert "$cert" -o "$work/out.xml" >> "$work/h"
+	"$rusage" xmlsec1 --sign --privkey-pem "$key,$cert" --output "$work/xs.xml" "$work/tmpl.xml" >> "$work/x"
+	i=$((i + 1))
+done
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+h=$(cut -d' ' -f1 "$work/h" | median); hc=$(cut -d' ' -f2 "$work/h" | median)
+x=$(cut -d' ' -f1 "$work/x" | median); xc=$(cut -d' ' -f2 "$work/x" | median)
+awk -v h="$h" -v x="$x" -v hc="$hc" -v xc="$xc" -v n="$PAIRS" 'BEGIN {
+	printf "one request, whole process, medians of %d alternating runs: hanfw sign %.4f s (CPU %.4f s), xmlsec1 --sign %.4f s (CPU %.4f s): hanfw %.1fx faster, %.1fx in CPU (goal >= 5x): %s\n",
+		n, h, hc, x, xc, x / h, xc / hc, (x / h >= 5) ? "met" : "NOT MET" }'
+
+# (a) many requests: one hanfw process for all, one xmlsec1 process each (it signs one file per run).
+mkdir "$work/in" "$work/xs"
+i=1
+req=$(cat "$work/req.xml")
+while [ $i -le "$MANY" ]; do printf '%s' "$req" > "$work/in/r$i.xml"; i=$((i + 1)); done
+set -- $("$rusage" sh -c 'exec "$@" > /dev/null' _ "$hanfw" sign "$work"/in/*.xml --new-counter --key "$key" --cert "$cert" -o "$work/hs")
+hm_w=$1; hm_c=$2
+set -- $("$rusage" sh -c '
+	key=$1 cert=$2 tmpl=$3 out=$4 n=$5 i=1
+	while [ $i -le "$n" ]; do
+		xmlsec1 --sign --privkey-pem "$key,$cert" --output "$out/r$i.xml" "$tmpl" || exit 1
+		i=$((i + 1))
+	done' _ "$key" "$cert" "$work/tmpl.xml" "$work/xs" "$MANY")
+xm_w=$1
+[ "$(ls "$work/hs" | wc -l)" = "$MANY" ] && [ "$(ls "$work/xs" | wc -l)" = "$MANY" ]
+awk -v h="$hm_w" -v c="$hm_c" -v x="$xm_w" -v n="$MANY" 'BEGIN {
+	printf "%d requests: one hanfw sign process %.3f s (%.0f/s, CPU %.3f s), %d xmlsec1 --sign processes %.2f s: hanfw %.0fx faster (goal >= 100x): %s\n",
+		n, h, n / h, c, n, x, x / h, (x / h >= 100) ? "met" : "NOT MET" }'
+# Where the syncs went, if strace is here: one commit per batch of 256, two syncfs per batch.
+if command -v strace > /dev/null 2>&1; then
+	rm -rf "$work/hs"
+	strace -f -c -e trace=fsync,fdatasync,syncfs -o "$work/strace" "$hanfw" sign "$work"/in/*.xml --new-counter \
+		--key "$key" --cert "$cert" -o "$work/hs" > /dev/null
+	awk -v n="$MANY" '$NF ~ /^(fsync|fdatasync|syncfs)$/ { printf "%s %s; ", $NF, $(NF - 1) } END { printf "for %d requests\n", n }' "$work/strace"
+fi
