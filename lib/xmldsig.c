@@ -494,7 +494,7 @@ int hfw_signer_open(hfw_signer **out, const char *key_path, const char *cert_pat
 		goto out;
 	}
 	/* Its own certificate is what its output must verify with: kept, not read again. */
-	ret = trust_push(s->self, cert, &s->info, 0, err);
+	ret = trust_push(s->self, cert, &s->info, err);
 	cert = NULL;
 	if (ret < 0)
 		goto out;
