@@ -152,7 +152,7 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 	json_t *summary = NULL;
 	size_t i, dropped = 0;
 	char duis_time[32], campaign_name[80] = "", what[64];
-	int n, ret = HFW_EXIT_OK;
+	int n, gravest, ret = HFW_EXIT_OK;
 
 	memset(&ao, 0, sizeof(ao));
 	memset(&m, 0, sizeof(m));
@@ -254,10 +254,9 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		ret = -HFW_EPARTIAL;
 		goto out;
 	}
-	if ((ret = cmd_run_devices(ctx, &ao.flow, run, &ao, &list, dropped, what, summary, &err)) < 0)
+	if (cmd_run_devices(ctx, &ao.flow, run, &ao, &list, dropped, what, summary, &gravest, &err) < 0)
 		goto fail;
-	if (dropped && ret == HFW_EXIT_OK)
-		ret = -HFW_EPARTIAL;
+	ret = -gravest;	/* the exit status: the gravest device outcome's number */
 	goto out;
 fail:
 	ret = cmd_report(&err);

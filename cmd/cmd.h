@@ -226,8 +226,9 @@ void cmd_session_fill(const struct cmd_session *s, struct hfw_flow_options *o);
  * with --json, summary with "devices", "outcomes" and "results" added).
  * refused devices were left out of list before it (refused at
  * distribution): they count among the devices and in the totals.
- * Returns the exit status (>= 0): the gravest outcome of any device; or <0
- * with err set when hanfw itself could not go on.
+ * Returns 0 with *gravest the gravest outcome of any device as an HFW_E*
+ * code (0: every device sent; HFW_EPARTIAL when only refused devices were
+ * left out), or an HFW_E* code with err set when hanfw itself could not go on.
  */
 struct hfw_devlist;
 struct json_t;
@@ -235,7 +236,7 @@ typedef int (*cmd_flow_run)(const void *arg, struct hfw_flow_result *results, si
 			    struct hfw_error *err);
 int cmd_run_devices(struct hfw_ctx *ctx, struct hfw_flow_options *o, cmd_flow_run run, const void *run_arg,
 		    const struct hfw_devlist *list, size_t refused, const char *what, struct json_t *summary,
-		    struct hfw_error *err);
+		    int *gravest, struct hfw_error *err);
 
 /*
  * -o DIR for written requests: made if it does not exist.  HFW_EIO if it

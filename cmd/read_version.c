@@ -49,7 +49,7 @@ int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 	enum cmd_parse pr;
 	json_t *summary = NULL;
 	size_t i;
-	int n, ret = HFW_EXIT_OK;
+	int n, gravest, ret = HFW_EXIT_OK;
 
 	memset(&ao, 0, sizeof(ao));
 	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
@@ -86,8 +86,9 @@ int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 		hfw_error_oom(&err);
 		goto fail;
 	}
-	if ((ret = cmd_run_devices(ctx, &ao, run, &ao, &list, 0, "read-version", summary, &err)) < 0)
+	if (cmd_run_devices(ctx, &ao, run, &ao, &list, 0, "read-version", summary, &gravest, &err) < 0)
 		goto fail;
+	ret = -gravest;	/* the exit status: the gravest device outcome's number */
 	goto out;
 fail:
 	ret = cmd_report(&err);

@@ -352,13 +352,15 @@ static void progress(void *arg, size_t done, size_t n, const size_t *counts)
 }
 
 int cmd_run_devices(struct hfw_ctx *ctx, struct hfw_flow_options *o, cmd_flow_run run, const void *run_arg,
-		    const struct hfw_devlist *list, size_t refused, const char *what, json_t *summary, struct hfw_error *err)
+		    const struct hfw_devlist *list, size_t refused, const char *what, json_t *summary, int *gravest,
+		    struct hfw_error *err)
 {
 	struct hfw_flow_result *results = NULL;
 	size_t counts[HFW_FLOW_OUTCOMES], i;
 	int k, ret;
 
 	memset(counts, 0, sizeof(counts));
+	*gravest = 0;
 	if (!(results = calloc(list->n + 1, sizeof(*results)))) {
 		ret = hfw_error_oom(err);
 		goto out;
@@ -419,13 +421,14 @@ int cmd_run_devices(struct hfw_ctx *ctx, struct hfw_flow_options *o, cmd_flow_ru
 	}
 	/* The gravest thing that happened to any device (as distribute's). */
 	if (counts[HFW_FLOW_NOT_SENT] || counts[HFW_FLOW_UNKNOWN])
-		ret = -HFW_ETRANSPORT;
+		*gravest = HFW_ETRANSPORT;
 	else if (counts[HFW_FLOW_PRECOMMAND_REFUSED] || counts[HFW_FLOW_UNVERIFIED])
-		ret = -HFW_EVERIFY;
+		*gravest = HFW_EVERIFY;
 	else if (counts[HFW_FLOW_REJECTED])
-		ret = -HFW_EREJECTED;
-	else
-		ret = HFW_EXIT_OK;
+		*gravest = HFW_EREJECTED;
+	else if (refused)
+		*gravest = HFW_EPARTIAL;
+	ret = 0;
 out:
 	hfw_flow_results_release(results, list->n);
 	free(results);
