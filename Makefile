@@ -173,6 +173,10 @@ check-style:
 		echo "check-style: lib/ writes to the terminal (the core returns errors; cmd/ reports them)" >&2; exit 1; fi
 	@if grep -nE 'xml[A-Z][A-Za-z]*\(|<libxml/' cmd/*.c cmd/*.h; then \
 		echo "check-style: cmd/ calls libxml2 (device flows and XML belong in lib/)" >&2; exit 1; fi
+	@if grep -nE 'HFW_EUSAGE|HFW_EXIT_' lib/*.c lib/*.h lib/sandbox/*.c lib/sandbox/*.h | grep -v 'errors.def'; then \
+		echo "check-style: lib/ returns a usage or exit code (it returns HFW_E* codes; cmd/ decides usage)" >&2; exit 1; fi
+	@if grep -nE 'hfw_(config_load|ledger_open|signer_open|pool_open|transport_open)\(' cmd/*.c | grep -v '^cmd/session.c:'; then \
+		echo "check-style: a command opens its own set-up (cmd_setup() in cmd/session.c does, once)" >&2; exit 1; fi
 	@echo "check-style: ok"
 
 # libFuzzer targets, built with clang; "make check" runs each briefly.

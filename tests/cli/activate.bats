@@ -212,6 +212,9 @@ sim_in() {
 	run -6 --separate-stderr hanfw activate "$ppmid" --image "$IMG/ESME.img" --include-refused
 	[[ "$stderr" == *"rejected E11"* ]]
 	[ "$(sent_to "$ppmid")" -eq 1 ]
+	# --json counts the refused device among the devices, as the summary line does.
+	run -8 hanfw activate "$esme" "$ppmid" --image "$IMG/ESME.img" --json
+	[ "$(jq -r '[.devices, .outcomes.sent, .outcomes.refused_at_distribution, (.results | length)] | join(" ")' <<< "$output")" = "2 1 1 1" ]
 }
 
 @test "--dry-run signs the transform requests, in DUIS the DCC's schema accepts, and sends nothing" {
