@@ -41,7 +41,7 @@ LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/error.c lib/eui.
 # binary for cmd/sandbox.c, into mkpki (the test PKI) and the unit tests that use it.
 SANDBOX_SRCS = lib/sandbox/dcc.c lib/sandbox/devsim.c lib/sandbox/estategen.c lib/sandbox/faults.c lib/sandbox/log.c \
 	lib/sandbox/outbox.c lib/sandbox/pki.c lib/sandbox/sandbox.c
-CMD_SRCS = cmd/activate.c cmd/config.c cmd/devices.c cmd/distribute.c cmd/hanfw.c cmd/listen.c cmd/options.c cmd/package.c cmd/read_version.c cmd/sandbox.c cmd/sign.c cmd/status.c cmd/verify.c
+CMD_SRCS = cmd/activate.c cmd/config.c cmd/distribute.c cmd/hanfw.c cmd/listen.c cmd/package.c cmd/parse.c cmd/read_version.c cmd/report.c cmd/sandbox.c cmd/session.c cmd/sign.c cmd/status.c cmd/verify.c
 # Unit tests of the emulator (or using its test PKI) link its archive too.
 SANDBOX_UNIT_TESTS = test_distribute test_estate test_faults test_request test_transport test_xmldsig
 UNIT_TESTS = test_campaign test_config test_crypto test_cs06 test_decode test_distribute test_estate test_faults test_fileio test_gbcs test_image test_ledger test_manifest test_request test_text test_transport test_xml test_xmldsig
@@ -173,6 +173,10 @@ check-style:
 		echo "check-style: lib/ writes to the terminal (the core returns errors; cmd/ reports them)" >&2; exit 1; fi
 	@if grep -nE 'xml[A-Z][A-Za-z]*\(|<libxml/' cmd/*.c cmd/*.h; then \
 		echo "check-style: cmd/ calls libxml2 (device flows and XML belong in lib/)" >&2; exit 1; fi
+	@if grep -nE 'HFW_EUSAGE|HFW_EXIT_' lib/*.c lib/*.h lib/sandbox/*.c lib/sandbox/*.h | grep -v 'errors.def'; then \
+		echo "check-style: lib/ returns a usage or exit code (it returns HFW_E* codes; cmd/ decides usage)" >&2; exit 1; fi
+	@if grep -nE 'hfw_(config_load|ledger_open|signer_open|pool_open|transport_open)\(' cmd/*.c | grep -v '^cmd/session.c:'; then \
+		echo "check-style: a command opens its own set-up (cmd_setup() in cmd/session.c does, once)" >&2; exit 1; fi
 	@echo "check-style: ok"
 
 # libFuzzer targets, built with clang; "make check" runs each briefly.

@@ -146,19 +146,18 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_activation_options ao;
 	struct hfw_devlist list = HFW_DEVLIST_INIT;
-	struct cmd_session sess;
+	struct cmd_session *sess = &ctx->session;
 	struct hfw_manifest m;
-	unsigned in_flight;
+	enum cmd_parse pr;
 	json_t *summary = NULL;
 	size_t i, dropped = 0;
 	char duis_time[32], campaign_name[80] = "", what[64];
-	int n, ret = HFW_EXIT_OK;
+	int n, gravest, ret = HFW_EXIT_OK;
 
 	memset(&ao, 0, sizeof(ao));
 	memset(&m, 0, sizeof(m));
-	memset(&sess, 0, sizeof(sess));
-	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
-		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
+		return cmd_parse_exit(ctx, pr);
 	if (n < 1 && !devices_file)
 		return cmd_usage_error(ctx, "expected devices: EUI... or --devices FILE (see --help)");
 	if (!!hash_text == !!image_path)
@@ -167,7 +166,7 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		return cmd_usage_error(ctx, "--at and --cancel do not go together");
 	if (dry_run != !!out_dir)
 		return cmd_usage_error(ctx, "--dry-run and -o DIR go together");
-	if (cmd_parse_pace(ctx, in_flight_text, rate_text, &in_flight, &ao.flow.rate))
+	if (cmd_parse_pace(ctx, in_flight_text, rate_text, &sess->in_flight, &ao.flow.rate) != PARSE_OK)
 		return HFW_EXIT_USAGE;
 	if (hash_text && (strlen(hash_text) != 64 || hfw_hex_decode(ao.firmware_hash, HFW_SHA256_LEN, hash_text, 64) < 0))
 		return cmd_usage_error(ctx, "--hash '%.80s' is not 64 hexadecimal digits (a SHA-256)", hash_text);
@@ -224,19 +223,19 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		cmd_warn(ctx, "%zu devices listed more than once are activated once", list.duplicates);
 
 	/* Who signs (XML and GBCS), where the ledger is, and (unless dry-running) the adapter. */
-	if (cmd_session_open(ctx, &sess, CMD_SESSION_GBCS | (dry_run ? 0 : CMD_SESSION_SEND) |
-			     (insecure ? CMD_SESSION_INSECURE : 0), in_flight, &err) < 0)
-		goto fail;
+	sess->insecure = insecure;
+	if ((ret = cmd_setup(ctx, ctx->needs & ~(dry_run ? NEED_ADAPTER | NEED_TRUST : 0))) != 0)
+		goto out;
 	/* The campaign: given, the image's, the one that distributed this hash, or named after the hash. */
 	if (!campaign_name[0] &&
-	    hfw_ledger_campaign_by_hash(sess.ledger, ao.firmware_hash, campaign_name, sizeof(campaign_name), &err) < 0)
+	    hfw_ledger_campaign_by_hash(sess->ledger, ao.firmware_hash, campaign_name, sizeof(campaign_name), &err) < 0)
 		goto fail;
 	if (!campaign_name[0])
 		snprintf(campaign_name, sizeof(campaign_name), "hash-%02X%02X%02X%02X", ao.firmware_hash[0], ao.firmware_hash[1],
 			 ao.firmware_hash[2], ao.firmware_hash[3]);
 	ao.flow.campaign = campaign ? campaign : campaign_name;
-	cmd_session_fill(&sess, &ao.flow);
-	ao.gbcs_key = sess.gbcs_key;
+	cmd_session_fill(sess, &ao.flow);
+	ao.gbcs_key = sess->gbcs_key;
 	ao.flow.dry_run_dir = out_dir;
 	if (!(summary = json_pack("{s:s,s:s?,s:s}", "campaign", ao.flow.campaign, "execution_datetime", ao.execution_datetime,
 				  "mode", cancel ? "cancel" : at ? "future-dated" : "immediate"))) {
@@ -244,7 +243,7 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		goto fail;
 	}
 	/* Devices the DCC refused the campaign's image: nothing to activate, unless the operator says so. */
-	if (!include_refused && drop_refused(ctx, sess.ledger, ao.flow.campaign, &list, summary, &dropped, &err) < 0)
+	if (!include_refused && drop_refused(ctx, sess->ledger, ao.flow.campaign, &list, summary, &dropped, &err) < 0)
 		goto fail;
 	snprintf(what, sizeof(what), "activate (%s)", cancel ? "cancel" : at ? "future-dated" : "immediate");
 	if (!list.n) {
@@ -255,16 +254,14 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 		ret = -HFW_EPARTIAL;
 		goto out;
 	}
-	if ((ret = cmd_run_devices(ctx, &ao.flow, run, &ao, &list, what, summary, &err)) < 0)
+	if (cmd_run_devices(ctx, &ao.flow, run, &ao, &list, dropped, what, summary, &gravest, &err) < 0)
 		goto fail;
-	if (dropped && ret == HFW_EXIT_OK)
-		ret = -HFW_EPARTIAL;
+	ret = -gravest;	/* the exit status: the gravest device outcome's number */
 	goto out;
 fail:
 	ret = cmd_report(&err);
 out:
 	json_decref(summary);
-	cmd_session_close(&sess);
 	hfw_devlist_release(&list);
 	return ret;
 }

@@ -22,14 +22,16 @@ static int config_show(int argc, char **argv, struct hfw_ctx *ctx)
 	hfw_config *cfg;
 	json_t *root = NULL, *set;
 	char *text = NULL;
+	enum cmd_parse pr;
 	int n, s, ret = HFW_EXIT_OK;
 
-	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
-		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
+		return cmd_parse_exit(ctx, pr);
 	if (n != 0)
 		return cmd_usage_error(ctx, "takes no arguments");
-	if (cmd_config(ctx, &cfg, &err) < 0)
-		return cmd_report(&err);
+	if ((ret = cmd_setup(ctx, NEED_CONFIG)) != 0)
+		return ret;
+	cfg = ctx->session.cfg;
 	if (!ctx->json) {
 		printf("file     %s\nprofile  %s\n\n", hfw_config_file(cfg)[0] ? hfw_config_file(cfg) : "(none)",
 		       hfw_config_profile(cfg)[0] ? hfw_config_profile(cfg) : "(none)");
@@ -71,8 +73,8 @@ out:
 int cmd_config_cmd(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	static const struct hfw_verb verbs[] = {
-		{ "show", config_show, "show the effective configuration and each value's origin" },
-		{ NULL, NULL, NULL },
+		{ "show", config_show, "show the effective configuration and each value's origin", NEED_CONFIG },
+		{ NULL, NULL, NULL, 0 },
 	};
 
 	return cmd_run_verbs(ctx, argc, argv, verbs, "Inspect hanfw's configuration.");

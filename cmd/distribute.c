@@ -67,31 +67,25 @@ int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 		"request, recording every request and every device's outcome in the ledger.",
 	};
 	struct hfw_error err = HFW_ERROR_INIT;
-	struct hfw_key_options ko = HFW_KEY_OPTIONS_INIT;
-	struct hfw_transport_options to = { NULL, NULL, NULL, NULL, 0, 0, 0, -1, 0 };
+	struct cmd_session *sess = &ctx->session;
 	struct hfw_devlist list = HFW_DEVLIST_INIT;
 	struct hfw_distribution_options o;
 	struct hfw_distribution_totals t;
 	struct hfw_manifest m;
 	struct hfw_image img;
 	struct context c;
-	hfw_config *cfg = NULL;
-	hfw_signer *signer = NULL;
-	hfw_ledger *ledger = NULL;
-	hfw_transport *transport = NULL;
-	hfw_trust *trust = NULL;
 	uint8_t *image = NULL;
 	size_t len = 0, k;
 	unsigned long long batch = HFW_MAX_DEVICES_PER_REQUEST;
 	char *json_text = NULL, campaign_name[64];
-	const char *user;
+	enum cmd_parse pr;
 	int n, ret = HFW_EXIT_OK;
 
 	memset(&c, 0, sizeof(c));
 	memset(&o, 0, sizeof(o));
 	memset(&t, 0, sizeof(t));
-	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
-		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
+		return cmd_parse_exit(ctx, pr);
 	if (n < 1)
 		return cmd_usage_error(ctx, "expected an IMAGE (see --help)");
 	if (dry_run != !!out_dir)
@@ -103,8 +97,8 @@ int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 	o.batch = (size_t)batch;
 	if (out_dir && cmd_output_dir(out_dir, &err) < 0)
 		goto fail;
-	if (cmd_config(ctx, &cfg, &err) < 0)
-		goto fail;
+	if ((ret = cmd_setup(ctx, NEED_CONFIG)) != 0)
+		goto out;
 
 	/* The image, checked against its manifest: it is what the manifest says, or nothing is sent. */
 	if (hfw_manifest_load_image(&m, &image, &len, &img, argv[0], &err) < 0)
@@ -123,44 +117,22 @@ int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 	if (hfw_distribution_check_types(&m, list.v, list.n, argv[0], &err) < 0)
 		goto fail;
 
-	/* Who signs, where the ledger is, and (unless dry-running) the adapter. */
-	ko.passphrase_env = hfw_config_get(cfg, HFW_SET_PASSPHRASE_ENV);
-	user = hfw_config_get(cfg, HFW_SET_USER_EUI);
-	if (!user || !hfw_config_get(cfg, HFW_SET_XML_SIGNING_KEY) || !hfw_config_get(cfg, HFW_SET_XML_SIGNING_CERT)) {
-		ret = cmd_usage_error(ctx, "the configuration needs user_eui, xml_signing_key and xml_signing_cert");
+	/* Who signs, where the ledger is, and (unless dry-running) the adapter: one transport, no pool. */
+	sess->insecure = insecure;
+	sess->in_flight = 0;
+	if ((ret = cmd_setup(ctx, ctx->needs & ~(dry_run ? NEED_ADAPTER | NEED_TRUST : 0))) != 0)
 		goto out;
-	}
-	if (hfw_signer_open(&signer, hfw_config_get(cfg, HFW_SET_XML_SIGNING_KEY),
-			    hfw_config_get(cfg, HFW_SET_XML_SIGNING_CERT), &ko, &err) < 0 ||
-	    hfw_ledger_open(&ledger, hfw_config_get(cfg, HFW_SET_LEDGER), &err) < 0)
-		goto fail;
-	if (!dry_run) {
-		if (!hfw_config_get(cfg, HFW_SET_TRUST_DIR)) {
-			ret = cmd_usage_error(ctx, "the configuration needs trust_dir to verify the DCC's answers");
-			goto out;
-		}
-		to.base_url = hfw_config_get(cfg, HFW_SET_ENDPOINT);
-		to.ca = hfw_config_get(cfg, HFW_SET_TLS_CA);
-		to.client_cert = hfw_config_get(cfg, HFW_SET_TLS_CLIENT_CERT);
-		to.client_key = hfw_config_get(cfg, HFW_SET_TLS_CLIENT_KEY);
-		to.insecure = insecure;
-		if (insecure)
-			cmd_warn(ctx, "--insecure: the adapter's TLS certificate is not verified");
-		if (hfw_transport_open(&transport, &to, &err) < 0 ||
-		    hfw_trust_load_dir(&trust, hfw_config_get(cfg, HFW_SET_TRUST_DIR), &err) < 0)
-			goto fail;
-	}
 	if (!(c.json = json_array())) {
 		hfw_error_oom(&err);
 		goto fail;
 	}
-	o.signer = signer;
-	o.ledger = ledger;
-	o.transport = transport;
-	o.trust = trust;
-	o.schema_version = hfw_config_get(cfg, HFW_SET_SCHEMA_VERSION);
-	if (hfw_eui_parse(&o.user, user, "user_eui", &err) < 0 ||
-	    hfw_eui_parse(&o.dcc, hfw_config_get(cfg, HFW_SET_DCC_EUI), "dcc_eui", &err) < 0)
+	o.signer = sess->signer;
+	o.ledger = sess->ledger;
+	o.transport = sess->transport;
+	o.trust = sess->trust;
+	o.schema_version = sess->set.schema_version;
+	o.user = sess->user;
+	if (hfw_eui_parse(&o.dcc, sess->set.dcc_eui, "dcc_eui", &err) < 0)
 		goto fail;
 	o.report = report;
 	o.report_arg = &c;
@@ -209,10 +181,6 @@ fail:
 out:
 	json_decref(c.json);
 	free(json_text);
-	hfw_signer_free(signer);
-	hfw_ledger_close(ledger);
-	hfw_transport_free(transport);
-	hfw_trust_free(trust);
 	hfw_devlist_release(&list);
 	free(image);
 	return ret;

@@ -6,6 +6,11 @@
  *
  * Commands match exactly (no prefixes: "activate" must never be reached by
  * accident); a near miss gets a suggestion and the usage exit code.
+ *
+ * Each row says what its command needs set up (NEED_*, cmd.h), like git's
+ * RUN_SETUP: the command parses its options, asks cmd_setup() for its
+ * row's needs (less what an option makes unnecessary, such as the adapter
+ * with --dry-run), and this file closes whatever was opened once it returns.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +32,7 @@
 struct hfw_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv, struct hfw_ctx *ctx);
+	unsigned needs;			/* NEED_*; verbs' needs are in their own tables */
 	const char *summary;
 };
 
@@ -34,17 +40,22 @@ static int cmd_help(int argc, char **argv, struct hfw_ctx *ctx);
 
 /* Alphabetical. */
 static const struct hfw_cmd commands[] = {
-	{ "activate", cmd_activate, "activate firmware on devices (SR 11.3): checked pre-commands, signed, paced" },
-	{ "config", cmd_config_cmd, "show the effective configuration and where each value comes from" },
-	{ "distribute", cmd_distribute, "send an image to many devices (SR 11.1 or 11.4) and record every outcome" },
-	{ "help", cmd_help, "show help for hanfw or one of its commands" },
-	{ "listen", cmd_listen, "receive the DCC's responses and alerts: verify, decode, store before acknowledging" },
-	{ "package", cmd_package, "build and inspect GB firmware images (ZigBee OTA) and their manifests" },
-	{ "read-version", cmd_read_version, "read devices' firmware versions (SR 11.2); the answers go to hanfw listen" },
-	{ "sandbox", cmd_sandbox, "hanfw's own DCC adapter emulator: create its world, serve its endpoints" },
-	{ "sign", cmd_sign, "XML-sign a DUIS request, or sign a GBCS pre-command" },
-	{ "status", cmd_status, "decode DUIS responses and alerts; where devices stand" },
-	{ "verify", cmd_verify, "verify a DUIS message's XML signature and name its signer" },
+	{ "activate", cmd_activate, NEED_FLOW | NEED_GBCS_KEY,
+	  "activate firmware on devices (SR 11.3): checked pre-commands, signed, paced" },
+	{ "config", cmd_config_cmd, 0, "show the effective configuration and where each value comes from" },
+	{ "distribute", cmd_distribute, NEED_FLOW,
+	  "send an image to many devices (SR 11.1 or 11.4) and record every outcome" },
+	{ "help", cmd_help, 0, "show help for hanfw or one of its commands" },
+	{ "listen", cmd_listen, NEED_CONFIG | NEED_LEDGER_DIR,
+	  "receive the DCC's responses and alerts: verify, decode, store before acknowledging" },
+	{ "package", cmd_package, 0, "build and inspect GB firmware images (ZigBee OTA) and their manifests" },
+	{ "read-version", cmd_read_version, NEED_FLOW,
+	  "read devices' firmware versions (SR 11.2); the answers go to hanfw listen" },
+	{ "sandbox", cmd_sandbox, 0, "hanfw's own DCC adapter emulator: create its world, serve its endpoints" },
+	{ "sign", cmd_sign, NEED_CONFIG | NEED_SIGNER | NEED_LEDGER,
+	  "XML-sign a DUIS request, or sign a GBCS pre-command" },
+	{ "status", cmd_status, NEED_CONFIG | NEED_LEDGER_RO, "decode DUIS responses and alerts; where devices stand" },
+	{ "verify", cmd_verify, NEED_CONFIG | NEED_TRUST, "verify a DUIS message's XML signature and name its signer" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -249,7 +260,8 @@ int main(int argc, char **argv)
 		return HFW_EXIT_USAGE;
 	}
 	ctx.cmd_path = cmd->name;
+	ctx.needs = cmd->needs;
 	status = cmd->fn(argc, argv, &ctx);
-	hfw_config_free(ctx.cfg);
+	cmd_session_close(&ctx.session);	/* whatever cmd_setup() opened, in one place */
 	return finish_stdout(status);
 }

@@ -104,16 +104,17 @@ int cmd_listen(int argc, char **argv, struct hfw_ctx *ctx)
 	struct hfw_receiver_counts counts;
 	unsigned long long max_body = DEFAULT_MAX_BODY, per_ip = HFW_HTTPD_DEFAULT_PER_IP, timeout = HFW_HTTPD_DEFAULT_TIMEOUT;
 	unsigned long long deadline = HFW_HTTPD_DEFAULT_DEADLINE;
-	hfw_config *cfg = NULL;
 	hfw_trust *trust = NULL;
 	hfw_receiver *rx = NULL;
 	hfw_httpd *httpd = NULL;
 	char addr[64];
 	sigset_t stop;
+	enum cmd_parse pr;
 	int n, sig, ret = HFW_EXIT_OK;
+	const struct cmd_settings *set = &ctx->session.set;
 
-	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
-		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
+		return cmd_parse_exit(ctx, pr);
 	if (n != 0)
 		return cmd_usage_error(ctx, "no arguments expected (see --help)");
 	if (listen) {
@@ -154,16 +155,17 @@ int cmd_listen(int argc, char **argv, struct hfw_ctx *ctx)
 	if (plain && strncmp(ho.address, "127.", 4) != 0)
 		cmd_warn(ctx, "plain HTTP on %s: messages arrive unencrypted and any host that can reach it may post "
 			      "(use --tls-cert and --client-ca)", ho.address);
-	if (cmd_config(ctx, &cfg, &err) < 0)
-		goto fail;
-	if (!trust_dir && !(trust_dir = hfw_config_get(cfg, HFW_SET_TRUST_DIR))) {
-		ret = cmd_usage_error(ctx, "nothing to verify messages with: give --trust DIR or set trust_dir");
+	/* Set-up (cmd/session.c): the settings, and the ledger's home made; the receiver opens the ledger. */
+	cmd_setting_flag(ctx, HFW_SET_TRUST_DIR, "--trust", trust_dir);
+	if ((ret = cmd_setup(ctx, ctx->needs)) != 0)
 		goto out;
+	if (!trust_dir && !(trust_dir = set->trust_dir)) {
+		cmd_setting_missing(ctx, HFW_SET_TRUST_DIR, &err);
+		goto fail;
 	}
 	/* A certificate in the wrong store refuses the start (exit 10): it would leave signatures unchecked. */
-	if (hfw_trust_load_dir(&trust, trust_dir, &err) < 0 ||
-	    hfw_trust_pin_dcc_eui(trust, hfw_config_get(cfg, HFW_SET_DCC_SIGNER_EUI), &err) < 0 ||
-	    hfw_receiver_open(&rx, hfw_config_get(cfg, HFW_SET_LEDGER), trust, &err) < 0)
+	if (cmd_load_trust(ctx, trust_dir, &trust, &err) < 0 ||
+	    hfw_receiver_open(&rx, set->ledger, trust, &err) < 0)
 		goto fail;
 	hfw_receiver_configure(rx, &rs);
 	ho.arg = rx;

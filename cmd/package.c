@@ -119,10 +119,11 @@ static int package_build(int argc, char **argv, struct hfw_ctx *ctx)
 	unsigned long long v, capacity;
 	char *manifest_path = NULL, *text = NULL;
 	const char *base;
+	enum cmd_parse pr;
 	int n, ret = HFW_EXIT_OK;
 
-	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
-		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
+		return cmd_parse_exit(ctx, pr);
 	if (n != 1)
 		return cmd_usage_error(ctx, "expected one MANUFACTURER_IMAGE, got %d (see --help)", n);
 	if (!out)
@@ -187,8 +188,9 @@ static int package_build(int argc, char **argv, struct hfw_ctx *ctx)
 	if (fwver && !hfw_firmware_version_valid(fwver))
 		return cmd_usage_error(ctx, "--firmware-version '%s' is not 8 hex digits", fwver);
 
-	if (cmd_config(ctx, &cfg, &err) < 0)
-		goto fail;
+	if ((ret = cmd_setup(ctx, NEED_CONFIG)) != 0)
+		goto out;
+	cfg = ctx->session.cfg;
 	if (cap && (ret = hfw_config_set_flag(cfg, HFW_SET_HUB_CAPACITY, cap, &err)) < 0) {
 		ret = cmd_usage_error(ctx, "%s", err.text);
 		goto out;
@@ -200,9 +202,16 @@ static int package_build(int argc, char **argv, struct hfw_ctx *ctx)
 		if (!cert_path)
 			cert_path = hfw_config_get(cfg, HFW_SET_GBCS_SIGNING_CERT);
 		if (!key_path || !cert_path) {
-			ret = cmd_usage_error(ctx, "%s images go by SR 11.1 and need the supplier's signature: give --key and --cert (or gbcs_signing_key/cert in the config)",
-					      type->name);
-			goto out;
+			/* A missing setting, as for every command: exit 11 naming it. */
+			char what[HFW_ERROR_TEXT_MAX];
+
+			cmd_setting_flag(ctx, HFW_SET_GBCS_SIGNING_KEY, "--key", NULL);
+			cmd_setting_flag(ctx, HFW_SET_GBCS_SIGNING_CERT, "--cert", NULL);
+			cmd_setting_missing(ctx, key_path ? HFW_SET_GBCS_SIGNING_CERT : HFW_SET_GBCS_SIGNING_KEY, &err);
+			snprintf(what, sizeof(what), "%s", err.text);
+			hfw_error_set(&err, HFW_ECONFIG, "%s images go by SR 11.1 and need the supplier's signature: %s",
+				      type->name, what);
+			goto fail;
 		}
 		if (load_signer(&key, &cert, key_path, cert_path, cfg, &err) < 0)
 			goto fail;
@@ -398,11 +407,12 @@ static int package_inspect(int argc, char **argv, struct hfw_ctx *ctx)
 	size_t len = 0;
 	char *default_manifest = NULL;
 	const char *manifest_path = NULL;
+	enum cmd_parse pr;
 	int n, have_manifest = 0, ret = HFW_EXIT_OK;
 
 	memset(&in, 0, sizeof(in));
-	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
-		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
+		return cmd_parse_exit(ctx, pr);
 	if (n != 1)
 		return cmd_usage_error(ctx, "expected one FILE, got %d (see --help)", n);
 	if (route_name && type_name)
@@ -506,9 +516,9 @@ out:
 int cmd_package(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	static const struct hfw_verb verbs[] = {
-		{ "build", package_build, "wrap a manufacturer image as a GB firmware image with its manifest" },
-		{ "inspect", package_inspect, "parse and check an image, its trailer and its manifest" },
-		{ NULL, NULL, NULL },
+		{ "build", package_build, "wrap a manufacturer image as a GB firmware image with its manifest", NEED_CONFIG },
+		{ "inspect", package_inspect, "parse and check an image, its trailer and its manifest", 0 },
+		{ NULL, NULL, NULL, 0 },
 	};
 
 	return cmd_run_verbs(ctx, argc, argv, verbs,

@@ -45,21 +45,20 @@ int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_flow_options ao;
 	struct hfw_devlist list = HFW_DEVLIST_INIT;
-	struct cmd_session sess;
-	unsigned in_flight;
+	struct cmd_session *sess = &ctx->session;
+	enum cmd_parse pr;
 	json_t *summary = NULL;
 	size_t i;
-	int n, ret = HFW_EXIT_OK;
+	int n, gravest, ret = HFW_EXIT_OK;
 
 	memset(&ao, 0, sizeof(ao));
-	memset(&sess, 0, sizeof(sess));
-	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
-		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
+		return cmd_parse_exit(ctx, pr);
 	if (n < 1 && !devices_file)
 		return cmd_usage_error(ctx, "expected devices: EUI... or --devices FILE (see --help)");
 	if (dry_run != !!out_dir)
 		return cmd_usage_error(ctx, "--dry-run and -o DIR go together");
-	if (cmd_parse_pace(ctx, in_flight_text, rate_text, &in_flight, &ao.rate))
+	if (cmd_parse_pace(ctx, in_flight_text, rate_text, &sess->in_flight, &ao.rate) != PARSE_OK)
 		return HFW_EXIT_USAGE;
 	if (out_dir && cmd_output_dir(out_dir, &err) < 0)
 		goto fail;
@@ -77,24 +76,24 @@ int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 			goto fail;
 		}
 	}
-	if (cmd_session_open(ctx, &sess, (dry_run ? 0 : CMD_SESSION_SEND) | (insecure ? CMD_SESSION_INSECURE : 0),
-			     in_flight, &err) < 0)
-		goto fail;
+	sess->insecure = insecure;
+	if ((ret = cmd_setup(ctx, ctx->needs & ~(dry_run ? NEED_ADAPTER | NEED_TRUST : 0))) != 0)
+		goto out;
 	ao.campaign = campaign ? campaign : "read-version";
-	cmd_session_fill(&sess, &ao);
+	cmd_session_fill(sess, &ao);
 	ao.dry_run_dir = out_dir;
 	if (!(summary = json_pack("{s:s}", "campaign", ao.campaign))) {
 		hfw_error_oom(&err);
 		goto fail;
 	}
-	if ((ret = cmd_run_devices(ctx, &ao, run, &ao, &list, "read-version", summary, &err)) < 0)
+	if (cmd_run_devices(ctx, &ao, run, &ao, &list, 0, "read-version", summary, &gravest, &err) < 0)
 		goto fail;
+	ret = -gravest;	/* the exit status: the gravest device outcome's number */
 	goto out;
 fail:
 	ret = cmd_report(&err);
 out:
 	json_decref(summary);
-	cmd_session_close(&sess);
 	hfw_devlist_release(&list);
 	return ret;
 }

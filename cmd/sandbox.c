@@ -81,10 +81,11 @@ static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 	struct hfw_sandbox_init_options o = { NULL, NULL, 0, 0, 0, NULL };
 	struct hfw_error err = HFW_ERROR_INIT;
 	unsigned long long p = 0;
+	enum cmd_parse pr;
 	int n;
 
-	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
-		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
+		return cmd_parse_exit(ctx, pr);
 	if (n != 1)
 		return cmd_usage_error(ctx, "expected one DIR, got %d", n);
 	if (port && (cmd_parse_uint(ctx, "port", port, 65535, &p) || p == 0))
@@ -161,10 +162,11 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 	hfw_dcc *dcc = NULL;
 	hfw_httpd *httpd = NULL;
 	sigset_t stop;
+	enum cmd_parse pr;
 	int n, sig, ret = HFW_EXIT_OK;
 
-	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
-		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
+		return cmd_parse_exit(ctx, pr);
 	if (n != 0 || !dir)
 		return cmd_usage_error(ctx, "give --dir DIR and no other arguments");
 	if (listen) {
@@ -227,9 +229,9 @@ out:
 int cmd_sandbox(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	static const struct hfw_verb verbs[] = {
-		{ "init", sandbox_init, "create a sandbox: test PKI, TLS, estate and configuration" },
-		{ "serve", sandbox_serve, "serve the DCC adapter endpoints" },
-		{ NULL, NULL, NULL },
+		{ "init", sandbox_init, "create a sandbox: test PKI, TLS, estate and configuration", 0 },
+		{ "serve", sandbox_serve, "serve the DCC adapter endpoints", 0 },
+		{ NULL, NULL, NULL, 0 },
 	};
 
 	return cmd_run_verbs(ctx, argc, argv, verbs, "hanfw's own DCC adapter emulator.");

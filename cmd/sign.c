@@ -36,7 +36,7 @@ static int emit(const char *path, const void *data, size_t len, struct hfw_error
 }
 
 static int sign_gbcs(const char *in, const char *out, int hex, int b64, const char *key_path,
-		     const char *cert_path, const hfw_config *cfg, struct hfw_error *err)
+		     const char *cert_path, const char *passphrase_env, struct hfw_error *err)
 {
 	struct hfw_key_options ko = HFW_KEY_OPTIONS_INIT;
 	struct hfw_gbcs_message m;
@@ -47,7 +47,7 @@ static int sign_gbcs(const char *in, const char *out, int hex, int b64, const ch
 	char *enc = NULL;
 	int ret;
 
-	ko.passphrase_env = hfw_config_get(cfg, HFW_SET_PASSPHRASE_ENV);
+	ko.passphrase_env = passphrase_env;
 	if ((ret = hfw_file_read(&text, &tlen, in, 1024 * 1024, "pre-command", err)) < 0)
 		goto out;
 	if (hex) {
@@ -289,17 +289,15 @@ int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx)
 		"pre-command of a critical command.",
 	};
 	struct hfw_error err = HFW_ERROR_INIT;
-	struct hfw_key_options ko = HFW_KEY_OPTIONS_INIT;
 	struct hfw_request_sign_options so = { NULL, 0, NULL };
+	const struct cmd_settings *set = &ctx->session.set;
 	struct sign_file *files = NULL;
-	hfw_config *cfg = NULL;
-	hfw_signer *signer = NULL;
-	hfw_ledger *ledger = NULL;
 	json_t *report = NULL;
+	enum cmd_parse pr;
 	int n, i, many, ret = HFW_EXIT_OK;
 
-	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
-		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
+		return cmd_parse_exit(ctx, pr);
 	if (n < 1)
 		return cmd_usage_error(ctx, "expected FILE... (or - for standard input)");
 	many = n > 1;
@@ -326,35 +324,30 @@ int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx)
 	/* The signed message goes to standard output unless -o: JSON there would spoil it. */
 	if (ctx->json && !many && (!out || strcmp(out, "-") == 0))
 		return cmd_usage_error(ctx, "--json needs -o FILE or --in-place (standard output carries the signed message)");
-	if (cmd_config(ctx, &cfg, &err) < 0)
-		goto fail;
-	ko.passphrase_env = hfw_config_get(cfg, HFW_SET_PASSPHRASE_ENV);
+	/* Set-up (cmd/session.c): --key, --cert and --ledger stand for their settings. */
+	cmd_setting_flag(ctx, gbcs ? HFW_SET_GBCS_SIGNING_KEY : HFW_SET_XML_SIGNING_KEY, "--key", key_path);
+	cmd_setting_flag(ctx, gbcs ? HFW_SET_GBCS_SIGNING_CERT : HFW_SET_XML_SIGNING_CERT, "--cert", cert_path);
+	cmd_setting_flag(ctx, HFW_SET_LEDGER, "--ledger", ledger_path);
+	if ((ret = cmd_setup(ctx, NEED_CONFIG)) != 0)
+		goto done;
 
 	if (gbcs) {
 		/* The configured certificate goes with the configured key, not with one given by flag. */
+		key_path = set->gbcs_signing_key;
+		if (!cert_path && hfw_config_origin(ctx->session.cfg, HFW_SET_GBCS_SIGNING_KEY) != HFW_ORIGIN_FLAG)
+			cert_path = set->gbcs_signing_cert;
 		if (!key_path) {
-			key_path = hfw_config_get(cfg, HFW_SET_GBCS_SIGNING_KEY);
-			if (!cert_path)
-				cert_path = hfw_config_get(cfg, HFW_SET_GBCS_SIGNING_CERT);
+			cmd_setting_missing(ctx, HFW_SET_GBCS_SIGNING_KEY, &err);
+			goto fail;
 		}
-		if (!key_path)
-			return cmd_usage_error(ctx, "give --key (or gbcs_signing_key in the config)");
 		if (out && strcmp(out, "-") != 0 && hfw_output_check(NULL, out, &err) < 0)
 			goto fail;
-		if (sign_gbcs(argv[0], out, hex, b64, key_path, cert_path, cfg, &err) < 0 ||
+		if (sign_gbcs(argv[0], out, hex, b64, key_path, cert_path, set->passphrase_env, &err) < 0 ||
 		    (ctx->json && cmd_print_json(json_pack("{s:s, s:s}", "output", out, "kind", "gbcs"), &err) < 0))
 			goto fail;
 		goto done;
 	}
 
-	if (!key_path)
-		key_path = hfw_config_get(cfg, HFW_SET_XML_SIGNING_KEY);
-	if (!cert_path)
-		cert_path = hfw_config_get(cfg, HFW_SET_XML_SIGNING_CERT);
-	if (!key_path || !cert_path)
-		return cmd_usage_error(ctx, "give --key and --cert (or xml_signing_key and xml_signing_cert in the config)");
-	if (!ledger_path)
-		ledger_path = hfw_config_get(cfg, HFW_SET_LEDGER);
 	/* Many files go to -o DIR (made if missing) or in place; refused destinations are refused before a counter. */
 	if (many && !in_place && cmd_output_dir(out, &err) < 0)
 		goto fail;
@@ -366,17 +359,17 @@ int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx)
 		files[i].in = argv[i];
 	if ((ret = plan_outputs(ctx, files, (size_t)n, out, in_place, many)) != 0)
 		goto done;
-	if (hfw_signer_open(&signer, key_path, cert_path, &ko, &err) < 0 ||
-	    hfw_ledger_open(&ledger, ledger_path, &err) < 0)
-		goto fail;
-	so.ledger = ledger;
+	/* The signer, then the ledger: a refused certificate takes no counter and makes no ledger. */
+	if ((ret = cmd_setup(ctx, NEED_CONFIG | NEED_SIGNER)) != 0 || (ret = cmd_setup(ctx, ctx->needs)) != 0)
+		goto done;
+	so.ledger = ctx->session.ledger;
 	so.new_counter = new_counter;
 	so.xsd_path = xsd;
 	if (ctx->json && !(report = json_array())) {
 		hfw_error_oom(&err);
 		goto fail;
 	}
-	ret = sign_files(ctx, files, (size_t)n, signer, &so, report);
+	ret = sign_files(ctx, files, (size_t)n, ctx->session.signer, &so, report);
 	/*
 	 * sign --json (schemas/sign.schema.json): for one file, where the message
 	 * went, its RequestID and its signer; for many, every file.
@@ -409,7 +402,5 @@ done:
 	}
 	free(files);
 	json_decref(report);
-	hfw_signer_free(signer);
-	hfw_ledger_close(ledger);
 	return ret;
 }

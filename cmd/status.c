@@ -54,27 +54,21 @@ static int status_decode(int argc, char **argv, struct hfw_ctx *ctx)
 		"(hexadecimal or binary), as JSON, one object per file, after checking each signature.",
 	};
 	struct hfw_error err = HFW_ERROR_INIT;
-	hfw_config *cfg = NULL;
 	hfw_trust *trust = NULL;
 	json_t *all = NULL;
+	enum cmd_parse pr;
 	int n, i, ret = HFW_EXIT_OK;
 
-	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
-		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
+		return cmd_parse_exit(ctx, pr);
 	if (n < 1)
 		return cmd_usage_error(ctx, "expected FILE... (see --help)");
+	/* Without a ledger; the configuration only for the trust directory, and not with --trust or --no-verify. */
+	cmd_setting_flag(ctx, HFW_SET_TRUST_DIR, "--trust (or --no-verify)", trust_dir);
 	if (!no_verify) {
-		if (!trust_dir) {
-			if (cmd_config(ctx, &cfg, &err) < 0)
-				goto fail;
-			trust_dir = hfw_config_get(cfg, HFW_SET_TRUST_DIR);
-		}
-		if (!trust_dir) {
-			ret = cmd_usage_error(ctx, "no trust directory to verify with: give --trust DIR, set trust_dir, or --no-verify");
+		if ((ret = cmd_setup(ctx, NEED_CONFIG | NEED_TRUST)) != 0)
 			goto out;
-		}
-		if (hfw_trust_load_dir(&trust, trust_dir, &err) < 0)
-			goto fail;
+		trust = ctx->session.trust;
 	}
 	if (!(all = json_array())) {
 		hfw_error_oom(&err);
@@ -106,7 +100,6 @@ fail:
 	ret = cmd_report(&err);
 out:
 	json_decref(all);
-	hfw_trust_free(trust);
 	return ret;
 }
 
@@ -196,14 +189,14 @@ static int status_show(int argc, char **argv, struct hfw_ctx *ctx)
 	};
 	struct hfw_error err = HFW_ERROR_INIT;
 	unsigned long long interval = 2;
-	hfw_config *cfg = NULL;
 	hfw_ledger *ledger = NULL;
 	json_t *report = NULL;
 	char eui[HFW_EUI_TEXT_MAX];
+	enum cmd_parse pr;
 	int n, done, ret = HFW_EXIT_OK;
 
-	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
-		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
+		return cmd_parse_exit(ctx, pr);
 	if (n != 0)
 		return cmd_usage_error(ctx, "unexpected '%s' (see --help)", argv[0]);
 	if (interval_text && (cmd_parse_uint(ctx, "interval", interval_text, 3600, &interval) || !interval))
@@ -224,8 +217,9 @@ static int status_show(int argc, char **argv, struct hfw_ctx *ctx)
 		hfw_eui_format(eui, &e);
 		device = eui;
 	}
-	if (cmd_config(ctx, &cfg, &err) < 0 || hfw_ledger_open(&ledger, hfw_config_get(cfg, HFW_SET_LEDGER), &err) < 0)
-		goto fail;
+	if ((ret = cmd_setup(ctx, ctx->needs)) != 0)	/* the ledger, read-only: never made here */
+		goto out;
+	ledger = ctx->session.ledger;
 	for (;;) {
 		json_decref(report);
 		report = NULL;
@@ -256,7 +250,6 @@ fail:
 	ret = cmd_report(&err);
 out:
 	json_decref(report);
-	hfw_ledger_close(ledger);
 	return ret;
 }
 
@@ -344,21 +337,22 @@ static int status_quarantine(int argc, char **argv, struct hfw_ctx *ctx)
 		"and why; beyond the quarantine's cap, counts per reason.",
 	};
 	struct hfw_error err = HFW_ERROR_INIT;
-	hfw_config *cfg = NULL;
 	hfw_ledger *ledger = NULL;
 	json_t *q = NULL, *v;
 	char since[40] = "";
 	size_t i;
+	enum cmd_parse pr;
 	int n, ret = HFW_EXIT_OK;
 
-	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
-		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
+		return cmd_parse_exit(ctx, pr);
 	if (n != 0)
 		return cmd_usage_error(ctx, "unexpected '%s' (see --help)", argv[0]);
 	if (all && campaign)
 		return cmd_usage_error(ctx, "--all and --campaign exclude each other");
-	if (cmd_config(ctx, &cfg, &err) < 0 || hfw_ledger_open(&ledger, hfw_config_get(cfg, HFW_SET_LEDGER), &err) < 0)
-		goto fail;
+	if ((ret = cmd_setup(ctx, ctx->needs)) != 0)	/* the ledger, read-only: never made here */
+		goto out;
+	ledger = ctx->session.ledger;
 	if (!all && quarantine_since(ledger, campaign, since, sizeof(since), &err) < 0)
 		goto fail;
 	if (campaign && !*since) {
@@ -397,7 +391,6 @@ fail:
 	ret = cmd_report(&err);
 out:
 	json_decref(q);
-	hfw_ledger_close(ledger);
 	return ret;
 }
 

@@ -85,27 +85,22 @@ int cmd_verify(int argc, char **argv, struct hfw_ctx *ctx)
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_verify_options vo = { NULL, 0, 0, NULL, NULL, 0 };
 	struct hfw_verify_result r;
-	hfw_config *cfg = NULL;
 	hfw_trust *trust = NULL;
 	uint8_t *xml = NULL;
 	size_t len = 0;
+	enum cmd_parse pr;
 	int i, n, rc, ret = HFW_EXIT_OK;
 
-	if ((n = cmd_parse_options(ctx, argc, argv, opts, &usage)) < 0)
-		return n == HFW_PARSE_DONE ? HFW_EXIT_OK : HFW_EXIT_USAGE;
+	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
+		return cmd_parse_exit(ctx, pr);
 	if (n < 1)
 		return cmd_usage_error(ctx, "expected a FILE (or - for standard input)");
-	if (cmd_config(ctx, &cfg, &err) < 0)
-		goto fail;
-	if (!trust_dir)
-		trust_dir = hfw_config_get(cfg, HFW_SET_TRUST_DIR);
-	if (!trust_dir)
-		return cmd_usage_error(ctx, "give --trust DIR (or trust_dir in the config)");
-	if (hfw_trust_load_dir(&trust, trust_dir, &err) < 0 ||
-	    hfw_trust_pin_dcc_eui(trust, hfw_config_get(cfg, HFW_SET_DCC_SIGNER_EUI), &err) < 0)
-		goto fail;
+	cmd_setting_flag(ctx, HFW_SET_TRUST_DIR, "--trust", trust_dir);
+	if ((ret = cmd_setup(ctx, ctx->needs)) != 0)
+		return ret;
+	trust = ctx->session.trust;
 	if (!xsd)
-		xsd = hfw_config_get(cfg, HFW_SET_DUIS_SCHEMA);
+		xsd = ctx->session.set.duis_schema;
 	vo.trust = trust;
 	vo.allow_unsigned = allow_unsigned;
 	vo.check_validity = check_validity;
@@ -133,11 +128,6 @@ int cmd_verify(int argc, char **argv, struct hfw_ctx *ctx)
 		if (!ctx->json && !ctx->quiet)
 			print_human(argv[i], &r, xsd);
 	}
-	goto out;
-fail:
-	ret = cmd_report(&err);
-out:
 	free(xml);
-	hfw_trust_free(trust);
 	return ret;
 }

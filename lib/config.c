@@ -44,7 +44,7 @@ static const struct hfw_setting_info settings[HFW_SET_COUNT] = {
 		"client certificate for mutual TLS" },
 	[HFW_SET_TLS_CLIENT_KEY] = { "tls_client_key", "HANFW_TLS_CLIENT_KEY", HFW_TYPE_PATH, NULL,
 		"client key for mutual TLS" },
-	[HFW_SET_LEDGER] = { "ledger", "HANFW_LEDGER", HFW_TYPE_PATH, "hanfw-ledger.sqlite",
+	[HFW_SET_LEDGER] = { "ledger", "HANFW_LEDGER", HFW_TYPE_PATH, NULL,	/* default: data_home() */
 		"SQLite ledger of request IDs, requests and device states" },
 	[HFW_SET_HUB_CAPACITY] = { "hub_capacity", "HANFW_HUB_CAPACITY", HFW_TYPE_UINT, "750000",
 		"bytes a comms hub is sure to hold per image; larger images warn (or fail with --strict)" },
@@ -292,6 +292,24 @@ static int exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+/*
+ * The ledger's default home: $XDG_DATA_HOME/hanfw/ledger.sqlite, else
+ * ~/.local/share/hanfw/ledger.sqlite; never the current directory, where
+ * each run from elsewhere would start a new, silent ledger.  "" when
+ * neither variable is set (then the ledger must be configured).
+ */
+static void default_ledger(char *out, size_t size)
+{
+	const char *env;
+
+	if ((env = getenv("XDG_DATA_HOME")) && env[0] == '/')
+		snprintf(out, size, "%s/hanfw/ledger.sqlite", env);
+	else if ((env = getenv("HOME")) && *env)
+		snprintf(out, size, "%s/.local/share/hanfw/ledger.sqlite", env);
+	else
+		out[0] = '\0';
+}
+
 int hfw_config_load(hfw_config **out, const struct hfw_config_options *opts,
 		    struct hfw_error *err)
 {
@@ -309,6 +327,9 @@ int hfw_config_load(hfw_config **out, const struct hfw_config_options *opts,
 		    (ret = set(cfg, (enum hfw_setting)s, settings[s].fallback, HFW_ORIGIN_DEFAULT,
 			       "default", NULL, err)) < 0)
 			goto out;
+	default_ledger(xdg, sizeof(xdg));
+	if (xdg[0] && (ret = set(cfg, HFW_SET_LEDGER, xdg, HFW_ORIGIN_DEFAULT, "default", NULL, err)) < 0)
+		goto out;
 	if (!profile && (env = getenv("HANFW_PROFILE")) && *env)
 		profile = env;
 	if (!path && (env = getenv("HANFW_CONFIG")) && *env)

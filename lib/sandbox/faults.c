@@ -49,7 +49,7 @@ static int probability(double *out, const char *name, const char *v, struct hfw_
 	errno = 0;
 	*out = strtod(v, &end);
 	if (errno || end == v || *end || !(*out >= 0 && *out <= 1))
-		return hfw_error_set(err, HFW_EUSAGE, "fault '%s=%s': give a probability from 0 to 1", name, v);
+		return hfw_error_set(err, HFW_EINPUT, "fault '%s=%s': give a probability from 0 to 1", name, v);
 	return 0;
 }
 
@@ -61,7 +61,7 @@ static int millis(uint64_t *out, const char *name, const char *v, struct hfw_err
 	errno = 0;
 	n = strtoull(v, &end, 10);
 	if (errno || end == v || *end || v[0] == '-' || n > 1000ull * 86400 * 366)
-		return hfw_error_set(err, HFW_EUSAGE, "fault '%s=%s': give milliseconds", name, v);
+		return hfw_error_set(err, HFW_EINPUT, "fault '%s=%s': give milliseconds", name, v);
 	*out = n;
 	return 0;
 }
@@ -73,16 +73,16 @@ static int ecode(struct hfw_faults *f, const char *v, struct hfw_error *err)
 	size_t n;
 
 	if (!colon || (size_t)(colon - v) >= sizeof(eui) || colon[1] != 'E' || strlen(colon + 1) >= sizeof(f->ecodes[0].code))
-		return hfw_error_set(err, HFW_EUSAGE, "fault 'ecode=%s': give EUI:ECODE, e.g. ecode=00-DB-12-10-01-00-00-01:E20", v);
+		return hfw_error_set(err, HFW_EINPUT, "fault 'ecode=%s': give EUI:ECODE, e.g. ecode=00-DB-12-10-01-00-00-01:E20", v);
 	for (n = 2; colon[n]; n++)
 		if (colon[n] < '0' || colon[n] > '9')
-			return hfw_error_set(err, HFW_EUSAGE, "fault 'ecode=%s': '%s' is not an E-code", v, colon + 1);
+			return hfw_error_set(err, HFW_EINPUT, "fault 'ecode=%s': '%s' is not an E-code", v, colon + 1);
 	if (f->necodes == HFW_FAULTS_MAX_ECODES)
-		return hfw_error_set(err, HFW_EUSAGE, "fault 'ecode': at most %d devices", HFW_FAULTS_MAX_ECODES);
+		return hfw_error_set(err, HFW_EINPUT, "fault 'ecode': at most %d devices", HFW_FAULTS_MAX_ECODES);
 	memcpy(eui, v, (size_t)(colon - v));
 	eui[colon - v] = '\0';
 	if (hfw_eui_parse(&f->ecodes[f->necodes].eui, eui, "device", err) < 0)
-		return hfw_error_set(err, HFW_EUSAGE, "fault 'ecode=%s': '%s' is not an EUI-64", v, eui);
+		return hfw_error_set(err, HFW_EINPUT, "fault 'ecode=%s': '%s' is not an EUI-64", v, eui);
 	memcpy(f->ecodes[f->necodes++].code, colon + 1, strlen(colon + 1) + 1);	/* length checked above */
 	return 0;
 }
@@ -97,7 +97,7 @@ static int tamper(struct hfw_faults *f, const char *v, struct hfw_error *err)
 			f->tamper = (enum hfw_tamper)i;
 			return 0;
 		}
-	return hfw_error_set(err, HFW_EUSAGE, "fault 'tamper=%s': give hash, recipient, counter, code, time or mixed", v);
+	return hfw_error_set(err, HFW_EINPUT, "fault 'tamper=%s': give hash, recipient, counter, code, time or mixed", v);
 }
 
 int hfw_faults_parse(struct hfw_faults *f, const char *spec, uint64_t seed, struct hfw_error *err)
@@ -115,7 +115,7 @@ int hfw_faults_parse(struct hfw_faults *f, const char *spec, uint64_t seed, stru
 		char *v = strchr(item, '=');
 
 		if (!v) {
-			ret = hfw_error_set(err, HFW_EUSAGE, "fault '%s': give NAME=VALUE", item);
+			ret = hfw_error_set(err, HFW_EINPUT, "fault '%s': give NAME=VALUE", item);
 			break;
 		}
 		*v++ = '\0';
@@ -148,7 +148,7 @@ int hfw_faults_parse(struct hfw_faults *f, const char *spec, uint64_t seed, stru
 		else if (!strcmp(item, "tamper"))
 			ret = tamper(f, v, err);
 		else
-			ret = hfw_error_set(err, HFW_EUSAGE,
+			ret = hfw_error_set(err, HFW_EINPUT,
 					    "unknown fault '%s' (drop, dup, reorder, delay, rrs-down, http503, slow, offline, "
 					    "sleepy, transfer-fail, bad-hash, read-error, ecode, tamper)", item);
 	}

@@ -44,7 +44,7 @@ struct hfw_faults {
 	enum hfw_tamper tamper;
 };
 
-/* Parse spec (NULL or "" for none).  HFW_EUSAGE names the item at fault. */
+/* Parse spec (NULL or "" for none).  HFW_EINPUT names the item at fault (the command makes it a usage error). */
 int hfw_faults_parse(struct hfw_faults *f, const char *spec, uint64_t seed, struct hfw_error *err);
 
 /* A uniform 64-bit value for (what, key). */

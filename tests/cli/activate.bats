@@ -202,7 +202,7 @@ sim_in() {
 	run -8 --separate-stderr hanfw activate "$esme" "$ppmid" --image "$IMG/ESME.img"
 	[ "$(grep -c "^hanfw: activate: " <<< "$stderr")" -eq 1 ]
 	[[ "$stderr" == *"$ppmid: not sent: its distribution in campaign ESME-01020304 was refused (not_applicable, RequestID "*"); --include-refused sends it anyway"* ]]
-	[[ "$output" == *"1 devices: 1 sent"* ]]
+	[[ "$output" == *"2 devices: 1 sent, 1 refused at distribution, "* ]]
 	[ "$(sent_to "$esme")" -eq 1 ] && [ "$(sent_to "$ppmid")" -eq 0 ]
 	# Only refused devices: nothing is sent at all; --json names them.
 	run -8 hanfw activate "$ppmid" --image "$IMG/ESME.img" --json
@@ -212,6 +212,9 @@ sim_in() {
 	run -6 --separate-stderr hanfw activate "$ppmid" --image "$IMG/ESME.img" --include-refused
 	[[ "$stderr" == *"rejected E11"* ]]
 	[ "$(sent_to "$ppmid")" -eq 1 ]
+	# --json counts the refused device among the devices, as the summary line does.
+	run -8 hanfw activate "$esme" "$ppmid" --image "$IMG/ESME.img" --json
+	[ "$(jq -r '[.devices, .outcomes.sent, .outcomes.refused_at_distribution, (.results | length)] | join(" ")' <<< "$output")" = "2 1 1 1" ]
 }
 
 @test "--dry-run signs the transform requests, in DUIS the DCC's schema accepts, and sends nothing" {

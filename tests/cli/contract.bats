@@ -47,8 +47,8 @@ serve_json() {
 	# Before "--" it is still an option, and an unknown one.
 	run -2 --separate-stderr hanfw verify --trust "$Z" -weird-name.xml
 	# Options before "--" still count; after it, nothing is an option.
-	run -2 --separate-stderr hanfw verify -- --trust "$Z" -weird-name.xml
-	[[ "$stderr" == *"give --trust DIR"* ]]
+	run -11 --separate-stderr hanfw verify -- --trust "$Z" -weird-name.xml
+	[[ "$stderr" == "hanfw: missing setting 'trust_dir' "*"give --trust or set it in the profile or HANFW_TRUST_DIR" ]]
 }
 
 @test "--version --json: hanfw's and its libraries' versions" {

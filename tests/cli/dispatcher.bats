@@ -87,3 +87,95 @@ setup() { setup_hanfw; }
 		[ "$c" = help ] || [ -f "$man/hanfw-$c.1" ]
 	done
 }
+
+# ---- set-up owned by the dispatcher: the ledger's one home, one exit status per error ----
+
+# A sandbox profile without its ledger line and without SETTING (user_eui, xml_signing_key, ...).
+profile_without() {
+	[ -e sbx/hanfw.json ] || hanfw -q sandbox init sbx --devices ESME=1 >/dev/null
+	jq --arg s "$1" '.profiles |= map_values(del(.[$s]))' sbx/hanfw.json > sbx/cut.json
+	export HANFW_CONFIG=$PWD/sbx/cut.json
+}
+
+@test "status on a missing ledger: exit 11, one line naming it, and no ledger made" {
+	run -11 --separate-stderr hanfw status
+	one_line_error
+	[ "$stderr" = "hanfw: no ledger at '$XDG_DATA_HOME/hanfw/ledger.sqlite' (nothing has been sent from this profile; set 'ledger' or HANFW_LEDGER)" ]
+	[ -z "$output" ]
+	run -11 --separate-stderr hanfw status quarantine
+	one_line_error
+	HANFW_LEDGER=$PWD/sub/l.sqlite run -11 --separate-stderr hanfw status --json --campaign x
+	[ "$stderr" = "hanfw: no ledger at '$PWD/sub/l.sqlite' (nothing has been sent from this profile; set 'ledger' or HANFW_LEDGER)" ]
+	[ -z "$output" ]
+	[ ! -e "$XDG_DATA_HOME" ] && [ ! -e sub ]
+	[ -z "$(ls -A | grep -v -x xdg)" ]	# nothing in the current directory either
+	# Completion's campaign listing: nothing printed, nothing made.
+	run -0 --separate-stderr hanfw status --list-values campaign
+	[ -z "$output" ] && [ -z "$stderr" ] && [ ! -e "$XDG_DATA_HOME" ]
+	# Without XDG_DATA_HOME and HOME there is no default: the setting is named.
+	run -11 --separate-stderr env -u XDG_DATA_HOME -u HOME "$HANFW" status
+	[[ "$stderr" == "hanfw: missing setting 'ledger' ("*"set it in the profile or HANFW_LEDGER" ]]
+}
+
+@test "a writing command with no ledger setting makes it under \$XDG_DATA_HOME/hanfw (0700), never here" {
+	profile_without ledger
+	eui=$(jq -r '.devices[0].eui' sbx/estate.json)
+	run -0 hanfw read-version "$eui" --dry-run -o out
+	[ -s "$XDG_DATA_HOME/hanfw/ledger.sqlite" ]
+	[ "$(stat -c %a "$XDG_DATA_HOME/hanfw")" = 700 ]
+	[ ! -e hanfw-ledger.sqlite ] && [ ! -e ledger.sqlite ]
+	# The readers now find it.
+	run -0 hanfw status --list-values campaign
+	[ "$output" = read-version ]
+	run -8 hanfw status
+	# With XDG_DATA_HOME unset, ~/.local/share/hanfw.
+	run -0 env -u XDG_DATA_HOME "$HANFW" read-version "$eui" --dry-run -o out2
+	[ -s "$HOME/.local/share/hanfw/ledger.sqlite" ]
+	[ "$(stat -c %a "$HOME/.local/share/hanfw")" = 700 ]
+}
+
+@test "a missing setting is exit 11 naming it, from distribute, activate, read-version and sign alike" {
+	hanfw -q package build "$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" -o p.img --device-type PPMID \
+		--manufacturer-code 0x121D --image-type 0x84 --file-version 0x01020304
+	for s in user_eui xml_signing_key; do
+		profile_without "$s"
+		eui=$(jq -r '.devices[0].eui' sbx/estate.json)
+		hash=$(printf 'ab%.0s' $(seq 32))
+		for args in "distribute p.img $eui" "activate $eui --hash $hash" "read-version $eui" \
+			"distribute p.img $eui --dry-run -o d1" "activate $eui --hash $hash --dry-run -o d2" \
+			"read-version $eui --dry-run -o d3"; do
+			run -11 --separate-stderr hanfw $args
+			one_line_error
+			[[ "$stderr" == "hanfw: missing setting '$s' ("*"): "*"set it in the profile or HANFW_${s^^}" ]] ||
+				{ echo "$args: $stderr"; false; }
+		done
+	done
+	# sign: its key, from the profile or --key.
+	run -11 --separate-stderr hanfw sign "$SHARED/dcc/templates/CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML"
+	one_line_error
+	[[ "$stderr" == "hanfw: missing setting 'xml_signing_key' ("*"): give --key or set it in the profile or HANFW_XML_SIGNING_KEY" ]]
+	export -n HANFW_CONFIG; unset HANFW_CONFIG
+	run -11 --separate-stderr hanfw sign --gbcs --hex pre.hex
+	[[ "$stderr" == "hanfw: missing setting 'gbcs_signing_key' ("*"give --key or set it in the profile or HANFW_GBCS_SIGNING_KEY" ]]
+	# And the adapter: no endpoint is exit 11 naming it, not a transport failure.
+	hanfw -q sandbox init sbx2 --devices ESME=1 >/dev/null
+	jq '.profiles |= map_values(del(.endpoint))' sbx2/hanfw.json > sbx2/cut.json
+	run -11 --separate-stderr hanfw --config sbx2/cut.json read-version "$(jq -r '.devices[0].eui' sbx2/estate.json)"
+	[[ "$stderr" == "hanfw: missing setting 'endpoint' ("* ]]
+}
+
+@test "usage errors are exit 2 from every command, before any set-up" {
+	profile_without user_eui
+	run -2 --separate-stderr hanfw distribute
+	run -2 --separate-stderr hanfw distribute p.img --batch 0
+	run -2 --separate-stderr hanfw activate 00-11-22-33-44-55-66-77 --hash 00 --at x --cancel
+	run -2 --separate-stderr hanfw read-version 00-11-22-33-44-55-66-77 --max-in-flight 0
+	run -2 --separate-stderr hanfw read-version 00-11-22-33-44-55-66-77 --dry-run
+	run -2 --separate-stderr hanfw sign a b
+	run -2 --separate-stderr hanfw status --fail-on nosuchstate
+	run -2 --separate-stderr hanfw status quarantine --all --campaign x
+	run -2 --separate-stderr hanfw listen --plain-http --listen nowhere
+	run -2 --separate-stderr hanfw verify
+	one_line_error
+	[ ! -e "$XDG_DATA_HOME" ]
+}

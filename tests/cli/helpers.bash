@@ -6,9 +6,9 @@ setup_hanfw() {
 	: "${HANFW:?set HANFW to the hanfw binary}" "${SHARED:?set SHARED to ../shared}"
 	# A directory of its own: bats keeps its stderr captures in BATS_TEST_TMPDIR.
 	mkdir -p "$BATS_TEST_TMPDIR/work" && cd "$BATS_TEST_TMPDIR/work" || return 1
-	export HOME="$PWD" XDG_CONFIG_HOME="$PWD/xdg"
+	export HOME="$PWD" XDG_CONFIG_HOME="$PWD/xdg" XDG_DATA_HOME="$PWD/xdg-data"
 	unset HANFW_CONFIG HANFW_PROFILE HANFW_KEY_PASSPHRASE HANFW_GBCS_SIGNING_KEY HANFW_GBCS_SIGNING_CERT \
-		HANFW_HUB_CAPACITY HANFW_USER_EUI HANFW_PASSPHRASE_ENV
+		HANFW_HUB_CAPACITY HANFW_USER_EUI HANFW_PASSPHRASE_ENV HANFW_LEDGER
 	hanfw() { "$HANFW" "$@"; }
 }
 

@@ -72,7 +72,7 @@ section() { awk -v s=".Sh $2" '$0 == s {on=1; next} /^\.Sh/ {on=0} on' "$1"; }
 		for v in HANFW_CONFIG HANFW_PROFILE XDG_CONFIG_HOME HANFW_KEY_PASSPHRASE HANFW_LEDGER; do
 			section "$page" ENVIRONMENT | grep -q "$v" || { echo "$page: ENVIRONMENT lacks $v"; false; }
 		done
-		section "$page" FILES | grep -q 'hanfw-ledger.sqlite'
+		section "$page" FILES | grep -q 'hanfw/ledger.sqlite'
 		section "$page" FILES | grep -q 'hanfw/config.json'
 	done
 }

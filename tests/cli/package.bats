@@ -226,7 +226,7 @@ corrupt() { # corrupt OFFSET HEXBYTES: patch sample.img into bad.img
 	bad_build 2 "no supplier firmware route for CHF" mi.bin -o o.img --device-type CHF --manufacturer-code 1 --image-type 2 --file-version 3
 	bad_build 2 "PPMID images go by SR 11.4 and carry no signature trailer: drop --key/--cert" mi.bin -o o.img \
 		--device-type PPMID --manufacturer-code 1 --image-type 2 --file-version 3 --key x.key
-	bad_build 2 "ESME images go by SR 11.1 and need the supplier's signature" mi.bin -o o.img --device-type ESME --manufacturer-code 1 --image-type 2 --file-version 3
+	bad_build 11 "ESME images go by SR 11.1 and need the supplier's signature" mi.bin -o o.img --device-type ESME --manufacturer-code 1 --image-type 2 --file-version 3
 }
 
 @test "bad input: keys and certificates" {

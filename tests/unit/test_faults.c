@@ -22,16 +22,16 @@ static void parse_specs(void **state)
 	assert_string_equal(hfw_faults_ecode(&f, &f.ecodes[1].eui), "E5");
 	assert_null(hfw_faults_ecode(&f, &(struct hfw_eui){ { 1, 2, 3, 4, 5, 6, 7, 8 } }));
 
-	assert_int_equal(hfw_faults_parse(&f, "drop=1.5", 1, &err), HFW_EUSAGE);
+	assert_int_equal(hfw_faults_parse(&f, "drop=1.5", 1, &err), HFW_EINPUT);
 	assert_string_equal(err.text, "fault 'drop=1.5': give a probability from 0 to 1");
-	assert_int_equal(hfw_faults_parse(&f, "drop", 1, &err), HFW_EUSAGE);
-	assert_int_equal(hfw_faults_parse(&f, "delay=-5", 1, &err), HFW_EUSAGE);
-	assert_int_equal(hfw_faults_parse(&f, "delay=1x", 1, &err), HFW_EUSAGE);
-	assert_int_equal(hfw_faults_parse(&f, "tamper=everything", 1, &err), HFW_EUSAGE);
-	assert_int_equal(hfw_faults_parse(&f, "ecode=00-DB-12:E20", 1, &err), HFW_EUSAGE);
-	assert_int_equal(hfw_faults_parse(&f, "ecode=00-DB-12-10-00-00-00-01:X20", 1, &err), HFW_EUSAGE);
-	assert_int_equal(hfw_faults_parse(&f, "ecode=00-DB-12-10-00-00-00-01:E2x", 1, &err), HFW_EUSAGE);
-	assert_int_equal(hfw_faults_parse(&f, "boom=1", 1, &err), HFW_EUSAGE);
+	assert_int_equal(hfw_faults_parse(&f, "drop", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "delay=-5", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "delay=1x", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "tamper=everything", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "ecode=00-DB-12:E20", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "ecode=00-DB-12-10-00-00-00-01:X20", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "ecode=00-DB-12-10-00-00-00-01:E2x", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "boom=1", 1, &err), HFW_EINPUT);
 	assert_non_null(strstr(err.text, "unknown fault 'boom'"));
 }
 

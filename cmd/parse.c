@@ -1,6 +1,9 @@
 /*
- * options.c - option tables -> getopt_long, help text and completion lists,
- * so that parsing, -h output and shell completion come from one table.
+ * parse.c - option tables -> getopt_long, help text and completion lists,
+ * so that parsing, -h output and shell completion come from one table; and
+ * the few option values several commands share (numbers, --listen, pace).
+ * Everything here returns enum cmd_parse, never an exit status: only a
+ * command's entry point turns a result into one (cmd_parse_exit).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -11,14 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pthread.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <jansson.h>
-
-#include "../lib/fileio.h"
 #include "cmd.h"
 
 #define MAX_OPTS 64
@@ -68,42 +63,6 @@ static void print_help(const struct hfw_usage *u, const struct hfw_option *opts,
 	print_option_list(stdout, common);
 }
 
-static int print_name(void *arg, const char *name)
-{
-	(void)arg;
-	printf("%s\n", name);
-	return 0;
-}
-
-/*
- * --list-values campaign: the campaigns of the ledger, for completion.
- * No ledger yet is no campaigns (nothing printed, and none made); a ledger
- * or configuration that cannot be read is an error like any other.
- */
-static int list_campaigns(struct hfw_ctx *ctx)
-{
-	struct hfw_error err = HFW_ERROR_INIT;
-	hfw_config *cfg = NULL;
-	hfw_ledger *ledger = NULL;
-	const char *path;
-	struct stat st;
-	int ret = HFW_PARSE_DONE;
-
-	if (cmd_config(ctx, &cfg, &err) < 0)
-		goto fail;
-	path = hfw_config_get(cfg, HFW_SET_LEDGER);
-	if (!path || stat(path, &st) != 0)
-		goto out;
-	if (hfw_ledger_open(&ledger, path, &err) < 0 || hfw_ledger_each_campaign_name(ledger, print_name, NULL, &err) < 0)
-		goto fail;
-	goto out;
-fail:
-	cmd_report(&err);
-	ret = HFW_PARSE_USAGE;
-out:
-	hfw_ledger_close(ledger);
-	return ret;
-}
 
 /*
  * --dump-options: the table, tab-separated, for the man page generator
@@ -143,8 +102,8 @@ static void dump_table(const struct hfw_usage *u, const struct hfw_option *all, 
 	}
 }
 
-int cmd_parse_options(struct hfw_ctx *ctx, int argc, char **argv,
-		      const struct hfw_option *opts, const struct hfw_usage *usage)
+enum cmd_parse cmd_parse_options(struct hfw_ctx *ctx, int argc, char **argv, const struct hfw_option *opts,
+				 const struct hfw_usage *usage, int *npositional)
 {
 	struct hfw_option all[MAX_OPTS];
 	struct option longs[MAX_OPTS + 4];
@@ -179,8 +138,10 @@ int cmd_parse_options(struct hfw_ctx *ctx, int argc, char **argv,
 	longs[n + 3] = (struct option){ NULL, 0, NULL, 0 };
 
 	if (!(pos = calloc((size_t)argc + 1, sizeof(*pos)))) {
-		fprintf(stderr, "hanfw: out of memory\n");
-		return HFW_PARSE_USAGE;
+		struct hfw_error err = HFW_ERROR_INIT;
+
+		hfw_error_oom(&err);
+		return cmd_parse_failed(ctx, &err);
 	}
 	optind = 0;	/* glibc: full re-initialisation, since several parses share getopt */
 	opterr = 0;
@@ -210,17 +171,14 @@ int cmd_parse_options(struct hfw_ctx *ctx, int argc, char **argv,
 			}
 			if (c == '?' || c == ':') {
 				const char *bad = argv[optind - 1];
-				int ret;
-
 				if (c == ':')
-					ret = cmd_usage_error(ctx, "option '%s' needs a value", bad);
+					cmd_usage_error(ctx, "option '%s' needs a value", bad);
 				else if (optopt && optopt < 256 && isprint(optopt))
-					ret = cmd_usage_error(ctx, "unknown option '-%c'", optopt);
+					cmd_usage_error(ctx, "unknown option '-%c'", optopt);
 				else
-					ret = cmd_usage_error(ctx, "unknown option '%s'", bad);
+					cmd_usage_error(ctx, "unknown option '%s'", bad);
 				free(pos);
-				(void)ret;
-				return HFW_PARSE_USAGE;
+				return PARSE_USAGE;
 			}
 			if (c >= 1000)
 				o = &all[c - 1000];
@@ -242,35 +200,36 @@ int cmd_parse_options(struct hfw_ctx *ctx, int argc, char **argv,
 	if (dump_options) {
 		dump_table(usage, all, n);
 		free(pos);
-		return HFW_PARSE_DONE;
+		return PARSE_DONE;
 	}
 	if (list_options) {
 		for (i = 0; i < n; i++)
 			printf("--%s%s\n", all[i].long_name, all[i].kind == HFW_OPT_STRING ? "=" : "");
 		free(pos);
-		return HFW_PARSE_DONE;
+		return PARSE_DONE;
 	}
 	if (list_values) {
-		int ret = HFW_PARSE_DONE;
+		enum cmd_parse ret = PARSE_DONE;
 
 		for (i = 0; i < n; i++)
 			if (strcmp(all[i].long_name, list_values) == 0 && all[i].values)
 				printf("%s\n", all[i].values);
 		if (strcmp(list_values, "campaign") == 0)
-			ret = list_campaigns(ctx);
+			ret = cmd_list_campaigns(ctx);
 		free(pos);
 		return ret;
 	}
 	if (help) {
 		print_help(usage, opts, all + (n - COMMON_COUNT));
 		free(pos);
-		return HFW_PARSE_DONE;
+		return PARSE_DONE;
 	}
 	for (i = 0; i < npos; i++)
 		argv[i] = pos[i];
 	argv[npos] = NULL;
 	free(pos);
-	return npos;
+	*npositional = npos;
+	return PARSE_OK;
 }
 
 int cmd_run_verbs(struct hfw_ctx *ctx, int argc, char **argv,
@@ -307,58 +266,15 @@ int cmd_run_verbs(struct hfw_ctx *ctx, int argc, char **argv,
 		if (strcmp(v->name, name) == 0) {
 			snprintf(path, sizeof(path), "%s %s", argv[0], v->name);
 			ctx->cmd_path = path;
+			ctx->needs = v->needs;	/* the verb's set-up, as commands[] gives a command's */
 			return v->fn(argc - 1, argv + 1, ctx);
 		}
 	return cmd_usage_error(ctx, "unknown verb '%s' (see 'hanfw %s --help')", name, argv[0]);
 }
 
-int cmd_config(struct hfw_ctx *ctx, hfw_config **out, struct hfw_error *err)
-{
-	struct hfw_config_options o = { ctx->config_path, ctx->profile };
-	int ret = 0;
 
-	if (!ctx->cfg)
-		ret = hfw_config_load(&ctx->cfg, &o, err);
-	*out = ctx->cfg;
-	return ret;
-}
-
-int cmd_report(const struct hfw_error *err)
-{
-	int code = err->code ? err->code : HFW_ERROR;
-
-	fprintf(stderr, "hanfw: %s\n", err->text[0] ? err->text : hfw_strerror(code));
-	return -code;
-}
-
-int cmd_usage_error(const struct hfw_ctx *ctx, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "hanfw: %s%s", ctx->cmd_path ? ctx->cmd_path : "",
-		ctx->cmd_path ? ": " : "");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return HFW_EXIT_USAGE;
-}
-
-void cmd_warn(const struct hfw_ctx *ctx, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ctx->quiet)
-		return;
-	fputs("hanfw: warning: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int cmd_parse_uint(const struct hfw_ctx *ctx, const char *option, const char *text,
-		   unsigned long long max, unsigned long long *out)
+enum cmd_parse cmd_parse_uint(const struct hfw_ctx *ctx, const char *option, const char *text,
+			      unsigned long long max, unsigned long long *out)
 {
 	unsigned long long v;
 	char *end;
@@ -376,71 +292,68 @@ int cmd_parse_uint(const struct hfw_ctx *ctx, const char *option, const char *te
 	if (errno || *end || v > max)
 		goto bad;
 	*out = v;
-	return 0;
+	return PARSE_OK;
 bad:
-	return cmd_usage_error(ctx, "option '--%s': '%s' is not a number from 0 to %llu (0x%llX)",
-			       option, text ? text : "", max, max);
+	cmd_usage_error(ctx, "option '--%s': '%s' is not a number from 0 to %llu (0x%llX)", option, text ? text : "",
+			max, max);
+	return PARSE_USAGE;
 }
 
-int cmd_print_json(json_t *o, struct hfw_error *err)
-{
-	char *text;
 
-	if (!o || !(text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
-		json_decref(o);
-		return hfw_error_oom(err);
-	}
-	printf("%s\n", text);
-	free(text);
-	json_decref(o);
-	return 0;
-}
-
-int cmd_output_dir(const char *dir, struct hfw_error *err)
-{
-	struct stat st;
-
-	if (hfw_output_dir_check(dir, err) < 0)
-		return err->code;
-	if (mkdir(dir, 0777) == 0 || (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
-		return 0;
-	return hfw_error_set(err, HFW_EIO, "cannot use '%s' as the output directory: %s", dir,
-			     errno == EEXIST ? "not a directory" : strerror(errno));
-}
-
-int cmd_parse_listen(const struct hfw_ctx *ctx, const char *text, char *addr, size_t size, int *port)
+enum cmd_parse cmd_parse_listen(const struct hfw_ctx *ctx, const char *text, char *addr, size_t size, int *port)
 {
 	const char *colon = strrchr(text, ':');
 	unsigned long long p;
 
-	if (!colon || colon == text || (size_t)(colon - text) >= size || cmd_parse_uint(ctx, "listen", colon + 1, 65535, &p))
-		return cmd_usage_error(ctx, "--listen '%s' is not ADDR:PORT", text);
+	if (!colon || colon == text || (size_t)(colon - text) >= size || cmd_parse_uint(ctx, "listen", colon + 1, 65535, &p)) {
+		cmd_usage_error(ctx, "--listen '%s' is not ADDR:PORT", text);
+		return PARSE_USAGE;
+	}
 	snprintf(addr, size, "%.*s", (int)(colon - text), text);
 	*port = (int)p;
-	return 0;
+	return PARSE_OK;
 }
 
-void cmd_block_stop_signals(sigset_t *set)
+enum cmd_parse cmd_parse_pace(const struct hfw_ctx *ctx, const char *in_flight_text, const char *rate_text,
+			      unsigned *in_flight, double *rate)
 {
-	sigemptyset(set);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, set, NULL);
-}
+	unsigned long long n = CMD_DEFAULT_IN_FLIGHT;
+	char *end;
 
-void cmd_print_listening(const struct hfw_ctx *ctx, int tls, const char *address, int port, const char *path)
-{
-	char url[512], *text = NULL;
-	json_t *o;
-
-	snprintf(url, sizeof(url), "%s://%s:%d%s", tls ? "https" : "http", address, port, path);
-	if (ctx->json && (o = json_pack("{s:s, s:s, s:i, s:b, s:I}", "url", url, "address", address, "port", port,
-					"tls", tls, "pid", (json_int_t)getpid()))) {
-		text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(o);
+	if (in_flight_text && (cmd_parse_uint(ctx, "max-in-flight", in_flight_text, CMD_MAX_IN_FLIGHT, &n) || !n)) {
+		if (!n)
+			cmd_usage_error(ctx, "--max-in-flight must be 1 to %d", CMD_MAX_IN_FLIGHT);
+		return PARSE_USAGE;
 	}
-	printf("%s\n", text ? text : url);	/* out of memory: the URL still tells a script where */
-	free(text);
-	fflush(stdout);
+	*in_flight = (unsigned)n;
+	*rate = 0;
+	if (rate_text) {
+		*rate = strtod(rate_text, &end);
+		if (end == rate_text || *end || !(*rate >= 0.01 && *rate <= 100000)) {
+			cmd_usage_error(ctx, "--rate '%s' is not a number from 0.01 to 100000", rate_text);
+			return PARSE_USAGE;
+		}
+	}
+	return PARSE_OK;
 }
+
+int cmd_parse_exit(const struct hfw_ctx *ctx, enum cmd_parse r)
+{
+	switch (r) {
+	case PARSE_OK:
+	case PARSE_DONE:
+		return HFW_EXIT_OK;
+	case PARSE_USAGE:
+		return HFW_EXIT_USAGE;
+	case PARSE_FAILED:
+		break;
+	}
+	return ctx->failed ? ctx->failed : -HFW_ERROR;
+}
+
+enum cmd_parse cmd_parse_failed(struct hfw_ctx *ctx, const struct hfw_error *err)
+{
+	ctx->failed = cmd_report(err);
+	return PARSE_FAILED;
+}
+
