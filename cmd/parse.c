@@ -350,10 +350,3 @@ int cmd_parse_exit(const struct hfw_ctx *ctx, enum cmd_parse r)
 	}
 	return ctx->failed ? ctx->failed : -HFW_ERROR;
 }
-
-enum cmd_parse cmd_parse_failed(struct hfw_ctx *ctx, const struct hfw_error *err)
-{
-	ctx->failed = cmd_report(err);
-	return PARSE_FAILED;
-}
-

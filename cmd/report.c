@@ -20,6 +20,13 @@ int cmd_report(const struct hfw_error *err)
 	return -code;
 }
 
+/* An error reported while options were parsed (completion's listings): its exit status kept for cmd_parse_exit. */
+enum cmd_parse cmd_parse_failed(struct hfw_ctx *ctx, const struct hfw_error *err)
+{
+	ctx->failed = cmd_report(err);
+	return PARSE_FAILED;
+}
+
 int cmd_usage_error(const struct hfw_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
