@@ -148,6 +148,11 @@ request() { sed "s/:1000<\/sr:RequestID>/:$1<\/sr:RequestID>/" "$T/CS06_11.3_IMM
 	for round in 1 2 3 4; do
 		"$HANFW" sign in/*.xml --new-counter --key "$XKEY" --cert "$XCERT" -o "out$round" 2>/dev/null &
 		signer=$!
+		# Once the first batch is out (so every round kills mid-way, however slow the build), a random moment.
+		for _ in $(seq 1 600); do
+			{ [ -n "$(ls -A "out$round" 2>/dev/null)" ] || ! kill -0 "$signer" 2>/dev/null; } && break
+			sleep 0.05
+		done
 		sleep "0.$((RANDOM % 9 + 1))"
 		kill -9 "$signer" 2>/dev/null || true
 		wait "$signer" || true
@@ -156,13 +161,14 @@ request() { sed "s/:1000<\/sr:RequestID>/:$1<\/sr:RequestID>/" "$T/CS06_11.3_IMM
 	# Nothing but complete signed requests in the output directories (no temporary files).
 	find out* -type f > written
 	n=$(wc -l < written)
+	[ "$n" -gt 0 ]
 	[ -z "$(grep -v '/r[0-9]*\.xml$' written || true)" ]
-	half=$(xargs grep -L -e '</ds:Signature></sr:Request>$' < written || true)
+	half=$(xargs -r grep -L -e '</ds:Signature></sr:Request>$' < written || true)
 	[ -z "$half" ] || { echo "half-written: $half"; false; }
 	# A sample verifies fully (every file would take minutes).
 	for f in $(sed -n '1~97p' written); do hanfw -q verify --trust "$Z" "$f"; done
 	# No counter twice across every round's outputs, and every one recorded in the ledger.
-	xargs grep -ho ':[0-9]*</sr:RequestID>' < written | tr -dc '0-9\n' | sort > counters
+	xargs -r grep -ho ':[0-9]*</sr:RequestID>' < written | tr -dc '0-9\n' | sort > counters
 	[ "$(wc -l < counters)" = "$n" ]
 	[ -z "$(uniq -d counters)" ]
 	sqlite3 ledger.sqlite 'select counter from requests' | sort > recorded
