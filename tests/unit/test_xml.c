@@ -1,43 +1,19 @@
 /*
  * Unit tests: the limits hfw_xml_parse enforces while it parses, before
  * anything proves who sent a document (issue 11).  The hostile shapes are
- * built here in memory; every real DUIS document (../shared's templates and
+ * built in memory (hostile.h, shared with bench_xmllimits); every real DUIS document (../shared's templates and
  * DCC Boxed's responses, and the largest request hanfw writes) still parses.
  */
 #include "testutil.h"
+
+#define HOSTILE_FAIL(what) fail_msg("%s", what)
+#include "hostile.h"
 
 #include <dirent.h>
 
 #include "../../lib/duis.h"
 #include "../../lib/image.h"
 #include "../../lib/xml.h"
-
-/* A growing text buffer (the shapes are up to a few MB). */
-struct text {
-	char *s;
-	size_t n, cap;
-};
-
-static void put(struct text *t, const char *fmt, ...) HFW_PRINTF(2, 3);
-
-static void put(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->s ? t->s + t->n : NULL, t->s ? t->cap - t->n : 0, fmt, ap);
-		va_end(ap);
-		assert_true(n >= 0);
-		if (t->s && t->n + (size_t)n < t->cap)
-			break;
-		t->cap = (t->cap + (size_t)n + 1) * 2;
-		t->s = realloc(t->s, t->cap);
-		assert_non_null(t->s);
-	}
-	t->n += (size_t)n;
-}
 
 /* hfw_xml_parse(t) must refuse with HFW_ELIMIT and a message containing rule. */
 static void refused(struct text *t, const char *rule)
@@ -71,14 +47,7 @@ static void nested_namespace_declarations_are_refused(void **state)
 
 	(void)state;
 	/* The shape that took 13 s to refuse: 100 nested elements, each declaring 80 namespaces. */
-	for (i = 0; i < 100; i++) {
-		put(&t, "<e%d", i);
-		for (j = 0; j < 80; j++)
-			put(&t, " xmlns:p%d_%d=\"urn:x:%d\"", i, j, j);
-		put(&t, ">");
-	}
-	for (i = 99; i >= 0; i--)
-		put(&t, "</e%d>", i);
+	hostile_nested_namespaces(&t, "e", 100, 80);
 	refused(&t, "more than 32 namespace declarations on one element at line 1");
 	/* Few on each element, too many in scope: 10 levels of 8. */
 	for (i = 0; i < 10; i++) {
@@ -102,18 +71,11 @@ static void nested_namespace_declarations_are_refused(void **state)
 static void deep_nesting_is_refused(void **state)
 {
 	struct text t = { 0 };
-	int i;
 
 	(void)state;
-	for (i = 0; i < 10000; i++)
-		put(&t, "<a>");
-	for (i = 0; i < 10000; i++)
-		put(&t, "</a>");
+	hostile_deep(&t, "a", 10000);
 	refused(&t, "more than 32 levels of nested elements");
-	for (i = 0; i < 32; i++)
-		put(&t, "<a>");
-	for (i = 0; i < 32; i++)
-		put(&t, "</a>");
+	hostile_deep(&t, "a", 32);
 	parses("32 levels", t.s, t.n);
 	free(t.s);
 }
@@ -130,9 +92,7 @@ static void many_attributes_are_refused(void **state)
 	put(&t, "/>");
 	refused(&t, "more than 32 attributes on one element at line 1");
 	/* 2 MB of them on one tag: libxml2 2.9 alone takes minutes over it; refused before it starts. */
-	put(&t, "<a");
-	for (i = 0; t.n < 2000000; i++)
-		put(&t, " a%d=''", i);
+	hostile_attributes(&t, "<a", "a", 2000000);
 	put(&t, ">");
 	refused(&t, "more than 32 attributes on one element");
 	/* Quoted '=' and '>' are values, not attributes; 32 is allowed. */
@@ -159,13 +119,11 @@ static void many_elements_are_refused(void **state)
 	(void)state;
 	/* 2 MB of empty elements (the listen body limit): the element cap bounds the tree. */
 	put(&t, "<r>");
-	while (t.n < 2 * 1024 * 1024)
-		put(&t, "<a/>");
+	hostile_repeat(&t, "<a/>", 2 * 1024 * 1024);
 	put(&t, "</r>");
 	refused(&t, "more than 100000 elements");
 	put(&t, "<r>");
-	while (t.n < 2 * 1024 * 1024)
-		put(&t, "<!---->");
+	hostile_repeat(&t, "<!---->", 2 * 1024 * 1024);
 	put(&t, "</r>");
 	refused(&t, "more than 10000 comments, processing instructions and CDATA sections");
 	/* Within every other limit, the namespace work canonicalisation would do is bounded too. */
