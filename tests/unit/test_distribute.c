@@ -25,13 +25,8 @@ static const char *tmp(const char *name)
 
 static int setup(void **state)
 {
-	struct hfw_error err = HFW_ERROR_INIT;
-
 	(void)state;
-	dir = make_tmpdir();
-	test_signer(&signer, dir, supplier);
-	if (hfw_ledger_open(&ledger, tmp("ledger.sqlite"), &err) < 0)
-		fail_msg("%s", err.text);
+	dir = test_pki_dir(&signer, &ledger, supplier);
 	assert_int_equal(mkdir(tmp("out"), 0700), 0);
 	return 0;
 }
@@ -39,9 +34,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	hfw_signer_free(signer);
-	hfw_ledger_close(ledger);
-	rm_rf(dir);
+	test_pki_dir_free(dir, signer, ledger);
 	return 0;
 }
 

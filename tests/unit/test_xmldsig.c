@@ -31,8 +31,7 @@ static int setup(void **state)
 	struct hfw_error err = HFW_ERROR_INIT;
 
 	(void)state;
-	dir = make_tmpdir();
-	test_signer(&signer, dir, "90-B3-D5-1F-30-01-00-00");
+	dir = test_pki_dir(&signer, NULL, "90-B3-D5-1F-30-01-00-00");
 	if (hfw_trust_load_dir(&trust, shared_path("dcc/zaz1"), &err) < 0 ||
 	    hfw_trust_add_file(trust, tmp("xml.pem"), &err) < 0)
 		fail_msg("%s", err.text);
@@ -42,9 +41,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	hfw_signer_free(signer);
 	hfw_trust_free(trust);
-	rm_rf(dir);
+	test_pki_dir_free(dir, signer, NULL);
 	return 0;
 }
 
