@@ -49,6 +49,13 @@ static inline void put(struct text *t, const char *fmt, ...)
 	t->n += (size_t)n;
 }
 
+/* The text freed and emptied, ready for the next shape. */
+static inline void text_free(struct text *t)
+{
+	free(t->s);
+	memset(t, 0, sizeof(*t));
+}
+
 /* levels nested <tagI>, each declaring decls namespaces pI_J="urn:x:J", then closed. */
 static inline void hostile_nested_namespaces(struct text *t, const char *tag, unsigned levels, unsigned decls)
 {

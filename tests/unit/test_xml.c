@@ -26,8 +26,7 @@ static void refused(struct text *t, const char *rule)
 		fail_msg("expected a refusal naming '%s', got %d: %s", rule, ret, err.text);
 	assert_null(doc);
 	assert_null(strchr(err.text, '\n'));
-	free(t->s);
-	memset(t, 0, sizeof(*t));
+	text_free(t);
 }
 
 static void parses(const char *what, const void *data, size_t len)
@@ -101,8 +100,7 @@ static void many_attributes_are_refused(void **state)
 		put(&t, " a%d = \"x=>y='=\"", i);
 	put(&t, " xmlns=\"urn:x\" xmlns:b='urn:y'/>");
 	parses("32 attributes", t.s, t.n);
-	free(t.s);
-	memset(&t, 0, sizeof(t));
+	text_free(&t);
 	/* A few on each of many elements: a bound on the whole document too. */
 	put(&t, "<r>");
 	for (i = 0; i < 6000; i++)
@@ -170,6 +168,16 @@ static uint8_t *widen(const char *in, size_t len, size_t width, int big, int bom
 	return out;
 }
 
+/* t widened by widen(), which not_utf8 must refuse naming why. */
+static void not_utf8_widened(const struct text *t, size_t width, int big, int bom, const char *what, const char *why)
+{
+	size_t wlen;
+	uint8_t *w = widen(t->s, t->n, width, big, bom, &wlen);
+
+	not_utf8(what, w, wlen, why);
+	free(w);
+}
+
 /*
  * The limits read bytes as ASCII: a UTF-16 document slipped past them
  * (95,000 attributes in UTF-16 took verify 4.7 s).  Only UTF-8 is parsed.
@@ -178,8 +186,8 @@ static void documents_not_in_utf8_are_refused(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct text t = { 0 };
-	uint8_t *xml, *w;
-	size_t len, wlen;
+	uint8_t *xml;
+	size_t len;
 	char *body, why[64];
 
 	(void)state;
@@ -192,44 +200,26 @@ static void documents_not_in_utf8_are_refused(void **state)
 
 	/* UTF-16, declared so, little-endian with a BOM and big-endian without. */
 	put(&t, "<?xml version=\"1.0\" encoding=\"UTF-16\"%.*s", (int)(len - 36), body);
-	w = widen(t.s, t.n, 2, 0, 1, &wlen);
-	not_utf8("UTF-16LE with a BOM", w, wlen, "a UTF-16 byte order mark");
-	free(w);
-	w = widen(t.s, t.n, 2, 1, 1, &wlen);
-	not_utf8("UTF-16BE with a BOM", w, wlen, "a UTF-16 byte order mark");
-	free(w);
-	w = widen(t.s, t.n, 2, 1, 0, &wlen);
-	not_utf8("UTF-16BE without a BOM", w, wlen, "a NUL byte at offset 0");
-	free(w);
-	w = widen(t.s, t.n, 2, 0, 0, &wlen);
-	not_utf8("UTF-16LE without a BOM", w, wlen, "a NUL byte at offset 1");
-	free(w);
-	free(t.s);
-	memset(&t, 0, sizeof(t));
+	not_utf8_widened(&t, 2, 0, 1, "UTF-16LE with a BOM", "a UTF-16 byte order mark");
+	not_utf8_widened(&t, 2, 1, 1, "UTF-16BE with a BOM", "a UTF-16 byte order mark");
+	not_utf8_widened(&t, 2, 1, 0, "UTF-16BE without a BOM", "a NUL byte at offset 0");
+	not_utf8_widened(&t, 2, 0, 0, "UTF-16LE without a BOM", "a NUL byte at offset 1");
+	text_free(&t);
 
 	/* UTF-32. */
 	put(&t, "<?xml version=\"1.0\" encoding=\"UTF-32\"%.*s", (int)(len - 36), body);
-	w = widen(t.s, t.n, 4, 0, 1, &wlen);
-	not_utf8("UTF-32LE with a BOM", w, wlen, "a UTF-32 byte order mark");
-	free(w);
-	w = widen(t.s, t.n, 4, 1, 1, &wlen);
-	not_utf8("UTF-32BE with a BOM", w, wlen, "a UTF-32 byte order mark");
-	free(w);
-	w = widen(t.s, t.n, 4, 1, 0, &wlen);
-	not_utf8("UTF-32BE without a BOM", w, wlen, "a NUL byte at offset 0");
-	free(w);
-	free(t.s);
-	memset(&t, 0, sizeof(t));
+	not_utf8_widened(&t, 4, 0, 1, "UTF-32LE with a BOM", "a UTF-32 byte order mark");
+	not_utf8_widened(&t, 4, 1, 1, "UTF-32BE with a BOM", "a UTF-32 byte order mark");
+	not_utf8_widened(&t, 4, 1, 0, "UTF-32BE without a BOM", "a NUL byte at offset 0");
+	text_free(&t);
 
 	/* Another encoding declared, whatever the bytes: named. */
 	put(&t, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"%.*s", (int)(len - 36), body);
 	not_utf8("ISO-8859-1 declared", t.s, t.n, "encoding \"ISO-8859-1\"");
-	free(t.s);
-	memset(&t, 0, sizeof(t));
+	text_free(&t);
 	put(&t, "<?xml version='1.0' standalone='no' encoding = 'utf-16'?><a/>");
 	not_utf8("utf-16 declared", t.s, t.n, "encoding \"utf-16\"");
-	free(t.s);
-	memset(&t, 0, sizeof(t));
+	text_free(&t);
 
 	/* A NUL anywhere: in the middle, at the end. */
 	memcpy(t.s = malloc(len), xml, len);
@@ -240,14 +230,12 @@ static void documents_not_in_utf8_are_refused(void **state)
 	t.s[len - 1] = '\0';
 	snprintf(why, sizeof(why), "a NUL byte at offset %zu", len - 1);
 	not_utf8("a NUL at the end", t.s, len, why);
-	free(t.s);
-	memset(&t, 0, sizeof(t));
+	text_free(&t);
 
 	/* UTF-8 and its subset US-ASCII, in any case, with or without a UTF-8 BOM, parse. */
 	put(&t, "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"%.*s", (int)(len - 36), body);
 	parses("utf-8 with a BOM", t.s, t.n);
-	free(t.s);
-	memset(&t, 0, sizeof(t));
+	text_free(&t);
 	put(&t, "<?xml version=\"1.0\" encoding='US-ASCII'%.*s", (int)(len - 36), body);
 	parses("US-ASCII", t.s, t.n);
 	free(t.s);
