@@ -100,7 +100,7 @@ $(SANDBOX_UNIT_TESTS:%=$(BUILD)/tests/%): $(BUILD)/tests/%: tests/unit/%.c tests
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a \
 		-lcmocka $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libhanfw.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h tests/unit/hostile.h $(BUILD)/libhanfw.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libhanfw.a -lcmocka $(LIBS)
 
@@ -120,7 +120,7 @@ $(BUILD)/tests/bench_listen: tests/bench/bench_listen.c $(BUILD)/libhanfw.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw.a $(LIBS)
 
-$(BUILD)/tests/bench_xmllimits: tests/bench/bench_xmllimits.c $(BUILD)/libhanfw.a
+$(BUILD)/tests/bench_xmllimits: tests/bench/bench_xmllimits.c tests/unit/hostile.h $(BUILD)/libhanfw.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw.a $(LIBS)
 

@@ -431,24 +431,10 @@ static uint64_t key_of(const char *eui)
 {
 	struct hfw_error ignored = HFW_ERROR_INIT;
 	struct hfw_eui e;
-	uint64_t k = 0;
-	int i;
 
 	if (!eui || hfw_eui_parse(&e, eui, "device", &ignored) < 0)
 		return 0;
-	for (i = 0; i < 8; i++)
-		k = k << 8 | e.b[i];
-	return k ? k : 0;
-}
-
-static uint64_t eui_key(const struct hfw_eui *e)
-{
-	uint64_t k = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		k = k << 8 | e->b[i];
-	return k;
+	return hfw_eui_to_u64(&e);
 }
 
 static size_t slot_of(uint64_t k, size_t cap)
@@ -526,7 +512,7 @@ static uint64_t mix(uint64_t x)
 /* A RequestID's hash (its three fields: text case and form do not matter); never 0. */
 static uint64_t rid_hash(const struct hfw_request_id *id)
 {
-	uint64_t h = mix(eui_key(&id->originator) ^ mix(eui_key(&id->target) ^ mix(id->counter)));
+	uint64_t h = mix(hfw_eui_to_u64(&id->originator) ^ mix(hfw_eui_to_u64(&id->target) ^ mix(id->counter)));
 
 	return h ? h : 1;
 }
@@ -820,7 +806,7 @@ static int on_row(void *arg, const struct hfw_ledger_row *r)
 	} else if (!strcmp(r->source, "activate")) {
 		const struct stage *st;
 
-		if (!strcmp(r->state, "dry-run") || !has_rid || eui_key(&id.target) != d->key)
+		if (!strcmp(r->state, "dry-run") || !has_rid || hfw_eui_to_u64(&id.target) != d->key)
 			return 0;
 		reqset_kinds(s, &id, REQ_ACTIVATE);
 		if (!d->act_user || id.counter > d->act_counter) {
@@ -845,14 +831,14 @@ static int on_row(void *arg, const struct hfw_ledger_row *r)
 			return 0;
 		if (!strcmp(ev, "version_read") || !strcmp(ev, "version_read_failed") || !strcmp(ev, "version_mismatch")) {
 			/* Reads are the device's own requests (any campaign's): they must be for this device. */
-			if (has_rid && eui_key(&id.target) != d->key)
+			if (has_rid && hfw_eui_to_u64(&id.target) != d->key)
 				return 0;
 			if (!strcmp(ev, "version_read"))
 				ev = version && r->detail && !strcasecmp(r->detail, version) ? "version_confirmed" : "version_mismatch";
 			ver_offer(s, d, ev, r->detail, has_rid ? id.counter : 0, r);
 		} else if (!strcmp(ev, "activation_scheduled") || !strcmp(ev, "activated") || !strcmp(ev, "activation_failed")) {
 			/* An outcome that names a request must name one of this device's activations here. */
-			if (has_rid && (!(kinds & REQ_ACTIVATE) || eui_key(&id.target) != d->key))
+			if (has_rid && (!(kinds & REQ_ACTIVATE) || hfw_eui_to_u64(&id.target) != d->key))
 				return 0;
 			if (!strcmp(ev, "activated") && version && r->detail && strcasecmp(r->detail, version) != 0)
 				act_offer(s, d, "activation_failed", "runs another version", has_rid ? id.counter : 0, r);

@@ -32,6 +32,16 @@ bad:
 			     what, text);
 }
 
+uint64_t hfw_eui_to_u64(const struct hfw_eui *e)
+{
+	uint64_t k = 0;
+	int i;
+
+	for (i = 0; i < HFW_EUI_LEN; i++)
+		k = k << 8 | e->b[i];
+	return k;
+}
+
 void hfw_eui_format(char out[HFW_EUI_TEXT_MAX], const struct hfw_eui *e)
 {
 	snprintf(out, HFW_EUI_TEXT_MAX, "%02X-%02X-%02X-%02X-%02X-%02X-%02X-%02X",

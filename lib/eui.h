@@ -26,6 +26,9 @@ struct hfw_eui {
 int hfw_eui_parse(struct hfw_eui *out, const char *text, const char *what,
 		  struct hfw_error *err);
 
+/* The eight octets as one number, most significant first: a key for hash tables and draws. */
+uint64_t hfw_eui_to_u64(const struct hfw_eui *eui);
+
 /* Canonical DUIS form, upper case with dashes. */
 void hfw_eui_format(char out[HFW_EUI_TEXT_MAX], const struct hfw_eui *eui);
 

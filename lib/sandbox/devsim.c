@@ -14,6 +14,7 @@
 #include "../crypto.h"
 #include "../cs06.h"
 #include "../duis.h"
+#include "../eui.h"
 #include "../gbcs.h"
 #include "../hex.h"
 #include "../image.h"
@@ -103,16 +104,6 @@ struct hfw_devsim {
 	uint64_t dcc_counter;
 	FILE *events;
 };
-
-static uint64_t key_of(const struct hfw_eui *e)
-{
-	uint64_t k = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		k = k << 8 | e->b[i];
-	return k;
-}
 
 /* Open addressing; table is twice the entries at least. */
 static size_t probe(const struct slot_ix *t, size_t nslots, uint64_t k)
@@ -378,7 +369,7 @@ static void verified_alert(hfw_devsim *s, const struct image *im, size_t device,
 
 	memset(&f, 0, sizeof(f));
 	memcpy(hash, im->mi_hash, 32);
-	if (hfw_faults_chance(s->o.faults, "bad-hash", key_of(&d->eui) ^ counter, s->o.faults->bad_hash))
+	if (hfw_faults_chance(s->o.faults, "bad-hash", hfw_eui_to_u64(&d->eui) ^ counter, s->o.faults->bad_hash))
 		hash[0] ^= 0x01;	/* the image arrived corrupted */
 	if (dlms) {
 		uint32_t invoke = 0x20000000u | (uint32_t)(counter & 0x0FFFFFFFu);
@@ -525,7 +516,7 @@ static void on_hub(hfw_devsim *s, const struct event *e, int64_t now)
 		t = now + OFFLINE_GIVE_UP;
 	else
 		t = now + TRANSFER_BASE + (int64_t)(im->len * TRANSFER_MS_PER_OCTET) +
-		    (dv->sleepy ? (int64_t)(hfw_faults_draw(s->o.faults, "sleepy-wait", key_of(&d->eui) ^ e->image) %
+		    (dv->sleepy ? (int64_t)(hfw_faults_draw(s->o.faults, "sleepy-wait", hfw_eui_to_u64(&d->eui) ^ e->image) %
 					    SLEEPY_WAIT_MAX) : 0);
 	if (schedule(s, t, EV_TRANSFER, e->device, e->image) < 0)
 		finish(s, e->device);
@@ -537,7 +528,7 @@ static void on_transfer(hfw_devsim *s, const struct event *e, int64_t now)
 	const struct hfw_device *d = hfw_estate_at(s->estate, e->device);
 	struct device *dv = &s->devices[e->device];
 	struct hub *h = &s->hubs[dv->hub];
-	uint64_t k = key_of(&d->eui) ^ ((uint64_t)e->image << 40);
+	uint64_t k = hfw_eui_to_u64(&d->eui) ^ ((uint64_t)e->image << 40);
 
 	if (h->slot == e->image + 1 && h->slot_waiting && --h->slot_waiting == 0)
 		h->slot = 0;
@@ -672,7 +663,7 @@ static void on_read(hfw_devsim *s, const struct event *e, int64_t now)
 	size_t n = 0, alen, wlen;
 	char *inner = NULL;
 	/* The read-error fault: the device answers with its use case's error form (see hanfw-sandbox(1)). */
-	int failed = hfw_faults_chance(s->o.faults, "read-error", key_of(&d->eui), s->o.faults->read_error);
+	int failed = hfw_faults_chance(s->o.faults, "read-error", hfw_eui_to_u64(&d->eui), s->o.faults->read_error);
 	int i;
 
 	hfw_hex_decode(version, 4, dv->running, 8);
@@ -923,7 +914,7 @@ int hfw_devsim_open(hfw_devsim **out, hfw_estate *estate, const struct hfw_devsi
 	/* Devices, hubs, and each hub's members, in two passes (count, then place). */
 	for (i = 0; i < n; i++) {
 		const struct hfw_device *d = hfw_estate_at(estate, i);
-		uint64_t k = key_of(&d->eui), hk = key_of(&d->comms_hub);
+		uint64_t k = hfw_eui_to_u64(&d->eui), hk = hfw_eui_to_u64(&d->comms_hub);
 		size_t at = probe(s->index, s->nslots, k), h = probe(hubix, hslots, hk);
 
 		s->index[at].key = k;
@@ -1002,7 +993,7 @@ void hfw_devsim_free(hfw_devsim *s)
 
 enum hfw_claim hfw_devsim_claim(hfw_devsim *s, const struct hfw_eui *eui, enum hfw_route route, size_t *index)
 {
-	size_t at = probe(s->index, s->nslots, key_of(eui));
+	size_t at = probe(s->index, s->nslots, hfw_eui_to_u64(eui));
 	enum hfw_claim c = HFW_CLAIM_OK;
 
 	if (!s->index[at].value)
@@ -1072,7 +1063,7 @@ int hfw_devsim_distribute(hfw_devsim *s, const char *request_id, const uint8_t *
 	for (i = 0; i < n; i++) {
 		const struct hfw_device *d = hfw_estate_at(s->estate, devices[i]);
 		int64_t due = now + HUB_DELAY_MIN +
-			      (int64_t)(hfw_faults_draw(s->o.faults, "hub-delay", key_of(&d->eui) ^ s->nimages) % HUB_DELAY_SPREAD);
+			      (int64_t)(hfw_faults_draw(s->o.faults, "hub-delay", hfw_eui_to_u64(&d->eui) ^ s->nimages) % HUB_DELAY_SPREAD);
 
 		struct hub *h = &s->hubs[s->devices[devices[i]].hub];
 
@@ -1093,7 +1084,7 @@ out:
 
 int hfw_devsim_state(hfw_devsim *s, const struct hfw_eui *eui, struct hfw_device_state *out)
 {
-	size_t at = probe(s->index, s->nslots, key_of(eui));
+	size_t at = probe(s->index, s->nslots, hfw_eui_to_u64(eui));
 	const struct device *dv;
 
 	memset(out, 0, sizeof(*out));
@@ -1114,7 +1105,7 @@ int hfw_devsim_state(hfw_devsim *s, const struct hfw_eui *eui, struct hfw_device
 
 int hfw_devsim_find(hfw_devsim *s, const struct hfw_eui *eui, size_t *index, const struct hfw_device **device)
 {
-	size_t at = probe(s->index, s->nslots, key_of(eui));
+	size_t at = probe(s->index, s->nslots, hfw_eui_to_u64(eui));
 
 	if (!s->index[at].value)
 		return -1;

@@ -25,33 +25,7 @@
 #include "../../lib/decode.h"
 #include "../../lib/fileio.h"
 #include "../../lib/xml.h"
-
-struct text {
-	char *s;
-	size_t n, cap;
-};
-
-static void put(struct text *t, const char *fmt, ...) HFW_PRINTF(2, 3);
-
-static void put(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->s ? t->s + t->n : NULL, t->s ? t->cap - t->n : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			exit(1);
-		if (t->s && t->n + (size_t)n < t->cap)
-			break;
-		t->cap = (t->cap + (size_t)n + 1) * 2;
-		if (!(t->s = realloc(t->s, t->cap)))
-			exit(1);
-	}
-	t->n += (size_t)n;
-}
+#include "../unit/hostile.h"
 
 static double now(void)
 {
@@ -97,14 +71,7 @@ static int shape(struct text *t, const char *name, size_t room)
 	unsigned i, j;
 
 	if (!strcmp(name, "nested-namespaces")) {	/* the 177 KB body that took 13 s */
-		for (i = 0; i < 100; i++) {
-			put(t, "<sr:x%u", i);
-			for (j = 0; j < 80; j++)
-				put(t, " xmlns:p%u_%u=\"urn:x:%u\"", i, j, j);
-			put(t, ">");
-		}
-		for (i = 100; i-- > 0;)
-			put(t, "</sr:x%u>", i);
+		hostile_nested_namespaces(t, "sr:x", 100, 80);
 	} else if (!strcmp(name, "nested-namespaces-2mb")) {
 		for (i = 0; t->n + 2200 < room; i++) {
 			put(t, "<sr:x%u", i);
@@ -115,26 +82,17 @@ static int shape(struct text *t, const char *name, size_t room)
 		while (i-- > 0)
 			put(t, "</sr:x%u>", i);
 	} else if (!strcmp(name, "deep")) {
-		for (k = 0; 13 * (k + 1) < room; k++)
-			put(t, "<sr:a>");
-		while (k-- > 0)
-			put(t, "</sr:a>");
+		hostile_deep(t, "sr:a", room ? (room - 1) / 13 : 0);	/* 13 bytes a level */
 	} else if (!strcmp(name, "attributes")) {
-		put(t, "<sr:a");
-		for (i = 0; t->n < room; i++)
-			put(t, " a%u=''", i);
+		hostile_attributes(t, "<sr:a", "a", room);
 		put(t, "/>");
 	} else if (!strcmp(name, "declarations")) {
-		put(t, "<sr:a");
-		for (i = 0; t->n < room; i++)
-			put(t, " xmlns:a%u=''", i);
+		hostile_attributes(t, "<sr:a", "xmlns:a", room);
 		put(t, "/>");
 	} else if (!strcmp(name, "empty-elements")) {
-		while (t->n < room)
-			put(t, "<a/>");
+		hostile_repeat(t, "<a/>", room);
 	} else if (!strcmp(name, "comments")) {
-		while (t->n < room)
-			put(t, "<!---->");
+		hostile_repeat(t, "<!---->", room);
 	} else if (!strcmp(name, "within-limits-elements")) {	/* accepted by the parser, refused by the digest */
 		for (k = 0; k < HFW_XML_MAX_ELEMENTS - 100 && t->n + 8 < room; k++)
 			put(t, "<a/>");

@@ -12,6 +12,16 @@ setup_hanfw() {
 	hanfw() { "$HANFW" "$@"; }
 }
 
+# setup_hanfw, then DCC Boxed's ZAZ1 XML signing identity (the test supplier
+# 90-B3-D5-1F-30-01-00-00) as XKEY/XCERT, and a ledger of the test's own.
+setup_zaz1_signer() {
+	setup_hanfw || return 1
+	Z=$SHARED/dcc/zaz1
+	XKEY=$Z/xml-sign-90B3D51F30010000-ds.key
+	XCERT=$Z/xml-sign-90B3D51F30010000-ds.pem
+	export HANFW_LEDGER=$PWD/ledger.sqlite
+}
+
 # The project's own test PKI, made once per test file.
 pki() {
 	if [ ! -f "$BATS_FILE_TMPDIR/pki/supplier-ds.pem" ]; then

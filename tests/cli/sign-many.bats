@@ -5,12 +5,8 @@
 load helpers
 
 setup() {
-	setup_hanfw
-	Z=$SHARED/dcc/zaz1
-	XKEY=$Z/xml-sign-90B3D51F30010000-ds.key
-	XCERT=$Z/xml-sign-90B3D51F30010000-ds.pem
+	setup_zaz1_signer
 	T=$SHARED/dcc/templates
-	export HANFW_LEDGER=$PWD/ledger.sqlite
 }
 
 teardown() {

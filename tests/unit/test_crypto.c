@@ -28,12 +28,7 @@ static int teardown(void **state)
 
 static const char *tmp(const char *name)
 {
-	static char buf[4][4096];
-	static int i;
-	char *p = buf[i++ % 4];
-
-	snprintf(p, 4096, "%s/%s", dir, name);
-	return p;
+	return path_in(dir, name);
 }
 
 enum form { PKCS8_PEM, PKCS8_DER, SEC1_PEM, SEC1_DER, PKCS8_PEM_ENCRYPTED };

@@ -3,6 +3,7 @@
  * requests of at most --batch, the DCC's warning lists read per device, a
  * device of the wrong type refused before anything is signed.
  */
+#define TESTUTIL_PKI
 #include "testutil.h"
 
 #include <sys/stat.h>
@@ -10,7 +11,6 @@
 #include <libxml/parser.h>
 
 #include "../../lib/distribute.h"
-#include "../../lib/sandbox/pki.h"
 #include "../../lib/xml.h"
 
 static char *dir;
@@ -20,29 +20,13 @@ static const char *const supplier = "90-B3-D5-1F-30-01-00-00";
 
 static const char *tmp(const char *name)
 {
-	static char buf[8][4096];
-	static int i;
-	char *p = buf[i++ % 8];
-
-	snprintf(p, 4096, "%s/%s", dir, name);
-	return p;
+	return path_in(dir, name);
 }
 
 static int setup(void **state)
 {
-	struct hfw_error err = HFW_ERROR_INIT;
-	struct hfw_pki_request ca = { "T1", "07", NULL, 1, 365, NULL, NULL, NULL, NULL };
-	struct hfw_pki_request leaf = { NULL, "87", supplier, 0, 365, NULL, NULL, NULL, NULL };
-
 	(void)state;
-	dir = make_tmpdir();
-	leaf.ca_key = tmp("ca.key");
-	leaf.ca_cert = tmp("ca.pem");
-	if (hfw_pki_issue(tmp("ca.key"), tmp("ca.pem"), &ca, &err) < 0 ||
-	    hfw_pki_issue(tmp("xml.key"), tmp("xml.pem"), &leaf, &err) < 0 ||
-	    hfw_signer_open(&signer, tmp("xml.key"), tmp("xml.pem"), NULL, &err) < 0 ||
-	    hfw_ledger_open(&ledger, tmp("ledger.sqlite"), &err) < 0)
-		fail_msg("%s", err.text);
+	dir = test_pki_dir(&signer, &ledger, supplier);
 	assert_int_equal(mkdir(tmp("out"), 0700), 0);
 	return 0;
 }
@@ -50,9 +34,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	hfw_signer_free(signer);
-	hfw_ledger_close(ledger);
-	rm_rf(dir);
+	test_pki_dir_free(dir, signer, ledger);
 	return 0;
 }
 

@@ -44,9 +44,11 @@ static void eui_forms(void **state)
 	assert_string_equal(text, "90-B3-D5-1F-30-01-00-00");
 	assert_int_equal(e.b[0], 0x90);
 	assert_int_equal(e.b[7], 0x00);
+	assert_true(hfw_eui_to_u64(&e) == 0x90B3D51F30010000ull);	/* most significant octet first */
 	assert_int_equal(hfw_eui_parse(&e, "00DB1234567890A4", "id", &err), 0);
 	hfw_eui_format(text, &e);
 	assert_string_equal(text, "00-DB-12-34-56-78-90-A4");
+	assert_true(hfw_eui_to_u64(&e) == 0x00DB1234567890A4ull);
 }
 
 static void eui_rejects_bad(void **state)

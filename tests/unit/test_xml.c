@@ -1,43 +1,19 @@
 /*
  * Unit tests: the limits hfw_xml_parse enforces while it parses, before
  * anything proves who sent a document (issue 11).  The hostile shapes are
- * built here in memory; every real DUIS document (../shared's templates and
+ * built in memory (hostile.h, shared with bench_xmllimits); every real DUIS document (../shared's templates and
  * DCC Boxed's responses, and the largest request hanfw writes) still parses.
  */
 #include "testutil.h"
+
+#define HOSTILE_FAIL(what) fail_msg("%s", what)
+#include "hostile.h"
 
 #include <dirent.h>
 
 #include "../../lib/duis.h"
 #include "../../lib/image.h"
 #include "../../lib/xml.h"
-
-/* A growing text buffer (the shapes are up to a few MB). */
-struct text {
-	char *s;
-	size_t n, cap;
-};
-
-static void put(struct text *t, const char *fmt, ...) HFW_PRINTF(2, 3);
-
-static void put(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->s ? t->s + t->n : NULL, t->s ? t->cap - t->n : 0, fmt, ap);
-		va_end(ap);
-		assert_true(n >= 0);
-		if (t->s && t->n + (size_t)n < t->cap)
-			break;
-		t->cap = (t->cap + (size_t)n + 1) * 2;
-		t->s = realloc(t->s, t->cap);
-		assert_non_null(t->s);
-	}
-	t->n += (size_t)n;
-}
 
 /* hfw_xml_parse(t) must refuse with HFW_ELIMIT and a message containing rule. */
 static void refused(struct text *t, const char *rule)
@@ -50,8 +26,7 @@ static void refused(struct text *t, const char *rule)
 		fail_msg("expected a refusal naming '%s', got %d: %s", rule, ret, err.text);
 	assert_null(doc);
 	assert_null(strchr(err.text, '\n'));
-	free(t->s);
-	memset(t, 0, sizeof(*t));
+	text_free(t);
 }
 
 static void parses(const char *what, const void *data, size_t len)
@@ -71,14 +46,7 @@ static void nested_namespace_declarations_are_refused(void **state)
 
 	(void)state;
 	/* The shape that took 13 s to refuse: 100 nested elements, each declaring 80 namespaces. */
-	for (i = 0; i < 100; i++) {
-		put(&t, "<e%d", i);
-		for (j = 0; j < 80; j++)
-			put(&t, " xmlns:p%d_%d=\"urn:x:%d\"", i, j, j);
-		put(&t, ">");
-	}
-	for (i = 99; i >= 0; i--)
-		put(&t, "</e%d>", i);
+	hostile_nested_namespaces(&t, "e", 100, 80);
 	refused(&t, "more than 32 namespace declarations on one element at line 1");
 	/* Few on each element, too many in scope: 10 levels of 8. */
 	for (i = 0; i < 10; i++) {
@@ -102,18 +70,11 @@ static void nested_namespace_declarations_are_refused(void **state)
 static void deep_nesting_is_refused(void **state)
 {
 	struct text t = { 0 };
-	int i;
 
 	(void)state;
-	for (i = 0; i < 10000; i++)
-		put(&t, "<a>");
-	for (i = 0; i < 10000; i++)
-		put(&t, "</a>");
+	hostile_deep(&t, "a", 10000);
 	refused(&t, "more than 32 levels of nested elements");
-	for (i = 0; i < 32; i++)
-		put(&t, "<a>");
-	for (i = 0; i < 32; i++)
-		put(&t, "</a>");
+	hostile_deep(&t, "a", 32);
 	parses("32 levels", t.s, t.n);
 	free(t.s);
 }
@@ -130,9 +91,7 @@ static void many_attributes_are_refused(void **state)
 	put(&t, "/>");
 	refused(&t, "more than 32 attributes on one element at line 1");
 	/* 2 MB of them on one tag: libxml2 2.9 alone takes minutes over it; refused before it starts. */
-	put(&t, "<a");
-	for (i = 0; t.n < 2000000; i++)
-		put(&t, " a%d=''", i);
+	hostile_attributes(&t, "<a", "a", 2000000);
 	put(&t, ">");
 	refused(&t, "more than 32 attributes on one element");
 	/* Quoted '=' and '>' are values, not attributes; 32 is allowed. */
@@ -141,8 +100,7 @@ static void many_attributes_are_refused(void **state)
 		put(&t, " a%d = \"x=>y='=\"", i);
 	put(&t, " xmlns=\"urn:x\" xmlns:b='urn:y'/>");
 	parses("32 attributes", t.s, t.n);
-	free(t.s);
-	memset(&t, 0, sizeof(t));
+	text_free(&t);
 	/* A few on each of many elements: a bound on the whole document too. */
 	put(&t, "<r>");
 	for (i = 0; i < 6000; i++)
@@ -159,13 +117,11 @@ static void many_elements_are_refused(void **state)
 	(void)state;
 	/* 2 MB of empty elements (the listen body limit): the element cap bounds the tree. */
 	put(&t, "<r>");
-	while (t.n < 2 * 1024 * 1024)
-		put(&t, "<a/>");
+	hostile_repeat(&t, "<a/>", 2 * 1024 * 1024);
 	put(&t, "</r>");
 	refused(&t, "more than 100000 elements");
 	put(&t, "<r>");
-	while (t.n < 2 * 1024 * 1024)
-		put(&t, "<!---->");
+	hostile_repeat(&t, "<!---->", 2 * 1024 * 1024);
 	put(&t, "</r>");
 	refused(&t, "more than 10000 comments, processing instructions and CDATA sections");
 	/* Within every other limit, the namespace work canonicalisation would do is bounded too. */
@@ -212,6 +168,16 @@ static uint8_t *widen(const char *in, size_t len, size_t width, int big, int bom
 	return out;
 }
 
+/* t widened by widen(), which not_utf8 must refuse naming why. */
+static void not_utf8_widened(const struct text *t, size_t width, int big, int bom, const char *what, const char *why)
+{
+	size_t wlen;
+	uint8_t *w = widen(t->s, t->n, width, big, bom, &wlen);
+
+	not_utf8(what, w, wlen, why);
+	free(w);
+}
+
 /*
  * The limits read bytes as ASCII: a UTF-16 document slipped past them
  * (95,000 attributes in UTF-16 took verify 4.7 s).  Only UTF-8 is parsed.
@@ -220,8 +186,8 @@ static void documents_not_in_utf8_are_refused(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct text t = { 0 };
-	uint8_t *xml, *w;
-	size_t len, wlen;
+	uint8_t *xml;
+	size_t len;
 	char *body, why[64];
 
 	(void)state;
@@ -234,44 +200,26 @@ static void documents_not_in_utf8_are_refused(void **state)
 
 	/* UTF-16, declared so, little-endian with a BOM and big-endian without. */
 	put(&t, "<?xml version=\"1.0\" encoding=\"UTF-16\"%.*s", (int)(len - 36), body);
-	w = widen(t.s, t.n, 2, 0, 1, &wlen);
-	not_utf8("UTF-16LE with a BOM", w, wlen, "a UTF-16 byte order mark");
-	free(w);
-	w = widen(t.s, t.n, 2, 1, 1, &wlen);
-	not_utf8("UTF-16BE with a BOM", w, wlen, "a UTF-16 byte order mark");
-	free(w);
-	w = widen(t.s, t.n, 2, 1, 0, &wlen);
-	not_utf8("UTF-16BE without a BOM", w, wlen, "a NUL byte at offset 0");
-	free(w);
-	w = widen(t.s, t.n, 2, 0, 0, &wlen);
-	not_utf8("UTF-16LE without a BOM", w, wlen, "a NUL byte at offset 1");
-	free(w);
-	free(t.s);
-	memset(&t, 0, sizeof(t));
+	not_utf8_widened(&t, 2, 0, 1, "UTF-16LE with a BOM", "a UTF-16 byte order mark");
+	not_utf8_widened(&t, 2, 1, 1, "UTF-16BE with a BOM", "a UTF-16 byte order mark");
+	not_utf8_widened(&t, 2, 1, 0, "UTF-16BE without a BOM", "a NUL byte at offset 0");
+	not_utf8_widened(&t, 2, 0, 0, "UTF-16LE without a BOM", "a NUL byte at offset 1");
+	text_free(&t);
 
 	/* UTF-32. */
 	put(&t, "<?xml version=\"1.0\" encoding=\"UTF-32\"%.*s", (int)(len - 36), body);
-	w = widen(t.s, t.n, 4, 0, 1, &wlen);
-	not_utf8("UTF-32LE with a BOM", w, wlen, "a UTF-32 byte order mark");
-	free(w);
-	w = widen(t.s, t.n, 4, 1, 1, &wlen);
-	not_utf8("UTF-32BE with a BOM", w, wlen, "a UTF-32 byte order mark");
-	free(w);
-	w = widen(t.s, t.n, 4, 1, 0, &wlen);
-	not_utf8("UTF-32BE without a BOM", w, wlen, "a NUL byte at offset 0");
-	free(w);
-	free(t.s);
-	memset(&t, 0, sizeof(t));
+	not_utf8_widened(&t, 4, 0, 1, "UTF-32LE with a BOM", "a UTF-32 byte order mark");
+	not_utf8_widened(&t, 4, 1, 1, "UTF-32BE with a BOM", "a UTF-32 byte order mark");
+	not_utf8_widened(&t, 4, 1, 0, "UTF-32BE without a BOM", "a NUL byte at offset 0");
+	text_free(&t);
 
 	/* Another encoding declared, whatever the bytes: named. */
 	put(&t, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"%.*s", (int)(len - 36), body);
 	not_utf8("ISO-8859-1 declared", t.s, t.n, "encoding \"ISO-8859-1\"");
-	free(t.s);
-	memset(&t, 0, sizeof(t));
+	text_free(&t);
 	put(&t, "<?xml version='1.0' standalone='no' encoding = 'utf-16'?><a/>");
 	not_utf8("utf-16 declared", t.s, t.n, "encoding \"utf-16\"");
-	free(t.s);
-	memset(&t, 0, sizeof(t));
+	text_free(&t);
 
 	/* A NUL anywhere: in the middle, at the end. */
 	memcpy(t.s = malloc(len), xml, len);
@@ -282,14 +230,12 @@ static void documents_not_in_utf8_are_refused(void **state)
 	t.s[len - 1] = '\0';
 	snprintf(why, sizeof(why), "a NUL byte at offset %zu", len - 1);
 	not_utf8("a NUL at the end", t.s, len, why);
-	free(t.s);
-	memset(&t, 0, sizeof(t));
+	text_free(&t);
 
 	/* UTF-8 and its subset US-ASCII, in any case, with or without a UTF-8 BOM, parse. */
 	put(&t, "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"%.*s", (int)(len - 36), body);
 	parses("utf-8 with a BOM", t.s, t.n);
-	free(t.s);
-	memset(&t, 0, sizeof(t));
+	text_free(&t);
 	put(&t, "<?xml version=\"1.0\" encoding='US-ASCII'%.*s", (int)(len - 36), body);
 	parses("US-ASCII", t.s, t.n);
 	free(t.s);

@@ -2,6 +2,7 @@
  * Unit tests: DUIS requests and XML signatures in the DCC's profile,
  * against DCC Boxed's own signed response, the DCC's XSD and xmlsec1.
  */
+#define TESTUTIL_PKI
 #include "testutil.h"
 
 #include <sys/stat.h>
@@ -22,28 +23,16 @@ static hfw_trust *trust;	/* its CA's leaf, plus ZAZ1 */
 
 static const char *tmp(const char *name)
 {
-	static char buf[8][4096];
-	static int i;
-	char *p = buf[i++ % 8];
-
-	snprintf(p, 4096, "%s/%s", dir, name);
-	return p;
+	return path_in(dir, name);
 }
 
 static int setup(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
-	struct hfw_pki_request ca = { "T1", "07", NULL, 1, 365, NULL, NULL, NULL, NULL };
-	struct hfw_pki_request leaf = { NULL, "87", "90-B3-D5-1F-30-01-00-00", 0, 365, NULL, NULL, NULL, NULL };
 
 	(void)state;
-	dir = make_tmpdir();
-	leaf.ca_key = tmp("ca.key");
-	leaf.ca_cert = tmp("ca.pem");
-	if (hfw_pki_issue(tmp("ca.key"), tmp("ca.pem"), &ca, &err) < 0 ||
-	    hfw_pki_issue(tmp("xml.key"), tmp("xml.pem"), &leaf, &err) < 0 ||
-	    hfw_signer_open(&signer, tmp("xml.key"), tmp("xml.pem"), NULL, &err) < 0 ||
-	    hfw_trust_load_dir(&trust, shared_path("dcc/zaz1"), &err) < 0 ||
+	dir = test_pki_dir(&signer, NULL, "90-B3-D5-1F-30-01-00-00");
+	if (hfw_trust_load_dir(&trust, shared_path("dcc/zaz1"), &err) < 0 ||
 	    hfw_trust_add_file(trust, tmp("xml.pem"), &err) < 0)
 		fail_msg("%s", err.text);
 	return 0;
@@ -52,9 +41,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	hfw_signer_free(signer);
 	hfw_trust_free(trust);
-	rm_rf(dir);
+	test_pki_dir_free(dir, signer, NULL);
 	return 0;
 }
 

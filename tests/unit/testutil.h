@@ -114,4 +114,58 @@ static inline void write_file(const char *path, const void *data, size_t len)
 	assert_int_equal(fclose(f), 0);
 }
 
+
+/* dir/name, in one of eight rotating buffers, so a call may name several paths at once. */
+static inline const char *path_in(const char *dir, const char *name)
+{
+	static char buf[8][4096];
+	static int i;
+	char *p = buf[i++ % 8];
+
+	snprintf(p, 4096, "%s/%s", dir, name);
+	return p;
+}
+
+#ifdef TESTUTIL_PKI
+/*
+ * Only for the tests that link the emulator's archive (SANDBOX_UNIT_TESTS in
+ * the Makefile): they define TESTUTIL_PKI before including this header.
+ */
+#include "../../lib/ledger.h"
+#include "../../lib/sandbox/pki.h"
+#include "../../lib/xmldsig.h"
+
+/*
+ * A fresh directory (returned; test_pki_dir_free removes it) holding our own
+ * throw-away PKI: a root CA of role 07 (ca.key, ca.pem) and an XML signing
+ * leaf of role 87 for supplier (xml.key, xml.pem); *signer opened on the
+ * leaf and, when ledger is not NULL, *ledger on ledger.sqlite there.
+ * Any error fails the test.
+ */
+static inline char *test_pki_dir(hfw_signer **signer, hfw_ledger **ledger, const char *supplier)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_pki_request ca = { "T1", "07", NULL, 1, 365, NULL, NULL, NULL, NULL };
+	struct hfw_pki_request leaf = { NULL, "87", supplier, 0, 365, NULL, NULL, NULL, NULL };
+	char *dir = make_tmpdir();
+
+	leaf.ca_key = path_in(dir, "ca.key");
+	leaf.ca_cert = path_in(dir, "ca.pem");
+	if (hfw_pki_issue(path_in(dir, "ca.key"), path_in(dir, "ca.pem"), &ca, &err) < 0 ||
+	    hfw_pki_issue(path_in(dir, "xml.key"), path_in(dir, "xml.pem"), &leaf, &err) < 0 ||
+	    hfw_signer_open(signer, path_in(dir, "xml.key"), path_in(dir, "xml.pem"), NULL, &err) < 0 ||
+	    (ledger && hfw_ledger_open(ledger, path_in(dir, "ledger.sqlite"), &err) < 0))
+		fail_msg("%s", err.text);
+	return dir;
+}
+
+/* What test_pki_dir made, closed and removed. */
+static inline void test_pki_dir_free(char *dir, hfw_signer *signer, hfw_ledger *ledger)
+{
+	hfw_signer_free(signer);
+	hfw_ledger_close(ledger);
+	rm_rf(dir);
+}
+#endif
+
 #endif
