@@ -10,7 +10,7 @@ setup() {
 }
 
 complete_bash() { # complete_bash WORD...: what bash offers for the last word
-	PATH="$PWD/bin:$PATH" bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _hanfw; printf "%s\n" "${COMPREPLY[@]}"' \
+	ASAN_OPTIONS="$NO_LEAK_CHECK" PATH="$PWD/bin:$PATH" bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _hanfw; printf "%s\n" "${COMPREPLY[@]}"' \
 		_ "$COMPLETIONS/hanfw.bash" "$@"
 }
 

@@ -18,13 +18,13 @@ teardown() {
 }
 
 complete_bash() { # complete_bash WORD...: what bash offers for the last word
-	PATH="$PWD/bin:$PATH" bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _hanfw; printf "%s\n" "${COMPREPLY[@]}"' \
+	ASAN_OPTIONS="$NO_LEAK_CHECK" PATH="$PWD/bin:$PATH" bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _hanfw; printf "%s\n" "${COMPREPLY[@]}"' \
 		_ "$COMPLETIONS/hanfw.bash" "$@"
 }
 
 # complete_zsh WORD...: what the zsh completion hands to compadd/_describe/_files for the last word.
 complete_zsh() {
-	PATH="$PWD/bin:$PATH" zsh -f -c '
+	ASAN_OPTIONS="$NO_LEAK_CHECK" PATH="$PWD/bin:$PATH" zsh -f -c '
 		_describe() { print -rl -- "${(@P)4}"; }
 		compadd() { [[ $1 == -- ]] && shift; print -rl -- "$@"; }
 		compset() { :; }
