@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (f.drop < 0 || f.drop > 1 || f.dup < 0 || f.dup > 1 || f.offline < 0 || f.offline > 1 ||
 		    f.necodes > HFW_FAULTS_MAX_ECODES || f.tamper > HFW_TAMPER_MIXED)
 			abort();
-	} else if (err.code != HFW_EUSAGE && err.code != HFW_ENOMEM) {
+	} else if (err.code != HFW_EINPUT && err.code != HFW_ENOMEM) {
 		abort();
 	}
 	free(spec);
