@@ -236,39 +236,39 @@ static int setup(struct hfw_ctx *ctx, unsigned needs, struct hfw_error *err)
 {
 	struct cmd_session *s = &ctx->session;
 	struct hfw_key_options ko = HFW_KEY_OPTIONS_INIT;
-	unsigned todo;
+	unsigned wanted;
 	int ret;
 
 	if (needs & ~NEED_CONFIG)
 		needs |= NEED_CONFIG;
-	todo = needs & ~s->opened;
-	if (!todo)
+	wanted = needs & ~s->opened;
+	if (!wanted)
 		return 0;
-	if ((ret = cmd_config_load(ctx, err)) < 0 || (ret = check_settings(ctx, todo, err)) < 0)
+	if ((ret = cmd_config_load(ctx, err)) < 0 || (ret = check_settings(ctx, wanted, err)) < 0)
 		return ret;
 	s->opened |= NEED_CONFIG;
 	ko.passphrase_env = s->set.passphrase_env;
-	if ((todo & NEED_USER) && (ret = hfw_eui_parse(&s->user, s->set.user_eui, "user_eui", err)) < 0)
+	if ((wanted & NEED_USER) && (ret = hfw_eui_parse(&s->user, s->set.user_eui, "user_eui", err)) < 0)
 		return ret;
-	s->opened |= todo & NEED_USER;
-	if ((todo & NEED_SIGNER) &&
+	s->opened |= wanted & NEED_USER;
+	if ((wanted & NEED_SIGNER) &&
 	    (ret = hfw_signer_open(&s->signer, s->set.xml_signing_key, s->set.xml_signing_cert, &ko, err)) < 0)
 		return ret;
-	s->opened |= todo & NEED_SIGNER;
-	if ((todo & NEED_GBCS_KEY) && (ret = open_gbcs_key(s, &ko, err)) < 0)
+	s->opened |= wanted & NEED_SIGNER;
+	if ((wanted & NEED_GBCS_KEY) && (ret = open_gbcs_key(s, &ko, err)) < 0)
 		return ret;
-	s->opened |= todo & NEED_GBCS_KEY;
-	if ((todo & (NEED_LEDGER | NEED_LEDGER_RO | NEED_LEDGER_DIR)) && !s->ledger &&
-	    (ret = open_ledger(ctx, todo & NEED_LEDGER ? NEED_LEDGER : todo & NEED_LEDGER_DIR ? NEED_LEDGER_DIR
+	s->opened |= wanted & NEED_GBCS_KEY;
+	if ((wanted & (NEED_LEDGER | NEED_LEDGER_RO | NEED_LEDGER_DIR)) && !s->ledger &&
+	    (ret = open_ledger(ctx, wanted & NEED_LEDGER ? NEED_LEDGER : wanted & NEED_LEDGER_DIR ? NEED_LEDGER_DIR
 											 : NEED_LEDGER_RO, err)) < 0)
 		return ret;
-	s->opened |= todo & (NEED_LEDGER | NEED_LEDGER_RO | NEED_LEDGER_DIR);
-	if ((todo & NEED_ADAPTER) && (ret = open_adapter(ctx, err)) < 0)
+	s->opened |= wanted & (NEED_LEDGER | NEED_LEDGER_RO | NEED_LEDGER_DIR);
+	if ((wanted & NEED_ADAPTER) && (ret = open_adapter(ctx, err)) < 0)
 		return ret;
-	s->opened |= todo & NEED_ADAPTER;
-	if ((todo & NEED_TRUST) && (ret = cmd_load_trust(ctx, s->set.trust_dir, &s->trust, err)) < 0)
+	s->opened |= wanted & NEED_ADAPTER;
+	if ((wanted & NEED_TRUST) && (ret = cmd_load_trust(ctx, s->set.trust_dir, &s->trust, err)) < 0)
 		return ret;
-	s->opened |= todo & NEED_TRUST;
+	s->opened |= wanted & NEED_TRUST;
 	return 0;
 }
 
