@@ -33,6 +33,10 @@ static const struct hfw_device_type types[] = {
 	{ "GPF", "gas proxy function",
 	  HFW_ROUTE_NONE, HFW_ACTIVATE_NONE,
 	  "gas proxy function firmware comes with the comms hub's, distributed by the DCC" },
+	/* In the DCC's inventory (SR 8.2) but outside every firmware SR. */
+	{ "CAD", "consumer access device",
+	  HFW_ROUTE_NONE, HFW_ACTIVATE_NONE,
+	  "consumer access devices take no firmware through the DCC's service requests" },
 	{ NULL, NULL, HFW_ROUTE_NONE, HFW_ACTIVATE_NONE, NULL },
 };
 
