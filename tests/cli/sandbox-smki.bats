@@ -55,3 +55,51 @@ smki_device_cert() { /usr/bin/python3 "$BATS_TEST_DIRNAME/../tools/smki_device_c
 	run hanfw status decode --trust t --json "$SHARED/gbcs/rtds/CS06_11.3_IMMEDIATE_SUCCESS_RESPONSE_GBCS.HEX"
 	[[ "$output$stderr" == *"is not the GBCS digital-signing certificate of 00-DB-12-34-56-78-90-A0"* ]]
 }
+
+# inventory_request EUI OUT: the DCC's 8.2 template for EUI, signed by the sandbox's supplier with a fresh counter.
+inventory_request() {
+	sed "s/00-DB-12-34-56-78-90-A2/$1/" "$SHARED/dcc/templates/8.2_READ_INVENTORY_REQUEST_DUIS.XML" > "$2.unsigned"
+	hanfw --config sbx/hanfw.json sign --new-counter "$2.unsigned" -o "$2"
+}
+
+# without_signature IN OUT
+without_signature() {
+	/usr/bin/python3 -c 'import re,sys; s=open(sys.argv[1]).read(); open(sys.argv[2],"w").write(re.sub(r"<ds:Signature.*</ds:Signature>","",s,flags=re.S))' "$1" "$2"
+}
+
+@test "8.2: the sandbox's DCC answers Read Inventory synchronously, signed, listing the device's premises in DUIS 5.4" {
+	run -0 hanfw sandbox init sbx
+	SBX=sbx start_sandbox --plain-http
+	gsme=$(jq -r '[.devices[] | select(.type == "GSME")][1].eui' sbx/estate.json)
+	hub=$(jq -r --arg e "$gsme" '.devices[] | select(.eui == $e) | .comms_hub' sbx/estate.json)
+	inventory_request "$gsme" req.xml
+	curl -sS -H 'Content-Type: application/xml' --data-binary @req.xml "$HANFW_ENDPOINT/serviceD" > answer.xml
+	grep -q '<sr:ResponseCode>I0</sr:ResponseCode>' answer.xml
+	! grep -q '<sr:ResponseID>' answer.xml
+	grep -q '<sr:ServiceReference>8.2</sr:ServiceReference><sr:ServiceReferenceVariant>8.2</sr:ServiceReferenceVariant><sr:DSPInventory>' answer.xml
+	# Signed by the DCC, as its other responses; valid DUIS 5.4 once the signature is off.
+	run -0 hanfw --config sbx/hanfw.json verify answer.xml
+	xmlsec1 --verify --pubkey-cert-pem sbx/pki/dcc-xml.pem answer.xml 2>/dev/null
+	without_signature answer.xml plain.xml
+	xmllint --noout --schema "$SHARED/dcc/duis-5.4/DUIS-Schema-V5.4.xsd" plain.xml
+	# Every device behind the hub, the hub first, each once.
+	got=$(grep -o '<sr:DeviceID>[^<]*' plain.xml | sed 's/.*>//')
+	[ "$(head -1 <<<"$got")" = "$hub" ]
+	diff <(sort <<<"$got") <(jq -r --arg h "$hub" '.devices[] | select(.comms_hub == $h) | .eui' sbx/estate.json | sort)
+	[ "$(grep -o "<sr:DeviceID>$gsme</sr:DeviceID><sr:DeviceType>GSME</sr:DeviceType>" plain.xml | wc -l)" = 1 ]
+	grep -q "<sr:DeviceID>$hub</sr:DeviceID><sr:DeviceType>CHF</sr:DeviceType>" plain.xml
+	# Accepted requests are logged as the others are.
+	grep -qx "$(sed -n 's:.*<sr\:RequestID>\(.*\)</sr\:RequestID>.*:\1:p' req.xml)" sbx/requests.log
+}
+
+@test "8.2: a device the DCC does not know is E19, unsigned; the wrong endpoint is E13" {
+	run -0 hanfw sandbox init sbx
+	SBX=sbx start_sandbox --plain-http
+	inventory_request 00-DB-12-99-99-99-99-99 req.xml
+	curl -sS -H 'Content-Type: application/xml' --data-binary @req.xml "$HANFW_ENDPOINT/serviceD" > e19.xml
+	grep -q '<sr:ResponseCode>E19</sr:ResponseCode>' e19.xml
+	! grep -q 'ds:Signature' e19.xml
+	inventory_request "$(jq -r '.devices[0].eui' sbx/estate.json)" req2.xml
+	curl -sS -H 'Content-Type: application/xml' --data-binary @req2.xml "$HANFW_ENDPOINT/serviceS" > e13.xml
+	grep -q '<sr:ResponseCode>E13</sr:ResponseCode>' e13.xml
+}
