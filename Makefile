@@ -40,7 +40,7 @@ LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/error.c lib/eui.
 # The DCC adapter emulator behind "hanfw sandbox": its own archive, linked into the
 # binary for cmd/sandbox.c, into mkpki (the test PKI) and the unit tests that use it.
 SANDBOX_SRCS = lib/sandbox/dcc.c lib/sandbox/devsim.c lib/sandbox/estategen.c lib/sandbox/faults.c lib/sandbox/log.c \
-	lib/sandbox/outbox.c lib/sandbox/pki.c lib/sandbox/sandbox.c
+	lib/sandbox/outbox.c lib/sandbox/pki.c lib/sandbox/sandbox.c lib/sandbox/smkisvc.c
 CMD_SRCS = cmd/activate.c cmd/config.c cmd/distribute.c cmd/hanfw.c cmd/listen.c cmd/package.c cmd/parse.c cmd/read_version.c cmd/report.c cmd/sandbox.c cmd/session.c cmd/sign.c cmd/status.c cmd/verify.c
 # Unit tests of the emulator (or using its test PKI) link its archive too.
 SANDBOX_UNIT_TESTS = test_distribute test_estate test_faults test_request test_transport test_xmldsig

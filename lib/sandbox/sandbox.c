@@ -16,6 +16,7 @@
 #include "estategen.h"
 #include "../fileio.h"
 #include "pki.h"
+#include "smkisvc.h"
 
 static int make_dir(const char *path, struct hfw_error *err)
 {
@@ -51,7 +52,7 @@ static int issue_as(const char *dir, const char *stem, const char *cn, const cha
 		    int is_ca, const char *san, const char *eku, const char *ca_stem, int device, struct hfw_error *err)
 {
 	char k[8200], c[8200], ck[4096], cc[4096];
-	struct hfw_pki_request r = { cn, role, eui, is_ca, 3650, san, eku, NULL, NULL, device == 2 };
+	struct hfw_pki_request r = { cn, role, eui, is_ca, 3650, san, eku, NULL, NULL };
 
 	snprintf(k, sizeof(k), "%s/%s.key", dir, stem);
 	snprintf(c, sizeof(c), "%s/%s.pem", dir, stem);
@@ -61,7 +62,8 @@ static int issue_as(const char *dir, const char *stem, const char *cn, const cha
 		r.ca_key = ck;
 		r.ca_cert = cc;
 	}
-	return device ? hfw_pki_issue_device(k, c, &r, err) : hfw_pki_issue(k, c, &r, err);
+	return device == 2 ? hfw_pki_issue_device_ka(k, c, &r, err)
+	       : device ? hfw_pki_issue_device(k, c, &r, err) : hfw_pki_issue(k, c, &r, err);
 }
 
 static int issue(const char *dir, const char *stem, const char *cn, const char *role, const char *eui,
@@ -85,7 +87,7 @@ static int copy_file(const char *from, const char *to, struct hfw_error *err)
 int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 		     struct hfw_error *err)
 {
-	char p[4096], q[4096], ca[4096], dca[4096], tca[4096], endpoint[64];
+	char p[4096], q[4096], ca[4096], dca[4096], tca[4096], endpoint[64], smki[64];
 	const char *spec = o->devices ? o->devices : HFW_SANDBOX_DEFAULT_DEVICES;
 	hfw_estate *estate = NULL;
 	json_t *cfg = NULL, *prof;
@@ -185,14 +187,15 @@ int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 	/* The configuration profile; paths relative to the file. */
 	snprintf(endpoint, sizeof(endpoint), "https://127.0.0.1:%d/api/v1",
 		 o->port ? o->port : HFW_SANDBOX_DEFAULT_PORT);
-	cfg = json_pack("{s:s,s:{s:{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}}}",
+	snprintf(smki, sizeof(smki), "https://127.0.0.1:%d", o->smki_port ? o->smki_port : HFW_SANDBOX_SMKI_DEFAULT_PORT);
+	cfg = json_pack("{s:s,s:{s:{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}}}",
 			"default_profile", "sandbox", "profiles", "sandbox",
 			"user_eui", HFW_SANDBOX_SUPPLIER_EUI, "dcc_eui", HFW_SANDBOX_DCC_EUI,
 			"schema_version", "5.4", "endpoint", endpoint,
 			"gbcs_signing_key", "pki/supplier-ds.key", "gbcs_signing_cert", "pki/supplier-ds.pem",
 			"xml_signing_key", "pki/supplier-xml.key", "xml_signing_cert", "pki/supplier-xml.pem",
 			"trust_dir", "trust", "tls_ca", "tls/ca.pem", "tls_client_cert", "tls/client.pem",
-			"tls_client_key", "tls/client.key", "ledger", "ledger.sqlite");
+			"tls_client_key", "tls/client.key", "ledger", "ledger.sqlite", "smki_url", smki);
 	if (!cfg) {
 		ret = hfw_error_oom(err);
 		goto out;

@@ -13,7 +13,9 @@
  *            devices' certificates (for their GBCS signatures only)
  *   tls/     a TLS CA, the server's certificate (127.0.0.1, localhost) and
  *            a client certificate for mutual TLS
- *   estate.json, and hanfw.json with a profile "sandbox" pointing at it all.
+ *   estate.json, and hanfw.json with a profile "sandbox" pointing at it all
+ *            (smki_url: the SMKI certificate service "sandbox serve" runs,
+ *            smkisvc.h)
  * With zaz1_dir the public ZAZ1 identities (DCC Boxed's) are used in place,
  * so the sandbox signs as DCC Boxed does.
  */
@@ -34,6 +36,7 @@ struct hfw_sandbox_init_options {
 	int force;			/* initialise a directory that is not empty */
 	int device_keys;		/* a signing identity for devices of every type, not just meters and HCALCS */
 	const char *receive_url;	/* where "sandbox serve" POSTs asynchronous messages, or NULL */
+	int smki_port;			/* for the profile's smki_url (0: 8083, DCC Boxed's) */
 };
 
 int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
