@@ -201,3 +201,35 @@ xml_text() { /usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E; print(
 	[ "$(wc -l < url.txt)" = 1 ]
 	run -2 --separate-stderr hanfw sandbox init other --smki-port 0
 }
+
+@test "GCS38: a gas meter's version answer is the RTDS's GBZ shape and decodes through hanfw's own decoder" {
+	SBX=$PWD/sbx
+	run -0 hanfw sandbox init sbx --devices 'GSME=2'
+	export HANFW_CONFIG=$PWD/sbx/hanfw.json HANFW_LEDGER=$PWD/ledger.sqlite
+	start_receiver
+	start_sandbox --receive-url "$RX_URL" --faults read-error=0.5 --seed 1
+	jq -r '.devices[] | select(.type == "GSME") | .eui' sbx/estate.json > gsmes
+	hanfw -q read-version --devices gsmes
+	wait_count 2 GBCSPayload
+	ok=0 failed=0
+	for f in rx/*.xml; do
+		grep -q '<sr:GBCSPayload>' "$f" || continue
+		run -0 hanfw status decode --json "$f"
+		output=$(jq '.[0]' <<<"$output")
+		[ "$(jq -r .message.GBCSPayload.use_case <<<"$output")" = "GCS38 read firmware version response" ]
+		# The GBZ bytes, after the DD header and the General Signing header: the RTDS's, but for the version.
+		gbz=$(sed -n 's:.*<sr\:GBCSPayload>\(.*\)</sr\:GBCSPayload>.*:\1:p' "$f" | base64 -d | xxd -p | tr -d '\n')
+		if [ "$(jq -r .message.GBCSPayload.content.outcome <<<"$output")" = success ]; then
+			v=$(jq -r .message.GBCSPayload.content.firmware_version <<<"$output")
+			[ "$v" = "$(jq -r --arg e "$(jq -r .message.GBCSPayload.originator <<<"$output")" '.devices[] | select(.eui == $e) | .firmware_version' sbx/estate.json)" ]
+			[[ "$gbz" == *"008414010901010702000c0800010602004104${v,,}00"* ]]
+			ok=$((ok + 1))
+		else
+			[ "$(jq -r .message.GBCSPayload.content.gbz_error <<<"$output")" = "UNSUPPORTED_ATTRIBUTE (0x86)" ]
+			[[ "$gbz" == *"00840e010901010702000608000106028600"* ]]
+			failed=$((failed + 1))
+		fi
+	done
+	[ $((ok + failed)) = 2 ]
+	[ "$ok" = 1 ] && [ "$failed" = 1 ]	# the seed makes one of each
+}
