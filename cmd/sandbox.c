@@ -82,7 +82,7 @@ static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 		"                   [--force]",
 		"Create a sandbox: test PKI, TLS certificates, estate.json and hanfw.json (profile \"sandbox\").",
 	};
-	struct hfw_sandbox_init_options o = { NULL, NULL, 0, 0, 0, NULL, 0 };
+	struct hfw_sandbox_init_options o = { NULL, NULL, 0, 0, 0, NULL };
 	struct hfw_error err = HFW_ERROR_INIT;
 	unsigned long long p = 0, sp = 0;
 	enum cmd_parse pr;
@@ -96,7 +96,6 @@ static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 		return p == 0 && port ? cmd_usage_error(ctx, "--port must be 1 to 65535") : HFW_EXIT_USAGE;
 	if (smki_port && (cmd_parse_uint(ctx, "smki-port", smki_port, 65535, &sp) || sp == 0))
 		return sp == 0 && smki_port ? cmd_usage_error(ctx, "--smki-port must be 1 to 65535") : HFW_EXIT_USAGE;
-	o.smki_port = (int)sp;
 	o.devices = devices;
 	o.zaz1_dir = zaz1;
 	o.port = (int)p;
@@ -110,6 +109,8 @@ static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 			return cmd_usage_error(ctx, "%s", err.text);
 		return cmd_report(&err);
 	}
+	if (sp && hfw_sandbox_set_smki_port(argv[0], (int)sp, &err) < 0)
+		return cmd_report(&err);
 	if (ctx->json)
 		return init_json(argv[0]);
 	if (!ctx->quiet)

@@ -172,7 +172,7 @@ static int device_extensions(X509 *x, X509 *issuer, const struct hfw_eui *eui, i
 	       add_ext(x, issuer, NID_authority_key_identifier, "keyid:always");
 }
 
-/* device: 0 an organisation's or TLS certificate, 1 a device's digital-signing one, 2 its key agreement one. */
+/* device: a device's certificate (req->key_agreement: its KA one); else an organisation's or a TLS one. */
 static int issue(const char *key_path, const char *cert_path, const struct hfw_pki_request *req, int device,
 		 struct hfw_error *err)
 {
@@ -215,7 +215,7 @@ static int issue(const char *key_path, const char *cert_path, const struct hfw_p
 	    !X509_set_subject_name(x, name) ||
 	    !X509_set_issuer_name(x, ca ? X509_get_subject_name(ca) : name) ||
 	    !X509_set_pubkey(x, key) ||
-	    (device && (!req->eui || !device_extensions(x, ca ? ca : x, &eui, device == 2))) ||
+	    (device && (!req->eui || !device_extensions(x, ca ? ca : x, &eui, req->key_agreement))) ||
 	    (!device && !add_short_ski(x)) ||
 	    (!device && !add_ext(x, ca ? ca : x, NID_basic_constraints, req->is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE")) ||
 	    (!device && !add_ext(x, ca ? ca : x, NID_key_usage, req->is_ca ? "critical,keyCertSign,cRLSign"
@@ -249,10 +249,4 @@ int hfw_pki_issue_device(const char *key_path, const char *cert_path,
 			 const struct hfw_pki_request *req, struct hfw_error *err)
 {
 	return issue(key_path, cert_path, req, 1, err);
-}
-
-int hfw_pki_issue_device_ka(const char *key_path, const char *cert_path,
-			    const struct hfw_pki_request *req, struct hfw_error *err)
-{
-	return issue(key_path, cert_path, req, 2, err);
 }

@@ -28,18 +28,15 @@ struct hfw_pki_request {
 	const char *san;		/* subjectAltName for TLS, e.g. "IP:127.0.0.1,DNS:localhost" */
 	const char *eku;		/* extendedKeyUsage for TLS: "serverAuth" or "clientAuth" */
 	const char *ca_key, *ca_cert;	/* issuer files; NULL for self-signed */
+	int key_agreement;		/* a device's key agreement (KA) certificate, not its digital-signing one */
 };
 
 /* Generate a P-256 key and certificate, written atomically as PEM. */
 int hfw_pki_issue(const char *key_path, const char *cert_path,
 		  const struct hfw_pki_request *req, struct hfw_error *err);
 
-/* A device's digital-signing certificate (req's cn and role are not used). */
+/* A device's digital-signing (or, with key_agreement, KA) certificate; req's cn and role are not used. */
 int hfw_pki_issue_device(const char *key_path, const char *cert_path,
 			 const struct hfw_pki_request *req, struct hfw_error *err);
-
-/* A device's key agreement (KA) certificate: the same shape, keyUsage keyAgreement. */
-int hfw_pki_issue_device_ka(const char *key_path, const char *cert_path,
-			    const struct hfw_pki_request *req, struct hfw_error *err);
 
 #endif

@@ -52,7 +52,7 @@ static int issue_as(const char *dir, const char *stem, const char *cn, const cha
 		    int is_ca, const char *san, const char *eku, const char *ca_stem, int device, struct hfw_error *err)
 {
 	char k[8200], c[8200], ck[4096], cc[4096];
-	struct hfw_pki_request r = { cn, role, eui, is_ca, 3650, san, eku, NULL, NULL };
+	struct hfw_pki_request r = { cn, role, eui, is_ca, 3650, san, eku, NULL, NULL, device == 2 };
 
 	snprintf(k, sizeof(k), "%s/%s.key", dir, stem);
 	snprintf(c, sizeof(c), "%s/%s.pem", dir, stem);
@@ -62,8 +62,7 @@ static int issue_as(const char *dir, const char *stem, const char *cn, const cha
 		r.ca_key = ck;
 		r.ca_cert = cc;
 	}
-	return device == 2 ? hfw_pki_issue_device_ka(k, c, &r, err)
-	       : device ? hfw_pki_issue_device(k, c, &r, err) : hfw_pki_issue(k, c, &r, err);
+	return device ? hfw_pki_issue_device(k, c, &r, err) : hfw_pki_issue(k, c, &r, err);
 }
 
 static int issue(const char *dir, const char *stem, const char *cn, const char *role, const char *eui,
@@ -187,7 +186,7 @@ int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 	/* The configuration profile; paths relative to the file. */
 	snprintf(endpoint, sizeof(endpoint), "https://127.0.0.1:%d/api/v1",
 		 o->port ? o->port : HFW_SANDBOX_DEFAULT_PORT);
-	snprintf(smki, sizeof(smki), "https://127.0.0.1:%d", o->smki_port ? o->smki_port : HFW_SANDBOX_SMKI_DEFAULT_PORT);
+	snprintf(smki, sizeof(smki), "https://127.0.0.1:%d", HFW_SANDBOX_SMKI_DEFAULT_PORT);
 	cfg = json_pack("{s:s,s:{s:{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}}}",
 			"default_profile", "sandbox", "profiles", "sandbox",
 			"user_eui", HFW_SANDBOX_SUPPLIER_EUI, "dcc_eui", HFW_SANDBOX_DCC_EUI,
@@ -248,5 +247,36 @@ out:
 	free(text);
 	json_decref(cfg);
 	hfw_estate_free(estate);
+	return ret;
+}
+
+int hfw_sandbox_set_smki_port(const char *dir, int port, struct hfw_error *err)
+{
+	char p[4096], url[64];
+	uint8_t *text = NULL;
+	char *out = NULL;
+	json_t *cfg = NULL, *prof;
+	json_error_t jerr;
+	size_t len;
+	int ret;
+
+	if ((ret = hfw_file_read(&text, &len, at(p, sizeof(p), dir, "hanfw.json"), 1 << 20, "configuration", err)) < 0)
+		goto out;
+	if (!(cfg = json_loadb((const char *)text, len, 0, &jerr)) ||
+	    !json_is_object(prof = json_object_get(json_object_get(cfg, "profiles"), "sandbox"))) {
+		ret = hfw_error_set(err, HFW_ECONFIG, "'%s' has no profile \"sandbox\": run 'hanfw sandbox init'", p);
+		goto out;
+	}
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d", port);
+	if (json_object_set_new(prof, "smki_url", json_string(url)) < 0 ||
+	    !(out = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	ret = hfw_file_write_atomic(p, out, strlen(out), err);
+out:
+	free(out);
+	json_decref(cfg);
+	free(text);
 	return ret;
 }

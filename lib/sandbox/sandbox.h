@@ -36,10 +36,12 @@ struct hfw_sandbox_init_options {
 	int force;			/* initialise a directory that is not empty */
 	int device_keys;		/* a signing identity for devices of every type, not just meters and HCALCS */
 	const char *receive_url;	/* where "sandbox serve" POSTs asynchronous messages, or NULL */
-	int smki_port;			/* for the profile's smki_url (0: 8083, DCC Boxed's) */
 };
 
 int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 		     struct hfw_error *err);
+
+/* The port the profile's smki_url names, after init (which names 8083, DCC Boxed's). */
+int hfw_sandbox_set_smki_port(const char *dir, int port, struct hfw_error *err);
 
 #endif
