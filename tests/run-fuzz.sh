@@ -4,8 +4,10 @@
 build=$1; seconds=$2; shift 2
 echo "== fuzzing ($seconds s per target) =="
 corpus="$build/fuzz/corpus"
-mkdir -p "$corpus/image" "$corpus/manifest" "$corpus/config" "$corpus/duis" "$corpus/decode" "$corpus/gbcs" "$corpus/cs06" "$corpus/devlist" "$corpus/faults" "$corpus/xmllimits"
+mkdir -p "$corpus/image" "$corpus/manifest" "$corpus/config" "$corpus/duis" "$corpus/decode" "$corpus/gbcs" "$corpus/cs06" "$corpus/devlist" "$corpus/faults" "$corpus/xmllimits" "$corpus/smkisvc"
 printf 'drop=0.1,dup=0.5,delay=2000,ecode=00-DB-12-10-00-00-00-01:E20,tamper=hash' > "$corpus/faults/seed"
+printf '\000<?xml version="1.0" encoding="utf-8"?><CertificateSearchRequest><CertificateSubjectAltName>00-DB-12-34-56-78-90-00</CertificateSubjectAltName></CertificateSearchRequest>' > "$corpus/smkisvc/search"
+printf '\001<CertificateDataRequest><CertificateSerial>4DF56E92D528F83544EBA0547068CF8C</CertificateSerial></CertificateDataRequest>' > "$corpus/smkisvc/retrieve"
 printf '# devices\n00-DB-12-34-56-78-90-A4 PPMID\n00DB1234567890A0, ESME\n' > "$corpus/devlist/list"
 printf '{"format":"hanfw-estate-1","devices":[{"eui":"00-DB-12-34-56-78-90-A0","type":"ESME","comms_hub":"00-DB-12-34-56-78-90-A2","hardware_version":4369,"firmware_version":"01000000","sleepy":false}]}' > "$corpus/devlist/estate"
 # Seeds: an image of each route and its manifest, built here (nothing copied from ../shared).
