@@ -618,11 +618,39 @@ static int inventory_element(struct hfw_buf *b, const char *name, const char *te
 	return hfw_buf_printf(b, err, "</sr:%s>", name);
 }
 
+#ifdef HFW_ESTATE_FORMAT_1	/* estate v2 */
+/* text if it is one of the NULL-terminated values, else "". */
+static const char *one_of(const char *text, const char *const *values)
+{
+	for (; *values; values++)
+		if (!strcmp(text, *values))
+			return text;
+	return "";
+}
+
+/* text if it has min..max characters all in set (NULL: any), else "". */
+static const char *sized(const char *text, size_t min, size_t max, const char *set)
+{
+	size_t n = strlen(text);
+
+	return n >= min && n <= max && (!set || strspn(text, set) == n) ? text : "";
+}
+
+/* An xs:date as DUIS writes DateCommissioned (YYYY-MM-DD), else "". */
+static const char *date_only(const char *text)
+{
+	return strlen(text) == 10 && strspn(text, "0123456789") == 4 && text[4] == '-' &&
+	       strspn(text + 5, "0123456789") == 2 && text[7] == '-' && strspn(text + 8, "0123456789") == 2 ? text : "";
+}
+#endif
+
 /*
  * One sr:Device of DSPInventory in the DUIS 5.4 element order, with only
- * what the estate knows (DeviceManufacturer and DeviceModel are required:
- * empty when unknown).  An Alt HAN bridge is a PPMID to the DCC (DUIS has
- * no PPMIDVariant); its firmware version is the one it runs now.
+ * what the estate knows and DUIS's types allow (a value outside them is
+ * left out, so the answer always validates; DeviceManufacturer and
+ * DeviceModel are required: empty when unknown).  An Alt HAN bridge is a
+ * PPMID to the DCC (DUIS has no PPMIDVariant); the firmware version is
+ * the one the device runs now.
  */
 static int inventory_device(struct hfw_buf *b, const struct hfw_devsim_member *m, struct hfw_error *err)
 {
@@ -638,25 +666,26 @@ static int inventory_device(struct hfw_buf *b, const struct hfw_devsim_member *m
 		return ret;
 #ifdef HFW_ESTATE_FORMAT_1	/* estate v2: what the DCC's inventory holds */
 	{
-		char uprn[32];
+		static const char *const regions[] = { "North", "Central", "South", "4G North", "4G Central", "4G South",
+						       "Unknown", "SMETS1", NULL };
+		static const char *const connectivity[] = { "Cellular", "Virtual", NULL };
 
-		snprintf(uprn, sizeof(uprn), "%s", d->uprn);
 		if ((ret = inventory_element(b, "DeviceStatus", d->status ? hfw_device_status_name(d->status) : "", 1, err)) < 0 ||
-		    (ret = inventory_element(b, "DeviceManufacturer", d->manufacturer, 0, err)) < 0 ||
-		    (ret = inventory_element(b, "DeviceModel", d->model, 0, err)) < 0 ||
-		    (ret = inventory_element(b, "SMETSCHTSVersion", d->chts_version, 1, err)) < 0 ||
-		    (ret = inventory_element(b, "DeviceFirmwareVersion", version, 1, err)) < 0 ||
+		    (ret = inventory_element(b, "DeviceManufacturer", sized(d->manufacturer, 0, 30, NULL), 0, err)) < 0 ||
+		    (ret = inventory_element(b, "DeviceModel", sized(d->model, 0, 30, NULL), 0, err)) < 0 ||
+		    (ret = inventory_element(b, "SMETSCHTSVersion", sized(d->chts_version, 1, 20, NULL), 1, err)) < 0 ||
+		    (ret = inventory_element(b, "DeviceFirmwareVersion", sized(version, 1, 8, NULL), 1, err)) < 0 ||
 		    (ret = inventory_element(b, "DeviceFirmwareVersionStatus",
 					     d->firmware_status ? hfw_cpl_status_name(d->firmware_status) : "", 1, err)) < 0 ||
 		    (ret = inventory_element(b, "CPLStatus", d->cpl_status ? hfw_cpl_status_name(d->cpl_status) : "", 1, err)) < 0 ||
-		    (ret = inventory_element(b, "DateCommissioned", d->date_commissioned, 1, err)) < 0 ||
-		    (ret = inventory_element(b, "ImportMPxN", d->mpxn, 1, err)) < 0 ||
-		    (ret = inventory_element(b, "UPRN", uprn, 1, err)) < 0 ||
-		    (ret = inventory_element(b, "CSPRegion", d->region, 1, err)) < 0 ||
+		    (ret = inventory_element(b, "DateCommissioned", date_only(d->date_commissioned), 1, err)) < 0 ||
+		    (ret = inventory_element(b, "ImportMPxN", sized(d->mpxn, 1, 13, NULL), 1, err)) < 0 ||
+		    (ret = inventory_element(b, "UPRN", d->uprn[0] != '0' ? sized(d->uprn, 1, 12, "0123456789") : "", 1, err)) < 0 ||
+		    (ret = inventory_element(b, "CSPRegion", one_of(d->region, regions), 1, err)) < 0 ||
 		    (ret = inventory_element(b, "DeviceGBCSVersion", d->gbcs_version, 1, err)) < 0 ||
 		    (ret = inventory_element(b, "HANVariant", d->han_variant, 1, err)) < 0 ||
 		    (ret = inventory_element(b, "S1SP", d->s1sp, 1, err)) < 0 ||
-		    (ret = inventory_element(b, "Connectivity", d->connectivity, 1, err)) < 0)
+		    (ret = inventory_element(b, "Connectivity", one_of(d->connectivity, connectivity), 1, err)) < 0)
 			return ret;
 	}
 #else
