@@ -233,3 +233,38 @@ xml_text() { /usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E; print(
 	[ $((ok + failed)) = 2 ]
 	[ "$ok" = 1 ] && [ "$failed" = 1 ]	# the seed makes one of each
 }
+
+@test "8.2: each Device carries what the estate knows, in the DUIS 5.4 order; an Alt HAN bridge is a PPMID; values DUIS does not allow are left out" {
+	run -0 hanfw sandbox init sbx --devices 'ESME=1,GSME=1'
+	hub=$(jq -r '[.devices[] | select(.type == "CHF")][0].eui' sbx/estate.json)
+	esme=$(jq -r '[.devices[] | select(.type == "ESME")][0].eui' sbx/estate.json)
+	gsme=$(jq -r '[.devices[] | select(.type == "GSME")][0].eui' sbx/estate.json)
+	# The ESME with every inventory field, the GSME with values outside DUIS's types, and an Alt HAN bridge.
+	jq --arg e "$esme" --arg g "$gsme" --arg h "$hub" '
+		.devices |= map(if .eui == $e then . + {status: "Commissioned", manufacturer: "106C", model: "433100AC",
+			chts_version: "SMETS2 CHTS 4.0", firmware_status: "Active", cpl_status: "Withdrawn",
+			date_commissioned: "2024-03-01", mpxn: "1234567890123", uprn: "123456789012", region: "North",
+			gbcs_version: "4.0", han_variant: "Single Band", s1sp: "S1SP-A", connectivity: "Cellular"}
+		elif .eui == $g then . + {region: "Atlantis", connectivity: "Carrier pigeon", uprn: "12ab", date_commissioned: "yesterday",
+			mpxn: "12345678901234", manufacturer: "a name well over thirty characters long"}
+		else . end)
+		| .devices += [{eui: "00-DB-12-E0-00-00-00-01", type: "ALTHAN-B3", comms_hub: $h, status: "Commissioned", firmware_version: "02000000"}]' \
+		sbx/estate.json > e.json && mv e.json sbx/estate.json
+	SBX=sbx start_sandbox --plain-http
+	inventory_request "$esme" req.xml
+	curl -sS -H 'Content-Type: application/xml' --data-binary @req.xml "$HANFW_ENDPOINT/serviceD" > answer.xml
+	run -0 hanfw --config sbx/hanfw.json verify answer.xml
+	without_signature answer.xml plain.xml
+	xmllint --noout --schema "$SHARED/dcc/duis-5.4/DUIS-Schema-V5.4.xsd" plain.xml
+	device() { /usr/bin/python3 - "$1" "$2" <<-'PY'
+	import sys, xml.etree.ElementTree as E
+	ns = "{http://www.dccinterface.co.uk/ServiceUserGateway}"
+	for d in E.parse(sys.argv[1]).getroot().iter(ns + "Device"):
+	    if d.find(ns + "DeviceID").text == sys.argv[2]:
+	        print(" ".join("%s=%s" % (c.tag[len(ns):], c.text or "") for c in d))
+	PY
+	}
+	[ "$(device plain.xml "$esme")" = "DeviceID=$esme DeviceType=ESME DeviceStatus=Commissioned DeviceManufacturer=106C DeviceModel=433100AC SMETSCHTSVersion=SMETS2 CHTS 4.0 DeviceFirmwareVersion=01000000 DeviceFirmwareVersionStatus=Active CPLStatus=Withdrawn DateCommissioned=2024-03-01 ImportMPxN=1234567890123 UPRN=123456789012 CSPRegion=North DeviceGBCSVersion=4.0 HANVariant=Single Band S1SP=S1SP-A Connectivity=Cellular" ]
+	[ "$(device plain.xml "$gsme")" = "DeviceID=$gsme DeviceType=GSME DeviceStatus=Commissioned DeviceManufacturer= DeviceModel= DeviceFirmwareVersion=01000000" ]
+	[ "$(device plain.xml 00-DB-12-E0-00-00-00-01)" = "DeviceID=00-DB-12-E0-00-00-00-01 DeviceType=PPMID DeviceStatus=Commissioned DeviceManufacturer= DeviceModel= DeviceFirmwareVersion=02000000" ]
+}
