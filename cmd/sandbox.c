@@ -269,6 +269,9 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 	if (plain && strncmp(ho.address, "127.", 4) != 0)
 		cmd_warn(ctx, "plain HTTP on %s: requests arrive unencrypted and any host that can reach it may post "
 			      "(drop --plain-http for mutual TLS)", ho.address);
+	if (smki_listen && strncmp(so.address, "127.", 4) != 0)
+		cmd_warn(ctx, "SMKI certificate service on %s: any host that can reach it may look certificates up%s",
+			 so.address, plain ? ", over plain HTTP" : "");
 	if (hfw_dcc_open(&dcc, dir, &dopt, &err) < 0)
 		goto fail;
 	ho.arg = dcc;
