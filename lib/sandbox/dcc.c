@@ -700,15 +700,17 @@ static int inventory_device(struct hfw_buf *b, const struct hfw_devsim_member *m
 /*
  * SR 8.2 Read Inventory, answered synchronously as DCC Boxed does: I0 and
  * DSPInventory listing the premises of the device searched for (its hub's
- * CHF first), signed.  A DeviceID the estate lacks is E19, and so is any
- * other search key (MPxN, UPRN, PropertyFilter): the sandbox finds
- * premises by device only.
+ * CHF first), signed.  The search key is a DeviceID, or an MPxN or UPRN
+ * (the premises of the first device in the estate that has it); nothing
+ * found is E19, and so is a PropertyFilter, which the sandbox does not
+ * search by.
  */
 static int read_inventory(hfw_dcc *d, xmlDocPtr doc, const char *rid, struct hfw_buf *reply, const char **code,
 			  struct hfw_error *err)
 {
 	xmlNodePtr ri = body_element(doc, "ReadInventory");
-	char *id = ri ? child_text(ri, "DeviceID") : NULL;
+	char *id = ri ? child_text(ri, "DeviceID") : NULL, *mpxn = ri ? child_text(ri, "MPxN") : NULL;
+	char *uprn = ri ? child_text(ri, "UPRN") : NULL;
 	struct hfw_devsim_member m[17];
 	struct hfw_error ignored = HFW_ERROR_INIT;
 	struct hfw_buf inner = HFW_BUF_INIT(64u * 1024);
@@ -719,7 +721,9 @@ static int read_inventory(hfw_dcc *d, xmlDocPtr doc, const char *rid, struct hfw
 		*code = "E12";	/* CV 8 of SR 8.2 carries ReadInventory */
 		goto out;
 	}
-	if (!id || hfw_eui_parse(&e, id, "DeviceID", &ignored) < 0 ||
+	if ((id ? hfw_eui_parse(&e, id, "DeviceID", &ignored)
+		: mpxn ? hfw_devsim_find_by(d->devices, 0, mpxn, &e)
+		: uprn ? hfw_devsim_find_by(d->devices, 1, uprn, &e) : -1) < 0 ||
 	    (n = hfw_devsim_premises(d->devices, &e, m, sizeof(m) / sizeof(m[0]))) <= 0) {
 		*code = "E19";
 		goto out;
@@ -740,6 +744,8 @@ static int read_inventory(hfw_dcc *d, xmlDocPtr doc, const char *rid, struct hfw
 out:
 	hfw_buf_release(&inner);
 	xmlFree(id);
+	xmlFree(mpxn);
+	xmlFree(uprn);
 	return ret;
 }
 

@@ -1161,6 +1161,23 @@ int hfw_devsim_premises(hfw_devsim *s, const struct hfw_eui *eui, struct hfw_dev
 	return (int)n;
 }
 
+int hfw_devsim_find_by(hfw_devsim *s, int uprn, const char *text, struct hfw_eui *out)
+{
+#ifdef HFW_ESTATE_FORMAT_1	/* estate v2 */
+	for (size_t i = 0; text[0] && i < s->ndevices; i++) {
+		const struct hfw_device *d = hfw_estate_at(s->estate, i);
+
+		if (!strcmp(uprn ? d->uprn : d->mpxn, text)) {
+			*out = d->eui;
+			return 0;
+		}
+	}
+#else
+	(void)s, (void)uprn, (void)text, (void)out;
+#endif
+	return -1;
+}
+
 int hfw_devsim_command(hfw_devsim *s, size_t device, const struct hfw_devsim_command *c, struct hfw_error *err)
 {
 	int64_t now = hfw_simclock_now(s->o.clock);

@@ -102,6 +102,13 @@ struct hfw_devsim_member {
 };
 int hfw_devsim_premises(hfw_devsim *s, const struct hfw_eui *eui, struct hfw_devsim_member *out, size_t max);
 
+/*
+ * The first device (in estate order) whose ImportMPxN (uprn 0) or UPRN
+ * (uprn 1) is text, as SR 8.2's other search keys find premises; -1 if
+ * none.  A linear search: SR 8.2 by MPxN or UPRN is rare beside DeviceID.
+ */
+int hfw_devsim_find_by(hfw_devsim *s, int uprn, const char *text, struct hfw_eui *out);
+
 /* A signed CS06 command (SR 11.3) the DCC sends a device. */
 struct hfw_devsim_command {
 	char request_id[HFW_REQUEST_ID_MAX];

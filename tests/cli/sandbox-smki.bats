@@ -267,4 +267,18 @@ xml_text() { /usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E; print(
 	[ "$(device plain.xml "$esme")" = "DeviceID=$esme DeviceType=ESME DeviceStatus=Commissioned DeviceManufacturer=106C DeviceModel=433100AC SMETSCHTSVersion=SMETS2 CHTS 4.0 DeviceFirmwareVersion=01000000 DeviceFirmwareVersionStatus=Active CPLStatus=Withdrawn DateCommissioned=2024-03-01 ImportMPxN=1234567890123 UPRN=123456789012 CSPRegion=North DeviceGBCSVersion=4.0 HANVariant=Single Band S1SP=S1SP-A Connectivity=Cellular" ]
 	[ "$(device plain.xml "$gsme")" = "DeviceID=$gsme DeviceType=GSME DeviceStatus=Commissioned DeviceManufacturer= DeviceModel= DeviceFirmwareVersion=01000000" ]
 	[ "$(device plain.xml 00-DB-12-E0-00-00-00-01)" = "DeviceID=00-DB-12-E0-00-00-00-01 DeviceType=PPMID DeviceStatus=Commissioned DeviceManufacturer= DeviceModel= DeviceFirmwareVersion=02000000" ]
+	# The same premises by the ESME's MPxN and by its UPRN; an MPxN nobody has is E19.
+	ids() { grep -o '<sr:DeviceID>[^<]*' "$1" | sed 's/.*>//' | sort | tr '\n' ' '; }
+	for key in MPxN:1234567890123 UPRN:123456789012 MPxN:9999999999999; do
+		sed "s:<sr\:DeviceID>00-DB-12-34-56-78-90-A2</sr\:DeviceID>:<sr\:${key%%:*}>${key#*:}</sr\:${key%%:*}>:" \
+			"$SHARED/dcc/templates/8.2_READ_INVENTORY_REQUEST_DUIS.XML" > k.unsigned
+		hanfw --config sbx/hanfw.json sign --new-counter k.unsigned -o k.xml
+		curl -sS -H 'Content-Type: application/xml' --data-binary @k.xml "$HANFW_ENDPOINT/serviceD" > k.answer
+		if [ "${key#*:}" = 9999999999999 ]; then
+			grep -q '<sr:ResponseCode>E19</sr:ResponseCode>' k.answer
+		else
+			grep -q '<sr:ResponseCode>I0</sr:ResponseCode>' k.answer
+			[ "$(ids k.answer)" = "$(ids plain.xml)" ]
+		fi
+	done
 }
