@@ -50,6 +50,8 @@ static const struct hfw_setting_info settings[HFW_SET_COUNT] = {
 		"bytes a comms hub is sure to hold per image; larger images warn (or fail with --strict)" },
 	[HFW_SET_DUIS_SCHEMA] = { "duis_schema", "HANFW_DUIS_SCHEMA", HFW_TYPE_PATH, NULL,
 		"DUIS XSD (the DCC's) that verify checks every message against, any service" },
+	[HFW_SET_SMKI_URL] = { "smki_url", "HANFW_SMKI_URL", HFW_TYPE_URL, NULL,
+		"SMKI certificate service base URL (DCC Boxed: http://HOST:8083); inventory fetches device certificates there" },
 };
 
 struct hfw_config {

@@ -42,6 +42,7 @@ enum hfw_setting {
 	HFW_SET_LEDGER,			/* SQLite ledger path */
 	HFW_SET_HUB_CAPACITY,		/* comms hub image capacity, bytes */
 	HFW_SET_DUIS_SCHEMA,		/* XSD "verify" validates every message against */
+	HFW_SET_SMKI_URL,		/* the adapter's SMKI certificate service, e.g. http://127.0.0.1:8083 */
 	HFW_SET_COUNT
 };
 
