@@ -4,10 +4,18 @@
 build=$1; seconds=$2; shift 2
 echo "== fuzzing ($seconds s per target) =="
 corpus="$build/fuzz/corpus"
-mkdir -p "$corpus/image" "$corpus/manifest" "$corpus/config" "$corpus/duis" "$corpus/decode" "$corpus/gbcs" "$corpus/cs06" "$corpus/devlist" "$corpus/faults" "$corpus/xmllimits"
+mkdir -p "$corpus/image" "$corpus/manifest" "$corpus/config" "$corpus/duis" "$corpus/decode" "$corpus/gbcs" "$corpus/cs06" "$corpus/devlist" "$corpus/faults" "$corpus/xmllimits" "$corpus/supplier"
 printf 'drop=0.1,dup=0.5,delay=2000,ecode=00-DB-12-10-00-00-00-01:E20,tamper=hash' > "$corpus/faults/seed"
 printf '# devices\n00-DB-12-34-56-78-90-A4 PPMID\n00DB1234567890A0, ESME\n' > "$corpus/devlist/list"
 printf '{"format":"hanfw-estate-1","devices":[{"eui":"00-DB-12-34-56-78-90-A0","type":"ESME","comms_hub":"00-DB-12-34-56-78-90-A2","hardware_version":4369,"firmware_version":"01000000","sleepy":false}]}' > "$corpus/devlist/estate"
+# Supplier records: valid CSV and JSON, and hostile shapes (quotes, a long line, a NUL, the wrong types).
+h='eui,bridge,site,installation,third_party,hardware_version,althan_option,sleepy'
+printf '%s\n00-DB-12-34-56-78-90-A4,B3,SITE-1,Secure,1,513,A,1\n00-DB-12-34-56-78-90-A1,,,FOC,0,,,0\n' "$h" > "$corpus/supplier/csv"
+printf '{"format":"hanfw-supplier-1","devices":[{"eui":"00-DB-12-34-56-78-90-A4","bridge":"B4","third_party":true,"hardware_version":7,"sleepy":1,"site":null}]}' > "$corpus/supplier/json"
+printf '%s\r\n00-DB-12-34-56-78-90-A4,,"a,b",,0,,,0\r\n' "$h" > "$corpus/supplier/quoted"
+{ printf '%s\n' "$h"; head -c 600 /dev/zero | tr '\0' 'x'; printf '\n'; } > "$corpus/supplier/long"
+printf '%s\n00-DB-12-34-56-78-90-A4,B9,\0,MOC,2,65536,C,1,extra\n' "$h" > "$corpus/supplier/hostile"
+printf '{"format":"hanfw-supplier-1","devices":[{"eui":1},[],{"eui":"00-DB-12-34-56-78-90-A4","eui":"x"}]}' > "$corpus/supplier/hostile.json"
 # Seeds: an image of each route and its manifest, built here (nothing copied from ../shared).
 seeds=$(mktemp -d)
 head -c 300 /dev/zero | tr '\0' 'M' > "$seeds/mi"
