@@ -606,6 +606,114 @@ static int read_version(hfw_dcc *d, xmlDocPtr doc, const struct hfw_request_id *
 	return hfw_devsim_command(d->devices, device, &cmd, err);
 }
 
+/* <sr:NAME>text</sr:NAME>, text escaped; nothing when text is empty and the element optional. */
+static int inventory_element(struct hfw_buf *b, const char *name, const char *text, int optional, struct hfw_error *err)
+{
+	int ret;
+
+	if (optional && (!text || !text[0]))
+		return 0;
+	if ((ret = hfw_buf_printf(b, err, "<sr:%s>", name)) < 0 || (ret = hfw_buf_put_escaped(b, text ? text : "", err)) < 0)
+		return ret;
+	return hfw_buf_printf(b, err, "</sr:%s>", name);
+}
+
+/*
+ * One sr:Device of DSPInventory in the DUIS 5.4 element order, with only
+ * what the estate knows (DeviceManufacturer and DeviceModel are required:
+ * empty when unknown).  An Alt HAN bridge is a PPMID to the DCC (DUIS has
+ * no PPMIDVariant); its firmware version is the one it runs now.
+ */
+static int inventory_device(struct hfw_buf *b, const struct hfw_devsim_member *m, struct hfw_error *err)
+{
+	const struct hfw_device *d = m->device;
+	const char *type = strncmp(d->type->name, "ALTHAN-", 7) ? d->type->name : "PPMID";
+	const char *version = m->running_version[0] ? m->running_version : d->firmware_version;
+	char eui[HFW_EUI_TEXT_MAX];
+	int ret;
+
+	hfw_eui_format(eui, &d->eui);
+	if ((ret = hfw_buf_puts(b, "<sr:Device>", err)) < 0 || (ret = inventory_element(b, "DeviceID", eui, 0, err)) < 0 ||
+	    (ret = inventory_element(b, "DeviceType", type, 0, err)) < 0)
+		return ret;
+#ifdef HFW_ESTATE_FORMAT_1	/* estate v2: what the DCC's inventory holds */
+	{
+		char uprn[32];
+
+		snprintf(uprn, sizeof(uprn), "%s", d->uprn);
+		if ((ret = inventory_element(b, "DeviceStatus", d->status ? hfw_device_status_name(d->status) : "", 1, err)) < 0 ||
+		    (ret = inventory_element(b, "DeviceManufacturer", d->manufacturer, 0, err)) < 0 ||
+		    (ret = inventory_element(b, "DeviceModel", d->model, 0, err)) < 0 ||
+		    (ret = inventory_element(b, "SMETSCHTSVersion", d->chts_version, 1, err)) < 0 ||
+		    (ret = inventory_element(b, "DeviceFirmwareVersion", version, 1, err)) < 0 ||
+		    (ret = inventory_element(b, "DeviceFirmwareVersionStatus",
+					     d->firmware_status ? hfw_cpl_status_name(d->firmware_status) : "", 1, err)) < 0 ||
+		    (ret = inventory_element(b, "CPLStatus", d->cpl_status ? hfw_cpl_status_name(d->cpl_status) : "", 1, err)) < 0 ||
+		    (ret = inventory_element(b, "DateCommissioned", d->date_commissioned, 1, err)) < 0 ||
+		    (ret = inventory_element(b, "ImportMPxN", d->mpxn, 1, err)) < 0 ||
+		    (ret = inventory_element(b, "UPRN", uprn, 1, err)) < 0 ||
+		    (ret = inventory_element(b, "CSPRegion", d->region, 1, err)) < 0 ||
+		    (ret = inventory_element(b, "DeviceGBCSVersion", d->gbcs_version, 1, err)) < 0 ||
+		    (ret = inventory_element(b, "HANVariant", d->han_variant, 1, err)) < 0 ||
+		    (ret = inventory_element(b, "S1SP", d->s1sp, 1, err)) < 0 ||
+		    (ret = inventory_element(b, "Connectivity", d->connectivity, 1, err)) < 0)
+			return ret;
+	}
+#else
+	if ((ret = inventory_element(b, "DeviceManufacturer", "", 0, err)) < 0 ||
+	    (ret = inventory_element(b, "DeviceModel", "", 0, err)) < 0 ||
+	    (ret = inventory_element(b, "DeviceFirmwareVersion", version, 1, err)) < 0)
+		return ret;
+#endif
+	return hfw_buf_puts(b, "</sr:Device>", err);
+}
+
+/*
+ * SR 8.2 Read Inventory, answered synchronously as DCC Boxed does: I0 and
+ * DSPInventory listing the premises of the device searched for (its hub's
+ * CHF first), signed.  A DeviceID the estate lacks is E19, and so is any
+ * other search key (MPxN, UPRN, PropertyFilter): the sandbox finds
+ * premises by device only.
+ */
+static int read_inventory(hfw_dcc *d, xmlDocPtr doc, const char *rid, struct hfw_buf *reply, const char **code,
+			  struct hfw_error *err)
+{
+	xmlNodePtr ri = body_element(doc, "ReadInventory");
+	char *id = ri ? child_text(ri, "DeviceID") : NULL;
+	struct hfw_devsim_member m[17];
+	struct hfw_error ignored = HFW_ERROR_INIT;
+	struct hfw_buf inner = HFW_BUF_INIT(64u * 1024);
+	struct hfw_eui e;
+	int n, i, ret = 0;
+
+	if (!ri) {
+		*code = "E12";	/* CV 8 of SR 8.2 carries ReadInventory */
+		goto out;
+	}
+	if (!id || hfw_eui_parse(&e, id, "DeviceID", &ignored) < 0 ||
+	    (n = hfw_devsim_premises(d->devices, &e, m, sizeof(m) / sizeof(m[0]))) <= 0) {
+		*code = "E19";
+		goto out;
+	}
+	if ((ret = hfw_buf_puts(&inner, "<sr:DSPInventory>", err)) < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if ((ret = inventory_device(&inner, &m[i], err)) < 0)
+			goto out;
+	if ((ret = hfw_buf_puts(&inner, "</sr:DSPInventory>", err)) < 0 ||
+	    (ret = device_reply(d, reply, rid, "8.2", "I0", inner.data, err)) < 0)
+		goto out;
+	pthread_mutex_lock(&d->lock);
+	d->accepted++;
+	fprintf(d->log, "%s\n", rid);
+	fflush(d->log);
+	pthread_mutex_unlock(&d->lock);
+out:
+	hfw_buf_release(&inner);
+	xmlFree(id);
+	return ret;
+}
+
 /* The E-code the ecode fault chose for this request's target or one of its devices, or NULL. */
 static const char *chosen_ecode(const hfw_dcc *d, xmlDocPtr doc, const struct hfw_request_id *id)
 {
@@ -714,7 +822,8 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 	if (!code && ((cv == 8 && endpoint[8] != 'D') || ((cv == 1 || cv == 5) && endpoint[8] != 'S') ||
 		      (cv == 4 && endpoint[8] != 'T')))
 		code = "E13";
-	if (!code && !(cv == 8 && (!strcmp(r.service_reference, "11.1") || !strcmp(r.service_reference, "11.4"))) &&
+	if (!code && !(cv == 8 && (!strcmp(r.service_reference, "11.1") || !strcmp(r.service_reference, "11.4") ||
+				   !strcmp(r.service_reference, "8.2"))) &&
 	    !((cv == 4 || cv == 5) && !strcmp(r.service_reference, "11.3")) &&
 	    !(cv == 1 && !strcmp(r.service_reference, "11.2")))
 		code = "E12";
@@ -753,7 +862,9 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 		code = chosen_ecode(d, doc, &id);
 	}
 	if (!code) {
-		if (cv == 8)
+		if (cv == 8 && !strcmp(r.service_reference, "8.2"))
+			ret = read_inventory(d, doc, r.request_id, reply, &code, err);
+		else if (cv == 8)
 			ret = update_firmware(d, doc, r.service_reference, r.request_id, reply, err);
 		else if (cv == 1)
 			ret = read_version(d, doc, &id, r.request_id, device, reply, &code, err);

@@ -1114,6 +1114,44 @@ int hfw_devsim_find(hfw_devsim *s, const struct hfw_eui *eui, size_t *index, con
 	return 0;
 }
 
+static void premises_add(hfw_devsim *s, uint32_t i, struct hfw_devsim_member *out, size_t *n)
+{
+	out[*n].device = hfw_estate_at(s->estate, i);
+	memcpy(out[*n].running_version, s->devices[i].running, sizeof(out[*n].running_version));
+	++*n;
+}
+
+int hfw_devsim_premises(hfw_devsim *s, const struct hfw_eui *eui, struct hfw_devsim_member *out, size_t max)
+{
+	size_t at = probe(s->index, s->nslots, hfw_eui_to_u64(eui)), n = 0, k;
+	const struct hub *h;
+	uint32_t me;
+	int alone = 0;
+
+	if (!s->index[at].value)
+		return -1;
+	if (max == 0)
+		return 0;
+	me = s->index[at].value - 1;
+	h = &s->hubs[s->devices[me].hub];
+#ifdef HFW_ESTATE_FORMAT_1	/* estate v2: the inventory may name no hub */
+	alone = !hfw_estate_at(s->estate, me)->has_comms_hub;
+#endif
+	pthread_mutex_lock(&s->lock);
+	if (!alone && h->chf && h->chf - 1 != me)
+		premises_add(s, h->chf - 1, out, &n);
+	if (n < max)
+		premises_add(s, me, out, &n);
+	for (k = 0; !alone && k < h->count && n < max; k++) {
+		uint32_t m = s->members[h->first + k];
+
+		if (m != me && m + 1 != h->chf)
+			premises_add(s, m, out, &n);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return (int)n;
+}
+
 int hfw_devsim_command(hfw_devsim *s, size_t device, const struct hfw_devsim_command *c, struct hfw_error *err)
 {
 	int64_t now = hfw_simclock_now(s->o.clock);

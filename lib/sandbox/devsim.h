@@ -89,6 +89,19 @@ int hfw_devsim_state(hfw_devsim *s, const struct hfw_eui *eui, struct hfw_device
 /* A device of the estate by EUI: its index and record; -1 if there is none. */
 int hfw_devsim_find(hfw_devsim *s, const struct hfw_eui *eui, size_t *index, const struct hfw_device **device);
 
+/*
+ * The premises of a device as the DCC's inventory (SR 8.2) lists them: its
+ * hub's CHF first, then the asked device, then the hub's other devices in
+ * estate order, at most max of them (DUIS: 17); each with the version it
+ * runs now.  A device the inventory puts behind no hub is its premises
+ * alone.  The number written, or -1 if the estate has no such device.
+ */
+struct hfw_devsim_member {
+	const struct hfw_device *device;
+	char running_version[9];
+};
+int hfw_devsim_premises(hfw_devsim *s, const struct hfw_eui *eui, struct hfw_devsim_member *out, size_t max);
+
 /* A signed CS06 command (SR 11.3) the DCC sends a device. */
 struct hfw_devsim_command {
 	char request_id[HFW_REQUEST_ID_MAX];

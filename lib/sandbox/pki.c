@@ -124,6 +124,54 @@ static X509 *load_pem_cert(const char *path)
 	return x;
 }
 
+/*
+ * The SMKI device certificate policy (1.2.826.0.1.1800000.1.2.1.4), as the
+ * RTDS device certificates carry it: critical.
+ */
+static int add_device_policy(X509 *x)
+{
+	static const unsigned char der[] = {
+		0x30, 0x10, 0x30, 0x0E, 0x06, 0x0C, 0x2A, 0x86, 0x3A, 0x00, 0x01, 0xED, 0xEE, 0x40, 0x01, 0x02, 0x01, 0x04,
+	};
+	ASN1_OCTET_STRING *v = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *ext = NULL;
+	int ok;
+
+	ok = v && ASN1_OCTET_STRING_set(v, der, (int)sizeof(der)) &&
+	     (ext = X509_EXTENSION_create_by_NID(NULL, NID_certificate_policies, 1, v)) && X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(v);
+	return ok;
+}
+
+/* An 8-octet key identifier, as SMKI's are: the first octets of SHA-256 of the public key. */
+static int add_short_ski(X509 *x)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	ASN1_OCTET_STRING *v = ASN1_OCTET_STRING_new();
+	int ok;
+
+	ok = v && X509_pubkey_digest(x, EVP_sha256(), md, &n) && n >= 8 && ASN1_OCTET_STRING_set(v, md, 8) &&
+	     X509_add1_ext_i2d(x, NID_subject_key_identifier, v, 0, X509V3_ADD_DEFAULT) == 1;
+	ASN1_OCTET_STRING_free(v);
+	return ok;
+}
+
+/*
+ * A device certificate's extensions in the RTDS order: keyUsage (critical;
+ * digitalSignature or keyAgreement), subjectKeyIdentifier, subjectAltName
+ * (critical, hardwareModuleName), certificatePolicies (critical), and
+ * authorityKeyIdentifier (the issuer's key identifier only).  No
+ * basicConstraints, as in the RTDS ones.
+ */
+static int device_extensions(X509 *x, X509 *issuer, const struct hfw_eui *eui, int key_agreement)
+{
+	return add_ext(x, issuer, NID_key_usage, key_agreement ? "critical,keyAgreement" : "critical,digitalSignature") &&
+	       add_short_ski(x) && add_hw_module_name(x, eui) && add_device_policy(x) &&
+	       add_ext(x, issuer, NID_authority_key_identifier, "keyid:always");
+}
+
 static int issue(const char *key_path, const char *cert_path, const struct hfw_pki_request *req, int device,
 		 struct hfw_error *err)
 {
@@ -155,7 +203,9 @@ static int issue(const char *key_path, const char *cert_path, const struct hfw_p
 	    !BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(x)) ||
 	    !X509_set_version(x, 2) ||
 	    !X509_gmtime_adj(X509_getm_notBefore(x), -86400L) ||
-	    !X509_gmtime_adj(X509_getm_notAfter(x), req->days < 0 ? -3600L : 86400L * req->days) ||
+	    /* SMKI device certificates do not expire (9999-12-31 23:59:59, as the RTDS ones). */
+	    !(device && req->days >= 0 ? ASN1_TIME_set_string(X509_getm_notAfter(x), "99991231235959Z")
+				       : X509_gmtime_adj(X509_getm_notAfter(x), req->days < 0 ? -3600L : 86400L * req->days) != NULL) ||
 	    /* SMKI order: issuers OU then CN ("CN=Z1,OU=07"), others CN, OU, EUI. */
 	    (req->is_ca && req->role && !add_text(name, NID_organizationalUnitName, req->role)) ||
 	    (req->cn && !device && !add_text(name, NID_commonName, req->cn)) ||
@@ -164,13 +214,13 @@ static int issue(const char *key_path, const char *cert_path, const struct hfw_p
 	    !X509_set_subject_name(x, name) ||
 	    !X509_set_issuer_name(x, ca ? X509_get_subject_name(ca) : name) ||
 	    !X509_set_pubkey(x, key) ||
-	    !add_ext(x, ca ? ca : x, NID_subject_key_identifier, "hash") ||
-	    !add_ext(x, ca ? ca : x, NID_basic_constraints, req->is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE") ||
-	    !add_ext(x, ca ? ca : x, NID_key_usage, req->is_ca ? "critical,keyCertSign,cRLSign"
-							      : "critical,digitalSignature") ||
-	    (req->san && !add_ext(x, ca ? ca : x, NID_subject_alt_name, req->san)) ||
-	    (device && (!req->eui || !add_hw_module_name(x, &eui))) ||
-	    (req->eku && !add_ext(x, ca ? ca : x, NID_ext_key_usage, req->eku)) ||
+	    (device && (!req->eui || !device_extensions(x, ca ? ca : x, &eui, req->key_agreement))) ||
+	    (!device && !add_short_ski(x)) ||
+	    (!device && !add_ext(x, ca ? ca : x, NID_basic_constraints, req->is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE")) ||
+	    (!device && !add_ext(x, ca ? ca : x, NID_key_usage, req->is_ca ? "critical,keyCertSign,cRLSign"
+									 : "critical,digitalSignature")) ||
+	    (!device && req->san && !add_ext(x, ca ? ca : x, NID_subject_alt_name, req->san)) ||
+	    (!device && req->eku && !add_ext(x, ca ? ca : x, NID_ext_key_usage, req->eku)) ||
 	    !X509_sign(x, ca_key ? ca_key : key, EVP_sha256())) {
 		ret = hfw_error_openssl(err, HFW_EKEY, "cannot build certificate '%s'", cert_path);
 		goto out;

@@ -46,12 +46,12 @@ static const char *at(char *buf, size_t size, const char *dir, const char *rel)
 	return buf;
 }
 
-/* device: shaped as a device's certificate (empty subject, hardwareModuleName). */
+/* device: shaped as a device's certificate (empty subject, hardwareModuleName); 1 digital signing, 2 key agreement. */
 static int issue_as(const char *dir, const char *stem, const char *cn, const char *role, const char *eui,
 		    int is_ca, const char *san, const char *eku, const char *ca_stem, int device, struct hfw_error *err)
 {
 	char k[8200], c[8200], ck[4096], cc[4096];
-	struct hfw_pki_request r = { cn, role, eui, is_ca, 3650, san, eku, NULL, NULL };
+	struct hfw_pki_request r = { cn, role, eui, is_ca, 3650, san, eku, NULL, NULL, device == 2 };
 
 	snprintf(k, sizeof(k), "%s/%s.key", dir, stem);
 	snprintf(c, sizeof(c), "%s/%s.pem", dir, stem);
@@ -85,7 +85,7 @@ static int copy_file(const char *from, const char *to, struct hfw_error *err)
 int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 		     struct hfw_error *err)
 {
-	char p[4096], q[4096], ca[4096], tca[4096], endpoint[64];
+	char p[4096], q[4096], ca[4096], dca[4096], tca[4096], endpoint[64];
 	const char *spec = o->devices ? o->devices : HFW_SANDBOX_DEFAULT_DEVICES;
 	hfw_estate *estate = NULL;
 	json_t *cfg = NULL, *prof;
@@ -119,8 +119,11 @@ int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 	    (ret = issue(p, "supplier-ds", "HANFW SANDBOX SUPPLIER", "02", HFW_SANDBOX_SUPPLIER_EUI, 0, NULL, NULL, ca, err)) < 0 ||
 	    (ret = issue(p, "supplier-xml", NULL, "87", HFW_SANDBOX_SUPPLIER_EUI, 0, NULL, NULL, ca, err)) < 0 ||
 	    (ret = issue(p, "dcc-xml", NULL, "89", HFW_SANDBOX_DCC_EUI, 0, NULL, NULL, ca, err)) < 0 ||
-	    (ret = issue(p, "acb-ds", "HANFW SANDBOX ACB", "04", HFW_SANDBOX_DCC_EUI, 0, NULL, NULL, ca, err)) < 0)
+	    (ret = issue(p, "acb-ds", "HANFW SANDBOX ACB", "04", HFW_SANDBOX_DCC_EUI, 0, NULL, NULL, ca, err)) < 0 ||
+	    /* The device CA under the root, as SMKI's; named by its CN only, as the RTDS's "E357" is. */
+	    (ret = issue(p, "device-ca", "D1", NULL, NULL, 1, NULL, NULL, ca, err)) < 0)
 		goto out;
+	at(dca, sizeof(dca), dir, "pki/device-ca");
 	/* A signing identity per device, for the alerts and responses devices sign. */
 	at(q, sizeof(q), dir, "devices");
 	for (i = 0; i < hfw_estate_count(estate); i++) {
@@ -133,8 +136,15 @@ int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 		hfw_eui_format(eui, &d->eui);
 		snprintf(stem, sizeof(stem), "%02x%02x%02x%02x%02x%02x%02x%02x-ds", d->eui.b[0], d->eui.b[1],
 			 d->eui.b[2], d->eui.b[3], d->eui.b[4], d->eui.b[5], d->eui.b[6], d->eui.b[7]);
-		if ((ret = issue_as(q, stem, NULL, NULL, eui, 0, NULL, NULL, ca, 1, err)) < 0)
+		if ((ret = issue_as(q, stem, NULL, NULL, eui, 0, NULL, NULL, dca, 1, err)) < 0)
 			goto out;
+		/* Its key agreement certificate too, as SMKI holds both (served by the SMKI service, smki.h). */
+		stem[17] = 'k';
+		stem[18] = 'a';
+		if ((ret = issue_as(q, stem, NULL, NULL, eui, 0, NULL, NULL, dca, 2, err)) < 0)
+			goto out;
+		stem[17] = 'd';
+		stem[18] = 's';
 		/* Trusted for the devices' GBCS signatures only: apart from the XML trust. */
 		snprintf(from, sizeof(from), "%s/%s.pem", q, stem);
 		snprintf(to, sizeof(to), "%s/trust/devices/%s.pem", dir, stem);

@@ -21,12 +21,12 @@ teardown() { stop_servers; }
 	openssl verify -CAfile sbx/tls/ca.pem -purpose sslserver sbx/tls/server.pem
 	openssl verify -CAfile sbx/tls/ca.pem -purpose sslclient sbx/tls/client.pem
 	openssl x509 -in sbx/tls/server.pem -noout -ext subjectAltName | grep -q 'IP Address:127.0.0.1'
-	[ "$(ls sbx/devices/*.pem | wc -l)" = "$(jq '.devices | length' sbx/estate.json)" ]
+	[ "$(ls sbx/devices/*-ds.pem | wc -l)" = "$(jq '.devices | length' sbx/estate.json)" ]
 	# Devices' certificates are shaped as devices' are, and trusted apart from the XML trust.
-	d=$(ls sbx/devices/*.pem | head -1)
+	d=$(ls sbx/devices/*-ds.pem | head -1)
 	[ "$(openssl x509 -in "$d" -noout -subject)" = "subject=" ]
 	openssl x509 -in "$d" -noout -ext subjectAltName | grep -q 'critical'
-	openssl verify -CAfile sbx/pki/ca.pem "$d"
+	openssl verify -CAfile sbx/pki/ca.pem -untrusted sbx/pki/device-ca.pem "$d"
 	cmp "$d" "sbx/trust/devices/${d##*/}"
 	[ "$(ls sbx/trust/devices/*.pem | wc -l)" = "$(jq '.devices | length' sbx/estate.json)" ]
 	[ "$(ls sbx/trust)" = "$(printf 'dcc-xml.pem\ndevices')" ]
