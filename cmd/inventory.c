@@ -288,7 +288,7 @@ int cmd_inventory(int argc, char **argv, struct hfw_ctx *ctx)
 			json_object_set_new(t, hfw_inventory_outcome_name((enum hfw_inventory_outcome)i),
 					    json_integer((json_int_t)counts[i]));
 		o = json_pack("{s:s,s:s,s:I,s:o,s:o,s:{s:I,s:I},s:{s:b,s:I,s:I}}", "estate", out_file, "source",
-			      from ? "files" : "dcc", (json_int_t)hfw_estate_count(e), "outcomes", t, "answers", rep.keys,
+			      from ? "files" : "dcc", "devices", (json_int_t)hfw_estate_count(e), "outcomes", t, "answers", rep.keys,
 			      "supplier", "applied", (json_int_t)applied, "not_in_inventory", (json_int_t)rep.missing,
 			      "certificates", "fetched", certs, "stored", (json_int_t)stored, "none", (json_int_t)none);
 		rep.keys = NULL;

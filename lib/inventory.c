@@ -237,7 +237,7 @@ static int ask(const struct hfw_inventory_options *o, hfw_estate *e, const struc
 	}
 	if ((ret = hfw_request_prepare(&b, &r, 1, err)) < 0)
 		return ret;
-	if ((ret = hfw_request_send(o->send, o->send_arg, o->path ? o->path : "/serviceS", &r, &reply, &delivery,
+	if ((ret = hfw_request_send(o->send, o->send_arg, o->path ? o->path : "/serviceD", &r, &reply, &delivery,
 				    err)) < 0) {
 		/* Not sent, refused or unknown: recorded, and the run stops (the adapter is the problem). */
 		struct hfw_error ignored = HFW_ERROR_INIT;

@@ -94,7 +94,7 @@ struct hfw_inventory_options {
 	hfw_ledger *ledger;
 	hfw_request_send_fn send;		/* NULL: hfw_transport_post on send_arg */
 	void *send_arg;				/* the hfw_transport */
-	const char *path;			/* "/serviceS" unless told */
+	const char *path;			/* "/serviceD" (non-device, CV 8) unless told */
 	const char *schema_version;
 	struct hfw_eui user;			/* RequestID originator */
 	struct hfw_eui dcc;			/* RequestID target: the DCC */

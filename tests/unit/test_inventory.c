@@ -32,7 +32,7 @@ static hfw_trust *trust;
 static int setup(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
-	struct hfw_pki_request dcc = { NULL, "89", DCC, 0, 365, NULL, NULL, NULL, NULL };
+	struct hfw_pki_request dcc = { .role = "89", .eui = DCC, .days = 365 };
 
 	(void)state;
 	dir = test_pki_dir(&user_signer, &ledger, SUPPLIER);
@@ -436,7 +436,7 @@ static int fake_send(void *arg, const char *path, const struct hfw_request *r, s
 	size_t len;
 
 	(void)err;
-	assert_string_equal(path, "/serviceS");
+	assert_string_equal(path, "/serviceD");
 	assert_non_null(strstr(r->xml.data, "<sr:ServiceReference>8.2</sr:ServiceReference>"));
 	assert_non_null(strstr(r->xml.data, "<sr:CommandVariant>8</sr:CommandVariant>"));
 	f->sent++;
@@ -525,7 +525,7 @@ static void test_smki(void **state)
 		"<Result><CertificateSerial>2</CertificateSerial><CertificateUsage>DS</CertificateUsage><CertificateStatus>I</CertificateStatus></Result>"
 		"</CertificateSearchResponse>";
 	struct hfw_error err = HFW_ERROR_INIT;
-	struct hfw_pki_request dev = { NULL, NULL, "00-DB-12-34-56-78-90-A1", 0, 365, NULL, NULL, NULL, NULL };
+	struct hfw_pki_request dev = { .eui = "00-DB-12-34-56-78-90-A1", .days = 365 };
 	struct hfw_eui a1, a2;
 	char serial[80];
 	uint8_t *pem;
