@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 		{ "other-ds", "HANFW OTHER SUPPLIER", "02", "90-B3-D5-1F-30-03-00-00", 3650 },
 		{ "dcc-xml", NULL, "89", "90-B3-D5-1F-30-00-00-02", 3650 },
 	};
-	struct hfw_pki_request ca = { "T1", "07", NULL, 1, 3650, NULL, NULL, NULL, NULL };
+	struct hfw_pki_request ca = { .cn = "T1", .role = "07", .is_ca = 1, .days = 3650 };
 	size_t i;
 
 	if (argc != 2) {
@@ -49,8 +49,8 @@ int main(int argc, char **argv)
 	if (hfw_pki_issue(cak, cac, &ca, &err) < 0)
 		goto fail;
 	for (i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
-		struct hfw_pki_request r = { leaves[i].cn, leaves[i].role, leaves[i].eui, 0,
-					     leaves[i].days, NULL, NULL, cak, cac };
+		struct hfw_pki_request r = { .cn = leaves[i].cn, .role = leaves[i].role, .eui = leaves[i].eui,
+					     .days = leaves[i].days, .ca_key = cak, .ca_cert = cac };
 
 		snprintf(k, sizeof(k), "%s/%s.key", argv[1], leaves[i].stem);
 		snprintf(c, sizeof(c), "%s/%s.pem", argv[1], leaves[i].stem);

@@ -77,8 +77,8 @@ static int setup(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_sandbox_init_options o = { "PPMID=1", NULL, 0, 0, 0, NULL };
-	struct hfw_pki_request expired = { "127.0.0.1", NULL, NULL, 0, -1, "IP:127.0.0.1", "serverAuth", NULL, NULL };
-	struct hfw_pki_request wrong = { "wrong.example", NULL, NULL, 0, 30, "DNS:wrong.example", "serverAuth", NULL, NULL };
+	struct hfw_pki_request expired = { "127.0.0.1", NULL, NULL, 0, -1, "IP:127.0.0.1", "serverAuth", NULL, NULL, 0 };
+	struct hfw_pki_request wrong = { "wrong.example", NULL, NULL, 0, 30, "DNS:wrong.example", "serverAuth", NULL, NULL, 0 };
 
 	(void)state;
 	dir = make_tmpdir();

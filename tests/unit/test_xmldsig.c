@@ -449,7 +449,7 @@ static void touch(const char *path)
 static void trust_keeps_device_certificates_apart(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
-	struct hfw_pki_request r = { NULL, "87", "90-B3-D5-1F-30-01-00-00", 0, 365, NULL, NULL, NULL, NULL };
+	struct hfw_pki_request r = { NULL, "87", "90-B3-D5-1F-30-01-00-00", 0, 365, NULL, NULL, NULL, NULL, 0 };
 	hfw_trust *t = NULL;
 	hfw_cert *c = NULL;
 	struct hfw_cert_info ci;
@@ -466,9 +466,9 @@ static void trust_keeps_device_certificates_apart(void **state)
 	assert_int_equal(mkdir(tmp("keys"), 0700), 0);
 	if (hfw_pki_issue(tmp("keys/user.key"), tmp("t/user.pem"), &r, &err) < 0 ||
 	    hfw_pki_issue_device(tmp("keys/a.key"), tmp("t/devices/a.pem"), &(struct hfw_pki_request){
-		NULL, NULL, "00-DB-12-00-00-00-00-0A", 0, 365, NULL, NULL, cak, cac }, &err) < 0 ||
+		NULL, NULL, "00-DB-12-00-00-00-00-0A", 0, 365, NULL, NULL, cak, cac, 0 }, &err) < 0 ||
 	    hfw_pki_issue_device(tmp("keys/b.key"), tmp("t/b.pem"), &(struct hfw_pki_request){
-		NULL, NULL, "00-DB-12-00-00-00-00-0B", 0, 365, NULL, NULL, cak, cac }, &err) < 0)
+		NULL, NULL, "00-DB-12-00-00-00-00-0B", 0, 365, NULL, NULL, cak, cac, 0 }, &err) < 0)
 		fail_msg("%s", err.text);
 	/* A device's certificate: empty subject, EUI from its hardwareModuleName. */
 	assert_int_equal(hfw_cert_load(&c, tmp("t/b.pem"), &err), 0);
@@ -561,7 +561,7 @@ static void trust_keeps_device_certificates_apart(void **state)
 static void a_response_signer_must_carry_the_dcc_eui(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
-	struct hfw_pki_request r = { NULL, "89", "90-B3-D5-1F-30-00-00-02", 0, 365, NULL, NULL, NULL, NULL };
+	struct hfw_pki_request r = { NULL, "89", "90-B3-D5-1F-30-00-00-02", 0, 365, NULL, NULL, NULL, NULL, 0 };
 	struct hfw_verify_options vo = { 0 };
 	struct hfw_verify_result res;
 	hfw_signer *dcc = NULL;

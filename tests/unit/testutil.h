@@ -145,8 +145,8 @@ static inline const char *path_in(const char *dir, const char *name)
 static inline char *test_pki_dir(hfw_signer **signer, hfw_ledger **ledger, const char *supplier)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
-	struct hfw_pki_request ca = { "T1", "07", NULL, 1, 365, NULL, NULL, NULL, NULL };
-	struct hfw_pki_request leaf = { NULL, "87", supplier, 0, 365, NULL, NULL, NULL, NULL };
+	struct hfw_pki_request ca = { .cn = "T1", .role = "07", .is_ca = 1, .days = 365 };
+	struct hfw_pki_request leaf = { .role = "87", .eui = supplier, .days = 365 };
 	char *dir = make_tmpdir();
 
 	leaf.ca_key = path_in(dir, "ca.key");
