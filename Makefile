@@ -121,6 +121,10 @@ $(BUILD)/tests/bench_listen: tests/bench/bench_listen.c $(BUILD)/libhanfw.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw.a $(LIBS)
 
+$(BUILD)/tests/bench_inventory: tests/bench/bench_inventory.c $(BUILD)/libhanfw.a
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw.a $(LIBS)
+
 $(BUILD)/tests/bench_xmllimits: tests/bench/bench_xmllimits.c tests/unit/hostile.h $(BUILD)/libhanfw.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw.a $(LIBS)
@@ -195,7 +199,7 @@ fuzz-check: fuzz-build shared-present
 fuzz: fuzz-build shared-present
 	@SHARED="$(SHARED)" sh tests/run-fuzz.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-bench: deps shared-present $(BUILD)/hanfw $(BUILD)/tests/mkpki $(BUILD)/tests/rusage $(BUILD)/tests/bench_sign $(BUILD)/tests/bench_exchange $(BUILD)/tests/bench_listen $(BUILD)/tests/bench_xmllimits
+bench: deps shared-present $(BUILD)/hanfw $(BUILD)/tests/mkpki $(BUILD)/tests/rusage $(BUILD)/tests/bench_sign $(BUILD)/tests/bench_exchange $(BUILD)/tests/bench_listen $(BUILD)/tests/bench_xmllimits $(BUILD)/tests/bench_inventory
 	@SHARED="$(SHARED)" sh tests/bench/bench.sh $(BUILD)
 
 demo: deps $(BUILD)/hanfw $(BUILD)/tests/mkpki
