@@ -160,6 +160,14 @@ refused() {
 	[ ! -e estate.json ]
 }
 
+@test "inventory --mpxn refuses a bad line, naming it, before anything is set up" {
+	printf '1234567890123\nnot an mpxn!\n' > m.txt
+	run -3 --separate-stderr hanfw inventory --mpxn m.txt -o e.json
+	one_line_error
+	[[ "$stderr" == *"'m.txt' line 2: 'not an mpxn!' is not an MPxN"* ]]
+	[ ! -e e.json ]
+}
+
 @test "inventory: usage errors, and smki_url unset is a warning, not a failure" {
 	signed a.xml 1 00-DB-12-34-56-78-90-A
 	run -2 hanfw inventory --from a.xml --trust trust
@@ -252,10 +260,14 @@ start_smki() {
 	[ "$(jq .outcomes.not_found <<<"$output")" = 1 ]
 	[ "$(jq .outcomes.covered <<<"$output")" = "$(( $(wc -l < all.txt) - hubs ))" ]
 	[[ "$stderr" == *"00-DB-12-99-99-99-99-99: not found"* ]]
+	# An MPxN search key (the sandbox finds premises by device only: E19), sent as sr:MPxN.
+	printf '1234567890123\n\n' > mpxns.txt
+	run -0 --separate-stderr hanfw --config sbx/hanfw.json inventory --mpxn mpxns.txt -o m.json --no-certificates
+	[[ "$stderr" == *"MPxN 1234567890123: not found"* ]]
 	# Field for field what SR 8.2 carries: EUI, type, hub, status, firmware version.
 	pick='[.devices[] | {eui, type, comms_hub, status, firmware_version}] | sort_by(.eui)'
 	diff <(jq -S "$pick" sbx/estate.json) <(jq -S "$pick" estate.json)
 	# Each request in the ledger, as SR 8.2 with its outcome, never a RequestID twice.
-	[ "$(sqlite3 ledger.sqlite "select count(*) from requests where service_reference = '8.2'")" = $((hubs + 2)) ]
+	[ "$(sqlite3 ledger.sqlite "select count(*) from requests where service_reference = '8.2'")" = $((hubs + 3)) ]
 	[ "$(sqlite3 ledger.sqlite "select count(distinct state) from requests where service_reference = '8.2' and state in ('found','not_found')")" = 2 ]
 }

@@ -440,6 +440,21 @@ static int fake_send(void *arg, const char *path, const struct hfw_request *r, s
 	assert_non_null(strstr(r->xml.data, "<sr:ServiceReference>8.2</sr:ServiceReference>"));
 	assert_non_null(strstr(r->xml.data, "<sr:CommandVariant>8</sr:CommandVariant>"));
 	f->sent++;
+	/* kill -9 from here on loses nothing: the request is on disk, as signed, before it leaves. */
+	{
+		sqlite3 *db;
+		sqlite3_stmt *st;
+
+		assert_int_equal(sqlite3_open_v2(path_in(dir, "ledger.sqlite"), &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT state, service_reference FROM requests WHERE request_id=?", -1,
+						    &st, NULL), SQLITE_OK);
+		sqlite3_bind_text(st, 1, r->request_id, -1, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(st, 0), "signed");
+		assert_string_equal((const char *)sqlite3_column_text(st, 1), "8.2");
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
 	memset(reply, 0, sizeof(*reply));
 	if (strstr(r->xml.data, "<sr:DeviceID>00-DB-12-34-56-78-90-EE</sr:DeviceID>"))
 		reply->body = answer(r->request_id, "E19", "8.2", NULL, NULL, &len);
