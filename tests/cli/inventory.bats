@@ -271,3 +271,15 @@ start_smki() {
 	[ "$(sqlite3 ledger.sqlite "select count(*) from requests where service_reference = '8.2'")" = $((hubs + 3)) ]
 	[ "$(sqlite3 ledger.sqlite "select count(distinct state) from requests where service_reference = '8.2' and state in ('found','not_found')")" = 2 ]
 }
+
+@test "inventory: an adapter that cannot be reached stops it (exit 5), nothing written, the request kept in the ledger as not sent" {
+	run -0 hanfw sandbox init sbx
+	export HANFW_LEDGER=$PWD/ledger.sqlite
+	# A port nothing listens on.
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	run -5 --separate-stderr env HANFW_ENDPOINT="http://127.0.0.1:$port/api/v1" \
+		"$HANFW" --config sbx/hanfw.json inventory 00-DB-12-34-56-78-90-A1 -o estate.json --no-certificates
+	one_line_error
+	[ ! -e estate.json ]
+	[ "$(sqlite3 ledger.sqlite "select service_reference, state from requests")" = "8.2|not_sent" ]
+}
