@@ -272,8 +272,13 @@ int cmd_inventory(int argc, char **argv, struct hfw_ctx *ctx)
 			goto fail;
 		gravest = counts[HFW_INV_UNVERIFIED] ? HFW_EVERIFY : counts[HFW_INV_REJECTED] ? HFW_EREJECTED : 0;
 	}
-	if (supplier_file && hfw_supplier_apply(e, &sup, supplier_file, on_missing, &rep, &applied, &err) < 0)
-		goto fail;
+	if (supplier_file) {
+		char what[1100];
+
+		snprintf(what, sizeof(what), "supplier records '%s'", supplier_file);
+		if (hfw_supplier_apply(e, &sup, what, on_missing, &rep, &applied, &err) < 0)
+			goto fail;
+	}
 	if (hfw_estate_sort(e, &err) < 0 || hfw_estate_write(e, out_file, &err) < 0)
 		goto fail;
 	if (certs && fetch_certificates(ctx, e, insecure, &stored, &none, &err) < 0) {

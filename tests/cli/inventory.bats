@@ -156,7 +156,7 @@ refused() {
 	printf 'eui,bridge,site,installation,third_party,hardware_version,althan_option,sleepy\n00-DB-12-34-56-78-90-A1,B1,,,0,,,0\n' > meter.csv
 	run -3 --separate-stderr hanfw inventory --from a.xml --supplier meter.csv --trust trust --no-certificates -o estate.json
 	one_line_error
-	[[ "$stderr" == *"meter.csv line 2: bridge B1 for 00-DB-12-34-56-78-90-A1, which the DCC lists as ESME"* ]]
+	[[ "$stderr" == *"supplier records 'meter.csv' line 2: bridge B1 for 00-DB-12-34-56-78-90-A1, which the DCC lists as ESME"* ]]
 	[ ! -e estate.json ]
 }
 
