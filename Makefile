@@ -41,12 +41,12 @@ LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/error.c lib/eui.
 # The DCC adapter emulator behind "hanfw sandbox": its own archive, linked into the
 # binary for cmd/sandbox.c, into mkpki (the test PKI) and the unit tests that use it.
 SANDBOX_SRCS = lib/sandbox/dcc.c lib/sandbox/devsim.c lib/sandbox/estategen.c lib/sandbox/faults.c lib/sandbox/log.c \
-	lib/sandbox/outbox.c lib/sandbox/pki.c lib/sandbox/sandbox.c
+	lib/sandbox/outbox.c lib/sandbox/pki.c lib/sandbox/sandbox.c lib/sandbox/smkisvc.c
 CMD_SRCS = cmd/activate.c cmd/config.c cmd/distribute.c cmd/hanfw.c cmd/inventory.c cmd/listen.c cmd/package.c cmd/parse.c cmd/read_version.c cmd/report.c cmd/sandbox.c cmd/session.c cmd/sign.c cmd/status.c cmd/verify.c
 # Unit tests of the emulator (or using its test PKI) link its archive too.
 SANDBOX_UNIT_TESTS = test_distribute test_estate test_faults test_inventory test_request test_transport test_xmldsig
 UNIT_TESTS = test_campaign test_config test_crypto test_cs06 test_decode test_distribute test_estate test_faults test_fileio test_gbcs test_image test_inventory test_ledger test_manifest test_request test_text test_transport test_xml test_xmldsig
-FUZZ_TARGETS = fuzz_image fuzz_manifest fuzz_config fuzz_duis fuzz_decode fuzz_gbcs fuzz_cs06 fuzz_devlist fuzz_faults fuzz_supplier fuzz_xmllimits
+FUZZ_TARGETS = fuzz_image fuzz_manifest fuzz_config fuzz_duis fuzz_decode fuzz_gbcs fuzz_cs06 fuzz_devlist fuzz_faults fuzz_supplier fuzz_xmllimits fuzz_smkisvc
 
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/duis_xsd.o
 SANDBOX_OBJS = $(SANDBOX_SRCS:%.c=$(BUILD)/%.o)
@@ -189,6 +189,7 @@ FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,addres
 	$$($(PKG_CONFIG) --cflags $(PKGS))
 # A target of the emulator's code names its sources in FUZZ_SRCS_<target>.
 FUZZ_SRCS_fuzz_faults = lib/sandbox/faults.c
+FUZZ_SRCS_fuzz_smkisvc = lib/sandbox/smkisvc.c lib/sandbox/pki.c
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_trust.h $(LIB_SRCS) $(SANDBOX_SRCS) $(HEADERS) $(BUILD)/gen/duis_xsd.c
 	@mkdir -p $(BUILD)/fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(FUZZ_SRCS_$*) $(BUILD)/gen/duis_xsd.c $(LIBS)

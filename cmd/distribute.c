@@ -50,7 +50,7 @@ static void report(void *arg, const struct hfw_distribution_request *r, const st
 int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	const char *devices_file = NULL, *estate_file = NULL, *batch_text = NULL, *out_dir = NULL, *campaign = NULL;
-	int dry_run = 0, insecure = 0;
+	int dry_run = 0, insecure = 0, allow_ihd = 0;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "devices", &devices_file, "FILE", "devices, one per line: EUI [TYPE] ('-': standard input)"),
 		HFW_OPT_STRING(0, "estate", &estate_file, "FILE", "estate whose device types are checked against the image"),
@@ -59,10 +59,12 @@ int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_STRING('o', "output", &out_dir, "DIR", "where --dry-run writes the requests"),
 		HFW_OPT_STRING(0, "campaign", &campaign, "NAME", "the campaign the requests belong to (default: TYPE-VERSION of the image)"),
 		HFW_OPT_FLAG(0, "insecure", &insecure, "do not verify the adapter's TLS certificate (testing only)"),
+		HFW_OPT_FLAG(0, "allow-ihd", &allow_ihd, "send to IHDs too (IHDs are out of the DCC's firmware scope)"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
-		"distribute IMAGE [EUI...] [--devices FILE|-] [--estate FILE] [--batch N] [--campaign NAME] [--dry-run -o DIR] [--json]",
+		"distribute IMAGE [EUI...] [--devices FILE|-] [--estate FILE] [--batch N] [--campaign NAME] [--dry-run -o DIR]\n"
+		"                  [--allow-ihd] [--json]",
 		"Send a packaged image (its manifest says SR 11.1 or 11.4) to many devices, at most 50,000 per\n"
 		"request, recording every request and every device's outcome in the ledger.",
 	};
@@ -114,6 +116,16 @@ int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 		goto fail;
 	if (list.duplicates)
 		cmd_warn(ctx, "%zu devices listed more than once are sent once", list.duplicates);
+	/* IHDs are out of the DCC's firmware scope: an IHD image, or a device known to be an IHD, unless allowed. */
+	if (hfw_ihd_check(m.type, NULL, allow_ihd, "nothing sent", &err) < 0)
+		goto fail;
+	for (k = 0; k < list.n; k++) {
+		char eui[HFW_EUI_TEXT_MAX];
+
+		hfw_eui_format(eui, &list.v[k].eui);
+		if (hfw_ihd_check(list.v[k].type, eui, allow_ihd, "nothing sent", &err) < 0)
+			goto fail;
+	}
 	if (hfw_distribution_check_types(&m, list.v, list.n, argv[0], &err) < 0)
 		goto fail;
 

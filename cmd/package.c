@@ -77,7 +77,7 @@ static int package_build(int argc, char **argv, struct hfw_ctx *ctx)
 	const char *out = NULL, *type_name = NULL, *mcode = NULL, *itype = NULL, *fver = NULL;
 	const char *stack = NULL, *hstring = NULL, *hwmin = NULL, *hwmax = NULL, *scv = NULL;
 	const char *dest = NULL, *fwver = NULL, *key_path = NULL, *cert_path = NULL, *cap = NULL;
-	int strict = 0;
+	int strict = 0, allow_ihd = 0;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING('o', "output", &out, "FILE", "image to write; the manifest goes to FILE.json"),
 		HFW_OPT_CHOICE(0, "device-type", &type_name, "TYPE",
@@ -96,13 +96,14 @@ static int package_build(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_STRING(0, "cert", &cert_path, "FILE", "its certificate (OU=02)"),
 		HFW_OPT_STRING(0, "hub-capacity", &cap, "BYTES", "comms hub image capacity (default 750000)"),
 		HFW_OPT_FLAG(0, "strict", &strict, "refuse images above the hub capacity instead of warning"),
+		HFW_OPT_FLAG(0, "allow-ihd", &allow_ihd, "build an IHD image (IHDs are out of the DCC's firmware scope)"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
 		"package build MANUFACTURER_IMAGE -o OUT.img --device-type TYPE --manufacturer-code N\n"
 		"                   --image-type N --file-version N [--stack-version N] [--header-string TEXT]\n"
 		"                   [--hw-min N --hw-max N] [--security-credential-version N] [--destination EUI]\n"
-		"                   [--firmware-version HEX8] [--key KEY --cert CERT] [--strict]",
+		"                   [--firmware-version HEX8] [--key KEY --cert CERT] [--strict] [--allow-ihd]",
 		"Wrap a manufacturer image as a GB firmware image (ZigBee OTA upgrade file), check it\n"
 		"against the DUIS and comms hub limits, and write it with its manifest (OUT.img.json).",
 	};
@@ -138,6 +139,8 @@ static int package_build(int argc, char **argv, struct hfw_ctx *ctx)
 		return cmd_usage_error(ctx, "%s", err.text);
 	if (type->route == HFW_ROUTE_NONE)
 		return cmd_usage_error(ctx, "no supplier firmware route for %s: %s", type->name, type->refusal);
+	if (hfw_ihd_check(type, NULL, allow_ihd, "no image built", &err) < 0)
+		return cmd_report(&err);
 	if (type->route == HFW_ROUTE_SR_11_4 && (key_path || cert_path))
 		return cmd_usage_error(ctx, "%s images go by SR 11.4 and carry no signature trailer: drop --key/--cert",
 				       type->name);

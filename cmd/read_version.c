@@ -24,7 +24,7 @@ int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	const char *devices_file = NULL, *estate_file = NULL, *in_flight_text = NULL, *rate_text = NULL;
 	const char *out_dir = NULL, *campaign = NULL;
-	int dry_run = 0, insecure = 0;
+	int dry_run = 0, insecure = 0, allow_ihd = 0;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "devices", &devices_file, "FILE", "devices, one per line: EUI [TYPE] ('-': standard input)"),
 		HFW_OPT_STRING(0, "estate", &estate_file, "FILE", "estate whose device types are checked"),
@@ -34,11 +34,12 @@ int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_FLAG(0, "dry-run", &dry_run, "sign the requests and write them to -o DIR instead of sending"),
 		HFW_OPT_STRING('o', "output", &out_dir, "DIR", "where --dry-run writes the requests"),
 		HFW_OPT_FLAG(0, "insecure", &insecure, "do not verify the adapter's TLS certificate (testing only)"),
+		HFW_OPT_FLAG(0, "allow-ihd", &allow_ihd, "read IHDs too (IHDs are out of the DCC's firmware scope)"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
 		"read-version (EUI... | --devices FILE|-) [--estate FILE] [--max-in-flight N] [--rate PER_SECOND]\n"
-		"                    [--campaign NAME] [--dry-run -o DIR] [--json]",
+		"                    [--campaign NAME] [--dry-run -o DIR] [--allow-ihd] [--json]",
 		"Read each device's firmware version (SR 11.2).  The answers come to the receive URL: run\n"
 		"hanfw listen, then hanfw status.",
 	};
@@ -68,9 +69,11 @@ int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx)
 		const struct hfw_device_type *type = list.v[i].type;
 		char eui[HFW_EUI_TEXT_MAX];
 
-		/* IHDs are out of SECMP0007's scope, and a GPF's firmware is the comms hub's. */
-		if (type && (!strcmp(type->name, "IHD") || !strcmp(type->name, "GPF"))) {
-			hfw_eui_format(eui, &list.v[i].eui);
+		/* IHDs are out of the DCC's firmware scope (unless allowed), and a GPF's firmware is the comms hub's. */
+		hfw_eui_format(eui, &list.v[i].eui);
+		if (hfw_ihd_check(type, eui, allow_ihd, "nothing sent", &err) < 0)
+			goto fail;
+		if (type && !strcmp(type->name, "GPF")) {
 			hfw_error_set(&err, HFW_EINPUT, "device %s is a %s, whose firmware version SR 11.2 does not read: nothing sent",
 				      eui, type->name);
 			goto fail;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -18,6 +19,7 @@
 #include "../lib/sandbox/faults.h"
 #include "../lib/httpd.h"
 #include "../lib/sandbox/sandbox.h"
+#include "../lib/sandbox/smkisvc.h"
 #include "cmd.h"
 
 /* sandbox init --json (schemas/sandbox-init.schema.json): what was made, and its estate in numbers. */
@@ -61,13 +63,14 @@ out:
 
 static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 {
-	const char *devices = NULL, *zaz1 = NULL, *port = NULL, *receive_url = NULL;
+	const char *devices = NULL, *zaz1 = NULL, *port = NULL, *receive_url = NULL, *smki_port = NULL;
 	int force = 0, device_keys = 0;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "devices", &devices, "SPEC",
 			       "estate: TYPE=COUNT,... per hub; ';' starts hubs of their own (default " HFW_SANDBOX_DEFAULT_DEVICES ")"),
 		HFW_OPT_STRING(0, "zaz1", &zaz1, "DIR", "use the public ZAZ1 identities (DCC Boxed's) from DIR"),
 		HFW_OPT_STRING(0, "port", &port, "PORT", "port the profile's endpoint names (default 8079)"),
+		HFW_OPT_STRING(0, "smki-port", &smki_port, "PORT", "port the profile's smki_url names (default 8083)"),
 		HFW_OPT_FLAG(0, "force", &force, "initialise a directory that is not empty"),
 		HFW_OPT_FLAG(0, "device-keys", &device_keys,
 			     "a signing key and certificate for devices of every type (default: meters and HCALCS)"),
@@ -75,12 +78,13 @@ static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
-		"sandbox init DIR [--devices SPEC] [--zaz1 DIR] [--port PORT] [--receive-url URL] [--device-keys] [--force]",
+		"sandbox init DIR [--devices SPEC] [--zaz1 DIR] [--port PORT] [--smki-port PORT] [--receive-url URL] [--device-keys]\n"
+		"                   [--force]",
 		"Create a sandbox: test PKI, TLS certificates, estate.json and hanfw.json (profile \"sandbox\").",
 	};
 	struct hfw_sandbox_init_options o = { NULL, NULL, 0, 0, 0, NULL };
 	struct hfw_error err = HFW_ERROR_INIT;
-	unsigned long long p = 0;
+	unsigned long long p = 0, sp = 0;
 	enum cmd_parse pr;
 	int n;
 
@@ -90,6 +94,8 @@ static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 		return cmd_usage_error(ctx, "expected one DIR, got %d", n);
 	if (port && (cmd_parse_uint(ctx, "port", port, 65535, &p) || p == 0))
 		return p == 0 && port ? cmd_usage_error(ctx, "--port must be 1 to 65535") : HFW_EXIT_USAGE;
+	if (smki_port && (cmd_parse_uint(ctx, "smki-port", smki_port, 65535, &sp) || sp == 0))
+		return sp == 0 && smki_port ? cmd_usage_error(ctx, "--smki-port must be 1 to 65535") : HFW_EXIT_USAGE;
 	o.devices = devices;
 	o.zaz1_dir = zaz1;
 	o.port = (int)p;
@@ -103,11 +109,53 @@ static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 			return cmd_usage_error(ctx, "%s", err.text);
 		return cmd_report(&err);
 	}
+	if (sp && hfw_sandbox_set_smki_port(argv[0], (int)sp, &err) < 0)
+		return cmd_report(&err);
 	if (ctx->json)
 		return init_json(argv[0]);
 	if (!ctx->quiet)
 		printf("sandbox ready in '%s': use it with --config %s/hanfw.json\n", argv[0], argv[0]);
 	return HFW_EXIT_OK;
+}
+
+/* The SMKI certificate service's POSTs (smkisvc.h). */
+static int smki_request(void *arg, const char *peer, const char *path, const char *body, size_t len,
+			struct hfw_buf *reply, int *status, const char **content_type)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+
+	(void)peer;
+	*content_type = "application/xml";
+	return hfw_smki_service_handle(arg, path, body, len, reply, status, &err);
+}
+
+/*
+ * The start-up line(s): the DCC adapter's URL, then the SMKI service's on a
+ * line of its own; with --json one line, the SMKI URL as "smki_url".
+ */
+static void print_ready(const struct hfw_ctx *ctx, int tls, const char *address, int port, const char *smki_address,
+			int smki_port)
+{
+	char url[512], smki[512], *text = NULL;
+	json_t *o;
+
+	if (!smki_port) {
+		cmd_print_listening(ctx, tls, address, port, "/api/v1");
+		return;
+	}
+	snprintf(url, sizeof(url), "%s://%s:%d/api/v1", tls ? "https" : "http", address, port);
+	snprintf(smki, sizeof(smki), "%s://%s:%d", tls ? "https" : "http", smki_address, smki_port);
+	if (ctx->json && (o = json_pack("{s:s, s:s, s:i, s:b, s:I, s:s}", "url", url, "address", address, "port", port,
+					"tls", tls, "pid", (json_int_t)getpid(), "smki_url", smki))) {
+		text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(o);
+	}
+	if (text)
+		printf("%s\n", text);
+	else
+		printf("%s\n%s\n", url, smki);
+	free(text);
+	fflush(stdout);
 }
 
 static int serve_request(void *arg, const char *peer, const char *path, const char *body, size_t len,
@@ -130,7 +178,7 @@ static void serve_log(void *arg, const char *line)
 static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	const char *dir = NULL, *listen = NULL, *window_text = NULL, *faults = NULL, *seed_text = NULL;
-	const char *scale_text = NULL, *receive_url = NULL;
+	const char *scale_text = NULL, *receive_url = NULL, *smki_listen = NULL;
 	int plain = 0;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "dir", &dir, "DIR", "the sandbox made by 'hanfw sandbox init'"),
@@ -143,24 +191,33 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_STRING(0, "faults", &faults, "SPEC", "seeded faults, e.g. drop=0.1,dup=0.05,offline=0.02 (see hanfw-sandbox(1))"),
 		HFW_OPT_STRING(0, "seed", &seed_text, "N", "seed for the faults (default 1)"),
 		HFW_OPT_STRING(0, "time-scale", &scale_text, "X", "simulated time runs X times faster (default 60)"),
+		HFW_OPT_STRING(0, "smki-listen", &smki_listen, "ADDR:PORT",
+			       "serve the SMKI certificate service here (default without --listen 127.0.0.1:8083; port 0: any free port)"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
 		"sandbox serve --dir DIR [--listen ADDR:PORT] [--plain-http] [--counter-window N] [--receive-url URL]\n"
-		"                    [--faults SPEC] [--seed N] [--time-scale X]",
-		"Serve the DCC adapter endpoints /api/v1/serviceS, /serviceT and /serviceD until SIGINT or SIGTERM.",
+		"                    [--faults SPEC] [--seed N] [--time-scale X] [--smki-listen ADDR:PORT]",
+		"Serve the DCC adapter endpoints /api/v1/serviceS, /serviceT and /serviceD, and the SMKI certificate service,\n"
+		"until SIGINT or SIGTERM.",
 	};
 	/* Per address: room for hanfw's own largest --max-in-flight, twice over. */
 	struct hfw_httpd_options ho = {
 		.address = "127.0.0.1", .port = 8079, .handler = serve_request, .per_ip_limit = 2 * CMD_MAX_IN_FLIGHT,
 	};
+	/* The SMKI service: public certificates, so TLS without client certificates; few workers. */
+	struct hfw_httpd_options so = {
+		.address = "127.0.0.1", .port = HFW_SANDBOX_SMKI_DEFAULT_PORT, .handler = smki_request, .threads = 4,
+		.max_body = 64u * 1024, .query_key = "apikey",
+	};
 	struct hfw_error err = HFW_ERROR_INIT;
-	char cert[4096], key[4096], ca[4096], addr[64];
+	char cert[4096], key[4096], ca[4096], addr[64], smki_addr[64];
 	unsigned long long window = 0, seed = 1;
 	struct hfw_dcc_options dopt = { 0, NULL, 1, 60, NULL, { serve_log, NULL } };
 	struct hfw_faults check;
 	hfw_dcc *dcc = NULL;
-	hfw_httpd *httpd = NULL;
+	hfw_httpd *httpd = NULL, *smki_httpd = NULL;
+	hfw_smki_service *smki = NULL;
 	sigset_t stop;
 	enum cmd_parse pr;
 	int n, sig, ret = HFW_EXIT_OK;
@@ -173,6 +230,11 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 		if (cmd_parse_listen(ctx, listen, addr, sizeof(addr), &ho.port))
 			return HFW_EXIT_USAGE;
 		ho.address = addr;
+	}
+	if (smki_listen) {
+		if (cmd_parse_listen(ctx, smki_listen, smki_addr, sizeof(smki_addr), &so.port))
+			return HFW_EXIT_USAGE;
+		so.address = smki_addr;
 	}
 	if (window_text && cmd_parse_uint(ctx, "counter-window", window_text, 1000000000ull, &window))
 		return HFW_EXIT_USAGE;
@@ -200,6 +262,9 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 		ho.tls_cert = cert;
 		ho.tls_key = key;
 		ho.client_ca = ca;
+		so.tls_cert = cert;
+		so.tls_key = key;
+		so.no_client_cert = 1;
 	}
 	if (plain && strncmp(ho.address, "127.", 4) != 0)
 		cmd_warn(ctx, "plain HTTP on %s: requests arrive unencrypted and any host that can reach it may post "
@@ -211,10 +276,20 @@ static int sandbox_serve(int argc, char **argv, struct hfw_ctx *ctx)
 	cmd_block_stop_signals(&stop);
 	if (hfw_httpd_start(&httpd, &ho, &err) < 0)
 		goto fail;
-	cmd_print_listening(ctx, !plain, ho.address, hfw_httpd_port(httpd), "/api/v1");
+	/* DCC Boxed's ports by default (8079, 8083); with --listen, the SMKI service only when asked. */
+	if (smki_listen || !listen) {
+		if (hfw_smki_service_open(&smki, dir, &err) < 0)
+			goto fail;
+		so.arg = smki;
+		if (hfw_httpd_start(&smki_httpd, &so, &err) < 0)
+			goto fail;
+	}
+	print_ready(ctx, !plain, ho.address, hfw_httpd_port(httpd), so.address, smki_httpd ? hfw_httpd_port(smki_httpd) : 0);
 	sigwait(&stop, &sig);
 	hfw_httpd_stop(httpd);
 	httpd = NULL;
+	hfw_httpd_stop(smki_httpd);
+	smki_httpd = NULL;
 	if (!ctx->quiet)
 		fprintf(stderr, "hanfw: sandbox stopped (%lu requests accepted)\n", hfw_dcc_accepted(dcc));
 	goto out;
@@ -222,6 +297,8 @@ fail:
 	ret = cmd_report(&err);
 out:
 	hfw_httpd_stop(httpd);
+	hfw_httpd_stop(smki_httpd);
+	hfw_smki_service_free(smki);
 	hfw_dcc_free(dcc);
 	return ret;
 }

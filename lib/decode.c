@@ -269,6 +269,33 @@ static json_t *ecs52_json(const uint8_t *c, size_t n)
 }
 
 /*
+ * GCS38's success answer, GBZ as GBCS frames it (the RTDS's
+ * GCS38_11.2_SUCCESS_RESPONSE; firmware-protocol.md 6.9): profile 01 09,
+ * one component: extended header control, cluster ID (2), GBZ command
+ * length (2); then the ZCL frame: frame control (and a manufacturer code
+ * when it says so), sequence number, command 01 Read Attributes Response,
+ * and one record: attribute ID (2), status 00 SUCCESS, data type 41
+ * octet string, length 04, the version.  The version's four octets, or
+ * NULL when the content is not exactly that.
+ */
+static const uint8_t *gcs38_version(const uint8_t *c, size_t n)
+{
+	const uint8_t *z = c + 8;
+	size_t len, hdr;
+
+	if (n < 8 + 3 || c[0] != 0x01 || c[1] != 0x09 || c[2] != 0x01)
+		return NULL;
+	len = (size_t)c[6] << 8 | c[7];
+	hdr = (z[0] & 0x04) ? 5 : 3;
+	if (len != n - 8 || len != hdr + 9)
+		return NULL;
+	z += hdr - 1;	/* the command ID */
+	if (z[0] != 0x01 || z[3] != 0x00 || z[4] != 0x41 || z[5] != 0x04)
+		return NULL;
+	return z + 6;
+}
+
+/*
  * GCS38's error answer, GBZ: profile 01 09, one or more components.  Either
  * the sandbox's own minimal form (01 09 01 + attribute id (2) + ZCL status)
  * or GBCS component framing (control, cluster (2), length (2), then the ZCL
@@ -446,13 +473,13 @@ static int content_json(json_t *o, const struct hfw_gbcs_message *m, struct hfw_
 			return hfw_error_set(err, HFW_EINPUT, "ECS52 response content is not the DLMS shape GBCS gives it");
 		use_case = "ECS52 read firmware version response";
 	} else if (m->message_code == 0x0084 && m->cra == HFW_CRA_RESPONSE) {
-		/* GCS38 read GSME firmware version: GBZ, ending with the ZCL octet string 41 04 + version. */
-		const uint8_t *c = m->content;
+		/* GCS38 read GSME firmware version: a GBZ Read Attributes Response, the version a ZCL octet string. */
+		const uint8_t *c = m->content, *v;
 		size_t n = m->content_len;
 
 		use_case = "GCS38 read firmware version response";
-		if (n >= 8 && c[0] == 0x01 && c[1] == 0x09 && c[n - 6] == 0x41 && c[n - 5] == 0x04)
-			content = json_pack("{s:o,s:s}", "firmware_version", hex_json(c + n - 4, 4), "outcome", "success");
+		if ((v = gcs38_version(c, n)))
+			content = json_pack("{s:o,s:s}", "firmware_version", hex_json(v, 4), "outcome", "success");
 		else if (!(content = gbz_error_json(c, n)))
 			return hfw_error_set(err, HFW_EINPUT, "GCS38 response content is not the GBZ shape GBCS gives it");
 	} else if ((m->message_code == 0x00CE || m->message_code == 0x00CF) && m->cra == HFW_CRA_ALERT) {

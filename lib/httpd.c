@@ -36,6 +36,7 @@ static struct {
 	int (*get_connection_values)(struct MHD_Connection *, enum MHD_ValueKind, MHD_KeyValueIterator, void *);
 	void (*suspend_connection)(struct MHD_Connection *);
 	void (*resume_connection)(struct MHD_Connection *);
+	const char *(*lookup_connection_value)(struct MHD_Connection *, enum MHD_ValueKind, const char *);
 	const gnutls_datum_t *(*certificate_get_peers)(gnutls_session_t, unsigned int *);
 	int (*certificate_verify_peers2)(gnutls_session_t, unsigned int *);
 } mhd;
@@ -62,6 +63,7 @@ static void load_mhd(void)
 		{ "MHD_get_connection_values", (void **)&mhd.get_connection_values },
 		{ "MHD_suspend_connection", (void **)&mhd.suspend_connection },
 		{ "MHD_resume_connection", (void **)&mhd.resume_connection },
+		{ "MHD_lookup_connection_value", (void **)&mhd.lookup_connection_value },
 		{ NULL, NULL },
 	};
 
@@ -444,8 +446,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (u->done)
 		return respond(h, c, u);
-	if (!(u->url = strdup(url)))
+	if (h->o.query_key && (why = mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, h->o.query_key))) {
+		size_t n = strlen(url) + strlen(h->o.query_key) + strlen(why) + 3;
+
+		if (!(u->url = malloc(n)))
+			return MHD_NO;
+		snprintf(u->url, n, "%s?%s=%s", url, h->o.query_key, why);
+	} else if (!(u->url = strdup(url))) {
 		return MHD_NO;
+	}
 	u->conn = c;
 	set_busy(h, c, 1);
 	if (hand_to_worker(h, u))

@@ -52,6 +52,12 @@ struct hfw_httpd_options {
 	unsigned timeout;		/* 0: HFW_HTTPD_DEFAULT_TIMEOUT */
 	unsigned deadline;		/* 0: HFW_HTTPD_DEFAULT_DEADLINE */
 	unsigned threads;		/* handler workers; 0: HFW_HTTPD_DEFAULT_THREADS */
+	/*
+	 * A query parameter the handler needs (the SMKI service's "apikey"):
+	 * when the request's query has it, the handler's path is followed by
+	 * "?KEY=VALUE" (VALUE decoded); otherwise the path alone, as always.
+	 */
+	const char *query_key;
 	hfw_httpd_handler handler;
 	void *arg;
 	/*

@@ -99,3 +99,17 @@ int hfw_route_parse(enum hfw_route *out, const char *text, struct hfw_error *err
 				     "unknown route '%.20s' (expected 11.1 or 11.4)", text);
 	return 0;
 }
+
+int hfw_ihd_check(const struct hfw_device_type *type, const char *eui, int allow_ihd, const char *not_done,
+		  struct hfw_error *err)
+{
+	if (!type || allow_ihd || strcmp(type->name, "IHD") != 0)
+		return 0;
+	if (eui)
+		return hfw_error_set(err, HFW_EINPUT,
+				     "device %s is an IHD: IHDs are out of the DCC's firmware scope (SECMP0007): %s "
+				     "(--allow-ihd to override)", eui, not_done);
+	return hfw_error_set(err, HFW_EINPUT,
+			     "device type IHD is out of the DCC's firmware scope (SECMP0007): %s (--allow-ihd to override)",
+			     not_done);
+}

@@ -48,6 +48,15 @@ const char *hfw_route_name(enum hfw_route route);
 /* "11.3" / "self" / "none". */
 const char *hfw_activation_name(enum hfw_activation a);
 
+/*
+ * SECMP0007 dropped IHDs from the DCC's firmware scope: package, distribute
+ * and read-version refuse an IHD target alike unless allowed (--allow-ihd).
+ * HFW_EINPUT, one line naming the device (eui, or the type alone when NULL)
+ * and saying what was not done ("nothing sent"); 0 for any other type.
+ */
+int hfw_ihd_check(const struct hfw_device_type *type, const char *eui, int allow_ihd, const char *not_done,
+		  struct hfw_error *err);
+
 /* Parse "11.1" / "11.4" (as given to --route).  HFW_EINPUT otherwise. */
 int hfw_route_parse(enum hfw_route *out, const char *text, struct hfw_error *err);
 

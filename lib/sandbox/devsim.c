@@ -694,16 +694,25 @@ static void on_read(hfw_devsim *s, const struct event *e, int64_t now)
 		content[n++] = 0x01;
 		content[n++] = failed ? 0x0B : 0x00;
 	} else if (!strcmp(type, "GSME")) {
-		static const uint8_t gbz[] = { 0x01, 0x09, 0x01, 0x00, 0x02, 0x41, 0x04 };	/* this sandbox's GBZ */
+		/*
+		 * GCS38: a GBZ Read Attributes Response byte for byte as the RTDS's
+		 * (GCS38_11.2_SUCCESS_RESPONSE / _ERROR_RESPONSE): profile 01 09, one
+		 * component (control 01, cluster 0x0702, length), ZCL 08 00 01 and the
+		 * record for attribute 0x0206: status 00 and the version as an octet
+		 * string (41 04), or the error status alone.
+		 */
+		static const uint8_t gbz[] = { 0x01, 0x09, 0x01, 0x01, 0x07, 0x02, 0x00, 0x0C,
+					       0x08, 0x00, 0x01, 0x06, 0x02, 0x00, 0x41, 0x04 };
 
 		f.message_code = 0x0084;	/* GCS38 */
 		memcpy(content, gbz, sizeof(gbz));
-		n = failed ? 5 : sizeof(gbz);
 		if (failed) {
-			content[n++] = 0x86;	/* ZCL status UNSUPPORTED_ATTRIBUTE */
+			content[7] = 0x06;	/* the GBZ command length: ZCL header and a record without data */
+			content[13] = 0x86;	/* ZCL status UNSUPPORTED_ATTRIBUTE */
+			n = 14;
 		} else {
-			memcpy(content + n, version, 4);
-			n += 4;
+			memcpy(content + sizeof(gbz), version, 4);
+			n = sizeof(gbz) + 4;
 		}
 	} else {
 		/* CS08: asked by the ACB on the user's behalf; the user and its counter ride in other-information. */

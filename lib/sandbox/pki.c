@@ -172,6 +172,7 @@ static int device_extensions(X509 *x, X509 *issuer, const struct hfw_eui *eui, i
 	       add_ext(x, issuer, NID_authority_key_identifier, "keyid:always");
 }
 
+/* device: a device's certificate (req->key_agreement: its KA one); else an organisation's or a TLS one. */
 static int issue(const char *key_path, const char *cert_path, const struct hfw_pki_request *req, int device,
 		 struct hfw_error *err)
 {

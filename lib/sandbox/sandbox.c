@@ -16,6 +16,7 @@
 #include "estategen.h"
 #include "../fileio.h"
 #include "pki.h"
+#include "smkisvc.h"
 
 static int make_dir(const char *path, struct hfw_error *err)
 {
@@ -85,7 +86,7 @@ static int copy_file(const char *from, const char *to, struct hfw_error *err)
 int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 		     struct hfw_error *err)
 {
-	char p[4096], q[4096], ca[4096], dca[4096], tca[4096], endpoint[64];
+	char p[4096], q[4096], ca[4096], dca[4096], tca[4096], endpoint[64], smki[64];
 	const char *spec = o->devices ? o->devices : HFW_SANDBOX_DEFAULT_DEVICES;
 	hfw_estate *estate = NULL;
 	json_t *cfg = NULL, *prof;
@@ -185,14 +186,15 @@ int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 	/* The configuration profile; paths relative to the file. */
 	snprintf(endpoint, sizeof(endpoint), "https://127.0.0.1:%d/api/v1",
 		 o->port ? o->port : HFW_SANDBOX_DEFAULT_PORT);
-	cfg = json_pack("{s:s,s:{s:{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}}}",
+	snprintf(smki, sizeof(smki), "https://127.0.0.1:%d", HFW_SANDBOX_SMKI_DEFAULT_PORT);
+	cfg = json_pack("{s:s,s:{s:{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}}}",
 			"default_profile", "sandbox", "profiles", "sandbox",
 			"user_eui", HFW_SANDBOX_SUPPLIER_EUI, "dcc_eui", HFW_SANDBOX_DCC_EUI,
 			"schema_version", "5.4", "endpoint", endpoint,
 			"gbcs_signing_key", "pki/supplier-ds.key", "gbcs_signing_cert", "pki/supplier-ds.pem",
 			"xml_signing_key", "pki/supplier-xml.key", "xml_signing_cert", "pki/supplier-xml.pem",
 			"trust_dir", "trust", "tls_ca", "tls/ca.pem", "tls_client_cert", "tls/client.pem",
-			"tls_client_key", "tls/client.key", "ledger", "ledger.sqlite");
+			"tls_client_key", "tls/client.key", "ledger", "ledger.sqlite", "smki_url", smki);
 	if (!cfg) {
 		ret = hfw_error_oom(err);
 		goto out;
@@ -245,5 +247,36 @@ out:
 	free(text);
 	json_decref(cfg);
 	hfw_estate_free(estate);
+	return ret;
+}
+
+int hfw_sandbox_set_smki_port(const char *dir, int port, struct hfw_error *err)
+{
+	char p[4096], url[64];
+	uint8_t *text = NULL;
+	char *out = NULL;
+	json_t *cfg = NULL, *prof;
+	json_error_t jerr;
+	size_t len;
+	int ret;
+
+	if ((ret = hfw_file_read(&text, &len, at(p, sizeof(p), dir, "hanfw.json"), 1 << 20, "configuration", err)) < 0)
+		goto out;
+	if (!(cfg = json_loadb((const char *)text, len, 0, &jerr)) ||
+	    !json_is_object(prof = json_object_get(json_object_get(cfg, "profiles"), "sandbox"))) {
+		ret = hfw_error_set(err, HFW_ECONFIG, "'%s' has no profile \"sandbox\": run 'hanfw sandbox init'", p);
+		goto out;
+	}
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d", port);
+	if (json_object_set_new(prof, "smki_url", json_string(url)) < 0 ||
+	    !(out = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	ret = hfw_file_write_atomic(p, out, strlen(out), err);
+out:
+	free(out);
+	json_decref(cfg);
+	free(text);
 	return ret;
 }

@@ -13,7 +13,9 @@
  *            devices' certificates (for their GBCS signatures only)
  *   tls/     a TLS CA, the server's certificate (127.0.0.1, localhost) and
  *            a client certificate for mutual TLS
- *   estate.json, and hanfw.json with a profile "sandbox" pointing at it all.
+ *   estate.json, and hanfw.json with a profile "sandbox" pointing at it all
+ *            (smki_url: the SMKI certificate service "sandbox serve" runs,
+ *            smkisvc.h)
  * With zaz1_dir the public ZAZ1 identities (DCC Boxed's) are used in place,
  * so the sandbox signs as DCC Boxed does.
  */
@@ -38,5 +40,8 @@ struct hfw_sandbox_init_options {
 
 int hfw_sandbox_init(const char *dir, const struct hfw_sandbox_init_options *o,
 		     struct hfw_error *err);
+
+/* The port the profile's smki_url names, after init (which names 8083, DCC Boxed's). */
+int hfw_sandbox_set_smki_port(const char *dir, int port, struct hfw_error *err);
 
 #endif

@@ -122,7 +122,7 @@ ESME_ARGS=(--device-type ESME --manufacturer-code 0x121D --image-type 0 --file-v
 	[ "$(jq -r .firmware_version d.img.json)" = 01020304 ]
 	# security credential version, then the IEEE address least significant octet first
 	[ "$(hex_of d.img 56 9)" = 02a49078563412db00 ]
-	run -0 --separate-stderr hanfw package build mi.bin -o e.img --device-type IHD --manufacturer-code 1 \
+	run -0 --separate-stderr hanfw package build mi.bin -o e.img --device-type IHD --allow-ihd --manufacturer-code 1 \
 		--image-type 2 --file-version 3 --firmware-version abcdef01
 	[ "$(jq -r .firmware_version e.img.json)" = ABCDEF01 ]
 	[[ "$stderr" == *"warning: --firmware-version ABCDEF01 differs from the OTA file version 0x00000003"* ]]

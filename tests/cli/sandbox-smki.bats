@@ -103,3 +103,133 @@ without_signature() {
 	curl -sS -H 'Content-Type: application/xml' --data-binary @req2.xml "$HANFW_ENDPOINT/serviceS" > e13.xml
 	grep -q '<sr:ResponseCode>E13</sr:ResponseCode>' e13.xml
 }
+
+# start_smki [serve options...]: the sandbox in SBX with its SMKI service on a free port; SMKI its URL.
+start_smki() {
+	"$HANFW" sandbox serve --dir "$SBX" --listen 127.0.0.1:0 --smki-listen 127.0.0.1:0 --json "$@" > up.json 2> serve.log &
+	SERVE_PID=$!
+	for _ in $(seq 1 300); do [ -s up.json ] && break; sleep 0.1; done
+	SMKI=$(jq -r .smki_url up.json)
+	[[ "$SMKI" == http*://127.0.0.1:* ]]
+}
+
+# smki PATH BODY [curl options...]: POST BODY to the SMKI service with DCC Boxed's apikey; body to out.xml, status printed.
+KEY=u3bg9gt38htd0j2
+smki() {
+	local path=$1 body=$2
+	shift 2
+	curl -sS -o out.xml -w '%{http_code}' -H 'Content-Type: application/xml' --data-binary "$body" "$@" "$SMKI$path"
+}
+search_alt() { printf '<?xml version="1.0" encoding="utf-8"?><CertificateSearchRequest><CertificateSubjectAltName>%s</CertificateSubjectAltName></CertificateSearchRequest>' "$1"; }
+retrieve() { printf '<?xml version="1.0" encoding="utf-8"?><CertificateDataRequest><CertificateSerial>%s</CertificateSerial></CertificateDataRequest>' "$1"; }
+xml_text() { /usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E; print("\n".join((e.text or "").strip() for e in E.parse(sys.argv[1]).getroot().iter(sys.argv[2])))' out.xml "$1"; }
+
+@test "smki: search a device's certificates by EUI, retrieve each by serial: the DER of its ds and ka certificates" {
+	run -0 hanfw sandbox init sbx --devices 'ESME=1,GSME=1'
+	SBX=sbx start_smki --plain-http
+	validate() { /usr/bin/python3 -c 'import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' "$@"; }
+	validate "$BATS_TEST_DIRNAME/../../schemas/listening.schema.json" up.json
+	[ "$(jq -r .smki_url up.json)" != "$(jq -r .url up.json)" ]
+	for c in sbx/devices/*-ds.pem; do
+		hex=${c##*/}; hex=${hex%-ds.pem}
+		eui=$(sed 's/../&-/g; s/-$//' <<<"${hex^^}")
+		[ "$(smki /services/certificatesearch?apikey=$KEY "$(search_alt "$eui")")" = 200 ]
+		[ "$(xml_text ResponseCode)" = 200 ]
+		[ "$(xml_text CertificateSubjectAltName | sort -u)" = "$eui" ]
+		[ "$(xml_text CertificateUsage | sort | tr '\n' ' ')" = "DS KA " ]
+		[ "$(xml_text CertificateStatus | sort -u)" = I ]
+		serials=$(xml_text CertificateSerial)
+		for usage in DS KA; do
+			serial=$(/usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E; print([r.find("CertificateSerial").text for r in E.parse("out.xml").getroot().iter("Result") if r.find("CertificateUsage").text == sys.argv[1]][0])' $usage)
+			cp out.xml search.xml
+			[ "$(smki /services/retrievecertificate?apikey=$KEY "$(retrieve "$serial")")" = 200 ]
+			[ "$(xml_text CertificateSerial)" = "$serial" ]
+			[ "$(xml_text CertificateSubjectAltName)" = "$eui" ]
+			[ "$(xml_text CertificateUsage)" = $usage ]
+			xml_text CertificateBody | base64 -d > got.der
+			f=sbx/devices/$hex-$(tr A-Z a-z <<<$usage).pem
+			openssl x509 -in "$f" -outform DER | cmp - got.der
+			# The serial is the certificate's, in hex.
+			[ "$(openssl x509 -in "$f" -noout -serial | cut -d= -f2)" = "$serial" ]
+			cp search.xml out.xml
+		done
+	done
+	# An organisation's, by subject name: its role is the OU's (87 hex: 135, XML signing).
+	[ "$(smki /services/certificatesearch?apikey=$KEY '<CertificateSearchRequest><CertificateSubjectName>90-B3-D5-1F-30-01-00-00</CertificateSubjectName></CertificateSearchRequest>')" = 200 ]
+	[ "$(xml_text CertificateRole | sort | tr '\n' ' ')" = "135 2 " ]
+}
+
+@test "smki: 402 when nothing matches; 401 for a wrong or missing apikey and malformed requests; 404 elsewhere" {
+	run -0 hanfw sandbox init sbx --devices 'ESME=1'
+	SBX=sbx start_smki --plain-http
+	eui=$(jq -r '.devices[] | select(.type == "ESME") | .eui' sbx/estate.json)
+	[ "$(smki /services/certificatesearch?apikey=$KEY "$(search_alt 00-DB-12-99-99-99-99-99)")" = 402 ]
+	# A device known to the estate without a certificate (a CHF: no key without --device-keys).
+	[ "$(smki /services/certificatesearch?apikey=$KEY "$(search_alt "$(jq -r '.devices[] | select(.type == "CHF") | .eui' sbx/estate.json)")")" = 402 ]
+	[ "$(smki /services/retrievecertificate?apikey=$KEY "$(retrieve 1234ABCD)")" = 402 ]
+	[ "$(smki /services/certificatesearch?apikey=nope "$(search_alt "$eui")")" = 401 ]
+	[ "$(smki /services/certificatesearch "$(search_alt "$eui")")" = 401 ]
+	[ "$(smki /services/retrievecertificate?apikey=nope "$(retrieve 1234ABCD)")" = 401 ]
+	[ "$(smki /services/certificatesearch?apikey=$KEY "$(search_alt not-an-eui)")" = 401 ]
+	[ "$(smki /services/certificatesearch?apikey=$KEY '<CertificateSearchRequest/>')" = 401 ]
+	[ "$(smki /services/certificatesearch?apikey=$KEY "$(retrieve 1234ABCD)")" = 401 ]
+	[ "$(smki /services/certificatesearch?apikey=$KEY '<CertificateSearchRequest><CertificateSubjectAltName>00-DB-12-10-00-00-00-00</CertificateSubjectAltName><CertificateSubjectName>90-B3-D5-1F-30-01-00-00</CertificateSubjectName></CertificateSearchRequest>')" = 401 ]
+	[ "$(smki /services/retrievecertificate?apikey=$KEY "$(retrieve XYZ)")" = 401 ]
+	[ "$(smki /services/certificatesearch?apikey=$KEY 'not xml')" = 401 ]
+	[ "$(smki /services/other?apikey=$KEY "$(search_alt "$eui")")" = 404 ]
+	# The DUIS endpoints are not served there, nor the SMKI service on the DUIS port.
+	[ "$(smki /api/v1/serviceD?apikey=$KEY "$(search_alt "$eui")")" = 404 ]
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --data-binary "$(search_alt "$eui")" "$(jq -r .url up.json | sed 's:/api/v1$::')/services/certificatesearch?apikey=$KEY")" = 404 ]
+	# Only POST, as the other servers.
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$SMKI/services/certificatesearch?apikey=$KEY")" = 405 ]
+}
+
+@test "smki: over HTTPS (the sandbox's TLS) without a client certificate; init names it smki_url" {
+	run -0 hanfw sandbox init sbx --devices 'ESME=1' --smki-port 18083
+	[ "$(jq -r .profiles.sandbox.smki_url sbx/hanfw.json)" = https://127.0.0.1:18083 ]
+	run -0 hanfw --config sbx/hanfw.json config show --json
+	[ "$(jq -r .settings.smki_url.value <<<"$output")" = https://127.0.0.1:18083 ]
+	SBX=sbx start_smki
+	[[ "$SMKI" == https://* ]]
+	eui=$(jq -r '.devices[] | select(.type == "ESME") | .eui' sbx/estate.json)
+	[ "$(smki /services/certificatesearch?apikey=$KEY "$(search_alt "$eui")" --cacert sbx/tls/ca.pem)" = 200 ]
+	# Without --smki-listen but with --listen: no SMKI service, one start-up line as before.
+	stop_servers
+	"$HANFW" sandbox serve --dir sbx --listen 127.0.0.1:0 > url.txt 2> serve.log &
+	SERVE_PID=$!
+	for _ in $(seq 1 300); do [ -s url.txt ] && break; sleep 0.1; done
+	[ "$(wc -l < url.txt)" = 1 ]
+	run -2 --separate-stderr hanfw sandbox init other --smki-port 0
+}
+
+@test "GCS38: a gas meter's version answer is the RTDS's GBZ shape and decodes through hanfw's own decoder" {
+	SBX=$PWD/sbx
+	run -0 hanfw sandbox init sbx --devices 'GSME=2'
+	export HANFW_CONFIG=$PWD/sbx/hanfw.json HANFW_LEDGER=$PWD/ledger.sqlite
+	start_receiver
+	start_sandbox --receive-url "$RX_URL" --faults read-error=0.5 --seed 1
+	jq -r '.devices[] | select(.type == "GSME") | .eui' sbx/estate.json > gsmes
+	hanfw -q read-version --devices gsmes
+	wait_count 2 GBCSPayload
+	ok=0 failed=0
+	for f in rx/*.xml; do
+		grep -q '<sr:GBCSPayload>' "$f" || continue
+		run -0 hanfw status decode --json "$f"
+		output=$(jq '.[0]' <<<"$output")
+		[ "$(jq -r .message.GBCSPayload.use_case <<<"$output")" = "GCS38 read firmware version response" ]
+		# The GBZ bytes, after the DD header and the General Signing header: the RTDS's, but for the version.
+		gbz=$(sed -n 's:.*<sr\:GBCSPayload>\(.*\)</sr\:GBCSPayload>.*:\1:p' "$f" | base64 -d | xxd -p | tr -d '\n')
+		if [ "$(jq -r .message.GBCSPayload.content.outcome <<<"$output")" = success ]; then
+			v=$(jq -r .message.GBCSPayload.content.firmware_version <<<"$output")
+			[ "$v" = "$(jq -r --arg e "$(jq -r .message.GBCSPayload.originator <<<"$output")" '.devices[] | select(.eui == $e) | .firmware_version' sbx/estate.json)" ]
+			[[ "$gbz" == *"008414010901010702000c0800010602004104${v,,}00"* ]]
+			ok=$((ok + 1))
+		else
+			[ "$(jq -r .message.GBCSPayload.content.gbz_error <<<"$output")" = "UNSUPPORTED_ATTRIBUTE (0x86)" ]
+			[[ "$gbz" == *"00840e010901010702000608000106028600"* ]]
+			failed=$((failed + 1))
+		fi
+	done
+	[ $((ok + failed)) = 2 ]
+	[ "$ok" = 1 ] && [ "$failed" = 1 ]	# the seed makes one of each
+}

@@ -267,6 +267,70 @@ static void error_answers(void **state)
 	json_decref(j);
 }
 
+/*
+ * GCS38 as GBCS frames it (firmware-protocol.md 6.9; the RTDS's GCS38_11.2
+ * SUCCESS and ERROR responses): a GBZ Read Attributes Response, one
+ * component (control 01, Metering cluster 0x0702, length), ZCL 08 00 01,
+ * attribute 0x0206, status and the version as an octet string.  The
+ * sandbox builds exactly this (devsim.c); the form it sent before, a bare
+ * "01 09 01 00 02 41 04" + version, is no GBZ and is refused.
+ */
+static void gcs38_gbz(void **state)
+{
+	static const uint8_t success[] = { 0x01, 0x09, 0x01, 0x01, 0x07, 0x02, 0x00, 0x0C, 0x08, 0x00, 0x01, 0x06,
+					   0x02, 0x00, 0x41, 0x04, 0x01, 0x23, 0xAB, 0xCD };
+	static const uint8_t error[] = { 0x01, 0x09, 0x01, 0x01, 0x07, 0x02, 0x00, 0x06, 0x08, 0x00, 0x01, 0x06,
+					 0x02, 0xC0 };
+	/* With a manufacturer code in the ZCL header (frame control bit 2). */
+	static const uint8_t manufacturer[] = { 0x01, 0x09, 0x01, 0x01, 0x07, 0x02, 0x00, 0x0E, 0x0C, 0x1D, 0x12, 0x00,
+						0x01, 0x06, 0x02, 0x00, 0x41, 0x04, 0x01, 0x23, 0xAB, 0xCE };
+	static const uint8_t bare[] = { 0x01, 0x09, 0x01, 0x00, 0x02, 0x41, 0x04, 0x01, 0x23, 0xAB, 0xCD };
+	/* The GBZ command length disagreeing with the content; two components where GCS38 has one. */
+	static const uint8_t bad_length[] = { 0x01, 0x09, 0x01, 0x01, 0x07, 0x02, 0x00, 0x0D, 0x08, 0x00, 0x01, 0x06,
+					      0x02, 0x00, 0x41, 0x04, 0x01, 0x23, 0xAB, 0xCD };
+	static const uint8_t two[] = { 0x01, 0x09, 0x02, 0x01, 0x07, 0x02, 0x00, 0x0C, 0x08, 0x00, 0x01, 0x06,
+				       0x02, 0x00, 0x41, 0x04, 0x01, 0x23, 0xAB, 0xCD };
+	static const uint8_t dev[8] = { DEV }, sup[8] = { SUP };
+	const uint8_t *refused[] = { bare, bad_length, two };
+	const size_t refused_len[] = { sizeof(bare), sizeof(bad_length), sizeof(two) };
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_gbcs_frame f;
+	uint8_t *apdu = NULL;
+	size_t len, i;
+	json_t *j = NULL;
+
+	(void)state;
+	j = framed(HFW_CRA_RESPONSE, 0x0084, success, sizeof(success));
+	assert_string_equal(at(j, "use_case"), "GCS38 read firmware version response");
+	assert_string_equal(at(j, "content.outcome"), "success");
+	assert_string_equal(at(j, "content.firmware_version"), "0123ABCD");
+	json_decref(j);
+	j = framed(HFW_CRA_RESPONSE, 0x0084, manufacturer, sizeof(manufacturer));
+	assert_string_equal(at(j, "content.firmware_version"), "0123ABCE");
+	json_decref(j);
+	j = framed(HFW_CRA_RESPONSE, 0x0084, error, sizeof(error));
+	assert_string_equal(at(j, "content.outcome"), "error");
+	assert_string_equal(at(j, "content.gbz_error"), "HARDWARE_FAILURE (0xC0)");
+	json_decref(j);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		memset(&f, 0, sizeof(f));
+		f.cra = HFW_CRA_RESPONSE;
+		f.counter = 1000;
+		memcpy(f.originator, dev, 8);
+		memcpy(f.recipient, sup, 8);
+		f.message_code = 0x0084;
+		f.content = refused[i];
+		f.content_len = refused_len[i];
+		assert_int_equal(hfw_gbcs_encode(&apdu, &len, &f, NULL, &err), 0);
+		j = NULL;
+		assert_int_equal(hfw_decode_gbcs(&j, apdu, len, NULL, &err), HFW_EINPUT);
+		assert_non_null(strstr(err.text, "GCS38 response content is not the GBZ shape GBCS gives it"));
+		json_decref(j);
+		free(apdu);
+		apdu = NULL;
+	}
+}
+
 static void unknown_use_case(void **state)
 {
 	/* CS14's CHF Device Log Changed alert (0x8F12), DLMS data-notification, as RTDS NA_CS14 begins. */
@@ -322,6 +386,7 @@ int main(void)
 		cmocka_unit_test(version_read_vectors),
 		cmocka_unit_test(dcc_boxed_samples),
 		cmocka_unit_test(error_answers),
+		cmocka_unit_test(gcs38_gbz),
 		cmocka_unit_test(unknown_use_case),
 		cmocka_unit_test(events_for_errors),
 	};
