@@ -283,3 +283,25 @@ start_smki() {
 	[ ! -e estate.json ]
 	[ "$(sqlite3 ledger.sqlite "select service_reference, state from requests")" = "8.2|not_sent" ]
 }
+
+@test "inventory live with the sandbox's own SMKI service: every signing device's certificate in the device store" {
+	run -0 hanfw sandbox init sbx
+	"$HANFW" sandbox serve --dir sbx --listen 127.0.0.1:0 --smki-listen 127.0.0.1:0 --plain-http --json > up.json 2> serve.log &
+	SERVE_PID=$!
+	for _ in $(seq 1 300); do [ -s up.json ] && break; sleep 0.1; done
+	export HANFW_ENDPOINT=$(jq -r .url up.json) HANFW_SMKI_URL=$(jq -r .smki_url up.json) HANFW_LEDGER=$PWD/ledger.sqlite
+	[[ "$HANFW_SMKI_URL" == http://127.0.0.1:* ]]
+	jq -r '.devices[].eui' sbx/estate.json > all.txt
+	rm -f sbx/trust/devices/*
+	run -0 --separate-stderr hanfw --config sbx/hanfw.json inventory --devices all.txt -o estate.json --json
+	[ -z "$stderr" ]
+	# Each device with a digital-signing certificate in the sandbox has it in the device store now, the same DER.
+	want=$(ls sbx/devices | grep -c -- '-ds.pem$')
+	[ "$(jq .certificates.stored <<<"$output")" = "$want" ]
+	[ "$(jq .certificates.none <<<"$output")" = "$(( $(wc -l < all.txt) - want ))" ]
+	for f in sbx/devices/*-ds.pem; do
+		cmp <(openssl x509 -in "$f" -outform DER) <(openssl x509 -in "sbx/trust/devices/$(basename "$f")" -outform DER)
+	done
+	# The trust directory loads with them, as every command loads it.
+	hanfw --config sbx/hanfw.json inventory --devices all.txt -o again.json --no-certificates
+}
