@@ -62,7 +62,7 @@ struct cmd_settings {
 	const char *user_eui, *dcc_eui, *schema_version, *endpoint;
 	const char *xml_signing_key, *xml_signing_cert, *gbcs_signing_key, *gbcs_signing_cert;
 	const char *passphrase_env, *trust_dir, *tls_ca, *tls_client_cert, *tls_client_key;
-	const char *ledger, *duis_schema, *dcc_signer_eui;
+	const char *ledger, *duis_schema, *dcc_signer_eui, *smki_url;
 	unsigned long long hub_capacity;
 };
 
@@ -269,6 +269,7 @@ void cmd_block_stop_signals(sigset_t *set);
 int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_config_cmd(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx);
+int cmd_inventory(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_listen(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_package(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_read_version(int argc, char **argv, struct hfw_ctx *ctx);

@@ -46,6 +46,8 @@ static const struct hfw_cmd commands[] = {
 	{ "distribute", cmd_distribute, NEED_FLOW,
 	  "send an image to many devices (SR 11.1 or 11.4) and record every outcome" },
 	{ "help", cmd_help, 0, "show help for hanfw or one of its commands" },
+	{ "inventory", cmd_inventory, NEED_FLOW,
+	  "build an estate from the DCC's inventory (SR 8.2), the supplier's records and SMKI certificates" },
 	{ "listen", cmd_listen, NEED_CONFIG | NEED_LEDGER_DIR,
 	  "receive the DCC's responses and alerts: verify, decode, store before acknowledging" },
 	{ "package", cmd_package, 0, "build and inspect GB firmware images (ZigBee OTA) and their manifests" },

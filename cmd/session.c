@@ -92,6 +92,7 @@ static int cmd_config_load(struct hfw_ctx *ctx, struct hfw_error *err)
 	s->set.tls_client_key = hfw_config_get(s->cfg, HFW_SET_TLS_CLIENT_KEY);
 	s->set.ledger = hfw_config_get(s->cfg, HFW_SET_LEDGER);
 	s->set.duis_schema = hfw_config_get(s->cfg, HFW_SET_DUIS_SCHEMA);
+	s->set.smki_url = hfw_config_get(s->cfg, HFW_SET_SMKI_URL);
 	s->set.dcc_signer_eui = hfw_config_get(s->cfg, HFW_SET_DCC_SIGNER_EUI);
 	s->set.hub_capacity = hfw_config_get_uint(s->cfg, HFW_SET_HUB_CAPACITY);
 	return 0;

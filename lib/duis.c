@@ -21,6 +21,7 @@ const char *hfw_duis_service_reference(enum hfw_duis_body body)
 	case HFW_BODY_ACTIVATE_FIRMWARE: return "11.3";
 	case HFW_BODY_UPDATE_PPMID_FIRMWARE: return "11.4";
 	case HFW_BODY_SIGNED_PRECOMMAND: return "11.3";
+	case HFW_BODY_READ_INVENTORY: return "8.2";
 	}
 	return "?";
 }
@@ -33,6 +34,7 @@ int hfw_duis_command_variant(enum hfw_duis_body body)
 	case HFW_BODY_ACTIVATE_FIRMWARE: return 4;
 	case HFW_BODY_UPDATE_PPMID_FIRMWARE: return 8;
 	case HFW_BODY_SIGNED_PRECOMMAND: return 5;
+	case HFW_BODY_READ_INVENTORY: return 8;
 	}
 	return 0;
 }
@@ -136,6 +138,20 @@ int hfw_duis_build(struct hfw_buf *b, const struct hfw_duis_request *r, struct h
 		    (ret = put_base64(b, r->gbcs_payload, r->gbcs_len, err)) < 0)
 			return ret;
 		ret = hfw_buf_puts(b, "</sr:GBCSPayload></sr:SignedPreCommand>", err);
+		break;
+	case HFW_BODY_READ_INVENTORY:
+		/* One search key per request, as DUIS allows. */
+		if (r->mpxn) {
+			if ((ret = hfw_buf_puts(b, "<sr:ReadInventory><sr:MPxN>", err)) < 0 ||
+			    (ret = hfw_buf_put_escaped(b, r->mpxn, err)) < 0)
+				return ret;
+			ret = hfw_buf_puts(b, "</sr:MPxN></sr:ReadInventory>", err);
+			break;
+		}
+		if (r->ndevices != 1)
+			return hfw_error_set(err, HFW_ELIMIT, "an SR 8.2 request names one DeviceID, not %zu", r->ndevices);
+		hfw_eui_format(eui, &r->devices[0]);
+		ret = hfw_buf_printf(b, err, "<sr:ReadInventory><sr:DeviceID>%s</sr:DeviceID></sr:ReadInventory>", eui);
 		break;
 	}
 	if (ret < 0)

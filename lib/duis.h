@@ -27,6 +27,7 @@ enum hfw_duis_body {
 	HFW_BODY_ACTIVATE_FIRMWARE,	/* SR 11.3, CV 4 */
 	HFW_BODY_UPDATE_PPMID_FIRMWARE,	/* SR 11.4, CV 8 */
 	HFW_BODY_SIGNED_PRECOMMAND,	/* SR 11.3, CV 5, the CV 4 request's RequestID */
+	HFW_BODY_READ_INVENTORY,	/* SR 8.2, CV 8, non-device: one DeviceID (inventory.h) */
 };
 
 struct hfw_duis_request {
@@ -46,6 +47,8 @@ struct hfw_duis_request {
 	/* SignedPreCommand */
 	const uint8_t *gbcs_payload;
 	size_t gbcs_len;
+	/* 8.2: the search key, mpxn if not NULL, else devices[0] (ndevices 1) */
+	const char *mpxn;
 };
 
 /* Service reference ("11.3") and command variant of a body. */

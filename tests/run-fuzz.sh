@@ -4,7 +4,7 @@
 build=$1; seconds=$2; shift 2
 echo "== fuzzing ($seconds s per target) =="
 corpus="$build/fuzz/corpus"
-mkdir -p "$corpus/image" "$corpus/manifest" "$corpus/config" "$corpus/duis" "$corpus/decode" "$corpus/gbcs" "$corpus/cs06" "$corpus/devlist" "$corpus/faults" "$corpus/xmllimits" "$corpus/smkisvc"
+mkdir -p "$corpus/image" "$corpus/manifest" "$corpus/config" "$corpus/duis" "$corpus/decode" "$corpus/gbcs" "$corpus/cs06" "$corpus/devlist" "$corpus/faults" "$corpus/xmllimits" "$corpus/supplier" "$corpus/smkisvc"
 printf 'drop=0.1,dup=0.5,delay=2000,ecode=00-DB-12-10-00-00-00-01:E20,tamper=hash' > "$corpus/faults/seed"
 printf '\000<?xml version="1.0" encoding="utf-8"?><CertificateSearchRequest><CertificateSubjectAltName>00-DB-12-34-56-78-90-00</CertificateSubjectAltName></CertificateSearchRequest>' > "$corpus/smkisvc/search"
 printf '\001<CertificateDataRequest><CertificateSerial>4DF56E92D528F83544EBA0547068CF8C</CertificateSerial></CertificateDataRequest>' > "$corpus/smkisvc/retrieve"
@@ -14,6 +14,14 @@ printf '{"format": "hanfw-estate-2", "devices": [\n{"eui":"88-73-84-90-6A-10-02-
 # hostile shapes: deep nesting inside a device, a huge member, a wide object
 { printf '{"format":"hanfw-estate-2","devices":[{"eui":"00-DB-12-34-56-78-90-A4","type":"PPMID","site":'; head -c 5000 /dev/zero | tr '\0' '['; printf ']}]}'; } > "$corpus/devlist/deep"
 { printf '{"format":"hanfw-estate-2","devices":[{"eui":"00-DB-12-34-56-78-90-A4","type":"PPMID","site":"'; head -c 70000 /dev/zero | tr '\0' 'x'; printf '"}]}'; } > "$corpus/devlist/huge"
+# Supplier records: valid CSV and JSON, and hostile shapes (quotes, a long line, a NUL, the wrong types).
+h='eui,bridge,site,installation,third_party,hardware_version,althan_option,sleepy'
+printf '%s\n00-DB-12-34-56-78-90-A4,B3,SITE-1,Secure,1,513,A,1\n00-DB-12-34-56-78-90-A1,,,FOC,0,,,0\n' "$h" > "$corpus/supplier/csv"
+printf '{"format":"hanfw-supplier-1","devices":[{"eui":"00-DB-12-34-56-78-90-A4","bridge":"B4","third_party":true,"hardware_version":7,"sleepy":1,"site":null}]}' > "$corpus/supplier/json"
+printf '%s\r\n00-DB-12-34-56-78-90-A4,,"a,b",,0,,,0\r\n' "$h" > "$corpus/supplier/quoted"
+{ printf '%s\n' "$h"; head -c 600 /dev/zero | tr '\0' 'x'; printf '\n'; } > "$corpus/supplier/long"
+printf '%s\n00-DB-12-34-56-78-90-A4,B9,\0,MOC,2,65536,C,1,extra\n' "$h" > "$corpus/supplier/hostile"
+printf '{"format":"hanfw-supplier-1","devices":[{"eui":1},[],{"eui":"00-DB-12-34-56-78-90-A4","eui":"x"}]}' > "$corpus/supplier/hostile.json"
 # Seeds: an image of each route and its manifest, built here (nothing copied from ../shared).
 seeds=$(mktemp -d)
 head -c 300 /dev/zero | tr '\0' 'M' > "$seeds/mi"

@@ -148,6 +148,19 @@ awk -v a="$st_w" -v b="$sj_w" -v r="$st_rss" 'BEGIN {
 	printf "status over a 100,000-device campaign (400,000 events): %.3f s, --json %.3f s, peak RSS %.0f MB (goal < 1 s)\n", a, b, r / 1024 }'
 
 echo
+echo "== inventory --from (saved SR 8.2 answers, each verified and schema-checked) =="
+# 10,000 premises of six devices, signed with the test PKI's DCC certificate (role 89).
+n_inv=${INVENTORY_ANSWERS:-10000}
+mkdir -p "$work/inv" "$work/invtrust"
+"$build/tests/bench_inventory" "$work/inv" "$n_inv" "$work/pki/dcc-xml.key" "$work/pki/dcc-xml.pem"
+cp "$work/pki/dcc-xml.pem" "$work/invtrust/"
+iv=$(cd "$work/inv" && best "$hanfw" -q inventory --from $(ls) --trust "$work/invtrust" --no-certificates \
+	-o "$work/inv-estate.json")
+set -- $iv
+awk -v w="$1" -v r="$3" -v n="$n_inv" -v d="$(jq '.devices | length' "$work/inv-estate.json")" 'BEGIN {
+	printf "inventory --from %d answers (%d devices): %.2f s, %.0f answers/s, peak RSS %.0f MB\n", n, d, w, n / w, r / 1024 }'
+
+echo
 echo "== hostile bodies before authentication (issue 11: listen's 2 MB body limit) =="
 # Each shape inside DCC Boxed's signed response, whose signer is trusted: what passes the parser's
 # limits is canonicalised, then refused by its digest. One process per shape: its own peak RSS.

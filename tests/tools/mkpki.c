@@ -7,6 +7,7 @@
  *   supplier-ds-expired.*    like supplier-ds, validity over
  *   supplier-xml-expired.*   like supplier-xml, validity over
  *   other-ds.{key,pem}       another supplier's digital-signing identity
+ *   dcc-xml.{key,pem}        the DCC's XML signing, OU=89 (signs test answers: inventory)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@ int main(int argc, char **argv)
 		{ "supplier-ds-expired", "HANFW TEST SUPPLIER", "02", SUPPLIER, -1 },
 		{ "supplier-xml-expired", NULL, "87", SUPPLIER, -1 },
 		{ "other-ds", "HANFW OTHER SUPPLIER", "02", "90-B3-D5-1F-30-03-00-00", 3650 },
+		{ "dcc-xml", NULL, "89", "90-B3-D5-1F-30-00-00-02", 3650 },
 	};
 	struct hfw_pki_request ca = { .cn = "T1", .role = "07", .is_ca = 1, .days = 3650 };
 	size_t i;
