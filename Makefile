@@ -47,7 +47,7 @@ CMD_SRCS = cmd/activate.c cmd/campaign.c cmd/config.c cmd/distribute.c cmd/hanfw
 SANDBOX_UNIT_TESTS = test_distribute test_estate test_faults test_request test_transport test_xmldsig
 UNIT_TESTS = test_campaign test_config test_crypto test_cs06 test_decode test_distribute test_estate test_faults test_fileio test_gbcs test_image test_ledger test_manifest test_request test_text test_transport test_xml test_xmldsig \
 	test_products test_plan
-FUZZ_TARGETS = fuzz_image fuzz_manifest fuzz_config fuzz_duis fuzz_decode fuzz_gbcs fuzz_cs06 fuzz_devlist fuzz_faults fuzz_xmllimits
+FUZZ_TARGETS = fuzz_image fuzz_manifest fuzz_config fuzz_duis fuzz_decode fuzz_gbcs fuzz_cs06 fuzz_devlist fuzz_faults fuzz_xmllimits fuzz_products
 
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/duis_xsd.o
 SANDBOX_OBJS = $(SANDBOX_SRCS:%.c=$(BUILD)/%.o)
@@ -107,6 +107,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h tests/unit/hostile.h $(BU
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libhanfw.a -lcmocka $(LIBS)
 
 $(BUILD)/tests/mkpki: tests/tools/mkpki.c $(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a $(LIBS)
+
+# A mixed estate without the sandbox's PKI, for the planning benchmark.
+$(BUILD)/tests/mkestate: tests/tools/mkestate.c $(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhanfw-sandbox.a $(BUILD)/libhanfw.a $(LIBS)
 
@@ -196,7 +201,7 @@ fuzz-check: fuzz-build shared-present
 fuzz: fuzz-build shared-present
 	@SHARED="$(SHARED)" sh tests/run-fuzz.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-bench: deps shared-present $(BUILD)/hanfw $(BUILD)/tests/mkpki $(BUILD)/tests/rusage $(BUILD)/tests/bench_sign $(BUILD)/tests/bench_exchange $(BUILD)/tests/bench_listen $(BUILD)/tests/bench_xmllimits
+bench: deps shared-present $(BUILD)/hanfw $(BUILD)/tests/mkpki $(BUILD)/tests/mkestate $(BUILD)/tests/rusage $(BUILD)/tests/bench_sign $(BUILD)/tests/bench_exchange $(BUILD)/tests/bench_listen $(BUILD)/tests/bench_xmllimits
 	@SHARED="$(SHARED)" sh tests/bench/bench.sh $(BUILD)
 
 demo: deps $(BUILD)/hanfw $(BUILD)/tests/mkpki

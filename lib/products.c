@@ -225,7 +225,7 @@ static int parse_model(hfw_products *p, json_t *o, size_t idx, struct hfw_produc
 	    !(m->model = keep(p, s)) || (ret = get_text(o, "name", 1, 128, &s, where, err)) < 0 ||
 	    !(m->name = keep(p, s ? s : "")) || (ret = get_text(o, "device_type", 0, 16, &t, where, err)) < 0)
 		return ret < 0 ? ret : hfw_error_oom(err);
-	if ((ret = hfw_device_type_find(&m->type, t, err)) < 0)
+	if ((ret = hfw_device_type_find(&m->type, t, err)) < 0 || strcmp(m->type->name, t) != 0)
 		return hfw_error_set(err, HFW_EINPUT, "%s: device_type '%.16s' is not a hanfw device type", where, t);
 	if (m->type->route == HFW_ROUTE_NONE)
 		return hfw_error_set(err, HFW_EINPUT, "%s: device_type '%s' takes no firmware from a supplier", where,
@@ -348,14 +348,14 @@ static int parse_althan(hfw_products *p, json_t *a, struct hfw_error *err)
 			return hfw_error_set(err, HFW_EINPUT, "%s: option %s is described twice", where, text);
 		if ((ret = get_text(o, "orchestrator", 0, 16, &text, where, err)) < 0)
 			return ret;
-		if (hfw_device_type_find(&t, text, err) < 0 || !(pk.orchestrator = hfw_althan_bridge(t)))
+		if (hfw_device_type_find(&t, text, err) < 0 || strcmp(t->name, text) || !(pk.orchestrator = hfw_althan_bridge(t)))
 			return hfw_error_set(err, HFW_EINPUT, "%s: orchestrator '%.16s' is not ALTHAN-B1..B4", where, text);
 		s = json_object_get(o, "serves");
 		if (!json_is_array(s) || json_array_size(s) == 0 || json_array_size(s) > 4)
 			return hfw_error_set(err, HFW_EINPUT, "%s: 'serves' must list 1 to 4 bridges", where);
 		for (j = 0; j < json_array_size(s); j++) {
 			text = json_string_value(json_array_get(s, j));
-			if (!text || hfw_device_type_find(&t, text, err) < 0 || !(b = hfw_althan_bridge(t)))
+			if (!text || hfw_device_type_find(&t, text, err) < 0 || strcmp(t->name, text) || !(b = hfw_althan_bridge(t)))
 				return hfw_error_set(err, HFW_EINPUT, "%s: 'serves' must list ALTHAN-B1..B4", where);
 			if (pk.serves & (1u << (b - 1)))
 				return hfw_error_set(err, HFW_EINPUT, "%s: 'serves' lists ALTHAN-B%d twice", where, b);

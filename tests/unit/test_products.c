@@ -11,7 +11,7 @@ static const char good[] =
 	"   \"versions\": [{\"version\": \"02000000\", \"cpl_status\": \"Active\", \"predecessors\": [\"01000000\", \"01500000\"],\n"
 	"                 \"locked_to_hub_manufacturer\": \"1069\"},\n"
 	"                {\"version\": \"01000000\", \"cpl_status\": \"Withdrawn\"}]},\n"
-	"  {\"manufacturer\": \"1039\", \"model\": \"P4500001\", \"device_type\": \"ppmid\", \"manufacturer_code\": 4153,\n"
+	"  {\"manufacturer\": \"1039\", \"model\": \"P4500001\", \"device_type\": \"PPMID\", \"manufacturer_code\": 4153,\n"
 	"   \"image_type\": \"0x0084\", \"unsupported\": \"legacy\", \"versions\": []}],\n"
 	" \"hub_models\": [{\"manufacturer\": \"1069\", \"model\": \"CHF-TB42\", \"image_capacity\": 1000000,\n"
 	"                  \"han_ota_firmware\": [\"00030401\"]}],\n"
