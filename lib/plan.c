@@ -466,8 +466,8 @@ static int make_waves(hfw_plan *plan, uint32_t *order, size_t n_inc, size_t n_hu
 			cap_waves = nc;
 		}
 		/* Deferred devices first, in draw order; those still waiting keep their place. */
-		for (d = 0; d < n_def + (n_inc - pos) && filled < cap; d++) {
-			uint32_t idx = d < n_def ? deferred[d] : order[pos++];
+		for (d = 0; d < n_def + (n_inc - pos) && filled < cap;) {
+			uint32_t idx = d < n_def ? deferred[d++] : order[pos++];
 			struct entry *x = &plan->entries[idx];
 
 			if (x->slot && (han_wave[x->hub] == w || gsme_pending[x->hub] || gsme_last[x->hub] >= w)) {
