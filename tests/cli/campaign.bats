@@ -46,6 +46,7 @@ decisions() {
 	[ "$(($(wc -l < "$SBX/supplier.csv") - 1))" = "$(jq '.devices | length' "$SBX/estate.json")" ]
 	[ "$(jq '.devices | length' "$SBX/truth.json")" = "$(jq '.devices | length' "$SBX/estate.json")" ]
 	validate "$SCHEMAS/products.schema.json" "$SBX/products.json"
+	validate "$SCHEMAS/products.schema.json" "$BATS_TEST_DIRNAME/../../samples/products.json"
 	validate "$SCHEMAS/estate.schema.json" "$SBX/estate.json"
 	# Premises of at most 17 devices; hubs of several manufacturers; SMETS1, Alt HAN A and B, IHDs.
 	[ "$(jq '[.devices | group_by(.comms_hub)[] | length] | max' "$SBX/estate.json")" -le 17 ]

@@ -88,6 +88,9 @@ static void hostile(void **state)
 		"{\"manufacturer\": \"a\", \"model\": \"b\", \"device_type\": \"ESME\", \"manufacturer_code\": \"0x-1\", \"image_type\": 1, \"versions\": []}]}",
 		"{\"format\": \"hanfw-products-1\", \"hub_models\": [], \"device_models\": ["
 		"{\"manufacturer\": \"a\", \"model\": \"b\", \"device_type\": \"ESME\", \"manufacturer_code\": 1, \"image_type\": \"0xFFC0\", \"versions\": []}]}",
+		/* a device type spelt otherwise than hanfw spells it */
+		"{\"format\": \"hanfw-products-1\", \"hub_models\": [], \"device_models\": ["
+		"{\"manufacturer\": \"a\", \"model\": \"b\", \"device_type\": \"ppmid\", \"manufacturer_code\": 1, \"image_type\": 1, \"versions\": []}]}",
 		/* an empty string with a NUL inside, a control character */
 		"{\"format\": \"hanfw-products-1\", \"hub_models\": [], \"device_models\": ["
 		"{\"manufacturer\": \"a\\u0000b\", \"model\": \"b\", \"device_type\": \"ESME\", \"manufacturer_code\": 1, \"image_type\": 1, \"versions\": []}]}",
