@@ -1,20 +1,46 @@
-/* estate.c - the estate of devices, JSON (see estate.h). */
+/*
+ * estate.c - the estate of devices, JSON (see estate.h).
+ *
+ * Written one device per line and read one device at a time: a jansson
+ * tree of a million devices would take gigabytes, so the reader finds each
+ * device object's extent itself and hands jansson only that object.
+ */
 #include "estate.h"
 
-#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "fileio.h"
 
+#define POOL_CHUNK (64u * 1024)
+#define DEVICE_MAX_BYTES (64u * 1024)	/* one device object; real ones are ~500 bytes */
+#define READ_CHUNK (4u * 1024 * 1024)
+#define TEXT_MAX 64			/* any text member; DUIS's own are at most 30 */
+
+struct pool_chunk {
+	struct pool_chunk *next;
+	size_t used, size;
+	char data[];
+};
+
 struct hfw_estate {
 	struct hfw_device *v;
 	size_t n, cap;
+	uint32_t *index;		/* EUI hash -> device index + 1; 0 is empty */
+	size_t index_cap;		/* power of two, at least 2n */
+	const char **strings;		/* interned texts, open addressing */
+	size_t strings_n, strings_cap;
+	struct pool_chunk *pool;
 };
+
+static const char empty[] = "";
 
 int hfw_estate_new(hfw_estate **out, struct hfw_error *err)
 {
@@ -25,14 +51,163 @@ int hfw_estate_new(hfw_estate **out, struct hfw_error *err)
 
 void hfw_estate_free(hfw_estate *e)
 {
+	struct pool_chunk *c, *next;
+
 	if (!e)
 		return;
+	for (c = e->pool; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(e->strings);
+	free(e->index);
 	free(e->v);
 	free(e);
 }
 
+/* ---- interned texts ---- */
+
+static uint64_t text_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 0x100000001b3u;
+	return h;
+}
+
+static char *pool_copy(hfw_estate *e, const char *s, size_t len)
+{
+	struct pool_chunk *c = e->pool;
+	char *p;
+
+	if (!c || c->size - c->used < len + 1) {
+		size_t size = len + 1 > POOL_CHUNK ? len + 1 : POOL_CHUNK;
+
+		if (!(c = malloc(sizeof(*c) + size)))
+			return NULL;
+		c->size = size;
+		c->used = 0;
+		c->next = e->pool;
+		e->pool = c;
+	}
+	p = c->data + c->used;
+	memcpy(p, s, len + 1);
+	c->used += len + 1;
+	return p;
+}
+
+static int strings_grow(hfw_estate *e)
+{
+	size_t cap = e->strings_cap ? 2 * e->strings_cap : 256, i;
+	const char **t = calloc(cap, sizeof(*t));
+
+	if (!t)
+		return -1;
+	for (i = 0; i < e->strings_cap; i++) {
+		size_t j;
+
+		if (!e->strings[i])
+			continue;
+		for (j = text_hash(e->strings[i]) & (cap - 1); t[j]; j = (j + 1) & (cap - 1))
+			;
+		t[j] = e->strings[i];
+	}
+	free(e->strings);
+	e->strings = t;
+	e->strings_cap = cap;
+	return 0;
+}
+
+const char *hfw_estate_intern(hfw_estate *e, const char *s)
+{
+	size_t j;
+	char *copy;
+
+	if (!s || !*s)
+		return empty;
+	if (2 * (e->strings_n + 1) > e->strings_cap && strings_grow(e) < 0)
+		return NULL;
+	for (j = text_hash(s) & (e->strings_cap - 1); e->strings[j]; j = (j + 1) & (e->strings_cap - 1))
+		if (strcmp(e->strings[j], s) == 0)
+			return e->strings[j];
+	if (!(copy = pool_copy(e, s, strlen(s))))
+		return NULL;
+	e->strings[j] = copy;
+	e->strings_n++;
+	return copy;
+}
+
+/* Every text member, so intern/merge treat them alike. */
+#define TEXT_MEMBERS(X) \
+	X(manufacturer) X(model) X(chts_version) X(gbcs_version) X(region) X(s1sp) \
+	X(han_variant) X(connectivity) X(date_commissioned) X(mpxn) X(uprn) X(site)
+
+static int intern_all(hfw_estate *e, struct hfw_device *d)
+{
+#define INTERN(m) if (!(d->m = hfw_estate_intern(e, d->m))) return -1;
+	TEXT_MEMBERS(INTERN)
+#undef INTERN
+	return 0;
+}
+
+/* ---- the EUI index ---- */
+
+static size_t eui_slot(const struct hfw_eui *eui, size_t cap)
+{
+	return (size_t)((hfw_eui_to_u64(eui) * 0x9E3779B97F4A7C15u) >> 17) & (cap - 1);
+}
+
+static int index_rebuild(hfw_estate *e, size_t cap)
+{
+	uint32_t *t = calloc(cap, sizeof(*t));
+	size_t i, j;
+
+	if (!t)
+		return -1;
+	for (i = 0; i < e->n; i++) {
+		for (j = eui_slot(&e->v[i].eui, cap); t[j]; j = (j + 1) & (cap - 1))
+			;
+		t[j] = (uint32_t)(i + 1);
+	}
+	free(e->index);
+	e->index = t;
+	e->index_cap = cap;
+	return 0;
+}
+
+static size_t index_lookup(const hfw_estate *e, const struct hfw_eui *eui)
+{
+	size_t j;
+
+	if (!e->index_cap)
+		return 0;
+	for (j = eui_slot(eui, e->index_cap); e->index[j]; j = (j + 1) & (e->index_cap - 1))
+		if (memcmp(&e->v[e->index[j] - 1].eui, eui, sizeof(*eui)) == 0)
+			return e->index[j];
+	return 0;
+}
+
+const struct hfw_device *hfw_estate_find(const hfw_estate *e, const struct hfw_eui *eui)
+{
+	size_t i = index_lookup(e, eui);
+
+	return i ? &e->v[i - 1] : NULL;
+}
+
+/* ---- adding and merging ---- */
+
 int hfw_estate_add(hfw_estate *e, const struct hfw_device *d, struct hfw_error *err)
 {
+	char eui[HFW_EUI_TEXT_MAX];
+	size_t j;
+
+	if (index_lookup(e, &d->eui)) {
+		hfw_eui_format(eui, &d->eui);
+		return hfw_error_set(err, HFW_EINPUT, "device %s appears twice in the estate", eui);
+	}
+	if (e->n >= UINT32_MAX - 1)
+		return hfw_error_set(err, HFW_ELIMIT, "an estate holds at most %u devices", UINT32_MAX - 2);
 	if (e->n == e->cap) {
 		size_t cap = e->cap ? 2 * e->cap : 64;
 		struct hfw_device *v = realloc(e->v, cap * sizeof(*v));
@@ -42,7 +217,51 @@ int hfw_estate_add(hfw_estate *e, const struct hfw_device *d, struct hfw_error *
 		e->v = v;
 		e->cap = cap;
 	}
-	e->v[e->n++] = *d;
+	if (2 * (e->n + 1) > e->index_cap && index_rebuild(e, e->index_cap ? 2 * e->index_cap : 128) < 0)
+		return hfw_error_oom(err);
+	e->v[e->n] = *d;
+	if (intern_all(e, &e->v[e->n]) < 0)
+		return hfw_error_oom(err);
+	for (j = eui_slot(&d->eui, e->index_cap); e->index[j]; j = (j + 1) & (e->index_cap - 1))
+		;
+	e->index[j] = (uint32_t)(e->n + 1);
+	e->n++;
+	return 0;
+}
+
+int hfw_estate_merge(hfw_estate *e, const struct hfw_device *d, struct hfw_error *err)
+{
+	size_t i = index_lookup(e, &d->eui);
+	struct hfw_device *o;
+
+	if (!i)
+		return hfw_estate_add(e, d, err);
+	o = &e->v[i - 1];
+	if (d->type)
+		o->type = d->type;
+	if (d->has_comms_hub) {
+		o->has_comms_hub = 1;
+		o->comms_hub = d->comms_hub;
+	}
+#define KEEP(m, unknown) if (d->m != (unknown)) o->m = d->m;
+	KEEP(status, HFW_DEVSTAT_UNKNOWN)
+	KEEP(firmware_status, HFW_CPL_UNKNOWN)
+	KEEP(cpl_status, HFW_CPL_UNKNOWN)
+	KEEP(installation, HFW_INSTALL_UNKNOWN)
+	KEEP(althan_option, HFW_ALTHAN_NONE)
+	KEEP(third_party, 0)
+	KEEP(sleepy, 0)
+	KEEP(offline, 0)
+#undef KEEP
+	if (d->firmware_version[0])
+		memcpy(o->firmware_version, d->firmware_version, sizeof(o->firmware_version));
+	if (d->has_hardware_version) {
+		o->has_hardware_version = 1;
+		o->hardware_version = d->hardware_version;
+	}
+#define TEXT(m) if (d->m && *d->m && !(o->m = hfw_estate_intern(e, d->m))) return hfw_error_oom(err);
+	TEXT_MEMBERS(TEXT)
+#undef TEXT
 	return 0;
 }
 
@@ -56,151 +275,637 @@ const struct hfw_device *hfw_estate_at(const hfw_estate *e, size_t i)
 	return i < e->n ? &e->v[i] : NULL;
 }
 
-const struct hfw_device *hfw_estate_find(const hfw_estate *e, const struct hfw_eui *eui)
+static int by_eui(const void *a, const void *b)
 {
-	size_t i;
+	return memcmp(&((const struct hfw_device *)a)->eui, &((const struct hfw_device *)b)->eui,
+		      sizeof(struct hfw_eui));
+}
 
-	for (i = 0; i < e->n; i++)
-		if (memcmp(&e->v[i].eui, eui, sizeof(*eui)) == 0)
-			return &e->v[i];
-	return NULL;
+int hfw_estate_sort(hfw_estate *e, struct hfw_error *err)
+{
+	if (e->n > 1)
+		qsort(e->v, e->n, sizeof(*e->v), by_eui);
+	if (e->index_cap && index_rebuild(e, e->index_cap) < 0)
+		return hfw_error_oom(err);
+	return 0;
+}
+
+/* ---- names ---- */
+
+static const char *const status_names[] = {
+	"", "Pending", "Whitelisted", "InstalledNotCommissioned", "Commissioned", "Decommissioned",
+	"Withdrawn", "Suspended", "Recovery", "Recovered", NULL
+};
+static const char *const cpl_names[] = { "", "Active", "Cancelled", "Expired", "Withdrawn", NULL };
+static const char *const install_names[] = { "", "FOC", "IOC", "MOC", "Secure", NULL };
+static const char *const althan_names[] = { "", "A", "B", NULL };
+
+static int name_parse(int *out, const char *const *names, const char *text, const char *what,
+		      struct hfw_error *err)
+{
+	int i;
+
+	for (i = 1; names[i]; i++)
+		if (strcmp(names[i], text) == 0) {
+			*out = i;
+			return 0;
+		}
+	return hfw_error_set(err, HFW_EINPUT, "'%.40s' is not a %s", text, what);
+}
+
+const char *hfw_device_status_name(enum hfw_device_status s)
+{
+	return (unsigned)s <= HFW_DEVSTAT_RECOVERED ? status_names[s] : "";
+}
+
+int hfw_device_status_parse(enum hfw_device_status *out, const char *text, struct hfw_error *err)
+{
+	int v = 0, ret = name_parse(&v, status_names, text, "DUIS DeviceStatus", err);
+
+	*out = (enum hfw_device_status)v;
+	return ret;
+}
+
+const char *hfw_cpl_status_name(enum hfw_cpl_status s)
+{
+	return (unsigned)s <= HFW_CPL_WITHDRAWN ? cpl_names[s] : "";
+}
+
+int hfw_cpl_status_parse(enum hfw_cpl_status *out, const char *text, struct hfw_error *err)
+{
+	int v = 0, ret = name_parse(&v, cpl_names, text, "CPL status (Active, Cancelled, Expired, Withdrawn)", err);
+
+	*out = (enum hfw_cpl_status)v;
+	return ret;
+}
+
+const char *hfw_install_type_name(enum hfw_install_type t)
+{
+	return (unsigned)t <= HFW_INSTALL_SECURE ? install_names[t] : "";
+}
+
+int hfw_install_type_parse(enum hfw_install_type *out, const char *text, struct hfw_error *err)
+{
+	int v = 0, ret = name_parse(&v, install_names, text, "installation type (FOC, IOC, MOC, Secure)", err);
+
+	*out = (enum hfw_install_type)v;
+	return ret;
+}
+
+const char *hfw_althan_option_name(enum hfw_althan_option o)
+{
+	return (unsigned)o <= HFW_ALTHAN_B ? althan_names[o] : "";
+}
+
+int hfw_althan_option_parse(enum hfw_althan_option *out, const char *text, struct hfw_error *err)
+{
+	int v = 0, ret = name_parse(&v, althan_names, text, "Alt HAN option (A, B)", err);
+
+	*out = (enum hfw_althan_option)v;
+	return ret;
+}
+
+/* ---- writing: one device per line ---- */
+
+static int put_text(json_t *o, const char *key, const char *v)
+{
+	return v && *v ? json_object_set_new(o, key, json_string(v)) : 0;
+}
+
+static json_t *device_json(const struct hfw_device *d)
+{
+	char eui[HFW_EUI_TEXT_MAX], hub[HFW_EUI_TEXT_MAX];
+	json_t *o = json_object();
+	int bad = 0;
+
+	if (!o)
+		return NULL;
+	hfw_eui_format(eui, &d->eui);
+	bad |= json_object_set_new(o, "eui", json_string(eui));
+	bad |= json_object_set_new(o, "type", json_string(d->type->name));
+	if (d->has_comms_hub) {
+		hfw_eui_format(hub, &d->comms_hub);
+		bad |= json_object_set_new(o, "comms_hub", json_string(hub));
+	}
+	bad |= put_text(o, "status", hfw_device_status_name(d->status));
+	bad |= put_text(o, "manufacturer", d->manufacturer);
+	bad |= put_text(o, "model", d->model);
+	bad |= put_text(o, "firmware_version", d->firmware_version);
+	bad |= put_text(o, "firmware_status", hfw_cpl_status_name(d->firmware_status));
+	bad |= put_text(o, "cpl_status", hfw_cpl_status_name(d->cpl_status));
+#define PUT(m) bad |= put_text(o, #m, d->m);
+	PUT(chts_version) PUT(gbcs_version) PUT(region) PUT(s1sp) PUT(han_variant)
+	PUT(connectivity) PUT(date_commissioned) PUT(mpxn) PUT(uprn) PUT(site)
+#undef PUT
+	bad |= put_text(o, "installation", hfw_install_type_name(d->installation));
+	bad |= put_text(o, "althan_option", hfw_althan_option_name(d->althan_option));
+	if (d->third_party)
+		bad |= json_object_set_new(o, "third_party", json_true());
+	if (d->has_hardware_version)
+		bad |= json_object_set_new(o, "hardware_version", json_integer(d->hardware_version));
+	if (d->sleepy)
+		bad |= json_object_set_new(o, "sleepy", json_true());
+	if (d->offline)
+		bad |= json_object_set_new(o, "offline", json_true());
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int flush_out(struct hfw_atomic *a, char *buf, size_t *len, struct hfw_error *err)
+{
+	int ret = hfw_atomic_write(a, buf, *len, err);
+
+	*len = 0;
+	return ret;
 }
 
 int hfw_estate_write(const hfw_estate *e, const char *path, struct hfw_error *err)
 {
-	json_t *root = json_pack("{s:s,s:[]}", "format", HFW_ESTATE_FORMAT, "devices"), *arr;
-	char *text = NULL;
-	size_t i;
-	int ret = 0;
+	static const char head[] = "{\"format\": \"" HFW_ESTATE_FORMAT "\", \"devices\": [";
+	struct hfw_atomic a = HFW_ATOMIC_INIT;
+	char *target = NULL, *buf = NULL, *text = NULL;
+	size_t len = 0, i;
+	int ret;
 
-	if (!root)
-		return hfw_error_oom(err);
-	arr = json_object_get(root, "devices");
-	for (i = 0; i < e->n; i++) {
-		const struct hfw_device *d = &e->v[i];
-		char eui[HFW_EUI_TEXT_MAX], hub[HFW_EUI_TEXT_MAX];
-
-		hfw_eui_format(eui, &d->eui);
-		hfw_eui_format(hub, &d->comms_hub);
-		if (json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:i,s:s,s:b,s:b}", "eui", eui,
-							 "type", d->type->name, "comms_hub", hub,
-							 "hardware_version", d->hardware_version,
-							 "firmware_version", d->firmware_version,
-							 "sleepy", d->sleepy, "offline", d->offline)) < 0) {
-			ret = hfw_error_oom(err);
-			goto out;
-		}
-	}
-	if (!(text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER))) {
+	if ((ret = hfw_output_check(&target, path, err)) < 0 ||
+	    (ret = hfw_atomic_open(&a, target, err)) < 0)
+		goto out;
+	if (!(buf = malloc(READ_CHUNK))) {
 		ret = hfw_error_oom(err);
 		goto out;
 	}
-	ret = hfw_file_write_atomic(path, text, strlen(text), err);
+	memcpy(buf, head, sizeof(head) - 1);
+	len = sizeof(head) - 1;
+	for (i = 0; i < e->n; i++) {
+		json_t *o = device_json(&e->v[i]);
+		size_t tl;
+
+		text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		json_decref(o);
+		if (!text) {
+			ret = hfw_error_oom(err);
+			goto out;
+		}
+		tl = strlen(text);
+		if (len + tl + 3 > READ_CHUNK && (ret = flush_out(&a, buf, &len, err)) < 0)
+			goto out;
+		buf[len++] = '\n';
+		memcpy(buf + len, text, tl);
+		len += tl;
+		if (i + 1 < e->n)
+			buf[len++] = ',';
+		free(text);
+		text = NULL;
+	}
+	memcpy(buf + len, "\n]}\n", 4);
+	len += 4;
+	if ((ret = flush_out(&a, buf, &len, err)) < 0 || (ret = hfw_atomic_commit(&a, err)) < 0)
+		goto out;
 out:
+	hfw_atomic_release(&a);
 	free(text);
-	json_decref(root);
+	free(buf);
+	free(target);
 	return ret;
 }
 
-static int bad(const char *what, size_t i, const char *member, const char *why, struct hfw_error *err)
+/* ---- reading: a scanner over a window of the file ---- */
+
+struct reader {
+	const char *what;	/* the file, in messages */
+	char *buf;		/* owned when reading a file */
+	const char *p;		/* window start */
+	size_t pos, len;	/* next unread byte, bytes in the window */
+	size_t consumed;	/* bytes before the window, for the size limit */
+	int fd;			/* -1: the whole text is in the window */
+	int eof;
+	int format;		/* 0 not seen yet, 1 or 2 */
+	size_t v1_missing;	/* devices without the members format 1 requires */
+	size_t index;		/* device number, for messages */
+};
+
+static int r_fill(struct reader *r, struct hfw_error *err)
 {
-	return hfw_error_set(err, HFW_EINPUT, "estate '%s': device %zu: %s %s", what, i, member, why);
+	ssize_t got;
+
+	if (r->fd < 0 || r->eof)
+		return 0;
+	if (r->pos > 0) {
+		memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+		r->consumed += r->pos;
+		r->len -= r->pos;
+		r->pos = 0;
+	}
+	do
+		got = read(r->fd, r->buf + r->len, READ_CHUNK - r->len);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return hfw_error_set(err, HFW_EIO, "estate '%s': %s", r->what, strerror(errno));
+	if (got == 0)
+		r->eof = 1;
+	r->len += (size_t)got;
+	if (r->consumed + r->len > HFW_ESTATE_MAX_BYTES)
+		return hfw_error_set(err, HFW_ELIMIT, "estate '%s' is larger than %u MiB", r->what,
+				     HFW_ESTATE_MAX_BYTES >> 20);
+	return 1;
+}
+
+/* The next byte that is not JSON whitespace; -1 at the end. */
+static int r_peek(struct reader *r, struct hfw_error *err, int *ret)
+{
+	for (;;) {
+		while (r->pos < r->len && strchr(" \t\r\n", r->p[r->pos]) && r->p[r->pos])
+			r->pos++;
+		if (r->pos < r->len)
+			return (unsigned char)r->p[r->pos];
+		if ((*ret = r_fill(r, err)) <= 0)
+			return -1;
+		r->p = r->buf;
+	}
+}
+
+/*
+ * Where the JSON value starting at pos ends (index one past it): 1 found,
+ * 0 the window ends inside it, -1 malformed.
+ */
+static int value_end(const struct reader *r, size_t *end)
+{
+	size_t i = r->pos;
+	int depth = 0, in_string = 0;
+	char c = r->p[i];
+
+	if (c != '{' && c != '[' && c != '"') {
+		while (i < r->len && !strchr(",}] \t\r\n", r->p[i]))
+			i++;
+		if (i == r->len && !r->eof && r->fd >= 0)
+			return 0;
+		*end = i;
+		return i > r->pos ? 1 : -1;
+	}
+	for (; i < r->len; i++) {
+		c = r->p[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = 0;
+			if (!in_string && depth == 0) {
+				*end = i + 1;
+				return 1;
+			}
+			continue;
+		}
+		if (c == '"')
+			in_string = 1;
+		else if (c == '{' || c == '[')
+			depth++;
+		else if ((c == '}' || c == ']') && --depth == 0) {
+			*end = i + 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The next whole value, decoded by jansson.  NULL with err set otherwise. */
+static json_t *r_value(struct reader *r, const char *in, struct hfw_error *err)
+{
+	json_error_t jerr;
+	json_t *v;
+	size_t end = 0;
+	int ret = 0, c = r_peek(r, err, &ret), found;
+
+	if (ret < 0)
+		return NULL;
+	if (c < 0) {
+		hfw_error_set(err, HFW_EINPUT, "estate '%s' ends inside %s", r->what, in);
+		return NULL;
+	}
+	while ((found = value_end(r, &end)) == 0) {
+		if (r->len - r->pos >= DEVICE_MAX_BYTES) {
+			hfw_error_set(err, HFW_ELIMIT, "estate '%s': %s is larger than %u KiB", r->what, in,
+				      DEVICE_MAX_BYTES >> 10);
+			return NULL;
+		}
+		if ((ret = r_fill(r, err)) < 0)
+			return NULL;
+		r->p = r->buf;
+		if (ret == 0) {
+			hfw_error_set(err, HFW_EINPUT, "estate '%s' ends inside %s", r->what, in);
+			return NULL;
+		}
+	}
+	if (found < 0 || !(v = json_loadb(r->p + r->pos, end - r->pos, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+					  &jerr))) {
+		hfw_error_set(err, HFW_EINPUT, "estate '%s': %s is not valid JSON", r->what, in);
+		return NULL;
+	}
+	r->pos = end;
+	return v;
+}
+
+static int bad(const struct reader *r, const char *member, const char *why, struct hfw_error *err)
+{
+	return hfw_error_set(err, HFW_EINPUT, "estate '%s': device %zu: %s %s", r->what, r->index, member, why);
+}
+
+static int get_text(const struct reader *r, json_t *o, const char *key, size_t max, const char **out,
+		    struct hfw_error *err)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s;
+	size_t i;
+
+	*out = empty;
+	if (!v)
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) > max)
+		return bad(r, key, "is not text of at most the allowed length", err);
+	s = json_string_value(v);
+	for (i = 0; s[i]; i++)
+		if ((unsigned char)s[i] < 0x20)
+			return bad(r, key, "holds a control character", err);
+	if (i != json_string_length(v))
+		return bad(r, key, "holds a NUL", err);
+	*out = s;
+	return 0;
+}
+
+static int get_enum(const struct reader *r, json_t *o, const char *key, const char *const *names, int *out,
+		    struct hfw_error *err)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s = json_string_value(v);
+	int i;
+
+	*out = 0;
+	if (!v)
+		return 0;
+	for (i = 1; s && names[i]; i++)
+		if (strcmp(names[i], s) == 0) {
+			*out = i;
+			return 0;
+		}
+	return bad(r, key, "is not one of the values DUIS or the schema allows", err);
+}
+
+static int get_bool(const struct reader *r, json_t *o, const char *key, int *out, struct hfw_error *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = json_is_true(v);
+	return !v || json_is_boolean(v) ? 0 : bad(r, key, "is not true or false", err);
+}
+
+static int device_from_json(struct reader *r, json_t *d, struct hfw_device *dev, struct hfw_error *err)
+{
+	static const char *const allowed[] = {
+		"eui", "type", "comms_hub", "status", "manufacturer", "model", "firmware_version",
+		"firmware_status", "cpl_status", "chts_version", "gbcs_version", "region", "s1sp",
+		"han_variant", "connectivity", "date_commissioned", "mpxn", "uprn", "site", "installation",
+		"althan_option", "third_party", "hardware_version", "sleepy", "offline", NULL
+	};
+	const char *key, *s;
+	json_t *v;
+	int st = 0, fs = 0, cs = 0, it = 0, ao = 0, ret;
+	size_t i;
+
+	memset(dev, 0, sizeof(*dev));
+	if (!json_is_object(d))
+		return bad(r, "entry", "is not an object", err);
+	json_object_foreach(d, key, v) {
+		const char *const *a;
+
+		for (a = allowed; *a && strcmp(*a, key); a++)
+			;
+		if (!*a)
+			return bad(r, key, "is not an estate member", err);
+	}
+	if (!(s = json_string_value(json_object_get(d, "eui"))) || hfw_eui_parse(&dev->eui, s, "eui", err) < 0)
+		return bad(r, "eui", "is missing or not an EUI-64", err);
+	if (!(s = json_string_value(json_object_get(d, "type"))) || hfw_device_type_find(&dev->type, s, err) < 0)
+		return bad(r, "type", "is missing or not a device type", err);
+	if ((v = json_object_get(d, "comms_hub"))) {
+		if (!(s = json_string_value(v)) || hfw_eui_parse(&dev->comms_hub, s, "comms_hub", err) < 0)
+			return bad(r, "comms_hub", "is not an EUI-64", err);
+		dev->has_comms_hub = 1;
+	} else if (strcmp(dev->type->name, "CHF") == 0) {
+		dev->comms_hub = dev->eui;	/* a hub is its own */
+		dev->has_comms_hub = 1;
+	}
+	if ((v = json_object_get(d, "hardware_version"))) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 0xFFFF)
+			return bad(r, "hardware_version", "is not a 16-bit number", err);
+		dev->hardware_version = (uint16_t)json_integer_value(v);
+		dev->has_hardware_version = 1;
+	}
+	if ((v = json_object_get(d, "firmware_version"))) {
+		s = json_string_value(v);
+		if (!s || !*s || strlen(s) > 8)
+			return bad(r, "firmware_version", "is not 1 to 8 characters", err);
+		for (i = 0; s[i]; i++)
+			if (s[i] <= ' ' || s[i] > '~')
+				return bad(r, "firmware_version", "holds a character DUIS versions never have", err);
+		memcpy(dev->firmware_version, s, strlen(s) + 1);
+	}
+	if (!json_object_get(d, "comms_hub") || !json_object_get(d, "hardware_version") ||
+	    !dev->firmware_version[0] || strlen(dev->firmware_version) != 8 ||
+	    strspn(dev->firmware_version, "0123456789ABCDEFabcdef") != 8)
+		r->v1_missing++;
+	if ((ret = get_enum(r, d, "status", status_names, &st, err)) < 0 ||
+	    (ret = get_enum(r, d, "firmware_status", cpl_names, &fs, err)) < 0 ||
+	    (ret = get_enum(r, d, "cpl_status", cpl_names, &cs, err)) < 0 ||
+	    (ret = get_enum(r, d, "installation", install_names, &it, err)) < 0 ||
+	    (ret = get_enum(r, d, "althan_option", althan_names, &ao, err)) < 0 ||
+	    (ret = get_bool(r, d, "third_party", &dev->third_party, err)) < 0 ||
+	    (ret = get_bool(r, d, "sleepy", &dev->sleepy, err)) < 0 ||
+	    (ret = get_bool(r, d, "offline", &dev->offline, err)) < 0)
+		return ret;
+	dev->status = (enum hfw_device_status)st;
+	dev->firmware_status = (enum hfw_cpl_status)fs;
+	dev->cpl_status = (enum hfw_cpl_status)cs;
+	dev->installation = (enum hfw_install_type)it;
+	dev->althan_option = (enum hfw_althan_option)ao;
+#define TEXT(m) if ((ret = get_text(r, d, #m, TEXT_MAX, &dev->m, err)) < 0) return ret;
+	TEXT_MEMBERS(TEXT)
+#undef TEXT
+	return 0;
+}
+
+static int expect(struct reader *r, char want, const char *where, struct hfw_error *err)
+{
+	int ret = 0, c = r_peek(r, err, &ret);
+
+	if (ret < 0)
+		return ret;
+	if (c != want)
+		return hfw_error_set(err, HFW_EINPUT, "estate '%s': expected '%c' %s", r->what, want, where);
+	r->pos++;
+	return 0;
+}
+
+static int read_devices(struct reader *r, hfw_estate *e, struct hfw_error *err)
+{
+	int ret, c;
+
+	if ((ret = expect(r, '[', "after \"devices\":", err)) < 0)
+		return ret;
+	ret = 0;
+	if ((c = r_peek(r, err, &ret)) == ']') {
+		r->pos++;
+		return 0;
+	}
+	for (;;) {
+		struct hfw_device dev;
+		json_t *d;
+
+		if (ret < 0)
+			return ret;
+		if (!(d = r_value(r, "a device", err)))
+			return err->code;
+		ret = device_from_json(r, d, &dev, err);
+		if (ret == 0 && (ret = hfw_estate_add(e, &dev, err)) < 0 && ret == HFW_EINPUT)
+			ret = bad(r, "eui", "appears twice", err);
+		json_decref(d);	/* after add: dev's texts point into d until interned */
+		if (ret < 0)
+			return ret;
+		r->index++;
+		c = r_peek(r, err, &ret);
+		if (ret < 0)
+			return ret;
+		if (c == ']') {
+			r->pos++;
+			return 0;
+		}
+		if (c != ',')
+			return hfw_error_set(err, HFW_EINPUT, "estate '%s': expected ',' or ']' after device %zu",
+					     r->what, r->index - 1);
+		r->pos++;
+	}
+}
+
+static int read_estate(struct reader *r, hfw_estate *e, struct hfw_error *err)
+{
+	int ret = 0, c, seen_devices = 0;
+
+	if ((ret = expect(r, '{', "at the start", err)) < 0)
+		return ret;
+	for (;;) {
+		json_t *k, *v;
+		char key[16];
+
+		c = r_peek(r, err, &ret);
+		if (ret < 0)
+			return ret;
+		if (c == '}' && !seen_devices && !r->format)
+			break;
+		if (!(k = r_value(r, "a member name", err)))
+			return err->code;
+		if (!json_is_string(k) || json_string_length(k) >= sizeof(key)) {
+			json_decref(k);
+			goto shape;
+		}
+		memcpy(key, json_string_value(k), json_string_length(k) + 1);
+		json_decref(k);
+		if ((ret = expect(r, ':', "after a member name", err)) < 0)
+			return ret;
+		if (strcmp(key, "devices") == 0 && !seen_devices) {
+			if ((ret = read_devices(r, e, err)) < 0)
+				return ret;
+			seen_devices = 1;
+		} else if (strcmp(key, "format") == 0 && !r->format) {
+			const char *f;
+
+			if (!(v = r_value(r, "the format", err)))
+				return err->code;
+			f = json_string_value(v);
+			r->format = f && strcmp(f, HFW_ESTATE_FORMAT) == 0 ? 2 :
+				    f && strcmp(f, HFW_ESTATE_FORMAT_1) == 0 ? 1 : -1;
+			json_decref(v);
+			if (r->format < 0)
+				goto shape;
+		} else {
+			goto shape;
+		}
+		c = r_peek(r, err, &ret);
+		if (ret < 0)
+			return ret;
+		if (c < 0)
+			goto shape;
+		r->pos++;
+		if (c == '}')
+			break;
+		if (c != ',')
+			goto shape;
+	}
+	if (!seen_devices || r->format <= 0)
+		goto shape;
+	if (r_peek(r, err, &ret) >= 0 || ret < 0)
+		return ret < 0 ? ret : hfw_error_set(err, HFW_EINPUT, "estate '%s' has text after its end", r->what);
+	if (r->format == 1 && r->v1_missing)
+		return hfw_error_set(err, HFW_EINPUT,
+				     "estate '%s': %zu device(s) lack comms_hub, hardware_version or an 8-hex-digit firmware_version, which %s requires",
+				     r->what, r->v1_missing, HFW_ESTATE_FORMAT_1);
+	return 0;
+shape:
+	return hfw_error_set(err, HFW_EINPUT,
+			     "estate '%s' is not {\"format\": \"%s\" (or \"%s\"), \"devices\": [...]}",
+			     r->what, HFW_ESTATE_FORMAT, HFW_ESTATE_FORMAT_1);
 }
 
 int hfw_estate_parse(hfw_estate **out, const char *text, size_t len, const char *what,
 		     struct hfw_error *err)
 {
-	static const char *const allowed[] = {
-		"eui", "type", "comms_hub", "hardware_version", "firmware_version", "sleepy", "offline", NULL
-	};
+	struct reader r;
 	hfw_estate *e = NULL;
-	json_error_t jerr;
-	json_t *root, *devs, *d, *v;
-	const char *key;
-	size_t i;
 	int ret;
 
 	*out = NULL;
-	if (!(root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)))
-		return hfw_error_set(err, HFW_EINPUT, "estate '%s': line %d: %s", what, jerr.line, jerr.text);
-	if ((ret = hfw_estate_new(&e, err)) < 0)
-		goto out;
-	if (!json_is_object(root) || !json_is_string(json_object_get(root, "format")) ||
-	    strcmp(json_string_value(json_object_get(root, "format")), HFW_ESTATE_FORMAT) != 0 ||
-	    !json_is_array(devs = json_object_get(root, "devices")) || json_object_size(root) != 2) {
-		ret = hfw_error_set(err, HFW_EINPUT, "estate '%s' is not {\"format\": \"%s\", \"devices\": [...]}",
-				    what, HFW_ESTATE_FORMAT);
-		goto out;
-	}
-	json_array_foreach(devs, i, d) {
-		struct hfw_device dev;
-		const char *s;
-
-		memset(&dev, 0, sizeof(dev));
-		if (!json_is_object(d)) {
-			ret = bad(what, i, "entry", "is not an object", err);
-			goto out;
-		}
-		json_object_foreach(d, key, v) {
-			const char *const *a;
-
-			for (a = allowed; *a && strcmp(*a, key); a++)
-				;
-			if (!*a) {
-				ret = bad(what, i, key, "is not an estate member", err);
-				goto out;
-			}
-		}
-		if (!(s = json_string_value(json_object_get(d, "eui"))) ||
-		    hfw_eui_parse(&dev.eui, s, "eui", err) < 0) {
-			ret = bad(what, i, "eui", "is missing or not an EUI-64", err);
-			goto out;
-		}
-		if (!(s = json_string_value(json_object_get(d, "type"))) ||
-		    hfw_device_type_find(&dev.type, s, err) < 0) {
-			ret = bad(what, i, "type", "is missing or not a device type", err);
-			goto out;
-		}
-		if (!(s = json_string_value(json_object_get(d, "comms_hub"))) ||
-		    hfw_eui_parse(&dev.comms_hub, s, "comms_hub", err) < 0) {
-			ret = bad(what, i, "comms_hub", "is missing or not an EUI-64", err);
-			goto out;
-		}
-		v = json_object_get(d, "hardware_version");
-		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 0xFFFF) {
-			ret = bad(what, i, "hardware_version", "is not a 16-bit number", err);
-			goto out;
-		}
-		dev.hardware_version = (uint16_t)json_integer_value(v);
-		s = json_string_value(json_object_get(d, "firmware_version"));
-		if (!s || strlen(s) != 8 || strspn(s, "0123456789ABCDEFabcdef") != 8) {
-			ret = bad(what, i, "firmware_version", "is not 8 hex digits", err);
-			goto out;
-		}
-		memcpy(dev.firmware_version, s, 9);
-		dev.sleepy = json_is_true(json_object_get(d, "sleepy"));
-		dev.offline = json_is_true(json_object_get(d, "offline"));
-		if ((ret = hfw_estate_add(e, &dev, err)) < 0)
-			goto out;
+	memset(&r, 0, sizeof(r));
+	r.what = what;
+	r.p = text;
+	r.len = len;
+	r.fd = -1;
+	r.eof = 1;
+	if (len > HFW_ESTATE_MAX_BYTES)
+		return hfw_error_set(err, HFW_ELIMIT, "estate '%s' is larger than %u MiB", what,
+				     HFW_ESTATE_MAX_BYTES >> 20);
+	if ((ret = hfw_estate_new(&e, err)) < 0 || (ret = read_estate(&r, e, err)) < 0) {
+		hfw_estate_free(e);
+		return ret;
 	}
 	*out = e;
-	e = NULL;
-	ret = 0;
-out:
-	hfw_estate_free(e);
-	json_decref(root);
-	return ret;
+	return 0;
 }
 
 int hfw_estate_read(hfw_estate **out, const char *path, struct hfw_error *err)
 {
-	uint8_t *data = NULL;
-	size_t len = 0;
+	struct reader r;
+	hfw_estate *e = NULL;
 	int ret;
 
 	*out = NULL;
-	if ((ret = hfw_file_read(&data, &len, path, HFW_ESTATE_MAX_BYTES, "estate", err)) == 0)
-		ret = hfw_estate_parse(out, (const char *)data, len, path, err);
-	free(data);
+	memset(&r, 0, sizeof(r));
+	r.what = path;
+	r.fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (r.fd < 0)
+		return hfw_error_set(err, HFW_EIO, "cannot read estate '%s': %s", path, strerror(errno));
+	if (!(r.buf = malloc(READ_CHUNK))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	r.p = r.buf;
+	if ((ret = hfw_estate_new(&e, err)) < 0 || (ret = read_estate(&r, e, err)) < 0)
+		goto out;
+	*out = e;
+	e = NULL;
+out:
+	hfw_estate_free(e);
+	free(r.buf);
+	if (r.fd > STDIN_FILENO)
+		close(r.fd);
 	return ret;
 }

@@ -8,6 +8,10 @@ mkdir -p "$corpus/image" "$corpus/manifest" "$corpus/config" "$corpus/duis" "$co
 printf 'drop=0.1,dup=0.5,delay=2000,ecode=00-DB-12-10-00-00-00-01:E20,tamper=hash' > "$corpus/faults/seed"
 printf '# devices\n00-DB-12-34-56-78-90-A4 PPMID\n00DB1234567890A0, ESME\n' > "$corpus/devlist/list"
 printf '{"format":"hanfw-estate-1","devices":[{"eui":"00-DB-12-34-56-78-90-A0","type":"ESME","comms_hub":"00-DB-12-34-56-78-90-A2","hardware_version":4369,"firmware_version":"01000000","sleepy":false}]}' > "$corpus/devlist/estate"
+printf '{"format": "hanfw-estate-2", "devices": [\n{"eui":"88-73-84-90-6A-10-02-DB","type":"CHF","status":"Commissioned","manufacturer":"106C","model":"433100AC","firmware_version":"9001","firmware_status":"Active","cpl_status":"Active","chts_version":"CHTS V1.4","region":"4G Central","uprn":"123456789012"},\n{"eui":"00-DB-12-34-56-78-90-A4","type":"ALTHAN-B3","comms_hub":"88-73-84-90-6A-10-02-DB","status":"Commissioned","firmware_version":"0100","region":"SMETS1","s1sp":"S1SP-A","site":"S1","installation":"Secure","althan_option":"A","third_party":true,"hardware_version":2}\n]}\n' > "$corpus/devlist/estate2"
+# hostile shapes: deep nesting inside a device, a huge member, a wide object
+{ printf '{"format":"hanfw-estate-2","devices":[{"eui":"00-DB-12-34-56-78-90-A4","type":"PPMID","site":'; head -c 5000 /dev/zero | tr '\0' '['; printf ']}]}'; } > "$corpus/devlist/deep"
+{ printf '{"format":"hanfw-estate-2","devices":[{"eui":"00-DB-12-34-56-78-90-A4","type":"PPMID","site":"'; head -c 70000 /dev/zero | tr '\0' 'x'; printf '"}]}'; } > "$corpus/devlist/huge"
 # Seeds: an image of each route and its manifest, built here (nothing copied from ../shared).
 seeds=$(mktemp -d)
 head -c 300 /dev/zero | tr '\0' 'M' > "$seeds/mi"

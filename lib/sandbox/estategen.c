@@ -37,7 +37,10 @@ static void fill(struct hfw_device *d, const struct hfw_device_type *t, struct h
 	memset(d, 0, sizeof(*d));
 	d->eui = eui;
 	d->type = t;
+	d->has_comms_hub = 1;
 	d->comms_hub = hub;
+	d->status = HFW_DEVSTAT_COMMISSIONED;
+	d->has_hardware_version = 1;
 	d->hardware_version = 0x1111;
 	snprintf(d->firmware_version, sizeof(d->firmware_version), "01000000");
 	/* Gas meters sleep; the GPF keeps their image until they wake (GBCS). */

@@ -96,11 +96,14 @@ inventory_response() {
 	[[ "$stderr" == *"RequestID originator 90-B3-D5-1F-30-03-00-00 is not the signer's EUI 90-B3-D5-1F-30-01-00-00" ]]
 	run -3 --separate-stderr hanfw sign "$SHARED/dcc/samples/11.2_E65_error_response.xml" --key "$XKEY" --cert "$XCERT"
 	[[ "$stderr" == *"not a DUIS request"* ]]
-	run -3 --separate-stderr hanfw sign "$(template 8.2_READ_INVENTORY_REQUEST_DUIS.XML)" --key "$XKEY" --cert "$XCERT"
+	# A service outside the built-in schema (firmware and 8.2 Read Inventory): 4.1 Read Meter Balance.
+	sed -e 's/>8\.2</>4.1</g' -e 's/ReadInventory>/ReadMeterBalance>/g' \
+		"$(template 8.2_READ_INVENTORY_REQUEST_DUIS.XML)" > balance.xml
+	run -3 --separate-stderr hanfw sign balance.xml --key "$XKEY" --cert "$XCERT"
 	[[ "$stderr" == *"not valid against the DUIS schema"* ]]
-	# A request that failed validation has not used up its counter.
+	# A request that failed validation has not used up its counter; 8.2 is in the built-in schema.
 	run -0 hanfw sign "$(template 8.2_READ_INVENTORY_REQUEST_DUIS.XML)" --key "$XKEY" --cert "$XCERT" \
-		--schema "$DCC_XSD" -o inv.signed
+		-o inv.signed
 	xmlsec1 --verify --pubkey-cert-pem "$XCERT" inv.signed 2>/dev/null
 }
 
