@@ -1,4 +1,5 @@
 /* Unit tests: campaign plan decisions, their precedence, waves and determinism. */
+#define _GNU_SOURCE	/* memmem */
 #include "testutil.h"
 
 #include "../../lib/buf.h"
