@@ -144,7 +144,7 @@ decisions() {
 	plan --explain "$eui" --json | jq -e '.facts.orchestrator | test("^00-DB-13-6[13]-")'
 	eui=$(jq -r '.devices | to_entries[] | select(.value == "included") | .key' "$SBX/truth.json" | head -1)
 	plan --explain "$eui" --json | jq -e '.decision == "included" and .wave >= 1'
-	run -3 plan --explain 00-00-00-00-00-00-00-01
+	run -3 --separate-stderr plan --explain 00-00-00-00-00-00-00-01
 	one_line_error
 }
 
