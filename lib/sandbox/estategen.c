@@ -325,7 +325,7 @@ static int gen_add(struct gen *g, const char *type, const char *model_key, const
 					      outcome)) < 0)
 		return ret;
 	if (g->supplier) {
-		char hw[8] = "";
+		char hw[12] = "";
 
 		if (hardware >= 0)
 			snprintf(hw, sizeof(hw), "%d", hardware);
