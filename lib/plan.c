@@ -228,6 +228,7 @@ static enum hfw_plan_reason decide(const hfw_plan *plan, const struct hfw_device
 	const struct hfw_plan_image *img;
 	const struct hfw_device *hub = NULL;
 	const struct hfw_hub_model *hm = NULL;
+	const struct bridge *orchestrator = NULL;
 	int b, image;
 
 	*image_out = -1;
@@ -235,6 +236,21 @@ static enum hfw_plan_reason decide(const hfw_plan *plan, const struct hfw_device
 	if (d->type->route == HFW_ROUTE_NONE) {
 		fact(f, "why", 0, "%s", d->type->refusal ? d->type->refusal : "no firmware route");
 		return HFW_SKIP_NO_ROUTE;
+	}
+	/* An Alt HAN bridge another bridge orchestrates: covered by it, or with no route when it is not there. */
+	if ((b = hfw_althan_bridge(d->type)) != 0) {
+		struct hfw_althan_packaging pk = hfw_products_althan(plan->p, d->althan_option);
+
+		if (pk.present && (pk.serves & (1u << (b - 1))) && pk.orchestrator != b) {
+			fact(f, "althan_option", 0, "%s", hfw_althan_option_name(d->althan_option));
+			fact(f, "orchestrator_type", 0, "ALTHAN-B%d", pk.orchestrator);
+			orchestrator = bridge_at_site(plan, d, pk.orchestrator);
+			if (!orchestrator) {
+				fact(f, "why", 0, "no ALTHAN-B%d at the site to orchestrate this bridge's update", pk.orchestrator);
+				return HFW_SKIP_NO_ROUTE;
+			}
+			fact_eui(f, "orchestrator", &hfw_estate_at(plan->e, orchestrator->dev)->eui);
+		}
 	}
 	if (strcmp(d->type->name, "IHD") == 0 && !plan->o.allow_ihd) {
 		fact(f, "why", 0, "IHDs were taken out of SECMP0007's scope (give --allow-ihd to plan them)");
@@ -244,22 +260,8 @@ static enum hfw_plan_reason decide(const hfw_plan *plan, const struct hfw_device
 		fact(f, "status", 0, "%s", text_or(hfw_device_status_name(d->status), "unknown"));
 		return HFW_SKIP_NOT_COMMISSIONED;
 	}
-	if ((b = hfw_althan_bridge(d->type)) != 0) {
-		struct hfw_althan_packaging pk = hfw_products_althan(plan->p, d->althan_option);
-
-		if (pk.present && (pk.serves & (1u << (b - 1))) && pk.orchestrator != b) {
-			const struct bridge *o = bridge_at_site(plan, d, pk.orchestrator);
-
-			fact(f, "althan_option", 0, "%s", hfw_althan_option_name(d->althan_option));
-			fact(f, "orchestrator_type", 0, "ALTHAN-B%d", pk.orchestrator);
-			if (o) {
-				fact_eui(f, "orchestrator", &hfw_estate_at(plan->e, o->dev)->eui);
-				return HFW_SKIP_COVERED_BY_ORCHESTRATOR;
-			}
-			fact(f, "why", 0, "no ALTHAN-B%d at the site to orchestrate this bridge's update", pk.orchestrator);
-			return HFW_SKIP_NO_ROUTE;
-		}
-	}
+	if (orchestrator)
+		return HFW_SKIP_COVERED_BY_ORCHESTRATOR;
 	fact(f, "manufacturer", 0, "%s", d->manufacturer);
 	fact(f, "model", 0, "%s", d->model);
 	if (!(m = hfw_products_model(plan->p, d->manufacturer, d->model))) {

@@ -213,6 +213,8 @@ static void every_reason(void **state)
 		};
 		premises(e, 7, "HA", "big", "0300", s, N(s));
 		premises(e, 8, "HA", "big", "0300", s + 1, 1);		/* B2 without its B1: no_route */
+		s[1].status = "Pending";
+		premises(e, 9, "HA", "big", "0300", s + 1, 1);		/* no_route comes before not_commissioned */
 	}
 	assert_int_equal(hfw_plan_make(&plan, e, p, images, N(images), &o, &err), 0);
 	assert_int_equal(reason_of(plan, 1, 0), HFW_SKIP_NO_ROUTE);
@@ -249,6 +251,7 @@ static void every_reason(void **state)
 	assert_int_equal(reason_of(plan, 7, 2), HFW_SKIP_COVERED_BY_ORCHESTRATOR);
 	assert_string_equal(fact_of(plan, 7, 2, "orchestrator"), "00-DB-99-00-00-00-07-01");
 	assert_int_equal(reason_of(plan, 8, 1), HFW_SKIP_NO_ROUTE);
+	assert_int_equal(reason_of(plan, 9, 1), HFW_SKIP_NO_ROUTE);
 	/* Every reason of the list was reached, and the counts add up. */
 	for (r = 1; r < HFW_PLAN_REASON_COUNT; r++)
 		if (!hfw_plan_reason_count(plan, (enum hfw_plan_reason)r))
