@@ -4,6 +4,7 @@
  * not (lib/plan.h), and writes the plan that later verbs follow.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,22 @@ static int sink_stdout(void *arg, const char *data, size_t len, struct hfw_error
 	if (fwrite(data, 1, len, stdout) != len)
 		return hfw_error_set(err, HFW_EIO, "cannot write standard output");
 	return 0;
+}
+
+/* The estate's SHA-256, computed on the other core while the estate is read. */
+struct hash_job {
+	const char *path;
+	uint8_t sha256[HFW_SHA256_LEN];
+	struct hfw_error err;
+	int ret;
+};
+
+static void *hash_file(void *arg)
+{
+	struct hash_job *j = arg;
+
+	j->ret = hfw_plan_file_sha256(j->sha256, j->path, &j->err);
+	return NULL;
 }
 
 static void print_decision(const struct hfw_ctx *ctx, const struct hfw_plan_decision *d, const hfw_plan *plan)
@@ -138,6 +155,9 @@ static int campaign_plan(int argc, char **argv, struct hfw_ctx *ctx)
 	hfw_estate *estate = NULL;
 	hfw_plan *plan = NULL;
 	struct hfw_eui explain_eui;
+	struct hash_job job = { NULL, { 0 }, HFW_ERROR_INIT, 0 };
+	pthread_t hasher;
+	int hashing = 0;
 	unsigned long long x;
 	enum cmd_parse pr;
 	int n, i, ret = HFW_EXIT_OK;
@@ -192,6 +212,10 @@ static int campaign_plan(int argc, char **argv, struct hfw_ctx *ctx)
 	for (i = 0; i < n; i++)
 		if (hfw_plan_image_load(&images[i], argv[i], products, &err) < 0)
 			goto fail;
+	if (out) {
+		job.path = estate_path;
+		hashing = pthread_create(&hasher, NULL, hash_file, &job) == 0;
+	}
 	if (hfw_estate_read(&estate, estate_path, &err) < 0)
 		goto fail;
 	if (hfw_plan_make(&plan, estate, products, images, (size_t)n, &po, &err) < 0)
@@ -208,8 +232,18 @@ static int campaign_plan(int argc, char **argv, struct hfw_ctx *ctx)
 	if (out) {
 		in.estate_path = estate_path;
 		in.products_path = products_path;
-		if (hfw_plan_file_sha256(in.estate_sha256, estate_path, &err) < 0 ||
-		    hfw_plan_file_sha256(in.products_sha256, products_path, &err) < 0)
+		if (hashing) {
+			pthread_join(hasher, NULL);
+			hashing = 0;
+		} else {
+			job.ret = hfw_plan_file_sha256(job.sha256, estate_path, &job.err);
+		}
+		if (job.ret < 0) {
+			err = job.err;
+			goto fail;
+		}
+		memcpy(in.estate_sha256, job.sha256, sizeof(in.estate_sha256));
+		if (hfw_plan_file_sha256(in.products_sha256, products_path, &err) < 0)
 			goto fail;
 		if (strcmp(out, "-") == 0) {
 			if (hfw_plan_write(plan, &in, sink_stdout, NULL, &err) < 0)
@@ -225,6 +259,8 @@ static int campaign_plan(int argc, char **argv, struct hfw_ctx *ctx)
 fail:
 	ret = cmd_report(&err);
 out:
+	if (hashing)
+		pthread_join(hasher, NULL);
 	hfw_atomic_release(&a);
 	hfw_plan_free(plan);
 	hfw_estate_free(estate);

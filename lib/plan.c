@@ -192,7 +192,18 @@ static void fact(struct facts *f, const char *name, int is_number, const char *f
 	x->name = name;
 	x->is_number = is_number;
 	va_start(ap, fmt);
-	vsnprintf(x->value, sizeof(x->value), fmt, ap);
+	if (strcmp(fmt, "%s") == 0) {
+		/* Most facts are one string: copied, not formatted (a plan writes millions). */
+		const char *v = va_arg(ap, const char *);
+		size_t n = strlen(v);
+
+		if (n >= sizeof(x->value))
+			n = sizeof(x->value) - 1;
+		memcpy(x->value, v, n);
+		x->value[n] = '\0';
+	} else {
+		vsnprintf(x->value, sizeof(x->value), fmt, ap);
+	}
 	va_end(ap);
 }
 
