@@ -485,6 +485,8 @@ struct reader {
 	int format;		/* 0 not seen yet, 1 or 2 */
 	size_t v1_missing;	/* devices without the members format 1 requires */
 	size_t index;		/* device number, for messages */
+	char *scratch;		/* the fast reader's copies of one device's texts */
+	struct members *members;
 };
 
 static int r_fill(struct reader *r, struct hfw_error *err)
@@ -570,36 +572,40 @@ static int value_end(const struct reader *r, size_t *end)
 	return 0;
 }
 
+/* Find the extent [r->pos, *end) of the next whole value, reading more as needed. */
+static int r_extent(struct reader *r, const char *in, size_t *end, struct hfw_error *err)
+{
+	int ret = 0, c = r_peek(r, err, &ret), found;
+
+	if (ret < 0)
+		return ret;
+	if (c < 0)
+		return hfw_error_set(err, HFW_EINPUT, "estate '%s' ends inside %s", r->what, in);
+	while ((found = value_end(r, end)) == 0) {
+		if (r->len - r->pos >= DEVICE_MAX_BYTES)
+			return hfw_error_set(err, HFW_ELIMIT, "estate '%s': %s is larger than %u KiB", r->what, in,
+					     DEVICE_MAX_BYTES >> 10);
+		if ((ret = r_fill(r, err)) < 0)
+			return ret;
+		r->p = r->buf;
+		if (ret == 0)
+			return hfw_error_set(err, HFW_EINPUT, "estate '%s' ends inside %s", r->what, in);
+	}
+	if (found < 0)
+		return hfw_error_set(err, HFW_EINPUT, "estate '%s': %s is not valid JSON", r->what, in);
+	return 0;
+}
+
 /* The next whole value, decoded by jansson.  NULL with err set otherwise. */
 static json_t *r_value(struct reader *r, const char *in, struct hfw_error *err)
 {
 	json_error_t jerr;
 	json_t *v;
 	size_t end = 0;
-	int ret = 0, c = r_peek(r, err, &ret), found;
 
-	if (ret < 0)
+	if (r_extent(r, in, &end, err) < 0)
 		return NULL;
-	if (c < 0) {
-		hfw_error_set(err, HFW_EINPUT, "estate '%s' ends inside %s", r->what, in);
-		return NULL;
-	}
-	while ((found = value_end(r, &end)) == 0) {
-		if (r->len - r->pos >= DEVICE_MAX_BYTES) {
-			hfw_error_set(err, HFW_ELIMIT, "estate '%s': %s is larger than %u KiB", r->what, in,
-				      DEVICE_MAX_BYTES >> 10);
-			return NULL;
-		}
-		if ((ret = r_fill(r, err)) < 0)
-			return NULL;
-		r->p = r->buf;
-		if (ret == 0) {
-			hfw_error_set(err, HFW_EINPUT, "estate '%s' ends inside %s", r->what, in);
-			return NULL;
-		}
-	}
-	if (found < 0 || !(v = json_loadb(r->p + r->pos, end - r->pos, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-					  &jerr))) {
+	if (!(v = json_loadb(r->p + r->pos, end - r->pos, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr))) {
 		hfw_error_set(err, HFW_EINPUT, "estate '%s': %s is not valid JSON", r->what, in);
 		return NULL;
 	}
@@ -612,127 +618,305 @@ static int bad(const struct reader *r, const char *member, const char *why, stru
 	return hfw_error_set(err, HFW_EINPUT, "estate '%s': device %zu: %s %s", r->what, r->index, member, why);
 }
 
-static int get_text(const struct reader *r, json_t *o, const char *key, size_t max, const char **out,
-		    struct hfw_error *err)
-{
-	json_t *v = json_object_get(o, key);
-	const char *s;
-	size_t i;
+/*
+ * A device object's members, however they were read: the fast scanner
+ * below for the flat objects hanfw writes, jansson for anything else.
+ * Both fill this, and one function checks it.
+ */
+enum member_id {
+	M_EUI, M_TYPE, M_COMMS_HUB, M_STATUS, M_MANUFACTURER, M_MODEL, M_FIRMWARE_VERSION,
+	M_FIRMWARE_STATUS, M_CPL_STATUS, M_CHTS_VERSION, M_GBCS_VERSION, M_REGION, M_S1SP,
+	M_HAN_VARIANT, M_CONNECTIVITY, M_DATE_COMMISSIONED, M_MPXN, M_UPRN, M_SITE, M_INSTALLATION,
+	M_ALTHAN_OPTION, M_THIRD_PARTY, M_HARDWARE_VERSION, M_SLEEPY, M_OFFLINE, M_COUNT
+};
 
-	*out = empty;
-	if (!v)
-		return 0;
-	if (!json_is_string(v) || json_string_length(v) > max)
-		return bad(r, key, "is not text of at most the allowed length", err);
-	s = json_string_value(v);
-	for (i = 0; s[i]; i++)
-		if ((unsigned char)s[i] < 0x20)
-			return bad(r, key, "holds a control character", err);
-	if (i != json_string_length(v))
-		return bad(r, key, "holds a NUL", err);
-	*out = s;
+/* Sorted, for bsearch; the id says which member. */
+static const struct member_name { const char *name; enum member_id id; } member_names[] = {
+	{ "althan_option", M_ALTHAN_OPTION }, { "chts_version", M_CHTS_VERSION },
+	{ "comms_hub", M_COMMS_HUB }, { "connectivity", M_CONNECTIVITY },
+	{ "cpl_status", M_CPL_STATUS }, { "date_commissioned", M_DATE_COMMISSIONED },
+	{ "eui", M_EUI }, { "firmware_status", M_FIRMWARE_STATUS },
+	{ "firmware_version", M_FIRMWARE_VERSION }, { "gbcs_version", M_GBCS_VERSION },
+	{ "han_variant", M_HAN_VARIANT }, { "hardware_version", M_HARDWARE_VERSION },
+	{ "installation", M_INSTALLATION }, { "manufacturer", M_MANUFACTURER }, { "model", M_MODEL },
+	{ "mpxn", M_MPXN }, { "offline", M_OFFLINE }, { "region", M_REGION }, { "s1sp", M_S1SP },
+	{ "site", M_SITE }, { "sleepy", M_SLEEPY }, { "status", M_STATUS },
+	{ "third_party", M_THIRD_PARTY }, { "type", M_TYPE }, { "uprn", M_UPRN },
+};
+
+enum member_kind { K_ABSENT = 0, K_STRING, K_INT, K_BOOL, K_OTHER };
+
+struct member {
+	enum member_kind kind;
+	const char *s;		/* K_STRING: NUL-terminated */
+	size_t len;
+	long long i;		/* K_INT, K_BOOL */
+};
+
+struct members {
+	struct member m[M_COUNT];
+};
+
+static int name_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct member_name *)elem)->name);
+}
+
+static int member_slot(struct reader *r, struct members *ms, const char *key, struct member **out,
+		       struct hfw_error *err)
+{
+	const struct member_name *n = bsearch(key, member_names, M_COUNT, sizeof(member_names[0]), name_cmp);
+
+	if (!n)
+		return hfw_error_set(err, HFW_EINPUT, "estate '%s': device %zu: %.40s is not an estate member",
+				     r->what, r->index, key);
+	if (ms->m[n->id].kind != K_ABSENT)
+		return hfw_error_set(err, HFW_EINPUT, "estate '%s': device %zu: %s appears twice", r->what,
+				     r->index, n->name);
+	*out = &ms->m[n->id];
 	return 0;
 }
 
-static int get_enum(const struct reader *r, json_t *o, const char *key, const char *const *names, int *out,
+static int bad_id(const struct reader *r, enum member_id id, const char *why, struct hfw_error *err)
+{
+	size_t i;
+
+	for (i = 0; member_names[i].id != id; i++)
+		;
+	return bad(r, member_names[i].name, why, err);
+}
+
+static int get_text(const struct reader *r, const struct members *ms, enum member_id id, const char **out,
 		    struct hfw_error *err)
 {
-	json_t *v = json_object_get(o, key);
-	const char *s = json_string_value(v);
+	const struct member *m = &ms->m[id];
+	size_t i;
+
+	*out = empty;
+	if (m->kind == K_ABSENT)
+		return 0;
+	if (m->kind != K_STRING || m->len > TEXT_MAX)
+		return bad_id(r, id, "is not text of at most the allowed length", err);
+	for (i = 0; i < m->len; i++)
+		if ((unsigned char)m->s[i] < 0x20)
+			return bad_id(r, id, m->s[i] ? "holds a control character" : "holds a NUL", err);
+	*out = m->s;
+	return 0;
+}
+
+static int get_enum(const struct reader *r, const struct members *ms, enum member_id id,
+		    const char *const *names, int *out, struct hfw_error *err)
+{
+	const struct member *m = &ms->m[id];
 	int i;
 
 	*out = 0;
-	if (!v)
+	if (m->kind == K_ABSENT)
 		return 0;
-	for (i = 1; s && names[i]; i++)
-		if (strcmp(names[i], s) == 0) {
+	for (i = 1; m->kind == K_STRING && names[i]; i++)
+		if (strcmp(names[i], m->s) == 0) {
 			*out = i;
 			return 0;
 		}
-	return bad(r, key, "is not one of the values DUIS or the schema allows", err);
+	return bad_id(r, id, "is not one of the values DUIS or the schema allows", err);
 }
 
-static int get_bool(const struct reader *r, json_t *o, const char *key, int *out, struct hfw_error *err)
+static int get_bool(const struct reader *r, const struct members *ms, enum member_id id, int *out,
+		    struct hfw_error *err)
 {
-	json_t *v = json_object_get(o, key);
+	const struct member *m = &ms->m[id];
 
-	*out = json_is_true(v);
-	return !v || json_is_boolean(v) ? 0 : bad(r, key, "is not true or false", err);
+	*out = m->kind == K_BOOL && m->i;
+	return m->kind == K_ABSENT || m->kind == K_BOOL ? 0 : bad_id(r, id, "is not true or false", err);
 }
 
-static int device_from_json(struct reader *r, json_t *d, struct hfw_device *dev, struct hfw_error *err)
+static int device_from_members(struct reader *r, const struct members *ms, struct hfw_device *dev,
+			       struct hfw_error *err)
 {
-	static const char *const allowed[] = {
-		"eui", "type", "comms_hub", "status", "manufacturer", "model", "firmware_version",
-		"firmware_status", "cpl_status", "chts_version", "gbcs_version", "region", "s1sp",
-		"han_variant", "connectivity", "date_commissioned", "mpxn", "uprn", "site", "installation",
-		"althan_option", "third_party", "hardware_version", "sleepy", "offline", NULL
-	};
-	const char *key, *s;
-	json_t *v;
+	const struct member *m;
 	int st = 0, fs = 0, cs = 0, it = 0, ao = 0, ret;
 	size_t i;
 
 	memset(dev, 0, sizeof(*dev));
-	if (!json_is_object(d))
-		return bad(r, "entry", "is not an object", err);
-	json_object_foreach(d, key, v) {
-		const char *const *a;
-
-		for (a = allowed; *a && strcmp(*a, key); a++)
-			;
-		if (!*a)
-			return bad(r, key, "is not an estate member", err);
-	}
-	if (!(s = json_string_value(json_object_get(d, "eui"))) || hfw_eui_parse(&dev->eui, s, "eui", err) < 0)
+	m = &ms->m[M_EUI];
+	if (m->kind != K_STRING || hfw_eui_parse(&dev->eui, m->s, "eui", err) < 0)
 		return bad(r, "eui", "is missing or not an EUI-64", err);
-	if (!(s = json_string_value(json_object_get(d, "type"))) || hfw_device_type_find(&dev->type, s, err) < 0)
+	m = &ms->m[M_TYPE];
+	if (m->kind != K_STRING || hfw_device_type_find(&dev->type, m->s, err) < 0)
 		return bad(r, "type", "is missing or not a device type", err);
-	if ((v = json_object_get(d, "comms_hub"))) {
-		if (!(s = json_string_value(v)) || hfw_eui_parse(&dev->comms_hub, s, "comms_hub", err) < 0)
+	m = &ms->m[M_COMMS_HUB];
+	if (m->kind != K_ABSENT) {
+		if (m->kind != K_STRING || hfw_eui_parse(&dev->comms_hub, m->s, "comms_hub", err) < 0)
 			return bad(r, "comms_hub", "is not an EUI-64", err);
 		dev->has_comms_hub = 1;
 	} else if (strcmp(dev->type->name, "CHF") == 0) {
 		dev->comms_hub = dev->eui;	/* a hub is its own */
 		dev->has_comms_hub = 1;
 	}
-	if ((v = json_object_get(d, "hardware_version"))) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 0xFFFF)
+	m = &ms->m[M_HARDWARE_VERSION];
+	if (m->kind != K_ABSENT) {
+		if (m->kind != K_INT || m->i < 0 || m->i > 0xFFFF)
 			return bad(r, "hardware_version", "is not a 16-bit number", err);
-		dev->hardware_version = (uint16_t)json_integer_value(v);
+		dev->hardware_version = (uint16_t)m->i;
 		dev->has_hardware_version = 1;
 	}
-	if ((v = json_object_get(d, "firmware_version"))) {
-		s = json_string_value(v);
-		if (!s || !*s || strlen(s) > 8)
+	m = &ms->m[M_FIRMWARE_VERSION];
+	if (m->kind != K_ABSENT) {
+		if (m->kind != K_STRING || m->len == 0 || m->len > 8)
 			return bad(r, "firmware_version", "is not 1 to 8 characters", err);
-		for (i = 0; s[i]; i++)
-			if (s[i] <= ' ' || s[i] > '~')
+		for (i = 0; i < m->len; i++)
+			if (m->s[i] <= ' ' || m->s[i] > '~')
 				return bad(r, "firmware_version", "holds a character DUIS versions never have", err);
-		memcpy(dev->firmware_version, s, strlen(s) + 1);
+		memcpy(dev->firmware_version, m->s, m->len + 1);
 	}
-	if (!json_object_get(d, "comms_hub") || !json_object_get(d, "hardware_version") ||
-	    !dev->firmware_version[0] || strlen(dev->firmware_version) != 8 ||
-	    strspn(dev->firmware_version, "0123456789ABCDEFabcdef") != 8)
+	if (!dev->has_hardware_version || ms->m[M_COMMS_HUB].kind == K_ABSENT ||
+	    strlen(dev->firmware_version) != 8 || strspn(dev->firmware_version, "0123456789ABCDEFabcdef") != 8)
 		r->v1_missing++;
-	if ((ret = get_enum(r, d, "status", status_names, &st, err)) < 0 ||
-	    (ret = get_enum(r, d, "firmware_status", cpl_names, &fs, err)) < 0 ||
-	    (ret = get_enum(r, d, "cpl_status", cpl_names, &cs, err)) < 0 ||
-	    (ret = get_enum(r, d, "installation", install_names, &it, err)) < 0 ||
-	    (ret = get_enum(r, d, "althan_option", althan_names, &ao, err)) < 0 ||
-	    (ret = get_bool(r, d, "third_party", &dev->third_party, err)) < 0 ||
-	    (ret = get_bool(r, d, "sleepy", &dev->sleepy, err)) < 0 ||
-	    (ret = get_bool(r, d, "offline", &dev->offline, err)) < 0)
+	if ((ret = get_enum(r, ms, M_STATUS, status_names, &st, err)) < 0 ||
+	    (ret = get_enum(r, ms, M_FIRMWARE_STATUS, cpl_names, &fs, err)) < 0 ||
+	    (ret = get_enum(r, ms, M_CPL_STATUS, cpl_names, &cs, err)) < 0 ||
+	    (ret = get_enum(r, ms, M_INSTALLATION, install_names, &it, err)) < 0 ||
+	    (ret = get_enum(r, ms, M_ALTHAN_OPTION, althan_names, &ao, err)) < 0 ||
+	    (ret = get_bool(r, ms, M_THIRD_PARTY, &dev->third_party, err)) < 0 ||
+	    (ret = get_bool(r, ms, M_SLEEPY, &dev->sleepy, err)) < 0 ||
+	    (ret = get_bool(r, ms, M_OFFLINE, &dev->offline, err)) < 0)
 		return ret;
 	dev->status = (enum hfw_device_status)st;
 	dev->firmware_status = (enum hfw_cpl_status)fs;
 	dev->cpl_status = (enum hfw_cpl_status)cs;
 	dev->installation = (enum hfw_install_type)it;
 	dev->althan_option = (enum hfw_althan_option)ao;
-#define TEXT(m) if ((ret = get_text(r, d, #m, TEXT_MAX, &dev->m, err)) < 0) return ret;
-	TEXT_MEMBERS(TEXT)
-#undef TEXT
+	if ((ret = get_text(r, ms, M_MANUFACTURER, &dev->manufacturer, err)) < 0 ||
+	    (ret = get_text(r, ms, M_MODEL, &dev->model, err)) < 0 ||
+	    (ret = get_text(r, ms, M_CHTS_VERSION, &dev->chts_version, err)) < 0 ||
+	    (ret = get_text(r, ms, M_GBCS_VERSION, &dev->gbcs_version, err)) < 0 ||
+	    (ret = get_text(r, ms, M_REGION, &dev->region, err)) < 0 ||
+	    (ret = get_text(r, ms, M_S1SP, &dev->s1sp, err)) < 0 ||
+	    (ret = get_text(r, ms, M_HAN_VARIANT, &dev->han_variant, err)) < 0 ||
+	    (ret = get_text(r, ms, M_CONNECTIVITY, &dev->connectivity, err)) < 0 ||
+	    (ret = get_text(r, ms, M_DATE_COMMISSIONED, &dev->date_commissioned, err)) < 0 ||
+	    (ret = get_text(r, ms, M_MPXN, &dev->mpxn, err)) < 0 ||
+	    (ret = get_text(r, ms, M_UPRN, &dev->uprn, err)) < 0 ||
+	    (ret = get_text(r, ms, M_SITE, &dev->site, err)) < 0)
+		return ret;
 	return 0;
+}
+
+/* jansson's reading of a device object into members (strings stay in d). */
+static int members_from_json(struct reader *r, json_t *d, struct members *ms, struct hfw_error *err)
+{
+	const char *key;
+	json_t *v;
+	int ret;
+
+	memset(ms, 0, sizeof(*ms));
+	if (!json_is_object(d))
+		return bad(r, "entry", "is not an object", err);
+	json_object_foreach(d, key, v) {
+		struct member *m;
+
+		if ((ret = member_slot(r, ms, key, &m, err)) < 0)
+			return ret;
+		if (json_is_string(v)) {
+			m->kind = K_STRING;
+			m->s = json_string_value(v);
+			m->len = json_string_length(v);
+		} else if (json_is_integer(v)) {
+			m->kind = K_INT;
+			m->i = json_integer_value(v);
+		} else if (json_is_boolean(v)) {
+			m->kind = K_BOOL;
+			m->i = json_is_true(v);
+		} else {
+			m->kind = K_OTHER;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The fast reading of a flat device object in [p, end): plain strings,
+ * small integers, true and false.  0 done, 1 "not that simple, ask
+ * jansson" (escapes, nesting, null, fractions...), <0 an estate error.
+ * Strings are copied NUL-terminated into scratch (as long as the object).
+ */
+static int members_fast(struct reader *r, const char *p, const char *end, char *scratch,
+			struct members *ms, struct hfw_error *err)
+{
+	int ret;
+
+	memset(ms, 0, sizeof(*ms));
+#define WS() while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++
+	WS();
+	if (p == end || *p++ != '{')
+		return 1;
+	WS();
+	if (p < end && *p == '}')
+		return 0;
+	for (;;) {
+		const char *k, *q;
+		struct member *m;
+		char key[24];
+
+		WS();
+		if (p == end || *p++ != '"')
+			return 1;
+		for (k = p; p < end && *p != '"' && *p != '\\'; p++)
+			;
+		if (p == end || *p != '"' || (size_t)(p - k) >= sizeof(key))
+			return 1;
+		memcpy(key, k, (size_t)(p - k));
+		key[p - k] = '\0';
+		p++;
+		WS();
+		if (p == end || *p++ != ':')
+			return 1;
+		WS();
+		if ((ret = member_slot(r, ms, key, &m, err)) < 0)
+			return ret;
+		if (p < end && *p == '"') {
+			for (q = ++p; p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20; p++)
+				;
+			if (p == end || *p != '"')
+				return 1;
+			m->kind = K_STRING;
+			m->len = (size_t)(p - q);
+			memcpy(scratch, q, m->len);
+			scratch[m->len] = '\0';
+			m->s = scratch;
+			scratch += m->len + 1;
+			p++;
+		} else if (p < end && *p >= '0' && *p <= '9') {
+			long long v = 0;
+
+			for (q = p; p < end && *p >= '0' && *p <= '9' && p - q < 12; p++)
+				v = v * 10 + (*p - '0');
+			if ((p < end && strchr(".eE0123456789", *p)) || (*q == '0' && p - q > 1))
+				return 1;
+			m->kind = K_INT;
+			m->i = v;
+		} else if (end - p >= 4 && memcmp(p, "true", 4) == 0) {
+			m->kind = K_BOOL;
+			m->i = 1;
+			p += 4;
+		} else if (end - p >= 5 && memcmp(p, "false", 5) == 0) {
+			m->kind = K_BOOL;
+			p += 5;
+		} else {
+			return 1;
+		}
+		WS();
+		if (p == end)
+			return 1;
+		if (*p == '}') {
+			p++;
+			WS();
+			return p == end ? 0 : 1;
+		}
+		if (*p++ != ',')
+			return 1;
+	}
+#undef WS
 }
 
 static int expect(struct reader *r, char want, const char *where, struct hfw_error *err)
@@ -760,16 +944,31 @@ static int read_devices(struct reader *r, hfw_estate *e, struct hfw_error *err)
 	}
 	for (;;) {
 		struct hfw_device dev;
-		json_t *d;
+		json_t *d = NULL;
+		size_t end = 0;
 
 		if (ret < 0)
 			return ret;
-		if (!(d = r_value(r, "a device", err)))
-			return err->code;
-		ret = device_from_json(r, d, &dev, err);
+		if ((ret = r_extent(r, "a device", &end, err)) < 0)
+			return ret;
+		if (end - r->pos > DEVICE_MAX_BYTES)
+			return hfw_error_set(err, HFW_ELIMIT, "estate '%s': a device is larger than %u KiB", r->what,
+					     DEVICE_MAX_BYTES >> 10);
+		ret = members_fast(r, r->p + r->pos, r->p + end, r->scratch, r->members, err);
+		if (ret > 0) {
+			json_error_t jerr;
+
+			if (!(d = json_loadb(r->p + r->pos, end - r->pos, JSON_REJECT_DUPLICATES, &jerr)))
+				return hfw_error_set(err, HFW_EINPUT, "estate '%s': device %zu is not a valid JSON object",
+						     r->what, r->index);
+			ret = members_from_json(r, d, r->members, err);
+		}
+		r->pos = end;
+		if (ret == 0)
+			ret = device_from_members(r, r->members, &dev, err);
 		if (ret == 0 && (ret = hfw_estate_add(e, &dev, err)) < 0 && ret == HFW_EINPUT)
 			ret = bad(r, "eui", "appears twice", err);
-		json_decref(d);	/* after add: dev's texts point into d until interned */
+		json_decref(d);	/* after add: dev's texts point into d or scratch until interned */
 		if (ret < 0)
 			return ret;
 		r->index++;
@@ -873,12 +1072,19 @@ int hfw_estate_parse(hfw_estate **out, const char *text, size_t len, const char 
 	if (len > HFW_ESTATE_MAX_BYTES)
 		return hfw_error_set(err, HFW_ELIMIT, "estate '%s' is larger than %u MiB", what,
 				     HFW_ESTATE_MAX_BYTES >> 20);
-	if ((ret = hfw_estate_new(&e, err)) < 0 || (ret = read_estate(&r, e, err)) < 0) {
-		hfw_estate_free(e);
-		return ret;
+	if (!(r.scratch = malloc(DEVICE_MAX_BYTES + 1)) || !(r.members = malloc(sizeof(*r.members)))) {
+		ret = hfw_error_oom(err);
+		goto out;
 	}
+	if ((ret = hfw_estate_new(&e, err)) < 0 || (ret = read_estate(&r, e, err)) < 0)
+		goto out;
 	*out = e;
-	return 0;
+	e = NULL;
+out:
+	hfw_estate_free(e);
+	free(r.members);
+	free(r.scratch);
+	return ret;
 }
 
 int hfw_estate_read(hfw_estate **out, const char *path, struct hfw_error *err)
@@ -893,7 +1099,8 @@ int hfw_estate_read(hfw_estate **out, const char *path, struct hfw_error *err)
 	r.fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (r.fd < 0)
 		return hfw_error_set(err, HFW_EIO, "cannot read estate '%s': %s", path, strerror(errno));
-	if (!(r.buf = malloc(READ_CHUNK))) {
+	if (!(r.buf = malloc(READ_CHUNK)) || !(r.scratch = malloc(DEVICE_MAX_BYTES + 1)) ||
+	    !(r.members = malloc(sizeof(*r.members)))) {
 		ret = hfw_error_oom(err);
 		goto out;
 	}
@@ -904,6 +1111,8 @@ int hfw_estate_read(hfw_estate **out, const char *path, struct hfw_error *err)
 	e = NULL;
 out:
 	hfw_estate_free(e);
+	free(r.members);
+	free(r.scratch);
 	free(r.buf);
 	if (r.fd > STDIN_FILENO)
 		close(r.fd);

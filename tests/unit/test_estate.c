@@ -118,7 +118,7 @@ static void fill_v2(hfw_estate *e, struct hfw_device *d, unsigned i)
 	snprintf(text, sizeof(text), "%u", 100000000u + i);
 	d->uprn = hfw_estate_intern(e, text);	/* a caller's texts may be its own; interned either way */
 	snprintf(text, sizeof(text), "site-%u", i / 3);
-	d->site = text;
+	d->site = hfw_estate_intern(e, text);
 	d->installation = HFW_INSTALL_SECURE;
 	d->althan_option = HFW_ALTHAN_A;
 	d->third_party = 1;
@@ -255,6 +255,14 @@ static void v1_and_v2_strictness(void **state)
 		"\"model\":\"a\\u0001b\"}]}",
 		"{\"format\":\"hanfw-estate-2\",\"devices\":[{\"eui\":\"00-DB-12-34-56-78-90-A0\",\"type\":\"ESME\","
 		"\"third_party\":1}]}",
+		"{\"format\":\"hanfw-estate-2\",\"devices\":[{\"eui\":\"00-DB-12-34-56-78-90-A0\",\"type\":\"ESME\","
+		"\"site\":\"a\",\"site\":\"b\"}]}",
+		"{\"format\":\"hanfw-estate-2\",\"devices\":[{\"eui\":\"00-DB-12-34-56-78-90-A0\",\"type\":\"ESME\","
+		"\"hardware_version\":007}]}",
+		"{\"format\":\"hanfw-estate-2\",\"devices\":[{\"eui\":\"00-DB-12-34-56-78-90-A0\",\"type\":\"ESME\","
+		"\"hardware_version\":-1}]}",
+		"{\"format\":\"hanfw-estate-2\",\"devices\":[{\"eui\":\"00-DB-12-34-56-78-90-A0\",\"type\":\"ESME\","
+		"\"hardware_version\":1.5}]}",
 		/* format 1 needs its members */
 		"{\"format\":\"hanfw-estate-1\",\"devices\":[{\"eui\":\"00-DB-12-34-56-78-90-A0\",\"type\":\"ESME\"}]}",
 		"{\"format\":\"hanfw-estate-2\",\"devices\":[{\"eui\":\"00-DB-12-34-56-78-90-A0\",\"type\":\"ESME\"}",
@@ -274,6 +282,16 @@ static void v1_and_v2_strictness(void **state)
 	assert_true(hfw_estate_at(e, 0)->has_hardware_version);
 	assert_int_equal(hfw_estate_at(e, 0)->hardware_version, 4369);
 	hfw_estate_free(e);
+	/* Escapes and odd spacing take jansson's path; the result is the same device. */
+	{
+		static const char esc[] = "{\"format\":\"hanfw-estate-2\",\"devices\":[ {\"eui\" : \"00-DB-12-34-56-78-90-A0\","
+					  "\"type\":\"ESME\",\"site\":\"S\\u0031\", \"hardware_version\" :\t7 } ]}";
+
+		assert_int_equal(hfw_estate_parse(&e, esc, strlen(esc), "t", &err), 0);
+		assert_string_equal(hfw_estate_at(e, 0)->site, "S1");
+		assert_int_equal(hfw_estate_at(e, 0)->hardware_version, 7);
+		hfw_estate_free(e);
+	}
 	assert_int_equal(hfw_estate_parse(&e, good[1], strlen(good[1]), "t", &err), 0);
 	assert_false(hfw_estate_at(e, 0)->has_comms_hub);
 	assert_int_equal(hfw_estate_at(e, 0)->status, HFW_DEVSTAT_UNKNOWN);
