@@ -16,6 +16,7 @@
 
 #include "../lib/sandbox/dcc.h"
 #include "../lib/estate.h"
+#include "../lib/sandbox/estategen.h"
 #include "../lib/sandbox/faults.h"
 #include "../lib/httpd.h"
 #include "../lib/sandbox/sandbox.h"
@@ -64,6 +65,7 @@ out:
 static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	const char *devices = NULL, *zaz1 = NULL, *port = NULL, *receive_url = NULL, *smki_port = NULL;
+	const char *mixed = NULL, *seed = NULL;
 	int force = 0, device_keys = 0;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "devices", &devices, "SPEC",
@@ -75,16 +77,20 @@ static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_FLAG(0, "device-keys", &device_keys,
 			     "a signing key and certificate for devices of every type (default: meters and HCALCS)"),
 		HFW_OPT_STRING(0, "receive-url", &receive_url, "URL", "where the sandbox POSTs asynchronous responses and alerts"),
+		HFW_OPT_STRING(0, "mixed", &mixed, "N",
+			       "a mixed estate of about N devices, with supplier.csv, products.json, images.txt and truth.json"),
+		HFW_OPT_STRING(0, "seed", &seed, "S", "seed of the --mixed estate (default 1)"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
-		"sandbox init DIR [--devices SPEC] [--zaz1 DIR] [--port PORT] [--smki-port PORT] [--receive-url URL] [--device-keys]\n"
-		"                   [--force]",
+		"sandbox init DIR [--devices SPEC | --mixed N [--seed S]] [--zaz1 DIR] [--port PORT] [--smki-port PORT]\n"
+		"                   [--receive-url URL] [--device-keys] [--force]",
 		"Create a sandbox: test PKI, TLS certificates, estate.json and hanfw.json (profile \"sandbox\").",
 	};
 	struct hfw_sandbox_init_options o = { NULL, NULL, 0, 0, 0, NULL };
 	struct hfw_error err = HFW_ERROR_INIT;
-	unsigned long long p = 0, sp = 0;
+	unsigned long long p = 0, sp = 0, mixed_n = 0, mixed_seed = 1;
+	char mixed_spec[64];
 	enum cmd_parse pr;
 	int n;
 
@@ -104,12 +110,28 @@ static int sandbox_init(int argc, char **argv, struct hfw_ctx *ctx)
 	if (receive_url && strncmp(receive_url, "http://", 7) && strncmp(receive_url, "https://", 8))
 		return cmd_usage_error(ctx, "--receive-url '%s' is not an http:// or https:// URL", receive_url);
 	o.receive_url = receive_url;
+	/* A mixed estate is a spec of its own; what goes beside it is written once the sandbox is made. */
+	if (mixed) {
+		if (devices)
+			return cmd_usage_error(ctx, "give --devices or --mixed, not both");
+		if (cmd_parse_uint(ctx, "mixed", mixed, HFW_ESTATEGEN_MIXED_MAX, &mixed_n) ||
+		    (seed && cmd_parse_uint(ctx, "seed", seed, UINT64_MAX, &mixed_seed)))
+			return HFW_EXIT_USAGE;
+		if (mixed_n == 0)
+			return cmd_usage_error(ctx, "--mixed must be 1 to %u", HFW_ESTATEGEN_MIXED_MAX);
+		snprintf(mixed_spec, sizeof(mixed_spec), "mixed:%llu:%llu", mixed_n, mixed_seed);
+		o.devices = mixed_spec;
+	} else if (seed) {
+		return cmd_usage_error(ctx, "--seed goes with --mixed");
+	}
 	if (hfw_sandbox_init(argv[0], &o, &err) < 0) {
 		if (err.code == HFW_EINPUT)
 			return cmd_usage_error(ctx, "%s", err.text);
 		return cmd_report(&err);
 	}
 	if (sp && hfw_sandbox_set_smki_port(argv[0], (int)sp, &err) < 0)
+		return cmd_report(&err);
+	if (mixed && hfw_estategen_mixed_files(argv[0], mixed_n, mixed_seed, 0, &err) < 0)
 		return cmd_report(&err);
 	if (ctx->json)
 		return init_json(argv[0]);

@@ -70,6 +70,12 @@ done
 printf '\337\011\002\000\000\000\000\000\000\003\350\010\000\333\022\064\126\170\220\240\010\220\263\325\037\060\001\000\000\000\002\000\131\014\332\040\000\003\350\000\000\001\000\001\001\013\000' > "$corpus/cs06/ecs52-error.bin"
 printf '\337\011\002\000\000\000\000\000\000\003\350\010\000\333\022\064\126\170\220\240\010\220\263\325\037\060\001\000\000\000\002\000\204\006\001\011\001\000\002\206\000' > "$corpus/cs06/gcs38-error.bin"
 printf '\337\011\002\000\000\000\000\000\000\003\350\010\000\333\022\064\126\170\220\240\010\220\263\325\037\060\001\000\000\000\002\001\051\013\060\011\004\004\000\000\000\000\002\001\001\000' > "$corpus/cs06/cs08-error.bin"
+# Products files: the sample, and hostile shapes (duplicates, empty pathways, an orchestrator outside what it serves).
+mkdir -p "$corpus/products"
+cp "$(dirname "$0")/../samples/products.json" "$corpus/products/sample.json" 2>/dev/null || true
+printf '{"format":"hanfw-products-1","device_models":[{"manufacturer":"a","model":"b","device_type":"PPMID","manufacturer_code":"0x121D","image_type":132,"hardware_version":{"min":1,"max":2},"versions":[{"version":"02000000","cpl_status":"Active","predecessors":["01"],"locked_to_hub_manufacturer":"h"}]}],"hub_models":[{"manufacturer":"h","model":"m","image_capacity":1,"han_ota_firmware":["1"]}],"althan_packaging":[{"option":"A","orchestrator":"ALTHAN-B3","serves":["ALTHAN-B3","ALTHAN-B4"]}]}' > "$corpus/products/valid.json"
+printf '{"format":"hanfw-products-1","device_models":[{"manufacturer":"a","model":"b","device_type":"ESME","manufacturer_code":1,"image_type":1,"versions":[]},{"manufacturer":"a","model":"b","device_type":"ESME","manufacturer_code":1,"image_type":1,"versions":[]}],"hub_models":[]}' > "$corpus/products/twice.json"
+printf '{"format":"hanfw-products-1","device_models":[{"manufacturer":"a","model":"b","device_type":"ESME","manufacturer_code":1,"image_type":1,"versions":[{"version":"1","cpl_status":"Active","predecessors":[]}]}],"hub_models":[],"althan_packaging":[{"option":"B","orchestrator":"ALTHAN-B1","serves":["ALTHAN-B2"]}]}' > "$corpus/products/hostile.json"
 export HFW_FUZZ_TRUST="$SHARED/dcc/zaz1"
 rm -rf "$seeds"
 status=0; ran=0

@@ -13,6 +13,32 @@ rusage="$build/tests/rusage"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
+# campaign plan over a 1,000,000-device mixed estate (BENCH_ONLY=plan: this alone).  Two runs, not
+# RUNS: each reads a ~0.5 GB estate.
+bench_plan() {
+	echo "== campaign plan: a 1,000,000-device mixed estate =="
+	"$build/tests/mkestate" "$work/estate1m" 1000000 1
+	head -c 4030 /dev/zero | tr '\0' 'M' > "$work/plan-mi.bin"
+	while read -r type mc it ver file; do
+		case $type in ESME|GSME|HCALCS) signer="--key $work/pki/supplier-ds.key --cert $work/pki/supplier-ds.pem" ;; *) signer= ;; esac
+		# shellcheck disable=SC2086
+		"$hanfw" -q package build "$work/plan-mi.bin" -o "$work/estate1m/$file" --device-type "$type" \
+			--manufacturer-code "$mc" --image-type "$it" --file-version "$ver" $signer
+	done < "$work/estate1m/images.txt"
+	set -- $(awk '{ printf "%s/estate1m/%s ", w, $5 }' w="$work" "$work/estate1m/images.txt")
+	cat "$work/estate1m/estate.json" > /dev/null
+	runs=$RUNS
+	RUNS=2
+	pl=$(best "$hanfw" campaign plan --estate "$work/estate1m/estate.json" \
+		--products "$work/estate1m/products.json" "$@" -o "$work/plan1m.json")
+	RUNS=$runs
+	devices=$(grep -m1 -o '"counts": {"devices": [0-9]*' "$work/plan1m.json" | grep -o '[0-9]*$')
+	set -- $pl
+	awk -v w="$1" -v c="$2" -v r="$3" -v n="$devices" -v b="$(wc -c < "$work/estate1m/estate.json")" 'BEGIN {
+		printf "campaign plan, %d devices (estate %.0f MB), plan written: %.2f s (CPU %.2f s), peak RSS %.0f MB; goal < 10 s, < 1 GB: %s\n",
+			n, b / 1e6, w, c, r / 1024, (w < 10 && r < 1024 * 1024) ? "met" : "NOT MET" }'
+}
+
 best() { # best "command...": prints "wall cpu maxrss" of the fastest of RUNS runs
 	i=0; bw=""; line=""
 	while [ $i -lt "$RUNS" ]; do
@@ -24,6 +50,13 @@ best() { # best "command...": prints "wall cpu maxrss" of the fastest of RUNS ru
 	done
 	echo "$line"
 }
+
+# BENCH_ONLY=plan: campaign plan alone.
+if [ "${BENCH_ONLY:-}" = plan ]; then
+	"$build/tests/mkpki" "$work/pki"
+	bench_plan
+	exit 0
+fi
 
 "$build/tests/mkpki" "$work/pki"
 size=10000000
@@ -176,3 +209,6 @@ done | awk '{
 } END {
 	printf "worst refusal: %.4f s (%s), goal <= 0.05 s: %s; most memory for one body: +%.1f MB (%s)\n", worst, ws, (worst <= 0.05) ? "met" : "NOT MET", rss / 1024, rs
 }'
+
+echo
+bench_plan

@@ -36,11 +36,11 @@ complete_bash() { # complete_bash WORD...: what bash offers for the last word
 	run -0 complete_bash hanfw status decode --t
 	[ "$output" = --trust ]
 	run -0 complete_bash hanfw help c
-	[ "$output" = config ]
+	[ "$output" = $'campaign\nconfig' ]
 }
 
 @test "every option in --help is offered by completion" {
-	for path in "package build" "package inspect" "config show" "sandbox init" "sandbox serve" distribute activate read-version listen status "status decode" "status quarantine" sign verify; do
+	for path in "package build" "package inspect" "campaign plan" "config show" "sandbox init" "sandbox serve" distribute activate read-version listen status "status decode" "status quarantine" sign verify; do
 		# shellcheck disable=SC2086
 		help=$("$HANFW" $path --help | grep -oE -- '--[a-z0-9-]+' | sort -u)
 		# shellcheck disable=SC2086
