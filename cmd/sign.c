@@ -15,6 +15,7 @@
 
 #include "../lib/base64.h"
 #include "../lib/config.h"
+#include "../lib/crypto.h"
 #include "../lib/request.h"
 #include "../lib/fileio.h"
 #include "../lib/gbcs.h"
@@ -359,6 +360,8 @@ int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx)
 		files[i].in = argv[i];
 	if ((ret = plan_outputs(ctx, files, (size_t)n, out, in_place, many)) != 0)
 		goto done;
+	/* The signer's key is the only key this process loads (lib/crypto.h). */
+	hfw_key_load_one_only();
 	/* The signer, then the ledger: a refused certificate takes no counter and makes no ledger. */
 	if ((ret = cmd_setup(ctx, NEED_CONFIG | NEED_SIGNER)) != 0 || (ret = cmd_setup(ctx, ctx->needs)) != 0)
 		goto done;

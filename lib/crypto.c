@@ -287,6 +287,14 @@ out:
 	return pkey;
 }
 
+/* hfw_key_load_one_only() was called: see crypto.h. */
+static int one_key_only;
+
+void hfw_key_load_one_only(void)
+{
+	one_key_only = 1;
+}
+
 /* The fast path: an unencrypted P-256 key in one of the usual forms, or NULL. */
 static EVP_PKEY *fast_key(const uint8_t *data, size_t len)
 {
@@ -314,6 +322,9 @@ static EVP_PKEY *fast_key(const uint8_t *data, size_t len)
 	} else if (parse_pkcs8(data, len, &d, &pub) < 0 && parse_sec1(data, len, &d, &pub) < 0) {
 		goto out;
 	}
+	/* Unencrypted: no cipher will be needed (before OpenSSL's first fetch, below). */
+	if (one_key_only)
+		OPENSSL_init_crypto(OPENSSL_INIT_NO_ADD_ALL_CIPHERS, NULL);
 	pkey = p256_from_private(d, pub);
 out:
 	ERR_clear_error();

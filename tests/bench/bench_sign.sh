@@ -47,6 +47,19 @@ awk -v h="$h" -v x="$x" -v hc="$hc" -v xc="$xc" -v n="$PAIRS" 'BEGIN {
 	printf "one request, whole process, medians of %d alternating runs: hanfw sign %.4f s (CPU %.4f s), xmlsec1 --sign %.4f s (CPU %.4f s): hanfw %.1fx faster, %.1fx in CPU (goal >= 5x): %s\n",
 		n, h, hc, x, xc, x / h, xc / hc, (x / h >= 5) ? "met" : "NOT MET" }'
 
+# Instructions of the same two runs, which other load on the machine does not change
+# (callgrind, if valgrind is installed; not a dependency).
+if command -v valgrind > /dev/null 2>&1; then
+	ir() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 > /dev/null |
+		awk '/ refs:/ { gsub(",", "", $NF); print $NF }'; }
+	hi=$(ir "$hanfw" sign "$work/req.xml" --new-counter --key "$key" --cert "$cert" -o "$work/out.xml")
+	vi=$(ir "$hanfw" --version)
+	xi=$(ir xmlsec1 --sign --privkey-pem "$key,$cert" --output "$work/xs.xml" "$work/tmpl.xml")
+	awk -v h="$hi" -v v="$vi" -v x="$xi" 'BEGIN {
+		printf "one request, instructions (callgrind): hanfw sign %.1f million (hanfw --version %.2f million), xmlsec1 --sign %.1f million: %.1fx fewer\n",
+			h / 1e6, v / 1e6, x / 1e6, x / h }'
+fi
+
 # (a) many requests: one hanfw process for all, one xmlsec1 process each (it signs one file per run).
 mkdir "$work/in" "$work/xs"
 i=1

@@ -75,6 +75,24 @@ inventory_response() {
 	done
 }
 
+@test "sign: keys in every form load, a traditionally encrypted PEM key (Proc-Type, DEK-Info) among them" {
+	# hanfw sign skips OpenSSL's legacy cipher table once its one key loaded unencrypted
+	# (lib/crypto.h hfw_key_load_one_only); a DEK-Info cipher still needs that table.
+	openssl ec -in "$XKEY" -out trad.key -aes256 -passout pass:letmein 2>/dev/null
+	grep -q '^Proc-Type: 4,ENCRYPTED' trad.key
+	openssl pkcs8 -topk8 -in "$XKEY" -out p8.key -passout pass:letmein -v2 aes-256-cbc
+	openssl ec -in "$XKEY" -out sec1.der -outform DER 2>/dev/null
+	for k in trad.key p8.key sec1.der "$XKEY"; do
+		HANFW_KEY_PASSPHRASE=letmein hanfw sign "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" \
+			--key "$k" --cert "$XCERT" --new-counter -o "$(basename "$k").xml"
+		hanfw verify --trust "$Z" "$(basename "$k").xml" >/dev/null
+	done
+	HANFW_KEY_PASSPHRASE=wrong run -10 --separate-stderr hanfw sign \
+		"$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" --key trad.key --cert "$XCERT" --new-counter -o w.xml
+	one_line_error
+	[[ "$stderr" == *"wrong passphrase"* ]]
+}
+
 @test "sign: keeps the RequestID, and never signs the same counter twice" {
 	run -0 hanfw sign "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" --key "$XKEY" --cert "$XCERT" -o a.xml
 	grep -q ':00-DB-12-34-56-78-90-A0:1000</sr:RequestID>' a.xml
