@@ -12,8 +12,10 @@ setup_file() {
 	"$HANFW" -q sandbox init "$SBX" --mixed 3000 --seed 7
 	local mi="$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" type mc it ver file
 	while read -r type mc it ver file; do
+		# The IHD image serves --allow-ihd; package refuses IHD images unless asked too.
 		"$HANFW" -q package build "$mi" -o "$SBX/$file" --device-type "$type" --manufacturer-code "$mc" \
-			--image-type "$it" --file-version "$ver" --config "$SBX/hanfw.json"
+			--image-type "$it" --file-version "$ver" --config "$SBX/hanfw.json" \
+			$([ "$type" = IHD ] && echo --allow-ihd)
 	done < "$SBX/images.txt"
 }
 
