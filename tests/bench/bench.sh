@@ -20,7 +20,9 @@ bench_plan() {
 	"$build/tests/mkestate" "$work/estate1m" 1000000 1
 	head -c 4030 /dev/zero | tr '\0' 'M' > "$work/plan-mi.bin"
 	while read -r type mc it ver file; do
-		case $type in ESME|GSME|HCALCS) signer="--key $work/pki/supplier-ds.key --cert $work/pki/supplier-ds.pem" ;; *) signer= ;; esac
+		case $type in ESME|GSME|HCALCS) signer="--key $work/pki/supplier-ds.key --cert $work/pki/supplier-ds.pem" ;;
+			IHD) signer=--allow-ihd ;;	# out of scope (SECMP0007): built only when told
+			*) signer= ;; esac
 		# shellcheck disable=SC2086
 		"$hanfw" -q package build "$work/plan-mi.bin" -o "$work/estate1m/$file" --device-type "$type" \
 			--manufacturer-code "$mc" --image-type "$it" --file-version "$ver" $signer
