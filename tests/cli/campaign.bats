@@ -91,6 +91,10 @@ decisions() {
 	jq -e '.counts.included == ([.waves[].devices] | add) and .counts.devices == .counts.included + .counts.skipped' plan.json
 	jq -e '[.waves[].requests[] | (.devices | length) <= 50000] | all' plan.json
 	validate "$SCHEMAS/campaign-plan.schema.json" summary.json
+	# Without -o, no plan is written and the summary names none (no "plan": null).
+	plan --json > no-plan.json
+	validate "$SCHEMAS/campaign-plan.schema.json" no-plan.json
+	jq -e 'has("plan") | not' no-plan.json
 }
 
 @test "campaign plan: no wave puts two HAN-slot devices on one hub, and they wait for the hub's GSME" {
