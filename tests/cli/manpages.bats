@@ -81,7 +81,7 @@ section() { awk -v s=".Sh $2" '$0 == s {on=1; next} /^\.Sh/ {on=0} on' "$1"; }
 	local c
 	for c in $("$HANFW" --list-commands); do
 		[ "$c" = help ] && continue
-		section "$MAN/hanfw.1" "SEE ALSO" | grep -qx "\.Xr hanfw-$c 1 ,\{0,1\}" || { echo "hanfw(1) SEE ALSO lacks hanfw-$c(1)"; false; }
+		section "$MAN/hanfw.1" "SEE ALSO" | grep -qE "^\.Xr hanfw-$c 1( ,)?$" || { echo "hanfw(1) SEE ALSO lacks hanfw-$c(1)"; false; }
 	done
 }
 
