@@ -102,7 +102,7 @@ static int print_summary(const struct hfw_ctx *ctx, const hfw_plan *plan, const 
 		for (i = 1; i <= hfw_plan_wave_count(plan); i++)
 			json_array_append_new(waves, json_pack("{s:I, s:I}", "wave", (json_int_t)i, "devices",
 							       (json_int_t)hfw_plan_wave_size(plan, i)));
-		o = json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:s?}", "devices", (json_int_t)(total + skipped), "included",
+		o = json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:s*}", "devices", (json_int_t)(total + skipped), "included",
 			      (json_int_t)total, "skipped", (json_int_t)skipped, "canary", (json_int_t)hfw_plan_canary(plan),
 			      "reasons", reasons, "waves", waves, "plan", out);
 		return cmd_print_json(o, &err) < 0 ? cmd_report(&err) : HFW_EXIT_OK;

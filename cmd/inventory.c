@@ -219,8 +219,9 @@ int cmd_inventory(int argc, char **argv, struct hfw_ctx *ctx)
 		return cmd_usage_error(ctx, "--from needs the saved SR 8.2 answers as arguments");
 	if (!from && n < 1 && !devices_file && !mpxn_file)
 		return cmd_usage_error(ctx, "expected search keys: EUI..., --devices FILE or --mpxn FILE (see --help)");
-	/* Inputs first: a bad file is refused before anything is signed or sent. */
-	if (supplier_file && hfw_supplier_read(&sup, supplier_file, &err) < 0)
+	/* Inputs first, and where the estate goes: a bad file is refused before anything is signed or sent. */
+	if (hfw_output_check(NULL, out_file, &err) < 0 ||
+	    (supplier_file && hfw_supplier_read(&sup, supplier_file, &err) < 0))
 		goto fail;
 	if (!from) {
 		if ((n || devices_file) && cmd_load_devices(&list, argv, (size_t)n, devices_file, NULL, &err) < 0)

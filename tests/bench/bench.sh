@@ -21,7 +21,8 @@ bench_plan() {
 	head -c 4030 /dev/zero | tr '\0' 'M' > "$work/plan-mi.bin"
 	while read -r type mc it ver file; do
 		case $type in ESME|GSME|HCALCS) signer="--key $work/pki/supplier-ds.key --cert $work/pki/supplier-ds.pem" ;;
-		IHD) signer=--allow-ihd ;; *) signer= ;; esac
+			IHD) signer=--allow-ihd ;;	# out of scope (SECMP0007): built only when told
+			*) signer= ;; esac
 		# shellcheck disable=SC2086
 		"$hanfw" -q package build "$work/plan-mi.bin" -o "$work/estate1m/$file" --device-type "$type" \
 			--manufacturer-code "$mc" --image-type "$it" --file-version "$ver" $signer

@@ -284,6 +284,22 @@ start_smki() {
 	[ "$(sqlite3 ledger.sqlite "select service_reference, state from requests")" = "8.2|not_sent" ]
 }
 
+@test "inventory: an estate that cannot be written is refused (exit 9) before any request is signed or sent" {
+	run -0 hanfw sandbox init sbx
+	export HANFW_LEDGER=$PWD/ledger.sqlite
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	run -9 --separate-stderr env HANFW_ENDPOINT="http://127.0.0.1:$port/api/v1" \
+		"$HANFW" --config sbx/hanfw.json inventory 00-DB-12-34-56-78-90-A1 -o no/such/dir/estate.json --no-certificates
+	one_line_error
+	[[ "$stderr" == *"'no/such/dir'"* ]]
+	# Nothing signed: no request in the ledger (there is none at all).
+	[ ! -e ledger.sqlite ] || [ "$(sqlite3 ledger.sqlite "select count(*) from requests")" = 0 ]
+	# A directory as the estate, with --from: named before the answers are read.
+	run -9 --separate-stderr hanfw inventory --from a.xml -o sbx --no-certificates
+	one_line_error
+	[[ "$stderr" == *"'sbx': it is a directory"* ]]
+}
+
 @test "inventory live with the sandbox's own SMKI service: every signing device's certificate in the device store" {
 	run -0 hanfw sandbox init sbx
 	"$HANFW" sandbox serve --dir sbx --listen 127.0.0.1:0 --smki-listen 127.0.0.1:0 --plain-http --json > up.json 2> serve.log &

@@ -77,6 +77,14 @@ section() { awk -v s=".Sh $2" '$0 == s {on=1; next} /^\.Sh/ {on=0} on' "$1"; }
 	done
 }
 
+@test "hanfw(1) names every command's page in SEE ALSO" {
+	local c
+	for c in $("$HANFW" --list-commands); do
+		[ "$c" = help ] && continue
+		section "$MAN/hanfw.1" "SEE ALSO" | grep -qE "^\.Xr hanfw-$c 1( ,)?$" || { echo "hanfw(1) SEE ALSO lacks hanfw-$c(1)"; false; }
+	done
+}
+
 @test "a new option in a table appears in the page without touching the page" {
 	# A hanfw whose verify table has one more option than the real one.
 	cat > fake <<-EOF

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE	/* memmem */
 #include "testutil.h"
 
+#include <jansson.h>
+
 #include "../../lib/buf.h"
 #include "../../lib/plan.h"
 #include "../../lib/products.h"
@@ -356,6 +358,47 @@ static void waves(void **state)
 	hfw_products_free(p);
 }
 
+/* A wave's devices for one image go in SR 11.1 requests of at most 50,000 (DUIS), the rest in another. */
+static void request_cap(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_plan_options o = { 0 };
+	struct hfw_plan_inputs in = { "estate.json", "products.json", { 0 }, { 0 } };
+	struct hfw_buf out = HFW_BUF_INIT(1u << 28);
+	static const struct spec esme = { "ESME", "esme", NULL, NULL, -1, NULL, NULL, NULL, NULL, 0 };
+	const unsigned n = HFW_PLAN_MAX_REQUEST + 2;
+	hfw_products *p = products();
+	hfw_estate *e = NULL;
+	hfw_plan *plan = NULL;
+	json_t *j, *requests;
+	json_error_t jerr;
+	unsigned i;
+
+	(void)state;
+	set_images();
+	assert_int_equal(hfw_estate_new(&e, &err), 0);
+	for (i = 1; i <= n; i++)
+		premises(e, i, "HA", "big", "0300", &esme, 1);
+	/* A canary of one, then every other device in wave 2: 50,001 ESMEs for the one ESME image. */
+	o.canary = 1;
+	o.growth = 1000000;
+	assert_int_equal(hfw_plan_make(&plan, e, p, images, N(images), &o, &err), 0);
+	assert_int_equal(hfw_plan_wave_count(plan), 2);
+	assert_int_equal(hfw_plan_wave_size(plan, 2), n - 1);
+	assert_int_equal(hfw_plan_write(plan, &in, to_buf, &out, &err), 0);
+	assert_non_null(j = json_loadb((const char *)out.data, out.len, 0, &jerr));
+	requests = json_object_get(json_array_get(json_object_get(j, "waves"), 1), "requests");
+	assert_int_equal(json_array_size(requests), 2);
+	assert_int_equal(json_array_size(json_object_get(json_array_get(requests, 0), "devices")), HFW_PLAN_MAX_REQUEST);
+	assert_int_equal(json_array_size(json_object_get(json_array_get(requests, 1), "devices")), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(requests, 1), "service_reference")), "11.1");
+	json_decref(j);
+	hfw_buf_release(&out);
+	hfw_plan_free(plan);
+	hfw_estate_free(e);
+	hfw_products_free(p);
+}
+
 /* Two images for one model family are ambiguous: refused. */
 static void ambiguous_images(void **state)
 {
@@ -381,6 +424,7 @@ int main(void)
 		cmocka_unit_test(every_reason),
 		cmocka_unit_test(waves),
 		cmocka_unit_test(ambiguous_images),
+		cmocka_unit_test(request_cap),
 	};
 
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
