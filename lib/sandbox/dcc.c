@@ -45,6 +45,10 @@ struct hfw_dcc {
 	size_t nds;
 	struct devrec *devs;		/* per device of the estate: SR 11.3 state */
 	size_t ndevs;
+	int64_t window_start;		/* the quarantine fault's current window (simulated ms) */
+	uint64_t window_count;		/* requests counted in it */
+	uint64_t quarantine_ref;	/* the last QuarantineEventRef */
+	FILE *quarantined;		/* quarantined.log: every request held, its breach and reference */
 };
 
 /* What the DCC holds for a device between Transform and Send Command. */
@@ -129,6 +133,11 @@ int hfw_dcc_open(hfw_dcc **out, const char *dir, const struct hfw_dcc_options *o
 		ret = hfw_error_set(err, HFW_EIO, "cannot open '%s'", p);
 		goto out;
 	}
+	if (d->faults.quarantine_window_ms &&
+	    !(d->quarantined = fopen(path_in(p, sizeof(p), dir, "quarantined.log"), "a"))) {
+		ret = hfw_error_set(err, HFW_EIO, "cannot open '%s'", p);
+		goto out;
+	}
 	if (!(d->log = fopen(path_in(p, sizeof(p), dir, "requests.log"), "a"))) {
 		ret = hfw_error_set(err, HFW_EIO, "cannot open '%s'", p);
 		goto out;
@@ -176,6 +185,8 @@ void hfw_dcc_free(hfw_dcc *d)
 		fclose(d->log);
 	if (d->received)
 		fclose(d->received);
+	if (d->quarantined)
+		fclose(d->quarantined);
 	for (size_t i = 0; i < d->nds; i++)
 		hfw_cert_free(d->ds[i].cert);
 	for (size_t i = 0; d->devs && i < d->ndevs; i++)
@@ -767,6 +778,41 @@ static const char *chosen_ecode(const hfw_dcc *d, xmlDocPtr doc, const struct hf
 	return code;
 }
 
+/*
+ * The quarantine fault: the DCC's anomaly detection counts the requests
+ * that passed its checks in windows of simulated time, each opened by the
+ * first request after the last one closed; above the
+ * threshold it acknowledges the request (I99, signed), holds it (it is
+ * never processed nor written to requests.log) and alerts the user with
+ * QuarantinedRequest.  Whether the request was held.
+ */
+static int quarantine(hfw_dcc *d, const struct hfw_request_id *id, const char *rid, const char *sr, struct hfw_buf *reply,
+		      int *ret, struct hfw_error *err)
+{
+	int64_t now = hfw_simclock_now(&d->clock);
+	uint64_t ref = 0;
+	int held = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (!d->window_count || now - d->window_start >= (int64_t)d->faults.quarantine_window_ms) {
+		d->window_start = now;	/* a window opens with the first request counted in it */
+		d->window_count = 0;
+	}
+	if (++d->window_count > d->faults.quarantine_max) {
+		held = 1;
+		ref = ++d->quarantine_ref;
+		fprintf(d->quarantined, "{\"request\":\"%s\",\"breach\":\"%s\",\"quarantine_event_ref\":%llu}\n", rid,
+			hfw_breach_name(d->faults.breach), (unsigned long long)ref);
+		fflush(d->quarantined);
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (!held)
+		return 0;
+	*ret = device_reply(d, reply, rid, sr, "I99", "", err);
+	hfw_devsim_quarantine_alert(d->devices, &id->originator, rid, hfw_breach_name(d->faults.breach), ref);
+	return 1;
+}
+
 /* One line in received.log per request: when it came, what it was, what it got, how many were in hand. */
 static void log_received(hfw_dcc *d, const char *path, long cv, const char *rid, int http_status,
 			 const struct hfw_buf *reply, unsigned busy)
@@ -896,6 +942,9 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 		/* The ecode fault: a chosen E-code for requests naming a chosen device. */
 		code = chosen_ecode(d, doc, &id);
 	}
+	if (!code && d->faults.quarantine_window_ms &&
+	    quarantine(d, &id, r.request_id, r.service_reference, reply, &ret, err))
+		goto out;
 	if (!code) {
 		if (cv == 8 && !strcmp(r.service_reference, "8.2"))
 			ret = read_inventory(d, doc, r.request_id, reply, &code, err);

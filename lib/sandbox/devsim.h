@@ -134,4 +134,12 @@ struct hfw_devsim_command {
  */
 int hfw_devsim_command(hfw_devsim *s, size_t device, const struct hfw_devsim_command *c, struct hfw_error *err);
 
+/*
+ * The quarantine fault: a QuarantinedRequest DCC alert to user naming the
+ * held RequestID, the breach (ADUserThresholdBreach, ...) and the DCC's
+ * QuarantineEventRef, signed as the DCC's other alerts.
+ */
+void hfw_devsim_quarantine_alert(hfw_devsim *s, const struct hfw_eui *user, const char *request_id, const char *breach,
+				 uint64_t ref);
+
 #endif
