@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <libxml/tree.h>
@@ -31,6 +32,7 @@ struct hfw_dcc {
 	struct hfw_simclock clock;
 	hfw_outbox *outbox;		/* asynchronous messages to the receive URL */
 	hfw_devsim *devices;		/* the estate, simulated */
+	hfw_products *products;		/* products.json of a mixed sandbox, NULL if none */
 	struct { struct hfw_eui who; uint64_t last; } counters[16];
 	size_t ncounters;
 	uint64_t window;		/* see struct hfw_dcc_options */
@@ -124,6 +126,10 @@ int hfw_dcc_open(hfw_dcc **out, const char *dir, const struct hfw_dcc_options *o
 	}
 	if ((ret = hfw_estate_read(&estate, path_in(p, sizeof(p), dir, "estate.json"), err)) < 0)
 		goto out;
+	/* A mixed sandbox's products file: its devices then behave as the documents say (devsim.h). */
+	if (access(path_in(p, sizeof(p), dir, "products.json"), F_OK) == 0 &&
+	    (ret = hfw_products_read(&d->products, p, err)) < 0)
+		goto out;
 	d->ndevs = hfw_estate_count(estate);
 	if (!(d->devs = calloc(d->ndevs + 1, sizeof(*d->devs)))) {
 		ret = hfw_error_oom(err);
@@ -147,7 +153,7 @@ int hfw_dcc_open(hfw_dcc **out, const char *dir, const struct hfw_dcc_options *o
 	{
 		struct hfw_outbox_options oo = { url && *url ? url : NULL, NULL, NULL, NULL, &d->faults, &d->clock,
 						 path_in(p, sizeof(p), dir, "deliveries.log"), 0, o->log };
-		struct hfw_devsim_options so = { dir, d->signer, &d->faults, &d->clock, NULL, o->log };
+		struct hfw_devsim_options so = { dir, d->signer, &d->faults, &d->clock, NULL, o->log, d->products };
 		char ca[4096], cert[4096], key[4096];
 
 		if (oo.url && !strncmp(oo.url, "https://", 8)) {
@@ -180,6 +186,7 @@ void hfw_dcc_free(hfw_dcc *d)
 		return;
 	/* Devices first: they post to the outbox. */
 	hfw_devsim_free(d->devices);
+	hfw_products_free(d->products);
 	hfw_outbox_stop(d->outbox);
 	if (d->log)
 		fclose(d->log);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "../base64.h"
@@ -198,6 +199,72 @@ static int model_chance(const hfw_devsim *s, size_t device, const char *what, ui
 		return 0;
 	return hfw_faults_chance(s->o.faults, what, key,
 				 which == MODEL_HASH ? m->hash : which == MODEL_OFFLINE ? m->offline : m->slot);
+}
+
+/* ---- what the documents say (with products.json: see devsim.h) ---- */
+
+enum doc { DOC_OK, DOC_SILENT, DOC_HUB_FAIL, DOC_VERIFY_FAIL };
+
+/* The CHF record of a device's hub, or NULL. */
+static const struct hfw_device *hub_record(const hfw_devsim *s, size_t device)
+{
+	uint32_t chf = s->hubs[s->devices[device].hub].chf;
+
+	return chf ? hfw_estate_at(s->estate, chf - 1) : NULL;
+}
+
+static int is_type(const hfw_devsim *s, size_t device, const char *type)
+{
+	return !strcmp(hfw_estate_at(s->estate, device)->type->name, type);
+}
+
+/* What becomes of this image on this device by the documents; *why says why not. */
+static enum doc documented(const hfw_devsim *s, size_t device, const struct image *im, const char **why)
+{
+	const struct hfw_device *d = hfw_estate_at(s->estate, device), *hub;
+	const struct hfw_product_model *m;
+	const struct hfw_product_version *v;
+	const struct hfw_hub_model *hm;
+
+	*why = NULL;
+	if (!s->o.products)
+		return DOC_OK;
+	m = d->manufacturer && d->model ? hfw_products_model(s->o.products, d->manufacturer, d->model) : NULL;
+	hub = hub_record(s, device);
+	hm = hub && hub->manufacturer && hub->model ? hfw_products_hub(s->o.products, hub->manufacturer, hub->model) : NULL;
+	if (m && m->unsupported) {
+		*why = "unsupported model: the outcome is uncertain";
+		return DOC_SILENT;
+	}
+	if (is_type(s, device, "ALTHAN-B4")) {
+		*why = "a bridge 4 updates only through its site's bridge 3";
+		return DOC_SILENT;
+	}
+	/* The device's own reasons first, then its hub's (as the plan's ground truth orders them). */
+	if (is_type(s, device, "PPMID") && d->third_party && d->installation == HFW_INSTALL_SECURE) {
+		*why = "third-party PPMID on a Secure installation";
+		return DOC_HUB_FAIL;
+	}
+	if (is_type(s, device, "PPMID") && d->region && !strcmp(d->region, "SMETS1")) {
+		*why = "SMETS1 PPMID";
+		return DOC_HUB_FAIL;
+	}
+	if (hm && hub && (is_type(s, device, "PPMID") || is_type(s, device, "HCALCS") || is_type(s, device, "IHD") ||
+			  !strncmp(d->type->name, "ALTHAN-", 7)) &&
+	    !hfw_hub_han_ota(hm, s->devices[s->hubs[s->devices[device].hub].chf - 1].running)) {
+		*why = "the hub's firmware has no variant HAN OTA (SECMP0007)";
+		return DOC_HUB_FAIL;
+	}
+	if (hm && im->len > hm->image_capacity) {
+		*why = "image larger than the hub's image capacity";
+		return DOC_HUB_FAIL;
+	}
+	if (m && hub && hub->manufacturer && (v = hfw_product_version_find(m, im->version)) && v->locked_to_hub_manufacturer &&
+	    strcasecmp(v->locked_to_hub_manufacturer, hub->manufacturer) != 0) {
+		*why = "image locked to another hub manufacturer";
+		return DOC_VERIFY_FAIL;
+	}
+	return DOC_OK;
 }
 
 /* Counters for ResponseIDs and GBCS alerts: rising across restarts, like ms-epoch request counters. */
@@ -397,12 +464,14 @@ static void verified_alert(hfw_devsim *s, const struct image *im, size_t device,
 	size_t n = 0, alen, body_off;
 	uint64_t counter = next_counter(&dv->alert_counter, now);
 	int dlms = !strcmp(d->type->name, "ESME");
+	const char *why;
 
 	memset(&f, 0, sizeof(f));
 	memcpy(hash, im->mi_hash, 32);
 	if (hfw_faults_chance(s->o.faults, "bad-hash", hfw_eui_to_u64(&d->eui) ^ counter, s->o.faults->bad_hash) ||
-	    model_chance(s, device, "model-hash", hfw_eui_to_u64(&d->eui), MODEL_HASH))
-		hash[0] ^= 0x01;	/* the image arrived corrupted */
+	    model_chance(s, device, "model-hash", hfw_eui_to_u64(&d->eui), MODEL_HASH) ||
+	    documented(s, device, im, &why) == DOC_VERIFY_FAIL)
+		hash[0] ^= 0x01;	/* the image arrived corrupted, or its hash is not the one this hub's metadata allows */
 	if (dlms) {
 		uint32_t invoke = 0x20000000u | (uint32_t)(counter & 0x0FFFFFFFu);
 		uint8_t when[12];
@@ -570,6 +639,7 @@ static void on_hub(hfw_devsim *s, const struct event *e, int64_t now)
 	struct hub *h = &s->hubs[dv->hub];
 	char hub[HFW_EUI_TEXT_MAX], eui[HFW_EUI_TEXT_MAX], when[48];
 	int hub_down = h->chf && s->devices[h->chf - 1].offline;
+	const char *why;
 	int64_t t;
 
 	hfw_eui_format(hub, &d->comms_hub);
@@ -591,6 +661,23 @@ static void on_hub(hfw_devsim *s, const struct event *e, int64_t now)
 		dv->gen++;
 		finish(s, e->device);
 		return;
+	}
+	switch (documented(s, e->device, im, &why)) {
+	case DOC_SILENT:
+		/* Uncertain: nothing comes back for this device. */
+		dv->gen++;
+		log_event(s, now, e->device, im, "no-answer", why);
+		finish(s, e->device);
+		return;
+	case DOC_HUB_FAIL:
+		dv->gen++;
+		transfer_alert(s, im, e->device, now, "FileTransferFailure");
+		log_event(s, now, e->device, im, "transfer-failed", why);
+		distribution_failure(s, im, e->device, now);
+		finish(s, e->device);
+		return;
+	default:
+		break;
 	}
 	if (uses_slot(s, e->device) &&
 	    model_chance(s, e->device, "model-slot", hfw_eui_to_u64(&d->eui) ^ e->image, MODEL_SLOT)) {
@@ -673,24 +760,47 @@ static void on_transfer(hfw_devsim *s, const struct event *e, int64_t now)
 		schedule(s, now + VERIFY_AFTER, EV_VERIFY, e->device, e->image);
 }
 
+/* Option A: bridge 3 orchestrates its site's sleepy bridge 4, packaged with it, which runs what bridge 3 activates. */
+static void through_bridge3(hfw_devsim *s, size_t b3, const struct image *im, int64_t now)
+{
+	const struct hfw_device *d3 = hfw_estate_at(s->estate, b3);
+	const struct hub *h = &s->hubs[s->devices[b3].hub];
+	uint32_t i;
+
+	if (!s->o.products || d3->althan_option == HFW_ALTHAN_B)
+		return;
+	for (i = 0; i < h->count; i++) {
+		uint32_t m = s->members[h->first + i];
+		const struct hfw_device *d4 = hfw_estate_at(s->estate, m);
+
+		if (is_type(s, m, "ALTHAN-B4") && d3->site && d4->site && !strcmp(d3->site, d4->site)) {
+			memcpy(s->devices[m].running, im->version, sizeof(s->devices[m].running));
+			log_event(s, now, m, im, "activated", "through its site's bridge 3");
+		}
+	}
+}
+
 static void on_activate(hfw_devsim *s, const struct event *e, int64_t now)
 {
 	const struct image *im = &s->images[e->image];
 	struct device *dv = &s->devices[e->device];
 	char eui[HFW_EUI_TEXT_MAX], when[48];
-
+	const char *why = NULL;
 	int bad;
 
 	if (dv->held != e->image + 1)
 		return;		/* another image arrived meanwhile */
 	/* The per-model hash fault: a corrupted image fails the device's own check, and it keeps what it ran. */
-	bad = model_chance(s, e->device, "model-hash", hfw_eui_to_u64(&hfw_estate_at(s->estate, e->device)->eui), MODEL_HASH);
+	bad = model_chance(s, e->device, "model-hash", hfw_eui_to_u64(&hfw_estate_at(s->estate, e->device)->eui), MODEL_HASH) ||
+	      documented(s, e->device, im, &why) == DOC_VERIFY_FAIL;
 	if (!bad)
 		memcpy(dv->running, im->version, sizeof(dv->running));
 	else
 		dv->held = 0;
 	format_time(when, now);
-	log_event(s, now, e->device, im, bad ? "activation-failed" : "activated", bad ? "fault: corrupted image" : NULL);
+	log_event(s, now, e->device, im, bad ? "activation-failed" : "activated", bad ? why ? why : "fault: corrupted image" : NULL);
+	if (!bad && is_type(s, e->device, "ALTHAN-B3"))
+		through_bridge3(s, e->device, im, now);
 	dcc_alert(s, im, e->device, now, "N999", "PPMIDAlert",
 		  "<sr:DeviceID>%s</sr:DeviceID><sr:DeviceAlertCode>8F8B</sr:DeviceAlertCode><sr:Timestamp>%s</sr:Timestamp>"
 		  "<sr:PPMIDFirmwareUpgradeAlert><sr:FirmwareVersion>%s</sr:FirmwareVersion>"
