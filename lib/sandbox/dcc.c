@@ -787,7 +787,7 @@ static const char *chosen_ecode(const hfw_dcc *d, xmlDocPtr doc, const struct hf
 
 /*
  * The quarantine fault: the DCC's anomaly detection counts the requests
- * that passed its checks in windows of simulated time, each opened by the
+ * that passed its checks (but Transform's) in windows of simulated time, each opened by the
  * first request after the last one closed; above the
  * threshold it acknowledges the request (I99, signed), holds it (it is
  * never processed nor written to requests.log) and alerts the user with
@@ -949,7 +949,8 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 		/* The ecode fault: a chosen E-code for requests naming a chosen device. */
 		code = chosen_ecode(d, doc, &id);
 	}
-	if (!code && d->faults.quarantine_window_ms &&
+	/* Transform (CV 4) sends nothing to a device: anomaly detection holds what would. */
+	if (!code && cv != 4 && d->faults.quarantine_window_ms &&
 	    quarantine(d, &id, r.request_id, r.service_reference, reply, &ret, err))
 		goto out;
 	if (!code) {
