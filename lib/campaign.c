@@ -173,6 +173,18 @@ int hfw_campaign_events(struct hfw_event_list *l, const json_t *d, struct hfw_er
 	}
 	if (!strcmp(body, "DCCAlertMessage")) {
 		const json_t *a = json_object_get(msg, "DCCAlert"), *e;
+		const json_t *ev = json_object_get(d, "dcc_event");	/* decode.c: quarantine and mid-campaign events */
+
+		if (ev && str(ev, "event") && !strcmp(str(ev, "event"), "request_quarantined")) {
+			const char *held = str(ev, "request_id");
+
+			/* Under the held request's target (a distribution's is the DCC): placed by RequestID (on_row). */
+			snprintf(l->text[1], sizeof(l->text[1]), "%.40s QuarantineEventRef %.24s", str(ev, "breach"),
+				 str(ev, "quarantine_event_ref") ? str(ev, "quarantine_event_ref") : "?");
+			return add(l, target_of(l, held), held, "request_quarantined", l->text[1], at, err);
+		}
+		if (ev && str(ev, "event"))
+			return add(l, str(ev, "device"), NULL, str(ev, "event"), str(ev, "reason"), at, err);
 
 		if ((e = json_object_get(a, "CSPFirmwareDeliveryStatus"))) {
 			const char *s = str(e, "CommsHubTransferStatus");
@@ -241,6 +253,7 @@ static const struct stage {
 	{ "distribution_requested", 1, 0 },
 	{ "distribution_refused", 2, 1 },
 	{ "accepted", 2, 0 },
+	{ "distribution_quarantined", 2, 1 },
 	{ "delivered_to_hub", 3, 0 },
 	{ "hub_delivery_failed", 3, 1 },
 	{ "transferred", 4, 0 },
@@ -254,11 +267,13 @@ static const struct stage {
 	{ "activation_requested", 6, 0 },
 	{ "activation_scheduled", 6, 0 },
 	{ "activation_not_sent", 6, 1 },
+	{ "activation_quarantined", 6, 1 },
 	{ "activated", 7, 0 },
 	{ "activation_failed", 7, 1 },
 	{ "version_confirmed", 8, 0 },
 	{ "version_mismatch", 8, 1 },
 	{ "version_read_failed", 8, 1 },
+	{ "left_campaign", 9, 1 },	/* a mid-campaign event: whatever else it reached */
 };
 #define NSTAGES (sizeof(stages) / sizeof(stages[0]))
 
@@ -406,6 +421,8 @@ struct device {
 	uint64_t act_counter;		/* its counter (the target is the device) */
 	uint64_t dist_counter;		/* counter of the latest accepted distribution */
 	uint8_t accepted, hash_match, hash_other;	/* 8F72s seen with the campaign's image hash, or another */
+	uint32_t left;			/* why a mid-campaign event took it out (interned), 0 if none */
+	int64_t left_ms;
 };
 
 /* The campaign's own requests, by the hash of their canonical RequestID: which kinds each is. */
@@ -423,6 +440,8 @@ struct status {
 	size_t cap;
 	struct strtab strings;
 	struct reqset reqs;
+	struct held { uint32_t request_id, why; } *held;	/* requests the DCC quarantined (interned) */
+	size_t nheld, capheld;
 	int oom;
 };
 
@@ -769,11 +788,27 @@ static int on_row(void *arg, const struct hfw_ledger_row *r)
 	struct status *s = arg;
 	int is_event = !strcmp(r->source, "event");
 	/* Distributions and activations make a device part of the campaign; reads and events do not. */
-	struct device *d = find(s, r->device, !is_event && strcmp(r->source, "read-version") != 0);
+	struct device *d;
 	struct hfw_request_id id;
 	int has_rid = parse_rid(&id, r->request_id);
 	char why[160];
 
+	if (is_event && has_rid && !strcmp(r->state, "request_quarantined")) {
+		/* Placed once every row is in (resolve()): the held request may be any device's. */
+		if (s->nheld == s->capheld) {
+			size_t cap = s->capheld ? 2 * s->capheld : 16;
+			struct held *h = realloc(s->held, cap * sizeof(*h));
+
+			if (!h)
+				return -1;
+			s->held = h;
+			s->capheld = cap;
+		}
+		s->held[s->nheld].request_id = intern(&s->strings, r->request_id);
+		s->held[s->nheld++].why = intern(&s->strings, r->detail ? r->detail : "QuarantinedRequest");
+		return s->oom ? -1 : 0;
+	}
+	d = find(s, r->device, !is_event && strcmp(r->source, "read-version") != 0);
 	if (!d)
 		return s->oom ? -1 : 0;
 	if (!strcmp(r->source, "distribute")) {
@@ -844,6 +879,14 @@ static int on_row(void *arg, const struct hfw_ledger_row *r)
 				act_offer(s, d, "activation_failed", "runs another version", has_rid ? id.counter : 0, r);
 			else
 				act_offer(s, d, ev, r->detail, has_rid ? id.counter : 0, r);
+		} else if (!strcmp(ev, "left_campaign")) {
+			/* Change of supplier, status change, PPMID removed: out of the campaign, whatever it reached. */
+			d->left = intern(&s->strings, r->detail ? r->detail : "left");
+			d->left_ms = time_ms(r->at);
+		} else if (!strcmp(ev, "restored")) {
+			/* A suspended device restored rejoins (the others do not come back). */
+			if (d->left && !strcmp(text_of(&s->strings, d->left), "suspended"))
+				d->left = 0;
 		} else if (!strcmp(ev, "device_alert")) {
 			d->alert = intern(&s->strings, r->detail ? r->detail : "?");
 		} else if (has_rid && !(kinds & REQ_DISTRIBUTE)) {
@@ -870,6 +913,40 @@ static int on_row(void *arg, const struct hfw_ledger_row *r)
  * another hash; neither moves a distribution already further on, or failed
  * at verification otherwise.
  */
+/*
+ * The DCC's QuarantinedRequest alerts: a device whose latest distribution
+ * (not yet further than accepted) or latest activation was held is
+ * distribution_quarantined or activation_quarantined, with the breach and
+ * QuarantineEventRef as its reason.
+ */
+static void quarantined(struct status *s, struct device *d)
+{
+	static const struct hfw_ledger_row none = { NULL, NULL, "event", "", NULL, NULL, 0, NULL, NULL, NULL, NULL };
+	char eui[HFW_EUI_TEXT_MAX], act[HFW_REQUEST_ID_MAX + 64] = "";
+	struct hfw_eui e;
+	size_t i;
+	int b;
+
+	if (!s->nheld)
+		return;
+	if (d->act_user) {
+		for (b = 0; b < 8; b++)
+			e.b[b] = (uint8_t)(d->key >> (56 - 8 * b));
+		hfw_eui_format(eui, &e);
+		snprintf(act, sizeof(act), "%s:%s:%llu", text_of(&s->strings, d->act_user), eui,
+			 (unsigned long long)d->act_counter);
+	}
+	for (i = 0; i < s->nheld; i++) {
+		const char *rid = text_of(&s->strings, s->held[i].request_id), *why = text_of(&s->strings, s->held[i].why);
+
+		if (d->distribution && !strcasecmp(rid, text_of(&s->strings, d->distribution)) &&
+		    (!d->dist.stage || d->dist.stage->rank <= 2))
+			dist_offer(s, d, "distribution_quarantined", why, &none);
+		if (act[0] && !strcasecmp(rid, act) && d->act.stage && !strcmp(d->act.stage->state, "activation_requested"))
+			set_fact(s, &d->act, stage_of("activation_quarantined"), why, d->act_counter, &none);
+	}
+}
+
 static void resolve(struct status *s)
 {
 	static const struct hfw_ledger_row none = { NULL, NULL, "event", "", NULL, NULL, 0, NULL, NULL, NULL, NULL };
@@ -881,6 +958,7 @@ static void resolve(struct status *s)
 
 		if (!d->key)
 			continue;
+		quarantined(s, d);
 		if (!d->dist.stage || d->dist.stage->rank < 5) {
 			int64_t ms = d->dist.ms;
 
@@ -909,6 +987,11 @@ static void resolve(struct status *s)
 		d->stage = f->stage;
 		d->reason = f->stage ? f->reason : 0;
 		d->at = f->ms;
+		if (d->left) {
+			d->stage = stage_of("left_campaign");
+			d->reason = d->left;
+			d->at = d->left_ms;
+		}
 	}
 }
 
@@ -938,6 +1021,7 @@ static void release(struct status *s, struct device **order)
 	free(s->slots);
 	free(s->reqs.keys);
 	free(s->reqs.kinds);
+	free(s->held);
 	strtab_release(&s->strings);
 }
 

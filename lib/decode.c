@@ -602,6 +602,56 @@ static const char *header_text(xmlNodePtr header, const char *name, char *buf, s
 	return buf[0] ? buf : NULL;
 }
 
+static const char *jstr(const json_t *o, const char *name)
+{
+	return json_string_value(json_object_get(o, name));
+}
+
+/*
+ * What a DCC alert that concerns a campaign says, by element name (the
+ * N-codes are not public): "dcc_event" {event, device, reason | breach,
+ * request_id, quarantine_event_ref}.  event is left_campaign (reason
+ * change_of_supplier, suspended, decommissioned_or_withdrawn,
+ * removed_from_inventory, chf_decommissioned, ppmid_removed), restored,
+ * or request_quarantined.  NULL for other alerts.
+ */
+static json_t *dcc_event_json(const json_t *alert)
+{
+	const json_t *e, *v;
+	const char *key;
+
+	if ((e = json_object_get(alert, "QuarantinedRequest"))) {
+		json_object_foreach((json_t *)e, key, v)
+			return json_pack("{s:s,s:s,s:s?,s:s?}", "event", "request_quarantined", "breach", key, "request_id",
+					 jstr(v, "RequestID"), "quarantine_event_ref", jstr(v, "QuarantineEventRef"));
+		return NULL;
+	}
+	if ((e = json_object_get(json_object_get(alert, "ChangeOfSupplier"), "DeviceChangeOfSupplier")))
+		return json_pack("{s:s,s:s?,s:s,s:s?}", "event", "left_campaign", "device", jstr(e, "DeviceID"), "reason",
+				 "change_of_supplier", "device_type", jstr(e, "DeviceType"));
+	if ((e = json_object_get(alert, "PPMIDRemoval")))
+		return json_pack("{s:s,s:s?,s:s,s:s?}", "event", "left_campaign", "device", jstr(e, "PPMIDDeviceID"), "reason",
+				 "ppmid_removed", "comms_hub", jstr(e, "CHFDeviceID"));
+	if ((e = json_object_get(alert, "DeviceStatusChangeEvent"))) {
+		static const struct { const char *element, *reason; } map[] = {
+			{ "DeviceSuspended", "suspended" },
+			{ "MeterDecommissioningOrWithdrawal", "decommissioned_or_withdrawn" },
+			{ "DeviceRemovedFromInventory", "removed_from_inventory" },
+			{ "CHFDecommissioning", "chf_decommissioned" },
+		};
+		const json_t *change = json_object_get(e, "DeviceStatusChange");
+		size_t i;
+
+		if (json_object_get(change, "DeviceRestored"))
+			return json_pack("{s:s,s:s?}", "event", "restored", "device", jstr(e, "DeviceID"));
+		for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+			if (json_object_get(change, map[i].element))
+				return json_pack("{s:s,s:s?,s:s}", "event", "left_campaign", "device", jstr(e, "DeviceID"), "reason",
+						 map[i].reason);
+	}
+	return NULL;
+}
+
 int hfw_decode_response(json_t **out, const uint8_t *xml, size_t len, const hfw_trust *trust,
 			struct hfw_error *err)
 {
@@ -639,6 +689,12 @@ int hfw_decode_response(json_t **out, const uint8_t *xml, size_t len, const hfw_
 	if (msg) {
 		json_object_set_new(o, "body", json_string((const char *)msg->name));
 		json_object_set_new(o, "message", element_json(msg, trust, err));
+		if (hfw_xml_is(msg, HFW_NS_DUIS, "DCCAlertMessage")) {
+			json_t *ev = dcc_event_json(json_object_get(json_object_get(o, "message"), "DCCAlert"));
+
+			if (ev)
+				json_object_set_new(o, "dcc_event", ev);
+		}
 	}
 	*out = o;
 	o = NULL;

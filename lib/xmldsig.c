@@ -1069,6 +1069,7 @@ static int in_firmware_schema(const struct hfw_verify_result *r, xmlNodePtr root
 	static const char *const services[] = { "11.1", "11.2", "11.3", "11.4" };
 	static const char *const dcc_alerts[] = {
 		"PowerOutageEvent", "FirmwareDistributionFailure", "PPMIDAlert", "QuarantinedRequest",
+		"DeviceStatusChangeEvent", "ChangeOfSupplier", "PPMIDRemoval",
 		"FirmwareVersionMismatch", "FirmwareUpgradeRequested", "CSPFirmwareDeliveryStatus",
 		"CommsHubAlert", "CommsHubFirmwareActivation",
 	};

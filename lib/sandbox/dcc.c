@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <libxml/tree.h>
@@ -31,6 +32,7 @@ struct hfw_dcc {
 	struct hfw_simclock clock;
 	hfw_outbox *outbox;		/* asynchronous messages to the receive URL */
 	hfw_devsim *devices;		/* the estate, simulated */
+	hfw_products *products;		/* products.json of a mixed sandbox, NULL if none */
 	struct { struct hfw_eui who; uint64_t last; } counters[16];
 	size_t ncounters;
 	uint64_t window;		/* see struct hfw_dcc_options */
@@ -45,6 +47,10 @@ struct hfw_dcc {
 	size_t nds;
 	struct devrec *devs;		/* per device of the estate: SR 11.3 state */
 	size_t ndevs;
+	int64_t window_start;		/* the quarantine fault's current window (simulated ms) */
+	uint64_t window_count;		/* requests counted in it */
+	uint64_t quarantine_ref;	/* the last QuarantineEventRef */
+	FILE *quarantined;		/* quarantined.log: every request held, its breach and reference */
 };
 
 /* What the DCC holds for a device between Transform and Send Command. */
@@ -120,12 +126,21 @@ int hfw_dcc_open(hfw_dcc **out, const char *dir, const struct hfw_dcc_options *o
 	}
 	if ((ret = hfw_estate_read(&estate, path_in(p, sizeof(p), dir, "estate.json"), err)) < 0)
 		goto out;
+	/* A mixed sandbox's products file: its devices then behave as the documents say (devsim.h). */
+	if (access(path_in(p, sizeof(p), dir, "products.json"), F_OK) == 0 &&
+	    (ret = hfw_products_read(&d->products, p, err)) < 0)
+		goto out;
 	d->ndevs = hfw_estate_count(estate);
 	if (!(d->devs = calloc(d->ndevs + 1, sizeof(*d->devs)))) {
 		ret = hfw_error_oom(err);
 		goto out;
 	}
 	if (!(d->received = fopen(path_in(p, sizeof(p), dir, "received.log"), "a"))) {
+		ret = hfw_error_set(err, HFW_EIO, "cannot open '%s'", p);
+		goto out;
+	}
+	if (d->faults.quarantine_window_ms &&
+	    !(d->quarantined = fopen(path_in(p, sizeof(p), dir, "quarantined.log"), "a"))) {
 		ret = hfw_error_set(err, HFW_EIO, "cannot open '%s'", p);
 		goto out;
 	}
@@ -138,7 +153,7 @@ int hfw_dcc_open(hfw_dcc **out, const char *dir, const struct hfw_dcc_options *o
 	{
 		struct hfw_outbox_options oo = { url && *url ? url : NULL, NULL, NULL, NULL, &d->faults, &d->clock,
 						 path_in(p, sizeof(p), dir, "deliveries.log"), 0, o->log };
-		struct hfw_devsim_options so = { dir, d->signer, &d->faults, &d->clock, NULL, o->log };
+		struct hfw_devsim_options so = { dir, d->signer, &d->faults, &d->clock, NULL, o->log, d->products };
 		char ca[4096], cert[4096], key[4096];
 
 		if (oo.url && !strncmp(oo.url, "https://", 8)) {
@@ -171,11 +186,14 @@ void hfw_dcc_free(hfw_dcc *d)
 		return;
 	/* Devices first: they post to the outbox. */
 	hfw_devsim_free(d->devices);
+	hfw_products_free(d->products);
 	hfw_outbox_stop(d->outbox);
 	if (d->log)
 		fclose(d->log);
 	if (d->received)
 		fclose(d->received);
+	if (d->quarantined)
+		fclose(d->quarantined);
 	for (size_t i = 0; i < d->nds; i++)
 		hfw_cert_free(d->ds[i].cert);
 	for (size_t i = 0; d->devs && i < d->ndevs; i++)
@@ -767,6 +785,41 @@ static const char *chosen_ecode(const hfw_dcc *d, xmlDocPtr doc, const struct hf
 	return code;
 }
 
+/*
+ * The quarantine fault: the DCC's anomaly detection counts the requests
+ * that passed its checks (but Transform's) in windows of simulated time, each opened by the
+ * first request after the last one closed; above the
+ * threshold it acknowledges the request (I99, signed), holds it (it is
+ * never processed nor written to requests.log) and alerts the user with
+ * QuarantinedRequest.  Whether the request was held.
+ */
+static int quarantine(hfw_dcc *d, const struct hfw_request_id *id, const char *rid, const char *sr, struct hfw_buf *reply,
+		      int *ret, struct hfw_error *err)
+{
+	int64_t now = hfw_simclock_now(&d->clock);
+	uint64_t ref = 0;
+	int held = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (!d->window_count || now - d->window_start >= (int64_t)d->faults.quarantine_window_ms) {
+		d->window_start = now;	/* a window opens with the first request counted in it */
+		d->window_count = 0;
+	}
+	if (++d->window_count > d->faults.quarantine_max) {
+		held = 1;
+		ref = ++d->quarantine_ref;
+		fprintf(d->quarantined, "{\"request\":\"%s\",\"breach\":\"%s\",\"quarantine_event_ref\":%llu}\n", rid,
+			hfw_breach_name(d->faults.breach), (unsigned long long)ref);
+		fflush(d->quarantined);
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (!held)
+		return 0;
+	*ret = device_reply(d, reply, rid, sr, "I99", "", err);
+	hfw_devsim_quarantine_alert(d->devices, &id->originator, rid, hfw_breach_name(d->faults.breach), ref);
+	return 1;
+}
+
 /* One line in received.log per request: when it came, what it was, what it got, how many were in hand. */
 static void log_received(hfw_dcc *d, const char *path, long cv, const char *rid, int http_status,
 			 const struct hfw_buf *reply, unsigned busy)
@@ -896,6 +949,10 @@ int hfw_dcc_handle(hfw_dcc *d, const char *path, const char *body, size_t len,
 		/* The ecode fault: a chosen E-code for requests naming a chosen device. */
 		code = chosen_ecode(d, doc, &id);
 	}
+	/* Transform (CV 4) sends nothing to a device: anomaly detection holds what would. */
+	if (!code && cv != 4 && d->faults.quarantine_window_ms &&
+	    quarantine(d, &id, r.request_id, r.service_reference, reply, &ret, err))
+		goto out;
 	if (!code) {
 		if (cv == 8 && !strcmp(r.service_reference, "8.2"))
 			ret = read_inventory(d, doc, r.request_id, reply, &code, err);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "../base64.h"
@@ -63,6 +64,7 @@ struct device {
 	uint32_t held;			/* image + 1 held, 0 if none */
 	char running[9];
 	uint8_t busy, offline, sleepy;
+	uint8_t left;			/* a mid-campaign event took it out (event fault): sent once */
 	hfw_key *key;			/* its digital-signing key, loaded on first use */
 	uint8_t key_missing;
 	uint64_t alert_counter;
@@ -186,6 +188,85 @@ static void format_time(char out[48], int64_t ms)
 		 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
+/* The per-model fault fractions of a device's DeviceModel (faults.h). */
+enum { MODEL_HASH, MODEL_OFFLINE, MODEL_SLOT };
+
+static int model_chance(const hfw_devsim *s, size_t device, const char *what, uint64_t key, int which)
+{
+	const struct hfw_model_faults *m = hfw_faults_model(s->o.faults, hfw_estate_at(s->estate, device)->model);
+
+	if (!m)
+		return 0;
+	return hfw_faults_chance(s->o.faults, what, key,
+				 which == MODEL_HASH ? m->hash : which == MODEL_OFFLINE ? m->offline : m->slot);
+}
+
+/* ---- what the documents say (with products.json: see devsim.h) ---- */
+
+enum doc { DOC_OK, DOC_SILENT, DOC_HUB_FAIL, DOC_VERIFY_FAIL };
+
+/* The CHF record of a device's hub, or NULL. */
+static const struct hfw_device *hub_record(const hfw_devsim *s, size_t device)
+{
+	uint32_t chf = s->hubs[s->devices[device].hub].chf;
+
+	return chf ? hfw_estate_at(s->estate, chf - 1) : NULL;
+}
+
+static int is_type(const hfw_devsim *s, size_t device, const char *type)
+{
+	return !strcmp(hfw_estate_at(s->estate, device)->type->name, type);
+}
+
+/* What becomes of this image on this device by the documents; *why says why not. */
+static enum doc documented(const hfw_devsim *s, size_t device, const struct image *im, const char **why)
+{
+	const struct hfw_device *d = hfw_estate_at(s->estate, device), *hub;
+	const struct hfw_product_model *m;
+	const struct hfw_product_version *v;
+	const struct hfw_hub_model *hm;
+
+	*why = NULL;
+	if (!s->o.products)
+		return DOC_OK;
+	m = d->manufacturer && d->model ? hfw_products_model(s->o.products, d->manufacturer, d->model) : NULL;
+	hub = hub_record(s, device);
+	hm = hub && hub->manufacturer && hub->model ? hfw_products_hub(s->o.products, hub->manufacturer, hub->model) : NULL;
+	if (m && m->unsupported) {
+		*why = "unsupported model: the outcome is uncertain";
+		return DOC_SILENT;
+	}
+	if (is_type(s, device, "ALTHAN-B4")) {
+		*why = "a bridge 4 updates only through its site's bridge 3";
+		return DOC_SILENT;
+	}
+	/* The device's own reasons first, then its hub's (as the plan's ground truth orders them). */
+	if (is_type(s, device, "PPMID") && d->third_party && d->installation == HFW_INSTALL_SECURE) {
+		*why = "third-party PPMID on a Secure installation";
+		return DOC_HUB_FAIL;
+	}
+	if (is_type(s, device, "PPMID") && d->region && !strcmp(d->region, "SMETS1")) {
+		*why = "SMETS1 PPMID";
+		return DOC_HUB_FAIL;
+	}
+	if (hm && hub && (is_type(s, device, "PPMID") || is_type(s, device, "HCALCS") || is_type(s, device, "IHD") ||
+			  !strncmp(d->type->name, "ALTHAN-", 7)) &&
+	    !hfw_hub_han_ota(hm, s->devices[s->hubs[s->devices[device].hub].chf - 1].running)) {
+		*why = "the hub's firmware has no variant HAN OTA (SECMP0007)";
+		return DOC_HUB_FAIL;
+	}
+	if (hm && im->len > hm->image_capacity) {
+		*why = "image larger than the hub's image capacity";
+		return DOC_HUB_FAIL;
+	}
+	if (m && hub && hub->manufacturer && (v = hfw_product_version_find(m, im->version)) && v->locked_to_hub_manufacturer &&
+	    strcasecmp(v->locked_to_hub_manufacturer, hub->manufacturer) != 0) {
+		*why = "image locked to another hub manufacturer";
+		return DOC_VERIFY_FAIL;
+	}
+	return DOC_OK;
+}
+
 /* Counters for ResponseIDs and GBCS alerts: rising across restarts, like ms-epoch request counters. */
 static uint64_t next_counter(uint64_t *last, int64_t now)
 {
@@ -193,11 +274,10 @@ static uint64_t next_counter(uint64_t *last, int64_t now)
 	return *last;
 }
 
-/* Sign a response whose text (after the XML declaration at 0) is in b, and queue it. */
-static void send(hfw_devsim *s, struct hfw_buf *b, size_t body_off, int64_t now, const char *kind, size_t device)
+/* Sign a response whose text (after the XML declaration at 0) is in b, and queue it under label. */
+static void send_as(hfw_devsim *s, struct hfw_buf *b, size_t body_off, int64_t now, const char *kind, const char *label)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
-	char eui[HFW_EUI_TEXT_MAX];
 	size_t len;
 	char *xml;
 
@@ -207,8 +287,15 @@ static void send(hfw_devsim *s, struct hfw_buf *b, size_t body_off, int64_t now,
 		return;
 	}
 	xml = hfw_buf_detach(b, &len);
-	if (hfw_outbox_post(s->o.outbox, xml, len, now, kind, dev_eui(s, device, eui), &err) < 0)
+	if (hfw_outbox_post(s->o.outbox, xml, len, now, kind, label, &err) < 0)
 		hfw_sandbox_logf(&s->o.log, "cannot queue a %s: %s", kind, err.text);
+}
+
+static void send(hfw_devsim *s, struct hfw_buf *b, size_t body_off, int64_t now, const char *kind, size_t device)
+{
+	char eui[HFW_EUI_TEXT_MAX];
+
+	send_as(s, b, body_off, now, kind, dev_eui(s, device, eui));
 }
 
 /*
@@ -251,31 +338,42 @@ static int alert_head(struct hfw_buf *b, size_t *body_off, const struct hfw_eui 
  * N-codes are not public apart from N60/N61 (CSP delivery) and AD1; the
  * others are sent as N999 and receivers go by the element's name.
  */
-static void dcc_alert(hfw_devsim *s, const struct image *im, size_t device, int64_t now, const char *code,
-		      const char *element, const char *fmt, ...) HFW_PRINTF(7, 8);
+static void dcc_alert_v(hfw_devsim *s, const struct hfw_eui *user, const char *label, int64_t now, const char *code,
+			const char *element, const char *fmt, va_list ap) HFW_PRINTF(7, 0);
 
-static void dcc_alert(hfw_devsim *s, const struct image *im, size_t device, int64_t now, const char *code,
-		      const char *element, const char *fmt, ...)
+static void dcc_alert_v(hfw_devsim *s, const struct hfw_eui *user, const char *label, int64_t now, const char *code,
+			const char *element, const char *fmt, va_list ap)
 {
 	struct hfw_buf b = HFW_BUF_INIT(64 * 1024);
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_eui dcc;
 	char inner[2048];
 	size_t body_off;
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(inner, sizeof(inner), fmt, ap);
-	va_end(ap);
 	hfw_eui_parse(&dcc, hfw_signer_info(s->o.dcc_signer)->eui, "DCC", &err);
-	if (alert_head(&b, &body_off, &dcc, &im->user, next_counter(&s->dcc_counter, now), now, &err) < 0 ||
+	if (alert_head(&b, &body_off, &dcc, user, next_counter(&s->dcc_counter, now), now, &err) < 0 ||
 	    hfw_buf_printf(&b, &err, "<sr:DCCAlertMessage><sr:DCCAlertCode>%s</sr:DCCAlertCode><sr:DCCAlert>"
 			   "<sr:%s>%s</sr:%s></sr:DCCAlert></sr:DCCAlertMessage></sr:Body></sr:Response>",
 			   code, element, inner, element) < 0) {
 		hfw_buf_release(&b);
 		return;
 	}
-	send(s, &b, body_off, now, element, device);
+	send_as(s, &b, body_off, now, element, label);
+}
+
+static void dcc_alert(hfw_devsim *s, const struct image *im, size_t device, int64_t now, const char *code,
+		      const char *element, const char *fmt, ...) HFW_PRINTF(7, 8);
+
+static void dcc_alert(hfw_devsim *s, const struct image *im, size_t device, int64_t now, const char *code,
+		      const char *element, const char *fmt, ...)
+{
+	char eui[HFW_EUI_TEXT_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	dcc_alert_v(s, &im->user, dev_eui(s, device, eui), now, code, element, fmt, ap);
+	va_end(ap);
 }
 
 static void log_line(hfw_devsim *s, int64_t now, size_t device, const char *request_id, const char *what,
@@ -366,11 +464,14 @@ static void verified_alert(hfw_devsim *s, const struct image *im, size_t device,
 	size_t n = 0, alen, body_off;
 	uint64_t counter = next_counter(&dv->alert_counter, now);
 	int dlms = !strcmp(d->type->name, "ESME");
+	const char *why;
 
 	memset(&f, 0, sizeof(f));
 	memcpy(hash, im->mi_hash, 32);
-	if (hfw_faults_chance(s->o.faults, "bad-hash", hfw_eui_to_u64(&d->eui) ^ counter, s->o.faults->bad_hash))
-		hash[0] ^= 0x01;	/* the image arrived corrupted */
+	if (hfw_faults_chance(s->o.faults, "bad-hash", hfw_eui_to_u64(&d->eui) ^ counter, s->o.faults->bad_hash) ||
+	    model_chance(s, device, "model-hash", hfw_eui_to_u64(&d->eui), MODEL_HASH) ||
+	    documented(s, device, im, &why) == DOC_VERIFY_FAIL)
+		hash[0] ^= 0x01;	/* the image arrived corrupted, or its hash is not the one this hub's metadata allows */
 	if (dlms) {
 		uint32_t invoke = 0x20000000u | (uint32_t)(counter & 0x0FFFFFFFu);
 		uint8_t when[12];
@@ -432,6 +533,19 @@ static void verified_alert(hfw_devsim *s, const struct image *im, size_t device,
 	send(s, &b, body_off, now, "DeviceAlertMessage", device);
 }
 
+static void dcc_alert_to(hfw_devsim *s, const struct hfw_eui *user, const char *label, int64_t now, const char *code,
+			 const char *element, const char *fmt, ...) HFW_PRINTF(7, 8);
+
+static void dcc_alert_to(hfw_devsim *s, const struct hfw_eui *user, const char *label, int64_t now, const char *code,
+			 const char *element, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dcc_alert_v(s, user, label, now, code, element, fmt, ap);
+	va_end(ap);
+}
+
 /* ---- the lifecycle ---- */
 
 static int is_gsme(const hfw_devsim *s, size_t device)
@@ -465,6 +579,58 @@ static void discard_slot(hfw_devsim *s, struct hub *h, int64_t now)
 	h->slot_waiting = 0;
 }
 
+/*
+ * The event fault: a DCC alert that takes the device out of the supplier's
+ * hands (DUIS 5.4 shapes; N-codes not being public, N999).  Decommissioning
+ * and withdrawal of a meter share MeterDecommissioningOrWithdrawal; other
+ * devices leave the inventory (DeviceRemovedFromInventory).  Whether one
+ * was sent.
+ */
+static int mid_campaign_event(hfw_devsim *s, const struct image *im, size_t device, int64_t now)
+{
+	const struct hfw_device *d = hfw_estate_at(s->estate, device);
+	const char *type = strncmp(d->type->name, "ALTHAN-", 7) ? d->type->name : "PPMID";
+	int is_ppmid = !strcmp(type, "PPMID"), meter = !strcmp(type, "ESME") || !strcmp(type, "GSME");
+	const char *mpxn = d->mpxn && d->mpxn[0] && strlen(d->mpxn) <= 13 ? d->mpxn : "0";
+	char eui[HFW_EUI_TEXT_MAX], hub[HFW_EUI_TEXT_MAX];
+	int kind;
+
+	if (!s->o.faults->nevents || (kind = hfw_faults_event(s->o.faults, &d->eui, is_ppmid)) < 0)
+		return 0;
+	s->devices[device].left = 1;
+	dev_eui(s, device, eui);
+	hfw_eui_format(hub, &d->comms_hub);
+	switch ((enum hfw_fault_event)kind) {
+	case HFW_EVENT_COS:
+		dcc_alert(s, im, device, now, "N999", "ChangeOfSupplier",
+			  "<sr:DeviceChangeOfSupplier><sr:DeviceID>%s</sr:DeviceID><sr:DeviceType>%s</sr:DeviceType>"
+			  "<sr:MPxNs><sr:ImportMPxN>%s</sr:ImportMPxN></sr:MPxNs></sr:DeviceChangeOfSupplier>", eui, type, mpxn);
+		break;
+	case HFW_EVENT_SUSPENDED:
+		dcc_alert(s, im, device, now, "N999", "DeviceStatusChangeEvent",
+			  "<sr:DeviceID>%s</sr:DeviceID><sr:DeviceStatusChange><sr:DeviceSuspended></sr:DeviceSuspended></sr:DeviceStatusChange>", eui);
+		break;
+	case HFW_EVENT_DECOMMISSIONED:
+	case HFW_EVENT_WITHDRAWN:
+		if (meter)
+			dcc_alert(s, im, device, now, "N999", "DeviceStatusChangeEvent",
+				  "<sr:DeviceID>%s</sr:DeviceID><sr:DeviceStatusChange><sr:MeterDecommissioningOrWithdrawal>"
+				  "<sr:MeterDecommissionOrWithdrawal><sr:ImportMPxN>%s</sr:ImportMPxN></sr:MeterDecommissionOrWithdrawal>"
+				  "</sr:MeterDecommissioningOrWithdrawal></sr:DeviceStatusChange>", eui, mpxn);
+		else
+			dcc_alert(s, im, device, now, "N999", "DeviceStatusChangeEvent",
+				  "<sr:DeviceID>%s</sr:DeviceID><sr:DeviceStatusChange><sr:DeviceRemovedFromInventory></sr:DeviceRemovedFromInventory>"
+				  "</sr:DeviceStatusChange>", eui);
+		break;
+	case HFW_EVENT_PPMID_REMOVED:
+		dcc_alert(s, im, device, now, "N999", "PPMIDRemoval",
+			  "<sr:PPMIDDeviceID>%s</sr:PPMIDDeviceID><sr:CHFDeviceID>%s</sr:CHFDeviceID>", eui, hub);
+		break;
+	}
+	log_event(s, now, device, im, "left", hfw_fault_event_name((enum hfw_fault_event)kind));
+	return 1;
+}
+
 static void on_hub(hfw_devsim *s, const struct event *e, int64_t now)
 {
 	const struct image *im = &s->images[e->image];
@@ -473,6 +639,7 @@ static void on_hub(hfw_devsim *s, const struct event *e, int64_t now)
 	struct hub *h = &s->hubs[dv->hub];
 	char hub[HFW_EUI_TEXT_MAX], eui[HFW_EUI_TEXT_MAX], when[48];
 	int hub_down = h->chf && s->devices[h->chf - 1].offline;
+	const char *why;
 	int64_t t;
 
 	hfw_eui_format(hub, &d->comms_hub);
@@ -489,6 +656,38 @@ static void on_hub(hfw_devsim *s, const struct event *e, int64_t now)
 		return;
 	}
 	log_event(s, now, e->device, im, "delivered-to-hub", NULL);
+	if (!dv->left && mid_campaign_event(s, im, e->device, now)) {
+		/* The device is no longer this supplier's to update: its image goes no further. */
+		dv->gen++;
+		finish(s, e->device);
+		return;
+	}
+	switch (documented(s, e->device, im, &why)) {
+	case DOC_SILENT:
+		/* Uncertain: nothing comes back for this device. */
+		dv->gen++;
+		log_event(s, now, e->device, im, "no-answer", why);
+		finish(s, e->device);
+		return;
+	case DOC_HUB_FAIL:
+		dv->gen++;
+		transfer_alert(s, im, e->device, now, "FileTransferFailure");
+		log_event(s, now, e->device, im, "transfer-failed", why);
+		distribution_failure(s, im, e->device, now);
+		finish(s, e->device);
+		return;
+	default:
+		break;
+	}
+	if (uses_slot(s, e->device) &&
+	    model_chance(s, e->device, "model-slot", hfw_eui_to_u64(&d->eui) ^ e->image, MODEL_SLOT)) {
+		/* The slot fault: another image (not in this sandbox) took the hub's slot meanwhile. */
+		dv->gen++;
+		transfer_alert(s, im, e->device, now, "FirmwareImageDiscarded");
+		log_event(s, now, e->device, im, "discarded", "fault: another image took the hub's slot");
+		finish(s, e->device);
+		return;
+	}
 	if (uses_slot(s, e->device)) {
 		if (h->slot && h->slot != e->image + 1 && h->slot_waiting) {
 			/* A GSME image keeps the slot against HAN images; otherwise the newer wins. */
@@ -561,22 +760,52 @@ static void on_transfer(hfw_devsim *s, const struct event *e, int64_t now)
 		schedule(s, now + VERIFY_AFTER, EV_VERIFY, e->device, e->image);
 }
 
+/* Option A: bridge 3 orchestrates its site's sleepy bridge 4, packaged with it, which runs what bridge 3 activates. */
+static void through_bridge3(hfw_devsim *s, size_t b3, const struct image *im, int64_t now)
+{
+	const struct hfw_device *d3 = hfw_estate_at(s->estate, b3);
+	const struct hub *h = &s->hubs[s->devices[b3].hub];
+	uint32_t i;
+
+	if (!s->o.products || d3->althan_option == HFW_ALTHAN_B)
+		return;
+	for (i = 0; i < h->count; i++) {
+		uint32_t m = s->members[h->first + i];
+		const struct hfw_device *d4 = hfw_estate_at(s->estate, m);
+
+		if (is_type(s, m, "ALTHAN-B4") && d3->site && d4->site && !strcmp(d3->site, d4->site)) {
+			memcpy(s->devices[m].running, im->version, sizeof(s->devices[m].running));
+			log_event(s, now, m, im, "activated", "through its site's bridge 3");
+		}
+	}
+}
+
 static void on_activate(hfw_devsim *s, const struct event *e, int64_t now)
 {
 	const struct image *im = &s->images[e->image];
 	struct device *dv = &s->devices[e->device];
 	char eui[HFW_EUI_TEXT_MAX], when[48];
+	const char *why = NULL;
+	int bad;
 
 	if (dv->held != e->image + 1)
 		return;		/* another image arrived meanwhile */
-	memcpy(dv->running, im->version, sizeof(dv->running));
+	/* The per-model hash fault: a corrupted image fails the device's own check, and it keeps what it ran. */
+	bad = model_chance(s, e->device, "model-hash", hfw_eui_to_u64(&hfw_estate_at(s->estate, e->device)->eui), MODEL_HASH) ||
+	      documented(s, e->device, im, &why) == DOC_VERIFY_FAIL;
+	if (!bad)
+		memcpy(dv->running, im->version, sizeof(dv->running));
+	else
+		dv->held = 0;
 	format_time(when, now);
-	log_event(s, now, e->device, im, "activated", NULL);
+	log_event(s, now, e->device, im, bad ? "activation-failed" : "activated", bad ? why ? why : "fault: corrupted image" : NULL);
+	if (!bad && is_type(s, e->device, "ALTHAN-B3"))
+		through_bridge3(s, e->device, im, now);
 	dcc_alert(s, im, e->device, now, "N999", "PPMIDAlert",
 		  "<sr:DeviceID>%s</sr:DeviceID><sr:DeviceAlertCode>8F8B</sr:DeviceAlertCode><sr:Timestamp>%s</sr:Timestamp>"
 		  "<sr:PPMIDFirmwareUpgradeAlert><sr:FirmwareVersion>%s</sr:FirmwareVersion>"
-		  "<sr:ActivateImageResultCode>ActivationSuccess</sr:ActivateImageResultCode></sr:PPMIDFirmwareUpgradeAlert>",
-		  dev_eui(s, e->device, eui), when, im->version);
+		  "<sr:ActivateImageResultCode>%s</sr:ActivateImageResultCode></sr:PPMIDFirmwareUpgradeAlert>",
+		  dev_eui(s, e->device, eui), when, im->version, bad ? "ActivationFailure" : "ActivationSuccess");
 }
 
 /* ---- activation: SR 11.3 as GBCS CS06 ---- */
@@ -937,7 +1166,8 @@ int hfw_devsim_open(hfw_devsim **out, hfw_estate *estate, const struct hfw_devsi
 		memcpy(s->devices[i].running, d->firmware_version, sizeof(s->devices[i].running));
 		/* The offline fault takes devices off the HAN; a hub goes offline only by the estate's flag. */
 		s->devices[i].offline = d->offline || (d->type->route != HFW_ROUTE_NONE &&
-						       hfw_faults_chance(o->faults, "offline", k, o->faults->offline));
+						       (hfw_faults_chance(o->faults, "offline", k, o->faults->offline) ||
+							model_chance(s, i, "model-offline", k, MODEL_OFFLINE)));
 		s->devices[i].sleepy = d->sleepy || hfw_faults_chance(o->faults, "sleepy", k, o->faults->sleepy);
 		if (d->type->route == HFW_ROUTE_NONE && !memcmp(d->eui.b, d->comms_hub.b, 8))
 			s->hubs[s->devices[i].hub].chf = (uint32_t)i + 1;
@@ -1205,4 +1435,18 @@ int hfw_devsim_command(hfw_devsim *s, size_t device, const struct hfw_devsim_com
 out:
 	pthread_mutex_unlock(&s->lock);
 	return ret;
+}
+
+void hfw_devsim_quarantine_alert(hfw_devsim *s, const struct hfw_eui *user, const char *request_id, const char *breach,
+				 uint64_t ref)
+{
+	char label[HFW_EUI_TEXT_MAX];
+
+	hfw_eui_format(label, user);
+	pthread_mutex_lock(&s->lock);
+	/* ADBreach: the RequestID held and the DCC's QuarantineEventRef. */
+	dcc_alert_to(s, user, label, hfw_simclock_now(s->o.clock), "N999", "QuarantinedRequest",
+		     "<sr:%s><sr:RequestID>%s</sr:RequestID><sr:QuarantineEventRef>%llu</sr:QuarantineEventRef></sr:%s>",
+		     breach, request_id, (unsigned long long)ref, breach);
+	pthread_mutex_unlock(&s->lock);
 }

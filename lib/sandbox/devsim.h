@@ -33,6 +33,7 @@
 #include "../duis.h"
 #include "../error.h"
 #include "../estate.h"
+#include "../products.h"
 #include "faults.h"
 #include "log.h"
 #include "outbox.h"
@@ -48,7 +49,21 @@ struct hfw_devsim_options {
 	const struct hfw_simclock *clock;
 	hfw_outbox *outbox;
 	struct hfw_sandbox_log log;		/* what goes wrong as it happens */
+	const struct hfw_products *products;	/* the sandbox's products.json, NULL if none (see below) */
 };
+
+/*
+ * With products (a mixed sandbox), devices behave as the documents say
+ * (issue 13; hanfw-sandbox(1)): an image larger than the device's hub's
+ * image_capacity fails at the hub (8F89 FileTransferFailure); an image
+ * whose version is locked to another hub manufacturer fails verification
+ * (11.1: 8F72 with another hash; 11.4: ActivationFailure); a HAN device
+ * behind a hub whose firmware lacks variant HAN OTA fails at the hub; a model marked
+ * unsupported never answers (uncertain); a SMETS1 PPMID fails, and so does
+ * a third-party PPMID on a Secure installation (8F89); an Alt HAN bridge 4
+ * targeted itself never answers, and takes the version its site's bridge 3
+ * activates (option A).  Without, none of this applies.
+ */
 
 /* Takes the estate in every case. */
 int hfw_devsim_open(hfw_devsim **out, hfw_estate *estate, const struct hfw_devsim_options *o,
@@ -133,5 +148,13 @@ struct hfw_devsim_command {
  * drops a stored one.  An offline device never answers: the DCC sends E21.
  */
 int hfw_devsim_command(hfw_devsim *s, size_t device, const struct hfw_devsim_command *c, struct hfw_error *err);
+
+/*
+ * The quarantine fault: a QuarantinedRequest DCC alert to user naming the
+ * held RequestID, the breach (ADUserThresholdBreach, ...) and the DCC's
+ * QuarantineEventRef, signed as the DCC's other alerts.
+ */
+void hfw_devsim_quarantine_alert(hfw_devsim *s, const struct hfw_eui *user, const char *request_id, const char *breach,
+				 uint64_t ref);
 
 #endif

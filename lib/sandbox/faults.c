@@ -87,6 +87,155 @@ static int ecode(struct hfw_faults *f, const char *v, struct hfw_error *err)
 	return 0;
 }
 
+static const char *const event_names[] = { "cos", "suspended", "decommissioned", "withdrawn", "ppmid-removed" };
+static const char *const breach_names[] = { "ADUserThresholdBreach", "ADDCCThresholdBreach", "ADAttributeLimitsBreach" };
+
+const char *hfw_fault_event_name(enum hfw_fault_event e)
+{
+	return (size_t)e < sizeof(event_names) / sizeof(event_names[0]) ? event_names[e] : "?";
+}
+
+const char *hfw_breach_name(enum hfw_breach b)
+{
+	return (size_t)b < sizeof(breach_names) / sizeof(breach_names[0]) ? breach_names[b] : "?";
+}
+
+const struct hfw_model_faults *hfw_faults_model(const struct hfw_faults *f, const char *model)
+{
+	size_t i;
+
+	for (i = 0; model && i < f->nmodels; i++)
+		if (!strcmp(f->models[i].model, model))
+			return &f->models[i];
+	return NULL;
+}
+
+int hfw_faults_event(const struct hfw_faults *f, const struct hfw_eui *eui, int is_ppmid)
+{
+	size_t i;
+
+	for (i = 0; i < f->nevents; i++)
+		if (f->events[i].by_eui && !memcmp(f->events[i].eui.b, eui->b, HFW_EUI_LEN) &&
+		    (f->events[i].kind != HFW_EVENT_PPMID_REMOVED || is_ppmid))
+			return (int)f->events[i].kind;
+	for (i = 0; i < f->nevents; i++)
+		if (!f->events[i].by_eui && (f->events[i].kind != HFW_EVENT_PPMID_REMOVED || is_ppmid) &&
+		    hfw_faults_chance(f, event_names[f->events[i].kind], hfw_eui_to_u64(eui), f->events[i].fraction))
+			return (int)f->events[i].kind;
+	return -1;
+}
+
+/* model=MODEL:NAME=P[:NAME=P...], NAME one of hash, offline, slot. */
+static int model(struct hfw_faults *f, const char *v, struct hfw_error *err)
+{
+	const char *colon = strchr(v, ':');
+	struct hfw_model_faults *m;
+	char *copy = NULL, *item, *save = NULL;
+	size_t n = colon ? (size_t)(colon - v) : 0;
+	int ret = 0;
+
+	if (!colon || !n || n >= sizeof(m->model) || !colon[1])
+		return hfw_error_set(err, HFW_EINPUT, "fault 'model=%s': give MODEL:hash=P, :offline=P or :slot=P", v);
+	for (m = NULL, n = 0; n < f->nmodels; n++)
+		if (!strncmp(f->models[n].model, v, (size_t)(colon - v)) && !f->models[n].model[colon - v])
+			m = &f->models[n];
+	if (!m) {
+		if (f->nmodels == HFW_FAULTS_MAX_MODELS)
+			return hfw_error_set(err, HFW_EINPUT, "fault 'model': at most %d models", HFW_FAULTS_MAX_MODELS);
+		m = &f->models[f->nmodels++];
+		memcpy(m->model, v, (size_t)(colon - v));
+		m->model[colon - v] = '\0';
+	}
+	if (!(copy = strdup(colon + 1)))
+		return hfw_error_oom(err);
+	for (item = strtok_r(copy, ":", &save); item && ret == 0; item = strtok_r(NULL, ":", &save)) {
+		char *p = strchr(item, '=');
+
+		if (!p) {
+			ret = hfw_error_set(err, HFW_EINPUT, "fault 'model=%s': give MODEL:hash=P, :offline=P or :slot=P", v);
+			break;
+		}
+		*p++ = '\0';
+		if (!strcmp(item, "hash"))
+			ret = probability(&m->hash, item, p, err);
+		else if (!strcmp(item, "offline"))
+			ret = probability(&m->offline, item, p, err);
+		else if (!strcmp(item, "slot"))
+			ret = probability(&m->slot, item, p, err);
+		else
+			ret = hfw_error_set(err, HFW_EINPUT, "fault 'model=%s': unknown '%s' (hash, offline, slot)", v, item);
+	}
+	free(copy);
+	return ret;
+}
+
+/* event=KIND:EUI or event=KIND:FRACTION. */
+static int event(struct hfw_faults *f, const char *v, struct hfw_error *err)
+{
+	const char *colon = strchr(v, ':');
+	struct hfw_fault_event_rule *r;
+	size_t i;
+
+	if (f->nevents == HFW_FAULTS_MAX_EVENTS)
+		return hfw_error_set(err, HFW_EINPUT, "fault 'event': at most %d rules", HFW_FAULTS_MAX_EVENTS);
+	r = &f->events[f->nevents];
+	memset(r, 0, sizeof(*r));
+	for (i = 0; colon && i < sizeof(event_names) / sizeof(event_names[0]); i++)
+		if (strlen(event_names[i]) == (size_t)(colon - v) && !strncmp(v, event_names[i], (size_t)(colon - v)))
+			break;
+	if (!colon || i == sizeof(event_names) / sizeof(event_names[0]))
+		return hfw_error_set(err, HFW_EINPUT, "fault 'event=%s': give KIND:EUI or KIND:FRACTION, KIND one of cos, "
+				     "suspended, decommissioned, withdrawn, ppmid-removed", v);
+	r->kind = (enum hfw_fault_event)i;
+	if (probability(&r->fraction, "event", colon + 1, err) < 0) {
+		if (hfw_eui_parse(&r->eui, colon + 1, "device", err) < 0)
+			return hfw_error_set(err, HFW_EINPUT, "fault 'event=%s': give an EUI-64 or a fraction from 0 to 1", v);
+		r->by_eui = 1;
+	}
+	f->nevents++;
+	return 0;
+}
+
+/* quarantine=N/WINDOW, WINDOW in milliseconds or with s, m or h. */
+static int quarantine(struct hfw_faults *f, const char *v, struct hfw_error *err)
+{
+	const char *spec = v;
+	char *end;
+	unsigned long long n, w;
+	uint64_t unit = 1;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || end == v || v[0] == '-' || *end != '/' || !end[1] || end[1] == '-')
+		goto bad;
+	v = end + 1;
+	w = strtoull(v, &end, 10);
+	if (errno || end == v)
+		goto bad;
+	if (*end == 's' || *end == 'm' || *end == 'h')
+		unit = *end == 's' ? 1000 : *end == 'm' ? 60000 : 3600000, end++;
+	if (*end || w == 0 || w > 366ull * 86400 * 1000 / unit || n > 1000000000ull)
+		goto bad;
+	f->quarantine_max = n;
+	f->quarantine_window_ms = w * unit;
+	return 0;
+bad:
+	return hfw_error_set(err, HFW_EINPUT, "fault 'quarantine=%s': give N/WINDOW, e.g. quarantine=10/1h", spec);
+}
+
+static int breach(struct hfw_faults *f, const char *v, struct hfw_error *err)
+{
+	static const char *const names[] = { "user", "dcc", "attribute" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(v, names[i])) {
+			f->breach = (enum hfw_breach)i;
+			return 0;
+		}
+	return hfw_error_set(err, HFW_EINPUT, "fault 'breach=%s': give user, dcc or attribute", v);
+}
+
 static int tamper(struct hfw_faults *f, const char *v, struct hfw_error *err)
 {
 	static const char *const names[] = { "none", "hash", "recipient", "counter", "code", "time", "mixed" };
@@ -147,10 +296,19 @@ int hfw_faults_parse(struct hfw_faults *f, const char *spec, uint64_t seed, stru
 			ret = ecode(f, v, err);
 		else if (!strcmp(item, "tamper"))
 			ret = tamper(f, v, err);
+		else if (!strcmp(item, "model"))
+			ret = model(f, v, err);
+		else if (!strcmp(item, "event"))
+			ret = event(f, v, err);
+		else if (!strcmp(item, "quarantine"))
+			ret = quarantine(f, v, err);
+		else if (!strcmp(item, "breach"))
+			ret = breach(f, v, err);
 		else
 			ret = hfw_error_set(err, HFW_EINPUT,
 					    "unknown fault '%s' (drop, dup, reorder, delay, rrs-down, http503, slow, offline, "
-					    "sleepy, transfer-fail, bad-hash, read-error, ecode, tamper)", item);
+					    "sleepy, transfer-fail, bad-hash, read-error, ecode, tamper, model, event, "
+					    "quarantine, breach)", item);
 	}
 	free(copy);
 	return ret;

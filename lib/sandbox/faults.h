@@ -26,6 +26,35 @@ enum hfw_tamper {
 };
 
 #define HFW_FAULTS_MAX_ECODES 64
+#define HFW_FAULTS_MAX_MODELS 32
+#define HFW_FAULTS_MAX_EVENTS 64
+
+/* Per DeviceModel: fractions of that model's devices (model=433100AC:hash=0.1:offline=0.05:slot=0.2). */
+struct hfw_model_faults {
+	char model[32];
+	double hash;			/* the image arrives corrupted: 8F72 with another hash (11.4: ActivationFailure) */
+	double offline;			/* off the HAN: transfer fails, commands get E21 */
+	double slot;			/* another image takes the hub's slot: FirmwareImageDiscarded */
+};
+
+/* Mid-campaign DCC alerts, sent once the device's image has reached its hub. */
+enum hfw_fault_event {
+	HFW_EVENT_COS,			/* ChangeOfSupplier/DeviceChangeOfSupplier */
+	HFW_EVENT_SUSPENDED,		/* DeviceStatusChangeEvent/DeviceSuspended */
+	HFW_EVENT_DECOMMISSIONED,	/* .../MeterDecommissioningOrWithdrawal (decommissioned) */
+	HFW_EVENT_WITHDRAWN,		/* .../MeterDecommissioningOrWithdrawal (withdrawn) */
+	HFW_EVENT_PPMID_REMOVED,	/* PPMIDRemoval (PPMIDs only) */
+};
+
+struct hfw_fault_event_rule {
+	enum hfw_fault_event kind;
+	int by_eui;			/* eui given, else fraction */
+	struct hfw_eui eui;
+	double fraction;
+};
+
+/* The DUIS anomaly-detection breach a quarantine alert names. */
+enum hfw_breach { HFW_BREACH_USER, HFW_BREACH_DCC, HFW_BREACH_ATTRIBUTE };
 
 struct hfw_faults {
 	uint64_t seed;
@@ -42,6 +71,13 @@ struct hfw_faults {
 	struct { struct hfw_eui eui; char code[12]; } ecodes[HFW_FAULTS_MAX_ECODES];
 	size_t necodes;
 	enum hfw_tamper tamper;
+	struct hfw_model_faults models[HFW_FAULTS_MAX_MODELS];
+	size_t nmodels;
+	struct hfw_fault_event_rule events[HFW_FAULTS_MAX_EVENTS];
+	size_t nevents;
+	/* quarantine=N/WINDOW: above N requests in a window of simulated time, hold the excess. */
+	uint64_t quarantine_max, quarantine_window_ms;	/* window 0: no quarantine */
+	enum hfw_breach breach;
 };
 
 /* Parse spec (NULL or "" for none).  HFW_EINPUT names the item at fault (the command makes it a usage error). */
@@ -55,5 +91,18 @@ int hfw_faults_chance(const struct hfw_faults *f, const char *what, uint64_t key
 
 /* The E-code chosen for a device, or NULL. */
 const char *hfw_faults_ecode(const struct hfw_faults *f, const struct hfw_eui *eui);
+
+/* The faults of a DeviceModel, or NULL. */
+const struct hfw_model_faults *hfw_faults_model(const struct hfw_faults *f, const char *model);
+
+/*
+ * The mid-campaign event chosen for a device (by its EUI first, then by
+ * fraction in spec order; is_ppmid: PPMIDRemoval applies), or -1.
+ */
+int hfw_faults_event(const struct hfw_faults *f, const struct hfw_eui *eui, int is_ppmid);
+
+/* The names of events and breaches as DUIS and the spec write them. */
+const char *hfw_fault_event_name(enum hfw_fault_event e);
+const char *hfw_breach_name(enum hfw_breach b);
 
 #endif

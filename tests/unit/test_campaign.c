@@ -350,6 +350,90 @@ static void refused_devices_for_activate(void **state)
 	hfw_ledger_close(l);
 }
 
+/* Mid-campaign events take a device out with their reason; a suspended device restored rejoins. */
+static void mid_campaign_events(void **state)
+{
+	hfw_ledger *l = fresh("left");
+	json_t *r = NULL, *d;
+
+	(void)state;
+	request(l, DCC, 1000, "C", "distribute", ESME, "accepted", NULL);
+	request(l, DCC, 1000, "C", "distribute", PPMID, "accepted", NULL);
+	message(l, ESME, DCC, 1000, "delivered_to_hub", "Success", "2026-01-01T10:00:00Z");
+	message(l, ESME, NULL, 0, "left_campaign", "change_of_supplier", "2026-01-01T10:01:00Z");
+	d = device_in(l, "C", ESME, &r);
+	assert_string_equal(field(d, "state"), "left_campaign");
+	assert_string_equal(field(d, "reason"), "change_of_supplier");
+	/* Whatever comes after. */
+	message(l, ESME, NULL, 0, "verified_hash", IMAGE_HEX, "2026-01-01T10:02:00Z");
+	assert_string_equal(field(device_in(l, "C", ESME, &r), "state"), "left_campaign");
+	/* Suspended, then restored: back where its distribution stands. */
+	message(l, PPMID, NULL, 0, "left_campaign", "suspended", "2026-01-01T10:01:00Z");
+	assert_string_equal(field(device_in(l, "C", PPMID, &r), "reason"), "suspended");
+	message(l, PPMID, NULL, 0, "restored", NULL, "2026-01-01T10:05:00Z");
+	assert_string_equal(field(device_in(l, "C", PPMID, &r), "state"), "accepted");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "states"), "left_campaign")), 1);
+	/* Another campaign's device is not placed by it. */
+	message(l, "00-DB-12-10-00-00-00-09", NULL, 0, "left_campaign", "ppmid_removed", "2026-01-01T10:01:00Z");
+	assert_int_equal(json_integer_value(json_object_get(r, "devices")), 2);
+	json_decref(r);
+	hfw_ledger_close(l);
+}
+
+/* A QuarantinedRequest names the held RequestID: its devices' distribution or activation was held. */
+static void quarantined_requests(void **state)
+{
+	hfw_ledger *l = fresh("held");
+	json_t *r = NULL, *d;
+
+	(void)state;
+	request(l, DCC, 1000, "C", "distribute", ESME, "accepted", NULL);
+	request(l, DCC, 1001, "C", "distribute", PPMID, "accepted", NULL);
+	message(l, DCC, DCC, 1001, "request_quarantined", "ADUserThresholdBreach QuarantineEventRef 7", "2026-01-01T10:00:00Z");
+	d = device_in(l, "C", PPMID, &r);
+	assert_string_equal(field(d, "state"), "distribution_quarantined");
+	assert_string_equal(field(d, "reason"), "ADUserThresholdBreach QuarantineEventRef 7");
+	assert_string_equal(field(device_in(l, "C", ESME, &r), "state"), "accepted");
+	/* An activation held. */
+	request(l, ESME, 1002, "C", "activate", ESME, "sent", NULL);
+	assert_string_equal(field(device_in(l, "C", ESME, &r), "state"), "activation_requested");
+	message(l, ESME, ESME, 1002, "request_quarantined", "ADDCCThresholdBreach QuarantineEventRef 8", "2026-01-01T10:00:00Z");
+	d = device_in(l, "C", ESME, &r);
+	assert_string_equal(field(d, "state"), "activation_quarantined");
+	assert_string_equal(field(d, "reason"), "ADDCCThresholdBreach QuarantineEventRef 8");
+	json_decref(r);
+	hfw_ledger_close(l);
+}
+
+/* decode.c's dcc_event becomes the device's event. */
+static void dcc_event_to_events(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_event_list ev = HFW_EVENT_LIST_INIT;
+	json_t *d;
+
+	(void)state;
+	d = json_pack("{s:s,s:{s:{s:{}}},s:{s:s,s:s,s:s}}", "body", "DCCAlertMessage", "message", "DCCAlert", "ChangeOfSupplier",
+		      "dcc_event", "event", "left_campaign", "device", ESME, "reason", "change_of_supplier");
+	assert_int_equal(hfw_campaign_events(&ev, d, &err), 0);
+	assert_int_equal(ev.n, 1);
+	assert_string_equal(ev.v[0].device, ESME);
+	assert_string_equal(ev.v[0].event, "left_campaign");
+	assert_string_equal(ev.v[0].detail, "change_of_supplier");
+	json_decref(d);
+	d = json_pack("{s:s,s:{s:{s:{}}},s:{s:s,s:s,s:s,s:s}}", "body", "DCCAlertMessage", "message", "DCCAlert",
+		      "QuarantinedRequest", "dcc_event", "event", "request_quarantined", "breach", "ADUserThresholdBreach",
+		      "request_id", USER ":" DCC ":1001", "quarantine_event_ref", "7");
+	assert_int_equal(hfw_campaign_events(&ev, d, &err), 0);
+	assert_int_equal(ev.n, 1);
+	assert_string_equal(ev.v[0].device, DCC);
+	assert_string_equal(ev.v[0].request_id, USER ":" DCC ":1001");
+	assert_string_equal(ev.v[0].event, "request_quarantined");
+	assert_string_equal(ev.v[0].detail, "ADUserThresholdBreach QuarantineEventRef 7");
+	json_decref(d);
+	hfw_event_list_release(&ev);
+}
+
 /* --fail-on's choices: every state, valid, in order; a small buffer truncates, never overflows. */
 static void state_names(void **state)
 {
@@ -362,7 +446,7 @@ static void state_names(void **state)
 	snprintf(copy, sizeof(copy), "%s", buf);
 	for (p = strtok_r(copy, " ", &save); p; p = strtok_r(NULL, " ", &save), n++)
 		assert_true(hfw_campaign_state_valid(p));
-	assert_int_equal(n, 21);
+	assert_int_equal(n, 24);
 	assert_non_null(strstr(buf, " activated "));
 	hfw_campaign_state_names(small, sizeof(small));
 	assert_string_equal(small, "distributio");
@@ -380,6 +464,9 @@ int main(void)
 		cmocka_unit_test(unknown_alert_is_shown),
 		cmocka_unit_test(refused_devices_for_activate),
 		cmocka_unit_test(state_names),
+		cmocka_unit_test(mid_campaign_events),
+		cmocka_unit_test(quarantined_requests),
+		cmocka_unit_test(dcc_event_to_events),
 	};
 
 	return cmocka_run_group_tests_name("campaign", tests, setup, teardown);

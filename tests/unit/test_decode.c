@@ -379,6 +379,70 @@ static void events_for_errors(void **state)
 	hfw_event_list_release(&ev);
 }
 
+/* DCC alerts a campaign acts on: dcc_event names the device and why, or the held request. */
+static json_t *alert(const char *inner)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	char xml[2048];
+	json_t *j = NULL;
+
+	snprintf(xml, sizeof(xml), "<sr:Response xmlns:sr=\"http://www.dccinterface.co.uk/ServiceUserGateway\" schemaVersion=\"5.4\">"
+		 "<sr:Header><sr:ResponseID>90-B3-D5-1F-30-00-00-02:90-B3-D5-1F-30-01-00-00:5</sr:ResponseID>"
+		 "<sr:ResponseCode>I0</sr:ResponseCode><sr:ResponseDateTime>2026-01-01T10:00:00.000Z</sr:ResponseDateTime>"
+		 "</sr:Header><sr:Body><sr:DCCAlertMessage><sr:DCCAlertCode>N999</sr:DCCAlertCode><sr:DCCAlert>%s"
+		 "</sr:DCCAlert></sr:DCCAlertMessage></sr:Body></sr:Response>", inner);
+	assert_int_equal(hfw_decode_response(&j, (const uint8_t *)xml, strlen(xml), NULL, &err), 0);
+	return j;
+}
+
+static void campaign_dcc_alerts(void **state)
+{
+	static const struct { const char *inner, *event, *device, *reason; } cases[] = {
+		{ "<sr:ChangeOfSupplier><sr:DeviceChangeOfSupplier><sr:DeviceID>00-DB-12-10-00-00-00-01</sr:DeviceID><sr:DeviceType>ESME"
+		  "</sr:DeviceType><sr:MPxNs><sr:ImportMPxN>123</sr:ImportMPxN></sr:MPxNs></sr:DeviceChangeOfSupplier></sr:ChangeOfSupplier>",
+		  "left_campaign", "00-DB-12-10-00-00-00-01", "change_of_supplier" },
+		{ "<sr:DeviceStatusChangeEvent><sr:DeviceID>00-DB-12-10-00-00-00-02</sr:DeviceID><sr:DeviceStatusChange><sr:DeviceSuspended>"
+		  "</sr:DeviceSuspended></sr:DeviceStatusChange></sr:DeviceStatusChangeEvent>", "left_campaign", "00-DB-12-10-00-00-00-02",
+		  "suspended" },
+		{ "<sr:DeviceStatusChangeEvent><sr:DeviceID>00-DB-12-10-00-00-00-02</sr:DeviceID><sr:DeviceStatusChange>"
+		  "<sr:MeterDecommissioningOrWithdrawal><sr:MeterDecommissionOrWithdrawal><sr:ImportMPxN>1</sr:ImportMPxN>"
+		  "</sr:MeterDecommissionOrWithdrawal></sr:MeterDecommissioningOrWithdrawal></sr:DeviceStatusChange></sr:DeviceStatusChangeEvent>",
+		  "left_campaign", "00-DB-12-10-00-00-00-02", "decommissioned_or_withdrawn" },
+		{ "<sr:DeviceStatusChangeEvent><sr:DeviceID>00-DB-12-10-00-00-00-02</sr:DeviceID><sr:DeviceStatusChange><sr:DeviceRestored>"
+		  "</sr:DeviceRestored></sr:DeviceStatusChange></sr:DeviceStatusChangeEvent>", "restored", "00-DB-12-10-00-00-00-02", NULL },
+		{ "<sr:PPMIDRemoval><sr:PPMIDDeviceID>00-DB-12-40-00-00-00-03</sr:PPMIDDeviceID><sr:CHFDeviceID>00-DB-12-00-00-00-00-01"
+		  "</sr:CHFDeviceID></sr:PPMIDRemoval>", "left_campaign", "00-DB-12-40-00-00-00-03", "ppmid_removed" },
+		{ "<sr:QuarantinedRequest><sr:ADAttributeLimitsBreach><sr:RequestID>90-B3-D5-1F-30-01-00-00:90-B3-D5-1F-30-00-00-02:9"
+		  "</sr:RequestID><sr:QuarantineEventRef>42</sr:QuarantineEventRef></sr:ADAttributeLimitsBreach></sr:QuarantinedRequest>",
+		  "request_quarantined", NULL, NULL },
+		{ "<sr:PPMIDAlert><sr:DeviceID>00-DB-12-40-00-00-00-03</sr:DeviceID><sr:DeviceAlertCode>8F8B</sr:DeviceAlertCode></sr:PPMIDAlert>",
+		  NULL, NULL, NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *j = alert(cases[i].inner), *e = json_object_get(j, "dcc_event");
+
+		if (!cases[i].event) {
+			assert_null(e);
+		} else {
+			assert_string_equal(json_string_value(json_object_get(e, "event")), cases[i].event);
+			if (cases[i].device)
+				assert_string_equal(json_string_value(json_object_get(e, "device")), cases[i].device);
+			if (cases[i].reason)
+				assert_string_equal(json_string_value(json_object_get(e, "reason")), cases[i].reason);
+		}
+		if (cases[i].event && !strcmp(cases[i].event, "request_quarantined")) {
+			assert_string_equal(json_string_value(json_object_get(e, "breach")), "ADAttributeLimitsBreach");
+			assert_string_equal(json_string_value(json_object_get(e, "request_id")),
+					    "90-B3-D5-1F-30-01-00-00:90-B3-D5-1F-30-00-00-02:9");
+			assert_string_equal(json_string_value(json_object_get(e, "quarantine_event_ref")), "42");
+		}
+		json_decref(j);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +453,7 @@ int main(void)
 		cmocka_unit_test(gcs38_gbz),
 		cmocka_unit_test(unknown_use_case),
 		cmocka_unit_test(events_for_errors),
+		cmocka_unit_test(campaign_dcc_alerts),
 	};
 
 	return cmocka_run_group_tests_name("decode", tests, NULL, NULL);

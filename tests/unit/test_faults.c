@@ -35,6 +35,68 @@ static void parse_specs(void **state)
 	assert_non_null(strstr(err.text, "unknown fault 'boom'"));
 }
 
+/* Campaign faults: per-model fractions, mid-campaign events, quarantine. */
+static void campaign_specs(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_eui a = { { 0x00, 0xDB, 0x12, 0x10, 0, 0, 0, 1 } }, b = { { 0x00, 0xDB, 0x12, 0x10, 0, 0, 0, 2 } };
+	struct hfw_faults f;
+	unsigned hits = 0;
+	uint64_t k;
+
+	(void)state;
+	assert_int_equal(hfw_faults_parse(&f, "model=433100AC:hash=0.1,model=433100AC:offline=0.2:slot=1,model=P1:slot=0.5,"
+					  "event=cos:00-DB-12-10-00-00-00-01,event=ppmid-removed:1,quarantine=10/1h,breach=dcc", 3, &err), 0);
+	assert_int_equal(f.nmodels, 2);
+	assert_true(hfw_faults_model(&f, "433100AC")->hash == 0.1 && hfw_faults_model(&f, "433100AC")->offline == 0.2 &&
+		    hfw_faults_model(&f, "433100AC")->slot == 1);
+	assert_true(hfw_faults_model(&f, "P1")->slot == 0.5 && hfw_faults_model(&f, "P1")->hash == 0);
+	assert_null(hfw_faults_model(&f, "433100A"));
+	assert_null(hfw_faults_model(&f, NULL));
+	assert_true(f.quarantine_max == 10 && f.quarantine_window_ms == 3600000 && f.breach == HFW_BREACH_DCC);
+	assert_string_equal(hfw_breach_name(f.breach), "ADDCCThresholdBreach");
+	/* By EUI first; then by fraction, PPMIDRemoval for PPMIDs only. */
+	assert_int_equal(hfw_faults_event(&f, &a, 1), HFW_EVENT_COS);
+	assert_int_equal(hfw_faults_event(&f, &b, 1), HFW_EVENT_PPMID_REMOVED);
+	assert_int_equal(hfw_faults_event(&f, &b, 0), -1);
+	assert_string_equal(hfw_fault_event_name(HFW_EVENT_PPMID_REMOVED), "ppmid-removed");
+	assert_int_equal(hfw_faults_parse(&f, "event=suspended:0.25,quarantine=5/2000", 3, &err), 0);
+	assert_true(f.quarantine_max == 5 && f.quarantine_window_ms == 2000 && f.breach == HFW_BREACH_USER);
+	for (k = 0; k < 4000; k++) {
+		struct hfw_eui e;
+		int x;
+
+		for (int i = 0; i < 8; i++)
+			e.b[i] = (uint8_t)(k >> (56 - 8 * i));
+		x = hfw_faults_event(&f, &e, 0);
+		assert_true(x == -1 || x == HFW_EVENT_SUSPENDED);
+		hits += x == HFW_EVENT_SUSPENDED;
+	}
+	assert_in_range(hits, 850, 1150);	/* about a quarter */
+
+	assert_int_equal(hfw_faults_parse(&f, "model=X", 1, &err), HFW_EINPUT);
+	assert_string_equal(err.text, "fault 'model=X': give MODEL:hash=P, :offline=P or :slot=P");
+	assert_int_equal(hfw_faults_parse(&f, "model=:hash=0.1", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "model=X:", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "model=X:hash", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "model=X:heat=0.1", 1, &err), HFW_EINPUT);
+	assert_string_equal(err.text, "fault 'model=X:heat=0.1': unknown 'heat' (hash, offline, slot)");
+	assert_int_equal(hfw_faults_parse(&f, "model=X:hash=1.1", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "model=0123456789012345678901234567890123:hash=1", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "event=cos", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "event=co:0.1", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "event=cos:00-DB", 1, &err), HFW_EINPUT);
+	assert_string_equal(err.text, "fault 'event=cos:00-DB': give an EUI-64 or a fraction from 0 to 1");
+	assert_int_equal(hfw_faults_parse(&f, "quarantine=10", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "quarantine=10/0", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "quarantine=-1/1h", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "quarantine=1/-1", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "quarantine=1/1d", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "quarantine=1/9000h", 1, &err), HFW_EINPUT);
+	assert_string_equal(err.text, "fault 'quarantine=1/9000h': give N/WINDOW, e.g. quarantine=10/1h");
+	assert_int_equal(hfw_faults_parse(&f, "breach=x", 1, &err), HFW_EINPUT);
+}
+
 static void draws_are_seeded(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
@@ -64,6 +126,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parse_specs),
 		cmocka_unit_test(draws_are_seeded),
+		cmocka_unit_test(campaign_specs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
