@@ -143,7 +143,8 @@ ledger() { sqlite3 ledger.sqlite "$1"; }
 @test "TLS failures and an unreachable adapter: transport status, nothing marked sent" {
 	HANFW_TLS_CA="$SBX/pki/ca.pem" run -5 --separate-stderr hanfw distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-00
 	# One line for the request, one naming its device (issue 14).
-	[ "${#stderr_lines[@]}" -eq 2 ] && [[ "${stderr_lines[1]}" == "hanfw: distribute: 00-DB-12-40-00-00-00-00: not_sent "* ]]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[[ "${stderr_lines[1]}" == "hanfw: distribute: 00-DB-12-40-00-00-00-00: not_sent "* ]]
 	[[ "${stderr_lines[0]}" == "hanfw: 90-B3-D5-1F-30-01-00-00:90-B3-D5-1F-30-00-00-02:"*": request not sent"* ]]
 	[ "$(ledger "select state from requests")" = not_sent ]
 	HANFW_TLS_CLIENT_CERT= HANFW_TLS_CLIENT_KEY= run -5 --separate-stderr \
@@ -154,7 +155,8 @@ ledger() { sqlite3 ledger.sqlite "$1"; }
 	stop_sandbox
 	run -5 --separate-stderr hanfw distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-00
 	# One line for the request, one naming its device (issue 14).
-	[ "${#stderr_lines[@]}" -eq 2 ] && [[ "${stderr_lines[1]}" == "hanfw: distribute: 00-DB-12-40-00-00-00-00: not_sent "* ]]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[[ "${stderr_lines[1]}" == "hanfw: distribute: 00-DB-12-40-00-00-00-00: not_sent "* ]]
 	[[ "$stderr" == *"request not sent"*"(after retries)"* ]]
 	[ "$(ledger "select count(*) from requests where state in ('accepted', 'sent')")" = 0 ]
 	[ ! -s "$SBX/requests.log" ]
