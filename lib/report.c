@@ -402,7 +402,8 @@ static void merge(hfw_report *r)
 {
 	size_t i, k = 0;
 
-	qsort(r->dev, r->ndev, sizeof(*r->dev), cmp_device);
+	if (r->ndev)
+		qsort(r->dev, r->ndev, sizeof(*r->dev), cmp_device);
 	for (i = 0; i < r->ndev; i++) {
 		if (k && !strcmp(r->dev[k - 1].eui, r->dev[i].eui)) {
 			struct device *d = &r->dev[k - 1], *o = &r->dev[i];
@@ -428,6 +429,8 @@ static struct device *find(hfw_report *r, const char *eui)
 {
 	struct device key;
 
+	if (!r->ndev)
+		return NULL;
 	memcpy(key.eui, eui, sizeof(key.eui));
 	return bsearch(&key, r->dev, r->ndev, sizeof(*r->dev), cmp_device);
 }
@@ -528,7 +531,8 @@ static int chart(struct hfw_buf *b, hfw_report *r, struct hfw_error *err)
 
 	memset(counts, 0, sizeof(counts));
 	memset(base, 0, sizeof(base));
-	qsort(r->ev, r->nev, sizeof(*r->ev), cmp_event);
+	if (r->nev)
+		qsort(r->ev, r->nev, sizeof(*r->ev), cmp_event);
 	if (r->nev && (t0 == NO_TIME || r->ev[0].at < t0))
 		t0 = r->ev[0].at;
 	for (i = 0; i < r->ndev; i++) {
