@@ -457,7 +457,7 @@ static const char style[] =
 	"body{font:14px/1.4 sans-serif;margin:2em;color:#222;background:#fff}"
 	"h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.5em;border-bottom:1px solid #ccc}"
 	"table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}"
-	"th:first-child,td:first-child,td.l{text-align:left}td.devs{text-align:left;font-family:monospace;font-size:12px}"
+	"th{text-align:left;background:#f4f4f4}td:first-child,td.l{text-align:left}td.devs{text-align:left;font-family:monospace;font-size:12px}"
 	".bar{display:inline-block;height:.8em;background:#4a7fb5}.key span{display:inline-block;width:1em;height:1em;"
 	"margin:0 .3em 0 1em;vertical-align:middle}.muted{color:#666}";
 
@@ -523,7 +523,7 @@ static int chart(struct hfw_buf *b, hfw_report *r, struct hfw_error *err)
 {
 	static const int order[NCLASSES] = { AT_GOAL, VERIFIED, AT_HUB, REQUESTED, FAILED };	/* bottom up */
 	size_t counts[CHART_POINTS + 1][NCLASSES], base[CHART_POINTS + 1], i, p, e = 0, members = 0;
-	int64_t t0 = r->start, t1 = NO_TIME, span, *settle = NULL;
+	int64_t t0 = NO_TIME, t1 = NO_TIME, span, *settle = NULL;
 	const double W = 720, H = 240, X0 = 50, Y0 = 10;
 	char from[48], to[48];
 	size_t s = 0, nsettle = 0;
@@ -548,8 +548,12 @@ static int chart(struct hfw_buf *b, hfw_report *r, struct hfw_error *err)
 		if (d->at != NO_TIME && (t1 == NO_TIME || d->at > t1))
 			t1 = d->at;
 	}
+	/*
+	 * The devices' own clock throughout (a sandbox's runs ahead of hanfw's); the campaign's first
+	 * request only when no device said when.
+	 */
 	if (t0 == NO_TIME)
-		t0 = 0;
+		t0 = r->start != NO_TIME ? r->start : 0;	/* 0: no time at all (said so on the page) */
 	if (r->nev && (t1 == NO_TIME || r->ev[r->nev - 1].at > t1))
 		t1 = r->ev[r->nev - 1].at;
 	if (t1 == NO_TIME || t1 <= t0)
@@ -589,13 +593,18 @@ static int chart(struct hfw_buf *b, hfw_report *r, struct hfw_error *err)
 	free(settle);
 	format_time(from, t0);
 	format_time(to, t1);
+	if (!members || (t0 == 0 && r->start == NO_TIME && !r->nev)) {
+		snprintf(from, sizeof(from), "no device has said anything yet");
+		to[0] = '\0';
+	}
 	if ((ret = hfw_buf_printf(b, err,
-				  "<h2>Device states over time</h2><p class=\"muted\">%s to %s (the devices' own times, as "
+				  "<h2>Device states over time</h2><p class=\"muted\">%s%s%s (the devices' own times, as "
 				  "their messages say): each device where its messages had placed it by then.</p>"
 				  "<svg id=\"states-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
 				  "viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"device states over time\">"
 				  "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"#f4f4f4\"/>",
-				  from, to, W + X0 + 20, H + Y0 + 40, W + X0 + 20, H + Y0 + 40, X0, Y0, W, H)) < 0)
+				  from, to[0] ? " to " : "", to, W + X0 + 20, H + Y0 + 40, W + X0 + 20, H + Y0 + 40, X0, Y0, W,
+				  H)) < 0)
 		return ret;
 	for (o = 0; o < NCLASSES; o++) {
 		c = order[o];
@@ -717,12 +726,13 @@ int hfw_report_html(hfw_report *r, const struct hfw_report_options *o, char **ht
 	struct hfw_buf b = HFW_BUF_INIT(MAX_PAGE);
 	struct item *items = NULL;
 	size_t max = o && o->max_devices ? o->max_devices : HFW_REPORT_DEFAULT_MAX_DEVICES;
-	size_t i, n = 0, in_ledger = 0, goal = 0, failed = 0;
+	size_t i, n = 0, in_ledger = 0, goal = 0, failed = 0, planned = 0;
 	int ret;
 
 	*html = NULL;
 	merge(r);
 	for (i = 0; i < r->ndev; i++) {
+		planned += r->dev[i].wave > 0;
 		if (r->dev[i].stage < 0)
 			continue;
 		in_ledger++;
@@ -743,8 +753,8 @@ int hfw_report_html(hfw_report *r, const struct hfw_report_options *o, char **ht
 	if ((ret = hfw_buf_printf(&b, err, "<span id=\"totals\">%zu devices in the ledger: %zu at goal, %zu failed, "
 				  "%zu in progress", in_ledger, goal, failed, in_ledger - goal - failed)) < 0)
 		goto out;
-	if (r->has_plan && (ret = hfw_buf_printf(&b, err, "; %zu planned, %zu skipped by the plan",
-						 r->ndev, r->nskip)) < 0)
+	if (r->has_plan && (ret = hfw_buf_printf(&b, err, "; %zu in the plan's waves, %zu skipped by the plan",
+						 planned, r->nskip)) < 0)
 		goto out;
 	if ((ret = hfw_buf_puts(&b, ".</span></p>", err)) < 0 || (ret = funnel(&b, r, err)) < 0 ||
 	    (ret = chart(&b, r, err)) < 0)
