@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -16,6 +17,7 @@
 #include "../lib/hex.h"
 #include "../lib/plan.h"
 #include "../lib/products.h"
+#include "../lib/report.h"
 #include "cmd.h"
 
 static int sink_atomic(void *arg, const char *data, size_t len, struct hfw_error *err)
@@ -269,10 +271,80 @@ out:
 	return ret;
 }
 
+/*
+ * "campaign report NAME --html -o FILE": the campaign's page (lib/report.h),
+ * from the ledger and, with --plan, the plan's waves and skipped devices.
+ */
+static int campaign_report(int argc, char **argv, struct hfw_ctx *ctx)
+{
+	const char *out = NULL, *plan_path = NULL, *max_text = NULL;
+	int html_flag = 0;
+	const struct hfw_option opts[] = {
+		HFW_OPT_FLAG(0, "html", &html_flag, "write the report as one self-contained HTML page (the only format)"),
+		HFW_OPT_STRING('o', "output", &out, "FILE", "write the page here ('-': standard output)"),
+		HFW_OPT_STRING(0, "plan", &plan_path, "PLAN", "the campaign's plan: its waves, and the devices it skipped with why"),
+		HFW_OPT_STRING(0, "max-devices", &max_text, "N", "list at most N devices per reason (default 20)"),
+		HFW_OPT_END()
+	};
+	static const struct hfw_usage usage = {
+		"campaign report NAME --html -o FILE|- [--plan PLAN] [--max-devices N]",
+		"Write a campaign's report as one HTML page that fetches nothing: the funnel per wave, the\n"
+		"devices' states over time (SVG), the failure reasons and the devices behind each.",
+	};
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_report_options o = { HFW_REPORT_DEFAULT_MAX_DEVICES, NULL };
+	unsigned long long max = HFW_REPORT_DEFAULT_MAX_DEVICES;
+	hfw_report *r = NULL;
+	char *html = NULL, generated[32];
+	size_t len = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+	enum cmd_parse pr;
+	int n, ret;
+
+	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
+		return cmd_parse_exit(ctx, pr);
+	if (n != 1)
+		return cmd_usage_error(ctx, "expected one campaign NAME (see --help)");
+	if (!html_flag || !out)
+		return cmd_usage_error(ctx, "give --html and -o FILE (HTML is the only format)");
+	if (max_text && (cmd_parse_uint(ctx, "max-devices", max_text, 100000, &max) != PARSE_OK || max == 0))
+		return max == 0 ? cmd_usage_error(ctx, "--max-devices must be 1 to 100000") : HFW_EXIT_USAGE;
+	o.max_devices = (size_t)max;
+	if (gmtime_r(&now, &tm) && strftime(generated, sizeof(generated), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		o.generated = generated;
+	if (strcmp(out, "-") != 0 && hfw_output_check(NULL, out, &err) < 0)
+		goto fail;
+	if ((ret = cmd_setup(ctx, ctx->needs)) != 0)	/* the ledger, read-only: never made here */
+		goto done;
+	if (hfw_report_new(&r, argv[0], &err) < 0 || hfw_report_from_ledger(r, ctx->session.ledger, &err) < 0 ||
+	    (plan_path && hfw_report_read_plan(r, plan_path, &err) < 0))
+		goto fail;
+	/* A misspelt name must not give an empty page that looks like a campaign. */
+	if (!hfw_report_count(r)) {
+		hfw_error_set(&err, HFW_EINPUT, "campaign '%s' has no devices in the ledger%s: nothing to report", argv[0],
+			      plan_path ? " or the plan" : "");
+		goto fail;
+	}
+	if (hfw_report_html(r, &o, &html, &len, &err) < 0)
+		goto fail;
+	if (!strcmp(out, "-") ? sink_stdout(NULL, html, len, &err) < 0 : hfw_file_write_atomic(out, html, len, &err) < 0)
+		goto fail;
+	ret = HFW_EXIT_OK;
+	goto done;
+fail:
+	ret = cmd_report(&err);
+done:
+	free(html);
+	hfw_report_free(r);
+	return ret;
+}
+
 int cmd_campaign(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	static const struct hfw_verb verbs[] = {
 		{ "plan", campaign_plan, "decide every device's wave, or why it is skipped, and write the plan", 0 },
+		{ "report", campaign_report, "write a campaign's report: one self-contained HTML page", NEED_CONFIG | NEED_LEDGER_RO },
 		{ NULL, NULL, NULL, 0 },
 	};
 

@@ -30,7 +30,38 @@
 struct context {
 	struct hfw_ctx *ctx;
 	json_t *json;
+	json_t *failed;		/* with --json: every device not accepted, with its reason */
 };
+
+/*
+ * Name each device of the request that did not get the image: its EUI and
+ * why (the DCC's warning list, "rejected", or the request's own fate when no
+ * answer came).  One line each on stderr, even with -q; in --json, "failed".
+ */
+static void report_devices(struct context *c, const struct hfw_distribution_request *r)
+{
+	size_t i;
+
+	if (!r->devices || !r->outcomes || !strcmp(r->state, "dry-run"))
+		return;
+	for (i = 0; i < r->ndevices; i++) {
+		const char *why = r->outcomes[i];
+		char eui[HFW_EUI_TEXT_MAX];
+
+		if (!strcmp(why, "accepted"))
+			continue;
+		if (!strcmp(why, "pending"))
+			why = r->state;		/* no answer about the device: the request's fate is its own */
+		hfw_eui_format(eui, &r->devices[i]);
+		if (c->failed)
+			json_array_append_new(c->failed, json_pack("{s:s,s:s,s:s,s:s?}", "device", eui, "reason", why,
+								   "request_id", r->request_id, "response_code",
+								   r->response_code));
+		else
+			fprintf(stderr, "hanfw: distribute: %s: %s (RequestID %s%s%s)\n", eui, why, r->request_id,
+				r->response_code ? ", " : "", r->response_code ? r->response_code : "");
+	}
+}
 
 static void report(void *arg, const struct hfw_distribution_request *r, const struct hfw_error *err)
 {
@@ -41,10 +72,12 @@ static void report(void *arg, const struct hfw_distribution_request *r, const st
 	else if (!c->ctx->json && !c->ctx->quiet)
 		fprintf(stderr, "hanfw: %s: %zu devices, %s%s%s\n", r->request_id, r->ndevices, r->state,
 			r->response_code ? " " : "", r->response_code ? r->response_code : "");
-	if (r)
+	if (r) {
 		json_array_append_new(c->json, json_pack("{s:s,s:I,s:s,s:s?}", "request_id", r->request_id, "devices",
 							 (json_int_t)r->ndevices, "state", r->state, "response_code",
 							 r->response_code));
+		report_devices(c, r);
+	}
 }
 
 int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
@@ -134,7 +167,7 @@ int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 	sess->in_flight = 0;
 	if ((ret = cmd_setup(ctx, ctx->needs & ~(dry_run ? NEED_ADAPTER | NEED_TRUST : 0))) != 0)
 		goto out;
-	if (!(c.json = json_array())) {
+	if (!(c.json = json_array()) || (ctx->json && !(c.failed = json_array()))) {
 		hfw_error_oom(&err);
 		goto fail;
 	}
@@ -172,6 +205,7 @@ int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx)
 					json_object_set_new(w, hfw_distribution_warning_outcome(k),
 							    json_integer((json_int_t)t.refused[k]));
 				json_object_set_new(j, "refused_by_reason", w);
+				json_object_set(j, "failed", c.failed);
 				json_text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 				json_decref(j);
 			}
@@ -192,6 +226,7 @@ fail:
 	ret = cmd_report(&err);
 out:
 	json_decref(c.json);
+	json_decref(c.failed);
 	free(json_text);
 	hfw_devlist_release(&list);
 	free(image);

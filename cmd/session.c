@@ -390,7 +390,7 @@ int cmd_run_devices(struct hfw_ctx *ctx, struct hfw_flow_options *o, cmd_flow_ru
 		goto out;
 	/* One line per device that did not get through, then the totals. */
 	if (ctx->json) {
-		json_t *devs = json_array(), *t = json_object();
+		json_t *devs = json_array(), *t = json_object(), *failed = json_array();
 
 		for (i = 0; i < list->n && devs; i++) {
 			char eui[HFW_EUI_TEXT_MAX];
@@ -402,6 +402,18 @@ int cmd_run_devices(struct hfw_ctx *ctx, struct hfw_flow_options *o, cmd_flow_ru
 							      results[i].code[0] ? results[i].code : NULL, "detail",
 							      results[i].detail));
 		}
+		/* The devices that did not get through, by EUI and outcome (a subset of results, for scripts). */
+		for (i = 0; i < list->n && failed; i++) {
+			char eui[HFW_EUI_TEXT_MAX];
+
+			if (results[i].outcome == HFW_FLOW_SENT || results[i].outcome == HFW_FLOW_DRY_RUN)
+				continue;
+			hfw_eui_format(eui, &results[i].device);
+			json_array_append_new(failed, json_pack("{s:s,s:s,s:s,s:s?}", "device", eui, "reason",
+								hfw_flow_outcome_name(results[i].outcome), "request_id",
+								results[i].request_id, "response_code",
+								results[i].code[0] ? results[i].code : NULL));
+		}
 		for (k = HFW_FLOW_SENT; k < HFW_FLOW_OUTCOMES && t; k++)
 			json_object_set_new(t, hfw_flow_outcome_name((enum hfw_flow_outcome)k),
 					    json_integer((json_int_t)counts[k]));
@@ -410,6 +422,7 @@ int cmd_run_devices(struct hfw_ctx *ctx, struct hfw_flow_options *o, cmd_flow_ru
 			json_object_set_new(t, "refused_at_distribution", json_integer((json_int_t)refused));
 		json_object_set_new(summary, "outcomes", t);
 		json_object_set_new(summary, "results", devs);
+		json_object_set_new(summary, "failed", failed);
 		json_incref(summary);
 		if ((ret = cmd_print_json(summary, err)) < 0)
 			goto out;
@@ -419,10 +432,13 @@ int cmd_run_devices(struct hfw_ctx *ctx, struct hfw_flow_options *o, cmd_flow_ru
 
 			if (results[i].outcome == HFW_FLOW_SENT || results[i].outcome == HFW_FLOW_DRY_RUN)
 				continue;
+			/* The device by its EUI first, then its RequestID (if one was signed) and why; even with -q. */
 			hfw_eui_format(eui, &results[i].device);
-			fprintf(stderr, "hanfw: %s: %s%s%s%s%s\n", results[i].request_id[0] ? results[i].request_id : eui,
-				hfw_flow_outcome_name(results[i].outcome), results[i].code[0] ? " " : "", results[i].code,
-				results[i].detail ? ": " : "", results[i].detail ? results[i].detail : "");
+			fprintf(stderr, "hanfw: %s: %s: %s%s%s%s%s%s%s%s\n", ctx->cmd_path ? ctx->cmd_path : what, eui,
+				results[i].request_id[0] ? "RequestID " : "", results[i].request_id,
+				results[i].request_id[0] ? ": " : "", hfw_flow_outcome_name(results[i].outcome),
+				results[i].code[0] ? " " : "", results[i].code, results[i].detail ? ": " : "",
+				results[i].detail ? results[i].detail : "");
 		}
 		/* Devices refused at distribution were taken out before the run, but are still the operator's devices. */
 		if (!ctx->quiet) {

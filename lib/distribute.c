@@ -110,9 +110,10 @@ int hfw_distribution_check_types(const struct hfw_manifest *m, const struct hfw_
 
 /* Tell the caller how a request ended; a failure's text names the RequestID. */
 static void report(const struct hfw_distribution_options *o, const char *rid, size_t n, const char *state,
-		   const char *code, int ret, struct hfw_error *err)
+		   const char *code, const struct hfw_eui *devices, const char *const *outcomes, int ret,
+		   struct hfw_error *err)
 {
-	struct hfw_distribution_request r = { rid, n, state, code[0] ? code : NULL };
+	struct hfw_distribution_request r = { rid, n, state, code[0] ? code : NULL, devices, outcomes };
 
 	if (ret < 0) {
 		char why[HFW_ERROR_TEXT_MAX];
@@ -223,7 +224,7 @@ static int send_one(const struct hfw_distribution_options *o, const struct hfw_t
 	    (ret = hfw_ledger_record_devices(o->ledger, rid, devices, outcome, n, err)) < 0)
 		goto out;
 report:
-	report(o, rid, n, state, code, ret, err);
+	report(o, rid, n, state, code, devices, outcome, ret, err);
 	reported = 1;
 out:
 	if (ret < 0 && !reported && o->report)

@@ -68,6 +68,9 @@ struct hfw_distribution_request {
 	size_t ndevices;
 	const char *state;		/* "accepted", "rejected", "dry-run", "unknown", ... */
 	const char *response_code;	/* NULL if none */
+	/* Its devices and what became of each ("accepted", "invalid", "rejected", "pending" if no answer came). */
+	const struct hfw_eui *devices;
+	const char *const *outcomes;
 };
 
 struct hfw_distribution_options {

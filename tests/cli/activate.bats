@@ -231,3 +231,25 @@ sim_in() {
 	[ "$(sqlite3 ledger.sqlite "SELECT count(*) FROM requests WHERE state='dry-run'")" -eq 3 ]
 	[ ! -s "$SBX/received.log" ]
 }
+
+@test "activate and read-version name each failed device by EUI and reason: with -q on stderr, in --json's failed" {
+	start_sandbox
+	ppmid=$(jq -r '.devices[] | select(.type == "PPMID") | .eui' "$SBX/estate.json" | head -1)
+	run -6 --separate-stderr hanfw -q activate 00-DB-12-FF-FF-FF-FF-FF "$ppmid" --hash "$(printf 'ab%.0s' $(seq 32))"
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[[ "$stderr" == *"hanfw: activate: 00-DB-12-FF-FF-FF-FF-FF: RequestID "*":00-DB-12-FF-FF-FF-FF-FF:"*": rejected E19"* ]]
+	[[ "$stderr" == *"hanfw: activate: $ppmid: RequestID "*": rejected E11"* ]]
+	run -6 hanfw activate 00-DB-12-FF-FF-FF-FF-FF "$ppmid" --hash "$(printf 'ab%.0s' $(seq 32))" --json
+	validate_schema devices <<< "$output"
+	[ "$(jq -r '.failed | length' <<< "$output")" -eq 2 ]
+	jq -e '.failed[] | select(.device == "00-DB-12-FF-FF-FF-FF-FF" and .reason == "rejected" and .response_code == "E19")' <<< "$output"
+	jq -e --arg d "$ppmid" '.failed[] | select(.device == $d and .reason == "rejected" and .response_code == "E11")' <<< "$output"
+	run -6 --separate-stderr hanfw -q read-version 00-DB-12-FF-FF-FF-FF-FF "$(head -1 esmes)"
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "hanfw: read-version: 00-DB-12-FF-FF-FF-FF-FF: RequestID "*": rejected E19"* ]]
+	run -6 hanfw read-version 00-DB-12-FF-FF-FF-FF-FF "$(head -1 esmes)" --json
+	validate_schema devices <<< "$output"
+	[ "$(jq -r '[.failed[] | .device + " " + .reason] | join(",")' <<< "$output")" = "00-DB-12-FF-FF-FF-FF-FF rejected" ]
+}

@@ -142,8 +142,10 @@ ledger() { sqlite3 ledger.sqlite "$1"; }
 
 @test "TLS failures and an unreachable adapter: transport status, nothing marked sent" {
 	HANFW_TLS_CA="$SBX/pki/ca.pem" run -5 --separate-stderr hanfw distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-00
-	one_line_error
-	[[ "$stderr" == "hanfw: 90-B3-D5-1F-30-01-00-00:90-B3-D5-1F-30-00-00-02:"*": request not sent"* ]]
+	# One line for the request, one naming its device (issue 14).
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[[ "${stderr_lines[1]}" == "hanfw: distribute: 00-DB-12-40-00-00-00-00: not_sent "* ]]
+	[[ "${stderr_lines[0]}" == "hanfw: 90-B3-D5-1F-30-01-00-00:90-B3-D5-1F-30-00-00-02:"*": request not sent"* ]]
 	[ "$(ledger "select state from requests")" = not_sent ]
 	HANFW_TLS_CLIENT_CERT= HANFW_TLS_CLIENT_KEY= run -5 --separate-stderr \
 		hanfw distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-00 --config /dev/stdin <<-JSON
@@ -152,7 +154,9 @@ ledger() { sqlite3 ledger.sqlite "$1"; }
 	[[ "$stderr" == *"HTTP 403"* ]]
 	stop_sandbox
 	run -5 --separate-stderr hanfw distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-00
-	one_line_error
+	# One line for the request, one naming its device (issue 14).
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[[ "${stderr_lines[1]}" == "hanfw: distribute: 00-DB-12-40-00-00-00-00: not_sent "* ]]
 	[[ "$stderr" == *"request not sent"*"(after retries)"* ]]
 	[ "$(ledger "select count(*) from requests where state in ('accepted', 'sent')")" = 0 ]
 	[ ! -s "$SBX/requests.log" ]
@@ -227,4 +231,23 @@ ledger() { sqlite3 ledger.sqlite "$1"; }
 	[ "$(post "$2")" = "<sr:ResponseCode>I99" ]
 	[ "$(post "$1")" = "<sr:ResponseCode>I99" ]	# late, within the window
 	[ "$(post "$1")" = "<sr:ResponseCode>E42" ]	# a repeat, never
+}
+
+@test "each device not accepted is named with its reason: with -q on stderr, in --json's failed" {
+	hanfw -q distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-01
+	run -8 --separate-stderr hanfw -q distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-01 00-DB-12-40-00-00-00-03 \
+		00-DB-12-99-99-99-99-99
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[[ "$stderr" == *"hanfw: distribute: 00-DB-12-40-00-00-00-01: other_request_in_progress (RequestID "*", W110401)"* ]]
+	[[ "$stderr" == *"hanfw: distribute: 00-DB-12-99-99-99-99-99: invalid (RequestID "*", W110401)"* ]]
+	run -8 hanfw distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-01 00-DB-12-40-00-00-00-04 00-DB-12-99-99-99-99-99 --json
+	[ "$(jq -r '[.failed[] | .device + " " + .reason] | join(",")' <<< "$output")" = \
+		"00-DB-12-40-00-00-00-01 other_request_in_progress,00-DB-12-99-99-99-99-99 invalid" ]
+	[ "$(jq -r '.failed[0].request_id == .requests[0].request_id' <<< "$output")" = true ]
+	validate_schema distribute <<< "$output"
+	# A request that never reached the adapter: its devices are named with the request's fate.
+	stop_sandbox
+	run -5 --separate-stderr hanfw -q distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-05
+	[[ "$stderr" == *"hanfw: distribute: 00-DB-12-40-00-00-00-05: not_sent (RequestID "* ]]
 }

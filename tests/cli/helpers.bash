@@ -169,6 +169,14 @@ jsonschema.Draft202012Validator.check_schema(schema)
 jsonschema.Draft202012Validator(schema).validate(json.load(sys.stdin))' "$BATS_TEST_DIRNAME/../../schemas/status.schema.json"
 }
 
+# validate_schema NAME < JSON: a --json document against schemas/NAME.schema.json.
+validate_schema() {
+	python3 -c '
+import json, sys, jsonschema
+jsonschema.Draft202012Validator(json.load(open(sys.argv[1]))).validate(json.load(sys.stdin))' \
+		"$BATS_TEST_DIRNAME/../../schemas/$1.schema.json"
+}
+
 # For hanfw started by a shell's completion code only: LeakSanitizer's stop-the-world tracer was
 # seen to spin for good in a process a zsh command substitution started (under the ASan build,
 # about one run in five), and the orphan kept bats waiting on its output.  The same commands are

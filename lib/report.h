@@ -1,0 +1,66 @@
+/*
+ * report.h - a campaign's report as one self-contained HTML page: what an
+ * operator forwards to a manager.  The funnel per wave, the devices' states
+ * over time as an SVG chart, the failure reasons and the devices behind each
+ * (at most max_devices per reason, with a count of the rest, so that a
+ * campaign of 100,000 devices still gives a page of bounded size).
+ *
+ * The page fetches nothing: inline CSS and SVG, no scripts, and a
+ * Content-Security-Policy of default-src 'none' that says so to the browser.
+ * Everything taken from the ledger or the plan is HTML-escaped.
+ *
+ * The data goes in through a collector, not straight from one store: today
+ * the ledger's campaign (hfw_report_from_ledger) and the plan file
+ * (hfw_report_read_plan); a campaign run's own state can feed the same
+ * hfw_report_add_* calls later.  Nothing here prints.
+ */
+#ifndef HFW_REPORT_H
+#define HFW_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "ledger.h"
+
+#define HFW_REPORT_DEFAULT_MAX_DEVICES 20u	/* devices listed per reason */
+#define HFW_REPORT_MAX_REASONS 200u		/* reason groups shown; the rest are counted */
+
+typedef struct hfw_report hfw_report;
+
+int hfw_report_new(hfw_report **out, const char *campaign, struct hfw_error *err);
+void hfw_report_free(hfw_report *r);
+
+/* A device of the campaign where it stands now: a lifecycle state (campaign.h), why if failed, since when (or NULL). */
+int hfw_report_add_device(hfw_report *r, const char *eui, const char *state, const char *reason, const char *at,
+			  struct hfw_error *err);
+
+/* Something that happened to a device at a time (ISO 8601 UTC): its state from then on, for the chart. */
+int hfw_report_add_event(hfw_report *r, const char *eui, const char *state, const char *at, struct hfw_error *err);
+
+/* When the campaign began (ISO 8601 UTC): the chart's origin. */
+void hfw_report_set_start(hfw_report *r, const char *at);
+
+/* The plan: a device's wave (1 is the canary), or why it is not in the campaign. */
+int hfw_report_add_planned(hfw_report *r, const char *eui, size_t wave, struct hfw_error *err);
+int hfw_report_add_skipped(hfw_report *r, const char *eui, const char *reason, struct hfw_error *err);
+
+/* The ledger's campaign: every device's state (campaign.h) and the devices' messages over time. */
+int hfw_report_from_ledger(hfw_report *r, hfw_ledger *l, struct hfw_error *err);
+
+/* A plan file (schemas/plan.schema.json): its waves and skipped devices.  HFW_EINPUT if it is not one. */
+int hfw_report_read_plan(hfw_report *r, const char *path, struct hfw_error *err);
+
+/* How many devices went in (the ledger's and the plan's; a device in both counts twice): 0 means nothing to show. */
+size_t hfw_report_count(const hfw_report *r);
+
+struct hfw_report_options {
+	size_t max_devices;		/* devices listed per reason (0: HFW_REPORT_DEFAULT_MAX_DEVICES) */
+	const char *generated;		/* when the page was made (ISO 8601), shown as is; NULL: not shown */
+};
+
+/* The page: *html (NUL-terminated, free() it) and its length. */
+int hfw_report_html(hfw_report *r, const struct hfw_report_options *o, char **html, size_t *len,
+		    struct hfw_error *err);
+
+#endif
