@@ -208,7 +208,11 @@ db() { sqlite3 ledger.sqlite "$1"; }
 }
 
 @test "over mutual TLS: the sandbox presents its client certificate to hanfw listen" {
-	"$HANFW" listen --listen 127.0.0.1:0 --tls-cert "$SBX/tls/server.pem" --tls-key "$SBX/tls/server.key" \
+	# Under ASan, GCC 12's LeakSanitizer crashed at this listen's exit ("Tracer caught signal
+	# 11") scanning a stale dynamic TLS block (LSAN_OPTIONS=verbosity=1 shows "DTLS 5 at
+	# 0x000000000183"), of a library loaded and unloaded at run time for client certificates.
+	# use_tls=0 leaves thread-local storage out of the roots: leak checking stays on, stricter.
+	LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}use_tls=0" "$HANFW" listen --listen 127.0.0.1:0 --tls-cert "$SBX/tls/server.pem" --tls-key "$SBX/tls/server.key" \
 		--client-ca "$SBX/tls/ca.pem" > listen.url 2>> listen.log &
 	LISTEN_PID=$!
 	for _ in $(seq 1 300); do [ -s listen.url ] && break; sleep 0.1; done
