@@ -1,5 +1,6 @@
 /* campaign.c - what messages say about devices, and where each device stands (see campaign.h). */
 #include "campaign.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -606,8 +607,7 @@ static int64_t time_ms(const char *t)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	int y, mo, d, h, mi, sec, frac = 0, digits = 0, oh, om;
-	int64_t days, ms, yy, era;
-	unsigned yoe, doy, doe;
+	int64_t days, ms;
 
 	if (!t || strlen(t) < 19 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' ||
 	    (y = digits_at(t, 4)) < 1 || (mo = digits_at(t + 5, 2)) < 1 || mo > 12 || (d = digits_at(t + 8, 2)) < 1 ||
@@ -624,13 +624,7 @@ static int64_t time_ms(const char *t)
 		for (; digits < 3; digits++)
 			frac *= 10;
 	}
-	/* Days since 1970-01-01 (Howard Hinnant's days_from_civil). */
-	yy = (int64_t)y - (mo <= 2);
-	era = yy / 400;
-	yoe = (unsigned)(yy - era * 400);
-	doy = (unsigned)((153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	days = era * 146097 + (int64_t)doe - 719468;
+	days = hfw_days_from_civil((int64_t)y, (unsigned)mo, (unsigned)d);
 	ms = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 + frac;
 	if (!*t || (*t == 'Z' && !t[1]))
 		return ms;

@@ -16,6 +16,9 @@ uint64_t hfw_now_ms(void);
 /* Milliseconds on a clock that never goes back (for rates and deadlines). */
 int64_t hfw_monotonic_ms(void);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+int64_t hfw_days_from_civil(int64_t y, unsigned m, unsigned d);
+
 /* Now as UTC xs:dateTime with milliseconds, "2026-01-02T03:04:05.678Z". */
 void hfw_utc_now_text(char out[HFW_UTC_TEXT_MAX]);
 

@@ -1,5 +1,6 @@
 /* cs06.c - GBCS CS06, Activate Firmware, in DER (see cs06.h). */
 #include "cs06.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -261,20 +262,6 @@ int hfw_cs06_alert_parse(struct hfw_cs06_alert *out, const uint8_t *p, size_t le
 
 /* ---- times ---- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 static int valid_date(int y, int m, int d)
 {
 	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
@@ -319,7 +306,7 @@ int hfw_gentime_to_unix(int64_t *out, const char *t, struct hfw_error *err)
 	y = num(t, 4), mo = num(t + 4, 2), d = num(t + 6, 2), h = num(t + 8, 2), mi = num(t + 10, 2), s = num(t + 12, 2);
 	if (!valid_date(y, mo, d) || h > 23 || mi > 59 || s > 59)
 		return hfw_error_set(err, HFW_EINPUT, "'%s' is not a valid date and time", t);
-	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s;
+	*out = hfw_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s;
 	return 0;
 }
 
@@ -353,10 +340,10 @@ int hfw_cs06_time_from_duis(char out[HFW_GENTIME_LEN + 1], int64_t *unix_s, cons
 	} else {
 		return hfw_error_set(err, HFW_EINPUT, "execution time '%s' has no time zone: end it with Z or +HH:MM", t);
 	}
-	when = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s - off;
+	when = hfw_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s - off;
 	if (unix_s)
 		*unix_s = when;
-	if (when == days_from_civil(3000, 12, 31) * 86400) {
+	if (when == hfw_days_from_civil(3000, 12, 31) * 86400) {
 		memcpy(out, HFW_CS06_CANCEL_GBCS, HFW_GENTIME_LEN + 1);
 		return 0;
 	}
@@ -364,7 +351,7 @@ int hfw_cs06_time_from_duis(char out[HFW_GENTIME_LEN + 1], int64_t *unix_s, cons
 	if (y < 1 || y > 9999)
 		goto bad;
 	{
-		int64_t sec = when - days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400;
+		int64_t sec = when - hfw_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400;
 		char text[64];
 
 		snprintf(text, sizeof(text), "%04d%02d%02d%02d%02d%02dZ", y, mo, d, (int)(sec / 3600),

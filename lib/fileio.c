@@ -663,3 +663,12 @@ out:
 	hfw_atomic_release(&a);
 	return ret;
 }
+
+const char *hfw_path_in(char *buf, size_t size, const char *dir, const char *rel)
+{
+	if (rel[0] == '/')
+		snprintf(buf, size, "%s", rel);
+	else
+		snprintf(buf, size, "%s/%s", dir, rel);
+	return buf;
+}

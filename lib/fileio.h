@@ -80,6 +80,9 @@ size_t hfw_atomic_commit_many(struct hfw_atomic *a, size_t n, int *rets, struct 
 /* Remove the temporary file if still there and free a's contents (NULL-safe, idempotent). */
 void hfw_atomic_release(struct hfw_atomic *a);
 
+/* rel inside dir ("dir/rel"), or rel itself when absolute; truncated to size.  Returns buf. */
+const char *hfw_path_in(char *buf, size_t size, const char *dir, const char *rel);
+
 /* Unlink every pending temporary file; async-signal-safe. */
 void hfw_atomic_cleanup_signal_safe(void);
 

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "campaign.h"
 #include "eui.h"
 #include "report.h"
@@ -93,20 +94,6 @@ static int grow(void **v, size_t *cap, size_t n, size_t size, struct hfw_error *
 	return 0;
 }
 
-/* Days since 1970-01-01 (Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* "2026-11-27T18:00:00[.mmm][Z]" as milliseconds since the epoch (UTC), or NO_TIME. */
 static int64_t parse_time(const char *t)
 {
@@ -119,7 +106,7 @@ static int64_t parse_time(const char *t)
 	if (t[19] == '.')
 		for (k = 0, t += 20; k < 3; k++)
 			ms = ms * 10 + (*t >= '0' && *t <= '9' ? *t++ - '0' : 0);
-	return ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)s * 1000 + ms;
+	return ((hfw_days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)s * 1000 + ms;
 }
 
 static void format_time(char out[48], int64_t ms)

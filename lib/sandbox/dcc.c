@@ -61,15 +61,6 @@ struct devrec {
 	size_t prelen;
 };
 
-static const char *path_in(char *buf, size_t size, const char *dir, const char *rel)
-{
-	if (rel[0] == '/')
-		snprintf(buf, size, "%s", rel);
-	else
-		snprintf(buf, size, "%s/%s", dir, rel);
-	return buf;
-}
-
 int hfw_dcc_open(hfw_dcc **out, const char *dir, const struct hfw_dcc_options *o, struct hfw_error *err)
 {
 	hfw_dcc *d = NULL;
@@ -90,7 +81,7 @@ int hfw_dcc_open(hfw_dcc **out, const char *dir, const struct hfw_dcc_options *o
 	if ((ret = hfw_faults_parse(&d->faults, o->faults, o->seed, err)) < 0)
 		goto out;
 	hfw_simclock_start(&d->clock, o->time_scale);
-	if ((ret = hfw_file_read(&text, &len, path_in(p, sizeof(p), dir, "sandbox.json"), 1 << 20,
+	if ((ret = hfw_file_read(&text, &len, hfw_path_in(p, sizeof(p), dir, "sandbox.json"), 1 << 20,
 				 "sandbox settings", err)) < 0)
 		goto out;
 	if (!(cfg = json_loadb((const char *)text, len, 0, &jerr)) ||
@@ -100,13 +91,13 @@ int hfw_dcc_open(hfw_dcc **out, const char *dir, const struct hfw_dcc_options *o
 		ret = hfw_error_set(err, HFW_ECONFIG, "'%s' is not a sandbox's settings: run 'hanfw sandbox init'", p);
 		goto out;
 	}
-	if ((ret = hfw_signer_open(&d->signer, path_in(p, sizeof(p), dir, json_string_value(json_object_get(cfg, "dcc_xml_key"))),
-				   path_in(q, sizeof(q), dir, json_string_value(json_object_get(cfg, "dcc_xml_cert"))),
+	if ((ret = hfw_signer_open(&d->signer, hfw_path_in(p, sizeof(p), dir, json_string_value(json_object_get(cfg, "dcc_xml_key"))),
+				   hfw_path_in(q, sizeof(q), dir, json_string_value(json_object_get(cfg, "dcc_xml_cert"))),
 				   NULL, err)) < 0 ||
 	    (ret = hfw_trust_new(&d->users, err)) < 0)
 		goto out;
 	json_array_foreach(users, i, u)
-		if ((ret = hfw_trust_add_file(d->users, path_in(p, sizeof(p), dir, json_string_value(u) ? json_string_value(u) : ""),
+		if ((ret = hfw_trust_add_file(d->users, hfw_path_in(p, sizeof(p), dir, json_string_value(u) ? json_string_value(u) : ""),
 					      err)) < 0)
 			goto out;
 	/* Users' digital-signing certificates check signed pre-commands (none: every SR 11.3 send is E44). */
@@ -115,7 +106,7 @@ int hfw_dcc_open(hfw_dcc **out, const char *dir, const struct hfw_dcc_options *o
 
 		if (d->nds == sizeof(d->ds) / sizeof(d->ds[0]))
 			break;
-		if ((ret = hfw_cert_load(&d->ds[d->nds].cert, path_in(p, sizeof(p), dir, json_string_value(u) ? json_string_value(u) : ""),
+		if ((ret = hfw_cert_load(&d->ds[d->nds].cert, hfw_path_in(p, sizeof(p), dir, json_string_value(u) ? json_string_value(u) : ""),
 					 err)) < 0)
 			goto out;
 		hfw_cert_info(d->ds[d->nds].cert, &ci);
@@ -124,10 +115,10 @@ int hfw_dcc_open(hfw_dcc **out, const char *dir, const struct hfw_dcc_options *o
 			goto out;
 		}
 	}
-	if ((ret = hfw_estate_read(&estate, path_in(p, sizeof(p), dir, "estate.json"), err)) < 0)
+	if ((ret = hfw_estate_read(&estate, hfw_path_in(p, sizeof(p), dir, "estate.json"), err)) < 0)
 		goto out;
 	/* A mixed sandbox's products file: its devices then behave as the documents say (devsim.h). */
-	if (access(path_in(p, sizeof(p), dir, "products.json"), F_OK) == 0 &&
+	if (access(hfw_path_in(p, sizeof(p), dir, "products.json"), F_OK) == 0 &&
 	    (ret = hfw_products_read(&d->products, p, err)) < 0)
 		goto out;
 	d->ndevs = hfw_estate_count(estate);
@@ -135,16 +126,16 @@ int hfw_dcc_open(hfw_dcc **out, const char *dir, const struct hfw_dcc_options *o
 		ret = hfw_error_oom(err);
 		goto out;
 	}
-	if (!(d->received = fopen(path_in(p, sizeof(p), dir, "received.log"), "a"))) {
+	if (!(d->received = fopen(hfw_path_in(p, sizeof(p), dir, "received.log"), "a"))) {
 		ret = hfw_error_set(err, HFW_EIO, "cannot open '%s'", p);
 		goto out;
 	}
 	if (d->faults.quarantine_window_ms &&
-	    !(d->quarantined = fopen(path_in(p, sizeof(p), dir, "quarantined.log"), "a"))) {
+	    !(d->quarantined = fopen(hfw_path_in(p, sizeof(p), dir, "quarantined.log"), "a"))) {
 		ret = hfw_error_set(err, HFW_EIO, "cannot open '%s'", p);
 		goto out;
 	}
-	if (!(d->log = fopen(path_in(p, sizeof(p), dir, "requests.log"), "a"))) {
+	if (!(d->log = fopen(hfw_path_in(p, sizeof(p), dir, "requests.log"), "a"))) {
 		ret = hfw_error_set(err, HFW_EIO, "cannot open '%s'", p);
 		goto out;
 	}
@@ -152,15 +143,15 @@ int hfw_dcc_open(hfw_dcc **out, const char *dir, const struct hfw_dcc_options *o
 	url = o->receive_url ? o->receive_url : json_string_value(json_object_get(cfg, "receive_url"));
 	{
 		struct hfw_outbox_options oo = { url && *url ? url : NULL, NULL, NULL, NULL, &d->faults, &d->clock,
-						 path_in(p, sizeof(p), dir, "deliveries.log"), 0, o->log };
+						 hfw_path_in(p, sizeof(p), dir, "deliveries.log"), 0, o->log };
 		struct hfw_devsim_options so = { dir, d->signer, &d->faults, &d->clock, NULL, o->log, d->products };
 		char ca[4096], cert[4096], key[4096];
 
 		if (oo.url && !strncmp(oo.url, "https://", 8)) {
 			/* The DCC is the TLS client here, with the sandbox's client certificate. */
-			oo.ca = path_in(ca, sizeof(ca), dir, "tls/ca.pem");
-			oo.client_cert = path_in(cert, sizeof(cert), dir, "tls/client.pem");
-			oo.client_key = path_in(key, sizeof(key), dir, "tls/client.key");
+			oo.ca = hfw_path_in(ca, sizeof(ca), dir, "tls/ca.pem");
+			oo.client_cert = hfw_path_in(cert, sizeof(cert), dir, "tls/client.pem");
+			oo.client_key = hfw_path_in(key, sizeof(key), dir, "tls/client.key");
 		}
 		if ((ret = hfw_outbox_start(&d->outbox, &oo, err)) < 0)
 			goto out;

@@ -109,15 +109,6 @@ out:
 	return ret;
 }
 
-static const char *path_in(char *buf, size_t size, const char *dir, const char *rel)
-{
-	if (rel[0] == '/')
-		snprintf(buf, size, "%s", rel);
-	else
-		snprintf(buf, size, "%s/%s", dir, rel);
-	return buf;
-}
-
 /* devices/<16 hex>-ds.pem and -ka.pem. */
 static int device_file(const char *name)
 {
@@ -152,7 +143,7 @@ int hfw_smki_service_open(hfw_smki_service **out, const char *dir, struct hfw_er
 	if (!(s = calloc(1, sizeof(*s))))
 		return hfw_error_oom(err);
 	/* The organisations: those the sandbox's DCC trusts and signs with (sandbox.json), and its ACB. */
-	if ((ret = hfw_file_read(&text, &len, path_in(p, sizeof(p), dir, "sandbox.json"), 1 << 20, "sandbox settings",
+	if ((ret = hfw_file_read(&text, &len, hfw_path_in(p, sizeof(p), dir, "sandbox.json"), 1 << 20, "sandbox settings",
 				 err)) < 0)
 		goto out;
 	if (!(cfg = json_loadb((const char *)text, len, 0, &jerr))) {
@@ -160,18 +151,18 @@ int hfw_smki_service_open(hfw_smki_service **out, const char *dir, struct hfw_er
 		goto out;
 	}
 	json_array_foreach(json_object_get(cfg, "user_ds_certs"), i, v)
-		if (json_is_string(v) && (ret = add_file(s, path_in(p, sizeof(p), dir, json_string_value(v)), 0, err)) < 0)
+		if (json_is_string(v) && (ret = add_file(s, hfw_path_in(p, sizeof(p), dir, json_string_value(v)), 0, err)) < 0)
 			goto out;
 	json_array_foreach(json_object_get(cfg, "user_xml_certs"), i, v)
-		if (json_is_string(v) && (ret = add_file(s, path_in(p, sizeof(p), dir, json_string_value(v)), 0, err)) < 0)
+		if (json_is_string(v) && (ret = add_file(s, hfw_path_in(p, sizeof(p), dir, json_string_value(v)), 0, err)) < 0)
 			goto out;
 	if (json_is_string(v = json_object_get(cfg, "dcc_xml_cert")) &&
-	    (ret = add_file(s, path_in(p, sizeof(p), dir, json_string_value(v)), 0, err)) < 0)
+	    (ret = add_file(s, hfw_path_in(p, sizeof(p), dir, json_string_value(v)), 0, err)) < 0)
 		goto out;
-	if (access(path_in(p, sizeof(p), dir, "pki/acb-ds.pem"), F_OK) == 0 && (ret = add_file(s, p, 0, err)) < 0)
+	if (access(hfw_path_in(p, sizeof(p), dir, "pki/acb-ds.pem"), F_OK) == 0 && (ret = add_file(s, p, 0, err)) < 0)
 		goto out;
 	/* The devices'. */
-	if ((n = scandir(path_in(p, sizeof(p), dir, "devices"), &names, NULL, by_name)) < 0) {
+	if ((n = scandir(hfw_path_in(p, sizeof(p), dir, "devices"), &names, NULL, by_name)) < 0) {
 		n = 0;
 		ret = hfw_error_set(err, HFW_EIO, "cannot read '%s'", p);
 		goto out;
