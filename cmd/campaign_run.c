@@ -352,9 +352,13 @@ static int round_once(struct run *r, int timed_out, size_t *open, struct hfw_err
 	size_t nsends[HFW_RUN_STEPS] = { 0 };
 	json_t *states = NULL;
 	size_t i, k;
-	int ret = 0, in_tx = 0;
+	int ret = 0, in_tx = 0, settled = 0;
 
 	*open = 0;
+	if (hfw_run_settle_distributions(r->ledger, r->c.name, &settled, err) < 0)
+		goto fail;
+	if (settled)
+		say(r, "%d devices' distributions of unknown fate settled as accepted by their alerts", settled);
 	if (load_wave(r, r->c.wave, err) < 0 || campaign_states(r, &states, err) < 0)
 		goto fail;
 	for (k = 0; k < HFW_RUN_STEPS; k++)

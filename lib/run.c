@@ -73,8 +73,22 @@ void hfw_run_decide(enum hfw_run_step step, const char *cstate, int has_request,
 		return;	/* done, failed, skipped: nothing more */
 	}
 	/* Nothing of this step was ever recorded: nothing of it left the process. */
-	if (!has_request) {
+	if (has_request == HFW_RUN_NONE) {
 		d->action = HFW_RUN_SEND;
+		return;
+	}
+	/*
+	 * Unknown fate (recorded, no answer: the process that sent it is gone,
+	 * as the flows wait for their answers).  A version read changes
+	 * nothing on the device: one of unknown fate is read again, and an
+	 * activation of unknown fate is settled by one.
+	 */
+	if (has_request == HFW_RUN_UNKNOWN_FATE &&
+	    (step == HFW_RUN_READ_VERSION ||
+	     (step == HFW_RUN_ACTIVATE && (!cstate || !strcmp(cstate, "verified") ||
+					   !strcmp(cstate, "activation_requested"))))) {
+		d->action = HFW_RUN_SEND;
+		d->next = HFW_RUN_READ_VERSION;
 		return;
 	}
 	if (in(cstate, failures)) {
@@ -287,10 +301,11 @@ int hfw_run_has_request(hfw_ledger *l, const char *campaign, const char *device,
 
 	*has = 0;
 	if (sqlite3_prepare_v2(db,
-			       "SELECT 1 FROM request_devices d JOIN campaign_requests c ON c.request_id = d.request_id "
+			       "SELECT max(r.state NOT IN ('signed', 'precommand_signed', 'unknown')) "
+			       "FROM request_devices d JOIN campaign_requests c ON c.request_id = d.request_id "
 			       "JOIN requests r ON r.request_id = d.request_id "
 			       "WHERE d.device = ? AND c.campaign = ? AND c.action = ? "
-			       "AND r.state NOT IN ('transform_signed', 'not_sent', 'dry-run') LIMIT 1",
+			       "AND r.state NOT IN ('transform_signed', 'not_sent', 'dry-run')",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, err, "cannot read requests");
 	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
@@ -298,7 +313,8 @@ int hfw_run_has_request(hfw_ledger *l, const char *campaign, const char *device,
 	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
 	switch (sqlite3_step(st)) {
 	case SQLITE_ROW:
-		*has = 1;
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			*has = sqlite3_column_int(st, 0) ? HFW_RUN_ANSWERED : HFW_RUN_UNKNOWN_FATE;
 		break;
 	case SQLITE_DONE:
 		break;
@@ -324,4 +340,59 @@ int hfw_run_each_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), voi
 		ret = db_error(db, err, "cannot read campaign runs");
 	sqlite3_finalize(st);
 	return ret;
+}
+
+int hfw_run_settle_distributions(hfw_ledger *l, const char *campaign, int *settled, struct hfw_error *err)
+{
+	static const char sql[] =
+		"CREATE TEMP TABLE IF NOT EXISTS run_settle(request_id TEXT, device TEXT);"
+		"DELETE FROM temp.run_settle;"
+		"INSERT INTO temp.run_settle SELECT d.request_id, d.device FROM request_devices d "
+		"  JOIN campaign_requests c ON c.request_id = d.request_id "
+		"  JOIN requests r ON r.request_id = d.request_id "
+		"  WHERE c.campaign = ?1 AND c.action = 'distribute' AND d.outcome = 'pending' "
+		"  AND r.state IN ('signed', 'unknown') AND EXISTS (SELECT 1 FROM device_events e "
+		"    WHERE e.device = d.device AND e.request_id = d.request_id);"
+		"UPDATE request_devices SET outcome = 'accepted' WHERE EXISTS (SELECT 1 FROM temp.run_settle s "
+		"  WHERE s.request_id = request_devices.request_id AND s.device = request_devices.device);"
+		"INSERT INTO request_steps(request_id, at, state, response_code, detail) "
+		"  SELECT DISTINCT request_id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'accepted', NULL, "
+		"  'settled by campaign run: the DCC''s alerts answer it' FROM temp.run_settle;"
+		"UPDATE requests SET state = 'accepted' WHERE request_id IN (SELECT request_id FROM temp.run_settle);";
+	sqlite3 *db = hfw_ledger_db(l);
+	const char *tail = sql;
+	int ret = 0;
+
+	*settled = 0;
+	if (hfw_ledger_begin(l, err) < 0)
+		return err->code;
+	while (*tail) {
+		sqlite3_stmt *st = NULL;
+		const char *next;
+
+		if (sqlite3_prepare_v2(db, tail, -1, &st, &next) != SQLITE_OK) {
+			ret = db_error(db, err, "cannot settle distributions");
+			break;
+		}
+		if (!st)
+			break;
+		if (sqlite3_bind_parameter_count(st) >= 1)
+			sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			ret = db_error(db, err, "cannot settle distributions");
+			break;
+		}
+		if (strstr(tail, "UPDATE request_devices") == tail)
+			*settled += sqlite3_changes(db);
+		sqlite3_finalize(st);
+		tail = next;
+		while (*tail == ' ' || *tail == '\n')
+			tail++;
+	}
+	if (ret < 0) {
+		hfw_ledger_rollback(l);
+		return ret;
+	}
+	return hfw_ledger_commit(l, err);
 }

@@ -63,10 +63,17 @@ struct hfw_run_decision {
 	const char *reason;		/* FAIL: the campaign state that failed it */
 };
 
+/* What the ledger holds of a step's requests for a device. */
+enum hfw_run_has {
+	HFW_RUN_NONE = 0,		/* nothing that may have reached it */
+	HFW_RUN_ANSWERED,		/* at least one the DCC answered */
+	HFW_RUN_UNKNOWN_FATE,		/* only ones recorded and never answered */
+};
+
 /*
  * Decide for a device at step, whose campaign state (campaign.h; NULL when
- * the ledger has nothing of it) is cstate, has_request saying whether the
- * ledger holds a request of the step's action for it.  Pure.
+ * the ledger has nothing of it) is cstate, has_request (enum hfw_run_has)
+ * saying what the ledger holds of the step's requests for it.  Pure.
  */
 void hfw_run_decide(enum hfw_run_step step, const char *cstate, int has_request, int needs_activation,
 		    struct hfw_run_decision *d);
@@ -120,13 +127,22 @@ int hfw_run_set_step(hfw_ledger *l, const char *campaign, const char *device, en
 int hfw_run_each_device(hfw_ledger *l, const char *campaign, int64_t wave,
 			int (*fn)(void *arg, const struct hfw_run_device *d), void *arg, struct hfw_error *err);
 /*
- * Whether the ledger holds a request of action in campaign for device that
- * may have reached it: one left at transform_signed (an activation whose
- * CV 4 was signed but whose CV 5 never was: nothing for the device was
- * ever signed), not_sent or dry-run does not count.
+ * What the ledger holds of requests of action in campaign for device that
+ * may have reached it (*has: enum hfw_run_has): one left at
+ * transform_signed (an activation whose CV 4 was signed but whose CV 5
+ * never was: nothing for the device was ever signed), not_sent or dry-run
+ * does not count; signed, precommand_signed or unknown is of unknown fate.
  */
 int hfw_run_has_request(hfw_ledger *l, const char *campaign, const char *device, const char *action, int *has,
 			struct hfw_error *err);
+/*
+ * Settle distributions of unknown fate (recorded, the run killed before
+ * the DCC's answer was): a device whose hub or device alerts answer the
+ * request was evidently taken by the DCC, so its outcome becomes accepted
+ * and the request's history says why.  *settled: devices settled.
+ */
+int hfw_run_settle_distributions(hfw_ledger *l, const char *campaign, int *settled, struct hfw_error *err);
+
 /* The campaign runs' names, sorted. */
 int hfw_run_each_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg, struct hfw_error *err);
 
