@@ -26,6 +26,15 @@ setup() {
 	hanfw -q campaign plan --estate sbx/estate.json --products sbx/products.json "${images[@]}" -o plan.json
 }
 
+validate() { # validate SCHEMA FILE
+	/usr/bin/python3 - "$1" "$2" <<-'PY'
+	import json, sys, jsonschema
+	schema = json.load(open(sys.argv[1]))
+	jsonschema.Draft202012Validator.check_schema(schema)
+	jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
+	PY
+}
+
 # start_servers [FAULTS]: hanfw listen into the sandbox's ledger, the sandbox POSTing to it, 100,000 times faster.
 start_servers() {
 	"$HANFW" listen --plain-http --listen 127.0.0.1:0 > rx.url 2> rx.log &
@@ -98,6 +107,16 @@ all_at_goal() {
 	run -0 hanfw campaign list
 	[[ "$output" == "plan "*"completed"* ]]
 	run -0 hanfw campaign status plan --wait --timeout 5
+	# The status, the list and run's summary in JSON, against the schema.
+	schema=$BATS_TEST_DIRNAME/../../schemas/campaign-status.schema.json
+	validate "$schema" status.json
+	hanfw campaign list --json > list.json
+	validate "$schema" list.json
+	hanfw campaign run plan.json --json > again.json
+	validate "$schema" again.json
+	jq -e '.state == "completed" and .steps.pending == 0 and (.devices | not)' again.json
+	jq '.state = "done"' status.json > bad.json
+	run ! validate "$schema" bad.json
 }
 
 @test "campaign run: hash mismatches in the canary halt it; no request of a later wave is sent; resume and abort" {
@@ -111,7 +130,13 @@ all_at_goal() {
 	[ "$(jq -r 'select(.path | endswith("/serviceS")) | .request' sbx/received.log | wc -l)" = 0 ]
 	run -14 hanfw campaign status plan
 	[[ "$output" == "campaign plan: halted: wave 1: "* ]]
-	hanfw campaign status plan --json | jq -e '.state == "halted" and .reason != null and .steps.failed == 1'
+	hanfw campaign status plan --json > halted.json || true
+	jq -e '.state == "halted" and .reason != null and .steps.failed == 1' halted.json
+	validate "$BATS_TEST_DIRNAME/../../schemas/campaign-status.schema.json" halted.json
+	# --wait returns at once on a halted campaign; --until a state it never reaches times out (7).
+	run -14 hanfw campaign status plan --wait --timeout 5
+	run -7 hanfw campaign status plan --wait --until completed --timeout 1
+	run -2 hanfw campaign status plan --until completed
 	# A rerun does not go on by itself.
 	n=$(wc -l < sbx/received.log)
 	run -14 hanfw campaign run plan.json --poll-ms 50
