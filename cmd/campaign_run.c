@@ -26,6 +26,7 @@
 #include "../lib/activate.h"
 #include "../lib/campaign.h"
 #include "../lib/clock.h"
+#include "../lib/config.h"
 #include "../lib/distribute.h"
 #include "../lib/hex.h"
 #include "../lib/image.h"
@@ -60,7 +61,7 @@ struct run {
 	struct run_image *images;
 	size_t nimages;
 	long poll_ms;
-	int tty;
+	int paced;		/* the last round held devices back for the budgets */
 	/* The wave's devices (reloaded each round). */
 	struct run_dev *devs;
 	size_t ndevs, capdevs;
@@ -327,6 +328,59 @@ out:
 	return ret < 0 ? ret : err->code < 0 && ret ? err->code : ret;
 }
 
+/*
+ * Pacing: the room left in each budget (config: budget_11_x_per_hour,
+ * rate_per_minute), from what the ledger recorded, so a restart keeps it.
+ */
+struct pace {
+	int64_t sr[4];		/* 11.1, 11.4, 11.3, 11.2 */
+	int64_t all;
+	int waited;		/* a device was held back for room this round */
+};
+
+static const char *const pace_sr[4] = { "11.1", "11.4", "11.3", "11.2" };
+static const enum hfw_setting pace_set[4] = { HFW_SET_BUDGET_11_1_PER_HOUR, HFW_SET_BUDGET_11_4_PER_HOUR,
+					      HFW_SET_BUDGET_11_3_PER_HOUR, HFW_SET_BUDGET_11_2_PER_HOUR };
+
+static int pace_load(struct run *r, struct pace *p, struct hfw_error *err)
+{
+	const hfw_config *cfg = r->ctx->session.cfg;
+	int64_t n;
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		uint64_t limit = hfw_config_get_uint(cfg, pace_set[i]);
+
+		n = 0;
+		if (limit && hfw_run_sent_since(r->ledger, pace_sr[i], 3600, &n, err) < 0)
+			return err->code;
+		p->sr[i] = hfw_run_room(limit, n);
+	}
+	n = 0;
+	if (hfw_config_get_uint(cfg, HFW_SET_RATE_PER_MINUTE) &&
+	    hfw_run_sent_since(r->ledger, NULL, 60, &n, err) < 0)
+		return err->code;
+	p->all = hfw_run_room(hfw_config_get_uint(cfg, HFW_SET_RATE_PER_MINUTE), n);
+	p->waited = 0;
+	return 0;
+}
+
+/* Take one request of sr from the budgets: 0 when there is no room (the device waits). */
+static int pace_take(struct pace *p, const char *sr)
+{
+	size_t i;
+
+	for (i = 0; i < 4 && strcmp(pace_sr[i], sr); i++)
+		;
+	if (i == 4 || p->sr[i] <= 0 || p->all <= 0) {
+		p->waited = 1;
+		return 0;
+	}
+	p->sr[i]--;
+	p->all--;
+	return 1;
+}
+
 /* Is the campaign still to be run (another process may have aborted it)? */
 static int still_running(struct run *r, struct hfw_error *err)
 {
@@ -350,6 +404,8 @@ static int round_once(struct run *r, int timed_out, size_t *open, struct hfw_err
 {
 	const struct run_dev **sends[HFW_RUN_STEPS] = { NULL };
 	size_t nsends[HFW_RUN_STEPS] = { 0 };
+	int image_taken[HFW_PLAN_MAX_IMAGES] = { 0 };	/* a distribution request of the image counted */
+	struct pace pace;
 	json_t *states = NULL;
 	size_t i, k;
 	int ret = 0, in_tx = 0, settled = 0;
@@ -359,7 +415,7 @@ static int round_once(struct run *r, int timed_out, size_t *open, struct hfw_err
 		goto fail;
 	if (settled)
 		say(r, "%d devices' distributions of unknown fate settled as accepted by their alerts", settled);
-	if (load_wave(r, r->c.wave, err) < 0 || campaign_states(r, &states, err) < 0)
+	if (load_wave(r, r->c.wave, err) < 0 || campaign_states(r, &states, err) < 0 || pace_load(r, &pace, err) < 0)
 		goto fail;
 	for (k = 0; k < HFW_RUN_STEPS; k++)
 		if (!(sends[k] = calloc(r->ndevs ? r->ndevs : 1, sizeof(*sends[k])))) {
@@ -413,6 +469,19 @@ static int round_once(struct run *r, int timed_out, size_t *open, struct hfw_err
 					goto fail;
 				break;
 			}
+			/* Within the budgets: a distribution request (of many devices) counts once per image. */
+			if (dec.next == HFW_RUN_DISTRIBUTE) {
+				if (d->image < HFW_PLAN_MAX_IMAGES && !image_taken[d->image]) {
+					if (!pace_take(&pace, hfw_route_sr(r->images[d->image].m.route))) {
+						(*open)++;
+						break;
+					}
+					image_taken[d->image] = 1;
+				}
+			} else if (!pace_take(&pace, dec.next == HFW_RUN_ACTIVATE ? "11.3" : "11.2")) {
+				(*open)++;
+				break;
+			}
 			/* Durable before the request is even prepared. */
 			if (hfw_run_set_step(r->ledger, r->c.name, d->eui, dec.next, NULL, 1, err) < 0)
 				goto fail;
@@ -425,6 +494,9 @@ static int round_once(struct run *r, int timed_out, size_t *open, struct hfw_err
 	in_tx = 0;
 	if (hfw_ledger_commit(r->ledger, err) < 0)
 		goto fail;
+	if (pace.waited && !r->paced)
+		say(r, "wave %" PRId64 ": devices wait for room in the request budgets (hanfw-config(1))", r->c.wave);
+	r->paced = pace.waited;
 	/* Distribution and activation go by image; version reads all together. */
 	for (k = 0; k < HFW_RUN_STEPS; k++) {
 		size_t im;

@@ -396,3 +396,35 @@ int hfw_run_settle_distributions(hfw_ledger *l, const char *campaign, int *settl
 	}
 	return hfw_ledger_commit(l, err);
 }
+
+int hfw_run_sent_since(hfw_ledger *l, const char *sr, unsigned seconds, int64_t *n, struct hfw_error *err)
+{
+	sqlite3 *db = hfw_ledger_db(l);
+	sqlite3_stmt *st = NULL;
+	char since[32];
+	int ret = 0;
+
+	snprintf(since, sizeof(since), "-%u seconds", seconds);
+	*n = 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT count(*) FROM requests WHERE (?1 IS NULL OR service_reference = ?1) "
+			       "AND state != 'dry-run' AND created >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot count requests");
+	if (sr)
+		sqlite3_bind_text(st, 1, sr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, since, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else
+		ret = db_error(db, err, "cannot count requests");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int64_t hfw_run_room(uint64_t limit, int64_t sent)
+{
+	if (!limit)
+		return INT64_MAX;
+	return sent >= (int64_t)limit ? 0 : (int64_t)limit - sent;
+}

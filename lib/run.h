@@ -143,6 +143,16 @@ int hfw_run_has_request(hfw_ledger *l, const char *campaign, const char *device,
  */
 int hfw_run_settle_distributions(hfw_ledger *l, const char *campaign, int *settled, struct hfw_error *err);
 
+/*
+ * Requests of service reference sr ("11.3"; NULL: any) the ledger recorded
+ * in the last seconds (dry runs aside): what pacing counts, whatever
+ * process sent them.
+ */
+int hfw_run_sent_since(hfw_ledger *l, const char *sr, unsigned seconds, int64_t *n, struct hfw_error *err);
+
+/* Room left in a budget of limit (0: none, room is INT64_MAX) with sent already counted. */
+int64_t hfw_run_room(uint64_t limit, int64_t sent);
+
 /* The campaign runs' names, sorted. */
 int hfw_run_each_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg, struct hfw_error *err);
 

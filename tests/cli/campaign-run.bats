@@ -201,3 +201,18 @@ all_at_goal() {
 	no_counter_twice
 	no_step_twice
 }
+
+@test "campaign run: pacing keeps to the SR 11.3 budget, counted from the ledger across runs and campaigns" {
+	start_servers
+	export HANFW_BUDGET_11_3_PER_HOUR=2
+	# Gates at 0%: devices beyond the budget time out and the campaign still goes through every wave.
+	run -8 --separate-stderr hanfw campaign run plan.json --poll-ms 50 --wave-timeout 2 --canary-success 0 --wave-success 0
+	[[ "$stderr" == *"devices wait for room in the request budgets"* ]]
+	[ "$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM requests WHERE service_reference = '11.3'")" = 2 ]
+	[ "$(jq -r 'select(.cv == 5) | .request' sbx/received.log | wc -l)" = 2 ]
+	hanfw campaign status plan --json | jq -e '.reasons | to_entries | map(select(.key | startswith("wave_timeout"))) | length > 0'
+	# Another campaign in the same ledger within the hour: no room left, no SR 11.3 at all.
+	cp plan.json other.json
+	run -8 hanfw campaign run other.json --poll-ms 50 --wave-timeout 2 --canary-success 0 --wave-success 0
+	[ "$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM requests WHERE service_reference = '11.3'")" = 2 ]
+}

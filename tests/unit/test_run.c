@@ -125,6 +125,53 @@ static void gate(void **state)
 	assert_int_equal(hfw_run_gate_check(&one, 1, &err), HFW_EHALTED);
 }
 
+/* Budgets: no limit, room left, none left (never negative). */
+static void budget_room(void **state)
+{
+	(void)state;
+	assert_true(hfw_run_room(0, 1000000) == INT64_MAX);
+	assert_int_equal(hfw_run_room(10, 3), 7);
+	assert_int_equal(hfw_run_room(10, 10), 0);
+	assert_int_equal(hfw_run_room(10, 12), 0);
+}
+
+/* Pacing counts what the ledger recorded in the window, by service reference, dry runs aside. */
+static void budget_counted_from_ledger(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_ledger_request reqs[3];
+	struct hfw_eui s, t;
+	hfw_ledger *l;
+	int64_t n;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(hfw_eui_parse(&s, "90-B3-D5-1F-30-01-00-00", "s", &err), 0);
+	assert_int_equal(hfw_eui_parse(&t, "00-DB-12-00-00-00-00-01", "t", &err), 0);
+	memset(reqs, 0, sizeof(reqs));
+	for (i = 0; i < 3; i++) {
+		reqs[i].id.originator = s;
+		reqs[i].id.target = t;
+		reqs[i].id.counter = 100 + i;
+		reqs[i].service_reference = i < 2 ? "11.3" : "11.2";
+		reqs[i].state = i == 1 ? "dry-run" : "sent";
+	}
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(hfw_ledger_record(l, reqs, 3, &err), 0);
+	assert_int_equal(hfw_run_sent_since(l, "11.3", 3600, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(hfw_run_sent_since(l, NULL, 60, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(hfw_run_sent_since(l, "11.1", 3600, &n, &err), 0);
+	assert_int_equal(n, 0);
+	hfw_ledger_close(l);
+	/* Reopened (a restart): the same count. */
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(hfw_run_sent_since(l, "11.3", 3600, &n, &err), 0);
+	assert_int_equal(n, 1);
+	hfw_ledger_close(l);
+}
+
 static int collect(void *arg, const struct hfw_run_device *d)
 {
 	char *out = arg;
@@ -189,6 +236,8 @@ int main(void)
 		cmocka_unit_test(failures_end_a_device),
 		cmocka_unit_test(crash_safety),
 		cmocka_unit_test(gate),
+		cmocka_unit_test(budget_room),
+		cmocka_unit_test_setup_teardown(budget_counted_from_ledger, setup, teardown),
 		cmocka_unit_test_setup_teardown(state_in_ledger, setup, teardown),
 	};
 
