@@ -12,6 +12,7 @@
  * state (lib/campaign.h), which hanfw listen keeps from the DCC's messages.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -717,6 +718,32 @@ static int parse_percent(const struct hfw_ctx *ctx, const char *option, const ch
 	return 0;
 }
 
+/*
+ * One run of a campaign at a time: a POSIX record lock on LEDGER.run-NAME.lock
+ * (the kernel releases it when the process dies, kill -9 included).  The
+ * descriptor stays open until the command ends.
+ */
+static int lock_campaign(const struct hfw_ctx *ctx, const char *name, int *fd, struct hfw_error *err)
+{
+	struct flock fl;
+	char path[4096];
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s.run-%s.lock", ctx->session.set.ledger, name);
+	if (n < 0 || (size_t)n >= sizeof(path) || strchr(name, '/'))
+		return hfw_error_set(err, HFW_EINPUT, "campaign name '%s' cannot name a lock file", name);
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return hfw_error_set(err, HFW_EIO, "cannot open '%s': %s", path, strerror(errno));
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(*fd, F_SETLK, &fl) < 0)
+		return hfw_error_set(err, HFW_EINPUT,
+				     "campaign %s is being run by another process (lock '%s'): one run of a campaign at a time",
+				     name, path);
+	return 0;
+}
+
 /* run and resume: the loop, from a plan (run) or the campaign's own (resume). */
 static int run_common(struct hfw_ctx *ctx, const char *plan_path, const char *name, int resume,
 		      const char *canary_text, const char *wave_text, const char *timeout_text, const char *poll_text)
@@ -727,7 +754,7 @@ static int run_common(struct hfw_ctx *ctx, const char *plan_path, const char *na
 	struct hfw_run_campaign prev;
 	char sha[65];
 	unsigned long long x;
-	int found = 0, ret;
+	int found = 0, ret, lock = -1;
 
 	memset(&r, 0, sizeof(r));
 	r.ctx = ctx;
@@ -755,6 +782,8 @@ static int run_common(struct hfw_ctx *ctx, const char *plan_path, const char *na
 	if ((ret = cmd_setup(ctx, ctx->needs)) != 0)
 		return ret;
 	r.ledger = sess->ledger;
+	if (lock_campaign(ctx, name, &lock, &err) < 0)
+		goto fail;
 	if (resume) {
 		if (get_campaign(r.ledger, name, &prev, &err) < 0)
 			goto fail;
@@ -839,6 +868,8 @@ report:
 fail:
 	ret = cmd_report(&err);
 out:
+	if (lock >= 0)
+		close(lock);
 	run_release(&r);
 	return ret;
 }

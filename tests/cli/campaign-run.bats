@@ -216,3 +216,20 @@ all_at_goal() {
 	run -8 hanfw campaign run other.json --poll-ms 50 --wave-timeout 2 --canary-success 0 --wave-success 0
 	[ "$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM requests WHERE service_reference = '11.3'")" = 2 ]
 }
+
+@test "campaign run: one run of a campaign at a time; the lock goes with a killed run" {
+	start_servers
+	"$HANFW" -q campaign run plan.json --poll-ms 3000 --wave-timeout 120 2>/dev/null &
+	RUN_PID=$!
+	for i in $(seq 1 300); do
+		[ "$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM run_campaigns" 2>/dev/null)" = 1 ] && break
+		sleep 0.1
+	done
+	run -3 hanfw campaign run plan.json
+	[[ "$output" == *"campaign plan is being run by another process"*"one run of a campaign at a time"* ]]
+	run -3 hanfw campaign resume plan
+	kill -9 "$RUN_PID"; wait "$RUN_PID" 2>/dev/null || true
+	RUN_PID=
+	run -0 hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120
+	no_counter_twice
+}
