@@ -63,6 +63,7 @@ struct run {
 	size_t nimages;
 	long poll_ms;
 	int paced;		/* the last round held devices back for the budgets */
+	int64_t until;		/* --until: stop once this wave's gate passed (0: run every wave) */
 	/* The wave's devices (reloaded each round). */
 	struct run_dev *devs;
 	size_t ndevs, capdevs;
@@ -615,6 +616,11 @@ static int run_waves(struct run *r, struct hfw_error *err)
 			if (hfw_run_put(r->ledger, &r->c, err) < 0)
 				return err->code;
 			r->c.wave--;	/* the loop's increment */
+			if (r->until && r->c.wave >= r->until) {
+				r->c.wave++;
+				say(r, "stopped after wave %" PRId64 " (--until): run it again to go on", r->until);
+				return 0;
+			}
 		}
 	}
 	r->c.wave = nwaves;
@@ -746,7 +752,8 @@ static int lock_campaign(const struct hfw_ctx *ctx, const char *name, int *fd, s
 
 /* run and resume: the loop, from a plan (run) or the campaign's own (resume). */
 static int run_common(struct hfw_ctx *ctx, const char *plan_path, const char *name, int resume,
-		      const char *canary_text, const char *wave_text, const char *timeout_text, const char *poll_text)
+		      const char *canary_text, const char *wave_text, const char *timeout_text, const char *poll_text,
+		      const char *until_text)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct cmd_session *sess = &ctx->session;
@@ -776,6 +783,15 @@ static int run_common(struct hfw_ctx *ctx, const char *plan_path, const char *na
 		if (cmd_parse_uint(ctx, "poll-ms", poll_text, 3600000, &x) != PARSE_OK)
 			return HFW_EXIT_USAGE;
 		r.poll_ms = x ? (long)x : 1;
+	}
+	if (until_text) {
+		if (!strcmp(until_text, "canary"))
+			r.until = 1;
+		else if (!strncmp(until_text, "wave-", 5) && until_text[5] &&
+			 cmd_parse_uint(ctx, "until", until_text + 5, 1000000, &x) == PARSE_OK && x > 0)
+			r.until = (int64_t)x;
+		else
+			return cmd_usage_error(ctx, "--until: '%.40s' is not a stage (canary, or wave-N)", until_text);
 	}
 	sess->in_flight = CMD_DEFAULT_IN_FLIGHT;
 	sess->both = 1;
@@ -889,18 +905,19 @@ static void default_name(char *out, size_t size, const char *plan)
 
 int campaign_run(int argc, char **argv, struct hfw_ctx *ctx)
 {
-	const char *name = NULL, *canary = NULL, *wave = NULL, *timeout = NULL, *poll = NULL;
+	const char *name = NULL, *canary = NULL, *wave = NULL, *timeout = NULL, *poll = NULL, *until = NULL;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "name", &name, "NAME", "the campaign's name (default: the plan's file name without .json)"),
 		HFW_OPT_STRING(0, "canary-success", &canary, "PCT", "the canary wave's gate: at least PCT% at their goal (default 99)"),
 		HFW_OPT_STRING(0, "wave-success", &wave, "PCT", "every later wave's gate (default 95)"),
 		HFW_OPT_STRING(0, "wave-timeout", &timeout, "S", "a device not at its goal S seconds after its wave started fails (default 7 days)"),
 		HFW_OPT_STRING(0, "poll-ms", &poll, "MS", "how often the ledger is read for what came back (default 1000)"),
+		HFW_OPT_STRING(0, "until", &until, "STAGE", "stop once this wave's gate passed: canary, or wave-N (run again to go on)"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
 		"campaign run PLAN [--name NAME] [--canary-success PCT] [--wave-success PCT] [--wave-timeout S]\n"
-		"                    [--poll-ms MS] [--json]",
+		"                    [--poll-ms MS] [--until STAGE] [--json]",
 		"Execute a plan wave by wave: distribute, wait for transfer and verification, activate where the\n"
 		"type needs SR 11.3, confirm versions; halt when a wave breaches its gate.  Run it again after a\n"
 		"crash: it continues where it was.",
@@ -916,18 +933,19 @@ int campaign_run(int argc, char **argv, struct hfw_ctx *ctx)
 	if (name && (!*name || strlen(name) >= HFW_RUN_NAME_MAX))
 		return cmd_usage_error(ctx, "--name must be 1 to %d characters", HFW_RUN_NAME_MAX - 1);
 	default_name(def, sizeof(def), argv[0]);
-	return run_common(ctx, argv[0], name ? name : def, 0, canary, wave, timeout, poll);
+	return run_common(ctx, argv[0], name ? name : def, 0, canary, wave, timeout, poll, until);
 }
 
 int campaign_resume(int argc, char **argv, struct hfw_ctx *ctx)
 {
-	const char *poll = NULL;
+	const char *poll = NULL, *until = NULL;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "poll-ms", &poll, "MS", "how often the ledger is read for what came back (default 1000)"),
+		HFW_OPT_STRING(0, "until", &until, "STAGE", "stop once this wave's gate passed: canary, or wave-N (run again to go on)"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
-		"campaign resume NAME [--poll-ms MS] [--json]",
+		"campaign resume NAME [--poll-ms MS] [--until STAGE] [--json]",
 		"Continue a halted campaign after a human decision: the breached wave's gate is overridden.",
 	};
 	enum cmd_parse pr;
@@ -937,7 +955,7 @@ int campaign_resume(int argc, char **argv, struct hfw_ctx *ctx)
 		return cmd_parse_exit(ctx, pr);
 	if (n != 1)
 		return cmd_usage_error(ctx, "give the campaign's NAME");
-	return run_common(ctx, NULL, argv[0], 1, NULL, NULL, NULL, poll);
+	return run_common(ctx, NULL, argv[0], 1, NULL, NULL, NULL, poll, until);
 }
 
 int campaign_abort(int argc, char **argv, struct hfw_ctx *ctx)

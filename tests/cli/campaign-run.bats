@@ -233,3 +233,20 @@ all_at_goal() {
 	run -0 hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120
 	no_counter_twice
 }
+
+@test "campaign run --until: stops after the canary's gate, then wave 2's, then runs to the end" {
+	start_servers
+	run -0 --separate-stderr hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120 --until canary
+	[[ "$output" == "campaign plan: running: 1 done, 0 failed, "* ]]
+	[[ "$stderr" == *"stopped after wave 1 (--until): run it again to go on"* ]]
+	hanfw campaign status plan --json | jq -e '.state == "running" and .gate_passed == 1 and .wave == 2'
+	[ "$(jq -r 'select(.path | endswith("/serviceD")) | .request' sbx/received.log | wc -l)" = 1 ]
+	run -0 hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120 --until wave-2
+	hanfw campaign status plan --json | jq -e '.state == "running" and .gate_passed == 2 and .wave == 3'
+	run -0 hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120
+	all_at_goal
+	no_counter_twice
+	no_step_twice
+	run -2 hanfw campaign run plan.json --until wave-0
+	run -2 hanfw campaign run plan.json --until later
+}
