@@ -50,7 +50,7 @@ struct run_image {
 /* A device of the wave being run, as the ledger has it. */
 struct run_dev {
 	char eui[HFW_EUI_TEXT_MAX];
-	int64_t image;
+	int64_t image, attempts;
 	enum hfw_run_step step;
 };
 
@@ -64,6 +64,7 @@ struct run {
 	long poll_ms;
 	int paced;		/* the last round held devices back for the budgets */
 	int64_t until;		/* --until: stop once this wave's gate passed (0: run every wave) */
+	int64_t max_attempts;	/* sends of one step to a device (re-drive's limit) */
 	/* The wave's devices (reloaded each round). */
 	struct run_dev *devs;
 	size_t ndevs, capdevs;
@@ -216,6 +217,7 @@ static int collect(void *arg, const struct hfw_run_device *d)
 	snprintf(r->devs[r->ndevs].eui, sizeof(r->devs[r->ndevs].eui), "%s", d->device);
 	r->devs[r->ndevs].image = d->image;
 	r->devs[r->ndevs].step = d->step;
+	r->devs[r->ndevs].attempts = d->attempts;
 	r->ndevs++;
 	return 0;
 }
@@ -465,6 +467,17 @@ static int round_once(struct run *r, int timed_out, size_t *open, struct hfw_err
 			say(r, "%s: failed: %s", d->eui, dec.reason);
 			break;
 		case HFW_RUN_SEND:
+			/* Re-drive (the same step again: the last was refused or never sent) has a limit. */
+			if (dec.next == d->step && d->attempts >= r->max_attempts) {
+				char why[HFW_RUN_REASON_MAX];
+
+				snprintf(why, sizeof(why), "attempts_exhausted (%s sent %" PRId64 " times)",
+					 hfw_run_step_name(d->step), d->attempts);
+				if (hfw_run_set_step(r->ledger, r->c.name, d->eui, HFW_RUN_FAILED, why, 0, err) < 0)
+					goto fail;
+				say(r, "%s: failed: %s", d->eui, why);
+				break;
+			}
 			if (timed_out) {
 				if (hfw_run_set_step(r->ledger, r->c.name, d->eui, HFW_RUN_FAILED, "wave_timeout (not sent)", 0,
 						     err) < 0)
@@ -769,6 +782,7 @@ static int run_common(struct hfw_ctx *ctx, const char *plan_path, const char *na
 	r.c.min_canary = 0.99;
 	r.c.min_wave = 0.95;
 	r.c.wave_timeout_s = 7 * 24 * 3600;
+	r.max_attempts = 8;
 	if (parse_percent(ctx, "canary-success", canary_text, &r.c.min_canary) < 0 ||
 	    parse_percent(ctx, "wave-success", wave_text, &r.c.min_wave) < 0)
 		return HFW_EXIT_USAGE;

@@ -242,8 +242,9 @@ int hfw_run_set_step(hfw_ledger *l, const char *campaign, const char *device, en
 	int ret = 0;
 
 	if (sqlite3_prepare_v2(db,
-			       "UPDATE run_devices SET step = ?, reason = ?, attempts = attempts + ?, "
-			       "updated = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE campaign = ? AND device = ?",
+			       "UPDATE run_devices SET attempts = CASE WHEN step = ?1 THEN attempts + ?3 ELSE ?3 END, "
+			       "step = ?1, reason = ?2, "
+			       "updated = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE campaign = ?4 AND device = ?5",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, err, "cannot record a campaign device's step");
 	sqlite3_bind_text(st, 1, hfw_run_step_name(step), -1, SQLITE_STATIC);
@@ -305,7 +306,7 @@ int hfw_run_has_request(hfw_ledger *l, const char *campaign, const char *device,
 			       "FROM request_devices d JOIN campaign_requests c ON c.request_id = d.request_id "
 			       "JOIN requests r ON r.request_id = d.request_id "
 			       "WHERE d.device = ? AND c.campaign = ? AND c.action = ? "
-			       "AND r.state NOT IN ('transform_signed', 'not_sent', 'dry-run')",
+			       "AND r.state NOT IN ('transform_signed', 'not_sent', 'refused', 'dry-run')",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, err, "cannot read requests");
 	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);

@@ -120,7 +120,11 @@ struct hfw_run_device {
 
 /* Add a device (kept as it is if the campaign already has it). */
 int hfw_run_add_device(hfw_ledger *l, const char *campaign, const struct hfw_run_device *d, struct hfw_error *err);
-/* Move a device to step (reason for failed/skipped); attempts + 1 when bump. */
+/*
+ * Move a device to step (reason for failed/skipped).  attempts counts the
+ * sends of the device's current step: + 1 when bump and the step stays,
+ * bump (1 or 0) when it changes.
+ */
 int hfw_run_set_step(hfw_ledger *l, const char *campaign, const char *device, enum hfw_run_step step,
 		     const char *reason, int bump, struct hfw_error *err);
 /* Each device of campaign in wave (0: all), in EUI order; fn non-zero stops and is returned. */
@@ -130,8 +134,10 @@ int hfw_run_each_device(hfw_ledger *l, const char *campaign, int64_t wave,
  * What the ledger holds of requests of action in campaign for device that
  * may have reached it (*has: enum hfw_run_has): one left at
  * transform_signed (an activation whose CV 4 was signed but whose CV 5
- * never was: nothing for the device was ever signed), not_sent or dry-run
- * does not count; signed, precommand_signed or unknown is of unknown fate.
+ * never was: nothing for the device was ever signed), not_sent, refused
+ * (the adapter refused it at HTTP level, unprocessed) or dry-run does not
+ * count, so the step is sent again (re-drive, within the run's attempts);
+ * signed, precommand_signed or unknown is of unknown fate.
  */
 int hfw_run_has_request(hfw_ledger *l, const char *campaign, const char *device, const char *action, int *has,
 			struct hfw_error *err);

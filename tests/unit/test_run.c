@@ -226,6 +226,16 @@ static void state_in_ledger(void **state)
 	assert_string_equal(all, "00-DB-12-00-00-00-00-01:distribute::1;");
 	assert_int_equal(hfw_run_has_request(l, "spring", a.device, "distribute", &has, &err), 0);
 	assert_int_equal(has, HFW_RUN_NONE);
+	/* Attempts count the sends of the current step: again (re-drive) + 1, a new step starts at 1. */
+	assert_int_equal(hfw_run_set_step(l, "spring", a.device, HFW_RUN_DISTRIBUTE, NULL, 1, &err), 0);
+	all[0] = 0;
+	assert_int_equal(hfw_run_each_device(l, "spring", 1, collect, all, &err), 0);
+	assert_string_equal(all, "00-DB-12-00-00-00-00-01:distribute::2;");
+	assert_int_equal(hfw_run_set_step(l, "spring", a.device, HFW_RUN_ACTIVATE, NULL, 1, &err), 0);
+	assert_int_equal(hfw_run_set_step(l, "spring", a.device, HFW_RUN_FAILED, "hash_mismatch", 0, &err), 0);
+	all[0] = 0;
+	assert_int_equal(hfw_run_each_device(l, "spring", 1, collect, all, &err), 0);
+	assert_string_equal(all, "00-DB-12-00-00-00-00-01:failed:hash_mismatch:0;");
 	hfw_ledger_close(l);
 }
 
