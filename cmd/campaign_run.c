@@ -660,7 +660,7 @@ static void run_release(struct run *r)
 struct tally {
 	size_t steps[HFW_RUN_STEPS];
 	json_t *reasons, *devices;
-	int64_t wave;			/* 0: every wave */
+	json_t *waves;			/* per wave (1-based, index wave - 1): devices per step */
 };
 
 static int tally_device(void *arg, const struct hfw_run_device *d)
@@ -668,6 +668,17 @@ static int tally_device(void *arg, const struct hfw_run_device *d)
 	struct tally *t = arg;
 
 	t->steps[d->step]++;
+	if (d->wave > 0 && t->waves) {
+		json_t *w;
+		const char *name = hfw_run_step_name(d->step);
+
+		while ((int64_t)json_array_size(t->waves) < d->wave)
+			json_array_append_new(t->waves, json_pack("{s:I,s:I}", "wave", (json_int_t)json_array_size(t->waves) + 1,
+								 "devices", (json_int_t)0));
+		w = json_array_get(t->waves, (size_t)d->wave - 1);
+		json_object_set_new(w, "devices", json_integer(json_integer_value(json_object_get(w, "devices")) + 1));
+		json_object_set_new(w, name, json_integer(json_integer_value(json_object_get(w, name)) + 1));
+	}
 	if (d->reason && t->reasons) {
 		json_t *n = json_object_get(t->reasons, d->reason);
 
@@ -691,18 +702,20 @@ static int status_json(hfw_ledger *l, const struct hfw_run_campaign *c, int with
 
 	memset(&t, 0, sizeof(t));
 	t.reasons = json_object();
+	t.waves = json_array();
 	t.devices = with_devices ? json_array() : NULL;
 	if (hfw_run_each_device(l, c->name, 0, tally_device, &t, err) < 0) {
 		json_decref(steps);
 		json_decref(t.reasons);
 		json_decref(t.devices);
+		json_decref(t.waves);
 		return err->code;
 	}
 	for (i = 0; i < HFW_RUN_STEPS; i++)
 		json_object_set_new(steps, hfw_run_step_name((enum hfw_run_step)i), json_integer((json_int_t)t.steps[i]));
-	o = json_pack("{s:s,s:s,s:s,s:s*,s:I,s:I,s:o,s:o}", "campaign", c->name, "plan", c->plan_path, "state", c->state,
-		      "reason", c->reason[0] ? c->reason : NULL, "wave", (json_int_t)c->wave, "gate_passed",
-		      (json_int_t)c->gate_passed, "steps", steps, "reasons", t.reasons);
+	o = json_pack("{s:s,s:s,s:s,s:s*,s:I,s:I,s:o,s:o,s:o}", "campaign", c->name, "plan", c->plan_path, "state",
+		      c->state, "reason", c->reason[0] ? c->reason : NULL, "wave", (json_int_t)c->wave, "gate_passed",
+		      (json_int_t)c->gate_passed, "steps", steps, "waves", t.waves, "reasons", t.reasons);
 	if (!o) {
 		json_decref(t.devices);
 		return hfw_error_oom(err);
@@ -1066,12 +1079,23 @@ int campaign_status(int argc, char **argv, struct hfw_ctx *ctx)
 	} else if (!ctx->quiet) {
 		const char *k;
 		json_t *v;
+		size_t i;
 
 		printf("campaign %s: %s%s%s (wave %" PRId64 ", gate passed through wave %" PRId64 ")\n", c.name, c.state,
 		       c.reason[0] ? ": " : "", c.reason, c.wave, c.gate_passed);
 		json_object_foreach(json_object_get(o, "steps"), k, v)
 			if (json_integer_value(v))
 				printf("  %-14s %" JSON_INTEGER_FORMAT "\n", k, json_integer_value(v));
+		json_array_foreach(json_object_get(o, "waves"), i, v) {
+			const char *sk;
+			json_t *sv;
+
+			printf("  wave %-3zu", i + 1);
+			json_object_foreach(v, sk, sv)
+				if (strcmp(sk, "wave") != 0)
+					printf(" %s %" JSON_INTEGER_FORMAT, sk, json_integer_value(sv));
+			printf("\n");
+		}
 		json_object_foreach(json_object_get(o, "reasons"), k, v)
 			printf("  reason %-30s %" JSON_INTEGER_FORMAT "\n", k, json_integer_value(v));
 	}

@@ -95,6 +95,11 @@ all_at_goal() {
 	[[ "$stderr" == *"gate passed"* ]]
 	all_at_goal
 	[ "$(jq -r .state status.json)" = completed ]
+	# Per wave: the plan's sizes, every device done.
+	[ "$(jq -c '[.waves[] | .devices]' status.json)" = "$(jq -c '[.waves[] | [.requests[].devices[]] | length]' plan.json)" ]
+	jq -e '[.waves[] | .devices == .done] | all' status.json
+	run -0 hanfw campaign status plan
+	[[ "$output" == *"  wave 1   devices 1 done 1"* ]]
 	no_counter_twice
 	no_step_twice
 	# Activation (SR 11.3) only for the types that need it: ESME, GSME, HCALCS.
