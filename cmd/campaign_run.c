@@ -526,9 +526,14 @@ static int round_once(struct run *r, int timed_out, size_t *open, struct hfw_err
 		for (im = 0; im < r->nimages; im++) {
 			size_t n = 0;
 
+			/* This image's devices to the front (swapped, none lost), sent, then dropped. */
 			for (i = 0; i < nsends[k]; i++)
-				if (sends[k][i]->image == (int64_t)im)
-					sends[k][n++] = sends[k][i], sends[k][i] = sends[k][n - 1];
+				if (sends[k][i]->image == (int64_t)im) {
+					const struct run_dev *tmp = sends[k][n];
+
+					sends[k][n++] = sends[k][i];
+					sends[k][i] = tmp;
+				}
 			if (send_step(r, (enum hfw_run_step)k, (int64_t)im, sends[k], n, err) < 0)
 				goto fail;
 			memmove(sends[k], sends[k] + n, (nsends[k] - n) * sizeof(*sends[k]));

@@ -102,6 +102,14 @@ all_at_goal() {
 	[[ "$output" == *"  wave 1   devices 1 done 1"* ]]
 	no_counter_twice
 	no_step_twice
+	# One distribution request per wave and image, as the plan groups them: none lost, none split.
+	[ "$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM campaign_requests WHERE action = 'distribute'")" = \
+	  "$(jq '[.waves[].requests[]] | length' plan.json)" ]
+	# Each wave distributed in one round, by image in the plan's order: no device left for a later round.
+	sed -n 's/^hanfw: campaign plan: wave \([0-9]*\): distribute \([^ ]*\) to .*/\1 \2/p' <<<"$stderr" > got-dist
+	jq -r '.inputs.images as $im | .waves[] | .wave as $w | .requests[] | "\($w) \($im[.image].device_type)"' plan.json \
+		> want-dist
+	diff want-dist got-dist
 	# Activation (SR 11.3) only for the types that need it: ESME, GSME, HCALCS.
 	sqlite3 sbx/ledger.sqlite "SELECT DISTINCT device_type FROM campaign_requests WHERE action = 'activate'" | sort > act
 	printf '%s\n' ESME GSME HCALCS > want-act
