@@ -19,6 +19,7 @@
 #include "../lib/products.h"
 #include "../lib/report.h"
 #include "cmd.h"
+#include "campaign_run.h"
 
 static int sink_atomic(void *arg, const char *data, size_t len, struct hfw_error *err)
 {
@@ -345,8 +346,15 @@ int cmd_campaign(int argc, char **argv, struct hfw_ctx *ctx)
 	static const struct hfw_verb verbs[] = {
 		{ "plan", campaign_plan, "decide every device's wave, or why it is skipped, and write the plan", 0 },
 		{ "report", campaign_report, "write a campaign's report: one self-contained HTML page", NEED_CONFIG | NEED_LEDGER_RO },
+		/* campaign_run.c: running a plan and its state. */
+		{ "run", campaign_run, "execute a plan wave by wave, halting when a wave breaches its gate",
+		  NEED_FLOW | NEED_GBCS_KEY },
+		{ "resume", campaign_resume, "continue a halted campaign after a decision", NEED_FLOW | NEED_GBCS_KEY },
+		{ "abort", campaign_abort, "stop a campaign: nothing more is sent", NEED_CONFIG | NEED_LEDGER },
+		{ "status", campaign_status, "a campaign run's state, devices per step, reasons", NEED_CONFIG | NEED_LEDGER_RO },
+		{ "list", campaign_list, "every campaign run in the ledger", NEED_CONFIG | NEED_LEDGER_RO },
 		{ NULL, NULL, NULL, 0 },
 	};
 
-	return cmd_run_verbs(ctx, argc, argv, verbs, "Plan a firmware campaign over an estate.");
+	return cmd_run_verbs(ctx, argc, argv, verbs, "Plan a firmware campaign over an estate, and run it.");
 }

@@ -80,6 +80,7 @@ struct cmd_session {
 	hfw_trust *trust;		/* with NEED_TRUST */
 	unsigned in_flight;		/* set by the command before cmd_setup */
 	int insecure;			/* --insecure, likewise */
+	int both;			/* with in_flight > 0: the single transport too (campaign run) */
 };
 
 struct hfw_ctx;

@@ -197,6 +197,8 @@ static int open_adapter(struct hfw_ctx *ctx, struct hfw_error *err)
 	to.insecure = s->insecure;
 	if (to.insecure)
 		cmd_warn(ctx, "--insecure: the adapter's TLS certificate is not verified");
+	if (s->in_flight && s->both && hfw_transport_open(&s->transport, &to, err) < 0)
+		return err->code;
 	return s->in_flight ? hfw_pool_open(&s->pool, &to, s->in_flight, err) : hfw_transport_open(&s->transport, &to, err);
 }
 

@@ -52,6 +52,16 @@ static const struct hfw_setting_info settings[HFW_SET_COUNT] = {
 		"DUIS XSD (the DCC's) that verify checks every message against, any service" },
 	[HFW_SET_SMKI_URL] = { "smki_url", "HANFW_SMKI_URL", HFW_TYPE_URL, NULL,
 		"SMKI certificate service base URL (DCC Boxed: http://HOST:8083); inventory fetches device certificates there" },
+	[HFW_SET_BUDGET_11_1_PER_HOUR] = { "budget_11_1_per_hour", "HANFW_BUDGET_11_1_PER_HOUR", HFW_TYPE_UINT, NULL,
+		"campaign run: at most this many SR 11.1 requests in any hour (unset or 0: no limit)" },
+	[HFW_SET_BUDGET_11_4_PER_HOUR] = { "budget_11_4_per_hour", "HANFW_BUDGET_11_4_PER_HOUR", HFW_TYPE_UINT, NULL,
+		"campaign run: at most this many SR 11.4 requests in any hour (unset or 0: no limit)" },
+	[HFW_SET_BUDGET_11_3_PER_HOUR] = { "budget_11_3_per_hour", "HANFW_BUDGET_11_3_PER_HOUR", HFW_TYPE_UINT, NULL,
+		"campaign run: at most this many SR 11.3 requests in any hour (unset or 0: no limit)" },
+	[HFW_SET_BUDGET_11_2_PER_HOUR] = { "budget_11_2_per_hour", "HANFW_BUDGET_11_2_PER_HOUR", HFW_TYPE_UINT, NULL,
+		"campaign run: at most this many SR 11.2 requests in any hour (unset or 0: no limit)" },
+	[HFW_SET_RATE_PER_MINUTE] = { "rate_per_minute", "HANFW_RATE_PER_MINUTE", HFW_TYPE_UINT, NULL,
+		"campaign run: at most this many requests of any service in any minute (unset or 0: no limit)" },
 };
 
 struct hfw_config {

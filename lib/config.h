@@ -43,6 +43,12 @@ enum hfw_setting {
 	HFW_SET_HUB_CAPACITY,		/* comms hub image capacity, bytes */
 	HFW_SET_DUIS_SCHEMA,		/* XSD "verify" validates every message against */
 	HFW_SET_SMKI_URL,		/* the adapter's SMKI certificate service, e.g. http://127.0.0.1:8083 */
+	/* campaign run's pacing: the supplier's filed thresholds (0 or unset: no limit). */
+	HFW_SET_BUDGET_11_1_PER_HOUR,	/* SR 11.1 requests an hour */
+	HFW_SET_BUDGET_11_4_PER_HOUR,	/* SR 11.4 requests an hour */
+	HFW_SET_BUDGET_11_3_PER_HOUR,	/* SR 11.3 requests an hour */
+	HFW_SET_BUDGET_11_2_PER_HOUR,	/* SR 11.2 requests an hour */
+	HFW_SET_RATE_PER_MINUTE,	/* every request, a minute */
 	HFW_SET_COUNT
 };
 

@@ -100,7 +100,17 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS device_events("
 	"  message_id INTEGER NOT NULL REFERENCES messages(id), device TEXT NOT NULL,"
 	"  request_id TEXT, event TEXT NOT NULL, detail TEXT, at TEXT);"
-	"CREATE INDEX IF NOT EXISTS device_events_device ON device_events(device);";
+	"CREATE INDEX IF NOT EXISTS device_events_device ON device_events(device);"
+	/* Campaign runs (run.h): added by issue 14, made in older ledgers when they are opened. */
+	"CREATE TABLE IF NOT EXISTS run_campaigns("
+	"  name TEXT PRIMARY KEY, plan_path TEXT NOT NULL, plan_sha256 TEXT NOT NULL, state TEXT NOT NULL,"
+	"  reason TEXT, wave INTEGER NOT NULL, wave_started_ms INTEGER NOT NULL, gate_passed INTEGER NOT NULL,"
+	"  min_canary REAL NOT NULL, min_wave REAL NOT NULL, wave_timeout_s INTEGER NOT NULL, updated TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS run_devices("
+	"  campaign TEXT NOT NULL, device TEXT NOT NULL, wave INTEGER NOT NULL, image INTEGER NOT NULL,"
+	"  step TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL, updated TEXT NOT NULL,"
+	"  PRIMARY KEY (campaign, device));"
+	"CREATE INDEX IF NOT EXISTS request_devices_device ON request_devices(device);";
 
 static int db_error(hfw_ledger *l, struct hfw_error *err, const char *what)
 {
@@ -959,4 +969,9 @@ int hfw_ledger_each_campaign_row(hfw_ledger *l, const char *campaign, const char
 		release(l, st);
 	}
 	return ret;
+}
+
+struct sqlite3 *hfw_ledger_db(hfw_ledger *l)
+{
+	return l->db;
 }

@@ -210,6 +210,10 @@ int hfw_ledger_each_distribution(hfw_ledger *l, const char *campaign,
 int hfw_ledger_each_campaign_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg,
 				  struct hfw_error *err);
 
+/* The SQLite handle, for the run's own tables (run.c): used on the ledger's thread only. */
+struct sqlite3;
+struct sqlite3 *hfw_ledger_db(hfw_ledger *l);
+
 /* How many requests are recorded (tests, status). */
 int hfw_ledger_count(hfw_ledger *l, int64_t *out, struct hfw_error *err);
 

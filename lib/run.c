@@ -1,0 +1,431 @@
+/* run.c - a campaign run's state in the ledger, and its pure decisions (see run.h). */
+#include "run.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+static const char *const step_names[HFW_RUN_STEPS] = {
+	"pending", "distribute", "activate", "read_version", "done", "failed", "skipped",
+};
+
+const char *hfw_run_step_name(enum hfw_run_step s)
+{
+	return (unsigned)s < HFW_RUN_STEPS ? step_names[s] : "?";
+}
+
+int hfw_run_step_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; name && i < HFW_RUN_STEPS; i++)
+		if (!strcmp(name, step_names[i]))
+			return i;
+	return -1;
+}
+
+const char *hfw_run_step_action(enum hfw_run_step s)
+{
+	switch (s) {
+	case HFW_RUN_DISTRIBUTE:
+		return "distribute";
+	case HFW_RUN_ACTIVATE:
+		return "activate";
+	case HFW_RUN_READ_VERSION:
+		return "read-version";
+	default:
+		return NULL;
+	}
+}
+
+static int in(const char *s, const char *const *list)
+{
+	for (; s && *list; list++)
+		if (!strcmp(s, *list))
+			return 1;
+	return 0;
+}
+
+/* Campaign states (campaign.h) that end a device's campaign in failure. */
+static const char *const failures[] = {
+	"distribution_refused", "hub_delivery_failed", "image_discarded", "hardware_mismatch", "transfer_failed",
+	"hash_mismatch", "verification_failed", "distribution_failed", "activation_not_sent", "activation_failed",
+	"version_mismatch", "version_read_failed", NULL,
+};
+
+void hfw_run_decide(enum hfw_run_step step, const char *cstate, int has_request, int needs_activation,
+		    struct hfw_run_decision *d)
+{
+	d->action = HFW_RUN_WAIT;
+	d->next = step;
+	d->reason = NULL;
+	switch (step) {
+	case HFW_RUN_PENDING:
+		d->action = HFW_RUN_SEND;
+		d->next = HFW_RUN_DISTRIBUTE;
+		return;
+	case HFW_RUN_DISTRIBUTE:
+	case HFW_RUN_ACTIVATE:
+	case HFW_RUN_READ_VERSION:
+		break;
+	default:
+		return;	/* done, failed, skipped: nothing more */
+	}
+	/* Nothing of this step was ever recorded: nothing of it left the process. */
+	if (has_request == HFW_RUN_NONE) {
+		d->action = HFW_RUN_SEND;
+		return;
+	}
+	/*
+	 * Unknown fate (recorded, no answer: the process that sent it is gone,
+	 * as the flows wait for their answers).  A version read changes
+	 * nothing on the device: one of unknown fate is read again, and an
+	 * activation of unknown fate is settled by one.
+	 */
+	if (has_request == HFW_RUN_UNKNOWN_FATE &&
+	    (step == HFW_RUN_READ_VERSION ||
+	     (step == HFW_RUN_ACTIVATE && (!cstate || !strcmp(cstate, "verified") ||
+					   !strcmp(cstate, "activation_requested"))))) {
+		d->action = HFW_RUN_SEND;
+		d->next = HFW_RUN_READ_VERSION;
+		return;
+	}
+	if (in(cstate, failures)) {
+		d->action = HFW_RUN_FAIL;
+		d->next = HFW_RUN_FAILED;
+		d->reason = cstate;
+		return;
+	}
+	if (cstate && !strcmp(cstate, "version_confirmed")) {
+		d->action = HFW_RUN_ADVANCE;
+		d->next = HFW_RUN_DONE;
+		return;
+	}
+	if (step == HFW_RUN_DISTRIBUTE && cstate && !strcmp(cstate, "verified") && needs_activation) {
+		d->action = HFW_RUN_SEND;
+		d->next = HFW_RUN_ACTIVATE;
+		return;
+	}
+	if (step != HFW_RUN_READ_VERSION && cstate && !strcmp(cstate, "activated")) {
+		d->action = HFW_RUN_SEND;
+		d->next = HFW_RUN_READ_VERSION;
+		return;
+	}
+	/* Requested, accepted, delivered, transferred, scheduled, activated with a read out: wait. */
+}
+
+int hfw_run_gate_check(const struct hfw_run_gate *g, size_t wave, struct hfw_error *err)
+{
+	double rate = g->devices ? (double)g->done / (double)g->devices : 1.0;
+
+	if (g->hash_mismatch)
+		return hfw_error_set(err, HFW_EHALTED,
+				     "wave %zu: %zu hash mismatches (rule: any hash mismatch halts the campaign)", wave,
+				     g->hash_mismatch);
+	if (rate + 1e-9 < g->min_success)
+		return hfw_error_set(err, HFW_EHALTED,
+				     "wave %zu: %zu of %zu devices at their goal (%.1f%%), %zu failed: below the gate's %.1f%%",
+				     wave, g->done, g->devices, rate * 100.0, g->failed, g->min_success * 100.0);
+	return 0;
+}
+
+/* Ledger access: the run's own tables (made by ledger.c with the rest). */
+static int db_error(sqlite3 *db, struct hfw_error *err, const char *what)
+{
+	return hfw_error_set(err, HFW_EIO, "ledger: %s: %s", what, sqlite3_errmsg(db));
+}
+
+static void copy_text(char *dst, size_t size, const unsigned char *src)
+{
+	snprintf(dst, size, "%s", src ? (const char *)src : "");
+}
+
+int hfw_run_get(hfw_ledger *l, const char *name, struct hfw_run_campaign *c, int *found, struct hfw_error *err)
+{
+	sqlite3 *db = hfw_ledger_db(l);
+	sqlite3_stmt *st = NULL;
+	int rc, ret = 0;
+
+	*found = 0;
+	memset(c, 0, sizeof(*c));
+	if (sqlite3_prepare_v2(db,
+			       "SELECT name, plan_path, plan_sha256, state, reason, wave, wave_started_ms, gate_passed, "
+			       "min_canary, min_wave, wave_timeout_s FROM run_campaigns WHERE name = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot read campaign runs");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*found = 1;
+		copy_text(c->name, sizeof(c->name), sqlite3_column_text(st, 0));
+		copy_text(c->plan_path, sizeof(c->plan_path), sqlite3_column_text(st, 1));
+		copy_text(c->plan_sha256, sizeof(c->plan_sha256), sqlite3_column_text(st, 2));
+		copy_text(c->state, sizeof(c->state), sqlite3_column_text(st, 3));
+		copy_text(c->reason, sizeof(c->reason), sqlite3_column_text(st, 4));
+		c->wave = sqlite3_column_int64(st, 5);
+		c->wave_started_ms = sqlite3_column_int64(st, 6);
+		c->gate_passed = sqlite3_column_int64(st, 7);
+		c->min_canary = sqlite3_column_double(st, 8);
+		c->min_wave = sqlite3_column_double(st, 9);
+		c->wave_timeout_s = sqlite3_column_int64(st, 10);
+	} else if (rc != SQLITE_DONE) {
+		ret = db_error(db, err, "cannot read campaign runs");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int hfw_run_put(hfw_ledger *l, const struct hfw_run_campaign *c, struct hfw_error *err)
+{
+	sqlite3 *db = hfw_ledger_db(l);
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	if (sqlite3_prepare_v2(db,
+			       "INSERT INTO run_campaigns(name, plan_path, plan_sha256, state, reason, wave, wave_started_ms, "
+			       "gate_passed, min_canary, min_wave, wave_timeout_s, updated) "
+			       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
+			       "ON CONFLICT(name) DO UPDATE SET plan_path = excluded.plan_path, plan_sha256 = excluded.plan_sha256, "
+			       "state = excluded.state, reason = excluded.reason, wave = excluded.wave, "
+			       "wave_started_ms = excluded.wave_started_ms, gate_passed = excluded.gate_passed, "
+			       "min_canary = excluded.min_canary, min_wave = excluded.min_wave, "
+			       "wave_timeout_s = excluded.wave_timeout_s, updated = excluded.updated",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot record the campaign run");
+	sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->plan_path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->plan_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->state, -1, SQLITE_STATIC);
+	if (c->reason[0])
+		sqlite3_bind_text(st, 5, c->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, c->wave);
+	sqlite3_bind_int64(st, 7, c->wave_started_ms);
+	sqlite3_bind_int64(st, 8, c->gate_passed);
+	sqlite3_bind_double(st, 9, c->min_canary);
+	sqlite3_bind_double(st, 10, c->min_wave);
+	sqlite3_bind_int64(st, 11, c->wave_timeout_s);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = db_error(db, err, "cannot record the campaign run");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int hfw_run_add_device(hfw_ledger *l, const char *campaign, const struct hfw_run_device *d, struct hfw_error *err)
+{
+	sqlite3 *db = hfw_ledger_db(l);
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	if (sqlite3_prepare_v2(db,
+			       "INSERT OR IGNORE INTO run_devices(campaign, device, wave, image, step, reason, attempts, updated) "
+			       "VALUES(?, ?, ?, ?, ?, ?, 0, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot record a campaign device");
+	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, d->device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, d->wave);
+	sqlite3_bind_int64(st, 4, d->image);
+	sqlite3_bind_text(st, 5, hfw_run_step_name(d->step), -1, SQLITE_STATIC);
+	if (d->reason)
+		sqlite3_bind_text(st, 6, d->reason, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = db_error(db, err, "cannot record a campaign device");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int hfw_run_set_step(hfw_ledger *l, const char *campaign, const char *device, enum hfw_run_step step,
+		     const char *reason, int bump, struct hfw_error *err)
+{
+	sqlite3 *db = hfw_ledger_db(l);
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	if (sqlite3_prepare_v2(db,
+			       "UPDATE run_devices SET attempts = CASE WHEN step = ?1 THEN attempts + ?3 ELSE ?3 END, "
+			       "step = ?1, reason = ?2, "
+			       "updated = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE campaign = ?4 AND device = ?5",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot record a campaign device's step");
+	sqlite3_bind_text(st, 1, hfw_run_step_name(step), -1, SQLITE_STATIC);
+	if (reason)
+		sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, bump ? 1 : 0);
+	sqlite3_bind_text(st, 4, campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, device, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = db_error(db, err, "cannot record a campaign device's step");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int hfw_run_each_device(hfw_ledger *l, const char *campaign, int64_t wave,
+			int (*fn)(void *arg, const struct hfw_run_device *d), void *arg, struct hfw_error *err)
+{
+	sqlite3 *db = hfw_ledger_db(l);
+	sqlite3_stmt *st = NULL;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(db,
+			       "SELECT device, wave, image, step, reason, attempts FROM run_devices "
+			       "WHERE campaign = ? AND (? = 0 OR wave = ?) ORDER BY device",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot read campaign devices");
+	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, wave);
+	sqlite3_bind_int64(st, 3, wave);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct hfw_run_device d;
+		int s = hfw_run_step_parse((const char *)sqlite3_column_text(st, 3));
+
+		d.device = (const char *)sqlite3_column_text(st, 0);
+		d.wave = sqlite3_column_int64(st, 1);
+		d.image = sqlite3_column_int64(st, 2);
+		d.step = s < 0 ? HFW_RUN_FAILED : (enum hfw_run_step)s;
+		d.reason = (const char *)sqlite3_column_text(st, 4);
+		d.attempts = sqlite3_column_int64(st, 5);
+		if ((ret = fn(arg, &d)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_error(db, err, "cannot read campaign devices");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int hfw_run_has_request(hfw_ledger *l, const char *campaign, const char *device, const char *action, int *has,
+			struct hfw_error *err)
+{
+	sqlite3 *db = hfw_ledger_db(l);
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	*has = 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT max(r.state NOT IN ('signed', 'precommand_signed', 'unknown')) "
+			       "FROM request_devices d JOIN campaign_requests c ON c.request_id = d.request_id "
+			       "JOIN requests r ON r.request_id = d.request_id "
+			       "WHERE d.device = ? AND c.campaign = ? AND c.action = ? "
+			       "AND r.state NOT IN ('transform_signed', 'not_sent', 'refused', 'dry-run')",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot read requests");
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			*has = sqlite3_column_int(st, 0) ? HFW_RUN_ANSWERED : HFW_RUN_UNKNOWN_FATE;
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		ret = db_error(db, err, "cannot read requests");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int hfw_run_each_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg, struct hfw_error *err)
+{
+	sqlite3 *db = hfw_ledger_db(l);
+	sqlite3_stmt *st = NULL;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT name FROM run_campaigns ORDER BY name", -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot read campaign runs");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((ret = fn(arg, (const char *)sqlite3_column_text(st, 0))) != 0)
+			break;
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_error(db, err, "cannot read campaign runs");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int hfw_run_settle_distributions(hfw_ledger *l, const char *campaign, int *settled, struct hfw_error *err)
+{
+	static const char sql[] =
+		"CREATE TEMP TABLE IF NOT EXISTS run_settle(request_id TEXT, device TEXT);"
+		"DELETE FROM temp.run_settle;"
+		"INSERT INTO temp.run_settle SELECT d.request_id, d.device FROM request_devices d "
+		"  JOIN campaign_requests c ON c.request_id = d.request_id "
+		"  JOIN requests r ON r.request_id = d.request_id "
+		"  WHERE c.campaign = ?1 AND c.action = 'distribute' AND d.outcome = 'pending' "
+		"  AND r.state IN ('signed', 'unknown') AND EXISTS (SELECT 1 FROM device_events e "
+		"    WHERE e.device = d.device AND e.request_id = d.request_id);"
+		"UPDATE request_devices SET outcome = 'accepted' WHERE EXISTS (SELECT 1 FROM temp.run_settle s "
+		"  WHERE s.request_id = request_devices.request_id AND s.device = request_devices.device);"
+		"INSERT INTO request_steps(request_id, at, state, response_code, detail) "
+		"  SELECT DISTINCT request_id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'accepted', NULL, "
+		"  'settled by campaign run: the DCC''s alerts answer it' FROM temp.run_settle;"
+		"UPDATE requests SET state = 'accepted' WHERE request_id IN (SELECT request_id FROM temp.run_settle);";
+	sqlite3 *db = hfw_ledger_db(l);
+	const char *tail = sql;
+	int ret = 0;
+
+	*settled = 0;
+	if (hfw_ledger_begin(l, err) < 0)
+		return err->code;
+	while (*tail) {
+		sqlite3_stmt *st = NULL;
+		const char *next;
+
+		if (sqlite3_prepare_v2(db, tail, -1, &st, &next) != SQLITE_OK) {
+			ret = db_error(db, err, "cannot settle distributions");
+			break;
+		}
+		if (!st)
+			break;
+		if (sqlite3_bind_parameter_count(st) >= 1)
+			sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			ret = db_error(db, err, "cannot settle distributions");
+			break;
+		}
+		if (strstr(tail, "UPDATE request_devices") == tail)
+			*settled += sqlite3_changes(db);
+		sqlite3_finalize(st);
+		tail = next;
+		while (*tail == ' ' || *tail == '\n')
+			tail++;
+	}
+	if (ret < 0) {
+		hfw_ledger_rollback(l);
+		return ret;
+	}
+	return hfw_ledger_commit(l, err);
+}
+
+int hfw_run_sent_since(hfw_ledger *l, const char *sr, unsigned seconds, int64_t *n, struct hfw_error *err)
+{
+	sqlite3 *db = hfw_ledger_db(l);
+	sqlite3_stmt *st = NULL;
+	char since[32];
+	int ret = 0;
+
+	snprintf(since, sizeof(since), "-%u seconds", seconds);
+	*n = 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT count(*) FROM requests WHERE (?1 IS NULL OR service_reference = ?1) "
+			       "AND state != 'dry-run' AND created >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot count requests");
+	if (sr)
+		sqlite3_bind_text(st, 1, sr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, since, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else
+		ret = db_error(db, err, "cannot count requests");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int64_t hfw_run_room(uint64_t limit, int64_t sent)
+{
+	if (!limit)
+		return INT64_MAX;
+	return sent >= (int64_t)limit ? 0 : (int64_t)limit - sent;
+}

@@ -1,0 +1,292 @@
+#!/usr/bin/env bats
+# hanfw campaign run: a plan executed wave by wave against hanfw sandbox serve, with hanfw listen
+# storing what comes back into the same ledger; all on 127.0.0.1, everything started is stopped.
+
+load helpers
+
+# One mixed sandbox estate of about 200 devices, its images and a plan, made once for the file.
+setup_file() {
+	: "${HANFW:?}" "${SHARED:?}"
+	export TPL=$BATS_FILE_TMPDIR/tpl
+	"$HANFW" -q sandbox init "$TPL" --mixed 200 --seed 7
+	local mi="$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" type mc it ver file
+	while read -r type mc it ver file; do
+		[ "$type" = IHD ] && continue
+		"$HANFW" -q package build "$mi" -o "$TPL/$file" --device-type "$type" --manufacturer-code "$mc" \
+			--image-type "$it" --file-version "$ver" --config "$TPL/hanfw.json"
+	done < "$TPL/images.txt"
+}
+
+setup() {
+	setup_hanfw
+	cp -r "$TPL" sbx
+	export HANFW_CONFIG=$PWD/sbx/hanfw.json
+	local images=()
+	while read -r type _ _ _ file; do [ "$type" = IHD ] || images+=("sbx/$file"); done < sbx/images.txt
+	hanfw -q campaign plan --estate sbx/estate.json --products sbx/products.json "${images[@]}" -o plan.json
+}
+
+validate() { # validate SCHEMA FILE
+	/usr/bin/python3 - "$1" "$2" <<-'PY'
+	import json, sys, jsonschema
+	schema = json.load(open(sys.argv[1]))
+	jsonschema.Draft202012Validator.check_schema(schema)
+	jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
+	PY
+}
+
+# start_servers [FAULTS]: hanfw listen into the sandbox's ledger, the sandbox POSTing to it, 100,000 times faster.
+start_servers() {
+	"$HANFW" listen --plain-http --listen 127.0.0.1:0 > rx.url 2> rx.log &
+	RX_PID=$!
+	local i
+	for i in $(seq 1 300); do [ -s rx.url ] && break; sleep 0.1; done
+	[ -s rx.url ]
+	"$HANFW" sandbox serve --dir sbx --listen 127.0.0.1:0 --receive-url "$(cat rx.url)rrs" --time-scale 100000 \
+		${1:+--faults "$1"} > sv.url 2> sv.log &
+	SV_PID=$!
+	for i in $(seq 1 300); do [ -s sv.url ] && break; sleep 0.1; done
+	[ -s sv.url ]
+	HANFW_ENDPOINT=$(cat sv.url)
+	export HANFW_ENDPOINT
+}
+
+teardown() {
+	[ -n "${RUN_PID:-}" ] && kill -9 "$RUN_PID" 2>/dev/null || true
+	[ -n "${SV_PID:-}" ] && kill "$SV_PID" 2>/dev/null && wait "$SV_PID" 2>/dev/null || true
+	[ -n "${RX_PID:-}" ] && kill "$RX_PID" 2>/dev/null && wait "$RX_PID" 2>/dev/null || true
+}
+
+# No RequestID counter used for two requests, and no request of one command variant twice (requests the
+# adapter refused before reading them are logged without a RequestID).
+no_counter_twice() {
+	local dups
+	dups=$(jq -r 'select(.request != "") | .request' sbx/received.log | sort -u | awk -F: '{print $NF}' | sort | uniq -d)
+	[ -z "$dups" ] || { echo "counters used twice: $dups"; return 1; }
+	dups=$(jq -r 'select(.request != "") | "\(.request) \(.cv)"' sbx/received.log | sort | uniq -d)
+	[ -z "$dups" ] || { echo "requests sent twice: $dups"; return 1; }
+}
+
+# No device of the campaign was given a step twice: one request of each action per device in the ledger
+# (version reads aside: one of unknown fate is read again, as a read changes nothing).
+no_step_twice() {
+	local dups
+	dups=$(sqlite3 sbx/ledger.sqlite "SELECT d.device, c.action, count(*) FROM request_devices d
+		JOIN campaign_requests c USING (request_id) JOIN requests r USING (request_id)
+		WHERE r.state NOT IN ('transform_signed', 'not_sent', 'refused') AND c.action != 'read-version'
+		GROUP BY d.device, c.action HAVING count(*) > 1")
+	[ -z "$dups" ] || { echo "steps twice: $dups"; return 1; }
+}
+
+# Every device of the plan: done (included) or skipped with the plan's reason.
+all_at_goal() {
+	hanfw campaign status plan --json > status.json
+	jq -r '.devices[] | "\(.device) \(if .step == "done" then "included" else .reason // .step end)"' status.json | sort > got
+	jq -r '(.waves[].requests[].devices[] | "\(.) included"), (.skipped[] | "\(.eui) \(.reason)")' plan.json | sort > want
+	diff want got
+}
+
+@test "campaign run: a healthy campaign completes every wave, each device at its goal or skipped with its reason" {
+	start_servers
+	run -0 --separate-stderr hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120
+	[[ "$output" == "campaign plan: completed: "*" done, 0 failed, "*" skipped" ]]
+	# One line per event on stderr (not a terminal).
+	[[ "$stderr" == *"wave 1 of "*" starts"* ]]
+	[[ "$stderr" == *"gate passed"* ]]
+	all_at_goal
+	[ "$(jq -r .state status.json)" = completed ]
+	# Per wave: the plan's sizes, every device done.
+	[ "$(jq -c '[.waves[] | .devices]' status.json)" = "$(jq -c '[.waves[] | [.requests[].devices[]] | length]' plan.json)" ]
+	jq -e '[.waves[] | .devices == .done] | all' status.json
+	run -0 hanfw campaign status plan
+	[[ "$output" == *"  wave 1   devices 1 done 1"* ]]
+	no_counter_twice
+	no_step_twice
+	# One distribution request per wave and image, as the plan groups them: none lost, none split.
+	[ "$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM campaign_requests WHERE action = 'distribute'")" = \
+	  "$(jq '[.waves[].requests[]] | length' plan.json)" ]
+	# Each wave distributed in one round, by image in the plan's order: no device left for a later round.
+	sed -n 's/^hanfw: campaign plan: wave \([0-9]*\): distribute \([^ ]*\) to .*/\1 \2/p' <<<"$stderr" > got-dist
+	jq -r '.inputs.images as $im | .waves[] | .wave as $w | .requests[] | "\($w) \($im[.image].device_type)"' plan.json \
+		> want-dist
+	diff want-dist got-dist
+	# Activation (SR 11.3) only for the types that need it: ESME, GSME, HCALCS.
+	sqlite3 sbx/ledger.sqlite "SELECT DISTINCT device_type FROM campaign_requests WHERE action = 'activate'" | sort > act
+	printf '%s\n' ESME GSME HCALCS > want-act
+	comm -23 act want-act | diff - /dev/null
+	# Run again: nothing more is sent.
+	n=$(wc -l < sbx/received.log)
+	run -0 hanfw campaign run plan.json --poll-ms 50
+	[ "$(wc -l < sbx/received.log)" = "$n" ]
+	run -0 hanfw campaign list
+	[[ "$output" == "plan "*"completed"* ]]
+	run -0 hanfw campaign status plan --wait --timeout 5
+	# The status, the list and run's summary in JSON, against the schema.
+	schema=$BATS_TEST_DIRNAME/../../schemas/campaign-status.schema.json
+	validate "$schema" status.json
+	hanfw campaign list --json > list.json
+	validate "$schema" list.json
+	hanfw campaign run plan.json --json > again.json
+	validate "$schema" again.json
+	jq -e '.state == "completed" and .steps.pending == 0 and (.devices | not)' again.json
+	jq '.state = "done"' status.json > bad.json
+	run ! validate "$schema" bad.json
+}
+
+@test "campaign run: hash mismatches in the canary halt it; no request of a later wave is sent; resume and abort" {
+	start_servers bad-hash=1
+	run -14 --separate-stderr hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120
+	[[ "$stderr" == *"halted: wave 1: 1 hash mismatches (rule: any hash mismatch halts the campaign)"* ]]
+	canary=$(jq -r '.waves[0].requests[].devices[]' plan.json)
+	[[ "$stderr" == *"halted by $canary: hash_mismatch"* ]]
+	# The sandbox saw exactly one distribution: the canary's.
+	[ "$(jq -r 'select(.path | endswith("/serviceD")) | .request' sbx/received.log | wc -l)" = 1 ]
+	[ "$(jq -r 'select(.path | endswith("/serviceS")) | .request' sbx/received.log | wc -l)" = 0 ]
+	run -14 hanfw campaign status plan
+	[[ "$output" == "campaign plan: halted: wave 1: "* ]]
+	hanfw campaign status plan --json > halted.json || true
+	jq -e '.state == "halted" and .reason != null and .steps.failed == 1' halted.json
+	validate "$BATS_TEST_DIRNAME/../../schemas/campaign-status.schema.json" halted.json
+	# --wait returns at once on a halted campaign; --until a state it never reaches times out (7).
+	run -14 hanfw campaign status plan --wait --timeout 5
+	run -7 hanfw campaign status plan --wait --until completed --timeout 1
+	run -2 hanfw campaign status plan --until completed
+	# A rerun does not go on by itself.
+	n=$(wc -l < sbx/received.log)
+	run -14 hanfw campaign run plan.json --poll-ms 50
+	[[ "$output" == *"campaign plan is halted"*"hanfw campaign resume plan"* ]]
+	[ "$(wc -l < sbx/received.log)" = "$n" ]
+	# Abort: stopped for good, resume refused.
+	run -0 hanfw campaign abort plan
+	run -14 hanfw campaign run plan.json
+	run -3 hanfw campaign resume plan
+	[ "$(wc -l < sbx/received.log)" = "$n" ]
+}
+
+@test "campaign resume: after a human decision the halted campaign goes on to the next wave" {
+	start_servers bad-hash=1
+	run -14 hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120 --canary-success 100
+	kill "$SV_PID"; wait "$SV_PID" 2>/dev/null || true
+	"$HANFW" sandbox serve --dir sbx --listen 127.0.0.1:0 --receive-url "$(cat rx.url)rrs" --time-scale 100000 \
+		> sv.url 2> sv.log &
+	SV_PID=$!
+	for i in $(seq 1 300); do [ "$(cat sv.url 2>/dev/null)" != "$HANFW_ENDPOINT" ] && [ -s sv.url ] && break; sleep 0.1; done
+	HANFW_ENDPOINT=$(cat sv.url)
+	run -8 --separate-stderr hanfw campaign resume plan --poll-ms 50
+	[[ "$output" == "campaign plan: completed: "*" done, 1 failed, "* ]]
+	no_counter_twice
+}
+
+@test "campaign run: a changed plan, a changed input, or a wrong file is refused before anything is sent" {
+	start_servers
+	echo '{"format":"other"}' > bad.json
+	run -3 hanfw campaign run bad.json
+	[[ "$output" == *"is not a hanfw-plan-1 plan"* ]]
+	cp plan.json p2.json
+	cp sbx/products.json products.orig
+	echo >> sbx/products.json
+	run -3 hanfw campaign run p2.json
+	[[ "$output" == *"products file 'sbx/products.json' changed since the plan was made"* ]]
+	[ ! -s sbx/received.log ]
+	cp products.orig sbx/products.json
+	run -0 hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120
+	jq '.options.canary = 2' plan.json > changed.json
+	run -3 hanfw campaign run changed.json --name plan
+	[[ "$output" == *"campaign plan was started from a plan with SHA-256"* ]]
+	run -2 hanfw campaign run
+	run -2 hanfw campaign status
+	run -3 hanfw campaign status nosuch
+}
+
+# all_at_goal, except that a device may have failed by its wave's timeout when a request of its is of
+# unknown fate (a kill between the commit of a request and its send): it is never sent again blindly.
+all_at_goal_or_unknown_fate() {
+	sqlite3 sbx/ledger.sqlite "SELECT DISTINCT d.device FROM request_devices d JOIN requests r USING (request_id)
+		WHERE r.state IN ('signed', 'precommand_signed', 'unknown')" | jq -R . | jq -s . > unknown.json
+	hanfw campaign status plan --json > status.json
+	jq -r --slurpfile u unknown.json '.devices[] | "\(.device) \(if .step == "done" then "included"
+		elif .step == "failed" and (.reason | startswith("wave_timeout")) and (.device | IN($u[0][])) then "included"
+		else .reason // .step end)"' status.json | sort > got
+	jq -r '(.waves[].requests[].devices[] | "\(.) included"), (.skipped[] | "\(.eui) \(.reason)")' plan.json | sort > want
+	diff want got
+}
+
+@test "campaign run: kill -9 mid-wave, then run again: completes, no counter twice, no device a step twice" {
+	start_servers
+	local k gates=(--canary-success 0 --wave-success 0 --wave-timeout 20)
+	for k in 1 2 3 4 5; do
+		"$HANFW" -q campaign run plan.json --poll-ms 50 "${gates[@]}" 2>/dev/null &
+		RUN_PID=$!
+		sleep "0.$((k * 17 % 9 + 1))"
+		kill -9 "$RUN_PID" 2>/dev/null || true
+		wait "$RUN_PID" 2>/dev/null || true
+		RUN_PID=
+	done
+	run hanfw campaign run plan.json --poll-ms 50 "${gates[@]}"
+	[ "$status" = 0 ] || [ "$status" = 8 ]
+	all_at_goal_or_unknown_fate
+	no_counter_twice
+	no_step_twice
+}
+
+@test "campaign run: pacing keeps to the SR 11.3 budget, counted from the ledger across runs and campaigns" {
+	start_servers
+	export HANFW_BUDGET_11_3_PER_HOUR=2
+	# Gates at 0%: devices beyond the budget time out and the campaign still goes through every wave.
+	run -8 --separate-stderr hanfw campaign run plan.json --poll-ms 50 --wave-timeout 2 --canary-success 0 --wave-success 0
+	[[ "$stderr" == *"devices wait for room in the request budgets"* ]]
+	[ "$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM requests WHERE service_reference = '11.3'")" = 2 ]
+	[ "$(jq -r 'select(.cv == 5) | .request' sbx/received.log | wc -l)" = 2 ]
+	hanfw campaign status plan --json | jq -e '.reasons | to_entries | map(select(.key | startswith("wave_timeout"))) | length > 0'
+	# Another campaign in the same ledger within the hour: no room left, no SR 11.3 at all.
+	cp plan.json other.json
+	run -8 hanfw campaign run other.json --poll-ms 50 --wave-timeout 2 --canary-success 0 --wave-success 0
+	[ "$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM requests WHERE service_reference = '11.3'")" = 2 ]
+}
+
+@test "campaign run: one run of a campaign at a time; the lock goes with a killed run" {
+	start_servers
+	"$HANFW" -q campaign run plan.json --poll-ms 3000 --wave-timeout 120 2>/dev/null &
+	RUN_PID=$!
+	for i in $(seq 1 300); do
+		[ "$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM run_campaigns" 2>/dev/null)" = 1 ] && break
+		sleep 0.1
+	done
+	run -3 hanfw campaign run plan.json
+	[[ "$output" == *"campaign plan is being run by another process"*"one run of a campaign at a time"* ]]
+	run -3 hanfw campaign resume plan
+	kill -9 "$RUN_PID"; wait "$RUN_PID" 2>/dev/null || true
+	RUN_PID=
+	run -0 hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120
+	no_counter_twice
+}
+
+@test "campaign run --until: stops after the canary's gate, then wave 2's, then runs to the end" {
+	start_servers
+	run -0 --separate-stderr hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120 --until canary
+	[[ "$output" == "campaign plan: running: 1 done, 0 failed, "* ]]
+	[[ "$stderr" == *"stopped after wave 1 (--until): run it again to go on"* ]]
+	hanfw campaign status plan --json | jq -e '.state == "running" and .gate_passed == 1 and .wave == 2'
+	[ "$(jq -r 'select(.path | endswith("/serviceD")) | .request' sbx/received.log | wc -l)" = 1 ]
+	run -0 hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120 --until wave-2
+	hanfw campaign status plan --json | jq -e '.state == "running" and .gate_passed == 2 and .wave == 3'
+	run -0 hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120
+	all_at_goal
+	no_counter_twice
+	no_step_twice
+	run -2 hanfw campaign run plan.json --until wave-0
+	run -2 hanfw campaign run plan.json --until later
+}
+
+@test "campaign run: re-drive: requests the adapter refused unprocessed (503) are sent again, with fresh counters" {
+	start_servers http503=0.1
+	run hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120
+	[ "$status" = 0 ] || { echo "$output" | tail -20; false; }
+	# Some were refused, and every device still got to its goal.
+	[ "$(jq -r 'select(.code == "HTTP 503") | .path' sbx/received.log | wc -l)" -gt 0 ]
+	all_at_goal
+	no_counter_twice
+	# Refused requests aside, no device was sent a step twice.
+	no_step_twice
+	sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM requests WHERE state IN ('refused', 'not_sent')" | grep -qv '^0$'
+}

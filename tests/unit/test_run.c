@@ -1,0 +1,255 @@
+/* Unit tests: a campaign run's decisions, gate and state in the ledger (lib/run.h). */
+#include "testutil.h"
+
+#include <sqlite3.h>
+
+#include "../../lib/ledger.h"
+#include "../../lib/run.h"
+
+static char *dir;
+static char path[4200];
+
+static int setup(void **state)
+{
+	(void)state;
+	dir = make_tmpdir();
+	snprintf(path, sizeof(path), "%s/ledger.sqlite", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	rm_rf(dir);
+	return 0;
+}
+
+static enum hfw_run_action decide(enum hfw_run_step step, const char *cstate, int has, int needs,
+				  enum hfw_run_step *next)
+{
+	struct hfw_run_decision d;
+
+	hfw_run_decide(step, cstate, has, needs, &d);
+	*next = d.next;
+	return d.action;
+}
+
+/* The state machine: distribute -> (activate) -> read version -> done; failures end it. */
+static void steps_in_order(void **state)
+{
+	enum hfw_run_step next;
+
+	(void)state;
+	assert_int_equal(decide(HFW_RUN_PENDING, NULL, HFW_RUN_NONE, 1, &next), HFW_RUN_SEND);
+	assert_int_equal(next, HFW_RUN_DISTRIBUTE);
+	/* Distributing, and still on the way: wait. */
+	assert_int_equal(decide(HFW_RUN_DISTRIBUTE, "accepted", HFW_RUN_ANSWERED, 1, &next), HFW_RUN_WAIT);
+	assert_int_equal(decide(HFW_RUN_DISTRIBUTE, "transferred", HFW_RUN_ANSWERED, 1, &next), HFW_RUN_WAIT);
+	/* Verified: SR 11.3 for the types that need it; the others activate themselves. */
+	assert_int_equal(decide(HFW_RUN_DISTRIBUTE, "verified", HFW_RUN_ANSWERED, 1, &next), HFW_RUN_SEND);
+	assert_int_equal(next, HFW_RUN_ACTIVATE);
+	assert_int_equal(decide(HFW_RUN_DISTRIBUTE, "verified", HFW_RUN_ANSWERED, 0, &next), HFW_RUN_WAIT);
+	assert_int_equal(decide(HFW_RUN_DISTRIBUTE, "activated", HFW_RUN_ANSWERED, 0, &next), HFW_RUN_SEND);
+	assert_int_equal(next, HFW_RUN_READ_VERSION);
+	assert_int_equal(decide(HFW_RUN_ACTIVATE, "activation_scheduled", HFW_RUN_ANSWERED, 1, &next), HFW_RUN_WAIT);
+	assert_int_equal(decide(HFW_RUN_ACTIVATE, "activated", HFW_RUN_ANSWERED, 1, &next), HFW_RUN_SEND);
+	assert_int_equal(next, HFW_RUN_READ_VERSION);
+	/* A read out and answered: wait for the device; confirmed: done. */
+	assert_int_equal(decide(HFW_RUN_READ_VERSION, "activated", HFW_RUN_ANSWERED, 1, &next), HFW_RUN_WAIT);
+	assert_int_equal(decide(HFW_RUN_READ_VERSION, "version_confirmed", HFW_RUN_ANSWERED, 1, &next), HFW_RUN_ADVANCE);
+	assert_int_equal(next, HFW_RUN_DONE);
+	/* Terminal: nothing more. */
+	assert_int_equal(decide(HFW_RUN_DONE, "version_confirmed", HFW_RUN_ANSWERED, 1, &next), HFW_RUN_WAIT);
+	assert_int_equal(decide(HFW_RUN_SKIPPED, NULL, HFW_RUN_NONE, 1, &next), HFW_RUN_WAIT);
+	assert_int_equal(decide(HFW_RUN_FAILED, NULL, HFW_RUN_NONE, 1, &next), HFW_RUN_WAIT);
+}
+
+static void failures_end_a_device(void **state)
+{
+	static const char *const failed[] = { "distribution_refused", "hub_delivery_failed", "hash_mismatch",
+					      "activation_failed", "version_mismatch", NULL };
+	struct hfw_run_decision d;
+	size_t i;
+
+	(void)state;
+	for (i = 0; failed[i]; i++) {
+		hfw_run_decide(HFW_RUN_DISTRIBUTE, failed[i], HFW_RUN_ANSWERED, 1, &d);
+		assert_int_equal(d.action, HFW_RUN_FAIL);
+		assert_int_equal(d.next, HFW_RUN_FAILED);
+		assert_string_equal(d.reason, failed[i]);
+	}
+}
+
+/* After a crash: never a step twice; unknown fates waited for, or settled by a version read. */
+static void crash_safety(void **state)
+{
+	enum hfw_run_step next;
+
+	(void)state;
+	/* The step was recorded but its request never was: nothing left the process, send it. */
+	assert_int_equal(decide(HFW_RUN_DISTRIBUTE, NULL, HFW_RUN_NONE, 1, &next), HFW_RUN_SEND);
+	assert_int_equal(next, HFW_RUN_DISTRIBUTE);
+	assert_int_equal(decide(HFW_RUN_ACTIVATE, "verified", HFW_RUN_NONE, 1, &next), HFW_RUN_SEND);
+	assert_int_equal(next, HFW_RUN_ACTIVATE);
+	/* A distribution of unknown fate is never re-sent: wait (alerts or the wave's timeout settle it). */
+	assert_int_equal(decide(HFW_RUN_DISTRIBUTE, "distribution_requested", HFW_RUN_UNKNOWN_FATE, 1, &next),
+			 HFW_RUN_WAIT);
+	/* An activation of unknown fate is settled by a version read, never activated again. */
+	assert_int_equal(decide(HFW_RUN_ACTIVATE, "activation_requested", HFW_RUN_UNKNOWN_FATE, 1, &next), HFW_RUN_SEND);
+	assert_int_equal(next, HFW_RUN_READ_VERSION);
+	/* A version read of unknown fate is read again (it changes nothing). */
+	assert_int_equal(decide(HFW_RUN_READ_VERSION, "activated", HFW_RUN_UNKNOWN_FATE, 1, &next), HFW_RUN_SEND);
+	assert_int_equal(next, HFW_RUN_READ_VERSION);
+}
+
+static void gate(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_run_gate g = { 100, 99, 1, 0, 0.99 };
+
+	(void)state;
+	assert_int_equal(hfw_run_gate_check(&g, 1, &err), 0);
+	g.done = 98;
+	g.failed = 2;
+	assert_int_equal(hfw_run_gate_check(&g, 1, &err), HFW_EHALTED);
+	assert_non_null(strstr(err.text, "wave 1: 98 of 100 devices at their goal (98.0%), 2 failed: below the gate's 99.0%"));
+	/* Any hash mismatch halts, whatever the rate. */
+	g.done = 100;
+	g.failed = 0;
+	g.hash_mismatch = 1;
+	g.min_success = 0;
+	assert_int_equal(hfw_run_gate_check(&g, 2, &err), HFW_EHALTED);
+	assert_non_null(strstr(err.text, "any hash mismatch halts"));
+	/* A canary of one that failed, against 99%. */
+	struct hfw_run_gate one = { 1, 0, 1, 0, 0.99 };
+	assert_int_equal(hfw_run_gate_check(&one, 1, &err), HFW_EHALTED);
+}
+
+/* Budgets: no limit, room left, none left (never negative). */
+static void budget_room(void **state)
+{
+	(void)state;
+	assert_true(hfw_run_room(0, 1000000) == INT64_MAX);
+	assert_int_equal(hfw_run_room(10, 3), 7);
+	assert_int_equal(hfw_run_room(10, 10), 0);
+	assert_int_equal(hfw_run_room(10, 12), 0);
+}
+
+/* Pacing counts what the ledger recorded in the window, by service reference, dry runs aside. */
+static void budget_counted_from_ledger(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_ledger_request reqs[3];
+	struct hfw_eui s, t;
+	hfw_ledger *l;
+	int64_t n;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(hfw_eui_parse(&s, "90-B3-D5-1F-30-01-00-00", "s", &err), 0);
+	assert_int_equal(hfw_eui_parse(&t, "00-DB-12-00-00-00-00-01", "t", &err), 0);
+	memset(reqs, 0, sizeof(reqs));
+	for (i = 0; i < 3; i++) {
+		reqs[i].id.originator = s;
+		reqs[i].id.target = t;
+		reqs[i].id.counter = 100 + i;
+		reqs[i].service_reference = i < 2 ? "11.3" : "11.2";
+		reqs[i].state = i == 1 ? "dry-run" : "sent";
+	}
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(hfw_ledger_record(l, reqs, 3, &err), 0);
+	assert_int_equal(hfw_run_sent_since(l, "11.3", 3600, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(hfw_run_sent_since(l, NULL, 60, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(hfw_run_sent_since(l, "11.1", 3600, &n, &err), 0);
+	assert_int_equal(n, 0);
+	hfw_ledger_close(l);
+	/* Reopened (a restart): the same count. */
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(hfw_run_sent_since(l, "11.3", 3600, &n, &err), 0);
+	assert_int_equal(n, 1);
+	hfw_ledger_close(l);
+}
+
+static int collect(void *arg, const struct hfw_run_device *d)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s:%s:%s:%lld;", d->device, hfw_run_step_name(d->step), d->reason ? d->reason : "",
+		 (long long)d->attempts);
+	return 0;
+}
+
+/* The run's state survives closing the ledger; a device is added once; steps count attempts. */
+static void state_in_ledger(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_run_campaign c, got;
+	struct hfw_run_device a = { "00-DB-12-00-00-00-00-01", 1, 0, HFW_RUN_PENDING, NULL, 0 };
+	struct hfw_run_device b = { "00-DB-12-00-00-00-00-02", 0, -1, HFW_RUN_SKIPPED, "smets1", 0 };
+	char all[512] = "";
+	hfw_ledger *l;
+	int found, has;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "spring");
+	snprintf(c.plan_path, sizeof(c.plan_path), "plan.json");
+	snprintf(c.plan_sha256, sizeof(c.plan_sha256), "%064d", 0);
+	snprintf(c.state, sizeof(c.state), "running");
+	c.wave = 2;
+	c.min_canary = 0.99;
+	c.wave_timeout_s = 60;
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(hfw_run_get(l, "spring", &got, &found, &err), 0);
+	assert_int_equal(found, 0);
+	assert_int_equal(hfw_run_put(l, &c, &err), 0);
+	assert_int_equal(hfw_run_add_device(l, "spring", &a, &err), 0);
+	assert_int_equal(hfw_run_add_device(l, "spring", &b, &err), 0);
+	assert_int_equal(hfw_run_set_step(l, "spring", a.device, HFW_RUN_DISTRIBUTE, NULL, 1, &err), 0);
+	/* Added again (a rerun importing the plan): kept as it is. */
+	assert_int_equal(hfw_run_add_device(l, "spring", &a, &err), 0);
+	hfw_ledger_close(l);
+
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(hfw_run_get(l, "spring", &got, &found, &err), 0);
+	assert_int_equal(found, 1);
+	assert_string_equal(got.state, "running");
+	assert_int_equal(got.wave, 2);
+	assert_int_equal(got.wave_timeout_s, 60);
+	assert_int_equal(hfw_run_each_device(l, "spring", 0, collect, all, &err), 0);
+	assert_string_equal(all, "00-DB-12-00-00-00-00-01:distribute::1;00-DB-12-00-00-00-00-02:skipped:smets1:0;");
+	all[0] = 0;
+	assert_int_equal(hfw_run_each_device(l, "spring", 1, collect, all, &err), 0);
+	assert_string_equal(all, "00-DB-12-00-00-00-00-01:distribute::1;");
+	assert_int_equal(hfw_run_has_request(l, "spring", a.device, "distribute", &has, &err), 0);
+	assert_int_equal(has, HFW_RUN_NONE);
+	/* Attempts count the sends of the current step: again (re-drive) + 1, a new step starts at 1. */
+	assert_int_equal(hfw_run_set_step(l, "spring", a.device, HFW_RUN_DISTRIBUTE, NULL, 1, &err), 0);
+	all[0] = 0;
+	assert_int_equal(hfw_run_each_device(l, "spring", 1, collect, all, &err), 0);
+	assert_string_equal(all, "00-DB-12-00-00-00-00-01:distribute::2;");
+	assert_int_equal(hfw_run_set_step(l, "spring", a.device, HFW_RUN_ACTIVATE, NULL, 1, &err), 0);
+	assert_int_equal(hfw_run_set_step(l, "spring", a.device, HFW_RUN_FAILED, "hash_mismatch", 0, &err), 0);
+	all[0] = 0;
+	assert_int_equal(hfw_run_each_device(l, "spring", 1, collect, all, &err), 0);
+	assert_string_equal(all, "00-DB-12-00-00-00-00-01:failed:hash_mismatch:0;");
+	hfw_ledger_close(l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(steps_in_order),
+		cmocka_unit_test(failures_end_a_device),
+		cmocka_unit_test(crash_safety),
+		cmocka_unit_test(gate),
+		cmocka_unit_test(budget_room),
+		cmocka_unit_test_setup_teardown(budget_counted_from_ledger, setup, teardown),
+		cmocka_unit_test_setup_teardown(state_in_ledger, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("run", tests, NULL, NULL);
+}
