@@ -42,7 +42,7 @@ static int cmd_help(int argc, char **argv, struct hfw_ctx *ctx);
 static const struct hfw_cmd commands[] = {
 	{ "activate", cmd_activate, NEED_FLOW | NEED_GBCS_KEY,
 	  "activate firmware on devices (SR 11.3): checked pre-commands, signed, paced" },
-	{ "campaign", cmd_campaign, 0, "plan a firmware campaign over an estate: every device's wave, or why not" },
+	{ "campaign", cmd_campaign, 0, "plan, run and report a firmware campaign over an estate, wave by wave" },
 	{ "config", cmd_config_cmd, 0, "show the effective configuration and where each value comes from" },
 	{ "distribute", cmd_distribute, NEED_FLOW,
 	  "send an image to many devices (SR 11.1 or 11.4) and record every outcome" },
