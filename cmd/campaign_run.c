@@ -52,6 +52,7 @@ struct run_dev {
 	char eui[HFW_EUI_TEXT_MAX];
 	int64_t image, attempts;
 	enum hfw_run_step step;
+	int quarantine_seen;	/* a quarantine of its current step already paused the run (resumed: wait) */
 };
 
 struct run {
@@ -65,6 +66,7 @@ struct run {
 	int paced;		/* the last round held devices back for the budgets */
 	int64_t until;		/* --until: stop once this wave's gate passed (0: run every wave) */
 	int64_t max_attempts;	/* sends of one step to a device (re-drive's limit) */
+	char pause[HFW_RUN_REASON_MAX];	/* set by a round that found a new quarantine: the run pauses */
 	/* The wave's devices (reloaded each round). */
 	struct run_dev *devs;
 	size_t ndevs, capdevs;
@@ -218,6 +220,7 @@ static int collect(void *arg, const struct hfw_run_device *d)
 	r->devs[r->ndevs].image = d->image;
 	r->devs[r->ndevs].step = d->step;
 	r->devs[r->ndevs].attempts = d->attempts;
+	r->devs[r->ndevs].quarantine_seen = d->reason && !strncmp(d->reason, "quarantined: ", 13);
 	r->ndevs++;
 	return 0;
 }
@@ -232,7 +235,7 @@ static int load_wave(struct run *r, int64_t wave, struct hfw_error *err)
 	return ret;
 }
 
-/* The ledger's campaign state of every device: device -> state (a JSON object). */
+/* The ledger's campaign state of every device: device -> {state, reason} (a JSON object). */
 static int campaign_states(struct run *r, json_t **states, struct hfw_error *err)
 {
 	json_t *st = NULL, *d;
@@ -248,7 +251,7 @@ static int campaign_states(struct run *r, json_t **states, struct hfw_error *err
 		const char *eui = json_string_value(json_object_get(d, "device"));
 
 		if (eui)
-			json_object_set(*states, eui, json_object_get(d, "state"));
+			json_object_set(*states, eui, d);
 	}
 	json_decref(st);
 	return 0;
@@ -432,15 +435,40 @@ static int round_once(struct run *r, int timed_out, size_t *open, struct hfw_err
 	for (i = 0; i < r->ndevs; i++) {
 		struct run_dev *d = &r->devs[i];
 		const char *action = hfw_run_step_action(d->step);
-		const char *cstate = json_string_value(json_object_get(states, d->eui));
+		const char *cstate = json_string_value(json_object_get(json_object_get(states, d->eui), "state"));
+		const char *creason = json_string_value(json_object_get(json_object_get(states, d->eui), "reason"));
 		struct hfw_run_decision dec;
 		int has = 0, needs = d->image >= 0 && r->images[d->image].needs_activation;
 
-		if (d->step == HFW_RUN_DONE || d->step == HFW_RUN_FAILED || d->step == HFW_RUN_SKIPPED)
+		if (d->step == HFW_RUN_DONE || d->step == HFW_RUN_FAILED || d->step == HFW_RUN_SKIPPED ||
+		    d->step == HFW_RUN_LEFT)
 			continue;
 		if (action && hfw_run_has_request(r->ledger, r->c.name, d->eui, action, &has, err) < 0)
 			goto fail;
 		hfw_run_decide(d->step, cstate, has, needs, &dec);
+		/* A quarantine a resume already acknowledged: its request is of unknown fate, wait. */
+		if (dec.action == HFW_RUN_PAUSE && d->quarantine_seen)
+			dec.action = HFW_RUN_WAIT;
+		if (dec.action == HFW_RUN_PAUSE) {
+			char why[HFW_RUN_REASON_MAX];
+
+			snprintf(why, sizeof(why), "quarantined: %s", creason ? creason : "?");
+			if (hfw_run_set_step(r->ledger, r->c.name, d->eui, d->step, why, 0, err) < 0)
+				goto fail;
+			if (!r->pause[0])
+				snprintf(r->pause, sizeof(r->pause), "%s: %s (%s)", d->eui, cstate, creason ? creason : "?");
+			say(r, "%s: %s: %s", d->eui, cstate, creason ? creason : "?");
+			(*open)++;
+			continue;
+		}
+		if (dec.action == HFW_RUN_LEAVE) {
+			const char *why = creason && *creason ? creason : "left_campaign";
+
+			if (hfw_run_set_step(r->ledger, r->c.name, d->eui, HFW_RUN_LEFT, why, 0, err) < 0)
+				goto fail;
+			say(r, "%s: left the campaign: %s", d->eui, why);
+			continue;
+		}
 		if (dec.action == HFW_RUN_WAIT && timed_out) {
 			char why[HFW_RUN_REASON_MAX];
 
@@ -453,6 +481,8 @@ static int round_once(struct run *r, int timed_out, size_t *open, struct hfw_err
 			continue;
 		}
 		switch (dec.action) {
+		case HFW_RUN_LEAVE:
+		case HFW_RUN_PAUSE:	/* handled above */
 		case HFW_RUN_WAIT:
 			(*open)++;
 			break;
@@ -512,8 +542,8 @@ static int round_once(struct run *r, int timed_out, size_t *open, struct hfw_err
 	if (pace.waited && !r->paced)
 		say(r, "wave %" PRId64 ": devices wait for room in the request budgets (hanfw-config(1))", r->c.wave);
 	r->paced = pace.waited;
-	/* Distribution and activation go by image; version reads all together. */
-	for (k = 0; k < HFW_RUN_STEPS; k++) {
+	/* Distribution and activation go by image; version reads all together (none once pausing). */
+	for (k = 0; !r->pause[0] && k < HFW_RUN_STEPS; k++) {
 		size_t im;
 
 		if (!nsends[k])
@@ -566,8 +596,11 @@ static int gate(struct run *r, struct hfw_error *err)
 		return err->code;
 	}
 	for (i = 0; i < r->ndevs; i++) {
-		const char *cstate = json_string_value(json_object_get(states, r->devs[i].eui));
+		const char *cstate = json_string_value(json_object_get(json_object_get(states, r->devs[i].eui), "state"));
 
+		/* A device that left the campaign says nothing of the image. */
+		if (r->devs[i].step == HFW_RUN_LEFT)
+			continue;
 		g.devices++;
 		if (r->devs[i].step == HFW_RUN_DONE)
 			g.done++;
@@ -614,6 +647,14 @@ static int run_waves(struct run *r, struct hfw_error *err)
 			timed_out = (int64_t)hfw_now_ms() >= r->c.wave_started_ms + r->c.wave_timeout_s * 1000;
 			if (round_once(r, timed_out, &open, err) < 0)
 				return err->code;
+			if (r->pause[0]) {
+				snprintf(r->c.state, sizeof(r->c.state), "paused");
+				snprintf(r->c.reason, sizeof(r->c.reason), "%s", r->pause);
+				if (hfw_run_put(r->ledger, &r->c, err) < 0)
+					return err->code;
+				return hfw_error_set(err, HFW_EHALTED, "campaign %s paused: %s; nothing more sent (hanfw campaign "
+						     "resume %s after a decision)", r->c.name, r->c.reason, r->c.name);
+			}
 			if (open)
 				sleep_ms(r->poll_ms);
 		}
@@ -978,7 +1019,7 @@ int campaign_resume(int argc, char **argv, struct hfw_ctx *ctx)
 	};
 	static const struct hfw_usage usage = {
 		"campaign resume NAME [--poll-ms MS] [--until STAGE] [--json]",
-		"Continue a halted campaign after a human decision: the breached wave's gate is overridden.",
+		"Continue a halted or paused campaign after a human decision: a halted wave's gate is overridden; a paused one's quarantined requests are of unknown fate (never sent again).",
 	};
 	enum cmd_parse pr;
 	int n;
@@ -1104,7 +1145,7 @@ int campaign_status(int argc, char **argv, struct hfw_ctx *ctx)
 		json_object_foreach(json_object_get(o, "reasons"), k, v)
 			printf("  reason %-30s %" JSON_INTEGER_FORMAT "\n", k, json_integer_value(v));
 	}
-	ret = !strcmp(c.state, "halted") || !strcmp(c.state, "aborted") ? -HFW_EHALTED
+	ret = !strcmp(c.state, "halted") || !strcmp(c.state, "aborted") || !strcmp(c.state, "paused") ? -HFW_EHALTED
 	      : json_integer_value(json_object_get(json_object_get(o, "steps"), "failed")) ? -HFW_EPARTIAL
 											   : HFW_EXIT_OK;
 	if (wait && until)

@@ -7,7 +7,7 @@
 #include <sqlite3.h>
 
 static const char *const step_names[HFW_RUN_STEPS] = {
-	"pending", "distribute", "activate", "read_version", "done", "failed", "skipped",
+	"pending", "distribute", "activate", "read_version", "done", "failed", "skipped", "left",
 };
 
 const char *hfw_run_step_name(enum hfw_run_step s)
@@ -70,7 +70,20 @@ void hfw_run_decide(enum hfw_run_step step, const char *cstate, int has_request,
 	case HFW_RUN_READ_VERSION:
 		break;
 	default:
-		return;	/* done, failed, skipped: nothing more */
+		return;	/* done, failed, skipped, left: nothing more */
+	}
+	/* A mid-campaign event (change of supplier, ...): out, whatever was out. */
+	if (cstate && !strcmp(cstate, "left_campaign")) {
+		d->action = HFW_RUN_LEAVE;
+		d->next = HFW_RUN_LEFT;
+		d->reason = cstate;
+		return;
+	}
+	/* The DCC quarantined the request: a human looks first (the run pauses). */
+	if (cstate && (!strcmp(cstate, "distribution_quarantined") || !strcmp(cstate, "activation_quarantined"))) {
+		d->action = HFW_RUN_PAUSE;
+		d->reason = cstate;
+		return;
 	}
 	/* Nothing of this step was ever recorded: nothing of it left the process. */
 	if (has_request == HFW_RUN_NONE) {

@@ -39,6 +39,7 @@ enum hfw_run_step {
 	HFW_RUN_DONE,
 	HFW_RUN_FAILED,
 	HFW_RUN_SKIPPED,
+	HFW_RUN_LEFT,		/* left the campaign (a mid-campaign event): not the image's failure */
 	HFW_RUN_STEPS
 };
 
@@ -55,6 +56,8 @@ enum hfw_run_action {
 	HFW_RUN_SEND,		/* send next (its step), nothing of it was ever recorded */
 	HFW_RUN_ADVANCE,	/* at goal: next is DONE */
 	HFW_RUN_FAIL,		/* a terminal failure: reason */
+	HFW_RUN_LEAVE,		/* left_campaign: next is LEFT, never sent anything again */
+	HFW_RUN_PAUSE,		/* *_quarantined: the campaign pauses (unless already acknowledged) */
 };
 
 struct hfw_run_decision {

@@ -290,3 +290,56 @@ all_at_goal_or_unknown_fate() {
 	no_step_twice
 	sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM requests WHERE state IN ('refused', 'not_sent')" | grep -qv '^0$'
 }
+
+@test "campaign run: devices that change supplier mid-campaign leave it (left, change_of_supplier), not counted by the gates; it completes" {
+	start_servers "event=cos:0.3"
+	run --separate-stderr hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120 --canary-success 100 --wave-success 100
+	[ "$status" = 0 ] || { echo "$output $stderr" | tail -20; false; }
+	[[ "$output" == "campaign plan: completed: "*" done, 0 failed, "* ]]
+	[[ "$stderr" == *"left the campaign: change_of_supplier"* ]]
+	hanfw campaign status plan --json > status.json
+	validate "$BATS_TEST_DIRNAME/../../schemas/campaign-status.schema.json" status.json
+	# Some left, each with the reason, and the others reached their goal.
+	jq -e '.steps.left > 0 and .steps.failed == 0 and .reasons.change_of_supplier == .steps.left' status.json
+	jq -e '[.devices[] | select(.step == "left") | .reason == "change_of_supplier"] | all' status.json
+	# Nothing was sent to a device after it left.
+	late=$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM run_devices v JOIN request_devices d ON d.device = v.device
+		JOIN requests r USING (request_id) WHERE v.step = 'left' AND julianday(r.created) > julianday(v.updated)")
+	[ "$late" = 0 ]
+	n=$(wc -l < sbx/received.log)
+	run -0 hanfw campaign run plan.json --poll-ms 50
+	[ "$(wc -l < sbx/received.log)" = "$n" ]
+	no_counter_twice
+	no_step_twice
+}
+
+@test "campaign run: a quarantined request pauses the campaign with its QuarantineEventRef; resume completes, never re-sending it" {
+	start_servers "quarantine=1/1000h"
+	run -14 --separate-stderr hanfw campaign run plan.json --poll-ms 50 --wave-timeout 5 --canary-success 0 --wave-success 0
+	[[ "$stderr" == *"campaign plan paused: "*"quarantined"* ]]
+	[[ "$stderr" == *"QuarantineEventRef 1"* ]]
+	run -14 hanfw campaign status plan
+	[[ "$output" == "campaign plan: paused: "*"QuarantineEventRef 1"* ]]
+	hanfw campaign status plan --json > paused.json || true
+	jq -e '.state == "paused" and (.reason | test("QuarantineEventRef"))' paused.json
+	validate "$BATS_TEST_DIRNAME/../../schemas/campaign-status.schema.json" paused.json
+	# Nothing more sent while paused.
+	n=$(wc -l < sbx/received.log)
+	run -14 hanfw campaign run plan.json --poll-ms 50
+	[ "$(wc -l < sbx/received.log)" = "$n" ]
+	# The DCC released its quarantine (a sandbox without the fault); resume: the quarantined request is of
+	# unknown fate, never sent again (its device fails at the wave's timeout), and the campaign completes.
+	kill "$SV_PID"; wait "$SV_PID" 2>/dev/null || true
+	"$HANFW" sandbox serve --dir sbx --listen 127.0.0.1:0 --receive-url "$(cat rx.url)rrs" --time-scale 100000 \
+		> sv.url 2> sv.log &
+	SV_PID=$!
+	for i in $(seq 1 300); do [ "$(cat sv.url 2>/dev/null)" != "$HANFW_ENDPOINT" ] && [ -s sv.url ] && break; sleep 0.1; done
+	HANFW_ENDPOINT=$(cat sv.url)
+	held=$(sqlite3 sbx/ledger.sqlite "SELECT device FROM run_devices WHERE reason LIKE 'quarantined: %'")
+	[ -n "$held" ]
+	run -8 --separate-stderr hanfw campaign resume plan --poll-ms 50
+	[[ "$output" == "campaign plan: completed: "*" done, 1 failed, "* ]]
+	[[ "$stderr" == *"$held: failed: wave_timeout (last state activation_quarantined)"* ]]
+	no_counter_twice
+	no_step_twice
+}

@@ -102,6 +102,38 @@ static void crash_safety(void **state)
 	assert_int_equal(next, HFW_RUN_READ_VERSION);
 }
 
+/* Mid-campaign events end a device's part (left, with the state as reason); a quarantine pauses. */
+static void events_and_quarantine(void **state)
+{
+	static const enum hfw_run_step steps[] = { HFW_RUN_DISTRIBUTE, HFW_RUN_ACTIVATE, HFW_RUN_READ_VERSION };
+	static const int has[] = { HFW_RUN_ANSWERED, HFW_RUN_UNKNOWN_FATE };
+	struct hfw_run_decision d;
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		for (j = 0; j < sizeof(has) / sizeof(has[0]); j++) {
+			/* Whatever is out, even of unknown fate: never sent anything again. */
+			hfw_run_decide(steps[i], "left_campaign", has[j], 1, &d);
+			assert_int_equal(d.action, HFW_RUN_LEAVE);
+			assert_int_equal(d.next, HFW_RUN_LEFT);
+			assert_string_equal(d.reason, "left_campaign");
+			hfw_run_decide(steps[i], "distribution_quarantined", has[j], 1, &d);
+			assert_int_equal(d.action, HFW_RUN_PAUSE);
+			assert_int_equal(d.next, steps[i]);
+			hfw_run_decide(steps[i], "activation_quarantined", has[j], 1, &d);
+			assert_int_equal(d.action, HFW_RUN_PAUSE);
+			assert_string_equal(d.reason, "activation_quarantined");
+		}
+	/* Left is terminal: nothing more, and a step of its own. */
+	hfw_run_decide(HFW_RUN_LEFT, "left_campaign", HFW_RUN_ANSWERED, 1, &d);
+	assert_int_equal(d.action, HFW_RUN_WAIT);
+	assert_int_equal(d.next, HFW_RUN_LEFT);
+	assert_string_equal(hfw_run_step_name(HFW_RUN_LEFT), "left");
+	assert_int_equal(hfw_run_step_parse("left"), HFW_RUN_LEFT);
+	assert_null(hfw_run_step_action(HFW_RUN_LEFT));
+}
+
 static void gate(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
@@ -245,6 +277,7 @@ int main(void)
 		cmocka_unit_test(steps_in_order),
 		cmocka_unit_test(failures_end_a_device),
 		cmocka_unit_test(crash_safety),
+		cmocka_unit_test(events_and_quarantine),
 		cmocka_unit_test(gate),
 		cmocka_unit_test(budget_room),
 		cmocka_unit_test_setup_teardown(budget_counted_from_ledger, setup, teardown),
