@@ -87,6 +87,7 @@ bench_campaign() {
 	wait "$sv" "$rx" 2>/dev/null || true
 	cat "$c/run.out"
 	included=$(jq '[.waves[].requests[].devices[]] | length' "$c/plan.json")
+	# shellcheck disable=SC2086
 	set -- $out
 	awk -v w="$1" -v cpu="$2" -v r="$3" -v n="$n" -v d="$included" -v q="$(wc -l < "$c/sbx/received.log")" 'BEGIN {
 		printf "campaign run, %d-device estate, %d devices in the plan, %d requests: %.1f s, client CPU %.2f s (%.2f ms a device), peak RSS %.0f MB\n",
