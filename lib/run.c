@@ -422,7 +422,10 @@ int hfw_run_sent_since(hfw_ledger *l, const char *sr, unsigned seconds, int64_t 
 	*n = 0;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT count(*) FROM requests WHERE (?1 IS NULL OR service_reference = ?1) "
-			       "AND state != 'dry-run' AND created >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2)",
+			       /* never left hanfw, or a CV 4 transform (nothing for a device, as the
+				* sandbox's quarantine counts too): not against a budget */
+			       "AND state NOT IN ('dry-run', 'not_sent', 'transform_signed') "
+			       "AND created >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2)",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, err, "cannot count requests");
 	if (sr)

@@ -53,6 +53,54 @@ best() { # best "command...": prints "wall cpu maxrss" of the fastest of RUNS ru
 	echo "$line"
 }
 
+# campaign run of a BENCH_CAMPAIGN_DEVICES-device (default 100,000) mixed sandbox estate through every wave,
+# against hanfw sandbox serve and hanfw listen on 127.0.0.1 in scaled time (BENCH_ONLY=campaign: this
+# alone).  One run: total wall time, and the client's CPU (the campaign run process alone) per device.
+bench_campaign() {
+	n=${BENCH_CAMPAIGN_DEVICES:-100000}
+	echo "== campaign run: a $n-device mixed sandbox estate, every wave =="
+	c=$work/campaign
+	mkdir -p "$c"
+	"$hanfw" -q sandbox init "$c/sbx" --mixed "$n"
+	export HANFW_CONFIG="$c/sbx/hanfw.json"
+	images=""
+	while read -r type mc it ver file; do
+		[ "$type" = IHD ] && continue
+		"$hanfw" -q package build samples/manufacturer-image.bin -o "$c/sbx/$file" --device-type "$type" \
+			--manufacturer-code "$mc" --image-type "$it" --file-version "$ver"
+		images="$images $c/sbx/$file"
+	done < "$c/sbx/images.txt"
+	# shellcheck disable=SC2086
+	"$hanfw" -q campaign plan --estate "$c/sbx/estate.json" --products "$c/sbx/products.json" $images -o "$c/plan.json"
+	"$hanfw" listen --plain-http --listen 127.0.0.1:0 > "$c/rx.url" 2> "$c/rx.log" &
+	rx=$!
+	while [ ! -s "$c/rx.url" ]; do sleep 0.1; done
+	"$hanfw" sandbox serve --dir "$c/sbx" --listen 127.0.0.1:0 --receive-url "$(cat "$c/rx.url")rrs" \
+		--time-scale 100000 > "$c/sv.url" 2> "$c/sv.log" &
+	sv=$!
+	while [ ! -s "$c/sv.url" ]; do sleep 0.1; done
+	HANFW_ENDPOINT=$(cat "$c/sv.url")
+	export HANFW_ENDPOINT
+	out=$("$rusage" sh -c 'exec "$@" > "$0/run.out" 2> "$0/run.err"' "$c" "$hanfw" campaign run "$c/plan.json" \
+		--poll-ms 200 --wave-timeout 3600) || true
+	kill "$sv" "$rx" 2>/dev/null || true
+	wait "$sv" "$rx" 2>/dev/null || true
+	cat "$c/run.out"
+	included=$(jq '[.waves[].requests[].devices[]] | length' "$c/plan.json")
+	# shellcheck disable=SC2086
+	set -- $out
+	awk -v w="$1" -v cpu="$2" -v r="$3" -v n="$n" -v d="$included" -v q="$(wc -l < "$c/sbx/received.log")" 'BEGIN {
+		printf "campaign run, %d-device estate, %d devices in the plan, %d requests: %.1f s, client CPU %.2f s (%.2f ms a device), peak RSS %.0f MB\n",
+			n, d, q, w, cpu, cpu * 1000 / d, r / 1024 }'
+	unset HANFW_CONFIG HANFW_ENDPOINT
+}
+
+# BENCH_ONLY=campaign: campaign run alone.
+if [ "${BENCH_ONLY:-}" = campaign ]; then
+	bench_campaign
+	exit 0
+fi
+
 # BENCH_ONLY=plan: campaign plan alone.
 if [ "${BENCH_ONLY:-}" = plan ]; then
 	"$build/tests/mkpki" "$work/pki"

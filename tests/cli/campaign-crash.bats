@@ -1,0 +1,136 @@
+#!/usr/bin/env bats
+# Crash test of hanfw campaign run (issue 14): one campaign over a small mixed sandbox estate, its run
+# killed with SIGKILL at seeded random moments (HANFW_CRASH_KILLS times, 50 by default), each kill
+# followed by a rerun, then a final run to completion.  Afterwards: every device's outcome is the plan's,
+# no RequestID counter appears twice in the sandbox's request log, no device was given a step twice
+# (neither by the ledger nor by the sandbox's event log), and the SR 11.3 budget was kept.  All on
+# 127.0.0.1; everything started is stopped (teardown), every wait is bounded.
+
+load helpers
+
+setup_file() {
+	: "${HANFW:?}" "${SHARED:?}"
+	export TPL=$BATS_FILE_TMPDIR/tpl
+	"$HANFW" -q sandbox init "$TPL" --mixed 200 --seed 7
+	local mi="$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" type mc it ver file
+	while read -r type mc it ver file; do
+		[ "$type" = IHD ] && continue
+		"$HANFW" -q package build "$mi" -o "$TPL/$file" --device-type "$type" --manufacturer-code "$mc" \
+			--image-type "$it" --file-version "$ver" --config "$TPL/hanfw.json"
+	done < "$TPL/images.txt"
+}
+
+setup() {
+	setup_hanfw
+	cp -r "$TPL" sbx
+	export HANFW_CONFIG=$PWD/sbx/hanfw.json
+	local images=()
+	while read -r type _ _ _ file; do [ "$type" = IHD ] || images+=("sbx/$file"); done < sbx/images.txt
+	hanfw -q campaign plan --estate sbx/estate.json --products sbx/products.json "${images[@]}" -o plan.json
+}
+
+teardown() {
+	[ -n "${RUN_PID:-}" ] && kill -9 "$RUN_PID" 2>/dev/null || true
+	[ -n "${SV_PID:-}" ] && kill "$SV_PID" 2>/dev/null && wait "$SV_PID" 2>/dev/null || true
+	[ -n "${RX_PID:-}" ] && kill "$RX_PID" 2>/dev/null && wait "$RX_PID" 2>/dev/null || true
+}
+
+# start_servers SCALE: hanfw listen into the sandbox's ledger, the sandbox POSTing to it, SCALE times faster.
+start_servers() {
+	"$HANFW" listen --plain-http --listen 127.0.0.1:0 > rx.url 2> rx.log &
+	RX_PID=$!
+	local i
+	for i in $(seq 1 300); do [ -s rx.url ] && break; sleep 0.1; done
+	[ -s rx.url ]
+	"$HANFW" sandbox serve --dir sbx --listen 127.0.0.1:0 --receive-url "$(cat rx.url)rrs" --time-scale "$1" \
+		> sv.url 2> sv.log &
+	SV_PID=$!
+	for i in $(seq 1 300); do [ -s sv.url ] && break; sleep 0.1; done
+	[ -s sv.url ]
+	HANFW_ENDPOINT=$(cat sv.url)
+	export HANFW_ENDPOINT
+}
+
+# No RequestID counter used for two requests, and no request of one command variant twice.
+no_counter_twice() {
+	local dups
+	dups=$(jq -r 'select(.request != "") | .request' sbx/received.log | sort -u | awk -F: '{print $NF}' | sort | uniq -d)
+	[ -z "$dups" ] || { echo "counters used twice: $dups"; return 1; }
+	dups=$(jq -r 'select(.request != "") | "\(.request) \(.cv)"' sbx/received.log | sort | uniq -d)
+	[ -z "$dups" ] || { echo "requests sent twice: $dups"; return 1; }
+}
+
+# No device given a step twice: by the ledger (one request of each action per device, version reads aside:
+# one of unknown fate is read again), and by the sandbox's own event log (each device delivered to its hub,
+# transferred, verified and activated at most once).
+no_step_twice() {
+	local dups
+	dups=$(sqlite3 sbx/ledger.sqlite "SELECT d.device, c.action, count(*) FROM request_devices d
+		JOIN campaign_requests c USING (request_id) JOIN requests r USING (request_id)
+		WHERE r.state NOT IN ('transform_signed', 'not_sent', 'refused') AND c.action != 'read-version'
+		GROUP BY d.device, c.action HAVING count(*) > 1")
+	[ -z "$dups" ] || { echo "steps twice (ledger): $dups"; return 1; }
+	dups=$(jq -r 'select(.event != "version-read") | "\(.device) \(.event)"' sbx/events.log | sort | uniq -d)
+	[ -z "$dups" ] || { echo "steps twice (sandbox): $dups"; return 1; }
+}
+
+# Every device of the plan done (included) or skipped with the plan's reason; a device may have failed by
+# its wave's timeout only when a request of its is of unknown fate in the ledger (a kill between the
+# commit of a request and its send): such a request is never sent again blindly.
+all_at_goal_or_unknown_fate() {
+	sqlite3 sbx/ledger.sqlite "SELECT DISTINCT d.device FROM request_devices d JOIN requests r USING (request_id)
+		WHERE r.state IN ('signed', 'precommand_signed', 'unknown')" | jq -R . | jq -s . > unknown.json
+	hanfw campaign status plan --json > status.json || [ $? = 8 ]	# 8: completed, some devices failed
+	jq -r --slurpfile u unknown.json '.devices[] | "\(.device) \(if .step == "done" then "included"
+		elif .step == "failed" and (.reason | startswith("wave_timeout")) and (.device | IN($u[0][])) then "included"
+		else .reason // .step end)"' status.json | sort > got
+	jq -r '(.waves[].requests[].devices[] | "\(.) included"), (.skipped[] | "\(.eui) \(.reason)")' plan.json | sort > want
+	diff want got || { jq -c '.devices[] | select(.step != "done")' status.json; cat unknown.json; return 1; }
+}
+
+@test "campaign run: killed -9 at seeded random moments (HANFW_CRASH_KILLS, default 50) and run again each time: the plan's outcome, no counter twice, no step twice, the budget kept" {
+	local kills=${HANFW_CRASH_KILLS:-50} seed=${HANFW_CRASH_SEED:-14} k ms st live=0
+	local activations budget gates=(--canary-success 0 --wave-success 0 --wave-timeout 15 --poll-ms 50)
+	activations=$(jq '[.waves[].requests[] | select(.service_reference == "11.1") | .devices[]] | length' plan.json)
+	# The SR 11.3 budget: exactly one activation per device that needs one (at most the 11.1 devices).
+	# What a kill left never sent (not_sent) or at its CV 4 transform does not count against it; a
+	# CV 5 activation of unknown fate counts, and is settled by a version read, never sent again.
+	budget=$activations
+	export HANFW_BUDGET_11_3_PER_HOUR=$budget
+	# Simulated time 500 times faster: a clean run of this campaign takes some 15 s, so 50 kills land
+	# all through it (at 700 it completes after some 45 kills, at 1000 after some 30).
+	start_servers "${HANFW_CRASH_TIME_SCALE:-500}"
+	RANDOM=$seed
+	# Until $kills kills of a live run, or the campaign completed in between (a run that ended by itself
+	# with 0), at most 3 x $kills tries.
+	for k in $(seq 1 $((3 * kills))); do
+		"$HANFW" -q campaign run plan.json "${gates[@]}" 2>/dev/null &
+		RUN_PID=$!
+		ms=$((30 + RANDOM % 470))
+		sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+		kill -9 "$RUN_PID" 2>/dev/null || true
+		st=0
+		wait "$RUN_PID" 2>/dev/null || st=$?
+		RUN_PID=
+		[ "$st" = 137 ] && live=$((live + 1))
+		[ "$st" = 0 ] && break
+		[ "$live" -ge "$kills" ] && break
+	done
+	echo "# $k tries (seed $seed), $live kills of a live run" >&3
+	[ "$live" -gt 0 ]
+	echo "# before the final run: $(hanfw campaign status plan | head -1)" >&3
+	# The final run, bounded.
+	run --separate-stderr timeout -s KILL 120 "$HANFW" campaign run plan.json "${gates[@]}"
+	[ "$status" = 0 ] || [ "$status" = 8 ] || { echo "$output"; echo "$stderr" | tail -20; false; }
+	[[ "$output" == "campaign plan: completed: "* ]] || { echo "$output"; false; }
+	echo "# final run: $output" >&3
+	all_at_goal_or_unknown_fate
+	no_counter_twice
+	no_step_twice
+	# The budget kept, by the ledger and by what the sandbox received (SR 11.3 is command variant 5).
+	echo "# SR 11.3 requests in the ledger by state: $(sqlite3 sbx/ledger.sqlite "SELECT group_concat(state || ' ' || n, ', ')
+		FROM (SELECT state, count(*) n FROM requests WHERE service_reference = '11.3' GROUP BY state)")" >&3
+	[ "$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM requests WHERE service_reference = '11.3'
+		AND state NOT IN ('not_sent', 'transform_signed', 'dry-run')")" -le "$budget" ]
+	[ "$(jq -r 'select(.cv == 5 and .request != "") | .request' sbx/received.log | sort -u | wc -l)" -le "$activations" ]
+}
