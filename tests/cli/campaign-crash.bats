@@ -11,22 +11,12 @@ load helpers
 setup_file() {
 	: "${HANFW:?}" "${SHARED:?}"
 	export TPL=$BATS_FILE_TMPDIR/tpl
-	"$HANFW" -q sandbox init "$TPL" --mixed 200 --seed 7
-	local mi="$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" type mc it ver file
-	while read -r type mc it ver file; do
-		[ "$type" = IHD ] && continue
-		"$HANFW" -q package build "$mi" -o "$TPL/$file" --device-type "$type" --manufacturer-code "$mc" \
-			--image-type "$it" --file-version "$ver" --config "$TPL/hanfw.json"
-	done < "$TPL/images.txt"
+	mixed_sandbox_template "$TPL"
 }
 
 setup() {
 	setup_hanfw
-	cp -r "$TPL" sbx
-	export HANFW_CONFIG=$PWD/sbx/hanfw.json
-	local images=()
-	while read -r type _ _ _ file; do [ "$type" = IHD ] || images+=("sbx/$file"); done < sbx/images.txt
-	hanfw -q campaign plan --estate sbx/estate.json --products sbx/products.json "${images[@]}" -o plan.json
+	mixed_sandbox_copy "$TPL"
 }
 
 teardown() {

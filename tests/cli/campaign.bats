@@ -28,14 +28,6 @@ setup() {
 
 plan() { hanfw campaign plan --estate "$SBX/estate.json" --products "$SBX/products.json" "${IMAGES[@]}" "$@"; }
 
-validate() { # validate SCHEMA FILE
-	/usr/bin/python3 - "$1" "$2" <<-'PY'
-	import json, sys, jsonschema
-	schema = json.load(open(sys.argv[1]))
-	jsonschema.Draft202012Validator.check_schema(schema)
-	jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
-	PY
-}
 
 # Every device's decision in the plan: EUI and "included" or its reason, sorted.
 decisions() {

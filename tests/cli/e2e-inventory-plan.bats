@@ -31,14 +31,6 @@ setup() {
 
 teardown() { stop_servers; }
 
-validate() { # validate SCHEMA FILE
-	/usr/bin/python3 - "$1" "$2" <<-'PY'
-	import json, sys, jsonschema
-	schema = json.load(open(sys.argv[1]))
-	jsonschema.Draft202012Validator.check_schema(schema)
-	jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
-	PY
-}
 
 # serve DIR [options...]: hanfw sandbox serve on DIR with its SMKI service, both on 127.0.0.1,
 # plain HTTP; HANFW_ENDPOINT and HANFW_SMKI_URL point at them.

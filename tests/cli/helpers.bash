@@ -170,6 +170,37 @@ jsonschema.Draft202012Validator(schema).validate(json.load(sys.stdin))' "$BATS_T
 }
 
 # validate_schema NAME < JSON: a --json document against schemas/NAME.schema.json.
+# validate SCHEMA FILE: the schema is a valid draft 2020-12 schema and FILE conforms to it.
+validate() {
+	/usr/bin/python3 - "$1" "$2" <<-'PY'
+	import json, sys, jsonschema
+	schema = json.load(open(sys.argv[1]))
+	jsonschema.Draft202012Validator.check_schema(schema)
+	jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
+	PY
+}
+
+# mixed_sandbox_template DIR: a mixed sandbox of about 200 devices (seed 7) and the images its
+# images.txt names, IHDs left out (out of scope), made once per bats file in setup_file.
+mixed_sandbox_template() {
+	"$HANFW" -q sandbox init "$1" --mixed 200 --seed 7
+	local mi="$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" type mc it ver file
+	while read -r type mc it ver file; do
+		[ "$type" = IHD ] && continue
+		"$HANFW" -q package build "$mi" -o "$1/$file" --device-type "$type" --manufacturer-code "$mc" \
+			--image-type "$it" --file-version "$ver" --config "$1/hanfw.json"
+	done < "$1/images.txt"
+}
+
+# mixed_sandbox_copy TEMPLATE: a fresh copy in ./sbx, its profile in HANFW_CONFIG, and plan.json.
+mixed_sandbox_copy() {
+	cp -r "$1" sbx
+	export HANFW_CONFIG=$PWD/sbx/hanfw.json
+	local images=() type file
+	while read -r type _ _ _ file; do [ "$type" = IHD ] || images+=("sbx/$file"); done < sbx/images.txt
+	hanfw -q campaign plan --estate sbx/estate.json --products sbx/products.json "${images[@]}" -o plan.json
+}
+
 validate_schema() {
 	python3 -c '
 import json, sys, jsonschema
