@@ -8,6 +8,10 @@
 
 load helpers
 
+teardown() { campaign_teardown; }
+# start_servers SCALE: the servers SCALE times faster.
+start_servers() { campaign_servers "$1"; }
+
 setup_file() {
 	: "${HANFW:?}" "${SHARED:?}"
 	export TPL=$BATS_FILE_TMPDIR/tpl
@@ -17,51 +21,6 @@ setup_file() {
 setup() {
 	setup_hanfw
 	mixed_sandbox_copy "$TPL"
-}
-
-teardown() {
-	[ -n "${RUN_PID:-}" ] && kill -9 "$RUN_PID" 2>/dev/null || true
-	[ -n "${SV_PID:-}" ] && kill "$SV_PID" 2>/dev/null && wait "$SV_PID" 2>/dev/null || true
-	[ -n "${RX_PID:-}" ] && kill "$RX_PID" 2>/dev/null && wait "$RX_PID" 2>/dev/null || true
-}
-
-# start_servers SCALE: hanfw listen into the sandbox's ledger, the sandbox POSTing to it, SCALE times faster.
-start_servers() {
-	"$HANFW" listen --plain-http --listen 127.0.0.1:0 > rx.url 2> rx.log &
-	RX_PID=$!
-	local i
-	for i in $(seq 1 300); do [ -s rx.url ] && break; sleep 0.1; done
-	[ -s rx.url ]
-	"$HANFW" sandbox serve --dir sbx --listen 127.0.0.1:0 --receive-url "$(cat rx.url)rrs" --time-scale "$1" \
-		> sv.url 2> sv.log &
-	SV_PID=$!
-	for i in $(seq 1 300); do [ -s sv.url ] && break; sleep 0.1; done
-	[ -s sv.url ]
-	HANFW_ENDPOINT=$(cat sv.url)
-	export HANFW_ENDPOINT
-}
-
-# No RequestID counter used for two requests, and no request of one command variant twice.
-no_counter_twice() {
-	local dups
-	dups=$(jq -r 'select(.request != "") | .request' sbx/received.log | sort -u | awk -F: '{print $NF}' | sort | uniq -d)
-	[ -z "$dups" ] || { echo "counters used twice: $dups"; return 1; }
-	dups=$(jq -r 'select(.request != "") | "\(.request) \(.cv)"' sbx/received.log | sort | uniq -d)
-	[ -z "$dups" ] || { echo "requests sent twice: $dups"; return 1; }
-}
-
-# No device given a step twice: by the ledger (one request of each action per device, version reads aside:
-# one of unknown fate is read again), and by the sandbox's own event log (each device delivered to its hub,
-# transferred, verified and activated at most once).
-no_step_twice() {
-	local dups
-	dups=$(sqlite3 sbx/ledger.sqlite "SELECT d.device, c.action, count(*) FROM request_devices d
-		JOIN campaign_requests c USING (request_id) JOIN requests r USING (request_id)
-		WHERE r.state NOT IN ('transform_signed', 'not_sent', 'refused') AND c.action != 'read-version'
-		GROUP BY d.device, c.action HAVING count(*) > 1")
-	[ -z "$dups" ] || { echo "steps twice (ledger): $dups"; return 1; }
-	dups=$(jq -r 'select(.event != "version-read") | "\(.device) \(.event)"' sbx/events.log | sort | uniq -d)
-	[ -z "$dups" ] || { echo "steps twice (sandbox): $dups"; return 1; }
 }
 
 # Every device of the plan done (included) or skipped with the plan's reason; a device may have failed by
@@ -116,7 +75,7 @@ all_at_goal_or_unknown_fate() {
 	echo "# final run: $output" >&3
 	all_at_goal_or_unknown_fate
 	no_counter_twice
-	no_step_twice
+	no_step_twice --sandbox
 	# The budget kept, by the ledger and by what the sandbox received (SR 11.3 is command variant 5).
 	echo "# SR 11.3 requests in the ledger by state: $(sqlite3 sbx/ledger.sqlite "SELECT group_concat(state || ' ' || n, ', ')
 		FROM (SELECT state, count(*) n FROM requests WHERE service_reference = '11.3' GROUP BY state)")" >&3

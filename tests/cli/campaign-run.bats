@@ -4,6 +4,10 @@
 
 load helpers
 
+teardown() { campaign_teardown; }
+# start_servers [FAULTS]: the servers 100,000 times faster.
+start_servers() { campaign_servers 100000 "${1:-}"; }
+
 # One mixed sandbox estate of about 200 devices, its images and a plan, made once for the file.
 setup_file() {
 	: "${HANFW:?}" "${SHARED:?}"
@@ -14,50 +18,6 @@ setup_file() {
 setup() {
 	setup_hanfw
 	mixed_sandbox_copy "$TPL"
-}
-
-
-# start_servers [FAULTS]: hanfw listen into the sandbox's ledger, the sandbox POSTing to it, 100,000 times faster.
-start_servers() {
-	"$HANFW" listen --plain-http --listen 127.0.0.1:0 > rx.url 2> rx.log &
-	RX_PID=$!
-	local i
-	for i in $(seq 1 300); do [ -s rx.url ] && break; sleep 0.1; done
-	[ -s rx.url ]
-	"$HANFW" sandbox serve --dir sbx --listen 127.0.0.1:0 --receive-url "$(cat rx.url)rrs" --time-scale 100000 \
-		${1:+--faults "$1"} > sv.url 2> sv.log &
-	SV_PID=$!
-	for i in $(seq 1 300); do [ -s sv.url ] && break; sleep 0.1; done
-	[ -s sv.url ]
-	HANFW_ENDPOINT=$(cat sv.url)
-	export HANFW_ENDPOINT
-}
-
-teardown() {
-	[ -n "${RUN_PID:-}" ] && kill -9 "$RUN_PID" 2>/dev/null || true
-	[ -n "${SV_PID:-}" ] && kill "$SV_PID" 2>/dev/null && wait "$SV_PID" 2>/dev/null || true
-	[ -n "${RX_PID:-}" ] && kill "$RX_PID" 2>/dev/null && wait "$RX_PID" 2>/dev/null || true
-}
-
-# No RequestID counter used for two requests, and no request of one command variant twice (requests the
-# adapter refused before reading them are logged without a RequestID).
-no_counter_twice() {
-	local dups
-	dups=$(jq -r 'select(.request != "") | .request' sbx/received.log | sort -u | awk -F: '{print $NF}' | sort | uniq -d)
-	[ -z "$dups" ] || { echo "counters used twice: $dups"; return 1; }
-	dups=$(jq -r 'select(.request != "") | "\(.request) \(.cv)"' sbx/received.log | sort | uniq -d)
-	[ -z "$dups" ] || { echo "requests sent twice: $dups"; return 1; }
-}
-
-# No device of the campaign was given a step twice: one request of each action per device in the ledger
-# (version reads aside: one of unknown fate is read again, as a read changes nothing).
-no_step_twice() {
-	local dups
-	dups=$(sqlite3 sbx/ledger.sqlite "SELECT d.device, c.action, count(*) FROM request_devices d
-		JOIN campaign_requests c USING (request_id) JOIN requests r USING (request_id)
-		WHERE r.state NOT IN ('transform_signed', 'not_sent', 'refused') AND c.action != 'read-version'
-		GROUP BY d.device, c.action HAVING count(*) > 1")
-	[ -z "$dups" ] || { echo "steps twice: $dups"; return 1; }
 }
 
 # Every device of the plan: done (included) or skipped with the plan's reason.

@@ -213,3 +213,54 @@ jsonschema.Draft202012Validator(json.load(open(sys.argv[1]))).validate(json.load
 # about one run in five), and the orphan kept bats waiting on its output.  The same commands are
 # leak-checked where the tests run them directly (manpages.bats: --dump-options, --list-options).
 NO_LEAK_CHECK="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+
+# Campaign runs end to end (campaign-run.bats, campaign-crash.bats) ------------------------------
+
+# campaign_servers SCALE [FAULTS]: hanfw listen into the sandbox's ledger (./sbx), the sandbox
+# POSTing to it SCALE times faster; HANFW_ENDPOINT names the sandbox.  campaign_teardown stops both.
+campaign_servers() {
+	"$HANFW" listen --plain-http --listen 127.0.0.1:0 > rx.url 2> rx.log &
+	RX_PID=$!
+	local i
+	for i in $(seq 1 300); do [ -s rx.url ] && break; sleep 0.1; done
+	[ -s rx.url ]
+	"$HANFW" sandbox serve --dir sbx --listen 127.0.0.1:0 --receive-url "$(cat rx.url)rrs" --time-scale "$1" \
+		${2:+--faults "$2"} > sv.url 2> sv.log &
+	SV_PID=$!
+	for i in $(seq 1 300); do [ -s sv.url ] && break; sleep 0.1; done
+	[ -s sv.url ]
+	HANFW_ENDPOINT=$(cat sv.url)
+	export HANFW_ENDPOINT
+}
+
+campaign_teardown() {
+	[ -n "${RUN_PID:-}" ] && kill -9 "$RUN_PID" 2>/dev/null || true
+	[ -n "${SV_PID:-}" ] && kill "$SV_PID" 2>/dev/null && wait "$SV_PID" 2>/dev/null || true
+	[ -n "${RX_PID:-}" ] && kill "$RX_PID" 2>/dev/null && wait "$RX_PID" 2>/dev/null || true
+}
+
+# No RequestID counter used for two requests, and no request of one command variant twice (requests the
+# adapter refused before reading them are logged without a RequestID).
+no_counter_twice() {
+	local dups
+	dups=$(jq -r 'select(.request != "") | .request' sbx/received.log | sort -u | awk -F: '{print $NF}' | sort | uniq -d)
+	[ -z "$dups" ] || { echo "counters used twice: $dups"; return 1; }
+	dups=$(jq -r 'select(.request != "") | "\(.request) \(.cv)"' sbx/received.log | sort | uniq -d)
+	[ -z "$dups" ] || { echo "requests sent twice: $dups"; return 1; }
+}
+
+# no_step_twice [--sandbox]: no device given a step twice by the ledger (one request of each action per
+# device, version reads aside: one of unknown fate is read again, as a read changes nothing); with
+# --sandbox also by the sandbox's own event log (each device delivered to its hub, transferred,
+# verified and activated at most once).
+no_step_twice() {
+	local dups
+	dups=$(sqlite3 sbx/ledger.sqlite "SELECT d.device, c.action, count(*) FROM request_devices d
+		JOIN campaign_requests c USING (request_id) JOIN requests r USING (request_id)
+		WHERE r.state NOT IN ('transform_signed', 'not_sent', 'refused') AND c.action != 'read-version'
+		GROUP BY d.device, c.action HAVING count(*) > 1")
+	[ -z "$dups" ] || { echo "steps twice (ledger): $dups"; return 1; }
+	[ "${1:-}" = --sandbox ] || return 0
+	dups=$(jq -r 'select(.event != "version-read") | "\(.device) \(.event)"' sbx/events.log | sort | uniq -d)
+	[ -z "$dups" ] || { echo "steps twice (sandbox): $dups"; return 1; }
+}
