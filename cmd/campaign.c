@@ -274,7 +274,9 @@ out:
 
 /*
  * "campaign report NAME --html -o FILE": the campaign's page (lib/report.h),
- * from the ledger and, with --plan, the plan's waves and skipped devices.
+ * from the ledger: the campaign run's state when hanfw campaign run drove it
+ * (its waves and skips are the plan's), the devices' messages always, and
+ * with --plan the plan's waves and skipped devices.
  */
 static int campaign_report(int argc, char **argv, struct hfw_ctx *ctx)
 {
@@ -289,8 +291,9 @@ static int campaign_report(int argc, char **argv, struct hfw_ctx *ctx)
 	};
 	static const struct hfw_usage usage = {
 		"campaign report NAME --html -o FILE|- [--plan PLAN] [--max-devices N]",
-		"Write a campaign's report as one HTML page that fetches nothing: the funnel per wave, the\n"
-		"devices' states over time (SVG), the failure reasons and the devices behind each.",
+		"Write a campaign's report as one HTML page that fetches nothing: the run's state and why, the\n"
+		"funnel per wave with each wave's gate, the devices' states over time (SVG), the failure reasons\n"
+		"and the devices behind each, the devices that left the campaign.",
 	};
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct hfw_report_options o = { HFW_REPORT_DEFAULT_MAX_DEVICES, NULL };
@@ -301,7 +304,7 @@ static int campaign_report(int argc, char **argv, struct hfw_ctx *ctx)
 	time_t now = time(NULL);
 	struct tm tm;
 	enum cmd_parse pr;
-	int n, ret;
+	int n, ret, run_found = 0;
 
 	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
 		return cmd_parse_exit(ctx, pr);
@@ -318,7 +321,9 @@ static int campaign_report(int argc, char **argv, struct hfw_ctx *ctx)
 		goto fail;
 	if ((ret = cmd_setup(ctx, ctx->needs)) != 0)	/* the ledger, read-only: never made here */
 		goto done;
-	if (hfw_report_new(&r, argv[0], &err) < 0 || hfw_report_from_ledger(r, ctx->session.ledger, &err) < 0 ||
+	/* The run state first: a plan given too then adds no second copy of the skips. */
+	if (hfw_report_new(&r, argv[0], &err) < 0 || hfw_report_from_run(r, ctx->session.ledger, &run_found, &err) < 0 ||
+	    hfw_report_from_ledger(r, ctx->session.ledger, &err) < 0 ||
 	    (plan_path && hfw_report_read_plan(r, plan_path, &err) < 0))
 		goto fail;
 	/* A misspelt name must not give an empty page that looks like a campaign. */

@@ -17,6 +17,7 @@
 #include "campaign.h"
 #include "eui.h"
 #include "report.h"
+#include "run.h"
 
 #define NO_TIME INT64_MIN
 #define CHART_POINTS 48
@@ -34,6 +35,8 @@ static const struct stage {
 	{ "distribution_failed", 4, 1 }, { "activation_requested", 5, 0 }, { "activation_scheduled", 5, 0 },
 	{ "activation_not_sent", 5, 1 }, { "activated", 6, 0 }, { "activation_failed", 6, 1 },
 	{ "version_confirmed", 7, 0 }, { "version_mismatch", 7, 1 }, { "version_read_failed", 7, 1 },
+	/* A held request (the DCC's quarantine), and a device out of the campaign (a mid-campaign event). */
+	{ "distribution_quarantined", 1, 1 }, { "activation_quarantined", 5, 1 }, { "left_campaign", 0, 1 },
 };
 #define NSTAGES (sizeof(stages) / sizeof(stages[0]))
 
@@ -68,6 +71,14 @@ struct event {
 	int cls;
 };
 
+/* A device as the campaign run has it (run.h). */
+struct rundev {
+	char eui[HFW_EUI_TEXT_MAX];
+	int64_t wave;			/* 0: skipped by the plan */
+	int step;			/* enum hfw_run_step */
+	char *reason;
+};
+
 struct hfw_report {
 	char *campaign;
 	int64_t start;
@@ -78,6 +89,12 @@ struct hfw_report {
 	struct event *ev;
 	size_t nev, capev;
 	int has_plan;
+	/* The campaign run's state, when it has one (has_run). */
+	int has_run;
+	char *run_state, *run_reason;
+	int64_t run_wave, run_gate_passed;
+	struct rundev *run;
+	size_t nrun, caprun;
 };
 
 static int grow(void **v, size_t *cap, size_t n, size_t size, struct hfw_error *err)
@@ -190,6 +207,11 @@ void hfw_report_free(hfw_report *r)
 		free(r->dev[i].reason);
 	for (i = 0; i < r->nskip; i++)
 		free(r->skip[i].reason);
+	for (i = 0; i < r->nrun; i++)
+		free(r->run[i].reason);
+	free(r->run);
+	free(r->run_state);
+	free(r->run_reason);
 	free(r->dev);
 	free(r->skip);
 	free(r->ev);
@@ -313,6 +335,77 @@ out:
 	return ret;
 }
 
+int hfw_report_set_run(hfw_report *r, const char *state, const char *reason, int64_t wave, int64_t gate_passed,
+		       struct hfw_error *err)
+{
+	free(r->run_state);
+	free(r->run_reason);
+	r->run_reason = NULL;
+	if (!(r->run_state = strdup(state ? state : "unknown")) || (reason && *reason && !(r->run_reason = strdup(reason))))
+		return hfw_error_oom(err);
+	r->run_wave = wave;
+	r->run_gate_passed = gate_passed;
+	r->has_run = 1;
+	return 0;
+}
+
+int hfw_report_add_run_device(hfw_report *r, const char *eui, int64_t wave, const char *step, const char *reason,
+			      struct hfw_error *err)
+{
+	struct rundev *d;
+	int s = hfw_run_step_parse(step);
+
+	if (s < 0)
+		return hfw_error_set(err, HFW_EINPUT, "report: '%.40s' is not a campaign run step", step ? step : "(none)");
+	if (wave < 0)
+		return hfw_error_set(err, HFW_EINPUT, "report: device %.40s has a negative wave", eui ? eui : "(none)");
+	if (grow((void **)&r->run, &r->caprun, r->nrun, sizeof(*r->run), err) < 0)
+		return HFW_ENOMEM;
+	d = &r->run[r->nrun];
+	memset(d, 0, sizeof(*d));
+	if (eui_ok(d->eui, eui, err) < 0)
+		return HFW_EINPUT;
+	if (reason && !(d->reason = strdup(reason)))
+		return hfw_error_oom(err);
+	d->wave = wave;
+	d->step = s;
+	r->nrun++;
+	r->has_run = 1;
+	/* The run's waves and skips are the plan's. */
+	if (wave > 0)
+		return hfw_report_add_planned(r, eui, (size_t)wave, err);
+	if (s == HFW_RUN_SKIPPED)
+		return hfw_report_add_skipped(r, eui, reason, err);
+	return 0;
+}
+
+struct run_arg {
+	hfw_report *r;
+	struct hfw_error *err;
+};
+
+static int on_run_device(void *arg, const struct hfw_run_device *d)
+{
+	struct run_arg *a = arg;
+
+	return hfw_report_add_run_device(a->r, d->device, d->wave, hfw_run_step_name(d->step), d->reason, a->err) < 0;
+}
+
+int hfw_report_from_run(hfw_report *r, hfw_ledger *l, int *found, struct hfw_error *err)
+{
+	struct hfw_run_campaign c;
+	struct run_arg a = { r, err };
+	int ret;
+
+	if ((ret = hfw_run_get(l, r->campaign, &c, found, err)) < 0 || !*found)
+		return ret;
+	if ((ret = hfw_report_set_run(r, c.state, c.reason, c.wave, c.gate_passed, err)) < 0)
+		return ret;
+	if ((ret = hfw_run_each_device(l, r->campaign, 0, on_run_device, &a, err)) != 0)
+		return err->code < 0 ? err->code : HFW_EIO;
+	return 0;
+}
+
 int hfw_report_read_plan(hfw_report *r, const char *path, struct hfw_error *err)
 {
 	json_error_t je;
@@ -343,7 +436,7 @@ int hfw_report_read_plan(hfw_report *r, const char *path, struct hfw_error *err)
 					goto out;
 	}
 	json_array_foreach(json_object_get(plan, "skipped"), i, s)
-		if ((ret = hfw_report_add_skipped(r, json_string_value(json_object_get(s, "eui")),
+		if (!r->has_run && (ret = hfw_report_add_skipped(r, json_string_value(json_object_get(s, "eui")),
 						  json_string_value(json_object_get(s, "reason")), err)) < 0)
 			goto out;
 	r->has_plan = 1;
@@ -448,30 +541,33 @@ static const char style[] =
 	".bar{display:inline-block;height:.8em;background:#4a7fb5}.key span{display:inline-block;width:1em;height:1em;"
 	"margin:0 .3em 0 1em;vertical-align:middle}.muted{color:#666}";
 
-static int funnel(struct hfw_buf *b, hfw_report *r, struct hfw_error *err)
+static int funnel(struct hfw_buf *b, hfw_report *r, const char *title, struct hfw_error *err)
 {
-	size_t waves = 0, i, w, k;
+	size_t waves = 0, i, w, k, cap = HFW_REPORT_MAX_WAVES;
 	int ret;
 
 	for (i = 0; i < r->ndev; i++)
 		if (r->dev[i].wave > waves)
 			waves = r->dev[i].wave;
-	if ((ret = hfw_buf_puts(b, "<h2>Funnel per wave</h2><table id=\"funnel\"><tr><th>wave</th><th>devices</th>", err)) < 0)
+	if ((ret = hfw_buf_printf(b, err, "<h2>%s</h2><table id=\"funnel\"><tr><th>wave</th><th>devices</th>", title)) < 0)
 		return ret;
 	for (k = 0; k < NFUNNEL; k++)
 		if ((ret = hfw_buf_printf(b, err, "<th>%s</th>", funnel_names[k])) < 0)
 			return ret;
 	if ((ret = hfw_buf_puts(b, "<th>at goal</th><th>failed</th></tr>", err)) < 0)
 		return ret;
-	/* Wave 0: devices of the ledger no plan wave holds (all of them without a plan). */
-	for (w = 0; w <= waves; w++) {
+	/*
+	 * Wave 0: devices of the ledger no plan wave holds (all of them without a plan).  The waves past
+	 * HFW_REPORT_MAX_WAVES go in one row (row cap + 1), so the page stays bounded.
+	 */
+	for (w = 0; w <= waves && w <= cap + 1; w++) {
 		size_t n = 0, passed[NFUNNEL], goal = 0, failed = 0;
 
 		memset(passed, 0, sizeof(passed));
 		for (i = 0; i < r->ndev; i++) {
 			const struct device *d = &r->dev[i];
 
-			if (d->wave != w)
+			if ((d->wave > cap ? cap + 1 : d->wave) != w)
 				continue;
 			n++;
 			if (d->stage < 0)
@@ -487,6 +583,8 @@ static int funnel(struct hfw_buf *b, hfw_report *r, struct hfw_error *err)
 			continue;
 		if (w == 0)
 			ret = hfw_buf_printf(b, err, "<tr><td>%s</td><td>%zu</td>", waves ? "not in the plan" : "all", n);
+		else if (w > cap)
+			ret = hfw_buf_printf(b, err, "<tr><td>waves %zu to %zu</td><td>%zu</td>", cap + 1, waves, n);
 		else
 			ret = hfw_buf_printf(b, err, "<tr><td>%zu%s</td><td>%zu</td>", w, w == 1 ? " (canary)" : "", n);
 		for (k = 0; k < NFUNNEL && ret == 0; k++)
@@ -707,6 +805,198 @@ static int reasons_table(struct hfw_buf *b, struct item *items, size_t n, size_t
 	return ret;
 }
 
+/* ---- the campaign run (run.h) ---- */
+
+/* What a run state means for the operator. */
+static const char *run_meaning(const char *state)
+{
+	static const struct {
+		const char *state, *says;
+	} m[] = {
+		{ "running", "the run is sending or waiting for what the DCC and the devices say" },
+		{ "halted", "a wave breached its gate: nothing more is sent until hanfw campaign resume (after a decision)" },
+		{ "paused", "the DCC quarantined a request: nothing more is sent until hanfw campaign resume" },
+		{ "completed", "every wave ran and passed its gate" },
+		{ "aborted", "stopped for good by the operator: nothing more is sent" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (!strcmp(m[i].state, state))
+			return m[i].says;
+	return "an unknown state";
+}
+
+static int is_state(const hfw_report *r, const char *state)
+{
+	return r->run_state && !strcmp(r->run_state, state);
+}
+
+/* The run's state and why, at the top of the page. */
+static int run_state(struct hfw_buf *b, const hfw_report *r, int64_t nwaves, struct hfw_error *err)
+{
+	int ret;
+
+	if ((ret = hfw_buf_puts(b, "<h2>Run state</h2><p id=\"run-state\">The run is <b class=\"state\">", err)) < 0 ||
+	    (ret = put_text(b, r->run_state, err)) < 0 || (ret = hfw_buf_puts(b, "</b>", err)) < 0)
+		return ret;
+	if (r->run_reason && ((ret = hfw_buf_puts(b, ": <span id=\"run-reason\">", err)) < 0 ||
+			      (ret = put_text(b, r->run_reason, err)) < 0 || (ret = hfw_buf_puts(b, "</span>", err)) < 0))
+		return ret;
+	return hfw_buf_printf(b, err, " (%s). Wave %lld of %lld; gates passed through wave %lld.</p>",
+			      run_meaning(r->run_state), (long long)r->run_wave, (long long)nwaves,
+			      (long long)r->run_gate_passed);
+}
+
+/* A wave's gate, as the run state says it (the last wave whose gate passed, the wave being run). */
+static int gate_cell(struct hfw_buf *b, const hfw_report *r, int64_t w, struct hfw_error *err)
+{
+	int ret;
+
+	if (w <= r->run_gate_passed)
+		return hfw_buf_puts(b, "<td class=\"l gate-passed\">passed</td>", err);
+	if (w != r->run_wave || is_state(r, "completed"))
+		return hfw_buf_puts(b, "<td class=\"l\">not started</td>", err);
+	if (is_state(r, "halted")) {
+		if ((ret = hfw_buf_puts(b, "<td class=\"l gate-breached\">breached: ", err)) < 0 ||
+		    (ret = put_text(b, r->run_reason ? r->run_reason : "(no reason recorded)", err)) < 0)
+			return ret;
+		return hfw_buf_puts(b, "</td>", err);
+	}
+	if (is_state(r, "paused"))
+		return hfw_buf_puts(b, "<td class=\"l\">not decided: paused (quarantine)</td>", err);
+	if (is_state(r, "aborted"))
+		return hfw_buf_puts(b, "<td class=\"l\">not decided: aborted</td>", err);
+	return hfw_buf_puts(b, "<td class=\"l\">not decided yet: running</td>", err);
+}
+
+/* One row of the run's funnel: counts per step (c), the wave's label, its gate (w > 0). */
+static int run_row(struct hfw_buf *b, const hfw_report *r, const char *label, int64_t w, const size_t *c,
+		   struct hfw_error *err)
+{
+	static const int open_steps[] = { HFW_RUN_PENDING, HFW_RUN_DISTRIBUTE, HFW_RUN_ACTIVATE, HFW_RUN_READ_VERSION };
+	size_t n = 0, open = 0, k, shown = 0;
+	int ret;
+
+	for (k = 0; k < HFW_RUN_STEPS; k++)
+		n += c[k];
+	for (k = 0; k < 4; k++)
+		open += c[open_steps[k]];
+	if ((ret = hfw_buf_printf(b, err, "<tr><td>%s</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu",
+				  label, n, c[HFW_RUN_DONE], c[HFW_RUN_FAILED], c[HFW_RUN_LEFT], c[HFW_RUN_SKIPPED], open)) < 0)
+		return ret;
+	for (k = 0; k < 4 && ret == 0; k++)
+		if (c[open_steps[k]])
+			ret = hfw_buf_printf(b, err, "%s%s %zu", shown++ ? ", " : " <span class=\"muted\">(",
+					     hfw_run_step_name((enum hfw_run_step)open_steps[k]), c[open_steps[k]]);
+	if (ret == 0 && shown)
+		ret = hfw_buf_puts(b, ")</span>", err);
+	if (ret == 0)
+		ret = hfw_buf_puts(b, "</td>", err);
+	if (ret == 0)
+		ret = w > 0 ? gate_cell(b, r, w, err) : hfw_buf_puts(b, "<td class=\"l\"></td>", err);
+	if (ret == 0)
+		ret = hfw_buf_puts(b, "</tr>", err);
+	return ret;
+}
+
+/*
+ * The run's funnel per wave: devices, done, failed, left, skipped, in
+ * progress (by step), and the wave's gate.  At most HFW_REPORT_MAX_WAVES
+ * rows of waves; the waves after them are summed in one row.
+ */
+static int run_funnel(struct hfw_buf *b, const hfw_report *r, int64_t nwaves, struct hfw_error *err)
+{
+	size_t *c = NULL, rest[HFW_RUN_STEPS], i, k;
+	int64_t w;
+	char label[64];
+	int ret;
+
+	if (!(c = calloc(((size_t)nwaves + 1) * HFW_RUN_STEPS, sizeof(*c))))
+		return hfw_error_oom(err);
+	for (i = 0; i < r->nrun; i++)
+		c[(size_t)r->run[i].wave * HFW_RUN_STEPS + (size_t)r->run[i].step]++;
+	memset(rest, 0, sizeof(rest));
+	ret = hfw_buf_puts(b, "<h2>Funnel per wave</h2><table id=\"run-waves\"><tr><th>wave</th><th>devices</th>"
+			   "<th>done</th><th>failed</th><th>left</th><th>skipped</th><th>in progress</th><th>gate</th></tr>",
+			   err);
+	for (w = 1; w <= nwaves && ret == 0; w++) {
+		if ((uint64_t)w > HFW_REPORT_MAX_WAVES) {
+			for (k = 0; k < HFW_RUN_STEPS; k++)
+				rest[k] += c[(size_t)w * HFW_RUN_STEPS + k];
+			continue;
+		}
+		snprintf(label, sizeof(label), "%lld%s", (long long)w, w == 1 ? " (canary)" : "");
+		ret = run_row(b, r, label, w, c + (size_t)w * HFW_RUN_STEPS, err);
+	}
+	if (ret == 0 && (uint64_t)nwaves > HFW_REPORT_MAX_WAVES) {
+		snprintf(label, sizeof(label), "waves %u to %lld", HFW_REPORT_MAX_WAVES + 1, (long long)nwaves);
+		ret = run_row(b, r, label, 0, rest, err);
+	}
+	for (k = 0, i = 0; k < HFW_RUN_STEPS; k++)
+		i += c[k];
+	if (ret == 0 && i)
+		ret = run_row(b, r, "not in a wave", 0, c, err);
+	if (ret == 0)
+		ret = hfw_buf_puts(b, "</table>", err);
+	free(c);
+	return ret;
+}
+
+/* The page of a campaign run: its state, funnel and reasons lead; the messages' funnel and chart follow. */
+static int run_page(struct hfw_buf *b, hfw_report *r, size_t max, struct hfw_error *err)
+{
+	size_t steps[HFW_RUN_STEPS], i, n;
+	struct item *items = NULL;
+	int64_t nwaves = 0;
+	int ret;
+
+	memset(steps, 0, sizeof(steps));
+	for (i = 0; i < r->nrun; i++) {
+		steps[r->run[i].step]++;
+		if (r->run[i].wave > nwaves)
+			nwaves = r->run[i].wave;
+	}
+	if (r->run_wave > nwaves)
+		nwaves = r->run_wave;
+	if ((ret = hfw_buf_printf(b, err, "<span id=\"totals\">%zu devices in the run: %zu done, %zu failed, %zu left the "
+				  "campaign, %zu skipped by the plan, %zu in progress.</span></p>", r->nrun,
+				  steps[HFW_RUN_DONE], steps[HFW_RUN_FAILED], steps[HFW_RUN_LEFT], steps[HFW_RUN_SKIPPED],
+				  r->nrun - steps[HFW_RUN_DONE] - steps[HFW_RUN_FAILED] - steps[HFW_RUN_LEFT] -
+					  steps[HFW_RUN_SKIPPED])) < 0 ||
+	    (ret = run_state(b, r, nwaves, err)) < 0 || (ret = run_funnel(b, r, nwaves, err)) < 0 ||
+	    (ret = chart(b, r, err)) < 0)
+		return ret;
+	if (!(items = calloc(r->nrun + r->nskip + 1, sizeof(*items))))
+		return hfw_error_oom(err);
+	/* The run's failures, by the reason the run recorded (the gate, the wave's timeout, the device's state). */
+	for (i = n = 0; i < r->nrun; i++)
+		if (r->run[i].step == HFW_RUN_FAILED) {
+			items[n].reason = r->run[i].reason ? r->run[i].reason : "failed";
+			items[n++].eui = r->run[i].eui;
+		}
+	if ((ret = reasons_table(b, items, n, max, "Failure reasons", "failures", 0, err)) < 0)
+		goto out;
+	for (i = n = 0; i < r->nrun; i++)
+		if (r->run[i].step == HFW_RUN_LEFT) {
+			items[n].reason = r->run[i].reason ? r->run[i].reason : "left_campaign";
+			items[n++].eui = r->run[i].eui;
+		}
+	if ((ret = reasons_table(b, items, n, max, "Devices that left the campaign", "left", 0, err)) < 0)
+		goto out;
+	for (i = 0; i < r->nskip; i++) {
+		items[i].state = NULL;
+		items[i].reason = r->skip[i].reason;
+		items[i].eui = r->skip[i].eui;
+	}
+	if ((ret = reasons_table(b, items, r->nskip, max, "Skipped by the plan", "skipped", 0, err)) < 0)
+		goto out;
+	ret = funnel(b, r, "Messages per wave (the DCC's and the devices' own, from the ledger)", err);
+out:
+	free(items);
+	return ret;
+}
+
 int hfw_report_html(hfw_report *r, const struct hfw_report_options *o, char **html, size_t *len,
 		    struct hfw_error *err)
 {
@@ -737,13 +1027,18 @@ int hfw_report_html(hfw_report *r, const struct hfw_report_options *o, char **ht
 	if (o && o->generated && ((ret = hfw_buf_puts(&b, "Generated ", err)) < 0 ||
 				  (ret = put_text(&b, o->generated, err)) < 0 || (ret = hfw_buf_puts(&b, ". ", err)) < 0))
 		goto out;
+	if (r->has_run) {
+		if ((ret = run_page(&b, r, max, err)) < 0)
+			goto out;
+		goto end;
+	}
 	if ((ret = hfw_buf_printf(&b, err, "<span id=\"totals\">%zu devices in the ledger: %zu at goal, %zu failed, "
 				  "%zu in progress", in_ledger, goal, failed, in_ledger - goal - failed)) < 0)
 		goto out;
 	if (r->has_plan && (ret = hfw_buf_printf(&b, err, "; %zu in the plan's waves, %zu skipped by the plan",
 						 planned, r->nskip)) < 0)
 		goto out;
-	if ((ret = hfw_buf_puts(&b, ".</span></p>", err)) < 0 || (ret = funnel(&b, r, err)) < 0 ||
+	if ((ret = hfw_buf_puts(&b, ".</span></p>", err)) < 0 || (ret = funnel(&b, r, "Funnel per wave", err)) < 0 ||
 	    (ret = chart(&b, r, err)) < 0)
 		goto out;
 	/* Failures: the devices in a failed state, by state and reason. */
@@ -771,6 +1066,7 @@ int hfw_report_html(hfw_report *r, const struct hfw_report_options *o, char **ht
 		if ((ret = reasons_table(&b, items, r->nskip, max, "Skipped by the plan", "skipped", 0, err)) < 0)
 			goto out;
 	}
+end:
 	if ((ret = hfw_buf_printf(&b, err, "<p class=\"muted\">At most %zu devices are listed per reason.</p>"
 				  "</body></html>\n", max)) < 0)
 		goto out;

@@ -9,10 +9,14 @@
  * Content-Security-Policy of default-src 'none' that says so to the browser.
  * Everything taken from the ledger or the plan is HTML-escaped.
  *
- * The data goes in through a collector, not straight from one store: today
- * the ledger's campaign (hfw_report_from_ledger) and the plan file
- * (hfw_report_read_plan); a campaign run's own state can feed the same
- * hfw_report_add_* calls later.  Nothing here prints.
+ * The data goes in through a collector, not straight from one store: the
+ * ledger's campaign (hfw_report_from_ledger), the plan file
+ * (hfw_report_read_plan) and, for a campaign driven by hanfw campaign run,
+ * the run's own state (hfw_report_from_run, run.h): then the page leads
+ * with the run's state and why, its funnel per wave with each wave's gate,
+ * the run's failure reasons and the devices that left the campaign.  A
+ * campaign driven by hand has no run state and keeps the page it had.
+ * Nothing here prints.
  */
 #ifndef HFW_REPORT_H
 #define HFW_REPORT_H
@@ -25,6 +29,7 @@
 
 #define HFW_REPORT_DEFAULT_MAX_DEVICES 20u	/* devices listed per reason */
 #define HFW_REPORT_MAX_REASONS 200u		/* reason groups shown; the rest are counted */
+#define HFW_REPORT_MAX_WAVES 100u		/* run waves shown one a row; the rest in one row */
 
 typedef struct hfw_report hfw_report;
 
@@ -48,8 +53,31 @@ int hfw_report_add_skipped(hfw_report *r, const char *eui, const char *reason, s
 /* The ledger's campaign: every device's state (campaign.h) and the devices' messages over time. */
 int hfw_report_from_ledger(hfw_report *r, hfw_ledger *l, struct hfw_error *err);
 
-/* A plan file (schemas/plan.schema.json): its waves and skipped devices.  HFW_EINPUT if it is not one. */
+/*
+ * A plan file (schemas/plan.schema.json): its waves and skipped devices
+ * (the skips only when no run state came in: the run has them).  HFW_EINPUT
+ * if it is not one.
+ */
 int hfw_report_read_plan(hfw_report *r, const char *path, struct hfw_error *err);
+
+/*
+ * The campaign run's state (run.h: running, halted, paused, completed,
+ * aborted), why (the gate rule that breached, the QuarantineEventRef that
+ * paused it, ...), the wave being run and the last wave whose gate passed.
+ */
+int hfw_report_set_run(hfw_report *r, const char *state, const char *reason, int64_t wave, int64_t gate_passed,
+		       struct hfw_error *err);
+
+/*
+ * A device of the run: its wave (0: skipped by the plan), its step (run.h's
+ * names: pending ... left) and why (failed, skipped, left).  It also counts
+ * as the plan's, so the page needs no --plan for a run.
+ */
+int hfw_report_add_run_device(hfw_report *r, const char *eui, int64_t wave, const char *step, const char *reason,
+			      struct hfw_error *err);
+
+/* The run state of the campaign, if it has one (*found = 0: driven by hand, nothing added). */
+int hfw_report_from_run(hfw_report *r, hfw_ledger *l, int *found, struct hfw_error *err);
 
 /* How many devices went in (the ledger's and the plan's; a device in both counts twice): 0 means nothing to show. */
 size_t hfw_report_count(const hfw_report *r);

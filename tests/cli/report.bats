@@ -23,6 +23,7 @@ setup() {
 teardown() {
 	stop_listen
 	stop_servers
+	campaign_teardown
 }
 
 # Chromium is a test dependency (scripts/bootstrap): only a developer's machine without it skips.
@@ -153,4 +154,60 @@ make_campaign() {
 	one_line_error
 	[[ "$stderr" == *"is not a hanfw-plan-1 plan"* ]]
 	[ ! -e r.html ]
+}
+
+# A campaign driven by hanfw campaign run (the mixed sandbox of campaign-run.bats, 100,000 times faster):
+# the page leads with the run's state and why, its funnel per wave with each gate, the run's reasons.
+run_campaign() {
+	[ -d "$BATS_FILE_TMPDIR/tpl" ] || mixed_sandbox_template "$BATS_FILE_TMPDIR/tpl"
+	unset HANFW_LEDGER
+	mixed_sandbox_copy "$BATS_FILE_TMPDIR/tpl"
+	campaign_servers 100000 "$1"
+	shift
+	run hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120 "$@"
+	hanfw campaign status plan --json > status.json || true
+}
+
+@test "campaign report of a run halted by its canary's gate: the state, the rule that breached, the wave's devices; renders" {
+	need_chromium
+	run_campaign bad-hash=1
+	[ "$status" = 14 ]
+	canary=$(jq -r '.waves[0].requests[].devices[]' plan.json)
+	run -0 hanfw campaign report plan --html -o report.html
+	render report.html
+	grep -q '<svg id="states-chart"' dom.html
+	[ "$(grep -o '<polygon' dom.html | wc -l)" -eq 5 ]
+	grep -q '<p id="run-state">The run is <b class="state">halted</b>: <span id="run-reason">wave 1: 1 hash mismatches (rule: any hash mismatch halts the campaign)</span>' dom.html
+	# The canary breached its gate; no later wave started; the plan's skips come from the run, no --plan.
+	grep -q '<tr><td>1 (canary)</td><td>1</td><td>0</td><td>1</td><td>0</td><td>0</td><td>0</td><td class="l gate-breached">breached: wave 1: 1 hash mismatches' dom.html
+	grep -q '<tr><td>2</td><td>[0-9]*</td><td>0</td><td>0</td><td>0</td><td>0</td><td>[0-9]* <span class="muted">(pending [0-9]*)</span></td><td class="l">not started</td></tr>' dom.html
+	grep -q "<td>not in a wave</td><td>$(jq '.skipped | length' plan.json)</td>" dom.html
+	grep -q "<table id=\"failures\"><tbody><tr><th>reason</th><th>devices</th><th>which</th></tr><tr><td class=\"l\">hash_mismatch</td><td>1</td><td class=\"devs\">$canary</td>" dom.html
+	grep -q '<table id="skipped">' dom.html
+	[ -s shot.png ]
+	colours shot.png > colours.txt
+	[ "$(wc -l < colours.txt)" -gt 10 ]
+	validate "$BATS_TEST_DIRNAME/../../schemas/campaign-status.schema.json" status.json
+}
+
+@test "campaign report of a completed run: every gate passed, the devices that left with their reason; renders" {
+	need_chromium
+	run_campaign event=cos:0.3 --canary-success 100 --wave-success 100
+	[ "$status" = 0 ]
+	jq -e '.state == "completed" and .steps.left > 0' status.json
+	run -0 hanfw campaign report plan --html -o report.html
+	render report.html
+	grep -q '<svg id="states-chart"' dom.html
+	grep -q '<p id="run-state">The run is <b class="state">completed</b> (every wave ran and passed its gate)' dom.html
+	# One row per wave, each gate passed, the counts the run's status gives.
+	[ "$(grep -o '<td class="l gate-passed">passed</td>' dom.html | wc -l)" = "$(jq '.waves | length' status.json)" ]
+	! grep -q 'gate-breached\|not started' dom.html
+	grep -q "$(jq -r '"devices in the run: \(.steps.done) done, \(.steps.failed) failed, \(.steps.left) left the campaign, \(.steps.skipped) skipped by the plan, 0 in progress."' status.json)" dom.html
+	# The devices that left, with their reason: all of them when no more than 20.
+	left=$(jq '.steps.left' status.json)
+	grep -q "<table id=\"left\"><tbody><tr><th>reason</th><th>devices</th><th>which</th></tr><tr><td class=\"l\">change_of_supplier</td><td>$left</td>" dom.html
+	first=$(jq -r '[.devices[] | select(.step == "left") | .device] | sort | .[0]' status.json)
+	grep -q "<td class=\"l\">change_of_supplier</td><td>$left</td><td class=\"devs\">$first" dom.html
+	grep -q '<h2>Failure reasons</h2><p class="muted">None.</p>' dom.html
+	validate "$BATS_TEST_DIRNAME/../../schemas/campaign-status.schema.json" status.json
 }
