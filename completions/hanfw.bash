@@ -4,7 +4,9 @@
 # --list-values, --dump-options), so completion follows the option tables and
 # never drifts: an option's choices are its table's values, --campaign's are
 # the ledger's campaigns, a FILE (IMAGE, XSD) argument completes file names,
-# a DIR one directory names, anything else nothing.
+# a DIR one directory names, anything else nothing.  A verb whose synopsis
+# takes a campaign NAME first (campaign status, resume, abort, report) is
+# offered the ledger's campaigns there.
 
 _hanfw_opts() { # the option list of the command path "$@"
 	"$_hanfw_bin" "$@" --list-options 2>/dev/null
@@ -85,6 +87,9 @@ _hanfw() {
 	fi
 	if [[ $cur == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "${opts//=/}" -- "$cur")
+	elif ((${#path[@]} == 2)) && [[ $("$_hanfw_bin" "${path[@]}" --dump-options 2>/dev/null |
+		awk -F '\t' '$1 == "usage" { print $2; exit }') == "${path[0]} ${path[1]} NAME"* ]]; then
+		mapfile -t COMPREPLY < <(compgen -W "$("$_hanfw_bin" "${_hanfw_global[@]}" "${path[@]}" --list-values campaign 2>/dev/null)" -- "$cur")
 	else
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 	fi

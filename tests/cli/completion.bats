@@ -40,13 +40,54 @@ complete_bash() { # complete_bash WORD...: what bash offers for the last word
 }
 
 @test "every option in --help is offered by completion" {
-	for path in "package build" "package inspect" "campaign plan" "config show" "sandbox init" "sandbox serve" distribute activate read-version listen status "status decode" "status quarantine" sign verify; do
+	for path in "package build" "package inspect" "campaign plan" "campaign run" "campaign resume" "campaign abort" "campaign status" "campaign list" "campaign report" "config show" "sandbox init" "sandbox serve" distribute activate read-version listen status "status decode" "status quarantine" sign verify; do
 		# shellcheck disable=SC2086
 		help=$("$HANFW" $path --help | grep -oE -- '--[a-z0-9-]+' | sort -u)
 		# shellcheck disable=SC2086
 		offered=$(complete_bash hanfw $path -- | sort -u)
 		diff <(echo "$help") <(echo "$offered")
 	done
+}
+
+# complete_zsh WORD...: what the zsh completion hands to compadd/_files for the last word.
+complete_zsh() {
+	ASAN_OPTIONS="$NO_LEAK_CHECK" PATH="$PWD/bin:$PATH" zsh -f -c '
+		_describe() { print -rl -- "${(@P)4}"; }
+		compadd() { [[ $1 == -- ]] && shift; print -rl -- "$@"; }
+		compset() { :; }
+		_files() { print -r -- "_files $*"; }
+		f=$1; shift; words=("$@"); CURRENT=$#; source $f' _ "$COMPLETIONS/_hanfw" "$@"
+}
+
+@test "campaign status, resume, abort and report complete the ledger's campaign names; run and plan files" {
+	hanfw -q sandbox init sbx --devices PPMID=2
+	export HANFW_LEDGER=$PWD/ledger.sqlite
+	hanfw -q package build "$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" -o p.img --device-type PPMID \
+		--manufacturer-code 0x121D --image-type 0x84 --file-version 0x01020304 --config sbx/hanfw.json
+	eui=$(jq -r '[.devices[] | select(.type == "PPMID")][0].eui' sbx/estate.json)
+	for c in beta alpha; do
+		hanfw -q distribute p.img "$eui" --campaign "$c" --dry-run -o "dry-$c" --config sbx/hanfw.json
+	done
+	for verb in status resume abort report; do
+		run -0 complete_bash hanfw --config sbx/hanfw.json campaign "$verb" ""
+		[ "$output" = $'alpha\nbeta' ] || { echo "$verb: $output"; false; }
+	done
+	run -0 complete_bash hanfw --config sbx/hanfw.json campaign report b
+	[ "$output" = beta ]
+	run -0 complete_bash hanfw --config sbx/hanfw.json campaign status --w
+	[ "$output" = --wait ]
+	# After the name, and for run's PLAN and list: files, not campaigns.
+	run -0 complete_bash hanfw --config sbx/hanfw.json campaign status alpha p.i
+	[ "$(sort <<<"$output" | paste -sd ' ')" = "p.img p.img.json" ]
+	run -0 complete_bash hanfw --config sbx/hanfw.json campaign run p.i
+	[ "$(sort <<<"$output" | paste -sd ' ')" = "p.img p.img.json" ]
+	run -0 complete_bash hanfw --config sbx/hanfw.json campaign plan p.i
+	[ "$(sort <<<"$output" | paste -sd ' ')" = "p.img p.img.json" ]
+	command -v zsh > /dev/null || return 0
+	run -0 complete_zsh hanfw --config sbx/hanfw.json campaign status ""
+	[ "$output" = $'alpha\nbeta' ]
+	run -0 complete_zsh hanfw --config sbx/hanfw.json campaign run ""
+	[ "$output" = "_files " ]
 }
 
 @test "zsh completion parses" {
