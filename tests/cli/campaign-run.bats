@@ -140,31 +140,6 @@ all_at_goal() {
 	run -3 hanfw campaign status nosuch
 }
 
-# unknown_fate_devices: the devices (a JSON array) with a request of unknown fate in the ledger (recorded,
-# never answered: a kill between its commit and its send or answer), and those the run's settling of a
-# distribution of unknown fate left 'pending': the run marks the whole request accepted once the alerts of
-# SOME of its devices answer it, so a device whose alert came a moment later is never settled, its
-# version reads never count (lib/campaign.c wants its distribution accepted) and it fails at the wave's
-# timeout (the kill test's flake under load; an engine defect in hfw_run_settle_distributions, reported).
-unknown_fate_devices() {
-	sqlite3 sbx/ledger.sqlite "SELECT DISTINCT d.device FROM request_devices d JOIN requests r USING (request_id)
-		WHERE r.state IN ('signed', 'precommand_signed', 'unknown')
-		OR (d.outcome = 'pending' AND r.state = 'accepted' AND EXISTS (SELECT 1 FROM request_steps s
-			WHERE s.request_id = r.request_id AND s.detail LIKE 'settled by campaign run%'))" | jq -R . | jq -s .
-}
-
-# all_at_goal, except that a device may have failed by its wave's timeout when a request of its is of
-# unknown fate (a kill between the commit of a request and its send): it is never sent again blindly.
-all_at_goal_or_unknown_fate() {
-	unknown_fate_devices > unknown.json
-	hanfw campaign status plan --json > status.json || [ $? = 8 ]	# 8: completed, some devices failed
-	jq -r --slurpfile u unknown.json '.devices[] | "\(.device) \(if .step == "done" then "included"
-		elif .step == "failed" and (.reason | startswith("wave_timeout")) and (.device | IN($u[0][])) then "included"
-		else .reason // .step end)"' status.json | sort > got
-	jq -r '(.waves[].requests[].devices[] | "\(.) included"), (.skipped[] | "\(.eui) \(.reason)")' plan.json | sort > want
-	diff want got
-}
-
 @test "campaign run: kill -9 mid-wave, then run again: completes, no counter twice, no device a step twice" {
 	start_servers
 	local k gates=(--canary-success 0 --wave-success 0 --wave-timeout 20)
