@@ -262,7 +262,17 @@ all_at_goal_or_unknown_fate() {
 		elif .step == "failed" and (.reason | startswith("wave_timeout")) and (.device | IN($u[0][])) then "included"
 		else .reason // .step end)"' status.json | sort > got
 	jq -r '(.waves[].requests[].devices[] | "\(.) included"), (.skipped[] | "\(.eui) \(.reason)")' plan.json | sort > want
-	diff want got || { jq -c '.devices[] | select(.step != "done")' status.json; cat unknown.json; return 1; }
+	diff want got > plan-diff || {
+		cat plan-diff
+		# For the diagnosis: each such device's requests (action, state, its outcome) and its messages.
+		local d
+		for d in $(sed -n 's/^> \([0-9A-F-]*\) .*/\1/p' plan-diff); do
+			sqlite3 sbx/ledger.sqlite "SELECT '$d', c.action, r.state, d.outcome, r.request_id, r.created
+				FROM request_devices d JOIN requests r USING (request_id) JOIN campaign_requests c USING (request_id)
+				WHERE d.device = '$d'; SELECT '$d', event, request_id, detail FROM device_events WHERE device = '$d'"
+		done
+		return 1
+	}
 }
 
 # No RequestID counter used for two requests, and no request of one command variant twice (requests the
