@@ -330,9 +330,9 @@ static EVP_PKEY *fast_key(const uint8_t *data, size_t len)
 	} else if (parse_pkcs8(data, len, &d, &pub) < 0 && parse_sec1(data, len, &d, &pub) < 0) {
 		goto out;
 	}
-	/* Unencrypted: no cipher will be needed (before OpenSSL's first fetch, below). */
+	/* Unencrypted: no cipher nor legacy digest name will be needed (before OpenSSL's first fetch, below). */
 	if (one_key_only)
-		OPENSSL_init_crypto(OPENSSL_INIT_NO_ADD_ALL_CIPHERS, NULL);
+		OPENSSL_init_crypto(OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS, NULL);
 	pkey = p256_from_private(d, pub);
 out:
 	ERR_clear_error();
