@@ -3,6 +3,7 @@
 #include "crypto.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/provider.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -37,6 +39,7 @@ struct hfw_key {
 
 struct hfw_cert {
 	X509 *x509;
+	EVP_PKEY *pub;	/* its public key (owned): see cert_p256_public */
 	char *what;
 };
 
@@ -293,6 +296,14 @@ static int one_key_only;
 void hfw_key_load_one_only(void)
 {
 	one_key_only = 1;
+	/*
+	 * And OpenSSL's error texts are loaded only when an error is reported
+	 * (hfw_error_openssl): 1 million instructions, 9% of a one-request sign,
+	 * for texts a successful run never shows.  Only before OpenSSL's first
+	 * error-queue use; later, the texts are already loaded and this does
+	 * nothing.
+	 */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, NULL);
 }
 
 /* The fast path: an unencrypted P-256 key in one of the usual forms, or NULL. */
@@ -322,9 +333,9 @@ static EVP_PKEY *fast_key(const uint8_t *data, size_t len)
 	} else if (parse_pkcs8(data, len, &d, &pub) < 0 && parse_sec1(data, len, &d, &pub) < 0) {
 		goto out;
 	}
-	/* Unencrypted: no cipher will be needed (before OpenSSL's first fetch, below). */
+	/* Unencrypted: no cipher nor legacy digest name will be needed (before OpenSSL's first fetch, below). */
 	if (one_key_only)
-		OPENSSL_init_crypto(OPENSSL_INIT_NO_ADD_ALL_CIPHERS, NULL);
+		OPENSSL_init_crypto(OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS, NULL);
 	pkey = p256_from_private(d, pub);
 out:
 	ERR_clear_error();
@@ -428,36 +439,124 @@ void hfw_key_free(hfw_key *key)
 	free(key);
 }
 
+/*
+ * Certificates are parsed where OpenSSL 3.0 has no decoders: while parsing,
+ * d2i_X509 hands the public key to the generic decoders, whose set-up (every
+ * decoder of the provider assembled and matched) cost 2 million
+ * instructions, a fifth of a one-request "hanfw sign", for a key of the one
+ * kind hanfw accepts.  In a library context holding only the null provider
+ * it finds none; the P-256 key is then read from the certificate's
+ * SubjectPublicKeyInfo here and imported with EVP_PKEY_fromdata, which
+ * checks the point is on the curve.  Anything else (other curves and
+ * algorithms, explicit parameters, compressed points) is parsed again the
+ * usual way, which also words every refusal: like fast_key, this path only
+ * ever accepts.  Nothing done with hanfw's certificates needs the context
+ * they were parsed in (names, serial, dates, extensions are ASN.1 alone;
+ * the key is held beside the certificate).  Made once, never freed.
+ */
+static OSSL_LIB_CTX *bare_ctx;
+static pthread_once_t bare_once = PTHREAD_ONCE_INIT;
+
+static void make_bare_ctx(void)
+{
+	OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
+
+	if (ctx && !OSSL_PROVIDER_load(ctx, "null")) {
+		OSSL_LIB_CTX_free(ctx);
+		ctx = NULL;
+	}
+	bare_ctx = ctx;
+	ERR_clear_error();
+}
+
+/* The certificate's key if it is a named-curve P-256 key, uncompressed; else NULL. */
+static EVP_PKEY *cert_p256_public(const X509 *x)
+{
+	const X509_PUBKEY *xpk = X509_get_X509_PUBKEY(x);
+	ASN1_OBJECT *alg = NULL;
+	const unsigned char *point = NULL;
+	int len = 0, ptype = 0;
+	const void *pval = NULL;
+	X509_ALGOR *algor = NULL;
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	EVP_PKEY *pkey = NULL;
+
+	if (!xpk || !X509_PUBKEY_get0_param(&alg, &point, &len, &algor, xpk) || !algor ||
+	    OBJ_obj2nid(alg) != NID_X9_62_id_ecPublicKey)
+		goto out;
+	X509_ALGOR_get0(NULL, &ptype, &pval, algor);
+	if (ptype != V_ASN1_OBJECT || OBJ_obj2nid(pval) != NID_X9_62_prime256v1 ||
+	    len != 65 || point[0] != 0x04)
+		goto out;
+	if (!(bld = OSSL_PARAM_BLD_new()) ||
+	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
+	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, (size_t)len) ||
+	    !(params = OSSL_PARAM_BLD_to_param(bld)) ||
+	    !(pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) ||
+	    EVP_PKEY_fromdata_init(pctx) <= 0 ||
+	    EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+out:
+	EVP_PKEY_CTX_free(pctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	return pkey;
+}
+
+/* Parse PEM or DER into *x (made in ctx if not NULL); 0 with *x set, else -1 with *x NULL. */
+static int parse_cert(X509 **x, OSSL_LIB_CTX *ctx, const uint8_t *data, size_t len, int pem)
+{
+	BIO *bio = NULL;
+	const uint8_t *p = data;
+	int ok;
+
+	if (ctx && !(*x = X509_new_ex(ctx, NULL)))
+		return -1;
+	if (pem)
+		ok = len <= INT32_MAX && (bio = BIO_new_mem_buf(data, (int)len)) &&
+		     PEM_read_bio_X509(bio, x, NULL, NULL);
+	else
+		ok = len <= LONG_MAX && d2i_X509(x, &p, (long)len) && p == data + len;
+	BIO_free(bio);
+	if (!ok) {
+		X509_free(*x);
+		*x = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int hfw_cert_load_mem(hfw_cert **out, const uint8_t *data, size_t len,
 		      const char *what, struct hfw_error *err)
 {
+	int pem = len >= 10 && memmem(data, len, "-----BEGIN", 10);
 	X509 *x = NULL;
-	BIO *bio = NULL;
 	hfw_cert *cert = NULL;
-	EVP_PKEY *pub;
+	EVP_PKEY *pub = NULL;
 	char desc[80];
 	int ret = 0;
 
 	*out = NULL;
-	if (len >= 10 && memmem(data, len, "-----BEGIN", 10)) {
-		if (!(bio = BIO_new_mem_buf(data, (int)len)) ||
-		    !(x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
-			ret = hfw_error_openssl(err, HFW_EKEY,
-						"'%s' is not a certificate (no PEM CERTIFICATE block)", what);
-			goto out;
-		}
-	} else {
-		const uint8_t *p = data;
-
-		if (!(x = d2i_X509(NULL, &p, (long)len)) || p != data + len) {
-			ret = hfw_error_openssl(err, HFW_EKEY,
-						"'%s' is not a certificate (expected PEM or DER X.509)", what);
-			goto out;
-		}
+	pthread_once(&bare_once, make_bare_ctx);
+	if (bare_ctx && parse_cert(&x, bare_ctx, data, len, pem) == 0 && !(pub = cert_p256_public(x))) {
+		X509_free(x);
+		x = NULL;
 	}
-	if (!(pub = X509_get0_pubkey(x))) {
-		ret = hfw_error_openssl(err, HFW_EKEY, "certificate '%s' has no usable public key", what);
-		goto out;
+	ERR_clear_error();	/* what the fast path met; the usual path words any refusal */
+	if (!pub) {
+		if (parse_cert(&x, NULL, data, len, pem) < 0) {
+			ret = hfw_error_openssl(err, HFW_EKEY, pem ? "'%s' is not a certificate (no PEM CERTIFICATE block)"
+							 : "'%s' is not a certificate (expected PEM or DER X.509)", what);
+			goto out;
+		}
+		if (!(pub = X509_get_pubkey(x))) {
+			ret = hfw_error_openssl(err, HFW_EKEY, "certificate '%s' has no usable public key", what);
+			goto out;
+		}
 	}
 	if (!describe_pkey(pub, desc, sizeof(desc))) {
 		ret = hfw_error_set(err, HFW_EKEY, "certificate '%s' holds a %s key; expected ECDSA P-256",
@@ -469,12 +568,14 @@ int hfw_cert_load_mem(hfw_cert **out, const uint8_t *data, size_t len,
 		goto out;
 	}
 	cert->x509 = x;
+	cert->pub = pub;
 	x = NULL;
+	pub = NULL;
 	*out = cert;
 	cert = NULL;
 out:
-	BIO_free(bio);
 	X509_free(x);
+	EVP_PKEY_free(pub);
 	hfw_cert_free(cert);
 	return ret;
 }
@@ -499,13 +600,14 @@ void hfw_cert_free(hfw_cert *cert)
 	if (!cert)
 		return;
 	X509_free(cert->x509);
+	EVP_PKEY_free(cert->pub);
 	free(cert->what);
 	free(cert);
 }
 
 int hfw_cert_check_key(const hfw_cert *cert, const hfw_key *key, struct hfw_error *err)
 {
-	if (X509_check_private_key(cert->x509, key->pkey) != 1) {
+	if (EVP_PKEY_eq(cert->pub, key->pkey) != 1) {
 		ERR_clear_error();
 		return hfw_error_set(err, HFW_EKEY, "key '%s' does not belong to certificate '%s'",
 				     key->path, cert->what);
@@ -700,7 +802,7 @@ int hfw_ecdsa_verify_digest(const hfw_cert *cert, const uint8_t digest[HFW_SHA25
 		ret = hfw_error_openssl(err, HFW_ERROR, "cannot encode ECDSA signature");
 		goto out;
 	}
-	if (!(ctx = EVP_PKEY_CTX_new(X509_get0_pubkey(cert->x509), NULL)) ||
+	if (!(ctx = EVP_PKEY_CTX_new(cert->pub, NULL)) ||
 	    EVP_PKEY_verify_init(ctx) <= 0 ||
 	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) <= 0) {
 		ret = hfw_error_openssl(err, HFW_ERROR, "cannot set up verification");

@@ -1,10 +1,13 @@
 /* error.c - result codes and messages (see error.h). */
 #include "error.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+/* The per-library text loaders below are deprecated in OpenSSL 3.0, not removed. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/err.h>
 
 struct code_info {
@@ -67,6 +70,33 @@ int hfw_error_set(struct hfw_error *err, int code, const char *fmt, ...)
 	return code;
 }
 
+/*
+ * OpenSSL's error texts, if the process asked OpenSSL not to load them at
+ * start (hfw_key_load_one_only: a short "hanfw sign" does not pay for texts
+ * it never shows).  That choice cannot be undone, but each library's texts
+ * can still be loaded by its own (deprecated, still exported) loader: those
+ * of the libraries hanfw's errors come from.  Once; cheap when loaded.
+ */
+static pthread_once_t texts_once = PTHREAD_ONCE_INIT;
+
+static void load_texts(void)
+{
+	ERR_load_ERR_strings();
+	ERR_load_ASN1_strings();
+	ERR_load_BIO_strings();
+	ERR_load_BN_strings();
+	ERR_load_BUF_strings();
+	ERR_load_CRYPTO_strings();
+	ERR_load_EC_strings();
+	ERR_load_EVP_strings();
+	ERR_load_OBJ_strings();
+	ERR_load_PEM_strings();
+	ERR_load_PKCS12_strings();
+	ERR_load_RAND_strings();
+	ERR_load_X509_strings();
+	ERR_load_X509V3_strings();
+}
+
 int hfw_error_openssl(struct hfw_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -82,6 +112,11 @@ int hfw_error_openssl(struct hfw_error *err, int code, const char *fmt, ...)
 		last = e;
 	if (err && last) {
 		const char *r = ERR_reason_error_string(last);
+
+		if (!r) {
+			pthread_once(&texts_once, load_texts);
+			r = ERR_reason_error_string(last);
+		}
 
 		if (r)
 			snprintf(reason, sizeof(reason), "%s", r);

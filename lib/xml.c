@@ -16,6 +16,8 @@
 /* schemas/duis-firmware.xsd, compiled in by the Makefile. */
 extern const char hfw_duis_xsd[];
 extern const size_t hfw_duis_xsd_len;
+extern const char hfw_duis_request_xsd[];	/* what a Request reaches: see the Makefile */
+extern const size_t hfw_duis_request_xsd_len;
 
 /*
  * The limits below are checked while the bytes are read, before any work
@@ -503,14 +505,29 @@ int hfw_xml_c14n_exclusive(xmlChar **out, int *len, xmlDocPtr doc, xmlNodePtr no
 	return c14n(out, len, doc, visible_within, node, XML_C14N_EXCLUSIVE_1_0, "SignedInfo", err);
 }
 
-static xmlSchemaPtr builtin_schema;
-static struct hfw_error builtin_error;
-static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+/*
+ * The built-in schema, whole (responses, alerts) and a Request's part alone:
+ * "hanfw sign" validates only requests, and parsing the whole schema was a
+ * third of a one-request sign.  Each is parsed once per process, when first
+ * needed.
+ */
+struct builtin {
+	const char *xsd;
+	const size_t *len;
+	pthread_once_t once;
+	xmlSchemaPtr schema;
+	struct hfw_error error;
+};
 
-static xmlSchemaPtr parse_schema(const char *path, struct first_error *fe)
+static struct builtin builtin_whole = { hfw_duis_xsd, &hfw_duis_xsd_len, PTHREAD_ONCE_INIT, NULL, { 0 } };
+static struct builtin builtin_request = {
+	hfw_duis_request_xsd, &hfw_duis_request_xsd_len, PTHREAD_ONCE_INIT, NULL, { 0 }
+};
+
+static xmlSchemaPtr parse_schema(const char *path, const struct builtin *b, struct first_error *fe)
 {
 	xmlSchemaParserCtxtPtr pctx = path ? xmlSchemaNewParserCtxt(path)
-					   : xmlSchemaNewMemParserCtxt(hfw_duis_xsd, (int)hfw_duis_xsd_len);
+					   : xmlSchemaNewMemParserCtxt(b->xsd, (int)*b->len);
 	xmlSchemaPtr schema;
 
 	if (!pctx)
@@ -521,14 +538,34 @@ static xmlSchemaPtr parse_schema(const char *path, struct first_error *fe)
 	return schema;
 }
 
-/* Once per process, whichever thread asks first (the servers validate on many). */
-static void load_builtin(void)
+static void load_builtin(struct builtin *b)
 {
 	struct first_error fe = { "", 0 };
 
 	xmlInitParser();
-	if (!(builtin_schema = parse_schema(NULL, &fe)))
-		hfw_error_set(&builtin_error, HFW_ERROR, "cannot load schema 'duis-firmware.xsd': %s", fe.text);
+	if (!(b->schema = parse_schema(NULL, b, &fe)))
+		hfw_error_set(&b->error, HFW_ERROR, "cannot load schema 'duis-firmware.xsd': %s", fe.text);
+}
+
+/* Once per process, whichever thread asks first (the servers validate on many). */
+static void load_builtin_whole(void)
+{
+	load_builtin(&builtin_whole);
+}
+
+static void load_builtin_request(void)
+{
+	load_builtin(&builtin_request);
+}
+
+/* The root is a DUIS Request: its part of the built-in schema gives the same verdict. */
+static int is_request(xmlDocPtr doc)
+{
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+
+	return root && root->ns && root->ns->href &&
+	       xmlStrEqual(root->name, BAD_CAST "Request") &&
+	       xmlStrEqual(root->ns->href, BAD_CAST HFW_NS_DUIS);
 }
 
 /*
@@ -546,18 +583,21 @@ static struct {
 } schema_cache[SCHEMA_CACHE];
 static pthread_mutex_t schema_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* *cached = 1 when *out belongs to the cache (not to be freed). */
-static int load_schema(xmlSchemaPtr *out, int *cached, const char *path, struct hfw_error *err)
+/* *cached = 1 when *out belongs to the cache (not to be freed); doc chooses the built-in part. */
+static int load_schema(xmlSchemaPtr *out, int *cached, const char *path, xmlDocPtr doc,
+		       struct hfw_error *err)
 {
 	struct first_error fe = { "", 0 };
+	struct builtin *b;
 	size_t i;
 
 	*cached = 1;
 	pthread_once(&parser_once, init_parser);
 	if (!path) {
-		pthread_once(&builtin_once, load_builtin);
-		if (!(*out = builtin_schema))
-			return hfw_error_set(err, builtin_error.code, "%s", builtin_error.text);
+		b = is_request(doc) ? &builtin_request : &builtin_whole;
+		pthread_once(&b->once, b == &builtin_request ? load_builtin_request : load_builtin_whole);
+		if (!(*out = b->schema))
+			return hfw_error_set(err, b->error.code, "%s", b->error.text);
 		return 0;
 	}
 	pthread_mutex_lock(&schema_cache_lock);
@@ -567,7 +607,7 @@ static int load_schema(xmlSchemaPtr *out, int *cached, const char *path, struct 
 			pthread_mutex_unlock(&schema_cache_lock);
 			return 0;
 		}
-	if (!(*out = parse_schema(path, &fe))) {
+	if (!(*out = parse_schema(path, NULL, &fe))) {
 		pthread_mutex_unlock(&schema_cache_lock);
 		return hfw_error_set(err, HFW_EIO, "cannot load schema '%s': %s", path, fe.text);
 	}
@@ -586,7 +626,7 @@ int hfw_xml_validate(xmlDocPtr doc, const char *xsd_path, struct hfw_error *err)
 	xmlSchemaPtr schema = NULL;
 	int ret, v, cached = 1;
 
-	if ((ret = load_schema(&schema, &cached, xsd_path, err)) < 0)
+	if ((ret = load_schema(&schema, &cached, xsd_path, doc, err)) < 0)
 		return ret;
 	if (!(vctx = xmlSchemaNewValidCtxt(schema))) {
 		ret = hfw_error_oom(err);

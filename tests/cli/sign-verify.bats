@@ -93,6 +93,20 @@ inventory_response() {
 	[[ "$stderr" == *"wrong passphrase"* ]]
 }
 
+@test "sign: a refusal still carries OpenSSL's reason, though sign loads OpenSSL's texts only on error" {
+	# lib/crypto.h hfw_key_load_one_only: no error texts at start; lib/error.c loads them when needed.
+	printf -- '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n' > notcert.pem
+	run -10 --separate-stderr hanfw sign "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" \
+		--key "$XKEY" --cert notcert.pem --new-counter -o n.xml
+	one_line_error
+	[[ "$stderr" == *"is not a certificate (no PEM CERTIFICATE block): no start line" ]]
+	run -10 --separate-stderr hanfw sign "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" \
+		--key "$XKEY" --cert "$XKEY" --new-counter -o n.xml
+	one_line_error
+	[[ "$stderr" == *"is not a certificate (expected PEM or DER X.509): nested asn1 error" ]]
+	[ ! -e n.xml ]
+}
+
 @test "sign: keeps the RequestID, and never signs the same counter twice" {
 	run -0 hanfw sign "$(template CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML)" --key "$XKEY" --cert "$XCERT" -o a.xml
 	grep -q ':00-DB-12-34-56-78-90-A0:1000</sr:RequestID>' a.xml

@@ -186,6 +186,104 @@ static void sign_and_verify(void **state)
 	hfw_cert_free(other);
 }
 
+/* A self-signed certificate for k, its point compressed or not, as PEM or DER. */
+static void write_cert(EVP_PKEY *k, int compressed, int pem, const char *path)
+{
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+	BIO *b = BIO_new_file(path, "wb");
+
+	assert_non_null(x);
+	assert_non_null(b);
+	if (compressed)
+		assert_true(EVP_PKEY_set_utf8_string_param(k, "point-format", "compressed"));
+	assert_true(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"T", -1, -1, 0));
+	assert_true(X509_set_version(x, 2) && ASN1_INTEGER_set(X509_get_serialNumber(x), 7) &&
+		    X509_set_subject_name(x, n) && X509_set_issuer_name(x, n) &&
+		    X509_gmtime_adj(X509_getm_notBefore(x), 0) && X509_gmtime_adj(X509_getm_notAfter(x), 3600) &&
+		    X509_set_pubkey(x, k) && X509_sign(x, k, EVP_sha256()));
+	assert_true(pem ? PEM_write_bio_X509(b, x) : i2d_X509_bio(b, x));
+	BIO_free(b);
+	X509_NAME_free(n);
+	X509_free(x);
+}
+
+/*
+ * Certificates are parsed without OpenSSL's decoders and their P-256 key read
+ * by hanfw (lib/crypto.c cert_p256_public); every other shape takes the usual
+ * path.  Either way: the same key, the same checks, the same refusals.
+ */
+static void certificate_keys_in_every_shape(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	EVP_PKEY *p256 = EVP_EC_gen("P-256"), *other = EVP_EC_gen("P-256"), *p384 = EVP_EC_gen("P-384");
+	EVP_PKEY *rsa = EVP_RSA_gen(2048);
+	hfw_key *k = NULL;
+	hfw_cert *c = NULL;
+	uint8_t digest[32], sig[64];
+	static const char *const good[] = { "u.pem", "u.der", "c.pem", "c.der" };
+	size_t i;
+
+	(void)state;
+	write_key(p256, PKCS8_PEM, tmp("k.pem"));
+	assert_int_equal(hfw_key_load(&k, tmp("k.pem"), NULL, &err), 0);
+	write_cert(p256, 0, 1, tmp("u.pem"));
+	write_cert(p256, 0, 0, tmp("u.der"));
+	write_cert(p256, 1, 1, tmp("c.pem"));	/* compressed: the usual path */
+	write_cert(p256, 1, 0, tmp("c.der"));
+	hfw_sha256(digest, "x", 1);
+	assert_int_equal(hfw_ecdsa_sign_digest(k, digest, sig, &err), 0);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (hfw_cert_load(&c, tmp(good[i]), &err) != 0)
+			fail_msg("%s: %s", good[i], err.text);
+		assert_int_equal(hfw_cert_check_key(c, k, &err), 0);
+		assert_int_equal(hfw_ecdsa_verify_digest(c, digest, sig, &err), 0);
+		sig[0] ^= 1;
+		assert_int_equal(hfw_ecdsa_verify_digest(c, digest, sig, &err), HFW_EVERIFY);
+		sig[0] ^= 1;
+		hfw_cert_free(c);
+		c = NULL;
+	}
+	/* Another P-256 key's certificate: loads, but is not this key's and does not verify its signature. */
+	write_cert(other, 0, 1, tmp("o.pem"));
+	assert_int_equal(hfw_cert_load(&c, tmp("o.pem"), &err), 0);
+	assert_int_equal(hfw_cert_check_key(c, k, &err), HFW_EKEY);
+	assert_non_null(strstr(err.text, "does not belong to certificate"));
+	assert_int_equal(hfw_ecdsa_verify_digest(c, digest, sig, &err), HFW_EVERIFY);
+	hfw_cert_free(c);
+	c = NULL;
+	/* A point off the curve: refused as OpenSSL always refused it (its decoder fails the parse). */
+	{
+		uint8_t *der = NULL;
+		size_t len = 0, at;
+
+		assert_int_equal(hfw_file_read(&der, &len, tmp("u.der"), 4096, "cert", &err), 0);
+		for (at = 0; at + 69 <= len && memcmp(der + at, "\x03\x42\x00\x04", 4) != 0; at++)
+			;
+		assert_true(at + 69 <= len);
+		der[at + 4 + 64] ^= 1;	/* the last byte of y */
+		write_file(tmp("off.der"), der, len);
+		free(der);
+		assert_int_equal(hfw_cert_load(&c, tmp("off.der"), &err), HFW_EKEY);
+		if (!strstr(err.text, "is not a certificate (expected PEM or DER X.509)"))
+			fail_msg("%s", err.text);
+		assert_null(c);
+	}
+	/* Not P-256: refused, naming what it is. */
+	write_cert(p384, 0, 1, tmp("p384.pem"));
+	assert_int_equal(hfw_cert_load(&c, tmp("p384.pem"), &err), HFW_EKEY);
+	assert_non_null(strstr(err.text, "holds a EC secp384r1 key; expected ECDSA P-256"));
+	write_cert(rsa, 0, 0, tmp("rsa.der"));
+	assert_int_equal(hfw_cert_load(&c, tmp("rsa.der"), &err), HFW_EKEY);
+	assert_non_null(strstr(err.text, "holds a RSA-2048 key; expected ECDSA P-256"));
+	assert_null(c);
+	hfw_key_free(k);
+	EVP_PKEY_free(p256);
+	EVP_PKEY_free(other);
+	EVP_PKEY_free(p384);
+	EVP_PKEY_free(rsa);
+}
+
 static void sha256_parts(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
@@ -209,6 +307,7 @@ int main(void)
 		cmocka_unit_test(wrong_keys_refused),
 		cmocka_unit_test(cert_info_of_zaz1),
 		cmocka_unit_test(sign_and_verify),
+		cmocka_unit_test(certificate_keys_in_every_shape),
 		cmocka_unit_test(sha256_parts),
 	};
 

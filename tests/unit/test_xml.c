@@ -313,6 +313,105 @@ static void the_largest_request_hanfw_writes_parses(void **state)
 	free(devices);
 }
 
+/*
+ * A document whose root is a Request is validated against the Request's part
+ * of the built-in schema (scripts/xsd-request-only.awk): every verdict and
+ * message must be the one the whole schema (schemas/duis-firmware.xsd, read
+ * from the source tree: unit tests run from its root) gives.  Each request
+ * template, as it is and broken in ways that need the pruned-away parts.
+ */
+/* Returns 1 if both refused it. */
+static int same_verdict(const char *what, const char *xml)
+{
+	struct hfw_error e1 = HFW_ERROR_INIT, e2 = HFW_ERROR_INIT;
+	xmlDocPtr doc = NULL;
+	int r1, r2;
+	const char *m1, *m2;
+
+	if (hfw_xml_parse(&doc, (const uint8_t *)xml, strlen(xml), what, &e1) != 0)
+		fail_msg("%s: %s", what, e1.text);
+	r1 = hfw_xml_validate(doc, NULL, &e1);
+	r2 = hfw_xml_validate(doc, "schemas/duis-firmware.xsd", &e2);
+	xmlFreeDoc(doc);
+	m1 = strstr(e1.text, ": line ");
+	m2 = strstr(e2.text, ": line ");
+	if (r1 != r2 || (r1 && (!m1 || !m2 || strcmp(m1, m2) != 0)))
+		fail_msg("%s: built-in %d '%s', whole schema %d '%s'", what, r1, e1.text, r2, e2.text);
+	return r1 != 0;
+}
+
+/* xml with the first `from` replaced by `to`, or NULL if it has none. */
+static char *replaced(const char *xml, const char *from, const char *to)
+{
+	const char *at = strstr(xml, from);
+	size_t n;
+	char *s;
+
+	if (!at)
+		return NULL;
+	n = strlen(xml) - strlen(from) + strlen(to) + 1;
+	assert_non_null(s = malloc(n));
+	snprintf(s, n, "%.*s%s%s", (int)(at - xml), xml, to, at + strlen(from));
+	return s;
+}
+
+static void requests_get_the_whole_schemas_verdict(void **state)
+{
+	static const char *const breaks[][4] = {
+		{ "", "" },	/* as it is */
+		{ "<sr:Header>", "<sr:Header><sr:ResponseCode>I0</sr:ResponseCode>" },
+		{ "<sr:Body>", "<sr:Body><sr:DSPInventory/>" },
+		{ "<sr:Body>", "<sr:Body><sr:ResponseMessage/>" },
+		{ "</sr:Header>", "</sr:Header><sr:ResponseDateTime>2024-01-01T00:00:00Z</sr:ResponseDateTime>" },
+		{ "<sr:CommandVariant>", "<sr:CommandVariant>9" },
+		{ "<sr:ServiceReferenceVariant>", "<sr:ServiceReferenceVariant>9." },
+		{ ":1000</sr:RequestID>", ":18446744073709551616</sr:RequestID>" },
+		{ " schemaVersion=", " schemaVersionX=" },
+		{ "<sr:DeviceID>", "<sr:DeviceID>0" },
+		{ "<sr:Header>", "<sr:Header><sr:Header/>" },
+		{ "<sr:Request ", "<sr:Response ", "</sr:Request>", "</sr:Response>" },
+	};
+	struct hfw_error err = HFW_ERROR_INIT;
+	DIR *d = opendir(shared_path("dcc/templates"));
+	struct dirent *e;
+	size_t i, seen = 0, broken = 0, refused = 0;
+
+	(void)state;
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char rel[512];
+		uint8_t *xml;
+		size_t len;
+
+		if (!strstr(e->d_name, "REQUEST"))
+			continue;
+		snprintf(rel, sizeof(rel), "dcc/templates/%s", e->d_name);
+		if (hfw_file_read(&xml, &len, shared_path(rel), HFW_MAX_DUIS_BYTES, "x", &err) < 0)
+			fail_msg("%s", err.text);
+		assert_false(same_verdict(e->d_name, (const char *)xml));
+		for (i = 1; i < sizeof(breaks) / sizeof(breaks[0]); i++) {
+			char *b = replaced((const char *)xml, breaks[i][0], breaks[i][1]), *b2;
+
+			if (b && breaks[i][2]) {
+				b2 = replaced(b, breaks[i][2], breaks[i][3]);
+				free(b);
+				b = b2;
+			}
+			if (b) {
+				refused += same_verdict(e->d_name, b);
+				broken++;
+			}
+			free(b);
+		}
+		free(xml);
+		seen++;
+	}
+	closedir(d);
+	assert_true(seen >= 9);
+	assert_true(broken >= 9 * 8);
+	assert_true(refused >= 9 * 8);	/* all but the root swapped to a Response */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +422,7 @@ int main(void)
 		cmocka_unit_test(real_documents_parse),
 		cmocka_unit_test(documents_not_in_utf8_are_refused),
 		cmocka_unit_test(the_largest_request_hanfw_writes_parses),
+		cmocka_unit_test(requests_get_the_whole_schemas_verdict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
