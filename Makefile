@@ -63,7 +63,7 @@ LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/error.c lib/eui.
 	lib/request.c lib/distribute.c lib/readversion.c lib/flow.c lib/gbcs.c lib/cs06.c lib/decode.c lib/campaign.c lib/receiver.c \
 	lib/activate.c lib/ledger.c lib/transport.c lib/estate.c lib/httpd.c lib/devlist.c lib/dynlib.c \
 	lib/inventory.c lib/supplier.c lib/smki.c lib/products.c lib/plan.c \
-	lib/report.c lib/run.c
+	lib/report.c lib/run.c lib/rollout.c
 # The DCC adapter emulator behind "hanfw sandbox": its own archive, linked into the
 # binary for cmd/sandbox.c, into mkpki (the test PKI) and the unit tests that use it.
 SANDBOX_SRCS = lib/sandbox/dcc.c lib/sandbox/devsim.c lib/sandbox/estategen.c lib/sandbox/faults.c lib/sandbox/log.c \
