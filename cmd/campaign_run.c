@@ -266,6 +266,86 @@ out:
 	return ret;
 }
 
+/* "1 h 20 min", "45 s": a lower bound, for people. */
+static void print_duration(int64_t s)
+{
+	if (s >= 3600)
+		printf("%" PRId64 " h %" PRId64 " min", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		printf("%" PRId64 " min %" PRId64 " s", s / 60, s % 60);
+	else
+		printf("%" PRId64 " s", s);
+}
+
+static void print_requests(const json_t *req)
+{
+	const char *k;
+	json_t *v;
+
+	const char *sep = " ";
+
+	json_object_foreach((json_t *)req, k, v) {
+		printf("%sSR %s %" JSON_INTEGER_FORMAT, sep, k, json_integer_value(v));
+		sep = ", ";
+	}
+}
+
+/*
+ * campaign run --dry-run: check what the run checks first and say what it
+ * would send, wave by wave, and how long the budgets make it at the least.
+ * No ledger is opened (none made), nothing signed, nothing sent.
+ */
+static int run_dry(struct hfw_ctx *ctx, const char *plan_path, const char *name)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct cmd_session *sess = &ctx->session;
+	struct hfw_rollout_options o;
+	json_t *res = NULL, *w;
+	struct hfw_eui dcc;
+	size_t i;
+	int ret;
+
+	if ((ret = cmd_setup(ctx, NEED_CONFIG | NEED_USER | NEED_SIGNER | NEED_GBCS_KEY | NEED_TRUST)) != 0)
+		return ret;
+	/* The settings the run opens that a dry run leaves closed: there all the same. */
+	if (!hfw_config_get(sess->cfg, HFW_SET_ENDPOINT))
+		return cmd_setting_missing(ctx, HFW_SET_ENDPOINT, &err), cmd_report(&err);
+	if (!hfw_config_get(sess->cfg, HFW_SET_LEDGER))
+		return cmd_setting_missing(ctx, HFW_SET_LEDGER, &err), cmd_report(&err);
+	if (!sess->set.dcc_eui)
+		return cmd_setting_missing(ctx, HFW_SET_DCC_EUI, &err), cmd_report(&err);
+	if (hfw_eui_parse(&dcc, sess->set.dcc_eui, "dcc_eui", &err) < 0)
+		return cmd_report(&err);
+	memset(&o, 0, sizeof(o));
+	o.cfg = sess->cfg;
+	if (hfw_rollout_dry_run(&o, plan_path, &res, &err) < 0)
+		return cmd_report(&err);
+	json_object_set_new(res, "campaign", json_string(name));
+	if (ctx->json)
+		return cmd_print_json(res, &err) < 0 ? cmd_report(&err) : HFW_EXIT_OK;
+	if (!ctx->quiet) {
+		printf("campaign %s: dry run of '%s' (SHA-256 %.16s...): %zu waves, %" JSON_INTEGER_FORMAT
+		       " devices, %" JSON_INTEGER_FORMAT " skipped; nothing written, signed or sent\n", name, plan_path,
+		       json_string_value(json_object_get(res, "plan_sha256")), json_array_size(json_object_get(res, "waves")),
+		       json_integer_value(json_object_get(res, "devices")), json_integer_value(json_object_get(res, "skipped")));
+		json_array_foreach(json_object_get(res, "waves"), i, w) {
+			printf("  wave %-3" JSON_INTEGER_FORMAT " devices %-7" JSON_INTEGER_FORMAT " requests:",
+			       json_integer_value(json_object_get(w, "wave")), json_integer_value(json_object_get(w, "devices")));
+			print_requests(json_object_get(w, "requests"));
+			printf("; budgets: at least ");
+			print_duration(json_integer_value(json_object_get(w, "budget_s")));
+			printf("\n");
+		}
+		printf("  campaign  requests:");
+		print_requests(json_object_get(res, "requests"));
+		printf("; budgets: at least ");
+		print_duration(json_integer_value(json_object_get(res, "budget_s")));
+		printf(" (waiting for the devices comes on top)\n");
+	}
+	json_decref(res);
+	return HFW_EXIT_OK;
+}
+
 /* The campaign's name: --name, else the plan file's name without its directory and ".json". */
 static void default_name(char *out, size_t size, const char *plan)
 {
@@ -282,6 +362,7 @@ static void default_name(char *out, size_t size, const char *plan)
 int campaign_run(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	const char *name = NULL, *canary = NULL, *wave = NULL, *timeout = NULL, *poll = NULL, *until = NULL;
+	int dry_run = 0;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "name", &name, "NAME", "the campaign's name (default: the plan's file name without .json)"),
 		HFW_OPT_STRING(0, "canary-success", &canary, "PCT", "the canary wave's gate: at least PCT% at their goal (default 99)"),
@@ -289,11 +370,12 @@ int campaign_run(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_STRING(0, "wave-timeout", &timeout, "S", "a device not at its goal S seconds after its wave started fails (default 7 days)"),
 		HFW_OPT_STRING(0, "poll-ms", &poll, "MS", "how often the ledger is read for what came back (default 1000)"),
 		HFW_OPT_STRING(0, "until", &until, "STAGE", "stop once this wave's gate passed: canary, or wave-N (run again to go on)"),
+		HFW_OPT_FLAG(0, "dry-run", &dry_run, "check the plan and settings and say what each wave would send and how long the budgets make it; nothing written, signed or sent"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
 		"campaign run PLAN [--name NAME] [--canary-success PCT] [--wave-success PCT] [--wave-timeout S]\n"
-		"                    [--poll-ms MS] [--until STAGE] [--json]",
+		"                    [--poll-ms MS] [--until STAGE] [--dry-run] [--json]",
 		"Execute a plan wave by wave: distribute, wait for transfer and verification, activate where the\n"
 		"type needs SR 11.3, confirm versions; halt when a wave breaches its gate.  Run it again after a\n"
 		"crash: it continues where it was.",
@@ -309,6 +391,8 @@ int campaign_run(int argc, char **argv, struct hfw_ctx *ctx)
 	if (name && (!*name || strlen(name) >= HFW_RUN_NAME_MAX))
 		return cmd_usage_error(ctx, "--name must be 1 to %d characters", HFW_RUN_NAME_MAX - 1);
 	default_name(def, sizeof(def), argv[0]);
+	if (dry_run)
+		return run_dry(ctx, argv[0], name ? name : def);
 	return run_common(ctx, argv[0], name ? name : def, 0, canary, wave, timeout, poll, until);
 }
 

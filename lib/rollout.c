@@ -912,3 +912,65 @@ int hfw_rollout_abort(hfw_ledger *l, const char *name, struct hfw_run_campaign *
 	snprintf(c->reason, sizeof(c->reason), "aborted by the operator");
 	return hfw_run_put(l, c, err);
 }
+
+/* One wave's or the campaign's requests per SR, as {"11.1": n, ...}. */
+static json_t *requests_json(const int64_t req[4])
+{
+	return json_pack("{s:I,s:I,s:I,s:I}", pace_sr[0], (json_int_t)req[0], pace_sr[1], (json_int_t)req[1], pace_sr[2],
+			 (json_int_t)req[2], pace_sr[3], (json_int_t)req[3]);
+}
+
+int hfw_rollout_dry_run(const struct hfw_rollout_options *o, const char *plan_path, json_t **out, struct hfw_error *err)
+{
+	struct hfw_rollout *r;
+	json_t *waves = NULL, *budgets = NULL, *res = NULL;
+	int64_t total[4] = { 0, 0, 0, 0 }, devices = 0, w;
+	char sha[65];
+	size_t i;
+	int ret = 0;
+
+	*out = NULL;
+	if (!(r = calloc(1, sizeof(*r))))
+		return hfw_error_oom(err);
+	r->o = *o;
+	/* What the real run checks before it writes anything: the plan, its inputs, its images. */
+	if (load_plan(r, plan_path, err) < 0 || hex_sha256(sha, plan_path, err) < 0)
+		goto fail;
+	r->nwaves = (int64_t)json_array_size(json_object_get(r->plan, "waves"));
+	if (!(waves = json_array()) || !(budgets = json_object()))
+		goto oom;
+	for (w = 1; w <= r->nwaves; w++) {
+		int64_t req[4] = { 0, 0, 0, 0 }, n = 0;
+
+		wave_requests(r, w, req, &n);
+		for (i = 0; i < 4; i++)
+			total[i] += req[i];
+		devices += n;
+		if (json_array_append_new(waves, json_pack("{s:I,s:I,s:o,s:I}", "wave", (json_int_t)w, "devices", (json_int_t)n,
+							   "requests", requests_json(req), "budget_s",
+							   (json_int_t)hfw_rollout_budget_s(o->cfg, req))) < 0)
+			goto oom;
+	}
+	for (i = 0; i < 4; i++)
+		json_object_set_new(budgets, pace_sr[i], json_integer((json_int_t)hfw_config_get_uint(o->cfg, pace_set[i])));
+	json_object_set_new(budgets, "rate_per_minute",
+			    json_integer((json_int_t)hfw_config_get_uint(o->cfg, HFW_SET_RATE_PER_MINUTE)));
+	res = json_pack("{s:s,s:s,s:b,s:I,s:I,s:o,s:o,s:o,s:I}", "plan", plan_path, "plan_sha256", sha, "dry_run", 1,
+			"devices", (json_int_t)devices, "skipped",
+			(json_int_t)json_array_size(json_object_get(r->plan, "skipped")), "requests", requests_json(total),
+			"budgets", budgets, "waves", waves, "budget_s", (json_int_t)hfw_rollout_budget_s(o->cfg, total));
+	waves = budgets = NULL;
+	if (!res)
+		goto oom;
+	*out = res;
+	goto out;
+oom:
+	hfw_error_oom(err);
+fail:
+	ret = err->code ? err->code : HFW_ERROR;
+out:
+	json_decref(waves);
+	json_decref(budgets);
+	hfw_rollout_free(r);
+	return ret;
+}

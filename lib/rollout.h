@@ -124,4 +124,15 @@ int hfw_rollout_abort(hfw_ledger *l, const char *name, struct hfw_run_campaign *
  */
 int64_t hfw_rollout_budget_s(const hfw_config *cfg, const int64_t requests[4]);
 
+/*
+ * What "campaign run --dry-run" says of a plan, touching no ledger and
+ * signing nothing: the plan and every input checked as the run checks
+ * them (SHA-256s, each image present with its FirmwareHash), then per wave
+ * its devices, the requests per SR (11.1, 11.4, 11.3, 11.2) it sends when
+ * nothing fails, and the least time the budgets (o->cfg) make it take
+ * (schemas/campaign-dry-run.schema.json).  Only o->cfg is used.
+ */
+int hfw_rollout_dry_run(const struct hfw_rollout_options *o, const char *plan_path, json_t **out,
+			struct hfw_error *err);
+
 #endif

@@ -285,3 +285,42 @@ all_at_goal_or_unknown_fate() {
 	no_counter_twice
 	no_step_twice
 }
+
+# The ledger as it is now: its SHA-256, or "absent".
+ledger_state() { if [ -f sbx/ledger.sqlite ]; then sha256sum < sbx/ledger.sqlite; else echo absent; fi; }
+
+@test "campaign run --dry-run: checks what the run checks, says per wave what it would send and the budgets' least time; writes, signs and sends nothing" {
+	start_servers
+	export HANFW_BUDGET_11_3_PER_HOUR=20
+	before=$(ledger_state)
+	run -0 --separate-stderr hanfw campaign run plan.json --dry-run
+	[[ "$output" == "campaign plan: dry run of 'plan.json' (SHA-256 "*"nothing written, signed or sent"* ]]
+	[[ "$output" == *"  wave 1   devices 1       requests: SR 11.1 "* ]]
+	hanfw campaign run plan.json --dry-run --json --name other > dry.json
+	validate "$BATS_TEST_DIRNAME/../../schemas/campaign-dry-run.schema.json" dry.json
+	jq -e '.campaign == "other" and .dry_run and .budgets."11.3" == 20' dry.json
+	# The plan's devices and distribution requests per wave; SR 11.2 for every device.
+	[ "$(jq -c '[.waves[] | .devices]' dry.json)" = "$(jq -c '[.waves[] | [.requests[].devices[]] | length]' plan.json)" ]
+	[ "$(jq -c '[.waves[] | .requests."11.1" + .requests."11.4"]' dry.json)" = "$(jq -c '[.waves[] | .requests | length]' plan.json)" ]
+	jq -e '([.waves[] | .requests."11.2" == .devices] | all) and .requests."11.3" > 20' dry.json
+	# 20 SR 11.3 an hour: the first 20 at once, then 20 an hour.
+	jq -e '.budget_s == ((.requests."11.3" + 19) / 20 | floor) * 3600 - 3600' dry.json
+	# Nothing written (no run state, no counter, no request), nothing received by the adapter.
+	[ "$(ledger_state)" = "$before" ]
+	[ ! -s sbx/received.log ]
+	[ ! -e sbx/ledger.sqlite.run-plan.lock ]
+	# A bad plan fails as the real run fails it: a changed image, a file that is not a plan.
+	jq '.format = "other"' plan.json > bad.json
+	run -3 hanfw campaign run bad.json --dry-run
+	dry=$output
+	printf 'x' >> "$(jq -r '.inputs.images[0].path' plan.json)"
+	run -3 hanfw campaign run plan.json --dry-run
+	dry_image=$output
+	[[ "$dry_image" == *"changed since the plan was made"* ]]
+	[ "$(ledger_state)" = "$before" ]
+	run -3 hanfw campaign run bad.json
+	[ "$output" = "$dry" ]
+	run -3 hanfw campaign run plan.json
+	[ "$output" = "$dry_image" ]
+	[ ! -s sbx/received.log ]
+}
