@@ -23,6 +23,7 @@
 #include "../lib/run.h"
 #include "cmd.h"
 #include "campaign_run.h"
+#include "progress.h"
 
 static void sleep_ms(long ms)
 {
@@ -152,20 +153,90 @@ static int lock_campaign(const struct hfw_ctx *ctx, const char *name, int *fd, s
 	return 0;
 }
 
-/* What the engine says as it goes: one line per event on stderr (unless -q). */
+/*
+ * What the engine says as it goes.  Not a terminal: one line per event on
+ * stderr.  A terminal: one status line (progress.h) redrawn in place at
+ * most twice a second, the events that matter to the operator printed
+ * above it (a line per device done or per request sent would scroll the
+ * status away), and a newline after it before anything else is printed.
+ */
+#define RUN_SAMPLES 256
+
 struct run_out {
 	const struct hfw_ctx *ctx;
 	const char *name;
+	int tty;			/* stderr is a terminal and not -q */
+	int shown;			/* the status line is on the screen (no newline after it yet) */
+	int have;			/* last holds a round's progress */
+	uint64_t drawn_ms;
+	struct hfw_rollout_progress last;
+	int64_t wave;			/* of the last round */
+	uint64_t base;			/* finished in the waves before it */
+	struct cmd_progress_sample samples[RUN_SAMPLES];
+	size_t nsamples;
 };
+
+static void status_draw(struct run_out *ro, const char *state)
+{
+	char line[512];
+
+	cmd_progress_format(line, sizeof(line), &ro->last,
+			    cmd_progress_rate(ro->samples, ro->nsamples, hfw_now_ms()), state);
+	fprintf(stderr, "\r\033[K%s", line);
+	fflush(stderr);
+	ro->shown = 1;
+	ro->drawn_ms = hfw_now_ms();
+}
+
+/* Before any other line on stderr: the status line ends with a newline (state: the final one's). */
+static void status_end(struct run_out *ro, const char *state)
+{
+	if (!ro->tty || !ro->have)
+		return;
+	if (state)
+		status_draw(ro, state);
+	if (ro->shown)
+		fputc('\n', stderr);
+	ro->shown = 0;
+}
 
 static void run_event(void *arg, enum hfw_rollout_event ev, const char *line)
 {
-	const struct run_out *ro = arg;
+	struct run_out *ro = arg;
 
-	(void)ev;
 	if (ro->ctx->quiet)
 		return;
+	if (ro->tty) {
+		if (ev == HFW_ROLLOUT_DEVICE_DONE || ev == HFW_ROLLOUT_SENDING || ev == HFW_ROLLOUT_PACED)
+			return;
+		if (ro->shown)
+			fputs("\r\033[K", stderr);
+		ro->shown = 0;
+	}
 	fprintf(stderr, "hanfw: campaign %s: %s\n", ro->name, line);
+}
+
+static void run_progress(void *arg, const struct hfw_rollout_progress *p)
+{
+	struct run_out *ro = arg;
+	uint64_t now = hfw_now_ms(), finished;
+
+	if (!ro->tty)
+		return;
+	if (ro->have && p->wave != ro->wave)
+		ro->base += ro->last.steps[HFW_RUN_DONE] + ro->last.steps[HFW_RUN_FAILED] + ro->last.steps[HFW_RUN_LEFT];
+	ro->wave = p->wave;
+	ro->last = *p;
+	ro->have = 1;
+	finished = ro->base + p->steps[HFW_RUN_DONE] + p->steps[HFW_RUN_FAILED] + p->steps[HFW_RUN_LEFT];
+	if (ro->nsamples == RUN_SAMPLES) {
+		memmove(ro->samples, ro->samples + 1, (RUN_SAMPLES - 1) * sizeof(ro->samples[0]));
+		ro->nsamples--;
+	}
+	ro->samples[ro->nsamples].ms = now;
+	ro->samples[ro->nsamples++].finished = finished;
+	if (!ro->shown || now - ro->drawn_ms >= 500 || p->paused)
+		status_draw(ro, NULL);
 }
 
 /* run and resume: options, the campaign's lock, the engine, the report. */
@@ -177,7 +248,7 @@ static int run_common(struct hfw_ctx *ctx, const char *plan_path, const char *na
 	struct cmd_session *sess = &ctx->session;
 	struct hfw_rollout_options o;
 	struct hfw_rollout_start s;
-	struct run_out out = { ctx, name };
+	struct run_out out;
 	hfw_rollout *r = NULL;
 	const struct hfw_run_campaign *c;
 	unsigned long long x;
@@ -185,6 +256,10 @@ static int run_common(struct hfw_ctx *ctx, const char *plan_path, const char *na
 
 	memset(&o, 0, sizeof(o));
 	memset(&s, 0, sizeof(s));
+	memset(&out, 0, sizeof(out));
+	out.ctx = ctx;
+	out.name = name;
+	out.tty = !ctx->quiet && isatty(STDERR_FILENO);
 	o.poll_ms = 1000;
 	o.max_attempts = 8;
 	s.name = name;
@@ -227,12 +302,17 @@ static int run_common(struct hfw_ctx *ctx, const char *plan_path, const char *na
 	o.transport = sess->transport;
 	o.gbcs_key = sess->gbcs_key;
 	o.cb.event = run_event;
+	o.cb.progress = run_progress;
 	o.cb.arg = &out;
 	if (sess->set.dcc_eui && hfw_eui_parse(&o.dcc, sess->set.dcc_eui, "dcc_eui", &err) < 0)
 		goto fail;
 	if (lock_campaign(ctx, name, &lock, &err) < 0)
 		goto fail;
-	if (hfw_rollout_open(&r, &o, &s, &err) < 0 || hfw_rollout_run(r, &err) < 0)
+	if (hfw_rollout_open(&r, &o, &s, &err) < 0)
+		goto fail;
+	ret = hfw_rollout_run(r, &err);
+	status_end(&out, hfw_rollout_campaign(r)->state);
+	if (ret < 0)
 		goto fail;
 	c = hfw_rollout_campaign(r);
 	{

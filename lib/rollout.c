@@ -767,8 +767,14 @@ static int progress(struct hfw_rollout *r, struct hfw_error *err)
 		if (d->step == HFW_RUN_PENDING || d->step == HFW_RUN_DISTRIBUTE || d->step == HFW_RUN_ACTIVATE)
 			req[3]++;
 	}
-	for (w = r->c.wave + 1; w <= r->nwaves; w++)
-		wave_requests(r, w, req, NULL);
+	p.devices_left = p.steps[HFW_RUN_PENDING] + p.steps[HFW_RUN_DISTRIBUTE] + p.steps[HFW_RUN_ACTIVATE] +
+			 p.steps[HFW_RUN_READ_VERSION];
+	for (w = r->c.wave + 1; w <= r->nwaves; w++) {
+		int64_t n = 0;
+
+		wave_requests(r, w, req, &n);
+		p.devices_left += (size_t)n;
+	}
 	p.budget_left_s = hfw_rollout_budget_s(r->o.cfg, req);
 	r->o.cb.progress(r->o.cb.arg, &p);
 	return 0;

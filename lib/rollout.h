@@ -56,6 +56,7 @@ struct hfw_rollout_progress {
 	const char *campaign;
 	int64_t wave, waves;
 	size_t steps[HFW_RUN_STEPS];	/* the wave's devices per step */
+	size_t devices_left;		/* not finished: this wave's and every later wave's */
 	int paced;			/* devices wait for room in the budgets */
 	int paused;			/* a quarantine pauses the run */
 	/* Lower bound (s) the budgets put on sending what is left of the campaign. */

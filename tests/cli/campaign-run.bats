@@ -324,3 +324,27 @@ ledger_state() { if [ -f sbx/ledger.sqlite ]; then sha256sum < sbx/ledger.sqlite
 	[ "$output" = "$dry_image" ]
 	[ ! -s sbx/received.log ]
 }
+
+@test "campaign run: on a terminal one status line redrawn in place, ended by a newline; otherwise one line per event" {
+	command -v script >/dev/null || skip "no script(1) (util-linux): the status line is tested through its formatter only"
+	start_servers
+	# stderr a terminal (script's pseudo-terminal; stdout and stderr both land in tty.out).
+	script -qec "$HANFW campaign run plan.json --poll-ms 50 --wave-timeout 120 --until canary" /dev/null > tty.out
+	# The status line, drawn after a carriage return and a clear-to-end-of-line, with every field.
+	grep -qa $'\r\e\\[Kcampaign plan: wave 1/7: pending [0-9]*, in progress [0-9]*, done [0-9]*, failed 0, left 0, skipped 0; [0-9.]* devices/min; ETA ' tty.out
+	# The last one says where the run stopped and ends with a newline before the summary line.
+	grep -qa $'wave 1/7: pending 0, in progress 0, done 1, failed 0, left 0, skipped 0; .*; ETA .*; running\r$' tty.out
+	grep -qa '^campaign plan: running: 1 done, 0 failed' tty.out
+	# Events that matter still get their line; one per device done or request sent does not.
+	grep -qa 'hanfw: campaign plan: wave 1: gate passed' tty.out
+	! grep -qa 'done (version confirmed)' tty.out
+	! grep -qa ': distribute ' tty.out
+	# Not a terminal: no status line, one line per event.
+	run -0 --separate-stderr hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120 --until wave-2
+	[[ "$stderr" != *$'\r'* ]]
+	[[ "$stderr" == *"hanfw: campaign plan: wave 2: distribute "* ]]
+	[[ "$stderr" == *": done (version confirmed)"* ]]
+	# -q on a terminal: nothing but errors.
+	script -qec "$HANFW -q campaign run plan.json --poll-ms 50 --wave-timeout 120" /dev/null > quiet.out
+	[ ! -s quiet.out ]
+}
