@@ -223,26 +223,47 @@ static int load_wave(struct hfw_rollout *r, int64_t wave, struct hfw_error *err)
 	return ret;
 }
 
-/* The ledger's campaign state of every device: device -> {state, reason} (a JSON object). */
+/* The wave's rows (hfw_run_each_wave_row), for hfw_campaign_states_of. */
+struct wave_rows {
+	struct hfw_rollout *r;
+	char dcc[HFW_EUI_TEXT_MAX];
+};
+
+static int wave_rows(void *src, int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
+		     struct hfw_error *err)
+{
+	struct wave_rows *w = src;
+
+	return hfw_run_each_wave_row(w->r->ledger, w->r->c.name, w->r->c.wave, w->dcc, fn, arg, err);
+}
+
+static int put_state(void *arg, const char *device, const char *state, const char *reason)
+{
+	json_t *o = json_pack("{s:s,s:s*}", "state", state, "reason", reason);
+
+	if (!o || json_object_set_new(arg, device, o) < 0)
+		return HFW_ENOMEM;
+	return 0;
+}
+
+/*
+ * The ledger's campaign state of the wave's devices: device -> {state,
+ * reason} (a JSON object), from the wave's rows only, so a round costs the
+ * wave, not the campaign (the same states hfw_campaign_status gives).
+ */
 static int campaign_states(struct hfw_rollout *r, json_t **states, struct hfw_error *err)
 {
-	json_t *st = NULL, *d;
-	int all;
-	size_t i;
+	struct wave_rows w;
+	int ret;
 
 	*states = json_object();
 	if (!*states)
 		return hfw_error_oom(err);
-	if (hfw_campaign_status(&st, r->ledger, r->c.name, NULL, 1, &all, err) < 0)
-		return err->code;
-	json_array_foreach(json_object_get(st, "device_states"), i, d) {
-		const char *eui = json_string_value(json_object_get(d, "device"));
-
-		if (eui)
-			json_object_set(*states, eui, d);
-	}
-	json_decref(st);
-	return 0;
+	w.r = r;
+	hfw_eui_format(w.dcc, &r->o.dcc);
+	if ((ret = hfw_campaign_states_of(wave_rows, &w, put_state, *states, err)) == HFW_ENOMEM)
+		return hfw_error_oom(err);
+	return ret;
 }
 
 /* Send one step to a set of devices of one image (image -1: any, for read-version). */
@@ -869,6 +890,10 @@ int hfw_rollout_open(hfw_rollout **out, const struct hfw_rollout_options *o, con
 		return hfw_error_oom(err);
 	r->o = *o;
 	r->ledger = o->ledger;
+	if (hfw_run_cache_begin(r->ledger, err) < 0) {
+		free(r);
+		return err->code;
+	}
 	/* The name is what the events say before the campaign is read. */
 	snprintf(r->c.name, sizeof(r->c.name), "%s", s->name);
 	if (open_campaign(r, s, err) < 0)
@@ -905,6 +930,7 @@ void hfw_rollout_free(hfw_rollout *r)
 	free(r->images);
 	free(r->devs);
 	json_decref(r->plan);
+	hfw_run_cache_end(r->ledger);
 	free(r);
 }
 
