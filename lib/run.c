@@ -520,8 +520,9 @@ int hfw_run_each_wave_row(hfw_ledger *l, const char *campaign, int64_t wave, con
 	static const char *const sql[2] = {
 		"SELECT rd.device, rd.request_id, cr.action, rd.outcome, rq.response_code, NULL, 0, cr.campaign,"
 		"       cr.firmware_version, cr.firmware_hash, cr.device_type "
-		"FROM run_devices w JOIN request_devices rd ON rd.device = w.device "
-		"JOIN campaign_requests cr ON cr.request_id = rd.request_id "
+		/* CROSS JOIN keeps this order: from the wave's devices, never from every request of the campaign. */
+		"FROM run_devices w CROSS JOIN request_devices rd ON rd.device = w.device "
+		"CROSS JOIN campaign_requests cr ON cr.request_id = rd.request_id "
 		"LEFT JOIN requests rq ON rq.request_id = cr.request_id "
 		"WHERE w.campaign = ?1 AND w.wave = ?2 AND cr.campaign = ?1 ORDER BY cr.rowid",
 		"SELECT device, request_id, 'event', event, detail, at, message_id, NULL, NULL, NULL, NULL "
