@@ -1,15 +1,8 @@
 /*
- * campaign_run.c - "hanfw campaign run|resume|abort|status|list": execute a
- * plan wave by wave (distribute -> wait for transfer and verification ->
- * activate where the type needs SR 11.3 -> confirm the version by SR 11.2),
- * with a gate after each wave that halts the campaign on a breach.
- *
- * Everything the run decides is in the ledger (lib/run.h) before the
- * request it leads to is prepared, and every request goes through the
- * request lifecycle (lib/request.h), so a run killed at any moment is
- * continued by running it again: no device gets a step twice, no counter
- * is used twice.  What happens to devices comes from the ledger's campaign
- * state (lib/campaign.h), which hanfw listen keeps from the DCC's messages.
+ * campaign_run.c - "hanfw campaign run|resume|abort|status|list": the
+ * options, one run of a campaign at a time (its lock), and what the
+ * operator sees.  The engine (waves, gates, pacing, resume after a crash)
+ * is lib/rollout.h; it tells this command what happens through callbacks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,68 +17,13 @@
 
 #include <jansson.h>
 
-#include "../lib/activate.h"
-#include "../lib/campaign.h"
 #include "../lib/clock.h"
 #include "../lib/config.h"
-#include "../lib/distribute.h"
-#include "../lib/hex.h"
-#include "../lib/image.h"
-#include "../lib/manifest.h"
-#include "../lib/plan.h"
-#include "../lib/readversion.h"
-#include "../lib/route.h"
+#include "../lib/rollout.h"
 #include "../lib/run.h"
 #include "cmd.h"
 #include "campaign_run.h"
-
-/* One image of the plan, loaded: what distribute and activate need. */
-struct run_image {
-	struct hfw_manifest m;
-	uint8_t *data;
-	size_t len;
-	int needs_activation;
-};
-
-/* A device of the wave being run, as the ledger has it. */
-struct run_dev {
-	char eui[HFW_EUI_TEXT_MAX];
-	int64_t image, attempts;
-	enum hfw_run_step step;
-	int quarantine_seen;	/* a quarantine of its current step already paused the run (resumed: wait) */
-};
-
-struct run {
-	struct hfw_ctx *ctx;
-	hfw_ledger *ledger;
-	struct hfw_run_campaign c;
-	json_t *plan;
-	struct run_image *images;
-	size_t nimages;
-	long poll_ms;
-	int paced;		/* the last round held devices back for the budgets */
-	int64_t until;		/* --until: stop once this wave's gate passed (0: run every wave) */
-	int64_t max_attempts;	/* sends of one step to a device (re-drive's limit) */
-	char pause[HFW_RUN_REASON_MAX];	/* set by a round that found a new quarantine: the run pauses */
-	/* The wave's devices (reloaded each round). */
-	struct run_dev *devs;
-	size_t ndevs, capdevs;
-};
-
-/* One line per event on stderr (unless -q or --json). */
-static void say(const struct run *r, const char *fmt, ...) HFW_PRINTF(2, 3);
-static void say(const struct run *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (r->ctx->quiet)
-		return;
-	fprintf(stderr, "hanfw: campaign %s: ", r->c.name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+#include "progress.h"
 
 static void sleep_ms(long ms)
 {
@@ -93,613 +31,6 @@ static void sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
-}
-
-static int hex_sha256(char out[65], const char *path, struct hfw_error *err)
-{
-	uint8_t h[HFW_SHA256_LEN];
-
-	if (hfw_plan_file_sha256(h, path, err) < 0)
-		return err->code;
-	hfw_hex_encode(out, h, sizeof(h));
-	return 0;
-}
-
-/* An input the plan names must be what it was when the plan was made. */
-static int check_input(const json_t *in, const char *what, struct hfw_error *err)
-{
-	const char *path = json_string_value(json_object_get(in, "path"));
-	const char *want = json_string_value(json_object_get(in, "sha256"));
-	char got[65];
-
-	if (!path || !want)
-		return hfw_error_set(err, HFW_EINPUT, "the plan does not name its %s and its SHA-256", what);
-	if (hex_sha256(got, path, err) < 0)
-		return err->code;
-	if (strcasecmp(got, want) != 0)
-		return hfw_error_set(err, HFW_EINPUT,
-				     "%s '%s' changed since the plan was made (SHA-256 %.16s..., the plan says %.16s...): "
-				     "make a new plan", what, path, got, want);
-	return 0;
-}
-
-/* Read the plan, check its format and inputs, load its images. */
-static int load_plan(struct run *r, const char *path, struct hfw_error *err)
-{
-	json_error_t je;
-	const json_t *inputs, *images, *v;
-	const char *format;
-	size_t i;
-
-	if (!(r->plan = json_load_file(path, 0, &je)))
-		return hfw_error_set(err, HFW_EINPUT, "plan '%s': %s (line %d)", path, je.text, je.line);
-	format = json_string_value(json_object_get(r->plan, "format"));
-	if (!format || strcmp(format, HFW_PLAN_FORMAT) != 0)
-		return hfw_error_set(err, HFW_EINPUT, "'%s' is not a %s plan (hanfw campaign plan -o)", path, HFW_PLAN_FORMAT);
-	inputs = json_object_get(r->plan, "inputs");
-	if (check_input(json_object_get(inputs, "estate"), "estate", err) < 0 ||
-	    check_input(json_object_get(inputs, "products"), "products file", err) < 0)
-		return err->code;
-	images = json_object_get(inputs, "images");
-	if (!json_is_array(images) || !json_array_size(images))
-		return hfw_error_set(err, HFW_EINPUT, "plan '%s' names no images", path);
-	r->nimages = json_array_size(images);
-	if (!(r->images = calloc(r->nimages, sizeof(*r->images))))
-		return hfw_error_oom(err);
-	json_array_foreach(images, i, v) {
-		struct run_image *im = &r->images[i];
-		struct hfw_image img;
-		const char *p = json_string_value(json_object_get(v, "path"));
-
-		if (check_input(v, "image", err) < 0)
-			return err->code;
-		if (hfw_manifest_load_image(&im->m, &im->data, &im->len, &img, p, err) < 0)
-			return err->code;
-		im->needs_activation = im->m.type->activation == HFW_ACTIVATE_SR_11_3;
-	}
-	return 0;
-}
-
-/* First run of a campaign: every device of the plan into the ledger, in one transaction. */
-static int import_plan(struct run *r, struct hfw_error *err)
-{
-	const json_t *wave, *req, *dev;
-	size_t i, j, k;
-
-	if (hfw_ledger_begin(r->ledger, err) < 0)
-		return err->code;
-	if (hfw_run_put(r->ledger, &r->c, err) < 0)
-		goto fail;
-	json_array_foreach(json_object_get(r->plan, "waves"), i, wave) {
-		json_array_foreach(json_object_get(wave, "requests"), j, req) {
-			json_array_foreach(json_object_get(req, "devices"), k, dev) {
-				struct hfw_run_device d = { json_string_value(dev), json_integer_value(json_object_get(wave, "wave")),
-							    json_integer_value(json_object_get(req, "image")), HFW_RUN_PENDING,
-							    NULL, 0 };
-
-				if (!d.device || d.wave < 1 || d.image < 0 || (size_t)d.image >= r->nimages) {
-					hfw_error_set(err, HFW_EINPUT, "the plan's wave %zu has a malformed request", i + 1);
-					goto fail;
-				}
-				if (hfw_run_add_device(r->ledger, r->c.name, &d, err) < 0)
-					goto fail;
-			}
-		}
-	}
-	json_array_foreach(json_object_get(r->plan, "skipped"), i, dev) {
-		struct hfw_run_device d = { json_string_value(json_object_get(dev, "eui")), 0, -1, HFW_RUN_SKIPPED,
-					    json_string_value(json_object_get(dev, "reason")), 0 };
-
-		if (!d.device) {
-			hfw_error_set(err, HFW_EINPUT, "the plan has a skipped device without an EUI");
-			goto fail;
-		}
-		if (hfw_run_add_device(r->ledger, r->c.name, &d, err) < 0)
-			goto fail;
-	}
-	return hfw_ledger_commit(r->ledger, err);
-fail:
-	hfw_ledger_rollback(r->ledger);
-	return err->code;
-}
-
-static int collect(void *arg, const struct hfw_run_device *d)
-{
-	struct run *r = arg;
-
-	if (r->ndevs == r->capdevs) {
-		size_t cap = r->capdevs ? 2 * r->capdevs : 256;
-		struct run_dev *v = realloc(r->devs, cap * sizeof(*v));
-
-		if (!v)
-			return HFW_ENOMEM;
-		r->devs = v;
-		r->capdevs = cap;
-	}
-	snprintf(r->devs[r->ndevs].eui, sizeof(r->devs[r->ndevs].eui), "%s", d->device);
-	r->devs[r->ndevs].image = d->image;
-	r->devs[r->ndevs].step = d->step;
-	r->devs[r->ndevs].attempts = d->attempts;
-	r->devs[r->ndevs].quarantine_seen = d->reason && !strncmp(d->reason, "quarantined: ", 13);
-	r->ndevs++;
-	return 0;
-}
-
-static int load_wave(struct run *r, int64_t wave, struct hfw_error *err)
-{
-	int ret;
-
-	r->ndevs = 0;
-	if ((ret = hfw_run_each_device(r->ledger, r->c.name, wave, collect, r, err)) == HFW_ENOMEM)
-		return hfw_error_oom(err);
-	return ret;
-}
-
-/* The ledger's campaign state of every device: device -> {state, reason} (a JSON object). */
-static int campaign_states(struct run *r, json_t **states, struct hfw_error *err)
-{
-	json_t *st = NULL, *d;
-	int all;
-	size_t i;
-
-	*states = json_object();
-	if (!*states)
-		return hfw_error_oom(err);
-	if (hfw_campaign_status(&st, r->ledger, r->c.name, NULL, 1, &all, err) < 0)
-		return err->code;
-	json_array_foreach(json_object_get(st, "device_states"), i, d) {
-		const char *eui = json_string_value(json_object_get(d, "device"));
-
-		if (eui)
-			json_object_set(*states, eui, d);
-	}
-	json_decref(st);
-	return 0;
-}
-
-/* Send one step to a set of devices of one image (image -1: any, for read-version). */
-static int send_step(struct run *r, enum hfw_run_step step, int64_t image, const struct run_dev *const *devs,
-		     size_t n, struct hfw_error *err)
-{
-	struct cmd_session *sess = &r->ctx->session;
-	struct hfw_flow_result *res = NULL;
-	struct hfw_target *t = NULL;
-	size_t i, counts[HFW_FLOW_OUTCOMES];
-	int ret = 0;
-
-	if (!n)
-		return 0;
-	if (step == HFW_RUN_DISTRIBUTE) {
-		struct hfw_distribution_options o;
-		struct hfw_distribution_totals tot;
-		const struct run_image *im = &r->images[image];
-
-		if (!(t = calloc(n, sizeof(*t))))
-			return hfw_error_oom(err);
-		for (i = 0; i < n; i++) {
-			if (hfw_eui_parse(&t[i].eui, devs[i]->eui, "plan", err) < 0)
-				goto out;
-			t[i].type = im->m.type;
-		}
-		memset(&o, 0, sizeof(o));
-		memset(&tot, 0, sizeof(tot));
-		o.signer = sess->signer;
-		o.ledger = r->ledger;
-		o.transport = sess->transport;
-		o.trust = sess->trust;
-		o.manifest = &im->m;
-		o.image = im->data;
-		o.image_len = im->len;
-		o.schema_version = sess->set.schema_version;
-		o.user = sess->user;
-		o.campaign = r->c.name;
-		o.batch = HFW_PLAN_MAX_REQUEST;
-		if (hfw_eui_parse(&o.dcc, sess->set.dcc_eui, "dcc_eui", err) < 0)
-			goto out;
-		say(r, "wave %" PRId64 ": distribute %s to %zu devices (SR %s)", r->c.wave, im->m.type->name, n,
-		    hfw_route_sr(im->m.route));
-		ret = hfw_distribution_run(&o, t, n, &tot, err);
-		goto out;
-	}
-	if (!(res = calloc(n, sizeof(*res))))
-		return hfw_error_oom(err);
-	for (i = 0; i < n; i++)
-		if (hfw_eui_parse(&res[i].device, devs[i]->eui, "plan", err) < 0)
-			goto out;
-	if (step == HFW_RUN_ACTIVATE) {
-		struct hfw_activation_options ao;
-		const struct run_image *im = &r->images[image];
-
-		memset(&ao, 0, sizeof(ao));
-		cmd_session_fill(sess, &ao.flow);
-		ao.flow.campaign = r->c.name;
-		ao.flow.device_type = im->m.type->name;
-		ao.flow.firmware_version = im->m.firmware_version;
-		ao.gbcs_key = sess->gbcs_key;
-		memcpy(ao.firmware_hash, im->m.firmware_hash, HFW_SHA256_LEN);
-		say(r, "wave %" PRId64 ": activate %s on %zu devices (SR 11.3)", r->c.wave, im->m.type->name, n);
-		ret = hfw_activation_run(&ao, res, n, counts, err);
-	} else {
-		struct hfw_flow_options fo;
-
-		memset(&fo, 0, sizeof(fo));
-		cmd_session_fill(sess, &fo);
-		fo.campaign = r->c.name;
-		say(r, "wave %" PRId64 ": read the firmware version of %zu devices (SR 11.2)", r->c.wave, n);
-		ret = hfw_read_version_run(&fo, res, n, counts, err);
-	}
-out:
-	hfw_flow_results_release(res, res ? n : 0);
-	free(res);
-	free(t);
-	return ret < 0 ? ret : err->code < 0 && ret ? err->code : ret;
-}
-
-/*
- * Pacing: the room left in each budget (config: budget_11_x_per_hour,
- * rate_per_minute), from what the ledger recorded, so a restart keeps it.
- */
-struct pace {
-	int64_t sr[4];		/* 11.1, 11.4, 11.3, 11.2 */
-	int64_t all;
-	int waited;		/* a device was held back for room this round */
-};
-
-static const char *const pace_sr[4] = { "11.1", "11.4", "11.3", "11.2" };
-static const enum hfw_setting pace_set[4] = { HFW_SET_BUDGET_11_1_PER_HOUR, HFW_SET_BUDGET_11_4_PER_HOUR,
-					      HFW_SET_BUDGET_11_3_PER_HOUR, HFW_SET_BUDGET_11_2_PER_HOUR };
-
-static int pace_load(struct run *r, struct pace *p, struct hfw_error *err)
-{
-	const hfw_config *cfg = r->ctx->session.cfg;
-	int64_t n;
-	size_t i;
-
-	for (i = 0; i < 4; i++) {
-		uint64_t limit = hfw_config_get_uint(cfg, pace_set[i]);
-
-		n = 0;
-		if (limit && hfw_run_sent_since(r->ledger, pace_sr[i], 3600, &n, err) < 0)
-			return err->code;
-		p->sr[i] = hfw_run_room(limit, n);
-	}
-	n = 0;
-	if (hfw_config_get_uint(cfg, HFW_SET_RATE_PER_MINUTE) &&
-	    hfw_run_sent_since(r->ledger, NULL, 60, &n, err) < 0)
-		return err->code;
-	p->all = hfw_run_room(hfw_config_get_uint(cfg, HFW_SET_RATE_PER_MINUTE), n);
-	p->waited = 0;
-	return 0;
-}
-
-/* Take one request of sr from the budgets: 0 when there is no room (the device waits). */
-static int pace_take(struct pace *p, const char *sr)
-{
-	size_t i;
-
-	for (i = 0; i < 4 && strcmp(pace_sr[i], sr); i++)
-		;
-	if (i == 4 || p->sr[i] <= 0 || p->all <= 0) {
-		p->waited = 1;
-		return 0;
-	}
-	p->sr[i]--;
-	p->all--;
-	return 1;
-}
-
-/* Is the campaign still to be run (another process may have aborted it)? */
-static int still_running(struct run *r, struct hfw_error *err)
-{
-	struct hfw_run_campaign now;
-	int found;
-
-	if (hfw_run_get(r->ledger, r->c.name, &now, &found, err) < 0)
-		return err->code;
-	if (found && strcmp(now.state, "running") != 0)
-		return hfw_error_set(err, HFW_EHALTED, "campaign %s is %s%s%s: nothing more sent", r->c.name, now.state,
-				     now.reason[0] ? ": " : "", now.reason);
-	return 0;
-}
-
-/*
- * One round over the wave: decide for every device; record every step
- * about to be sent (one commit), then send them.  *open counts devices not
- * finished.
- */
-static int round_once(struct run *r, int timed_out, size_t *open, struct hfw_error *err)
-{
-	const struct run_dev **sends[HFW_RUN_STEPS] = { NULL };
-	size_t nsends[HFW_RUN_STEPS] = { 0 };
-	int image_taken[HFW_PLAN_MAX_IMAGES] = { 0 };	/* a distribution request of the image counted */
-	struct pace pace;
-	json_t *states = NULL;
-	size_t i, k;
-	int ret = 0, in_tx = 0, settled = 0;
-
-	*open = 0;
-	if (hfw_run_settle_distributions(r->ledger, r->c.name, &settled, err) < 0)
-		goto fail;
-	if (settled)
-		say(r, "%d devices' distributions of unknown fate settled as accepted by their alerts", settled);
-	if (load_wave(r, r->c.wave, err) < 0 || campaign_states(r, &states, err) < 0 || pace_load(r, &pace, err) < 0)
-		goto fail;
-	for (k = 0; k < HFW_RUN_STEPS; k++)
-		if (!(sends[k] = calloc(r->ndevs ? r->ndevs : 1, sizeof(*sends[k])))) {
-			hfw_error_oom(err);
-			goto fail;
-		}
-	if (hfw_ledger_begin(r->ledger, err) < 0)
-		goto fail;
-	in_tx = 1;
-	for (i = 0; i < r->ndevs; i++) {
-		struct run_dev *d = &r->devs[i];
-		const char *action = hfw_run_step_action(d->step);
-		const char *cstate = json_string_value(json_object_get(json_object_get(states, d->eui), "state"));
-		const char *creason = json_string_value(json_object_get(json_object_get(states, d->eui), "reason"));
-		struct hfw_run_decision dec;
-		int has = 0, needs = d->image >= 0 && r->images[d->image].needs_activation;
-
-		if (d->step == HFW_RUN_DONE || d->step == HFW_RUN_FAILED || d->step == HFW_RUN_SKIPPED ||
-		    d->step == HFW_RUN_LEFT)
-			continue;
-		if (action && hfw_run_has_request(r->ledger, r->c.name, d->eui, action, &has, err) < 0)
-			goto fail;
-		hfw_run_decide(d->step, cstate, has, needs, &dec);
-		/* A quarantine a resume already acknowledged: its request is of unknown fate, wait. */
-		if (dec.action == HFW_RUN_PAUSE && d->quarantine_seen)
-			dec.action = HFW_RUN_WAIT;
-		if (dec.action == HFW_RUN_PAUSE) {
-			char why[HFW_RUN_REASON_MAX];
-
-			snprintf(why, sizeof(why), "quarantined: %s", creason ? creason : "?");
-			if (hfw_run_set_step(r->ledger, r->c.name, d->eui, d->step, why, 0, err) < 0)
-				goto fail;
-			if (!r->pause[0])
-				snprintf(r->pause, sizeof(r->pause), "%s: %s (%s)", d->eui, cstate, creason ? creason : "?");
-			say(r, "%s: %s: %s", d->eui, cstate, creason ? creason : "?");
-			(*open)++;
-			continue;
-		}
-		if (dec.action == HFW_RUN_LEAVE) {
-			const char *why = creason && *creason ? creason : "left_campaign";
-
-			if (hfw_run_set_step(r->ledger, r->c.name, d->eui, HFW_RUN_LEFT, why, 0, err) < 0)
-				goto fail;
-			say(r, "%s: left the campaign: %s", d->eui, why);
-			continue;
-		}
-		if (dec.action == HFW_RUN_WAIT && timed_out) {
-			char why[HFW_RUN_REASON_MAX];
-
-			snprintf(why, sizeof(why), "wave_timeout (last state %s)", cstate ? cstate : "none");
-			dec.action = HFW_RUN_FAIL;
-			dec.next = HFW_RUN_FAILED;
-			if (hfw_run_set_step(r->ledger, r->c.name, d->eui, HFW_RUN_FAILED, why, 0, err) < 0)
-				goto fail;
-			say(r, "%s: failed: %s", d->eui, why);
-			continue;
-		}
-		switch (dec.action) {
-		case HFW_RUN_LEAVE:
-		case HFW_RUN_PAUSE:	/* handled above */
-		case HFW_RUN_WAIT:
-			(*open)++;
-			break;
-		case HFW_RUN_ADVANCE:
-			if (hfw_run_set_step(r->ledger, r->c.name, d->eui, HFW_RUN_DONE, NULL, 0, err) < 0)
-				goto fail;
-			say(r, "%s: done (version confirmed)", d->eui);
-			break;
-		case HFW_RUN_FAIL:
-			if (hfw_run_set_step(r->ledger, r->c.name, d->eui, HFW_RUN_FAILED, dec.reason, 0, err) < 0)
-				goto fail;
-			say(r, "%s: failed: %s", d->eui, dec.reason);
-			break;
-		case HFW_RUN_SEND:
-			/* Re-drive (the same step again: the last was refused or never sent) has a limit. */
-			if (dec.next == d->step && d->attempts >= r->max_attempts) {
-				char why[HFW_RUN_REASON_MAX];
-
-				snprintf(why, sizeof(why), "attempts_exhausted (%s sent %" PRId64 " times)",
-					 hfw_run_step_name(d->step), d->attempts);
-				if (hfw_run_set_step(r->ledger, r->c.name, d->eui, HFW_RUN_FAILED, why, 0, err) < 0)
-					goto fail;
-				say(r, "%s: failed: %s", d->eui, why);
-				break;
-			}
-			if (timed_out) {
-				if (hfw_run_set_step(r->ledger, r->c.name, d->eui, HFW_RUN_FAILED, "wave_timeout (not sent)", 0,
-						     err) < 0)
-					goto fail;
-				break;
-			}
-			/* Within the budgets: a distribution request (of many devices) counts once per image. */
-			if (dec.next == HFW_RUN_DISTRIBUTE) {
-				if (d->image < HFW_PLAN_MAX_IMAGES && !image_taken[d->image]) {
-					if (!pace_take(&pace, hfw_route_sr(r->images[d->image].m.route))) {
-						(*open)++;
-						break;
-					}
-					image_taken[d->image] = 1;
-				}
-			} else if (!pace_take(&pace, dec.next == HFW_RUN_ACTIVATE ? "11.3" : "11.2")) {
-				(*open)++;
-				break;
-			}
-			/* Durable before the request is even prepared. */
-			if (hfw_run_set_step(r->ledger, r->c.name, d->eui, dec.next, NULL, 1, err) < 0)
-				goto fail;
-			d->step = dec.next;
-			sends[dec.next][nsends[dec.next]++] = d;
-			(*open)++;
-			break;
-		}
-	}
-	in_tx = 0;
-	if (hfw_ledger_commit(r->ledger, err) < 0)
-		goto fail;
-	if (pace.waited && !r->paced)
-		say(r, "wave %" PRId64 ": devices wait for room in the request budgets (hanfw-config(1))", r->c.wave);
-	r->paced = pace.waited;
-	/* Distribution and activation go by image; version reads all together (none once pausing). */
-	for (k = 0; !r->pause[0] && k < HFW_RUN_STEPS; k++) {
-		size_t im;
-
-		if (!nsends[k])
-			continue;
-		if (k == HFW_RUN_READ_VERSION) {
-			if (send_step(r, (enum hfw_run_step)k, -1, sends[k], nsends[k], err) < 0)
-				goto fail;
-			continue;
-		}
-		for (im = 0; im < r->nimages; im++) {
-			size_t n = 0;
-
-			/* This image's devices to the front (swapped, none lost), sent, then dropped. */
-			for (i = 0; i < nsends[k]; i++)
-				if (sends[k][i]->image == (int64_t)im) {
-					const struct run_dev *tmp = sends[k][n];
-
-					sends[k][n++] = sends[k][i];
-					sends[k][i] = tmp;
-				}
-			if (send_step(r, (enum hfw_run_step)k, (int64_t)im, sends[k], n, err) < 0)
-				goto fail;
-			memmove(sends[k], sends[k] + n, (nsends[k] - n) * sizeof(*sends[k]));
-			nsends[k] -= n;
-		}
-	}
-	goto out;
-fail:
-	if (in_tx)
-		hfw_ledger_rollback(r->ledger);
-	ret = err->code ? err->code : HFW_ERROR;
-out:
-	for (k = 0; k < HFW_RUN_STEPS; k++)
-		free(sends[k]);
-	json_decref(states);
-	return ret;
-}
-
-/* The gate of the current wave. */
-static int gate(struct run *r, struct hfw_error *err)
-{
-	struct hfw_run_gate g = { 0, 0, 0, 0, r->c.wave == 1 ? r->c.min_canary : r->c.min_wave };
-	json_t *states = NULL;
-	size_t i;
-
-	if (load_wave(r, r->c.wave, err) < 0)
-		return err->code;
-	if (campaign_states(r, &states, err) < 0) {
-		json_decref(states);
-		return err->code;
-	}
-	for (i = 0; i < r->ndevs; i++) {
-		const char *cstate = json_string_value(json_object_get(json_object_get(states, r->devs[i].eui), "state"));
-
-		/* A device that left the campaign says nothing of the image. */
-		if (r->devs[i].step == HFW_RUN_LEFT)
-			continue;
-		g.devices++;
-		if (r->devs[i].step == HFW_RUN_DONE)
-			g.done++;
-		else
-			g.failed++;
-		if (cstate && !strcmp(cstate, "hash_mismatch"))
-			g.hash_mismatch++;
-	}
-	json_decref(states);
-	return hfw_run_gate_check(&g, (size_t)r->c.wave, err);
-}
-
-/* The devices behind a halt: each failed device of the wave, with its reason. */
-static int print_failed(void *arg, const struct hfw_run_device *d)
-{
-	const struct run *r = arg;
-
-	if (d->step == HFW_RUN_FAILED && !r->ctx->quiet)
-		fprintf(stderr, "hanfw: campaign %s: halted by %s: %s\n", r->c.name, d->device, d->reason ? d->reason : "");
-	return 0;
-}
-
-static int run_waves(struct run *r, struct hfw_error *err)
-{
-	int64_t nwaves = (int64_t)json_array_size(json_object_get(r->plan, "waves"));
-
-	if (r->c.wave < 1)
-		r->c.wave = 1;
-	for (; r->c.wave <= nwaves; r->c.wave++) {
-		size_t open = 1;
-		int timed_out = 0;
-
-		if (r->c.gate_passed >= r->c.wave)
-			continue;
-		if (!r->c.wave_started_ms) {
-			r->c.wave_started_ms = (int64_t)hfw_now_ms();
-			if (hfw_run_put(r->ledger, &r->c, err) < 0)
-				return err->code;
-			say(r, "wave %" PRId64 " of %" PRId64 " starts", r->c.wave, nwaves);
-		}
-		while (open) {
-			if (still_running(r, err) < 0)
-				return err->code;
-			timed_out = (int64_t)hfw_now_ms() >= r->c.wave_started_ms + r->c.wave_timeout_s * 1000;
-			if (round_once(r, timed_out, &open, err) < 0)
-				return err->code;
-			if (r->pause[0]) {
-				snprintf(r->c.state, sizeof(r->c.state), "paused");
-				snprintf(r->c.reason, sizeof(r->c.reason), "%s", r->pause);
-				if (hfw_run_put(r->ledger, &r->c, err) < 0)
-					return err->code;
-				return hfw_error_set(err, HFW_EHALTED, "campaign %s paused: %s; nothing more sent (hanfw campaign "
-						     "resume %s after a decision)", r->c.name, r->c.reason, r->c.name);
-			}
-			if (open)
-				sleep_ms(r->poll_ms);
-		}
-		if (gate(r, err) < 0) {
-			snprintf(r->c.state, sizeof(r->c.state), "halted");
-			snprintf(r->c.reason, sizeof(r->c.reason), "%s", err->text);
-			if (hfw_run_put(r->ledger, &r->c, err) < 0)
-				return err->code;
-			hfw_run_each_device(r->ledger, r->c.name, r->c.wave, print_failed, r, err);
-			return hfw_error_set(err, HFW_EHALTED, "campaign %s halted: %s; nothing more sent (hanfw campaign "
-					     "resume %s after a decision)", r->c.name, r->c.reason, r->c.name);
-		}
-		say(r, "wave %" PRId64 ": gate passed", r->c.wave);
-		r->c.gate_passed = r->c.wave;
-		r->c.wave_started_ms = 0;
-		if (r->c.wave < nwaves) {
-			r->c.wave++;
-			if (hfw_run_put(r->ledger, &r->c, err) < 0)
-				return err->code;
-			r->c.wave--;	/* the loop's increment */
-			if (r->until && r->c.wave >= r->until) {
-				r->c.wave++;
-				say(r, "stopped after wave %" PRId64 " (--until): run it again to go on", r->until);
-				return 0;
-			}
-		}
-	}
-	r->c.wave = nwaves;
-	snprintf(r->c.state, sizeof(r->c.state), "completed");
-	r->c.reason[0] = 0;
-	if (hfw_run_put(r->ledger, &r->c, err) < 0)
-		return err->code;
-	say(r, "completed");
-	return 0;
-}
-
-static void run_release(struct run *r)
-{
-	size_t i;
-
-	for (i = 0; r->images && i < r->nimages; i++)
-		free(r->images[i].data);
-	free(r->images);
-	free(r->devs);
-	json_decref(r->plan);
 }
 
 /* Counts of a campaign's devices per step, and failures and skips per reason. */
@@ -822,47 +153,142 @@ static int lock_campaign(const struct hfw_ctx *ctx, const char *name, int *fd, s
 	return 0;
 }
 
-/* run and resume: the loop, from a plan (run) or the campaign's own (resume). */
+/*
+ * What the engine says as it goes.  Not a terminal: one line per event on
+ * stderr.  A terminal: one status line (progress.h) redrawn in place at
+ * most twice a second, the events that matter to the operator printed
+ * above it (a line per device done or per request sent would scroll the
+ * status away), and a newline after it before anything else is printed.
+ */
+#define RUN_SAMPLES 256
+
+struct run_out {
+	const struct hfw_ctx *ctx;
+	const char *name;
+	int tty;			/* stderr is a terminal and not -q */
+	int shown;			/* the status line is on the screen (no newline after it yet) */
+	int have;			/* last holds a round's progress */
+	uint64_t drawn_ms;
+	struct hfw_rollout_progress last;
+	int64_t wave;			/* of the last round */
+	uint64_t base;			/* finished in the waves before it */
+	struct cmd_progress_sample samples[RUN_SAMPLES];
+	size_t nsamples;
+};
+
+static void status_draw(struct run_out *ro, const char *state)
+{
+	char line[512];
+
+	cmd_progress_format(line, sizeof(line), &ro->last,
+			    cmd_progress_rate(ro->samples, ro->nsamples, hfw_now_ms()), state);
+	fprintf(stderr, "\r\033[K%s", line);
+	fflush(stderr);
+	ro->shown = 1;
+	ro->drawn_ms = hfw_now_ms();
+}
+
+/* Before any other line on stderr: the status line ends with a newline (state: the final one's). */
+static void status_end(struct run_out *ro, const char *state)
+{
+	if (!ro->tty || !ro->have)
+		return;
+	if (state)
+		status_draw(ro, state);
+	if (ro->shown)
+		fputc('\n', stderr);
+	ro->shown = 0;
+}
+
+static void run_event(void *arg, enum hfw_rollout_event ev, const char *line)
+{
+	struct run_out *ro = arg;
+
+	if (ro->ctx->quiet)
+		return;
+	if (ro->tty) {
+		if (ev == HFW_ROLLOUT_DEVICE_DONE || ev == HFW_ROLLOUT_SENDING || ev == HFW_ROLLOUT_PACED)
+			return;
+		if (ro->shown)
+			fputs("\r\033[K", stderr);
+		ro->shown = 0;
+	}
+	fprintf(stderr, "hanfw: campaign %s: %s\n", ro->name, line);
+}
+
+static void run_progress(void *arg, const struct hfw_rollout_progress *p)
+{
+	struct run_out *ro = arg;
+	uint64_t now = hfw_now_ms(), finished;
+
+	if (!ro->tty)
+		return;
+	if (ro->have && p->wave != ro->wave)
+		ro->base += ro->last.steps[HFW_RUN_DONE] + ro->last.steps[HFW_RUN_FAILED] + ro->last.steps[HFW_RUN_LEFT];
+	ro->wave = p->wave;
+	ro->last = *p;
+	ro->have = 1;
+	finished = ro->base + p->steps[HFW_RUN_DONE] + p->steps[HFW_RUN_FAILED] + p->steps[HFW_RUN_LEFT];
+	if (ro->nsamples == RUN_SAMPLES) {
+		memmove(ro->samples, ro->samples + 1, (RUN_SAMPLES - 1) * sizeof(ro->samples[0]));
+		ro->nsamples--;
+	}
+	ro->samples[ro->nsamples].ms = now;
+	ro->samples[ro->nsamples++].finished = finished;
+	if (!ro->shown || now - ro->drawn_ms >= 500 || p->paused)
+		status_draw(ro, NULL);
+}
+
+/* run and resume: options, the campaign's lock, the engine, the report. */
 static int run_common(struct hfw_ctx *ctx, const char *plan_path, const char *name, int resume,
 		      const char *canary_text, const char *wave_text, const char *timeout_text, const char *poll_text,
 		      const char *until_text)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct cmd_session *sess = &ctx->session;
-	struct run r;
-	struct hfw_run_campaign prev;
-	char sha[65];
+	struct hfw_rollout_options o;
+	struct hfw_rollout_start s;
+	struct run_out out;
+	hfw_rollout *r = NULL;
+	const struct hfw_run_campaign *c;
 	unsigned long long x;
-	int found = 0, ret, lock = -1;
+	int ret, lock = -1;
 
-	memset(&r, 0, sizeof(r));
-	r.ctx = ctx;
-	r.poll_ms = 1000;
-	r.c.min_canary = 0.99;
-	r.c.min_wave = 0.95;
-	r.c.wave_timeout_s = 7 * 24 * 3600;
-	r.max_attempts = 8;
-	if (parse_percent(ctx, "canary-success", canary_text, &r.c.min_canary) < 0 ||
-	    parse_percent(ctx, "wave-success", wave_text, &r.c.min_wave) < 0)
+	memset(&o, 0, sizeof(o));
+	memset(&s, 0, sizeof(s));
+	memset(&out, 0, sizeof(out));
+	out.ctx = ctx;
+	out.name = name;
+	out.tty = !ctx->quiet && isatty(STDERR_FILENO);
+	o.poll_ms = 1000;
+	o.max_attempts = 8;
+	s.name = name;
+	s.plan_path = plan_path;
+	s.resume = resume;
+	s.min_canary = 0.99;
+	s.min_wave = 0.95;
+	s.wave_timeout_s = 7 * 24 * 3600;
+	if (parse_percent(ctx, "canary-success", canary_text, &s.min_canary) < 0 ||
+	    parse_percent(ctx, "wave-success", wave_text, &s.min_wave) < 0)
 		return HFW_EXIT_USAGE;
 	if (timeout_text) {
 		if (cmd_parse_uint(ctx, "wave-timeout", timeout_text, 365ull * 24 * 3600, &x) != PARSE_OK)
 			return HFW_EXIT_USAGE;
 		if (!x)
 			return cmd_usage_error(ctx, "--wave-timeout must be at least 1 second");
-		r.c.wave_timeout_s = (int64_t)x;
+		s.wave_timeout_s = (int64_t)x;
 	}
 	if (poll_text) {
 		if (cmd_parse_uint(ctx, "poll-ms", poll_text, 3600000, &x) != PARSE_OK)
 			return HFW_EXIT_USAGE;
-		r.poll_ms = x ? (long)x : 1;
+		o.poll_ms = x ? (long)x : 1;
 	}
 	if (until_text) {
 		if (!strcmp(until_text, "canary"))
-			r.until = 1;
+			o.until = 1;
 		else if (!strncmp(until_text, "wave-", 5) && until_text[5] &&
 			 cmd_parse_uint(ctx, "until", until_text + 5, 1000000, &x) == PARSE_OK && x > 0)
-			r.until = (int64_t)x;
+			o.until = (int64_t)x;
 		else
 			return cmd_usage_error(ctx, "--until: '%.40s' is not a stage (canary, or wave-N)", until_text);
 	}
@@ -870,85 +296,42 @@ static int run_common(struct hfw_ctx *ctx, const char *plan_path, const char *na
 	sess->both = 1;
 	if ((ret = cmd_setup(ctx, ctx->needs)) != 0)
 		return ret;
-	r.ledger = sess->ledger;
+	o.ledger = sess->ledger;
+	o.cfg = sess->cfg;
+	cmd_session_fill(sess, &o.flow);
+	o.transport = sess->transport;
+	o.gbcs_key = sess->gbcs_key;
+	o.cb.event = run_event;
+	o.cb.progress = run_progress;
+	o.cb.arg = &out;
+	if (sess->set.dcc_eui && hfw_eui_parse(&o.dcc, sess->set.dcc_eui, "dcc_eui", &err) < 0)
+		goto fail;
 	if (lock_campaign(ctx, name, &lock, &err) < 0)
 		goto fail;
-	if (resume) {
-		if (get_campaign(r.ledger, name, &prev, &err) < 0)
-			goto fail;
-		if (strcmp(prev.state, "halted") != 0 && strcmp(prev.state, "paused") != 0 &&
-		    strcmp(prev.state, "running") != 0) {
-			hfw_error_set(&err, HFW_EINPUT, "campaign %s is %s: only a halted or paused campaign resumes", name,
-				      prev.state);
-			goto fail;
-		}
-		plan_path = prev.plan_path;
-	}
-	if (load_plan(&r, plan_path, &err) < 0 || hex_sha256(sha, plan_path, &err) < 0)
+	if (hfw_rollout_open(&r, &o, &s, &err) < 0)
 		goto fail;
-	if (!resume && hfw_run_get(r.ledger, name, &prev, &found, &err) < 0)
+	ret = hfw_rollout_run(r, &err);
+	status_end(&out, hfw_rollout_campaign(r)->state);
+	if (ret < 0)
 		goto fail;
-	if ((resume || found) && strcasecmp(prev.plan_sha256, sha) != 0) {
-		hfw_error_set(&err, HFW_EINPUT,
-			      "campaign %s was started from a plan with SHA-256 %.16s..., '%s' is %.16s...: a campaign's plan "
-			      "never changes (name a new campaign)", name, prev.plan_sha256, plan_path, sha);
-		goto fail;
-	}
-	if (resume) {
-		r.c = prev;
-		/* A human decided: the breached wave's gate is overridden. */
-		if (!strcmp(prev.state, "halted"))
-			r.c.gate_passed = r.c.wave;
-		snprintf(r.c.state, sizeof(r.c.state), "running");
-		r.c.reason[0] = 0;
-		r.c.wave_started_ms = 0;
-		if (hfw_run_put(r.ledger, &r.c, &err) < 0)
-			goto fail;
-		if (r.c.gate_passed >= r.c.wave)
-			r.c.wave++;
-		say(&r, "resumed at wave %" PRId64, r.c.wave);
-	} else if (found) {
-		if (!strcmp(prev.state, "completed")) {
-			r.c = prev;
-			say(&r, "already completed");
-			goto report;
-		}
-		if (strcmp(prev.state, "running") != 0) {
-			hfw_error_set(&err, HFW_EHALTED, "campaign %s is %s%s%s: hanfw campaign resume %s after a decision",
-				      name, prev.state, prev.reason[0] ? ": " : "", prev.reason, name);
-			goto fail;
-		}
-		r.c = prev;
-		say(&r, "continuing at wave %" PRId64, r.c.wave);
-	} else {
-		snprintf(r.c.name, sizeof(r.c.name), "%s", name);
-		snprintf(r.c.plan_path, sizeof(r.c.plan_path), "%s", plan_path);
-		snprintf(r.c.plan_sha256, sizeof(r.c.plan_sha256), "%s", sha);
-		snprintf(r.c.state, sizeof(r.c.state), "running");
-		if (import_plan(&r, &err) < 0)
-			goto fail;
-		say(&r, "started from plan '%s'", plan_path);
-	}
-	if (run_waves(&r, &err) < 0)
-		goto fail;
-report:
+	c = hfw_rollout_campaign(r);
 	{
-		json_t *o = NULL;
+		json_t *st = NULL;
 
-		if (status_json(r.ledger, &r.c, 0, &o, &err) < 0)
+		if (status_json(sess->ledger, c, 0, &st, &err) < 0)
 			goto fail;
 		if (ctx->json) {
-			if (cmd_print_json(o, &err) < 0)
+			if (cmd_print_json(st, &err) < 0)
 				goto fail;
 		} else {
 			if (!ctx->quiet)
-				printf("campaign %s: %s: %" JSON_INTEGER_FORMAT " done, %" JSON_INTEGER_FORMAT " failed, %" JSON_INTEGER_FORMAT " skipped\n", r.c.name,
-				       r.c.state, json_integer_value(json_object_get(json_object_get(o, "steps"), "done")),
-				       json_integer_value(json_object_get(json_object_get(o, "steps"), "failed")),
-				       json_integer_value(json_object_get(json_object_get(o, "steps"), "skipped")));
-			ret = json_integer_value(json_object_get(json_object_get(o, "steps"), "failed")) ? -HFW_EPARTIAL
-													   : HFW_EXIT_OK;
-			json_decref(o);
+				printf("campaign %s: %s: %" JSON_INTEGER_FORMAT " done, %" JSON_INTEGER_FORMAT " failed, %" JSON_INTEGER_FORMAT " skipped\n", c->name,
+				       c->state, json_integer_value(json_object_get(json_object_get(st, "steps"), "done")),
+				       json_integer_value(json_object_get(json_object_get(st, "steps"), "failed")),
+				       json_integer_value(json_object_get(json_object_get(st, "steps"), "skipped")));
+			ret = json_integer_value(json_object_get(json_object_get(st, "steps"), "failed")) ? -HFW_EPARTIAL
+													    : HFW_EXIT_OK;
+			json_decref(st);
 			goto out;
 		}
 	}
@@ -959,8 +342,88 @@ fail:
 out:
 	if (lock >= 0)
 		close(lock);
-	run_release(&r);
+	hfw_rollout_free(r);
 	return ret;
+}
+
+/* "1 h 20 min", "45 s": a lower bound, for people. */
+static void print_duration(int64_t s)
+{
+	if (s >= 3600)
+		printf("%" PRId64 " h %" PRId64 " min", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		printf("%" PRId64 " min %" PRId64 " s", s / 60, s % 60);
+	else
+		printf("%" PRId64 " s", s);
+}
+
+static void print_requests(const json_t *req)
+{
+	const char *k;
+	json_t *v;
+
+	const char *sep = " ";
+
+	json_object_foreach((json_t *)req, k, v) {
+		printf("%sSR %s %" JSON_INTEGER_FORMAT, sep, k, json_integer_value(v));
+		sep = ", ";
+	}
+}
+
+/*
+ * campaign run --dry-run: check what the run checks first and say what it
+ * would send, wave by wave, and how long the budgets make it at the least.
+ * No ledger is opened (none made), nothing signed, nothing sent.
+ */
+static int run_dry(struct hfw_ctx *ctx, const char *plan_path, const char *name)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct cmd_session *sess = &ctx->session;
+	struct hfw_rollout_options o;
+	json_t *res = NULL, *w;
+	struct hfw_eui dcc;
+	size_t i;
+	int ret;
+
+	if ((ret = cmd_setup(ctx, NEED_CONFIG | NEED_USER | NEED_SIGNER | NEED_GBCS_KEY | NEED_TRUST)) != 0)
+		return ret;
+	/* The settings the run opens that a dry run leaves closed: there all the same. */
+	if (!hfw_config_get(sess->cfg, HFW_SET_ENDPOINT))
+		return cmd_setting_missing(ctx, HFW_SET_ENDPOINT, &err), cmd_report(&err);
+	if (!hfw_config_get(sess->cfg, HFW_SET_LEDGER))
+		return cmd_setting_missing(ctx, HFW_SET_LEDGER, &err), cmd_report(&err);
+	if (!sess->set.dcc_eui)
+		return cmd_setting_missing(ctx, HFW_SET_DCC_EUI, &err), cmd_report(&err);
+	if (hfw_eui_parse(&dcc, sess->set.dcc_eui, "dcc_eui", &err) < 0)
+		return cmd_report(&err);
+	memset(&o, 0, sizeof(o));
+	o.cfg = sess->cfg;
+	if (hfw_rollout_dry_run(&o, plan_path, &res, &err) < 0)
+		return cmd_report(&err);
+	json_object_set_new(res, "campaign", json_string(name));
+	if (ctx->json)
+		return cmd_print_json(res, &err) < 0 ? cmd_report(&err) : HFW_EXIT_OK;
+	if (!ctx->quiet) {
+		printf("campaign %s: dry run of '%s' (SHA-256 %.16s...): %zu waves, %" JSON_INTEGER_FORMAT
+		       " devices, %" JSON_INTEGER_FORMAT " skipped; nothing written, signed or sent\n", name, plan_path,
+		       json_string_value(json_object_get(res, "plan_sha256")), json_array_size(json_object_get(res, "waves")),
+		       json_integer_value(json_object_get(res, "devices")), json_integer_value(json_object_get(res, "skipped")));
+		json_array_foreach(json_object_get(res, "waves"), i, w) {
+			printf("  wave %-3" JSON_INTEGER_FORMAT " devices %-7" JSON_INTEGER_FORMAT " requests:",
+			       json_integer_value(json_object_get(w, "wave")), json_integer_value(json_object_get(w, "devices")));
+			print_requests(json_object_get(w, "requests"));
+			printf("; budgets: at least ");
+			print_duration(json_integer_value(json_object_get(w, "budget_s")));
+			printf("\n");
+		}
+		printf("  campaign  requests:");
+		print_requests(json_object_get(res, "requests"));
+		printf("; budgets: at least ");
+		print_duration(json_integer_value(json_object_get(res, "budget_s")));
+		printf(" (waiting for the devices comes on top)\n");
+	}
+	json_decref(res);
+	return HFW_EXIT_OK;
 }
 
 /* The campaign's name: --name, else the plan file's name without its directory and ".json". */
@@ -979,6 +442,7 @@ static void default_name(char *out, size_t size, const char *plan)
 int campaign_run(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	const char *name = NULL, *canary = NULL, *wave = NULL, *timeout = NULL, *poll = NULL, *until = NULL;
+	int dry_run = 0;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "name", &name, "NAME", "the campaign's name (default: the plan's file name without .json)"),
 		HFW_OPT_STRING(0, "canary-success", &canary, "PCT", "the canary wave's gate: at least PCT% at their goal (default 99)"),
@@ -986,11 +450,12 @@ int campaign_run(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_STRING(0, "wave-timeout", &timeout, "S", "a device not at its goal S seconds after its wave started fails (default 7 days)"),
 		HFW_OPT_STRING(0, "poll-ms", &poll, "MS", "how often the ledger is read for what came back (default 1000)"),
 		HFW_OPT_STRING(0, "until", &until, "STAGE", "stop once this wave's gate passed: canary, or wave-N (run again to go on)"),
+		HFW_OPT_FLAG(0, "dry-run", &dry_run, "check the plan and settings and say what each wave would send and how long the budgets make it; nothing written, signed or sent"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
 		"campaign run PLAN [--name NAME] [--canary-success PCT] [--wave-success PCT] [--wave-timeout S]\n"
-		"                    [--poll-ms MS] [--until STAGE] [--json]",
+		"                    [--poll-ms MS] [--until STAGE] [--dry-run] [--json]",
 		"Execute a plan wave by wave: distribute, wait for transfer and verification, activate where the\n"
 		"type needs SR 11.3, confirm versions; halt when a wave breaches its gate.  Run it again after a\n"
 		"crash: it continues where it was.",
@@ -1006,6 +471,8 @@ int campaign_run(int argc, char **argv, struct hfw_ctx *ctx)
 	if (name && (!*name || strlen(name) >= HFW_RUN_NAME_MAX))
 		return cmd_usage_error(ctx, "--name must be 1 to %d characters", HFW_RUN_NAME_MAX - 1);
 	default_name(def, sizeof(def), argv[0]);
+	if (dry_run)
+		return run_dry(ctx, argv[0], name ? name : def);
 	return run_common(ctx, argv[0], name ? name : def, 0, canary, wave, timeout, poll, until);
 }
 
@@ -1049,13 +516,7 @@ int campaign_abort(int argc, char **argv, struct hfw_ctx *ctx)
 		return cmd_usage_error(ctx, "give the campaign's NAME");
 	if ((ret = cmd_setup(ctx, ctx->needs)) != 0)
 		return ret;
-	if (get_campaign(ctx->session.ledger, argv[0], &c, &err) < 0)
-		return cmd_report(&err);
-	if (!strcmp(c.state, "completed") || !strcmp(c.state, "aborted"))
-		return hfw_error_set(&err, HFW_EINPUT, "campaign %s is already %s", c.name, c.state), cmd_report(&err);
-	snprintf(c.state, sizeof(c.state), "aborted");
-	snprintf(c.reason, sizeof(c.reason), "aborted by the operator");
-	if (hfw_run_put(ctx->session.ledger, &c, &err) < 0)
+	if (hfw_rollout_abort(ctx->session.ledger, argv[0], &c, &err) < 0)
 		return cmd_report(&err);
 	if (!ctx->quiet)
 		printf("campaign %s: aborted: nothing more is sent\n", c.name);

@@ -1280,3 +1280,29 @@ out:
 	release(&s, order);
 	return ret;
 }
+
+int hfw_campaign_states_of(int (*each_row)(void *src, int (*fn)(void *arg, const struct hfw_ledger_row *row),
+					   void *arg, struct hfw_error *err),
+			   void *src, int (*fn)(void *arg, const char *device, const char *state, const char *reason),
+			   void *arg, struct hfw_error *err)
+{
+	struct status s;
+	size_t i;
+	int ret;
+
+	memset(&s, 0, sizeof(s));
+	if ((ret = each_row(src, on_row, &s, err)) != 0) {
+		ret = ret > 0 || ret == -1 ? hfw_error_oom(err) : ret;
+		goto out;
+	}
+	resolve(&s);
+	for (i = 0; i < s.n && ret == 0; i++) {
+		struct device_text t;
+
+		device_text(&t, &s, &s.v[i]);
+		ret = fn(arg, t.eui, t.state, t.reason);
+	}
+out:
+	release(&s, NULL);
+	return ret;
+}

@@ -81,6 +81,18 @@ int hfw_campaign_write_json(FILE *f, hfw_ledger *l, const char *campaign, const 
 int hfw_campaign_refused(hfw_ledger *l, const char *campaign,
 			 int (*fn)(void *arg, const char *device, const char *why), void *arg, struct hfw_error *err);
 
+/*
+ * The state and reason (as hfw_campaign_status has them) of each device
+ * the rows name, the rows coming from each_row(src, ...) in the order
+ * hfw_ledger_each_campaign_row gives them, for a subset of devices (a
+ * campaign run's wave: hfw_run_each_wave_row): fn(arg, device, state,
+ * reason) for each; non-zero from fn stops and is returned.
+ */
+int hfw_campaign_states_of(int (*each_row)(void *src, int (*fn)(void *arg, const struct hfw_ledger_row *row),
+					   void *arg, struct hfw_error *err),
+			   void *src, int (*fn)(void *arg, const char *device, const char *state, const char *reason),
+			   void *arg, struct hfw_error *err);
+
 /* Is state one of the lifecycle's state names? */
 int hfw_campaign_state_valid(const char *state);
 

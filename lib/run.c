@@ -154,6 +154,71 @@ static void copy_text(char *dst, size_t size, const unsigned char *src)
 	snprintf(dst, size, "%s", src ? (const char *)src : "");
 }
 
+/*
+ * Prepared statements kept while a run holds them (hfw_run_cache_begin ..
+ * hfw_run_cache_end): a polling round runs the same few statements once
+ * per device of the wave, and preparing each every time was much of its
+ * cost.  One ledger handle at a time (the one campaign run of a process);
+ * other callers prepare and finalise as before.
+ */
+enum run_sql { SQL_GET, SQL_PUT, SQL_ADD, SQL_SET_STEP, SQL_EACH, SQL_EACH_WAVE, SQL_HAS, SQL_NAMES, SQL_SENT,
+	       SQL_WAVE_REQUESTS, SQL_WAVE_EVENTS, SQL_N };
+
+static struct {
+	hfw_ledger *l;
+	sqlite3_stmt *st[SQL_N];
+} run_cache;
+
+static int prepare(hfw_ledger *l, enum run_sql k, const char *sql, sqlite3_stmt **st)
+{
+	int rc;
+
+	if (run_cache.l == l && run_cache.st[k]) {
+		*st = run_cache.st[k];
+		return SQLITE_OK;
+	}
+	rc = sqlite3_prepare_v2(hfw_ledger_db(l), sql, -1, st, NULL);
+	if (rc == SQLITE_OK && run_cache.l == l)
+		run_cache.st[k] = *st;
+	return rc;
+}
+
+/* Done with a statement: reset for the next use if kept, else finalised. */
+static void done(hfw_ledger *l, sqlite3_stmt *st)
+{
+	if (st && run_cache.l == l) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return;
+	}
+	sqlite3_finalize(st);
+}
+
+int hfw_run_cache_begin(hfw_ledger *l, struct hfw_error *err)
+{
+	sqlite3 *db = hfw_ledger_db(l);
+
+	if (run_cache.l && run_cache.l != l)
+		return hfw_error_set(err, HFW_EINPUT, "ledger: one campaign run's statements at a time");
+	run_cache.l = l;
+	/* A round reads one wave's devices: by wave, not the whole campaign (kept in older ledgers too). */
+	if (sqlite3_exec(db, "CREATE INDEX IF NOT EXISTS run_devices_wave ON run_devices(campaign, wave)", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot index campaign devices by wave");
+	return 0;
+}
+
+void hfw_run_cache_end(hfw_ledger *l)
+{
+	size_t i;
+
+	if (!l || run_cache.l != l)
+		return;
+	for (i = 0; i < SQL_N; i++)
+		sqlite3_finalize(run_cache.st[i]);
+	memset(&run_cache, 0, sizeof(run_cache));
+}
+
 int hfw_run_get(hfw_ledger *l, const char *name, struct hfw_run_campaign *c, int *found, struct hfw_error *err)
 {
 	sqlite3 *db = hfw_ledger_db(l);
@@ -162,10 +227,9 @@ int hfw_run_get(hfw_ledger *l, const char *name, struct hfw_run_campaign *c, int
 
 	*found = 0;
 	memset(c, 0, sizeof(*c));
-	if (sqlite3_prepare_v2(db,
-			       "SELECT name, plan_path, plan_sha256, state, reason, wave, wave_started_ms, gate_passed, "
-			       "min_canary, min_wave, wave_timeout_s FROM run_campaigns WHERE name = ?",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (prepare(l, SQL_GET,
+			    "SELECT name, plan_path, plan_sha256, state, reason, wave, wave_started_ms, gate_passed, "
+			       "min_canary, min_wave, wave_timeout_s FROM run_campaigns WHERE name = ?", &st) != SQLITE_OK)
 		return db_error(db, err, "cannot read campaign runs");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -184,7 +248,7 @@ int hfw_run_get(hfw_ledger *l, const char *name, struct hfw_run_campaign *c, int
 	} else if (rc != SQLITE_DONE) {
 		ret = db_error(db, err, "cannot read campaign runs");
 	}
-	sqlite3_finalize(st);
+	done(l, st);
 	return ret;
 }
 
@@ -194,16 +258,15 @@ int hfw_run_put(hfw_ledger *l, const struct hfw_run_campaign *c, struct hfw_erro
 	sqlite3_stmt *st = NULL;
 	int ret = 0;
 
-	if (sqlite3_prepare_v2(db,
-			       "INSERT INTO run_campaigns(name, plan_path, plan_sha256, state, reason, wave, wave_started_ms, "
+	if (prepare(l, SQL_PUT,
+			    "INSERT INTO run_campaigns(name, plan_path, plan_sha256, state, reason, wave, wave_started_ms, "
 			       "gate_passed, min_canary, min_wave, wave_timeout_s, updated) "
 			       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
 			       "ON CONFLICT(name) DO UPDATE SET plan_path = excluded.plan_path, plan_sha256 = excluded.plan_sha256, "
 			       "state = excluded.state, reason = excluded.reason, wave = excluded.wave, "
 			       "wave_started_ms = excluded.wave_started_ms, gate_passed = excluded.gate_passed, "
 			       "min_canary = excluded.min_canary, min_wave = excluded.min_wave, "
-			       "wave_timeout_s = excluded.wave_timeout_s, updated = excluded.updated",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "wave_timeout_s = excluded.wave_timeout_s, updated = excluded.updated", &st) != SQLITE_OK)
 		return db_error(db, err, "cannot record the campaign run");
 	sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, c->plan_path, -1, SQLITE_STATIC);
@@ -219,7 +282,7 @@ int hfw_run_put(hfw_ledger *l, const struct hfw_run_campaign *c, struct hfw_erro
 	sqlite3_bind_int64(st, 11, c->wave_timeout_s);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		ret = db_error(db, err, "cannot record the campaign run");
-	sqlite3_finalize(st);
+	done(l, st);
 	return ret;
 }
 
@@ -229,10 +292,9 @@ int hfw_run_add_device(hfw_ledger *l, const char *campaign, const struct hfw_run
 	sqlite3_stmt *st = NULL;
 	int ret = 0;
 
-	if (sqlite3_prepare_v2(db,
-			       "INSERT OR IGNORE INTO run_devices(campaign, device, wave, image, step, reason, attempts, updated) "
-			       "VALUES(?, ?, ?, ?, ?, ?, 0, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (prepare(l, SQL_ADD,
+			    "INSERT OR IGNORE INTO run_devices(campaign, device, wave, image, step, reason, attempts, updated) "
+			       "VALUES(?, ?, ?, ?, ?, ?, 0, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", &st) != SQLITE_OK)
 		return db_error(db, err, "cannot record a campaign device");
 	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, d->device, -1, SQLITE_STATIC);
@@ -243,7 +305,7 @@ int hfw_run_add_device(hfw_ledger *l, const char *campaign, const struct hfw_run
 		sqlite3_bind_text(st, 6, d->reason, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		ret = db_error(db, err, "cannot record a campaign device");
-	sqlite3_finalize(st);
+	done(l, st);
 	return ret;
 }
 
@@ -254,11 +316,10 @@ int hfw_run_set_step(hfw_ledger *l, const char *campaign, const char *device, en
 	sqlite3_stmt *st = NULL;
 	int ret = 0;
 
-	if (sqlite3_prepare_v2(db,
-			       "UPDATE run_devices SET attempts = CASE WHEN step = ?1 THEN attempts + ?3 ELSE ?3 END, "
+	if (prepare(l, SQL_SET_STEP,
+			    "UPDATE run_devices SET attempts = CASE WHEN step = ?1 THEN attempts + ?3 ELSE ?3 END, "
 			       "step = ?1, reason = ?2, "
-			       "updated = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE campaign = ?4 AND device = ?5",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "updated = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE campaign = ?4 AND device = ?5", &st) != SQLITE_OK)
 		return db_error(db, err, "cannot record a campaign device's step");
 	sqlite3_bind_text(st, 1, hfw_run_step_name(step), -1, SQLITE_STATIC);
 	if (reason)
@@ -268,7 +329,7 @@ int hfw_run_set_step(hfw_ledger *l, const char *campaign, const char *device, en
 	sqlite3_bind_text(st, 5, device, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		ret = db_error(db, err, "cannot record a campaign device's step");
-	sqlite3_finalize(st);
+	done(l, st);
 	return ret;
 }
 
@@ -279,14 +340,17 @@ int hfw_run_each_device(hfw_ledger *l, const char *campaign, int64_t wave,
 	sqlite3_stmt *st = NULL;
 	int rc, ret = 0;
 
-	if (sqlite3_prepare_v2(db,
-			       "SELECT device, wave, image, step, reason, attempts FROM run_devices "
-			       "WHERE campaign = ? AND (? = 0 OR wave = ?) ORDER BY device",
-			       -1, &st, NULL) != SQLITE_OK)
+	/* One wave's by its index (a polling round's cost is the wave's, not the campaign's), or all. */
+	if ((wave ? prepare(l, SQL_EACH_WAVE,
+			    "SELECT device, wave, image, step, reason, attempts FROM run_devices "
+			    "WHERE campaign = ?1 AND wave = ?2 ORDER BY device", &st)
+		  : prepare(l, SQL_EACH,
+			    "SELECT device, wave, image, step, reason, attempts FROM run_devices "
+			    "WHERE campaign = ?1 ORDER BY device", &st)) != SQLITE_OK)
 		return db_error(db, err, "cannot read campaign devices");
 	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, wave);
-	sqlite3_bind_int64(st, 3, wave);
+	if (wave)
+		sqlite3_bind_int64(st, 2, wave);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct hfw_run_device d;
 		int s = hfw_run_step_parse((const char *)sqlite3_column_text(st, 3));
@@ -302,7 +366,7 @@ int hfw_run_each_device(hfw_ledger *l, const char *campaign, int64_t wave,
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = db_error(db, err, "cannot read campaign devices");
-	sqlite3_finalize(st);
+	done(l, st);
 	return ret;
 }
 
@@ -314,13 +378,12 @@ int hfw_run_has_request(hfw_ledger *l, const char *campaign, const char *device,
 	int ret = 0;
 
 	*has = 0;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT max(r.state NOT IN ('signed', 'precommand_signed', 'unknown')) "
+	if (prepare(l, SQL_HAS,
+			    "SELECT max(r.state NOT IN ('signed', 'precommand_signed', 'unknown')) "
 			       "FROM request_devices d JOIN campaign_requests c ON c.request_id = d.request_id "
 			       "JOIN requests r ON r.request_id = d.request_id "
 			       "WHERE d.device = ? AND c.campaign = ? AND c.action = ? "
-			       "AND r.state NOT IN ('transform_signed', 'not_sent', 'refused', 'dry-run')",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "AND r.state NOT IN ('transform_signed', 'not_sent', 'refused', 'dry-run')", &st) != SQLITE_OK)
 		return db_error(db, err, "cannot read requests");
 	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, campaign, -1, SQLITE_STATIC);
@@ -335,7 +398,7 @@ int hfw_run_has_request(hfw_ledger *l, const char *campaign, const char *device,
 	default:
 		ret = db_error(db, err, "cannot read requests");
 	}
-	sqlite3_finalize(st);
+	done(l, st);
 	return ret;
 }
 
@@ -345,14 +408,14 @@ int hfw_run_each_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), voi
 	sqlite3_stmt *st = NULL;
 	int rc, ret = 0;
 
-	if (sqlite3_prepare_v2(db, "SELECT name FROM run_campaigns ORDER BY name", -1, &st, NULL) != SQLITE_OK)
+	if (prepare(l, SQL_NAMES, "SELECT name FROM run_campaigns ORDER BY name", &st) != SQLITE_OK)
 		return db_error(db, err, "cannot read campaign runs");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if ((ret = fn(arg, (const char *)sqlite3_column_text(st, 0))) != 0)
 			break;
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = db_error(db, err, "cannot read campaign runs");
-	sqlite3_finalize(st);
+	done(l, st);
 	return ret;
 }
 
@@ -420,13 +483,12 @@ int hfw_run_sent_since(hfw_ledger *l, const char *sr, unsigned seconds, int64_t 
 
 	snprintf(since, sizeof(since), "-%u seconds", seconds);
 	*n = 0;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT count(*) FROM requests WHERE (?1 IS NULL OR service_reference = ?1) "
+	if (prepare(l, SQL_SENT,
+			    "SELECT count(*) FROM requests WHERE (?1 IS NULL OR service_reference = ?1) "
 			       /* never left hanfw, or a CV 4 transform (nothing for a device, as the
 				* sandbox's quarantine counts too): not against a budget */
 			       "AND state NOT IN ('dry-run', 'not_sent', 'transform_signed') "
-			       "AND created >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2)",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "AND created >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2)", &st) != SQLITE_OK)
 		return db_error(db, err, "cannot count requests");
 	if (sr)
 		sqlite3_bind_text(st, 1, sr, -1, SQLITE_STATIC);
@@ -435,7 +497,7 @@ int hfw_run_sent_since(hfw_ledger *l, const char *sr, unsigned seconds, int64_t 
 		*n = sqlite3_column_int64(st, 0);
 	else
 		ret = db_error(db, err, "cannot count requests");
-	sqlite3_finalize(st);
+	done(l, st);
 	return ret;
 }
 
@@ -444,4 +506,59 @@ int64_t hfw_run_room(uint64_t limit, int64_t sent)
 	if (!limit)
 		return INT64_MAX;
 	return sent >= (int64_t)limit ? 0 : (int64_t)limit - sent;
+}
+
+int hfw_run_each_wave_row(hfw_ledger *l, const char *campaign, int64_t wave, const char *also,
+			  int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg, struct hfw_error *err)
+{
+	/*
+	 * As hfw_ledger_each_campaign_row, for the wave's devices only (by the
+	 * devices' indexes): their requests of the campaign in the order made,
+	 * then their events (and also's: the DCC's, where a QuarantinedRequest
+	 * of a distribution is kept) in the order received.
+	 */
+	static const char *const sql[2] = {
+		"SELECT rd.device, rd.request_id, cr.action, rd.outcome, rq.response_code, NULL, 0, cr.campaign,"
+		"       cr.firmware_version, cr.firmware_hash, cr.device_type "
+		/* CROSS JOIN keeps this order: from the wave's devices, never from every request of the campaign. */
+		"FROM run_devices w CROSS JOIN request_devices rd ON rd.device = w.device "
+		"CROSS JOIN campaign_requests cr ON cr.request_id = rd.request_id "
+		"LEFT JOIN requests rq ON rq.request_id = cr.request_id "
+		"WHERE w.campaign = ?1 AND w.wave = ?2 AND cr.campaign = ?1 ORDER BY cr.rowid",
+		"SELECT device, request_id, 'event', event, detail, at, message_id, NULL, NULL, NULL, NULL "
+		"FROM device_events WHERE device IN (SELECT device FROM run_devices WHERE campaign = ?1 AND wave = ?2 "
+		"UNION ALL SELECT ?3) ORDER BY rowid",
+	};
+	sqlite3 *db = hfw_ledger_db(l);
+	sqlite3_stmt *st = NULL;
+	int k, rc = SQLITE_DONE, ret = 0;
+
+	for (k = 0; k < 2 && ret == 0; k++) {
+		if (prepare(l, k ? SQL_WAVE_EVENTS : SQL_WAVE_REQUESTS, sql[k], &st) != SQLITE_OK)
+			return db_error(db, err, "cannot read the campaign's wave");
+		sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, wave);
+		if (k && also)
+			sqlite3_bind_text(st, 3, also, -1, SQLITE_STATIC);
+		while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct hfw_ledger_row row;
+
+			row.device = (const char *)sqlite3_column_text(st, 0);
+			row.request_id = (const char *)sqlite3_column_text(st, 1);
+			row.source = (const char *)sqlite3_column_text(st, 2);
+			row.state = (const char *)sqlite3_column_text(st, 3);
+			row.detail = (const char *)sqlite3_column_text(st, 4);
+			row.at = (const char *)sqlite3_column_text(st, 5);
+			row.message_id = sqlite3_column_int64(st, 6);
+			row.campaign = (const char *)sqlite3_column_text(st, 7);
+			row.firmware_version = (const char *)sqlite3_column_text(st, 8);
+			row.firmware_hash = (const char *)sqlite3_column_text(st, 9);
+			row.device_type = (const char *)sqlite3_column_text(st, 10);
+			ret = fn(arg, &row);
+		}
+		if (ret == 0 && rc != SQLITE_DONE)
+			ret = db_error(db, err, "cannot read the campaign's wave");
+		done(l, st);
+	}
+	return ret;
 }

@@ -162,6 +162,25 @@ int hfw_run_sent_since(hfw_ledger *l, const char *sr, unsigned seconds, int64_t 
 /* Room left in a budget of limit (0: none, room is INT64_MAX) with sent already counted. */
 int64_t hfw_run_room(uint64_t limit, int64_t sent);
 
+/*
+ * Keep this file's prepared statements on l from now until
+ * hfw_run_cache_end(l) (a campaign run's polling rounds use the same few
+ * thousands of times); one ledger at a time.  Also indexes run_devices by
+ * wave, in older ledgers too.
+ */
+int hfw_run_cache_begin(hfw_ledger *l, struct hfw_error *err);
+void hfw_run_cache_end(hfw_ledger *l);
+
+/*
+ * The ledger's rows (as hfw_ledger_each_campaign_row) of campaign's wave's
+ * devices: their requests of the campaign, then their events and those of
+ * also (NULL: none; the DCC's EUI, where a distribution's
+ * QuarantinedRequest is kept), for hfw_campaign_states_of: a round costs
+ * the wave, not the campaign.
+ */
+int hfw_run_each_wave_row(hfw_ledger *l, const char *campaign, int64_t wave, const char *also,
+			  int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg, struct hfw_error *err);
+
 /* The campaign runs' names, sorted. */
 int hfw_run_each_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg, struct hfw_error *err);
 

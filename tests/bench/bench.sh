@@ -53,13 +53,20 @@ best() { # best "command...": prints "wall cpu maxrss" of the fastest of RUNS ru
 	echo "$line"
 }
 
-# campaign run of a BENCH_CAMPAIGN_DEVICES-device (default 100,000) mixed sandbox estate through every wave,
-# against hanfw sandbox serve and hanfw listen on 127.0.0.1 in scaled time (BENCH_ONLY=campaign: this
-# alone).  One run: total wall time, and the client's CPU (the campaign run process alone) per device.
+# campaign run of a BENCH_CAMPAIGN_DEVICES-device (default 100,000; a list such as "10000 100000" runs
+# each size in turn) mixed sandbox estate through every wave, against hanfw sandbox serve and hanfw
+# listen on 127.0.0.1 in scaled time (BENCH_ONLY=campaign: this alone).  One run per size: total wall
+# time, and the client's CPU (the campaign run process alone) per device.
 bench_campaign() {
-	n=${BENCH_CAMPAIGN_DEVICES:-100000}
+	for n in ${BENCH_CAMPAIGN_DEVICES:-100000}; do
+		bench_campaign_one "$n"
+	done
+}
+
+bench_campaign_one() {
+	n=$1
 	echo "== campaign run: a $n-device mixed sandbox estate, every wave =="
-	c=$work/campaign
+	c=$work/campaign-$n
 	mkdir -p "$c"
 	"$hanfw" -q sandbox init "$c/sbx" --mixed "$n"
 	export HANFW_CONFIG="$c/sbx/hanfw.json"

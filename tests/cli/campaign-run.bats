@@ -272,3 +272,66 @@ all_at_goal() {
 	no_counter_twice
 	no_step_twice
 }
+
+# The ledger as it is now: its SHA-256, or "absent".
+ledger_state() { if [ -f sbx/ledger.sqlite ]; then sha256sum < sbx/ledger.sqlite; else echo absent; fi; }
+
+@test "campaign run --dry-run: checks what the run checks, says per wave what it would send and the budgets' least time; writes, signs and sends nothing" {
+	start_servers
+	export HANFW_BUDGET_11_3_PER_HOUR=20
+	before=$(ledger_state)
+	run -0 --separate-stderr hanfw campaign run plan.json --dry-run
+	[[ "$output" == "campaign plan: dry run of 'plan.json' (SHA-256 "*"nothing written, signed or sent"* ]]
+	[[ "$output" == *"  wave 1   devices 1       requests: SR 11.1 "* ]]
+	hanfw campaign run plan.json --dry-run --json --name other > dry.json
+	validate "$BATS_TEST_DIRNAME/../../schemas/campaign-dry-run.schema.json" dry.json
+	jq -e '.campaign == "other" and .dry_run and .budgets."11.3" == 20' dry.json
+	# The plan's devices and distribution requests per wave; SR 11.2 for every device.
+	[ "$(jq -c '[.waves[] | .devices]' dry.json)" = "$(jq -c '[.waves[] | [.requests[].devices[]] | length]' plan.json)" ]
+	[ "$(jq -c '[.waves[] | .requests."11.1" + .requests."11.4"]' dry.json)" = "$(jq -c '[.waves[] | .requests | length]' plan.json)" ]
+	jq -e '([.waves[] | .requests."11.2" == .devices] | all) and .requests."11.3" > 20' dry.json
+	# 20 SR 11.3 an hour: the first 20 at once, then 20 an hour.
+	jq -e '.budget_s == ((.requests."11.3" + 19) / 20 | floor) * 3600 - 3600' dry.json
+	# Nothing written (no run state, no counter, no request), nothing received by the adapter.
+	[ "$(ledger_state)" = "$before" ]
+	[ ! -s sbx/received.log ]
+	[ ! -e sbx/ledger.sqlite.run-plan.lock ]
+	# A bad plan fails as the real run fails it: a changed image, a file that is not a plan.
+	jq '.format = "other"' plan.json > bad.json
+	run -3 hanfw campaign run bad.json --dry-run
+	dry=$output
+	printf 'x' >> "$(jq -r '.inputs.images[0].path' plan.json)"
+	run -3 hanfw campaign run plan.json --dry-run
+	dry_image=$output
+	[[ "$dry_image" == *"changed since the plan was made"* ]]
+	[ "$(ledger_state)" = "$before" ]
+	run -3 hanfw campaign run bad.json
+	[ "$output" = "$dry" ]
+	run -3 hanfw campaign run plan.json
+	[ "$output" = "$dry_image" ]
+	[ ! -s sbx/received.log ]
+}
+
+@test "campaign run: on a terminal one status line redrawn in place, ended by a newline; otherwise one line per event" {
+	command -v script >/dev/null || skip "no script(1) (util-linux): the status line is tested through its formatter only"
+	start_servers
+	# stderr a terminal (script's pseudo-terminal; stdout and stderr both land in tty.out).
+	script -qec "$HANFW campaign run plan.json --poll-ms 50 --wave-timeout 120 --until canary" /dev/null > tty.out
+	# The status line, drawn after a carriage return and a clear-to-end-of-line, with every field.
+	grep -qa $'\r\e\\[Kcampaign plan: wave 1/7: pending [0-9]*, in progress [0-9]*, done [0-9]*, failed 0, left 0, skipped 0; [0-9.]* devices/min; ETA ' tty.out
+	# The last one says where the run stopped and ends with a newline before the summary line.
+	grep -qa $'wave 1/7: pending 0, in progress 0, done 1, failed 0, left 0, skipped 0; .*; ETA .*; running\r$' tty.out
+	grep -qa '^campaign plan: running: 1 done, 0 failed' tty.out
+	# Events that matter still get their line; one per device done or request sent does not.
+	grep -qa 'hanfw: campaign plan: wave 1: gate passed' tty.out
+	! grep -qa 'done (version confirmed)' tty.out
+	! grep -qa ': distribute ' tty.out
+	# Not a terminal: no status line, one line per event.
+	run -0 --separate-stderr hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120 --until wave-2
+	[[ "$stderr" != *$'\r'* ]]
+	[[ "$stderr" == *"hanfw: campaign plan: wave 2: distribute "* ]]
+	[[ "$stderr" == *": done (version confirmed)"* ]]
+	# -q on a terminal: nothing but errors.
+	script -qec "$HANFW -q campaign run plan.json --poll-ms 50 --wave-timeout 120" /dev/null > quiet.out
+	[ ! -s quiet.out ]
+}

@@ -1,0 +1,181 @@
+/*
+ * Unit tests: what a campaign run's polling round reads (lib/run.h,
+ * lib/campaign.h): one wave's rows give its devices the states the whole
+ * campaign's status gives them, and nothing of other waves; the run's
+ * statements are kept while a run holds the ledger, one ledger at a time.
+ */
+#include "testutil.h"
+
+#include <sqlite3.h>
+
+#include "../../lib/campaign.h"
+#include "../../lib/ledger.h"
+#include "../../lib/run.h"
+
+#define DCC "90-B3-D5-1F-30-00-00-02"
+#define RID "90-B3-D5-1F-30-01-00-00:" DCC ":1000"
+#define RID2 "90-B3-D5-1F-30-01-00-00:" DCC ":1001"
+#define A "00-DB-12-00-00-00-00-01"
+#define B "00-DB-12-00-00-00-00-02"
+#define C "00-DB-12-00-00-00-00-03"
+#define D "00-DB-12-00-00-00-00-04"
+#define HASH "AB01"
+
+static char *dir;
+static char path[4200];
+
+static int setup(void **state)
+{
+	(void)state;
+	dir = make_tmpdir();
+	snprintf(path, sizeof(path), "%s/ledger.sqlite", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	rm_rf(dir);
+	return 0;
+}
+
+struct wave {
+	hfw_ledger *l;
+	int64_t wave;
+};
+
+static int rows(void *src, int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg, struct hfw_error *err)
+{
+	struct wave *w = src;
+
+	return hfw_run_each_wave_row(w->l, "spring", w->wave, DCC, fn, arg, err);
+}
+
+static int put(void *arg, const char *device, const char *state, const char *reason)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s %s %s;", device, state, reason ? reason : "-");
+	return 0;
+}
+
+/* The same device's state in the whole campaign's status. */
+static void whole(hfw_ledger *l, const char *device, char *out)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	json_t *st = NULL, *d;
+	size_t i;
+	int all;
+
+	assert_int_equal(hfw_campaign_status(&st, l, "spring", NULL, 1, &all, &err), 0);
+	json_array_foreach(json_object_get(st, "device_states"), i, d)
+		if (!strcmp(json_string_value(json_object_get(d, "device")), device))
+			put(out, device, json_string_value(json_object_get(d, "state")),
+			    json_string_value(json_object_get(d, "reason")));
+	json_decref(st);
+}
+
+static void wave_rows_give_the_campaigns_states(void **state)
+{
+	/* A distribution of the image to A, B (wave 1) and C (wave 2); another campaign's to D. */
+	static const char sql[] =
+		"INSERT INTO requests VALUES('" RID "', '90-B3-D5-1F-30-01-00-00', '" DCC "', 1000, '11.4', 1, 'x', "
+		"  '2026-01-01T10:00:00.000Z', 'accepted', 'I0');"
+		"INSERT INTO requests VALUES('" RID2 "', '90-B3-D5-1F-30-01-00-00', '" DCC "', 1001, '11.4', 1, 'x', "
+		"  '2026-01-01T10:00:00.000Z', 'signed', NULL);"
+		"INSERT INTO campaign_requests VALUES('" RID "', 'spring', 'distribute', 'PPMID', '2', '" HASH "');"
+		"INSERT INTO campaign_requests VALUES('" RID2 "', 'other', 'distribute', 'PPMID', '2', '" HASH "');"
+		"INSERT INTO request_devices VALUES('" RID "', '" A "', 'accepted'), ('" RID "', '" B "', 'accepted'),"
+		"  ('" RID "', '" C "', 'accepted'), ('" RID2 "', '" D "', 'pending');"
+		"INSERT INTO messages(id, key, received, kind, raw, decoded) VALUES(1, 'k', '2026-01-01T10:01:00Z', 'x', 'x', '{}');"
+		/* A verifies the image, B computed another hash, C the image; D's is another campaign's. */
+		"INSERT INTO device_events VALUES(1, '" A "', '" RID "', 'verified_hash', '" HASH "', '2026-01-01T10:02:00Z'),"
+		"  (1, '" B "', '" RID "', 'verified_hash', 'FFFF', '2026-01-01T10:02:00Z'),"
+		"  (1, '" C "', '" RID "', 'verified_hash', '" HASH "', '2026-01-01T10:02:00Z'),"
+		"  (1, '" D "', '" RID2 "', 'verified_hash', '" HASH "', '2026-01-01T10:02:00Z');";
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_run_device d = { A, 1, 0, HFW_RUN_DISTRIBUTE, NULL, 0 };
+	struct wave w;
+	char got[512] = "", want[512] = "";
+	hfw_ledger *l;
+
+	(void)state;
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(sqlite3_exec(hfw_ledger_db(l), sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(hfw_run_add_device(l, "spring", &d, &err), 0);
+	d.device = B;
+	assert_int_equal(hfw_run_add_device(l, "spring", &d, &err), 0);
+	d.device = C;
+	d.wave = 2;
+	assert_int_equal(hfw_run_add_device(l, "spring", &d, &err), 0);
+	assert_int_equal(hfw_run_cache_begin(l, &err), 0);
+	w.l = l;
+	w.wave = 1;
+	assert_int_equal(hfw_campaign_states_of(rows, &w, put, got, &err), 0);
+	whole(l, A, want);
+	whole(l, B, want);
+	assert_string_equal(got, want);
+	assert_non_null(strstr(got, A " verified"));
+	assert_non_null(strstr(got, B " hash_mismatch"));
+	/* Wave 2: C alone; twice (the kept statements reset between uses). */
+	w.wave = 2;
+	for (int i = 0; i < 2; i++) {
+		got[0] = want[0] = 0;
+		assert_int_equal(hfw_campaign_states_of(rows, &w, put, got, &err), 0);
+		whole(l, C, want);
+		assert_string_equal(got, want);
+	}
+	hfw_run_cache_end(l);
+	/* Without the cache: the same. */
+	got[0] = 0;
+	assert_int_equal(hfw_campaign_states_of(rows, &w, put, got, &err), 0);
+	assert_string_equal(got, want);
+	hfw_ledger_close(l);
+}
+
+/* One ledger's statements at a time; the kept ones are finalised before the ledger closes. */
+static void statements_kept_per_run(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_run_campaign c, got;
+	hfw_ledger *l, *l2;
+	int found, i;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "spring");
+	snprintf(c.plan_path, sizeof(c.plan_path), "plan.json");
+	snprintf(c.plan_sha256, sizeof(c.plan_sha256), "00");
+	snprintf(c.state, sizeof(c.state), "running");
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(hfw_ledger_open(&l2, path, &err), 0);
+	assert_int_equal(hfw_run_cache_begin(l, &err), 0);
+	assert_int_equal(hfw_run_cache_begin(l2, &err), HFW_EINPUT);
+	for (i = 1; i <= 3; i++) {
+		c.wave = i;
+		assert_int_equal(hfw_run_put(l, &c, &err), 0);
+		assert_int_equal(hfw_run_get(l, "spring", &got, &found, &err), 0);
+		assert_true(found);
+		assert_int_equal(got.wave, i);
+		/* The other handle, uncached, sees it too. */
+		assert_int_equal(hfw_run_get(l2, "spring", &got, &found, &err), 0);
+		assert_int_equal(got.wave, i);
+	}
+	hfw_run_cache_end(l2);	/* not its cache: nothing */
+	hfw_run_cache_end(l);
+	assert_int_equal(hfw_run_cache_begin(l2, &err), 0);
+	hfw_run_cache_end(l2);
+	hfw_ledger_close(l2);
+	hfw_ledger_close(l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(wave_rows_give_the_campaigns_states, setup, teardown),
+		cmocka_unit_test_setup_teardown(statements_kept_per_run, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
