@@ -445,3 +445,71 @@ int64_t hfw_run_room(uint64_t limit, int64_t sent)
 		return INT64_MAX;
 	return sent >= (int64_t)limit ? 0 : (int64_t)limit - sent;
 }
+
+/*
+ * Re-drive windows (redrive.h): a table of the run's own, made here when
+ * first used (the ledger's schema is ledger.c's), one row per device
+ * waiting to be sent its step again: the step and its attempts when the
+ * failure was first seen, then, and when the re-drive is due.
+ */
+#define REDRIVE_TABLE "CREATE TABLE IF NOT EXISTS run_redrive(campaign TEXT NOT NULL, device TEXT NOT NULL, " \
+	"step TEXT NOT NULL, attempts INTEGER NOT NULL, seen_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL, " \
+	"PRIMARY KEY (campaign, device))"
+
+int hfw_run_redrive_set(hfw_ledger *l, const char *campaign, const struct hfw_run_redrive *w, struct hfw_error *err)
+{
+	sqlite3 *db = hfw_ledger_db(l);
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	if (sqlite3_exec(db, REDRIVE_TABLE, NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot record a re-drive window");
+	if (sqlite3_prepare_v2(db,
+			       w->due_ms ? "INSERT OR REPLACE INTO run_redrive(campaign, device, step, attempts, seen_ms, due_ms) "
+					   "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+					 : "DELETE FROM run_redrive WHERE campaign = ?1 AND device = ?2",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot record a re-drive window");
+	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, w->device, -1, SQLITE_STATIC);
+	if (w->due_ms) {
+		sqlite3_bind_text(st, 3, hfw_run_step_name(w->step), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, w->attempts);
+		sqlite3_bind_int64(st, 5, w->seen_ms);
+		sqlite3_bind_int64(st, 6, w->due_ms);
+	}
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = db_error(db, err, "cannot record a re-drive window");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int hfw_run_redrive_each(hfw_ledger *l, const char *campaign, int (*fn)(void *arg, const struct hfw_run_redrive *w),
+			 void *arg, struct hfw_error *err)
+{
+	sqlite3 *db = hfw_ledger_db(l);
+	sqlite3_stmt *st = NULL;
+	int rc, ret = 0;
+
+	if (sqlite3_exec(db, REDRIVE_TABLE, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT device, step, attempts, seen_ms, due_ms FROM run_redrive WHERE campaign = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot read re-drive windows");
+	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct hfw_run_redrive w;
+		int s = hfw_run_step_parse((const char *)sqlite3_column_text(st, 1));
+
+		w.device = (const char *)sqlite3_column_text(st, 0);
+		w.step = s < 0 ? HFW_RUN_FAILED : (enum hfw_run_step)s;
+		w.attempts = sqlite3_column_int64(st, 2);
+		w.seen_ms = sqlite3_column_int64(st, 3);
+		w.due_ms = sqlite3_column_int64(st, 4);
+		if ((ret = fn(arg, &w)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_error(db, err, "cannot read re-drive windows");
+	sqlite3_finalize(st);
+	return ret;
+}

@@ -162,6 +162,23 @@ int hfw_run_sent_since(hfw_ledger *l, const char *sr, unsigned seconds, int64_t 
 /* Room left in a budget of limit (0: none, room is INT64_MAX) with sent already counted. */
 int64_t hfw_run_room(uint64_t limit, int64_t sent);
 
+/*
+ * A device waiting to be sent its step again (re-drive, redrive.h): the
+ * step and its attempts when the answered failure was first seen, then
+ * (seen_ms, wall clock), and when the re-drive is due.  Kept in the
+ * ledger so a restarted run keeps the window.
+ */
+struct hfw_run_redrive {
+	const char *device;
+	enum hfw_run_step step;
+	int64_t attempts, seen_ms, due_ms;
+};
+/* Record w (due_ms 0: forget the device's window). */
+int hfw_run_redrive_set(hfw_ledger *l, const char *campaign, const struct hfw_run_redrive *w, struct hfw_error *err);
+/* Each window of campaign; fn non-zero stops and is returned. */
+int hfw_run_redrive_each(hfw_ledger *l, const char *campaign, int (*fn)(void *arg, const struct hfw_run_redrive *w),
+			 void *arg, struct hfw_error *err);
+
 /* The campaign runs' names, sorted. */
 int hfw_run_each_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg, struct hfw_error *err);
 
