@@ -79,8 +79,12 @@ enum hfw_redrive_class hfw_redrive_classify(const char *state, const char *reaso
 	if (!failed_state(state))
 		return HFW_REDRIVE_NONE;
 	/* FirmwareDistributionFailure says only that it failed: the request's first failure says how. */
-	if (!strcmp(state, "distribution_failed") && cause && strcmp(cause, "distribution_failed") != 0)
+	if (!strcmp(state, "distribution_failed")) {
+		/* Alone (its cause may still be on its way: alerts come in any order), a failure at the hub. */
+		if (!cause || !strcmp(cause, "distribution_failed"))
+			return HFW_REDRIVE_HUB;
 		state = cause;
+	}
 	if (!strcmp(state, "hub_delivery_failed"))
 		return HFW_REDRIVE_HUB;
 	if (!strcmp(state, "transfer_failed"))

@@ -6,7 +6,10 @@
  *
  * Classes (the DCC's own codes, DUIS response codes and DCC alerts):
  *   hub      CSPFirmwareDeliveryStatus with CommsHubTransferStatus Failure
- *            (N61): the CSP could not deliver the image to the comms hub.
+ *            (N61): the CSP could not deliver the image to the comms hub;
+ *            and a FirmwareDistributionFailure whose cause is not known
+ *            (yet: the cause's alert may come later, and is classified
+ *            again each round, so a terminal cause still ends it).
  *   offline  E20 (cannot communicate with the device), E21 (no response
  *            from the device), and the hub's FileTransferFailure (CCS08
  *            responseCode 3), what a switched-off device gives.

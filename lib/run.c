@@ -2,6 +2,7 @@
 #include "run.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -447,37 +448,39 @@ int64_t hfw_run_room(uint64_t limit, int64_t sent)
 }
 
 /*
- * Re-drive windows (redrive.h): a table of the run's own, made here when
- * first used (the ledger's schema is ledger.c's), one row per device
- * waiting to be sent its step again: the step and its attempts when the
- * failure was first seen, then, and when the re-drive is due.
+ * Re-drive state (redrive.h): a table of the run's own, made here when
+ * first used (the ledger's schema is ledger.c's), one row per device that
+ * met a transient failure: its step and that step's attempts when the
+ * window opened, when it opened and when it ends (0: none open), and the
+ * re-drives of the step per class ("0,2,0,...").
  */
 #define REDRIVE_TABLE "CREATE TABLE IF NOT EXISTS run_redrive(campaign TEXT NOT NULL, device TEXT NOT NULL, " \
 	"step TEXT NOT NULL, attempts INTEGER NOT NULL, seen_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL, " \
-	"PRIMARY KEY (campaign, device))"
+	"redrives TEXT NOT NULL, PRIMARY KEY (campaign, device))"
 
 int hfw_run_redrive_set(hfw_ledger *l, const char *campaign, const struct hfw_run_redrive *w, struct hfw_error *err)
 {
 	sqlite3 *db = hfw_ledger_db(l);
 	sqlite3_stmt *st = NULL;
+	char counts[HFW_RUN_REDRIVE_CLASSES * 21 + 1];
+	size_t i, n = 0;
 	int ret = 0;
 
-	if (sqlite3_exec(db, REDRIVE_TABLE, NULL, NULL, NULL) != SQLITE_OK)
-		return db_error(db, err, "cannot record a re-drive window");
-	if (sqlite3_prepare_v2(db,
-			       w->due_ms ? "INSERT OR REPLACE INTO run_redrive(campaign, device, step, attempts, seen_ms, due_ms) "
-					   "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
-					 : "DELETE FROM run_redrive WHERE campaign = ?1 AND device = ?2",
+	for (i = 0; i < HFW_RUN_REDRIVE_CLASSES; i++)
+		n += (size_t)snprintf(counts + n, sizeof(counts) - n, "%s%lld", i ? "," : "", (long long)w->redrives[i]);
+	if (sqlite3_exec(db, REDRIVE_TABLE, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "INSERT OR REPLACE INTO run_redrive(campaign, device, step, attempts, seen_ms, due_ms, redrives) "
+			       "VALUES(?, ?, ?, ?, ?, ?, ?)",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, err, "cannot record a re-drive window");
 	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, w->device, -1, SQLITE_STATIC);
-	if (w->due_ms) {
-		sqlite3_bind_text(st, 3, hfw_run_step_name(w->step), -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, w->attempts);
-		sqlite3_bind_int64(st, 5, w->seen_ms);
-		sqlite3_bind_int64(st, 6, w->due_ms);
-	}
+	sqlite3_bind_text(st, 3, hfw_run_step_name(w->step), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, w->attempts);
+	sqlite3_bind_int64(st, 5, w->seen_ms);
+	sqlite3_bind_int64(st, 6, w->due_ms);
+	sqlite3_bind_text(st, 7, counts, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		ret = db_error(db, err, "cannot record a re-drive window");
 	sqlite3_finalize(st);
@@ -492,19 +495,29 @@ int hfw_run_redrive_each(hfw_ledger *l, const char *campaign, int (*fn)(void *ar
 	int rc, ret = 0;
 
 	if (sqlite3_exec(db, REDRIVE_TABLE, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT device, step, attempts, seen_ms, due_ms FROM run_redrive WHERE campaign = ?",
+	    sqlite3_prepare_v2(db,
+			       "SELECT device, step, attempts, seen_ms, due_ms, redrives FROM run_redrive WHERE campaign = ?",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, err, "cannot read re-drive windows");
 	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct hfw_run_redrive w;
+		const char *p = (const char *)sqlite3_column_text(st, 5);
 		int s = hfw_run_step_parse((const char *)sqlite3_column_text(st, 1));
+		size_t i;
 
+		memset(&w, 0, sizeof(w));
 		w.device = (const char *)sqlite3_column_text(st, 0);
 		w.step = s < 0 ? HFW_RUN_FAILED : (enum hfw_run_step)s;
 		w.attempts = sqlite3_column_int64(st, 2);
 		w.seen_ms = sqlite3_column_int64(st, 3);
 		w.due_ms = sqlite3_column_int64(st, 4);
+		for (i = 0; p && *p && i < HFW_RUN_REDRIVE_CLASSES; i++) {
+			char *end;
+
+			w.redrives[i] = strtoll(p, &end, 10);
+			p = *end == ',' ? end + 1 : end;
+		}
 		if ((ret = fn(arg, &w)) != 0)
 			break;
 	}

@@ -163,19 +163,22 @@ int hfw_run_sent_since(hfw_ledger *l, const char *sr, unsigned seconds, int64_t 
 int64_t hfw_run_room(uint64_t limit, int64_t sent);
 
 /*
- * A device waiting to be sent its step again (re-drive, redrive.h): the
- * step and its attempts when the answered failure was first seen, then
- * (seen_ms, wall clock), and when the re-drive is due.  Kept in the
- * ledger so a restarted run keeps the window.
+ * A device's re-drive state (redrive.h), kept in the ledger so a restarted
+ * run keeps it: the step and its attempts when the latest window opened
+ * (an answered transient failure first seen), when it opened (seen_ms,
+ * wall clock) and ends (due_ms; 0: no window open), and the re-drives of
+ * the step sent so far per class (indexed by enum hfw_redrive_class).
  */
+#define HFW_RUN_REDRIVE_CLASSES 8
 struct hfw_run_redrive {
 	const char *device;
 	enum hfw_run_step step;
 	int64_t attempts, seen_ms, due_ms;
+	int64_t redrives[HFW_RUN_REDRIVE_CLASSES];
 };
-/* Record w (due_ms 0: forget the device's window). */
+/* Record w (insert or replace). */
 int hfw_run_redrive_set(hfw_ledger *l, const char *campaign, const struct hfw_run_redrive *w, struct hfw_error *err);
-/* Each window of campaign; fn non-zero stops and is returned. */
+/* Each device's re-drive state in campaign; fn non-zero stops and is returned. */
 int hfw_run_redrive_each(hfw_ledger *l, const char *campaign, int (*fn)(void *arg, const struct hfw_run_redrive *w),
 			 void *arg, struct hfw_error *err);
 

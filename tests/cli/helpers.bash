@@ -250,7 +250,8 @@ no_counter_twice() {
 }
 
 # no_step_twice [--sandbox]: no device given a step twice by the ledger (one request of each action per
-# device, version reads aside: one of unknown fate is read again, as a read changes nothing); with
+# device, version reads aside: one of unknown fate is read again, as a read changes nothing; a re-drive
+# aside: another request of the step only after the DCC or the device answered one with a failure); with
 # --sandbox also by the sandbox's own event log (each device delivered to its hub, transferred,
 # verified and activated at most once).
 no_step_twice() {
@@ -258,6 +259,9 @@ no_step_twice() {
 	dups=$(sqlite3 sbx/ledger.sqlite "SELECT d.device, c.action, count(*) FROM request_devices d
 		JOIN campaign_requests c USING (request_id) JOIN requests r USING (request_id)
 		WHERE r.state NOT IN ('transform_signed', 'not_sent', 'refused') AND c.action != 'read-version'
+		AND d.outcome != 'other_request_in_progress' AND NOT EXISTS (SELECT 1 FROM device_events e
+			WHERE e.device = d.device AND e.request_id = d.request_id AND e.event IN ('hub_delivery_failed',
+			'transfer_failed', 'image_discarded', 'distribution_failed', 'activation_failed'))
 		GROUP BY d.device, c.action HAVING count(*) > 1")
 	[ -z "$dups" ] || { echo "steps twice (ledger): $dups"; return 1; }
 	[ "${1:-}" = --sandbox ] || return 0

@@ -34,8 +34,11 @@ static void classes(void **state)
 	assert_int_equal(hfw_redrive_classify("activation_failed", "CS06 hashMismatch", NULL, 0), HFW_REDRIVE_TERMINAL);
 	assert_int_equal(hfw_redrive_classify("activation_failed", "E210", NULL, 0), HFW_REDRIVE_TERMINAL);
 	assert_int_equal(hfw_redrive_classify("version_mismatch", "1.0", NULL, 0), HFW_REDRIVE_TERMINAL);
-	assert_int_equal(hfw_redrive_classify("distribution_failed", "FirmwareDistributionFailure", NULL, 0),
+	assert_int_equal(hfw_redrive_classify("distribution_failed", "FirmwareDistributionFailure", "hardware_mismatch", 0),
 			 HFW_REDRIVE_TERMINAL);
+	/* Alone, its cause perhaps still on its way: at the hub. */
+	assert_int_equal(hfw_redrive_classify("distribution_failed", "FirmwareDistributionFailure", NULL, 0),
+			 HFW_REDRIVE_HUB);
 	assert_int_equal(hfw_redrive_classify("verification_failed", "8F1C", NULL, 0), HFW_REDRIVE_TERMINAL);
 	/* Not failures (a request still out, of unknown fate, or at goal): nothing to re-drive. */
 	assert_int_equal(hfw_redrive_classify("distribution_requested", NULL, NULL, 0), HFW_REDRIVE_NONE);
