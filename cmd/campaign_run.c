@@ -587,6 +587,16 @@ static int round_once(struct run *r, int timed_out, size_t *open, struct hfw_err
 		if (action && hfw_run_has_request(r->ledger, r->c.name, d->eui, action, &has, err) < 0)
 			goto fail;
 		hfw_run_decide(d->step, cstate, has, needs, &dec);
+		/* A re-drive that never left (not sent, refused unread): sent again, like a first send. */
+		if (dec.action == HFW_RUN_WAIT && has == HFW_RUN_ANSWERED && cstate &&
+		    (!strcmp(cstate, "distribution_requested") || !strcmp(cstate, "activation_requested"))) {
+			int unsent = 0;
+
+			if (hfw_run_latest_unsent(r->ledger, r->c.name, d->eui, action, &unsent, err) < 0)
+				goto fail;
+			if (unsent)
+				dec.action = HFW_RUN_SEND;
+		}
 		/* A quarantine a resume already acknowledged: its request is of unknown fate, wait. */
 		if (dec.action == HFW_RUN_PAUSE && d->quarantine_seen)
 			dec.action = HFW_RUN_WAIT;

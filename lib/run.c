@@ -526,3 +526,34 @@ int hfw_run_redrive_each(hfw_ledger *l, const char *campaign, int (*fn)(void *ar
 	sqlite3_finalize(st);
 	return ret;
 }
+
+int hfw_run_latest_unsent(hfw_ledger *l, const char *campaign, const char *device, const char *action, int *unsent,
+			  struct hfw_error *err)
+{
+	sqlite3 *db = hfw_ledger_db(l);
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	*unsent = 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT r.state IN ('transform_signed', 'not_sent', 'refused') "
+			       "FROM request_devices d JOIN campaign_requests c ON c.request_id = d.request_id "
+			       "JOIN requests r ON r.request_id = d.request_id "
+			       "WHERE d.device = ? AND c.campaign = ? AND c.action = ? ORDER BY r.rowid DESC LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot read requests");
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		*unsent = sqlite3_column_int(st, 0);
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		ret = db_error(db, err, "cannot read requests");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}

@@ -182,6 +182,15 @@ int hfw_run_redrive_set(hfw_ledger *l, const char *campaign, const struct hfw_ru
 int hfw_run_redrive_each(hfw_ledger *l, const char *campaign, int (*fn)(void *arg, const struct hfw_run_redrive *w),
 			 void *arg, struct hfw_error *err);
 
+/*
+ * Did the device's latest request of action in campaign never reach the
+ * DCC (transform_signed, not_sent, or refused by the adapter unread)?
+ * After an answered one (a re-drive that did not leave), the step is sent
+ * again like a first send that did not leave.
+ */
+int hfw_run_latest_unsent(hfw_ledger *l, const char *campaign, const char *device, const char *action, int *unsent,
+			  struct hfw_error *err);
+
 /* The campaign runs' names, sorted. */
 int hfw_run_each_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg, struct hfw_error *err);
 
