@@ -635,7 +635,7 @@ static int round_once(struct run *r, int timed_out, size_t *open, struct hfw_err
 			char why[HFW_RUN_REASON_MAX];
 
 			if (redrive == REDRIVE_WAIT)
-				snprintf(why, sizeof(why), "wave_timeout (%s)", redrive_why);
+				snprintf(why, sizeof(why), "wave_timeout (%.480s)", redrive_why);
 			else
 				snprintf(why, sizeof(why), "wave_timeout (last state %s)", cstate ? cstate : "none");
 			dec.action = HFW_RUN_FAIL;
