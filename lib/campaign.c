@@ -421,6 +421,9 @@ struct device {
 	uint32_t act_user;		/* interned originator of the latest activation request */
 	uint64_t act_counter;		/* its counter (the target is the device) */
 	uint64_t dist_counter;		/* counter of the latest accepted distribution */
+	uint64_t dist_latest;		/* counter of the latest distribution request, whatever its outcome */
+	struct fact dist_best;		/* the furthest an earlier distribution got, transferred or further */
+	const struct stage *dist_cause;	/* the latest distribution's most specific failure (under distribution_failed) */
 	uint8_t accepted, hash_match, hash_other;	/* 8F72s seen with the campaign's image hash, or another */
 	uint32_t left;			/* why a mid-campaign event took it out (interned), 0 if none */
 	int64_t left_ms;
@@ -690,9 +693,48 @@ static void dist_offer(struct status *s, struct device *d, const char *state, co
 {
 	const struct stage *st = stage_of(state);
 
+	if (st && st->failed && strcmp(st->state, "distribution_failed") != 0 &&
+	    (!d->dist_cause || st->rank < d->dist_cause->rank))
+		d->dist_cause = st;
 	if (!st || (d->dist.stage && st->rank < d->dist.stage->rank))
 		return;
-	set_fact(s, &d->dist, st, reason, 0, r);
+	set_fact(s, &d->dist, st, reason, d->dist_latest, r);
+}
+
+/*
+ * A new distribution request for the device (a re-drive): its outcome is
+ * the device's from now on.  What the earlier one got to is kept: a failure
+ * as the device's history, transferred or further as its best, which a
+ * later failure does not undo.
+ */
+static void dist_new_request(struct status *s, struct device *d, uint64_t counter)
+{
+	if (counter <= d->dist_latest)
+		return;
+	if (d->dist.stage && d->dist.stage->failed)
+		supersede(s, d, &d->dist);
+	else if (d->dist.stage && d->dist.stage->rank >= 4 &&
+		 (!d->dist_best.stage || d->dist.stage->rank > d->dist_best.stage->rank))
+		d->dist_best = d->dist;
+	memset(&d->dist, 0, sizeof(d->dist));
+	d->dist_cause = NULL;
+	d->dist_latest = counter;
+}
+
+/* An outcome of an earlier distribution than the latest: history, or the device's best. */
+static void dist_earlier(struct status *s, struct device *d, const char *state, const char *reason, uint64_t counter,
+			 const struct hfw_ledger_row *r)
+{
+	const struct stage *st = stage_of(state);
+	struct fact f;
+
+	if (!st)
+		return;
+	set_fact(s, &f, st, reason, counter, r);
+	if (st->failed)
+		supersede(s, d, &f);
+	else if (st->rank >= 4 && (!d->dist_best.stage || st->rank > d->dist_best.stage->rank))
+		d->dist_best = f;
 }
 
 /*
@@ -811,8 +853,10 @@ static int on_row(void *arg, const struct hfw_ledger_row *r)
 			d->version = intern(&s->strings, r->firmware_version);
 		if (!d->image || !strcmp(r->state, "accepted"))
 			d->image = intern(&s->strings, r->firmware_hash);
-		if (has_rid)
+		if (has_rid) {
 			reqset_kinds(s, &id, REQ_DISTRIBUTE);
+			dist_new_request(s, d, id.counter);
+		}
 		if (!strcmp(r->state, "accepted") || !strcmp(r->state, "pending") || !strcmp(r->state, "dry-run")) {
 			int accepted = !strcmp(r->state, "accepted");
 
@@ -891,6 +935,8 @@ static int on_row(void *arg, const struct hfw_ledger_row *r)
 				d->hash_match = 1;
 			else
 				d->hash_other = 1;
+		} else if (has_rid && id.counter < d->dist_latest) {
+			dist_earlier(s, d, ev, r->detail, id.counter, r);
 		} else {
 			dist_offer(s, d, ev, r->detail, r);
 		}
@@ -953,6 +999,13 @@ static void resolve(struct status *s)
 		if (!d->key)
 			continue;
 		quarantined(s, d);
+		if (d->dist_best.stage && (!d->dist.stage || d->dist.stage->failed ||
+					   d->dist.stage->rank < d->dist_best.stage->rank)) {
+			/* A re-drive that failed after an earlier distribution got the image there: no regress. */
+			supersede(s, d, &d->dist);
+			d->dist = d->dist_best;
+			d->dist_cause = NULL;
+		}
 		if (!d->dist.stage || d->dist.stage->rank < 5) {
 			int64_t ms = d->dist.ms;
 
@@ -1149,6 +1202,39 @@ int hfw_campaign_status(json_t **out, hfw_ledger *l, const char *campaign, const
 	return ret;
 }
 
+/* Under a failed distribution, the most specific failure its request met (NULL: none). */
+static const char *latest_cause(const struct device *d)
+{
+	return d->stage && !strcmp(d->stage->state, "distribution_failed") && d->stage == d->dist.stage && d->dist_cause ?
+		       d->dist_cause->state : NULL;
+}
+
+int hfw_campaign_each_latest(hfw_ledger *l, const char *campaign,
+			     int (*fn)(void *arg, const struct hfw_campaign_latest *d), void *arg, struct hfw_error *err)
+{
+	struct status s;
+	struct device **order = NULL;
+	size_t i;
+	int ret;
+
+	if ((ret = collect(&s, &order, l, campaign, NULL, err)) == 0) {
+		for (i = 0; i < s.n && ret == 0; i++) {
+			const struct device *d = order[i];
+			struct device_text t;
+			struct hfw_campaign_latest x;
+
+			device_text(&t, &s, d);
+			x.device = t.eui;
+			x.state = t.state;
+			x.reason = t.reason;
+			x.cause = latest_cause(d);
+			ret = fn(arg, &x);
+		}
+	}
+	release(&s, order);
+	return ret;
+}
+
 /* Each device's distributions: accepted (or pending) at least once, or only refused, and why. */
 static int on_distribution(void *arg, const struct hfw_ledger_row *r)
 {
@@ -1283,8 +1369,8 @@ out:
 
 int hfw_campaign_states_of(int (*each_row)(void *src, int (*fn)(void *arg, const struct hfw_ledger_row *row),
 					   void *arg, struct hfw_error *err),
-			   void *src, int (*fn)(void *arg, const char *device, const char *state, const char *reason),
-			   void *arg, struct hfw_error *err)
+			   void *src, int (*fn)(void *arg, const struct hfw_campaign_latest *d), void *arg,
+			   struct hfw_error *err)
 {
 	struct status s;
 	size_t i;
@@ -1299,8 +1385,14 @@ int hfw_campaign_states_of(int (*each_row)(void *src, int (*fn)(void *arg, const
 	for (i = 0; i < s.n && ret == 0; i++) {
 		struct device_text t;
 
+		struct hfw_campaign_latest x;
+
 		device_text(&t, &s, &s.v[i]);
-		ret = fn(arg, t.eui, t.state, t.reason);
+		x.device = t.eui;
+		x.state = t.state;
+		x.reason = t.reason;
+		x.cause = latest_cause(&s.v[i]);
+		ret = fn(arg, &x);
 	}
 out:
 	release(&s, NULL);

@@ -14,8 +14,12 @@
  *
  * Only the campaign's own requests for a device, and the messages that
  * answer them, place it.  Refused at distribution (never accepted) stays
- * refused.  Distribution goes by the furthest stage reached (of two at one
- * stage, the later), so duplicates and reordering change nothing.  The
+ * refused.  Distribution goes by the latest distribution request (a
+ * re-drive: RequestID counters rise), and within it by the furthest stage
+ * reached (of two at one stage, the later), so duplicates and reordering
+ * change nothing; an earlier request's failure stays as earlier_failure,
+ * and a later failure never undoes an earlier request that got the image
+ * to the device (transferred or further).  The
  * outcome of the latest activation request (RequestIDs counters rise)
  * supersedes earlier ones.  A version read counts only after the accepted
  * distribution and the latest activation (request order and message time).
@@ -82,16 +86,32 @@ int hfw_campaign_refused(hfw_ledger *l, const char *campaign,
 			 int (*fn)(void *arg, const char *device, const char *why), void *arg, struct hfw_error *err);
 
 /*
+ * Each device of campaign where it stands, as hfw_campaign_status has it:
+ * the outcome of the latest request of the part it is at (a later
+ * distribution's outcome replaces an earlier failure, which stays the
+ * device's earlier_failure; a later failure does not undo an earlier
+ * distribution that got the image to the device), and with a failed
+ * distribution the most specific failure that request met (cause: e.g.
+ * transfer_failed or hub_delivery_failed under distribution_failed; NULL
+ * when none).  What campaign run's re-drive classifies (redrive.h).
+ */
+struct hfw_campaign_latest {
+	const char *device, *state, *reason, *cause;
+};
+int hfw_campaign_each_latest(hfw_ledger *l, const char *campaign,
+			     int (*fn)(void *arg, const struct hfw_campaign_latest *d), void *arg, struct hfw_error *err);
+
+/*
  * The state and reason (as hfw_campaign_status has them) of each device
  * the rows name, the rows coming from each_row(src, ...) in the order
  * hfw_ledger_each_campaign_row gives them, for a subset of devices (a
- * campaign run's wave: hfw_run_each_wave_row): fn(arg, device, state,
- * reason) for each; non-zero from fn stops and is returned.
+ * campaign run's wave: hfw_run_each_wave_row): fn(arg, d) for each, as
+ * hfw_campaign_each_latest gives it; non-zero from fn stops and is returned.
  */
 int hfw_campaign_states_of(int (*each_row)(void *src, int (*fn)(void *arg, const struct hfw_ledger_row *row),
 					   void *arg, struct hfw_error *err),
-			   void *src, int (*fn)(void *arg, const char *device, const char *state, const char *reason),
-			   void *arg, struct hfw_error *err);
+			   void *src, int (*fn)(void *arg, const struct hfw_campaign_latest *d), void *arg,
+			   struct hfw_error *err);
 
 /* Is state one of the lifecycle's state names? */
 int hfw_campaign_state_valid(const char *state);

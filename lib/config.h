@@ -49,6 +49,18 @@ enum hfw_setting {
 	HFW_SET_BUDGET_11_3_PER_HOUR,	/* SR 11.3 requests an hour */
 	HFW_SET_BUDGET_11_2_PER_HOUR,	/* SR 11.2 requests an hour */
 	HFW_SET_RATE_PER_MINUTE,	/* every request, a minute */
+	/* campaign run's re-drive (redrive.h): per class, re-drives allowed and the backoff's base, seconds. */
+	HFW_SET_REDRIVE_HUB_ATTEMPTS,
+	HFW_SET_REDRIVE_HUB_BACKOFF,
+	HFW_SET_REDRIVE_OFFLINE_ATTEMPTS,
+	HFW_SET_REDRIVE_OFFLINE_BACKOFF,
+	HFW_SET_REDRIVE_BUSY_ATTEMPTS,
+	HFW_SET_REDRIVE_BUSY_BACKOFF,
+	HFW_SET_REDRIVE_SLOT_ATTEMPTS,
+	HFW_SET_REDRIVE_SLOT_BACKOFF,
+	HFW_SET_REDRIVE_SLEEPY_ATTEMPTS,
+	HFW_SET_REDRIVE_SLEEPY_BACKOFF,
+	HFW_SET_REDRIVE_BACKOFF_MAX,	/* the cap of every class's doubling backoff, seconds */
 	HFW_SET_COUNT
 };
 

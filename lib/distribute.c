@@ -220,9 +220,15 @@ static int send_one(const struct hfw_distribution_options *o, const struct hfw_t
 			t->partial = 1;
 		}
 	}
-	if ((ret = hfw_ledger_set_state(o->ledger, rid, state, code, err)) < 0 ||
-	    (ret = hfw_ledger_record_devices(o->ledger, rid, devices, outcome, n, err)) < 0)
+	/* The answer and each device's outcome in one transaction: a kill between them would leave every device pending under an accepted request. */
+	if ((ret = hfw_ledger_begin(o->ledger, err)) < 0)
 		goto out;
+	if ((ret = hfw_ledger_set_state(o->ledger, rid, state, code, err)) < 0 ||
+	    (ret = hfw_ledger_record_devices(o->ledger, rid, devices, outcome, n, err)) < 0 ||
+	    (ret = hfw_ledger_commit(o->ledger, err)) < 0) {
+		hfw_ledger_rollback(o->ledger);
+		goto out;
+	}
 report:
 	report(o, rid, n, state, code, devices, outcome, ret, err);
 	reported = 1;

@@ -34,6 +34,7 @@ struct run_image {
 };
 
 /* A device of the wave being run, as the ledger has it. */
+#include "redrive.h"
 struct run_dev {
 	char eui[HFW_EUI_TEXT_MAX];
 	int64_t image, attempts;
@@ -52,6 +53,10 @@ struct hfw_rollout {
 	int64_t nwaves;
 	int completed;		/* opened completed: nothing to run */
 	char pause[HFW_RUN_REASON_MAX];	/* set by a round that found a new quarantine: the run pauses */
+	/* Re-drive (redrive.h): the policy, and per round each device's window and each image's open distributions. */
+	struct hfw_redrive_policy redrive;
+	json_t *windows;
+	size_t dist_open[HFW_PLAN_MAX_IMAGES];
 	/* The wave's devices (reloaded each round). */
 	struct run_dev *devs;
 	size_t ndevs, capdevs;
@@ -237,18 +242,18 @@ static int wave_rows(void *src, int (*fn)(void *arg, const struct hfw_ledger_row
 	return hfw_run_each_wave_row(w->r->ledger, w->r->c.name, w->r->c.wave, w->dcc, fn, arg, err);
 }
 
-static int put_state(void *arg, const char *device, const char *state, const char *reason)
+static int put_state(void *arg, const struct hfw_campaign_latest *d)
 {
-	json_t *o = json_pack("{s:s,s:s*}", "state", state, "reason", reason);
+	json_t *o = json_pack("{s:s,s:s*,s:s*}", "state", d->state, "reason", d->reason, "cause", d->cause);
 
-	if (!o || json_object_set_new(arg, device, o) < 0)
+	if (!o || json_object_set_new(arg, d->device, o) < 0)
 		return HFW_ENOMEM;
 	return 0;
 }
 
 /*
  * The ledger's campaign state of the wave's devices: device -> {state,
- * reason} (a JSON object), from the wave's rows only, so a round costs the
+ * reason, cause} (a JSON object; the outcome of its latest request, campaign.h), from the wave's rows only, so a round costs the
  * wave, not the campaign (the same states hfw_campaign_status gives).
  */
 static int campaign_states(struct hfw_rollout *r, json_t **states, struct hfw_error *err)
@@ -264,6 +269,138 @@ static int campaign_states(struct hfw_rollout *r, json_t **states, struct hfw_er
 	if ((ret = hfw_campaign_states_of(wave_rows, &w, put_state, *states, err)) == HFW_ENOMEM)
 		return hfw_error_oom(err);
 	return ret;
+}
+
+/* ---- re-drive (redrive.h): the run's part, called from round_once ---- */
+
+static int add_window(void *arg, const struct hfw_run_redrive *w)
+{
+	json_t *counts = json_array(), *o;
+	size_t i;
+
+	for (i = 0; counts && i < HFW_RUN_REDRIVE_CLASSES; i++)
+		json_array_append_new(counts, json_integer(w->redrives[i]));
+	o = json_pack("{s:I,s:I,s:I,s:I,s:o*}", "step", (json_int_t)w->step, "attempts", (json_int_t)w->attempts, "seen",
+		      (json_int_t)w->seen_ms, "due", (json_int_t)w->due_ms, "redrives", counts);
+	return o && json_object_set_new(arg, w->device, o) == 0 ? 0 : HFW_ENOMEM;
+}
+
+/* Is a distribution state still on its way (not transferred or further, not failed)? */
+static int dist_unsettled(const char *cstate)
+{
+	return !cstate || !strcmp(cstate, "distribution_requested") || !strcmp(cstate, "accepted") ||
+	       !strcmp(cstate, "delivered_to_hub");
+}
+
+/*
+ * Once a round: each device's re-drive window, and how many devices of
+ * each image are still mid-distribution (a slot re-drive waits for the
+ * other images' distributions to settle: the plan does not say which
+ * devices share a hub, so every other image of the wave counts).
+ */
+static int redrive_round(struct hfw_rollout *r, json_t *states, struct hfw_error *err)
+{
+	size_t i;
+	int ret;
+
+	json_decref(r->windows);
+	if (!(r->windows = json_object()))
+		return hfw_error_oom(err);
+	if ((ret = hfw_run_redrive_each(r->ledger, r->c.name, add_window, r->windows, err)) == HFW_ENOMEM)
+		return hfw_error_oom(err);
+	if (ret < 0)
+		return ret;
+	memset(r->dist_open, 0, sizeof(r->dist_open));
+	for (i = 0; i < r->ndevs; i++) {
+		const struct run_dev *d = &r->devs[i];
+
+		if (d->step == HFW_RUN_DISTRIBUTE && d->image >= 0 && d->image < HFW_PLAN_MAX_IMAGES &&
+		    dist_unsettled(json_string_value(json_object_get(json_object_get(states, d->eui), "state"))))
+			r->dist_open[d->image]++;
+	}
+	return 0;
+}
+
+enum redrive_now { REDRIVE_NO, REDRIVE_WAIT, REDRIVE_SEND };
+
+/*
+ * A device whose latest request of its step was answered with a failure
+ * (hfw_run_decide said FAIL): re-drive it?  REDRIVE_NO: a terminal failure,
+ * or the class's limit reached (why names the class and the count);
+ * REDRIVE_WAIT: its window is not over (why says what it waits for, for a
+ * wave timeout); REDRIVE_SEND: send the step again now (its window is
+ * forgotten).  The first time a failure is seen its window is recorded.
+ */
+static int redrive_due(struct hfw_rollout *r, const struct run_dev *d, const json_t *st, char *why, size_t size,
+		       enum redrive_now *now_out, struct hfw_error *err)
+{
+	const char *cstate = json_string_value(json_object_get(st, "state"));
+	const char *creason = json_string_value(json_object_get(st, "reason"));
+	const char *ccause = json_string_value(json_object_get(st, "cause"));
+	const json_t *win = json_object_get(r->windows, d->eui);
+	int sleepy = d->image >= 0 && (size_t)d->image < r->nimages &&
+		     hfw_redrive_sleepy_type(r->images[d->image].m.type->name);
+	enum hfw_redrive_class cls = hfw_redrive_classify(cstate, creason, ccause, sleepy);
+	int64_t now = (int64_t)hfw_now_ms(), seen = now, due;
+	struct hfw_run_redrive w = { d->eui, d->step, d->attempts, 0, 0, { 0 } };
+	enum hfw_redrive_verdict v;
+	uint64_t done;
+	size_t i;
+
+	*now_out = REDRIVE_NO;
+	why[0] = 0;
+	if (cls < HFW_REDRIVE_HUB || cls >= HFW_RUN_REDRIVE_CLASSES)
+		return 0;
+	/* The step's re-drives so far, per class; the window opened when this failure (these attempts) was first seen. */
+	if (win && json_integer_value(json_object_get(win, "step")) == (json_int_t)d->step) {
+		for (i = 0; i < HFW_RUN_REDRIVE_CLASSES; i++)
+			w.redrives[i] = json_integer_value(json_array_get(json_object_get(win, "redrives"), i));
+		if (json_integer_value(json_object_get(win, "attempts")) == (json_int_t)d->attempts &&
+		    json_integer_value(json_object_get(win, "due")))
+			seen = (int64_t)json_integer_value(json_object_get(win, "seen"));
+		else
+			win = NULL;
+	} else {
+		win = NULL;
+	}
+	done = (uint64_t)w.redrives[cls];
+	v = hfw_redrive_due(&r->redrive, cls, done, seen, now, &due);
+	if (v == HFW_REDRIVE_EXHAUSTED) {
+		hfw_redrive_reason(why, size, cls, cstate, creason, done);
+		return 0;
+	}
+	if (v == HFW_REDRIVE_DUE && cls == HFW_REDRIVE_SLOT) {
+		size_t im, others = 0;
+
+		for (im = 0; im < r->nimages && im < HFW_PLAN_MAX_IMAGES; im++)
+			if ((int64_t)im != d->image)
+				others += r->dist_open[im];
+		if (others)
+			v = HFW_REDRIVE_WAIT;	/* the competing image is still on its way */
+	}
+	if (v == HFW_REDRIVE_WAIT) {
+		snprintf(why, size, "waiting to re-drive (%s: %s%s%s)", hfw_redrive_class_name(cls), cstate,
+			 creason ? " " : "", creason ? creason : "");
+		*now_out = REDRIVE_WAIT;
+		if (!win) {
+			w.seen_ms = seen;
+			w.due_ms = due ? due : 1;
+			if (hfw_run_redrive_set(r->ledger, r->c.name, &w, err) < 0)
+				return err->code;
+			say(r, HFW_ROLLOUT_REDRIVE, "%s: %s%s%s (%s): re-drive %" PRIu64 " in %" PRId64 " s", d->eui, cstate, creason ? " " : "",
+			    creason ? creason : "", hfw_redrive_class_name(cls), done + 1, (due - now + 999) / 1000);
+		}
+		return 0;
+	}
+	*now_out = REDRIVE_SEND;
+	/* Counted, the window closed, in the round's transaction with the step's attempts + 1. */
+	w.redrives[cls]++;
+	w.attempts = d->attempts + 1;
+	if (hfw_run_redrive_set(r->ledger, r->c.name, &w, err) < 0)
+		return err->code;
+	say(r, HFW_ROLLOUT_REDRIVE, "%s: re-drive %" PRIu64 " of its %s (%s: %s%s%s)", d->eui, done + 1, hfw_run_step_name(d->step),
+	    hfw_redrive_class_name(cls), cstate, creason ? " " : "", creason ? creason : "");
+	return 0;
 }
 
 /* Send one step to a set of devices of one image (image -1: any, for read-version). */
@@ -429,7 +566,8 @@ static int round_once(struct hfw_rollout *r, int timed_out, size_t *open, struct
 		goto fail;
 	if (settled)
 		say(r, HFW_ROLLOUT_NOTE, "%d devices' distributions of unknown fate settled as accepted by their alerts", settled);
-	if (load_wave(r, r->c.wave, err) < 0 || campaign_states(r, &states, err) < 0 || pace_load(r, &pace, err) < 0)
+	if (load_wave(r, r->c.wave, err) < 0 || campaign_states(r, &states, err) < 0 || pace_load(r, &pace, err) < 0 ||
+	    redrive_round(r, states, err) < 0)
 		goto fail;
 	for (k = 0; k < HFW_RUN_STEPS; k++)
 		if (!(sends[k] = calloc(r->ndevs ? r->ndevs : 1, sizeof(*sends[k])))) {
@@ -446,6 +584,8 @@ static int round_once(struct hfw_rollout *r, int timed_out, size_t *open, struct
 		const char *creason = json_string_value(json_object_get(json_object_get(states, d->eui), "reason"));
 		struct hfw_run_decision dec;
 		int has = 0, needs = d->image >= 0 && r->images[d->image].needs_activation;
+		char redrive_why[HFW_RUN_REASON_MAX] = "";
+		enum redrive_now redrive = REDRIVE_NO;
 
 		if (d->step == HFW_RUN_DONE || d->step == HFW_RUN_FAILED || d->step == HFW_RUN_SKIPPED ||
 		    d->step == HFW_RUN_LEFT)
@@ -453,6 +593,16 @@ static int round_once(struct hfw_rollout *r, int timed_out, size_t *open, struct
 		if (action && hfw_run_has_request(r->ledger, r->c.name, d->eui, action, &has, err) < 0)
 			goto fail;
 		hfw_run_decide(d->step, cstate, has, needs, &dec);
+		/* A re-drive that never left (not sent, refused unread): sent again, like a first send. */
+		if (dec.action == HFW_RUN_WAIT && has == HFW_RUN_ANSWERED && cstate &&
+		    (!strcmp(cstate, "distribution_requested") || !strcmp(cstate, "activation_requested"))) {
+			int unsent = 0;
+
+			if (hfw_run_latest_unsent(r->ledger, r->c.name, d->eui, action, &unsent, err) < 0)
+				goto fail;
+			if (unsent)
+				dec.action = HFW_RUN_SEND;
+		}
 		/* A quarantine a resume already acknowledged: its request is of unknown fate, wait. */
 		if (dec.action == HFW_RUN_PAUSE && d->quarantine_seen)
 			dec.action = HFW_RUN_WAIT;
@@ -477,10 +627,24 @@ static int round_once(struct hfw_rollout *r, int timed_out, size_t *open, struct
 			say(r, HFW_ROLLOUT_DEVICE_LEFT, "%s: left the campaign: %s", d->eui, why);
 			continue;
 		}
+		/* An answered, transient failure: re-drive within its class's limit and window (redrive_due). */
+		if (dec.action == HFW_RUN_FAIL) {
+			if (redrive_due(r, d, json_object_get(states, d->eui), redrive_why, sizeof(redrive_why), &redrive, err) < 0)
+				goto fail;
+			if (redrive == REDRIVE_WAIT)
+				dec.action = HFW_RUN_WAIT;
+			else if (redrive == REDRIVE_SEND)
+				dec.action = HFW_RUN_SEND, dec.next = d->step;
+			else if (redrive_why[0])
+				dec.reason = redrive_why;
+		}
 		if (dec.action == HFW_RUN_WAIT && timed_out) {
 			char why[HFW_RUN_REASON_MAX];
 
-			snprintf(why, sizeof(why), "wave_timeout (last state %s)", cstate ? cstate : "none");
+			if (redrive == REDRIVE_WAIT)
+				snprintf(why, sizeof(why), "wave_timeout (%.480s)", redrive_why);
+			else
+				snprintf(why, sizeof(why), "wave_timeout (last state %s)", cstate ? cstate : "none");
 			dec.action = HFW_RUN_FAIL;
 			dec.next = HFW_RUN_FAILED;
 			if (hfw_run_set_step(r->ledger, r->c.name, d->eui, HFW_RUN_FAILED, why, 0, err) < 0)
@@ -509,7 +673,7 @@ static int round_once(struct hfw_rollout *r, int timed_out, size_t *open, struct
 			break;
 		case HFW_RUN_SEND:
 			/* Re-drive (the same step again: the last was refused or never sent) has a limit. */
-			if (dec.next == d->step && d->attempts >= r->o.max_attempts) {
+			if (redrive != REDRIVE_SEND && dec.next == d->step && d->attempts >= r->o.max_attempts) {
 				char why[HFW_RUN_REASON_MAX];
 
 				snprintf(why, sizeof(why), "attempts_exhausted (%s sent %" PRId64 " times)",
@@ -640,6 +804,7 @@ static int run_waves(struct hfw_rollout *r, struct hfw_error *err)
 {
 	int64_t nwaves = r->nwaves;
 
+	hfw_redrive_policy_load(&r->redrive, r->o.cfg);
 	if (r->c.wave < 1)
 		r->c.wave = 1;
 	for (; r->c.wave <= nwaves; r->c.wave++) {
@@ -930,6 +1095,7 @@ void hfw_rollout_free(hfw_rollout *r)
 	free(r->images);
 	free(r->devs);
 	json_decref(r->plan);
+	json_decref(r->windows);
 	hfw_run_cache_end(r->ledger);
 	free(r);
 }

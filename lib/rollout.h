@@ -45,6 +45,7 @@ enum hfw_rollout_event {
 	HFW_ROLLOUT_DEVICE_LEFT,
 	HFW_ROLLOUT_DEVICE_QUARANTINED,	/* the run pauses after this round */
 	HFW_ROLLOUT_PACED,		/* devices wait for room in the budgets */
+	HFW_ROLLOUT_REDRIVE,		/* a transient failure: its re-drive waits, or is sent */
 	HFW_ROLLOUT_GATE_PASSED,
 	HFW_ROLLOUT_HALTED_BY,		/* a failed device behind a halt */
 	HFW_ROLLOUT_STOPPED,		/* --until reached */

@@ -2,6 +2,7 @@
 #include "run.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -428,14 +429,18 @@ int hfw_run_settle_distributions(hfw_ledger *l, const char *campaign, int *settl
 		"  JOIN campaign_requests c ON c.request_id = d.request_id "
 		"  JOIN requests r ON r.request_id = d.request_id "
 		"  WHERE c.campaign = ?1 AND c.action = 'distribute' AND d.outcome = 'pending' "
-		"  AND r.state IN ('signed', 'unknown') AND EXISTS (SELECT 1 FROM device_events e "
+		/* 'accepted' too: a device whose alerts come after its request was settled by others' (or after a
+		 * kill between the answer and the devices' outcomes) is settled by its own. */
+		"  AND r.state IN ('signed', 'unknown', 'accepted') AND EXISTS (SELECT 1 FROM device_events e "
 		"    WHERE e.device = d.device AND e.request_id = d.request_id);"
 		"UPDATE request_devices SET outcome = 'accepted' WHERE EXISTS (SELECT 1 FROM temp.run_settle s "
 		"  WHERE s.request_id = request_devices.request_id AND s.device = request_devices.device);"
 		"INSERT INTO request_steps(request_id, at, state, response_code, detail) "
-		"  SELECT DISTINCT request_id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'accepted', NULL, "
-		"  'settled by campaign run: the DCC''s alerts answer it' FROM temp.run_settle;"
-		"UPDATE requests SET state = 'accepted' WHERE request_id IN (SELECT request_id FROM temp.run_settle);";
+		"  SELECT DISTINCT s.request_id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'accepted', NULL, "
+		"  'settled by campaign run: the DCC''s alerts answer it' FROM temp.run_settle s "
+		"  JOIN requests r ON r.request_id = s.request_id WHERE r.state <> 'accepted';"
+		"UPDATE requests SET state = 'accepted' WHERE state <> 'accepted' "
+		"  AND request_id IN (SELECT request_id FROM temp.run_settle);";
 	sqlite3 *db = hfw_ledger_db(l);
 	const char *tail = sql;
 	int ret = 0;
@@ -560,5 +565,116 @@ int hfw_run_each_wave_row(hfw_ledger *l, const char *campaign, int64_t wave, con
 			ret = db_error(db, err, "cannot read the campaign's wave");
 		done(l, st);
 	}
+	return ret;
+}
+
+/*
+ * Re-drive state (redrive.h): a table of the run's own, made here when
+ * first used (the ledger's schema is ledger.c's), one row per device that
+ * met a transient failure: its step and that step's attempts when the
+ * window opened, when it opened and when it ends (0: none open), and the
+ * re-drives of the step per class ("0,2,0,...").
+ */
+#define REDRIVE_TABLE "CREATE TABLE IF NOT EXISTS run_redrive(campaign TEXT NOT NULL, device TEXT NOT NULL, " \
+	"step TEXT NOT NULL, attempts INTEGER NOT NULL, seen_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL, " \
+	"redrives TEXT NOT NULL, PRIMARY KEY (campaign, device))"
+
+int hfw_run_redrive_set(hfw_ledger *l, const char *campaign, const struct hfw_run_redrive *w, struct hfw_error *err)
+{
+	sqlite3 *db = hfw_ledger_db(l);
+	sqlite3_stmt *st = NULL;
+	char counts[HFW_RUN_REDRIVE_CLASSES * 21 + 1];
+	size_t i, n = 0;
+	int ret = 0;
+
+	for (i = 0; i < HFW_RUN_REDRIVE_CLASSES; i++)
+		n += (size_t)snprintf(counts + n, sizeof(counts) - n, "%s%lld", i ? "," : "", (long long)w->redrives[i]);
+	if (sqlite3_exec(db, REDRIVE_TABLE, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "INSERT OR REPLACE INTO run_redrive(campaign, device, step, attempts, seen_ms, due_ms, redrives) "
+			       "VALUES(?, ?, ?, ?, ?, ?, ?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot record a re-drive window");
+	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, w->device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, hfw_run_step_name(w->step), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, w->attempts);
+	sqlite3_bind_int64(st, 5, w->seen_ms);
+	sqlite3_bind_int64(st, 6, w->due_ms);
+	sqlite3_bind_text(st, 7, counts, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = db_error(db, err, "cannot record a re-drive window");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int hfw_run_redrive_each(hfw_ledger *l, const char *campaign, int (*fn)(void *arg, const struct hfw_run_redrive *w),
+			 void *arg, struct hfw_error *err)
+{
+	sqlite3 *db = hfw_ledger_db(l);
+	sqlite3_stmt *st = NULL;
+	int rc, ret = 0;
+
+	if (sqlite3_exec(db, REDRIVE_TABLE, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "SELECT device, step, attempts, seen_ms, due_ms, redrives FROM run_redrive WHERE campaign = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot read re-drive windows");
+	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct hfw_run_redrive w;
+		const char *p = (const char *)sqlite3_column_text(st, 5);
+		int s = hfw_run_step_parse((const char *)sqlite3_column_text(st, 1));
+		size_t i;
+
+		memset(&w, 0, sizeof(w));
+		w.device = (const char *)sqlite3_column_text(st, 0);
+		w.step = s < 0 ? HFW_RUN_FAILED : (enum hfw_run_step)s;
+		w.attempts = sqlite3_column_int64(st, 2);
+		w.seen_ms = sqlite3_column_int64(st, 3);
+		w.due_ms = sqlite3_column_int64(st, 4);
+		for (i = 0; p && *p && i < HFW_RUN_REDRIVE_CLASSES; i++) {
+			char *end;
+
+			w.redrives[i] = strtoll(p, &end, 10);
+			p = *end == ',' ? end + 1 : end;
+		}
+		if ((ret = fn(arg, &w)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_error(db, err, "cannot read re-drive windows");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int hfw_run_latest_unsent(hfw_ledger *l, const char *campaign, const char *device, const char *action, int *unsent,
+			  struct hfw_error *err)
+{
+	sqlite3 *db = hfw_ledger_db(l);
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	*unsent = 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT r.state IN ('transform_signed', 'not_sent', 'refused') "
+			       "FROM request_devices d JOIN campaign_requests c ON c.request_id = d.request_id "
+			       "JOIN requests r ON r.request_id = d.request_id "
+			       "WHERE d.device = ? AND c.campaign = ? AND c.action = ? ORDER BY r.rowid DESC LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot read requests");
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		*unsent = sqlite3_column_int(st, 0);
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		ret = db_error(db, err, "cannot read requests");
+	}
+	sqlite3_finalize(st);
 	return ret;
 }

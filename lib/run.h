@@ -181,6 +181,35 @@ void hfw_run_cache_end(hfw_ledger *l);
 int hfw_run_each_wave_row(hfw_ledger *l, const char *campaign, int64_t wave, const char *also,
 			  int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg, struct hfw_error *err);
 
+/*
+ * A device's re-drive state (redrive.h), kept in the ledger so a restarted
+ * run keeps it: the step and its attempts when the latest window opened
+ * (an answered transient failure first seen), when it opened (seen_ms,
+ * wall clock) and ends (due_ms; 0: no window open), and the re-drives of
+ * the step sent so far per class (indexed by enum hfw_redrive_class).
+ */
+#define HFW_RUN_REDRIVE_CLASSES 8
+struct hfw_run_redrive {
+	const char *device;
+	enum hfw_run_step step;
+	int64_t attempts, seen_ms, due_ms;
+	int64_t redrives[HFW_RUN_REDRIVE_CLASSES];
+};
+/* Record w (insert or replace). */
+int hfw_run_redrive_set(hfw_ledger *l, const char *campaign, const struct hfw_run_redrive *w, struct hfw_error *err);
+/* Each device's re-drive state in campaign; fn non-zero stops and is returned. */
+int hfw_run_redrive_each(hfw_ledger *l, const char *campaign, int (*fn)(void *arg, const struct hfw_run_redrive *w),
+			 void *arg, struct hfw_error *err);
+
+/*
+ * Did the device's latest request of action in campaign never reach the
+ * DCC (transform_signed, not_sent, or refused by the adapter unread)?
+ * After an answered one (a re-drive that did not leave), the step is sent
+ * again like a first send that did not leave.
+ */
+int hfw_run_latest_unsent(hfw_ledger *l, const char *campaign, const char *device, const char *action, int *unsent,
+			  struct hfw_error *err);
+
 /* The campaign runs' names, sorted. */
 int hfw_run_each_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg, struct hfw_error *err);
 

@@ -65,6 +65,10 @@ struct device {
 	char running[9];
 	uint8_t busy, offline, sleepy;
 	uint8_t left;			/* a mid-campaign event took it out (event fault): sent once */
+	uint8_t flaky_left;		/* flaky fault: deliveries and commands it still misses */
+	uint8_t flaky_now;		/* the delivery under way is one it misses */
+	uint8_t slot_left;		/* slot=P/K fault: deliveries the other image still takes the slot from */
+	uint8_t busy_left;		/* busy fault: distributions that still find another request in progress */
 	hfw_key *key;			/* its digital-signing key, loaded on first use */
 	uint8_t key_missing;
 	uint64_t alert_counter;
@@ -199,6 +203,37 @@ static int model_chance(const hfw_devsim *s, size_t device, const char *what, ui
 		return 0;
 	return hfw_faults_chance(s->o.faults, what, key,
 				 which == MODEL_HASH ? m->hash : which == MODEL_OFFLINE ? m->offline : m->slot);
+}
+
+/*
+ * The transient faults a device starts with (faults.h): flaky=P/K misses
+ * its first K deliveries and commands; slot=P/K loses the hub's slot to
+ * another image for its first K deliveries; busy=P finds another request
+ * in progress on its first distribution.  Each then recovers.
+ */
+static void transient_faults(hfw_devsim *s, size_t device, uint64_t k)
+{
+	const struct hfw_model_faults *m = hfw_faults_model(s->o.faults, hfw_estate_at(s->estate, device)->model);
+	struct device *dv = &s->devices[device];
+
+	if (m && m->flaky_times && hfw_faults_chance(s->o.faults, "model-flaky", k, m->flaky))
+		dv->flaky_left = (uint8_t)m->flaky_times;
+	dv->slot_left = m ? (uint8_t)m->slot_times : 0;
+	dv->busy_left = hfw_faults_chance(s->o.faults, "busy", k, s->o.faults->busy);
+}
+
+/* The slot fault chose this device: does the other image still hold the slot (slot=P/K: its first K deliveries)? */
+static int slot_taken(hfw_devsim *s, size_t device)
+{
+	const struct hfw_model_faults *m = hfw_faults_model(s->o.faults, hfw_estate_at(s->estate, device)->model);
+	struct device *dv = &s->devices[device];
+
+	if (!m || !m->slot_times)
+		return 1;
+	if (!dv->slot_left)
+		return 0;
+	dv->slot_left--;
+	return 1;
 }
 
 /* ---- what the documents say (with products.json: see devsim.h) ---- */
@@ -680,7 +715,7 @@ static void on_hub(hfw_devsim *s, const struct event *e, int64_t now)
 		break;
 	}
 	if (uses_slot(s, e->device) &&
-	    model_chance(s, e->device, "model-slot", hfw_eui_to_u64(&d->eui) ^ e->image, MODEL_SLOT)) {
+	    model_chance(s, e->device, "model-slot", hfw_eui_to_u64(&d->eui) ^ e->image, MODEL_SLOT) && slot_taken(s, e->device)) {
 		/* The slot fault: another image (not in this sandbox) took the hub's slot meanwhile. */
 		dv->gen++;
 		transfer_alert(s, im, e->device, now, "FirmwareImageDiscarded");
@@ -711,7 +746,12 @@ static void on_hub(hfw_devsim *s, const struct event *e, int64_t now)
 		}
 		h->slot_waiting++;
 	}
-	if (dv->offline)
+	/* The flaky fault: this delivery finds the device off (a later one finds it on). */
+	if (!dv->offline && dv->flaky_left) {
+		dv->flaky_left--;
+		dv->flaky_now = 1;
+	}
+	if (dv->offline || dv->flaky_now)
 		t = now + OFFLINE_GIVE_UP;
 	else
 		t = now + TRANSFER_BASE + (int64_t)(im->len * TRANSFER_MS_PER_OCTET) +
@@ -729,13 +769,17 @@ static void on_transfer(hfw_devsim *s, const struct event *e, int64_t now)
 	struct hub *h = &s->hubs[dv->hub];
 	uint64_t k = hfw_eui_to_u64(&d->eui) ^ ((uint64_t)e->image << 40);
 
+	int flaky = dv->flaky_now;
+
+	dv->flaky_now = 0;
 	if (h->slot == e->image + 1 && h->slot_waiting && --h->slot_waiting == 0)
 		h->slot = 0;
-	if (dv->offline || !im->readable ||
+	if (dv->offline || flaky || !im->readable ||
 	    hfw_faults_chance(s->o.faults, "transfer-fail", k, s->o.faults->transfer_fail)) {
 		transfer_alert(s, im, e->device, now, "FileTransferFailure");
 		log_event(s, now, e->device, im, "transfer-failed",
-			  dv->offline ? "device offline" : !im->readable ? "not an OTA image the hub can serve" : "fault");
+			  dv->offline ? "device offline" : flaky ? "device offline (flaky fault)"
+			  : !im->readable ? "not an OTA image the hub can serve" : "fault");
 		distribution_failure(s, im, e->device, now);
 		finish(s, e->device);
 		return;
@@ -996,9 +1040,11 @@ static void on_command(hfw_devsim *s, const struct event *e, int64_t now)
 	char inner[512], *payload;
 	size_t n;
 
-	if (dv->offline) {
-		/* E21: no response from the device (the DCC gives up on it). */
-		log_line(s, now, e->device, c->request_id, "no-response", "device offline");
+	if (dv->offline || dv->flaky_left) {
+		/* E21: no response from the device (the DCC gives up on it); a flaky one answers a later command. */
+		if (!dv->offline)
+			dv->flaky_left--;
+		log_line(s, now, e->device, c->request_id, "no-response", dv->offline ? "device offline" : "device offline (flaky fault)");
 		activation_response(s, e->device, c, NULL, 0, "E21", "", now, "ResponseMessage");
 		return;
 	}
@@ -1169,6 +1215,7 @@ int hfw_devsim_open(hfw_devsim **out, hfw_estate *estate, const struct hfw_devsi
 						       (hfw_faults_chance(o->faults, "offline", k, o->faults->offline) ||
 							model_chance(s, i, "model-offline", k, MODEL_OFFLINE)));
 		s->devices[i].sleepy = d->sleepy || hfw_faults_chance(o->faults, "sleepy", k, o->faults->sleepy);
+		transient_faults(s, i, k);
 		if (d->type->route == HFW_ROUTE_NONE && !memcmp(d->eui.b, d->comms_hub.b, 8))
 			s->hubs[s->devices[i].hub].chf = (uint32_t)i + 1;
 	}
@@ -1243,6 +1290,11 @@ enum hfw_claim hfw_devsim_claim(hfw_devsim *s, const struct hfw_eui *eui, enum h
 		c = HFW_CLAIM_NOT_APPLICABLE;
 	else if (s->devices[*index].busy)
 		c = HFW_CLAIM_BUSY;
+	else if (s->devices[*index].busy_left) {
+		/* The busy fault: another request (not in this sandbox) is in progress, this once. */
+		s->devices[*index].busy_left--;
+		c = HFW_CLAIM_BUSY;
+	}
 	else
 		s->devices[*index].busy = 1;
 	pthread_mutex_unlock(&s->lock);

@@ -125,7 +125,31 @@ int hfw_faults_event(const struct hfw_faults *f, const struct hfw_eui *eui, int 
 	return -1;
 }
 
-/* model=MODEL:NAME=P[:NAME=P...], NAME one of hash, offline, slot. */
+/* P/K: a probability and a count of times, 1 to 255 (K required unless optional). */
+static int times(double *p, unsigned *k, const char *name, char *v, int optional, struct hfw_error *err)
+{
+	char *slash = strchr(v, '/'), *end;
+	unsigned long n;
+
+	if (!slash && optional) {
+		*k = 0;
+		return probability(p, name, v, err);
+	}
+	if (!slash)
+		return hfw_error_set(err, HFW_EINPUT, "fault '%s=%s': give P/K, a probability and a count of times", name, v);
+	*slash = '\0';
+	if (probability(p, name, v, err) < 0)
+		return err->code;
+	errno = 0;
+	n = strtoul(slash + 1, &end, 10);
+	if (errno || end == slash + 1 || *end || n < 1 || n > 255 || slash[1] == '-')
+		return hfw_error_set(err, HFW_EINPUT, "fault '%s=%s/%s': give a count of times from 1 to 255", name, v,
+				     slash + 1);
+	*k = (unsigned)n;
+	return 0;
+}
+
+/* model=MODEL:NAME=P[:NAME=P...], NAME one of hash, offline, slot (P or P/K), flaky (P/K). */
 static int model(struct hfw_faults *f, const char *v, struct hfw_error *err)
 {
 	const char *colon = strchr(v, ':');
@@ -161,9 +185,12 @@ static int model(struct hfw_faults *f, const char *v, struct hfw_error *err)
 		else if (!strcmp(item, "offline"))
 			ret = probability(&m->offline, item, p, err);
 		else if (!strcmp(item, "slot"))
-			ret = probability(&m->slot, item, p, err);
+			ret = times(&m->slot, &m->slot_times, item, p, 1, err);
+		else if (!strcmp(item, "flaky"))
+			ret = times(&m->flaky, &m->flaky_times, item, p, 0, err);
 		else
-			ret = hfw_error_set(err, HFW_EINPUT, "fault 'model=%s': unknown '%s' (hash, offline, slot)", v, item);
+			ret = hfw_error_set(err, HFW_EINPUT, "fault 'model=%s': unknown '%s' (hash, offline, slot, flaky)", v,
+					    item);
 	}
 	free(copy);
 	return ret;
@@ -292,6 +319,8 @@ int hfw_faults_parse(struct hfw_faults *f, const char *spec, uint64_t seed, stru
 			ret = probability(&f->bad_hash, item, v, err);
 		else if (!strcmp(item, "read-error"))
 			ret = probability(&f->read_error, item, v, err);
+		else if (!strcmp(item, "busy"))
+			ret = probability(&f->busy, item, v, err);
 		else if (!strcmp(item, "ecode"))
 			ret = ecode(f, v, err);
 		else if (!strcmp(item, "tamper"))
@@ -307,7 +336,7 @@ int hfw_faults_parse(struct hfw_faults *f, const char *spec, uint64_t seed, stru
 		else
 			ret = hfw_error_set(err, HFW_EINPUT,
 					    "unknown fault '%s' (drop, dup, reorder, delay, rrs-down, http503, slow, offline, "
-					    "sleepy, transfer-fail, bad-hash, read-error, ecode, tamper, model, event, "
+					    "sleepy, transfer-fail, bad-hash, read-error, busy, ecode, tamper, model, event, "
 					    "quarantine, breach)", item);
 	}
 	free(copy);

@@ -29,12 +29,18 @@ enum hfw_tamper {
 #define HFW_FAULTS_MAX_MODELS 32
 #define HFW_FAULTS_MAX_EVENTS 64
 
-/* Per DeviceModel: fractions of that model's devices (model=433100AC:hash=0.1:offline=0.05:slot=0.2). */
+/*
+ * Per DeviceModel: fractions of that model's devices
+ * (model=433100AC:hash=0.1:offline=0.05:slot=0.2/1:flaky=0.5/2).
+ */
 struct hfw_model_faults {
 	char model[32];
 	double hash;			/* the image arrives corrupted: 8F72 with another hash (11.4: ActivationFailure) */
 	double offline;			/* off the HAN: transfer fails, commands get E21 */
 	double slot;			/* another image takes the hub's slot: FirmwareImageDiscarded */
+	unsigned slot_times;		/* slot=P/K: only the device's first K deliveries (the other image is then done); 0: all */
+	double flaky;			/* flaky=P/K: the device misses its first K deliveries and commands, then answers */
+	unsigned flaky_times;
 };
 
 /* Mid-campaign DCC alerts, sent once the device's image has reached its hub. */
@@ -68,6 +74,7 @@ struct hfw_faults {
 	/* Devices (probability per device). */
 	double offline, sleepy, transfer_fail, bad_hash;
 	double read_error;		/* a device answers SR 11.2 with its use case's error form */
+	double busy;			/* its first distribution finds another request in progress (OtherRequestInProgressList) */
 	struct { struct hfw_eui eui; char code[12]; } ecodes[HFW_FAULTS_MAX_ECODES];
 	size_t necodes;
 	enum hfw_tamper tamper;

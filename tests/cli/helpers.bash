@@ -240,17 +240,12 @@ campaign_teardown() {
 }
 
 # unknown_fate_devices: the devices (a JSON array) with a request of unknown fate in the ledger (recorded,
-# never answered: a kill between its commit and its send or answer), and those a kill or the run left
-# 'pending' in a distribution the ledger says was accepted.  Two engine defects leave that (reported with
-# the kill test's flake): (1) lib/distribute.c records the DCC's answer on the request and its devices'
-# outcomes in two commits, so a kill between them leaves every device 'pending'; (2) the run's settling
-# of a distribution of unknown fate (hfw_run_settle_distributions) marks the whole request accepted once
-# the alerts of SOME of its devices answer it, so a device whose alert comes a moment later is never
-# settled.  Either way the device's version reads never count (lib/campaign.c wants its distribution
-# accepted) and it fails at its wave's timeout, as a device of unknown fate does.
+# never answered: a kill between its commit and its send or answer).  A device 'pending' under an accepted
+# distribution is not one: the DCC's answer and the devices' outcomes commit together (lib/distribute.c) and
+# the run settles each device by its own alerts (hfw_run_settle_distributions), so that must not happen.
 unknown_fate_devices() {
 	sqlite3 sbx/ledger.sqlite "SELECT DISTINCT d.device FROM request_devices d JOIN requests r USING (request_id)
-		WHERE r.state IN ('signed', 'precommand_signed', 'unknown') OR (d.outcome = 'pending' AND r.state = 'accepted')" |
+		WHERE r.state IN ('signed', 'precommand_signed', 'unknown')" |
 		jq -R . | jq -s .
 }
 
@@ -288,7 +283,8 @@ no_counter_twice() {
 }
 
 # no_step_twice [--sandbox]: no device given a step twice by the ledger (one request of each action per
-# device, version reads aside: one of unknown fate is read again, as a read changes nothing); with
+# device, version reads aside: one of unknown fate is read again, as a read changes nothing; a re-drive
+# aside: another request of the step only after the DCC or the device answered one with a failure); with
 # --sandbox also by the sandbox's own event log (each device delivered to its hub, transferred,
 # verified and activated at most once).
 no_step_twice() {
@@ -296,6 +292,9 @@ no_step_twice() {
 	dups=$(sqlite3 sbx/ledger.sqlite "SELECT d.device, c.action, count(*) FROM request_devices d
 		JOIN campaign_requests c USING (request_id) JOIN requests r USING (request_id)
 		WHERE r.state NOT IN ('transform_signed', 'not_sent', 'refused') AND c.action != 'read-version'
+		AND d.outcome != 'other_request_in_progress' AND NOT EXISTS (SELECT 1 FROM device_events e
+			WHERE e.device = d.device AND e.request_id = d.request_id AND e.event IN ('hub_delivery_failed',
+			'transfer_failed', 'image_discarded', 'distribution_failed', 'activation_failed'))
 		GROUP BY d.device, c.action HAVING count(*) > 1")
 	[ -z "$dups" ] || { echo "steps twice (ledger): $dups"; return 1; }
 	[ "${1:-}" = --sandbox ] || return 0

@@ -248,6 +248,79 @@ static void later_activation_supersedes(void **state)
 	hfw_ledger_close(l);
 }
 
+/* The one device's latest outcome as campaign run's re-drive reads it. */
+static int latest_of(void *arg, const struct hfw_campaign_latest *d)
+{
+	char *out = arg;
+
+	if (!strcmp(d->device, ESME))
+		snprintf(out, 160, "%s %s %s", d->state, d->reason ? d->reason : "-", d->cause ? d->cause : "-");
+	return 0;
+}
+
+static const char *latest(hfw_ledger *l, char out[160])
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+
+	out[0] = 0;
+	assert_int_equal(hfw_campaign_each_latest(l, "C", latest_of, out, &err), 0);
+	return out;
+}
+
+/* A re-drive (a later distribution request) wins over the earlier failure, which stays in history. */
+static void redriven_distribution(void **state)
+{
+	hfw_ledger *l = fresh("redrive");
+	json_t *r = NULL, *d;
+	char buf[160];
+
+	(void)state;
+	request(l, DCC, 1000, "C", "distribute", ESME, "accepted", NULL);
+	message(l, ESME, DCC, 1000, "hub_delivery_failed", "CSPFirmwareDeliveryStatus Failure", "2026-01-01T10:00:00Z");
+	message(l, ESME, DCC, 1000, "distribution_failed", "FirmwareDistributionFailure", "2026-01-01T10:00:01Z");
+	assert_string_equal(field(device_in(l, "C", ESME, &r), "state"), "distribution_failed");
+	assert_string_equal(latest(l, buf), "distribution_failed FirmwareDistributionFailure hub_delivery_failed");
+	/* Sent again: the new request is where the device stands; a stale answer to the old changes nothing. */
+	request(l, DCC, 1005, "C", "distribute", ESME, "accepted", NULL);
+	message(l, ESME, DCC, 1000, "transfer_failed", "FileTransferFailure", "2026-01-01T10:01:00Z");
+	d = device_in(l, "C", ESME, &r);
+	assert_string_equal(field(d, "state"), "accepted");
+	assert_string_equal(field(d, "distribution_request"), USER ":" DCC ":1005");
+	assert_string_equal(field(d, "earlier_failure"), "transfer_failed: FileTransferFailure");
+	assert_string_equal(latest(l, buf), "accepted - -");
+	message(l, ESME, DCC, 1005, "delivered_to_hub", "CSPFirmwareDeliveryStatus Success", "2026-01-01T11:00:00Z");
+	message(l, ESME, DCC, 1005, "transferred", "01020304", "2026-01-01T11:10:00Z");
+	assert_string_equal(field(device_in(l, "C", ESME, &r), "state"), "transferred");
+	/* A later distribution that fails does not undo one that got the image to the device. */
+	request(l, DCC, 1010, "C", "distribute", ESME, "accepted", NULL);
+	message(l, ESME, DCC, 1010, "image_discarded", "FirmwareImageDiscarded", "2026-01-01T12:00:00Z");
+	d = device_in(l, "C", ESME, &r);
+	assert_string_equal(field(d, "state"), "transferred");
+	assert_string_equal(field(d, "earlier_failure"), "image_discarded: FirmwareImageDiscarded");
+	message(l, ESME, NULL, 0, "verified_hash", IMAGE_HEX, "2026-01-01T12:10:00Z");
+	assert_string_equal(field(device_in(l, "C", ESME, &r), "state"), "verified");
+	json_decref(r);
+	hfw_ledger_close(l);
+}
+
+/* Refused busy (OtherRequestInProgressList), then accepted: the later answer is the device's. */
+static void busy_then_accepted(void **state)
+{
+	hfw_ledger *l = fresh("busy");
+	json_t *r = NULL;
+	char buf[160];
+
+	(void)state;
+	request(l, DCC, 1000, "C", "distribute", ESME, "other_request_in_progress", NULL);
+	assert_string_equal(latest(l, buf), "distribution_refused other_request_in_progress -");
+	request(l, DCC, 1001, "C", "distribute", ESME, "accepted", NULL);
+	assert_string_equal(field(device_in(l, "C", ESME, &r), "state"), "accepted");
+	assert_string_equal(field(device_in(l, "C", ESME, &r), "earlier_failure"),
+			    "distribution_refused: other_request_in_progress");
+	json_decref(r);
+	hfw_ledger_close(l);
+}
+
 static void activation_outcomes_out_of_order(void **state)
 {
 	hfw_ledger *l = fresh("reorder");
@@ -459,6 +532,8 @@ int main(void)
 		cmocka_unit_test(further_on_stays),
 		cmocka_unit_test(refused_stays_refused),
 		cmocka_unit_test(later_activation_supersedes),
+		cmocka_unit_test(redriven_distribution),
+		cmocka_unit_test(busy_then_accepted),
 		cmocka_unit_test(activation_outcomes_out_of_order),
 		cmocka_unit_test(reads_must_follow),
 		cmocka_unit_test(unknown_alert_is_shown),

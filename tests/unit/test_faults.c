@@ -80,7 +80,21 @@ static void campaign_specs(void **state)
 	assert_int_equal(hfw_faults_parse(&f, "model=X:", 1, &err), HFW_EINPUT);
 	assert_int_equal(hfw_faults_parse(&f, "model=X:hash", 1, &err), HFW_EINPUT);
 	assert_int_equal(hfw_faults_parse(&f, "model=X:heat=0.1", 1, &err), HFW_EINPUT);
-	assert_string_equal(err.text, "fault 'model=X:heat=0.1': unknown 'heat' (hash, offline, slot)");
+	assert_string_equal(err.text, "fault 'model=X:heat=0.1': unknown 'heat' (hash, offline, slot, flaky)");
+	/* Transient faults: flaky=P/K (K required), slot=P/K (K optional), busy=P. */
+	assert_int_equal(hfw_faults_parse(&f, "model=X:flaky=0.5/2:slot=1/1,busy=0.25", 1, &err), 0);
+	assert_true(hfw_faults_model(&f, "X")->flaky == 0.5 && hfw_faults_model(&f, "X")->flaky_times == 2);
+	assert_true(hfw_faults_model(&f, "X")->slot == 1 && hfw_faults_model(&f, "X")->slot_times == 1);
+	assert_true(f.busy == 0.25);
+	assert_int_equal(hfw_faults_parse(&f, "model=X:slot=0.5", 1, &err), 0);
+	assert_int_equal(hfw_faults_model(&f, "X")->slot_times, 0);
+	assert_int_equal(hfw_faults_parse(&f, "model=X:flaky=0.5", 1, &err), HFW_EINPUT);
+	assert_string_equal(err.text, "fault 'flaky=0.5': give P/K, a probability and a count of times");
+	assert_int_equal(hfw_faults_parse(&f, "model=X:flaky=0.5/0", 1, &err), HFW_EINPUT);
+	assert_string_equal(err.text, "fault 'flaky=0.5/0': give a count of times from 1 to 255");
+	assert_int_equal(hfw_faults_parse(&f, "model=X:flaky=2/1", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "model=X:slot=1/256", 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_faults_parse(&f, "busy=1.5", 1, &err), HFW_EINPUT);
 	assert_int_equal(hfw_faults_parse(&f, "model=X:hash=1.1", 1, &err), HFW_EINPUT);
 	assert_int_equal(hfw_faults_parse(&f, "model=0123456789012345678901234567890123:hash=1", 1, &err), HFW_EINPUT);
 	assert_int_equal(hfw_faults_parse(&f, "event=cos", 1, &err), HFW_EINPUT);

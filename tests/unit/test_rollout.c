@@ -51,12 +51,12 @@ static int rows(void *src, int (*fn)(void *arg, const struct hfw_ledger_row *row
 	return hfw_run_each_wave_row(w->l, "spring", w->wave, DCC, fn, arg, err);
 }
 
-static int put(void *arg, const char *device, const char *state, const char *reason)
+static int put(void *arg, const struct hfw_campaign_latest *d)
 {
 	char *out = arg;
 	size_t n = strlen(out);
 
-	snprintf(out + n, 512 - n, "%s %s %s;", device, state, reason ? reason : "-");
+	snprintf(out + n, 512 - n, "%s %s %s;", d->device, d->state, d->reason ? d->reason : "-");
 	return 0;
 }
 
@@ -70,9 +70,12 @@ static void whole(hfw_ledger *l, const char *device, char *out)
 
 	assert_int_equal(hfw_campaign_status(&st, l, "spring", NULL, 1, &all, &err), 0);
 	json_array_foreach(json_object_get(st, "device_states"), i, d)
-		if (!strcmp(json_string_value(json_object_get(d, "device")), device))
-			put(out, device, json_string_value(json_object_get(d, "state")),
-			    json_string_value(json_object_get(d, "reason")));
+		if (!strcmp(json_string_value(json_object_get(d, "device")), device)) {
+			struct hfw_campaign_latest x = { device, json_string_value(json_object_get(d, "state")),
+							 json_string_value(json_object_get(d, "reason")), NULL };
+
+			put(out, &x);
+		}
 	json_decref(st);
 }
 
@@ -170,11 +173,61 @@ static void statements_kept_per_run(void **state)
 	hfw_ledger_close(l);
 }
 
+static int64_t count(hfw_ledger *l, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(hfw_ledger_db(l), sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
+ * A distribution of unknown fate (never answered: a kill) is settled
+ * device by device by each device's own alerts: B's alert, coming after
+ * A's settled the request, settles B too (it was left pending for good).
+ */
+static void late_alerts_settle_their_devices(void **state)
+{
+	static const char sql[] =
+		"INSERT INTO requests VALUES('" RID "', '90-B3-D5-1F-30-01-00-00', '" DCC "', 1000, '11.4', 1, 'x', "
+		"  '2026-01-01T10:00:00.000Z', 'unknown', NULL);"
+		"INSERT INTO campaign_requests VALUES('" RID "', 'spring', 'distribute', 'PPMID', '2', '" HASH "');"
+		"INSERT INTO request_devices VALUES('" RID "', '" A "', 'pending'), ('" RID "', '" B "', 'pending');"
+		"INSERT INTO messages(id, key, received, kind, raw, decoded) VALUES(1, 'k', '2026-01-01T10:01:00Z', 'x', 'x', '{}');"
+		"INSERT INTO device_events VALUES(1, '" A "', '" RID "', 'delivered_to_hub', NULL, '2026-01-01T10:02:00Z');";
+	static const char late[] =
+		"INSERT INTO messages(id, key, received, kind, raw, decoded) VALUES(2, 'k2', '2026-01-01T10:03:00Z', 'x', 'x', '{}');"
+		"INSERT INTO device_events VALUES(2, '" B "', '" RID "', 'delivered_to_hub', NULL, '2026-01-01T10:03:00Z');";
+	struct hfw_error err = HFW_ERROR_INIT;
+	hfw_ledger *l;
+	int settled = 0;
+
+	(void)state;
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(sqlite3_exec(hfw_ledger_db(l), sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(hfw_run_settle_distributions(l, "spring", &settled, &err), 0);
+	assert_int_equal(settled, 1);
+	assert_int_equal(count(l, "SELECT count(*) FROM requests WHERE state = 'accepted'"), 1);
+	assert_int_equal(count(l, "SELECT count(*) FROM request_devices WHERE outcome = 'pending'"), 1);
+	assert_int_equal(sqlite3_exec(hfw_ledger_db(l), late, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(hfw_run_settle_distributions(l, "spring", &settled, &err), 0);
+	assert_int_equal(settled, 1);
+	assert_int_equal(count(l, "SELECT count(*) FROM request_devices WHERE outcome = 'pending'"), 0);
+	/* The request's settling is recorded once. */
+	assert_int_equal(count(l, "SELECT count(*) FROM request_steps WHERE state = 'accepted'"), 1);
+	hfw_ledger_close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(wave_rows_give_the_campaigns_states, setup, teardown),
 		cmocka_unit_test_setup_teardown(statements_kept_per_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(late_alerts_settle_their_devices, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

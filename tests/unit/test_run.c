@@ -271,6 +271,43 @@ static void state_in_ledger(void **state)
 	hfw_ledger_close(l);
 }
 
+static int window_of(void *arg, const struct hfw_run_redrive *w)
+{
+	snprintf(arg, 128, "%s %s %lld %lld %lld %lld,%lld", w->device, hfw_run_step_name(w->step), (long long)w->attempts,
+		 (long long)w->seen_ms, (long long)w->due_ms, (long long)w->redrives[3], (long long)w->redrives[7]);
+	return 0;
+}
+
+/* A device's re-drive state survives a reopen (a restarted run keeps it). */
+static void redrive_window(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_run_redrive w = { "00-DB-12-10-00-00-00-01", HFW_RUN_DISTRIBUTE, 1, 1000, 61000, { 0, 0, 0, 2, 0, 0, 0, 9 } };
+	hfw_ledger *l = NULL;
+	char got[128] = "";
+
+	(void)state;
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(hfw_run_redrive_each(l, "C", window_of, got, &err), 0);
+	assert_string_equal(got, "");
+	assert_int_equal(hfw_run_redrive_set(l, "C", &w, &err), 0);
+	hfw_ledger_close(l);
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(hfw_run_redrive_each(l, "C", window_of, got, &err), 0);
+	assert_string_equal(got, "00-DB-12-10-00-00-00-01 distribute 1 1000 61000 2,9");
+	got[0] = 0;
+	assert_int_equal(hfw_run_redrive_each(l, "other", window_of, got, &err), 0);
+	assert_string_equal(got, "");
+	/* Sent: the window closes (due 0), the counts stay. */
+	w.due_ms = 0;
+	w.attempts = 2;
+	w.redrives[3] = 3;
+	assert_int_equal(hfw_run_redrive_set(l, "C", &w, &err), 0);
+	assert_int_equal(hfw_run_redrive_each(l, "C", window_of, got, &err), 0);
+	assert_string_equal(got, "00-DB-12-10-00-00-00-01 distribute 2 1000 0 3,9");
+	hfw_ledger_close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +319,7 @@ int main(void)
 		cmocka_unit_test(budget_room),
 		cmocka_unit_test_setup_teardown(budget_counted_from_ledger, setup, teardown),
 		cmocka_unit_test_setup_teardown(state_in_ledger, setup, teardown),
+		cmocka_unit_test_setup_teardown(redrive_window, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("run", tests, NULL, NULL);
