@@ -13,9 +13,9 @@
 
 CC = cc
 PKG_CONFIG ?= pkg-config
-PKGS = libcrypto jansson libxml-2.0 libcurl sqlite3 libmicrohttpd gnutls
+PKGS = libcrypto jansson libxml-2.0 libcurl sqlite3 libmicrohttpd gnutls libpq
 # Linked; libcurl, libmicrohttpd and GnuTLS are loaded when first used (lib/dynlib.h).
-LINK_PKGS = libcrypto jansson libxml-2.0 sqlite3
+LINK_PKGS = libcrypto jansson libxml-2.0 sqlite3 libpq
 BUILD ?= build
 SAN_BUILD = build-asan
 TSAN_BUILD = build-tsan
@@ -53,7 +53,7 @@ endif
 ifeq ($(STATIC_DEPS),yes)
 HANFW_DEPS = $(BUILD)/noicu.o
 HANFW_LIBS = $(BUILD)/noicu.o -Wl,-Bstatic -lxml2 -lcrypto -lsqlite3 -ljansson -llzma -lz -Wl,-Bdynamic \
-	-lm -ldl -pthread
+	-lpq -lm -ldl -pthread
 else
 HANFW_LIBS = $(LIBS)
 endif
@@ -61,7 +61,7 @@ endif
 LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/error.c lib/eui.c lib/fileio.c \
 	lib/hex.c lib/image.c lib/manifest.c lib/route.c lib/xml.c lib/xmldsig.c lib/duis.c lib/requestid.c lib/version.c lib/clock.c \
 	lib/request.c lib/distribute.c lib/readversion.c lib/flow.c lib/gbcs.c lib/cs06.c lib/decode.c lib/campaign.c lib/receiver.c \
-	lib/activate.c lib/ledger.c lib/transport.c lib/estate.c lib/httpd.c lib/devlist.c lib/dynlib.c \
+	lib/activate.c lib/ledger.c lib/ledger_sqlite.c lib/ledger_pg.c lib/transport.c lib/estate.c lib/httpd.c lib/devlist.c lib/dynlib.c \
 	lib/inventory.c lib/supplier.c lib/smki.c lib/products.c lib/plan.c \
 	lib/report.c lib/run.c
 # The DCC adapter emulator behind "hanfw sandbox": its own archive, linked into the

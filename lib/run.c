@@ -146,6 +146,10 @@ int hfw_run_gate_check(const struct hfw_run_gate *g, size_t wave, struct hfw_err
 /* Ledger access: the run's own tables (made by ledger.c with the rest). */
 static int db_error(sqlite3 *db, struct hfw_error *err, const char *what)
 {
+	/* No SQLite handle: a PostgreSQL ledger (hfw_ledger_db), whose first statement here failed to prepare. */
+	if (!db)
+		return hfw_error_set(err, HFW_ECONFIG, "campaign run state is not yet on PostgreSQL: "
+				     "campaign run, status, list, resume and abort need a SQLite ledger");
 	return hfw_error_set(err, HFW_EIO, "ledger: %s: %s", what, sqlite3_errmsg(db));
 }
 
