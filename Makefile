@@ -68,7 +68,7 @@ LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/error.c lib/eui.
 # binary for cmd/sandbox.c, into mkpki (the test PKI) and the unit tests that use it.
 SANDBOX_SRCS = lib/sandbox/dcc.c lib/sandbox/devsim.c lib/sandbox/estategen.c lib/sandbox/faults.c lib/sandbox/log.c \
 	lib/sandbox/outbox.c lib/sandbox/pki.c lib/sandbox/sandbox.c lib/sandbox/smkisvc.c
-CMD_SRCS = cmd/activate.c cmd/campaign.c cmd/campaign_run.c cmd/config.c cmd/distribute.c cmd/hanfw.c cmd/inventory.c cmd/listen.c cmd/package.c cmd/parse.c cmd/read_version.c cmd/report.c cmd/sandbox.c cmd/session.c cmd/sign.c cmd/status.c cmd/verify.c
+CMD_SRCS = cmd/activate.c cmd/campaign.c cmd/campaign_run.c cmd/config.c cmd/distribute.c cmd/hanfw.c cmd/inventory.c cmd/ledger.c cmd/listen.c cmd/package.c cmd/parse.c cmd/read_version.c cmd/report.c cmd/sandbox.c cmd/session.c cmd/sign.c cmd/status.c cmd/verify.c
 # Unit tests of the emulator (or using its test PKI) link its archive too.
 SANDBOX_UNIT_TESTS = test_distribute test_estate test_faults test_inventory test_request test_transport test_xmldsig
 UNIT_TESTS = test_campaign test_config test_crypto test_cs06 test_decode test_distribute test_estate test_faults test_fileio test_gbcs test_image test_inventory test_ledger test_manifest test_request test_text test_transport test_xml test_xmldsig \
@@ -180,9 +180,12 @@ deps:
 shared-present:
 	@test -d "$(SHARED)/dcc" || { echo "make: reference data not found at $(SHARED): clone ../shared beside the project or set SHARED=" >&2; exit 1; }
 
-# One pass of unit and CLI tests against the build in $(BUILD).
+# One pass of unit and CLI tests against the build in $(BUILD).  The unit tests run with a
+# PostgreSQL server of their own (tests/pg/pg-start; stopped however they end), so the ledger's
+# tests cover both backends (HFW_TEST_PG_URI); tests/cli/ledger-pg.bats starts its own.
 test-pass: test-programs shared-present
-	@sh tests/run-unit.sh $(BUILD) $(UNIT_TESTS)
+	@eval "$$(sh tests/pg/pg-start)" && trap 'sh tests/pg/pg-stop "$$HFW_PG_DIR"' EXIT INT TERM && \
+		sh tests/run-unit.sh $(BUILD) $(UNIT_TESTS)
 	@HANFW="$(abspath $(BUILD)/hanfw)" MKPKI="$(abspath $(BUILD)/tests/mkpki)" SHARED="$(SHARED)" \
 		sh tests/run-cli.sh $(BUILD)
 

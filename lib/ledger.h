@@ -42,7 +42,10 @@ int hfw_ledger_is_uri(const char *where);
 /* "sqlite" or "postgresql". */
 const char *hfw_ledger_backend(const hfw_ledger *l);
 
-/* The schema version found when the ledger was opened (0: new) and the one it is at now. */
+/*
+ * The schema version found when the ledger was opened (-1: it was made new;
+ * 0: a SQLite ledger from before schema versions) and the one it is at now.
+ */
 int hfw_ledger_schema(hfw_ledger *l, int *from, int *to, struct hfw_error *err);
 
 /*

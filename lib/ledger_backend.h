@@ -83,7 +83,7 @@ struct hfw_ledger_ops {
 /* The start of every backend's handle. */
 struct hfw_ledger {
 	const struct hfw_ledger_ops *ops;
-	int from_version;	/* the schema version found when opened (0: a new ledger) */
+	int from_version;	/* the schema version found when opened (-1: made new; 0: from before versions) */
 };
 
 int hfw_ledger_sqlite_open(hfw_ledger **out, const char *path, struct hfw_error *err);

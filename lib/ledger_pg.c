@@ -1012,7 +1012,7 @@ static int migrate(hfw_ledger *l, struct hfw_error *err)
 		goto out;
 	if ((ret = read_version(l, &version, &missing, err)) < 0)
 		goto out;
-	l->from_version = version;
+	l->from_version = version ? version : -1;	/* no version yet: a new ledger */
 	for (v = version; v < PG_VERSION_NOW && ret == 0; v++)
 		ret = exec(l, migrations[v], "cannot migrate", err);
 	snprintf(sql, sizeof(sql), "DELETE FROM schema_version; INSERT INTO schema_version VALUES(%d)", PG_VERSION_NOW);

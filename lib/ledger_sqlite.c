@@ -278,7 +278,7 @@ static int sq_open(hfw_ledger **out, const char *path, struct hfw_error *err)
 {
 	hfw_ledger *l = NULL;
 	sqlite3_stmt *st = NULL;
-	int ret = 0;
+	int fresh, ret = 0;
 
 	*out = NULL;
 	if (!(l = calloc(1, sizeof(struct sq_ledger))) || (l->ops = &sq_ops, !(SQ(l)->path = strdup(path)))) {
@@ -312,12 +312,15 @@ static int sq_open(hfw_ledger **out, const char *path, struct hfw_error *err)
 		ret = db_error(l, err, "cannot initialise");
 		goto out;
 	}
+	fresh = !prepares(l, "SELECT 1 FROM meta LIMIT 0");
 	if (sqlite3_exec(SQ(l)->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
 		ret = db_error(l, err, "cannot initialise");
 		goto out;
 	}
 	if ((ret = migrate(l, err)) < 0)
 		goto out;
+	if (fresh)
+		l->from_version = -1;
 	if (sqlite3_prepare_v2(SQ(l)->db, "SELECT value FROM meta WHERE key='format'", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW ||
 	    strcmp((const char *)sqlite3_column_text(st, 0), "hanfw-ledger-1") != 0) {
