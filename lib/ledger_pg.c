@@ -670,6 +670,60 @@ static int pg_campaign_start(hfw_ledger *l, const char *campaign, char *out, siz
 	return 0;
 }
 
+/*
+ * The rows of a query one at a time (libpq's single-row mode), so a table of
+ * millions never sits in memory whole: fn gets each row as row 0 of its own
+ * result.  fn's non-zero return stops it (the rest is read and dropped) and
+ * is returned.
+ */
+static int each(hfw_ledger *l, const char *sql, int n, const char *const *values, int binary, const char *what,
+		int (*fn)(void *arg, const PGresult *res), void *arg, struct hfw_error *err)
+{
+	PGconn *c = PG(l)->conn;
+	PGresult *res;
+	int ret;
+
+	if ((ret = connected(l, err)) < 0)
+		return ret;
+	if (!PQsendQueryParams(c, sql, n, NULL, values, NULL, NULL, binary))
+		return db_error(l, NULL, err, what);
+	if (!PQsetSingleRowMode(c))
+		ret = db_error(l, NULL, err, what);
+	while ((res = PQgetResult(c))) {
+		if (PQresultStatus(res) == PGRES_SINGLE_TUPLE) {
+			if (ret == 0)
+				ret = fn(arg, res);
+		} else if (PQresultStatus(res) != PGRES_TUPLES_OK && ret == 0) {
+			ret = db_error(l, res, err, what);
+		}
+		PQclear(res);
+	}
+	return ret;
+}
+
+struct quarantined_args {
+	int (*fn)(void *arg, const struct hfw_ledger_quarantined *q);
+	void *arg;
+	int counted;
+};
+
+static int quarantined_row(void *arg, const PGresult *res)
+{
+	struct quarantined_args *a = arg;
+	struct hfw_ledger_quarantined q;
+
+	q.received = text(res, 0, 0);
+	q.sender = text(res, 0, 1);
+	q.size = (uint64_t)integer(res, 0, 2);
+	q.sha256 = text(res, 0, 3);
+	q.reason = text(res, 0, 4);
+	q.kept = (uint64_t)integer(res, 0, 5);
+	q.count = (uint64_t)integer(res, 0, 6);
+	q.last = text(res, 0, 7);
+	q.counted = a->counted;
+	return a->fn(a->arg, &q);
+}
+
 static int pg_each_quarantined(hfw_ledger *l, const char *since,
 			       int (*fn)(void *arg, const struct hfw_ledger_quarantined *q), void *arg,
 			       struct hfw_error *err)
@@ -681,29 +735,37 @@ static int pg_each_quarantined(hfw_ledger *l, const char *since,
 		"FROM quarantine_counts WHERE last COLLATE \"C\" >= $1::text ORDER BY reason COLLATE \"C\"",
 	};
 	const char *v[1] = { since ? since : "" };
-	PGresult *res;
-	int k, i, ret = 0;
+	struct quarantined_args a = { fn, arg, 0 };
+	int ret = 0;
 
-	for (k = 0; k < 2 && ret == 0; k++) {
-		if (!(res = run(l, sql[k], 1, v, NULL, 0, 0, "cannot read the quarantine", err)))
-			return fail(err);
-		for (i = 0; i < PQntuples(res) && ret == 0; i++) {
-			struct hfw_ledger_quarantined q;
-
-			q.received = text(res, i, 0);
-			q.sender = text(res, i, 1);
-			q.size = (uint64_t)integer(res, i, 2);
-			q.sha256 = text(res, i, 3);
-			q.reason = text(res, i, 4);
-			q.kept = (uint64_t)integer(res, i, 5);
-			q.count = (uint64_t)integer(res, i, 6);
-			q.last = text(res, i, 7);
-			q.counted = k == 1;
-			ret = fn(arg, &q);
-		}
-		PQclear(res);
-	}
+	for (a.counted = 0; a.counted < 2 && ret == 0; a.counted++)
+		ret = each(l, sql[a.counted], 1, v, 0, "cannot read the quarantine", quarantined_row, &a, err);
 	return ret;
+}
+
+struct row_args {
+	int (*fn)(void *arg, const struct hfw_ledger_row *row);
+	void *arg;
+	const char *campaign;	/* distributions: the campaign asked for */
+};
+
+static int campaign_row(void *arg, const PGresult *res)
+{
+	struct row_args *a = arg;
+	struct hfw_ledger_row row;
+
+	row.device = text(res, 0, 0);
+	row.request_id = text(res, 0, 1);
+	row.source = text(res, 0, 2);
+	row.state = text(res, 0, 3);
+	row.detail = text(res, 0, 4);
+	row.at = text(res, 0, 5);
+	row.message_id = integer(res, 0, 6);
+	row.campaign = text(res, 0, 7);
+	row.firmware_version = text(res, 0, 8);
+	row.firmware_hash = text(res, 0, 9);
+	row.device_type = text(res, 0, 10);
+	return a->fn(a->arg, &row);
 }
 
 static int pg_each_campaign_row(hfw_ledger *l, const char *campaign, const char *device,
@@ -723,34 +785,31 @@ static int pg_each_campaign_row(hfw_ledger *l, const char *campaign, const char 
 		"SELECT device, request_id, 'event', event, detail, at, message_id, NULL, NULL, NULL, NULL "
 		"FROM device_events WHERE device = $1::text ORDER BY seq",
 	};
-	PGresult *res;
-	int k, i, ret = 0;
+	struct row_args a = { fn, arg, NULL };
+	int k, ret = 0;
 
 	for (k = 0; k < 2 && ret == 0; k++) {
 		const char *v[2] = { k == 0 ? campaign : device, device };
-		int n = k == 0 ? 2 : device ? 1 : 0;
 
-		if (!(res = run(l, sql[k == 1 && device ? 2 : k], n, v, NULL, 0, 0, "cannot read the campaign", err)))
-			return fail(err);
-		for (i = 0; i < PQntuples(res) && ret == 0; i++) {
-			struct hfw_ledger_row row;
-
-			row.device = text(res, i, 0);
-			row.request_id = text(res, i, 1);
-			row.source = text(res, i, 2);
-			row.state = text(res, i, 3);
-			row.detail = text(res, i, 4);
-			row.at = text(res, i, 5);
-			row.message_id = integer(res, i, 6);
-			row.campaign = text(res, i, 7);
-			row.firmware_version = text(res, i, 8);
-			row.firmware_hash = text(res, i, 9);
-			row.device_type = text(res, i, 10);
-			ret = fn(arg, &row);
-		}
-		PQclear(res);
+		ret = each(l, sql[k == 1 && device ? 2 : k], k == 0 ? 2 : device ? 1 : 0, v, 0, "cannot read the campaign",
+			   campaign_row, &a, err);
 	}
 	return ret;
+}
+
+static int distribution_row(void *arg, const PGresult *res)
+{
+	struct row_args *a = arg;
+	struct hfw_ledger_row row;
+
+	memset(&row, 0, sizeof(row));
+	row.device = text(res, 0, 0);
+	row.request_id = text(res, 0, 1);
+	row.source = "distribute";
+	row.state = text(res, 0, 2);
+	row.detail = text(res, 0, 3);
+	row.campaign = a->campaign;
+	return a->fn(a->arg, &row);
 }
 
 static int pg_each_distribution(hfw_ledger *l, const char *campaign,
@@ -758,44 +817,34 @@ static int pg_each_distribution(hfw_ledger *l, const char *campaign,
 				struct hfw_error *err)
 {
 	const char *v[1] = { campaign };
-	PGresult *res;
-	int i, ret = 0;
+	struct row_args a = { fn, arg, campaign };
 
-	if (!(res = run(l, "SELECT rd.device, rd.request_id, rd.outcome, rq.response_code "
-			   "FROM campaign_requests cr JOIN request_devices rd ON rd.request_id = cr.request_id "
-			   "LEFT JOIN requests rq ON rq.request_id = cr.request_id "
-			   "WHERE cr.campaign = $1 AND cr.action = 'distribute' ORDER BY cr.seq",
-			1, v, NULL, 0, 0, "cannot read the campaign's distributions", err)))
-		return fail(err);
-	for (i = 0; i < PQntuples(res) && ret == 0; i++) {
-		struct hfw_ledger_row row;
+	return each(l, "SELECT rd.device, rd.request_id, rd.outcome, rq.response_code "
+		       "FROM campaign_requests cr JOIN request_devices rd ON rd.request_id = cr.request_id "
+		       "LEFT JOIN requests rq ON rq.request_id = cr.request_id "
+		       "WHERE cr.campaign = $1 AND cr.action = 'distribute' ORDER BY cr.seq",
+		    1, v, 0, "cannot read the campaign's distributions", distribution_row, &a, err);
+}
 
-		memset(&row, 0, sizeof(row));
-		row.device = text(res, i, 0);
-		row.request_id = text(res, i, 1);
-		row.source = "distribute";
-		row.state = text(res, i, 2);
-		row.detail = text(res, i, 3);
-		row.campaign = campaign;
-		ret = fn(arg, &row);
-	}
-	PQclear(res);
-	return ret;
+struct name_args {
+	int (*fn)(void *arg, const char *name);
+	void *arg;
+};
+
+static int name_row(void *arg, const PGresult *res)
+{
+	struct name_args *a = arg;
+
+	return a->fn(a->arg, PQgetvalue(res, 0, 0));
 }
 
 static int pg_each_campaign_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg,
 				 struct hfw_error *err)
 {
-	PGresult *res;
-	int i, ret = 0;
+	struct name_args a = { fn, arg };
 
-	if (!(res = run(l, "SELECT DISTINCT campaign COLLATE \"C\" FROM campaign_requests ORDER BY 1", 0, NULL, NULL,
-			0, 0, "cannot read the campaigns", err)))
-		return fail(err);
-	for (i = 0; i < PQntuples(res) && ret == 0; i++)
-		ret = fn(arg, PQgetvalue(res, i, 0));
-	PQclear(res);
-	return ret;
+	return each(l, "SELECT DISTINCT campaign COLLATE \"C\" FROM campaign_requests ORDER BY 1", 0, NULL, 0,
+		    "cannot read the campaigns", name_row, &a, err);
 }
 
 static int pg_version(hfw_ledger *l, int *version, struct hfw_error *err)
@@ -817,56 +866,64 @@ static uint64_t big_endian(const uint8_t *p, int n)
 	return x;
 }
 
+struct copy_args {
+	const struct hfw_ledger_table *t;
+	int (*fn)(void *arg, const struct hfw_ledger_value *values);
+	void *arg;
+	struct hfw_error *err;
+};
+
+/* One row of a table being copied, from its binary form. */
+static int copy_row(void *arg, const PGresult *res)
+{
+	struct copy_args *a = arg;
+	struct hfw_ledger_value v[16];
+	size_t i;
+
+	for (i = 0; i < a->t->ncolumns; i++) {
+		const uint8_t *p = (const uint8_t *)PQgetvalue(res, 0, (int)i);
+		int len = PQgetlength(res, 0, (int)i);
+		Oid type = PQftype(res, (int)i);
+		uint64_t bits;
+
+		memset(&v[i], 0, sizeof(v[i]));
+		if (PQgetisnull(res, 0, (int)i))
+			v[i].type = HFW_LEDGER_NULL;
+		else if ((type == 20 && len == 8) || (type == 23 && len == 4)) {	/* int8, int4 */
+			v[i].type = HFW_LEDGER_INT;
+			bits = big_endian(p, len);
+			v[i].i = len == 8 ? (int64_t)bits : (int64_t)(int32_t)(uint32_t)bits;
+		} else if (type == 701 && len == 8) {	/* float8 */
+			bits = big_endian(p, 8);
+			v[i].type = HFW_LEDGER_REAL;
+			memcpy(&v[i].r, &bits, sizeof(v[i].r));
+		} else if (type == 17 || type == 25) {	/* bytea, text */
+			v[i].type = type == 17 ? HFW_LEDGER_BLOB : HFW_LEDGER_TEXT;
+			v[i].p = p;
+			v[i].len = (size_t)len;
+		} else
+			return hfw_error_set(a->err, HFW_EIO, "table %s: column %s has a type the copy does not know",
+					     a->t->name, a->t->columns[i]);
+	}
+	return a->fn(a->arg, v);
+}
+
 static int pg_each_row(hfw_ledger *l, const struct hfw_ledger_table *t,
 		       int (*fn)(void *arg, const struct hfw_ledger_value *values), void *arg, struct hfw_error *err)
 {
-	struct hfw_ledger_value v[16];
+	struct copy_args a = { t, fn, arg, err };
 	char sql[1024];
-	PGresult *res;
 	size_t i, n = 0;
-	int row, ret = 0;
 
 	n += (size_t)snprintf(sql + n, sizeof(sql) - n, "SELECT ");
 	for (i = 0; i < t->ncolumns && n < sizeof(sql); i++)
 		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s\"%s\"", i ? ", " : "", t->columns[i]);
 	if (n < sizeof(sql))
 		n += (size_t)snprintf(sql + n, sizeof(sql) - n, " FROM %s ORDER BY %s", t->name, t->order_pg);
-	if (n >= sizeof(sql) || t->ncolumns > sizeof(v) / sizeof(v[0]))
+	if (n >= sizeof(sql) || t->ncolumns > 16)
 		return hfw_error_set(err, HFW_ELIMIT, "table %s: too many columns to copy", t->name);
 	/* Binary results: integers, reals and bytes as they are, whatever the server's text formats. */
-	if (!(res = run(l, sql, 0, NULL, NULL, 0, 1, "cannot read a table to copy", err)))
-		return fail(err);
-	for (row = 0; row < PQntuples(res) && ret == 0; row++) {
-		for (i = 0; i < t->ncolumns && ret == 0; i++) {
-			const uint8_t *p = (const uint8_t *)PQgetvalue(res, row, (int)i);
-			int len = PQgetlength(res, row, (int)i);
-			Oid type = PQftype(res, (int)i);
-			uint64_t bits;
-
-			memset(&v[i], 0, sizeof(v[i]));
-			if (PQgetisnull(res, row, (int)i))
-				v[i].type = HFW_LEDGER_NULL;
-			else if ((type == 20 && len == 8) || (type == 23 && len == 4)) {	/* int8, int4 */
-				v[i].type = HFW_LEDGER_INT;
-				bits = big_endian(p, len);
-				v[i].i = len == 8 ? (int64_t)bits : (int64_t)(int32_t)(uint32_t)bits;
-			} else if (type == 701 && len == 8) {	/* float8 */
-				bits = big_endian(p, 8);
-				v[i].type = HFW_LEDGER_REAL;
-				memcpy(&v[i].r, &bits, sizeof(v[i].r));
-			} else if (type == 17 || type == 25) {	/* bytea, text */
-				v[i].type = type == 17 ? HFW_LEDGER_BLOB : HFW_LEDGER_TEXT;
-				v[i].p = p;
-				v[i].len = (size_t)len;
-			} else
-				ret = hfw_error_set(err, HFW_EIO, "table %s: column %s has a type the copy does not know",
-						    t->name, t->columns[i]);
-		}
-		if (ret == 0)
-			ret = fn(arg, v);
-	}
-	PQclear(res);
-	return ret;
+	return each(l, sql, 0, NULL, 1, "cannot read a table to copy", copy_row, &a, err);
 }
 
 static int pg_add_row(hfw_ledger *l, const struct hfw_ledger_table *t, const struct hfw_ledger_value *v,

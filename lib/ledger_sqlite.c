@@ -1128,10 +1128,13 @@ static int sq_add_row(hfw_ledger *l, const struct hfw_ledger_table *t, const str
 			sqlite3_bind_double(st, k, v[i].r);
 			break;
 		case HFW_LEDGER_TEXT:
-			sqlite3_bind_text(st, k, v[i].p, (int)v[i].len, SQLITE_STATIC);
+			sqlite3_bind_text(st, k, v[i].p ? v[i].p : "", (int)v[i].len, SQLITE_STATIC);
 			break;
-		case HFW_LEDGER_BLOB:
-			sqlite3_bind_blob(st, k, v[i].p, (int)v[i].len, SQLITE_STATIC);
+		case HFW_LEDGER_BLOB:	/* an empty blob stays one (a NULL pointer would bind NULL) */
+			if (v[i].len)
+				sqlite3_bind_blob(st, k, v[i].p, (int)v[i].len, SQLITE_STATIC);
+			else
+				sqlite3_bind_zeroblob(st, k, 0);
 			break;
 		case HFW_LEDGER_NULL:
 			sqlite3_bind_null(st, k);
