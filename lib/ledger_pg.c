@@ -30,6 +30,7 @@ struct pg_ledger {
 	char *where;		/* the URI, for messages (it holds no password: see check_uri) */
 	int txn;		/* inside hfw_ledger_begin ... commit/rollback */
 	int version;
+	int queued;		/* copy: rows sent in pipeline mode whose results are not read yet */
 };
 
 #define PG(l) ((struct pg_ledger *)(l))
@@ -120,8 +121,54 @@ static int db_error(hfw_ledger *l, const PGresult *res, struct hfw_error *err, c
  * inside a transaction: what the transaction did is gone, and the caller
  * must roll back and start again (a signer hands nothing out).
  */
+/*
+ * A copy sends its rows without waiting for each (pipeline mode: one round
+ * trip per PIPELINE_ROWS instead of per row); before anything else uses the
+ * connection, their results are read, the first failure reported, and the
+ * connection leaves pipeline mode.
+ */
+#define PIPELINE_ROWS 256
+
+static int settle(hfw_ledger *l, struct hfw_error *err)
+{
+	PGconn *c = PG(l)->conn;
+	PGresult *res;
+	int ret = 0, done = 0;
+
+	if (PQpipelineStatus(c) == PQ_PIPELINE_OFF)
+		return 0;
+	if (PQpipelineSync(c) != 1)
+		ret = db_error(l, NULL, err, "cannot copy into a table");
+	while (!done && PQstatus(c) == CONNECTION_OK && PQpipelineStatus(c) != PQ_PIPELINE_OFF) {
+		if (!(res = PQgetResult(c)))	/* the end of one statement's results */
+			continue;
+		switch (PQresultStatus(res)) {
+		case PGRES_PIPELINE_SYNC:
+			done = 1;
+			break;
+		case PGRES_COMMAND_OK:
+		case PGRES_PIPELINE_ABORTED:	/* after the failure said below */
+			break;
+		default:
+			if (ret == 0)
+				ret = db_error(l, res, err, "cannot copy into a table");
+		}
+		PQclear(res);
+	}
+	if (!done && ret == 0)
+		ret = db_error(l, NULL, err, "cannot copy into a table");
+	PG(l)->queued = 0;
+	if (PQstatus(c) == CONNECTION_OK && !PQexitPipelineMode(c) && ret == 0)
+		ret = db_error(l, NULL, err, "cannot copy into a table");
+	return ret;
+}
+
 static int connected(hfw_ledger *l, struct hfw_error *err)
 {
+	int ret;
+
+	if (PQpipelineStatus(PG(l)->conn) != PQ_PIPELINE_OFF && (ret = settle(l, err)) < 0)
+		return ret;
 	if (PQstatus(PG(l)->conn) == CONNECTION_OK)
 		return 0;
 	if (PG(l)->txn)
@@ -201,9 +248,12 @@ static int pg_begin(hfw_ledger *l, struct hfw_error *err)
 
 static void pg_rollback(hfw_ledger *l)
 {
+	struct hfw_error ignored = HFW_ERROR_INIT;
+
 	if (!PG(l)->txn)
 		return;
 	PG(l)->txn = 0;
+	(void)settle(l, &ignored);
 	if (PQstatus(PG(l)->conn) == CONNECTION_OK)
 		PQclear(PQexec(PG(l)->conn, "ROLLBACK"));
 }
@@ -929,12 +979,12 @@ static int pg_each_row(hfw_ledger *l, const struct hfw_ledger_table *t,
 static int pg_add_row(hfw_ledger *l, const struct hfw_ledger_table *t, const struct hfw_ledger_value *v,
 		      struct hfw_error *err)
 {
+	PGconn *c = PG(l)->conn;
 	const char *values[16];
-	int lens[16];
+	int lens[16], formats[16];
 	char numbers[16][32], sql[1024];
-	unsigned binary = 0;
-	PGresult *res;
 	size_t i, n = 0;
+	int ret;
 
 	if (t->ncolumns > 16)
 		return hfw_error_set(err, HFW_ELIMIT, "table %s: too many columns to copy", t->name);
@@ -949,6 +999,7 @@ static int pg_add_row(hfw_ledger *l, const struct hfw_ledger_table *t, const str
 		return hfw_error_set(err, HFW_ELIMIT, "table %s: too many columns to copy", t->name);
 	for (i = 0; i < t->ncolumns; i++) {
 		lens[i] = 0;
+		formats[i] = 0;
 		values[i] = NULL;
 		switch (v[i].type) {
 		case HFW_LEDGER_INT:
@@ -963,15 +1014,22 @@ static int pg_add_row(hfw_ledger *l, const struct hfw_ledger_table *t, const str
 		case HFW_LEDGER_BLOB:
 			values[i] = v[i].p ? v[i].p : "";
 			lens[i] = (int)v[i].len;
-			binary |= 1u << i;
+			formats[i] = 1;
 			break;
 		case HFW_LEDGER_NULL:
 			break;
 		}
 	}
-	if (!(res = run(l, sql, (int)t->ncolumns, values, lens, binary, 0, "cannot copy into a table", err)))
-		return fail(err);
-	PQclear(res);
+	if (PQpipelineStatus(c) == PQ_PIPELINE_OFF) {
+		if ((ret = connected(l, err)) < 0)
+			return ret;
+		if (!PQenterPipelineMode(c))
+			return db_error(l, NULL, err, "cannot copy into a table");
+	}
+	if (!PQsendQueryParams(c, sql, (int)t->ncolumns, NULL, values, lens, formats, 0))
+		return db_error(l, NULL, err, "cannot copy into a table");
+	if (++PG(l)->queued >= PIPELINE_ROWS)
+		return settle(l, err);
 	return 0;
 }
 

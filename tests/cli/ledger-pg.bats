@@ -165,6 +165,13 @@ REQ=CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML
 	mkdir in
 	for i in 1 2 3 4; do cp "$T/$REQ" "in/r$i.xml"; done
 	hanfw sign in/*.xml --key "$XKEY" --cert "$XCERT" --new-counter -o out
+	# A row PostgreSQL refuses (text where SQLite let it into an integer column) fails the copy,
+	# and nothing of it is committed.
+	sqlite3 lite.sqlite ".backup bad.sqlite"
+	sqlite3 bad.sqlite "UPDATE requests SET command_variant = 'four' WHERE rowid = 3"
+	run -9 --separate-stderr hanfw ledger copy bad.sqlite "$PGURI"
+	[[ "$stderr" == "hanfw: ledger '$PGURI': cannot copy into a table: "* ]]
+	[ "$(sql 'SELECT count(*) FROM requests')" = 0 ]
 	run -0 hanfw ledger copy lite.sqlite "$PGURI"
 	[ "$(grep -c ' rows  sha256 ' <<< "$output")" = 11 ]
 	[[ "$output" == *"requests                    4 rows  sha256 "* ]]
