@@ -591,48 +591,93 @@ struct message_args {
 	int *duplicate;
 };
 
+/* A PostgreSQL text[] literal of one field of every event: {"a","b",NULL}; malloc'd, NULL if out of memory. */
+static char *array_of(const struct hfw_ledger_event *events, size_t n, size_t field)
+{
+	size_t i, size = 3, used = 0;
+	const char *f, *p;
+	char *out;
+
+	for (i = 0; i < n; i++) {
+		const char *const fields[5] = { events[i].device, events[i].request_id, events[i].event, events[i].detail,
+						events[i].at };
+
+		size += fields[field] ? 2 * strlen(fields[field]) + 3 : 5;
+	}
+	if (!(out = malloc(size)))
+		return NULL;
+	out[used++] = '{';
+	for (i = 0; i < n; i++) {
+		const char *const fields[5] = { events[i].device, events[i].request_id, events[i].event, events[i].detail,
+						events[i].at };
+
+		if (i)
+			out[used++] = ',';
+		if (!(f = fields[field])) {
+			memcpy(out + used, "NULL", 4);
+			used += 4;
+			continue;
+		}
+		out[used++] = '"';
+		for (p = f; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				out[used++] = '\\';
+			out[used++] = *p;
+		}
+		out[used++] = '"';
+	}
+	out[used++] = '}';
+	out[used] = '\0';
+	return out;
+}
+
 static int do_message(hfw_ledger *l, void *arg, struct hfw_error *err)
 {
 	/*
-	 * The UNIQUE key decides, across every receiver: a second insert of a
-	 * key waits for the first's transaction and then inserts nothing.
+	 * One statement, one round trip: the message and its events.  The
+	 * UNIQUE key decides, across every receiver: a second insert of a key
+	 * waits for the first's transaction and then inserts nothing (nor any
+	 * event).
 	 */
 	static const char sql[] =
-		"INSERT INTO messages(key, received, request_id, kind, response_code, raw, decoded) "
-		"VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING RETURNING id";
+		"WITH m AS (INSERT INTO messages(key, received, request_id, kind, response_code, raw, decoded) "
+		"  VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING RETURNING id), "
+		"e AS (INSERT INTO device_events(message_id, device, request_id, event, detail, at) "
+		"  SELECT m.id, x.device, x.request_id, x.event, x.detail, x.at FROM m, "
+		"  unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) WITH ORDINALITY "
+		"    AS x(device, request_id, event, detail, at, n) ORDER BY x.n) "
+		"SELECT id FROM m";
 	struct message_args *a = arg;
 	const struct hfw_ledger_message *m = a->m;
-	char now[HFW_UTC_TEXT_MAX], id[24];
-	const char *v[7] = { m->key, now, m->request_id, m->kind, m->response_code, (const char *)m->raw, m->decoded };
-	int lens[7] = { 0, 0, 0, 0, 0, (int)m->raw_len, 0 };
-	PGresult *res;
+	char now[HFW_UTC_TEXT_MAX], *arrays[5] = { NULL };
+	const char *v[12] = { m->key, now, m->request_id, m->kind, m->response_code, (const char *)m->raw, m->decoded };
+	int lens[12] = { 0, 0, 0, 0, 0, (int)m->raw_len, 0 };
+	PGresult *res = NULL;
 	size_t i;
+	int ret = 0;
 
 	hfw_utc_now_text(now);
-	if (!(res = run(l, sql, 7, v, lens, 1u << 5, 0, "cannot store a message", err)))
-		return fail(err);
+	for (i = 0; i < 5; i++)
+		if (!(v[7 + i] = arrays[i] = array_of(m->events, m->nevents, i))) {
+			ret = hfw_error_oom(err);
+			goto out;
+		}
+	if (!(res = run(l, sql, 12, v, lens, 1u << 5, 0, "cannot store a message", err))) {
+		ret = fail(err);
+		goto out;
+	}
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		*a->duplicate = 1;
 		if (!(res = run(l, "UPDATE messages SET duplicates = duplicates + 1 WHERE key = $1", 1, v, NULL, 0, 0,
 				"cannot store a message", err)))
-			return fail(err);
-		PQclear(res);
-		return 0;
+			ret = fail(err);
 	}
-	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+out:
 	PQclear(res);
-	for (i = 0; i < m->nevents; i++) {
-		const struct hfw_ledger_event *e = &m->events[i];
-		const char *ev[6] = { id, e->device, e->request_id, e->event, e->detail, e->at };
-
-		if (!(res = run(l, "INSERT INTO device_events(message_id, device, request_id, event, detail, at) "
-				   "VALUES($1::bigint, $2, $3, $4, $5, $6)", 6, ev, NULL, 0, 0,
-				"cannot store a device event", err)))
-			return fail(err);
-		PQclear(res);
-	}
-	return 0;
+	for (i = 0; i < 5; i++)
+		free(arrays[i]);
+	return ret;
 }
 
 static int pg_store_message(hfw_ledger *l, const struct hfw_ledger_message *m, int *duplicate,
@@ -641,7 +686,7 @@ static int pg_store_message(hfw_ledger *l, const struct hfw_ledger_message *m, i
 	struct message_args a = { m, duplicate };
 
 	*duplicate = 0;
-	return m->nevents ? in_write_txn(l, err, do_message, &a) : do_message(l, &a, err);
+	return do_message(l, &a, err);	/* one statement: atomic alone, or in the caller's transaction */
 }
 
 /* Room a quarantined row takes beyond its prefix, for the cap (as SQLite's). */

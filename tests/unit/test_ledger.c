@@ -271,6 +271,16 @@ static int count_row(void *arg, const struct hfw_ledger_row *row)
 	return 0;
 }
 
+static int describe_row(void *arg, const struct hfw_ledger_row *row)
+{
+	char *all = arg;
+	size_t used = strlen(all);
+
+	snprintf(all + used, 512 - used, "%s|%s|%s|%s|%s;", row->device, row->request_id ? row->request_id : "(null)",
+		 row->state, row->detail ? row->detail : "(null)", row->at ? row->at : "(null)");
+	return 0;
+}
+
 static int collect(void *arg, const char *name)
 {
 	char *all = arg;
@@ -366,11 +376,16 @@ static void transaction_survives_refusal(void **state)
 static void duplicates_across_handles(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
-	struct hfw_ledger_event ev = { "00-00-00-00-00-00-00-01", NULL, "activated", "01020304", "2026-01-01T00:00:00Z" };
+	/* Fields as a device or the DCC may word them: quotes, backslashes, commas, braces, NULL. */
+	struct hfw_ledger_event ev[2] = {
+		{ "00-00-00-00-00-00-00-01", NULL, "activated", "01 \"x\" \\ y,{z} NULL", "2026-01-01T00:00:00Z" },
+		{ "00-00-00-00-00-00-00-02", "R\"1", "verified", NULL, NULL },
+	};
 	static const uint8_t raw[] = "<Response/>\0with a zero";
-	struct hfw_ledger_message m = { "RESP-1", NULL, "response", "I0", raw, sizeof(raw), "{}", &ev, 1 };
+	struct hfw_ledger_message m = { "RESP-1", NULL, "response", "I0", raw, sizeof(raw), "{}", ev, 2 };
 	hfw_ledger *a = NULL, *b = NULL;
-	int dup = -1, rows = 0;
+	char seen[512] = "";
+	int dup = -1;
 
 	(void)state;
 	assert_int_equal(hfw_ledger_open(&a, path, &err), 0);
@@ -384,8 +399,10 @@ static void duplicates_across_handles(void **state)
 	assert_int_equal(hfw_ledger_store_message(a, &m, &dup, &err), 0);
 	assert_int_equal(dup, 1);
 	hfw_ledger_close(a);
-	assert_int_equal(hfw_ledger_each_campaign_row(b, NULL, NULL, count_row, &rows, &err), 0);
-	assert_int_equal(rows, 1);	/* the one event, once */
+	assert_int_equal(hfw_ledger_each_campaign_row(b, NULL, NULL, describe_row, seen, &err), 0);
+	/* The two events, once each, in order, as they were. */
+	assert_string_equal(seen, "00-00-00-00-00-00-00-01|(null)|activated|01 \"x\" \\ y,{z} NULL|2026-01-01T00:00:00Z;"
+				  "00-00-00-00-00-00-00-02|R\"1|verified|(null)|(null);");
 	hfw_ledger_close(b);
 }
 
