@@ -51,7 +51,15 @@ int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err)
 {
 	*out = NULL;
 	if (hfw_ledger_is_uri(path))
-		return hfw_ledger_pg_open(out, path, err);
+		return hfw_ledger_pg_open(out, path, 0, err);
+	return hfw_ledger_sqlite_open(out, path, err);
+}
+
+int hfw_ledger_open_existing(hfw_ledger **out, const char *path, struct hfw_error *err)
+{
+	*out = NULL;
+	if (hfw_ledger_is_uri(path))
+		return hfw_ledger_pg_open(out, path, 1, err);
 	return hfw_ledger_sqlite_open(out, path, err);
 }
 

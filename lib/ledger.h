@@ -36,6 +36,13 @@ typedef struct hfw_ledger hfw_ledger;
 int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err);
 void hfw_ledger_close(hfw_ledger *l);
 
+/*
+ * As hfw_ledger_open, for a command that only reads: a PostgreSQL database
+ * that holds no ledger is HFW_ECONFIG and none is made there (a SQLite
+ * reader checks that the file exists first, as it always has).
+ */
+int hfw_ledger_open_existing(hfw_ledger **out, const char *path, struct hfw_error *err);
+
 /* Whether a ledger setting names a PostgreSQL ledger (a postgresql:// or postgres:// URI). */
 int hfw_ledger_is_uri(const char *where);
 

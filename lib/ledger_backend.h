@@ -87,6 +87,6 @@ struct hfw_ledger {
 };
 
 int hfw_ledger_sqlite_open(hfw_ledger **out, const char *path, struct hfw_error *err);
-int hfw_ledger_pg_open(hfw_ledger **out, const char *uri, struct hfw_error *err);
+int hfw_ledger_pg_open(hfw_ledger **out, const char *uri, int must_exist, struct hfw_error *err);
 
 #endif

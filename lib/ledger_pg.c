@@ -1150,13 +1150,16 @@ static int read_version(hfw_ledger *l, int *version, int *missing, struct hfw_er
  * opening one database at once migrate it once; a current ledger is one
  * query.  One newer than this hanfw is refused: upgrade hanfw first.
  */
-static int migrate(hfw_ledger *l, struct hfw_error *err)
+static int migrate(hfw_ledger *l, int must_exist, struct hfw_error *err)
 {
 	char sql[96];
 	int version, missing, v, ret;
 
 	if ((ret = read_version(l, &version, &missing, err)) < 0)
 		return ret;
+	if (missing && must_exist)	/* like a reader's missing SQLite file: never made here */
+		return hfw_error_set(err, HFW_ECONFIG, "no ledger at '%s' (nothing has been sent from this profile; "
+				     "set 'ledger' or HANFW_LEDGER)", PG(l)->where);
 	l->from_version = version;
 	if (version > PG_VERSION_NOW)
 		return hfw_error_set(err, HFW_EIO, "ledger '%s' is at schema version %d, newer than this hanfw knows (%d): "
@@ -1195,7 +1198,7 @@ static void pg_close(hfw_ledger *l)
 	free(l);
 }
 
-int hfw_ledger_pg_open(hfw_ledger **out, const char *uri, struct hfw_error *err)
+int hfw_ledger_pg_open(hfw_ledger **out, const char *uri, int must_exist, struct hfw_error *err)
 {
 	hfw_ledger *l = NULL;
 	PGresult *res = NULL;
@@ -1219,7 +1222,7 @@ int hfw_ledger_pg_open(hfw_ledger **out, const char *uri, struct hfw_error *err)
 		goto out;
 	}
 	PQsetNoticeProcessor(PG(l)->conn, quiet, NULL);
-	if ((ret = migrate(l, err)) < 0)
+	if ((ret = migrate(l, must_exist, err)) < 0)
 		goto out;
 	PG(l)->version = PG_VERSION_NOW;
 	if (!(res = run(l, "SELECT value FROM meta WHERE key = 'format'", 0, NULL, NULL, 0, 0, "cannot open", err))) {
