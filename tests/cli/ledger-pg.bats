@@ -49,6 +49,19 @@ REQ=CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML
 	[ "$(jq -r .settings.ledger.value <<< "$output")" = "$PGURI" ]
 }
 
+@test "a reader never makes a PostgreSQL ledger: status on a database without one says so, completion lists nothing" {
+	run -11 --separate-stderr hanfw status
+	[ "$stderr" = "hanfw: no ledger at '$PGURI' (nothing has been sent from this profile; set 'ledger' or HANFW_LEDGER)" ]
+	run -0 --separate-stderr hanfw status --list-values campaign
+	[ -z "$output" ] && [ -z "$stderr" ]
+	[ "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 0 ]
+	# Once a writer made it, status reads it.
+	hanfw sign "$T/$REQ" --key "$XKEY" --cert "$XCERT" --new-counter -o s.xml
+	[ "$(sql 'SELECT count(*) FROM requests')" = 1 ]
+	run -8 hanfw status
+	[[ "$output" == "campaign (all): 0 devices"* ]]
+}
+
 @test "a ledger URI carrying a password is refused in one line naming the rule; a URI in a configuration file is no path" {
 	HANFW_LEDGER="postgresql://hanfw:secret@/hanfw_test?host=/nonexistent" \
 		run -11 --separate-stderr hanfw sign "$T/$REQ" --key "$XKEY" --cert "$XCERT" --new-counter -o x.xml
@@ -193,6 +206,7 @@ REQ=CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML
 }
 
 @test "campaign run state is refused on a PostgreSQL ledger in one line" {
+	hanfw -q ledger migrate	# a ledger there: the refusal is about run state, not a missing ledger
 	run -11 --separate-stderr hanfw campaign list
 	[ "$stderr" = "hanfw: campaign run state is not yet on PostgreSQL: campaign run, status, list, resume and abort need a SQLite ledger" ]
 }
