@@ -13,9 +13,9 @@
 
 CC = cc
 PKG_CONFIG ?= pkg-config
-PKGS = libcrypto jansson libxml-2.0 libcurl sqlite3 libmicrohttpd gnutls
+PKGS = libcrypto jansson libxml-2.0 libcurl sqlite3 libmicrohttpd gnutls libpq
 # Linked; libcurl, libmicrohttpd and GnuTLS are loaded when first used (lib/dynlib.h).
-LINK_PKGS = libcrypto jansson libxml-2.0 sqlite3
+LINK_PKGS = libcrypto jansson libxml-2.0 sqlite3 libpq
 BUILD ?= build
 SAN_BUILD = build-asan
 TSAN_BUILD = build-tsan
@@ -53,7 +53,7 @@ endif
 ifeq ($(STATIC_DEPS),yes)
 HANFW_DEPS = $(BUILD)/noicu.o
 HANFW_LIBS = $(BUILD)/noicu.o -Wl,-Bstatic -lxml2 -lcrypto -lsqlite3 -ljansson -llzma -lz -Wl,-Bdynamic \
-	-lm -ldl -pthread
+	-lpq -lm -ldl -pthread
 else
 HANFW_LIBS = $(LIBS)
 endif
@@ -61,14 +61,14 @@ endif
 LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/error.c lib/eui.c lib/fileio.c \
 	lib/hex.c lib/image.c lib/manifest.c lib/route.c lib/xml.c lib/xmldsig.c lib/duis.c lib/requestid.c lib/version.c lib/clock.c \
 	lib/request.c lib/distribute.c lib/readversion.c lib/flow.c lib/gbcs.c lib/cs06.c lib/decode.c lib/campaign.c lib/receiver.c \
-	lib/activate.c lib/ledger.c lib/transport.c lib/estate.c lib/httpd.c lib/devlist.c lib/dynlib.c \
+	lib/activate.c lib/ledger.c lib/ledger_sqlite.c lib/ledger_pg.c lib/transport.c lib/estate.c lib/httpd.c lib/devlist.c lib/dynlib.c \
 	lib/inventory.c lib/supplier.c lib/smki.c lib/products.c lib/plan.c \
 	lib/report.c lib/run.c lib/rollout.c lib/redrive.c
 # The DCC adapter emulator behind "hanfw sandbox": its own archive, linked into the
 # binary for cmd/sandbox.c, into mkpki (the test PKI) and the unit tests that use it.
 SANDBOX_SRCS = lib/sandbox/dcc.c lib/sandbox/devsim.c lib/sandbox/estategen.c lib/sandbox/faults.c lib/sandbox/log.c \
 	lib/sandbox/outbox.c lib/sandbox/pki.c lib/sandbox/sandbox.c lib/sandbox/smkisvc.c
-CMD_SRCS = cmd/activate.c cmd/campaign.c cmd/campaign_run.c cmd/config.c cmd/distribute.c cmd/hanfw.c cmd/inventory.c cmd/listen.c cmd/package.c cmd/parse.c cmd/progress.c cmd/read_version.c cmd/report.c cmd/sandbox.c cmd/session.c cmd/sign.c cmd/status.c cmd/verify.c
+CMD_SRCS = cmd/activate.c cmd/campaign.c cmd/campaign_run.c cmd/config.c cmd/distribute.c cmd/hanfw.c cmd/inventory.c cmd/ledger.c cmd/listen.c cmd/package.c cmd/parse.c cmd/progress.c cmd/read_version.c cmd/report.c cmd/sandbox.c cmd/session.c cmd/sign.c cmd/status.c cmd/verify.c
 # Unit tests of the emulator (or using its test PKI) link its archive too.
 SANDBOX_UNIT_TESTS = test_distribute test_estate test_faults test_inventory test_request test_transport test_xmldsig
 UNIT_TESTS = test_campaign test_config test_crypto test_cs06 test_decode test_distribute test_estate test_faults test_fileio test_gbcs test_image test_inventory test_ledger test_manifest test_request test_text test_transport test_xml test_xmldsig \
@@ -191,9 +191,12 @@ deps:
 shared-present:
 	@test -d "$(SHARED)/dcc" || { echo "make: reference data not found at $(SHARED): clone ../shared beside the project or set SHARED=" >&2; exit 1; }
 
-# One pass of unit and CLI tests against the build in $(BUILD).
+# One pass of unit and CLI tests against the build in $(BUILD).  The unit tests run with a
+# PostgreSQL server of their own (tests/pg/pg-start; stopped however they end), so the ledger's
+# tests cover both backends (HFW_TEST_PG_URI); tests/cli/ledger-pg.bats starts its own.
 test-pass: test-programs shared-present
-	@sh tests/run-unit.sh $(BUILD) $(UNIT_TESTS)
+	@eval "$$(sh tests/pg/pg-start)" && trap 'sh tests/pg/pg-stop "$$HFW_PG_DIR"' EXIT INT TERM && \
+		sh tests/run-unit.sh $(BUILD) $(UNIT_TESTS)
 	@HANFW="$(abspath $(BUILD)/hanfw)" MKPKI="$(abspath $(BUILD)/tests/mkpki)" SHARED="$(SHARED)" \
 		sh tests/run-cli.sh $(BUILD)
 

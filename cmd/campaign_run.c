@@ -138,6 +138,10 @@ static int lock_campaign(const struct hfw_ctx *ctx, const char *name, int *fd, s
 	char path[4096];
 	int n;
 
+	/* One run at a time on PostgreSQL wants an advisory lock, with the run state there (issue 15). */
+	if (hfw_ledger_is_uri(ctx->session.set.ledger))
+		return hfw_error_set(err, HFW_ECONFIG, "campaign run state is not yet on PostgreSQL: "
+				     "campaign run, status, list, resume and abort need a SQLite ledger");
 	n = snprintf(path, sizeof(path), "%s.run-%s.lock", ctx->session.set.ledger, name);
 	if (n < 0 || (size_t)n >= sizeof(path) || strchr(name, '/'))
 		return hfw_error_set(err, HFW_EINPUT, "campaign name '%s' cannot name a lock file", name);

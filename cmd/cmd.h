@@ -270,6 +270,7 @@ void cmd_block_stop_signals(sigset_t *set);
 int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_campaign(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_config_cmd(int argc, char **argv, struct hfw_ctx *ctx);
+int cmd_ledger(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_distribute(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_inventory(int argc, char **argv, struct hfw_ctx *ctx);
 int cmd_listen(int argc, char **argv, struct hfw_ctx *ctx);

@@ -49,6 +49,7 @@ static const struct hfw_cmd commands[] = {
 	{ "help", cmd_help, 0, "show help for hanfw or one of its commands" },
 	{ "inventory", cmd_inventory, NEED_FLOW,
 	  "build an estate from the DCC's inventory (SR 8.2), the supplier's records and SMKI certificates" },
+	{ "ledger", cmd_ledger, 0, "migrate the ledger's schema; copy a ledger between SQLite and PostgreSQL" },
 	{ "listen", cmd_listen, NEED_CONFIG | NEED_LEDGER_DIR,
 	  "receive the DCC's responses and alerts: verify, decode, store before acknowledging" },
 	{ "package", cmd_package, 0, "build and inspect GB firmware images (ZigBee OTA) and their manifests" },

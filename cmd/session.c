@@ -150,7 +150,10 @@ static int open_ledger(struct hfw_ctx *ctx, unsigned need, struct hfw_error *err
 
 	if (!s->set.ledger)	/* no profile ledger, no XDG_DATA_HOME and no HOME */
 		return cmd_setting_missing(ctx, HFW_SET_LEDGER, err);
-	if (need == NEED_LEDGER_RO) {
+	if (hfw_ledger_is_uri(s->set.ledger)) {	/* PostgreSQL: no file to find or directory to make */
+		if (need == NEED_LEDGER_DIR)
+			return 0;
+	} else if (need == NEED_LEDGER_RO) {
 		/* Like git outside a repository: a reader never makes one. */
 		if (stat(s->set.ledger, &st) != 0)
 			return hfw_error_set(err, HFW_ECONFIG, errno == ENOENT
@@ -162,6 +165,8 @@ static int open_ledger(struct hfw_ctx *ctx, unsigned need, struct hfw_error *err
 		if (ret < 0 || need == NEED_LEDGER_DIR)
 			return ret;
 	}
+	if (need == NEED_LEDGER_RO)
+		return hfw_ledger_open_existing(&s->ledger, s->set.ledger, err);
 	return hfw_ledger_open(&s->ledger, s->set.ledger, err);
 }
 
@@ -327,9 +332,15 @@ enum cmd_parse cmd_list_campaigns(struct hfw_ctx *ctx)
 	if (cmd_config_load(ctx, &err) < 0)
 		goto fail;
 	path = ctx->session.set.ledger;
-	if (!path || stat(path, &st) != 0)
+	if (!path || (!hfw_ledger_is_uri(path) && stat(path, &st) != 0))
 		goto out;
-	if (hfw_ledger_open(&ledger, path, &err) < 0 || hfw_ledger_each_campaign_name(ledger, print_name, NULL, &err) < 0)
+	if (hfw_ledger_open_existing(&ledger, path, &err) < 0) {
+		/* A PostgreSQL database without a ledger: no campaigns, like a missing file. */
+		if (err.code == HFW_ECONFIG && strncmp(err.text, "no ledger at ", 13) == 0)
+			goto out;
+		goto fail;
+	}
+	if (hfw_ledger_each_campaign_name(ledger, print_name, NULL, &err) < 0)
 		goto fail;
 	goto out;
 fail:

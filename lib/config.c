@@ -13,6 +13,7 @@
 
 #include "eui.h"
 #include "fileio.h"
+#include "ledger.h"
 
 static const struct hfw_setting_info settings[HFW_SET_COUNT] = {
 	[HFW_SET_USER_EUI] = { "user_eui", "HANFW_USER_EUI", HFW_TYPE_EUI, NULL,
@@ -140,7 +141,8 @@ static int normalise(char **out, enum hfw_setting s, const char *value, const ch
 	case HFW_TYPE_PATH:
 		if (!*value)
 			return hfw_error_set(err, HFW_ECONFIG, "%s: %s is empty", source, si->key);
-		if (base_dir && value[0] != '/') {
+		/* A PostgreSQL ledger is a URI, not a path relative to the file that names it. */
+		if (base_dir && value[0] != '/' && !(s == HFW_SET_LEDGER && hfw_ledger_is_uri(value))) {
 			n = strlen(base_dir) + strlen(value) + 2;
 			if (!(*out = malloc(n)))
 				return hfw_error_oom(err);

@@ -1,977 +1,343 @@
-/* ledger.c - SQLite ledger of counters and requests (see ledger.h). */
-#include "ledger.h"
+/*
+ * ledger.c - the ledger's front: opens the backend the ledger setting names
+ * (a path: SQLite, ledger_sqlite.c; a postgresql:// URI: PostgreSQL,
+ * ledger_pg.c) and hands every call to it, so no caller knows which one
+ * holds the ledger.  Also what works across backends: copying a ledger
+ * from one to another, verified.
+ */
+#include "ledger_backend.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <sqlite3.h>
-
-#include "clock.h"
 #include "hex.h"
 
-struct hfw_ledger {
-	sqlite3 *db;
-	char *path;
-	/* Prepared statements, kept: preparing costs more than running these. */
-	struct { const char *sql; sqlite3_stmt *st; } cache[16];
+/* ---- the tables a copy moves (everything but meta and schema_version, which opening makes) ---- */
+
+#define COLS(...) (const char *const[]){ __VA_ARGS__ }, sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *)
+
+const struct hfw_ledger_table hfw_ledger_tables[] = {
+	{ "counters", COLS("originator", "last"), "originator", "originator COLLATE \"C\"" },
+	{ "requests", COLS("request_id", "originator", "target", "counter", "service_reference", "command_variant",
+			   "body_sha256", "created", "state", "response_code"),
+	  "request_id", "request_id COLLATE \"C\"" },
+	{ "request_devices", COLS("request_id", "device", "outcome"), "request_id, device",
+	  "request_id COLLATE \"C\", device COLLATE \"C\"" },
+	/* Tables read in the order their rows were made: rowid in SQLite, seq in PostgreSQL. */
+	{ "request_steps", COLS("request_id", "at", "state", "response_code", "detail"), "rowid", "seq" },
+	{ "campaign_requests", COLS("request_id", "campaign", "action", "device_type", "firmware_version",
+				    "firmware_hash"), "rowid", "seq" },
+	{ "messages", COLS("id", "key", "received", "request_id", "kind", "response_code", "duplicates", "raw",
+			   "decoded"), "id", "id" },
+	{ "quarantine", COLS("id", "received", "reason", "raw", "sender", "size", "sha256"), "id", "id" },
+	{ "quarantine_counts", COLS("reason", "count", "bytes", "first", "last"), "reason", "reason COLLATE \"C\"" },
+	{ "device_events", COLS("message_id", "device", "request_id", "event", "detail", "at"), "rowid", "seq" },
+	{ "run_campaigns", COLS("name", "plan_path", "plan_sha256", "state", "reason", "wave", "wave_started_ms",
+				"gate_passed", "min_canary", "min_wave", "wave_timeout_s", "updated"),
+	  "name", "name COLLATE \"C\"" },
+	{ "run_devices", COLS("campaign", "device", "wave", "image", "step", "reason", "attempts", "updated"),
+	  "campaign, device", "campaign COLLATE \"C\", device COLLATE \"C\"" },
+	{ "run_redrive", COLS("campaign", "device", "step", "attempts", "seen_ms", "due_ms", "redrives"),
+	  "campaign, device", "campaign COLLATE \"C\", device COLLATE \"C\"" },
 };
+const size_t hfw_ledger_ntables = sizeof(hfw_ledger_tables) / sizeof(hfw_ledger_tables[0]);
 
-/* A statement for sql (a string literal: the cache goes by its address), ready to bind. */
-static int prepare(hfw_ledger *l, sqlite3_stmt **st, const char *sql)
+int hfw_ledger_is_uri(const char *where)
 {
-	size_t i;
-	int rc;
-
-	for (i = 0; i < sizeof(l->cache) / sizeof(l->cache[0]) && l->cache[i].sql; i++)
-		if (l->cache[i].sql == sql) {
-			*st = l->cache[i].st;
-			return SQLITE_OK;
-		}
-	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, st, NULL)) != SQLITE_OK)
-		return rc;
-	if (i < sizeof(l->cache) / sizeof(l->cache[0])) {
-		l->cache[i].sql = sql;
-		l->cache[i].st = *st;
-	}
-	return SQLITE_OK;
-}
-
-/* Done with a statement: reset for the next use (finalised only if it is not cached). */
-static void release(hfw_ledger *l, sqlite3_stmt *st)
-{
-	size_t i;
-
-	if (!st)
-		return;
-	for (i = 0; i < sizeof(l->cache) / sizeof(l->cache[0]); i++)
-		if (l->cache[i].st == st) {
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
-			return;
-		}
-	sqlite3_finalize(st);
-}
-
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"INSERT OR IGNORE INTO meta VALUES('format', 'hanfw-ledger-1');"
-	"CREATE TABLE IF NOT EXISTS counters("
-	"  originator TEXT PRIMARY KEY,"
-	"  last INTEGER NOT NULL CHECK (last >= 0));"
-	"CREATE TABLE IF NOT EXISTS requests("
-	"  request_id TEXT PRIMARY KEY,"
-	"  originator TEXT NOT NULL, target TEXT NOT NULL, counter INTEGER NOT NULL,"
-	"  service_reference TEXT NOT NULL, command_variant INTEGER NOT NULL,"
-	"  body_sha256 TEXT NOT NULL, created TEXT NOT NULL, state TEXT NOT NULL,"
-	"  response_code TEXT, UNIQUE (originator, counter));"
-	"CREATE TABLE IF NOT EXISTS request_devices("
-	"  request_id TEXT NOT NULL REFERENCES requests(request_id),"
-	"  device TEXT NOT NULL, outcome TEXT NOT NULL,"
-	"  PRIMARY KEY (request_id, device));"
-	"CREATE TABLE IF NOT EXISTS request_steps("
-	"  request_id TEXT NOT NULL REFERENCES requests(request_id),"
-	"  at TEXT NOT NULL, state TEXT NOT NULL, response_code TEXT, detail TEXT);"
-	/* Which campaign a request belongs to, and what it was for. */
-	"CREATE TABLE IF NOT EXISTS campaign_requests("
-	"  request_id TEXT PRIMARY KEY, campaign TEXT NOT NULL, action TEXT NOT NULL,"
-	"  device_type TEXT, firmware_version TEXT, firmware_hash TEXT);"
-	"CREATE INDEX IF NOT EXISTS campaign_requests_campaign ON campaign_requests(campaign);"
-	/* What the DCC sent the receive URL: every accepted message, raw and decoded, once. */
-	"CREATE TABLE IF NOT EXISTS messages("
-	"  id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, received TEXT NOT NULL,"
-	"  request_id TEXT, kind TEXT NOT NULL, response_code TEXT,"
-	"  duplicates INTEGER NOT NULL DEFAULT 0, raw BLOB NOT NULL, decoded TEXT NOT NULL);"
-	/*
-	 * What was refused: a bounded prefix of each body (raw), its SHA-256 and
-	 * full size, who sent it (sender, size and sha256 were added later: see
-	 * add_columns); beyond the cap, only counts per reason.
-	 */
-	"CREATE TABLE IF NOT EXISTS quarantine("
-	"  id INTEGER PRIMARY KEY, received TEXT NOT NULL, reason TEXT NOT NULL, raw BLOB NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS quarantine_counts("
-	"  reason TEXT PRIMARY KEY, count INTEGER NOT NULL, bytes INTEGER NOT NULL,"
-	"  first TEXT NOT NULL, last TEXT NOT NULL);"
-	/* What each message says about each device. */
-	"CREATE TABLE IF NOT EXISTS device_events("
-	"  message_id INTEGER NOT NULL REFERENCES messages(id), device TEXT NOT NULL,"
-	"  request_id TEXT, event TEXT NOT NULL, detail TEXT, at TEXT);"
-	"CREATE INDEX IF NOT EXISTS device_events_device ON device_events(device);"
-	/* Campaign runs (run.h): added by issue 14, made in older ledgers when they are opened. */
-	"CREATE TABLE IF NOT EXISTS run_campaigns("
-	"  name TEXT PRIMARY KEY, plan_path TEXT NOT NULL, plan_sha256 TEXT NOT NULL, state TEXT NOT NULL,"
-	"  reason TEXT, wave INTEGER NOT NULL, wave_started_ms INTEGER NOT NULL, gate_passed INTEGER NOT NULL,"
-	"  min_canary REAL NOT NULL, min_wave REAL NOT NULL, wave_timeout_s INTEGER NOT NULL, updated TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS run_devices("
-	"  campaign TEXT NOT NULL, device TEXT NOT NULL, wave INTEGER NOT NULL, image INTEGER NOT NULL,"
-	"  step TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL, updated TEXT NOT NULL,"
-	"  PRIMARY KEY (campaign, device));"
-	"CREATE INDEX IF NOT EXISTS request_devices_device ON request_devices(device);";
-
-static int db_error(hfw_ledger *l, struct hfw_error *err, const char *what)
-{
-	return hfw_error_set(err, HFW_EIO, "ledger '%s': %s: %s", l->path, what, sqlite3_errmsg(l->db));
-}
-
-/* Ledgers made before the quarantine kept its senders, sizes and hashes get the columns (NULL in old rows). */
-static int add_columns(hfw_ledger *l, struct hfw_error *err)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(l->db, "SELECT sender, size, sha256 FROM quarantine LIMIT 0", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_finalize(st);
-		return 0;
-	}
-	sqlite3_finalize(st);
-	if (sqlite3_exec(l->db, "BEGIN IMMEDIATE; ALTER TABLE quarantine ADD COLUMN sender TEXT;"
-				"ALTER TABLE quarantine ADD COLUMN size INTEGER;"
-				"ALTER TABLE quarantine ADD COLUMN sha256 TEXT; COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
-		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-		/* Another process may have added them meanwhile. */
-		if (sqlite3_prepare_v2(l->db, "SELECT sender, size, sha256 FROM quarantine LIMIT 0", -1, &st, NULL) ==
-		    SQLITE_OK) {
-			sqlite3_finalize(st);
-			return 0;
-		}
-		return db_error(l, err, "cannot upgrade the quarantine");
-	}
-	return 0;
-}
-
-/* Whether campaign_requests still has its old column image_sha256: 1, 0, or <0. */
-static int has_old_hash_column(hfw_ledger *l, struct hfw_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(l->db, "SELECT 1 FROM pragma_table_info('campaign_requests') WHERE name='image_sha256'",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_error(l, err, "cannot migrate");
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(l, err, "cannot migrate");
-	return rc == SQLITE_ROW;
-}
-
-/*
- * Ledgers written before the FirmwareHash had one name call its column
- * campaign_requests.image_sha256: renamed once, under the write lock (two
- * processes may open an old ledger at once).  A current ledger is only read.
- */
-static int migrate(hfw_ledger *l, struct hfw_error *err)
-{
-	int ret;
-
-	if ((ret = has_old_hash_column(l, err)) <= 0)
-		return ret;
-	if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return db_error(l, err, "cannot migrate");
-	if ((ret = has_old_hash_column(l, err)) > 0) {
-		ret = 0;
-		if (sqlite3_exec(l->db, "ALTER TABLE campaign_requests RENAME COLUMN image_sha256 TO firmware_hash",
-				 NULL, NULL, NULL) != SQLITE_OK)
-			ret = db_error(l, err, "cannot migrate");
-	}
-	if (sqlite3_exec(l->db, ret < 0 ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && ret == 0)
-		ret = db_error(l, err, "cannot migrate");
-	return ret;
-}
-
-/* After a commit: past 64 pages, the WAL is checkpointed into the database and emptied. */
-static int wal_full(void *arg, sqlite3 *db, const char *name, int pages)
-{
-	(void)arg;
-	if (pages >= 64)
-		(void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	return SQLITE_OK;
-}
-
-/*
- * A ledger's own file always starts with SQLite's header.  Checked before
- * SQLite opens it: a WAL left beside it (see hfw_ledger_open) holds the
- * newest pages, and would otherwise make a file replaced by anything else
- * look like the ledger it replaced.
- */
-static int check_header(const char *path, struct hfw_error *err)
-{
-	static const char magic[16] = "SQLite format 3";
-	char head[16];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;	/* a new ledger, or SQLite says why not */
-	n = read(fd, head, sizeof(head));
-	close(fd);
-	if (n > 0 && (n != (ssize_t)sizeof(head) || memcmp(head, magic, sizeof(magic)) != 0))
-		return hfw_error_set(err, HFW_EIO, "'%s' is not a hanfw ledger", path);
-	return 0;
+	return where && (strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0);
 }
 
 int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err)
 {
-	hfw_ledger *l = NULL;
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
-
 	*out = NULL;
-	if (!(l = calloc(1, sizeof(*l))) || !(l->path = strdup(path))) {
-		ret = hfw_error_oom(err);
-		goto out;
-	}
-	if ((ret = check_header(path, err)) < 0)
-		goto out;
-	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK) {
-		ret = hfw_error_set(err, HFW_EIO, "cannot open ledger '%s': %s", path,
-				    l->db ? sqlite3_errmsg(l->db) : "out of memory");
-		goto out;
-	}
-	sqlite3_busy_timeout(l->db, 30000);
-	/*
-	 * The last connection to close leaves the WAL as it is instead of
-	 * checkpointing it into the database and deleting it: that cost every
-	 * short-lived command four syncs (the checkpoint's two, then the next
-	 * process's new WAL header and its directory entry) besides its one
-	 * commit.  The WAL is checkpointed and truncated as it passes 64 pages
-	 * (wal_full) rather than SQLite's 1,000: each process that opens the
-	 * ledger first reads the whole WAL to index it, which at 4 MB cost more
-	 * than the syncs saved.  So the ledger is FILE with FILE-wal: copy
-	 * both, or use sqlite3's .backup.
-	 */
-	sqlite3_db_config(l->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	sqlite3_wal_hook(l->db, wal_full, NULL);
-	/* WAL for concurrent readers; FULL so a commit survives power loss, not just a crash. */
-	if (sqlite3_exec(l->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, NULL) != SQLITE_OK) {
-		ret = db_error(l, err, "cannot initialise");
-		goto out;
-	}
-	if (sqlite3_exec(l->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-		ret = db_error(l, err, "cannot initialise");
-		goto out;
-	}
-	if ((ret = migrate(l, err)) < 0)
-		goto out;
-	if (sqlite3_prepare_v2(l->db, "SELECT value FROM meta WHERE key='format'", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW ||
-	    strcmp((const char *)sqlite3_column_text(st, 0), "hanfw-ledger-1") != 0) {
-		ret = hfw_error_set(err, HFW_EIO, "'%s' is not a hanfw ledger", path);
-		goto out;
-	}
-	if ((ret = add_columns(l, err)) < 0)
-		goto out;
-	*out = l;
-	l = NULL;
-out:
-	sqlite3_finalize(st);
-	hfw_ledger_close(l);
-	return ret;
+	if (hfw_ledger_is_uri(path))
+		return hfw_ledger_pg_open(out, path, 0, err);
+	return hfw_ledger_sqlite_open(out, path, err);
+}
+
+int hfw_ledger_open_existing(hfw_ledger **out, const char *path, struct hfw_error *err)
+{
+	*out = NULL;
+	if (hfw_ledger_is_uri(path))
+		return hfw_ledger_pg_open(out, path, 1, err);
+	return hfw_ledger_sqlite_open(out, path, err);
 }
 
 void hfw_ledger_close(hfw_ledger *l)
 {
-	size_t i;
-
-	if (!l)
-		return;
-	for (i = 0; i < sizeof(l->cache) / sizeof(l->cache[0]); i++)
-		sqlite3_finalize(l->cache[i].st);
-	sqlite3_close(l->db);
-	free(l->path);
-	free(l);
+	if (l)
+		l->ops->close(l);
 }
 
-static int read_last(hfw_ledger *l, const char *orig, uint64_t *last, struct hfw_error *err)
+const char *hfw_ledger_backend(const hfw_ledger *l)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, ret = 0;
-
-	*last = 0;
-	if (prepare(l, &st, "SELECT last FROM counters WHERE originator=?") != SQLITE_OK)
-		return db_error(l, err, "cannot read counters");
-	sqlite3_bind_text(st, 1, orig, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*last = (uint64_t)sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE)
-		ret = db_error(l, err, "cannot read counters");
-	release(l, st);
-	return ret;
-}
-
-static int write_last(hfw_ledger *l, const char *orig, uint64_t last, struct hfw_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
-
-	if (last > INT64_MAX)
-		return hfw_error_set(err, HFW_ELIMIT, "RequestID counter %" PRIu64 " is beyond what the ledger stores", last);
-	if (prepare(l, &st, "INSERT INTO counters(originator, last) VALUES(?, ?) "
-			       "ON CONFLICT(originator) DO UPDATE SET last=excluded.last") != SQLITE_OK)
-		return db_error(l, err, "cannot write counters");
-	sqlite3_bind_text(st, 1, orig, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)last);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = db_error(l, err, "cannot write counters");
-	release(l, st);
-	return ret;
-}
-
-int hfw_ledger_begin(hfw_ledger *l, struct hfw_error *err)
-{
-	if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return db_error(l, err, "cannot start a transaction");
-	return 0;
-}
-
-int hfw_ledger_commit(hfw_ledger *l, struct hfw_error *err)
-{
-	int ret = 0;
-
-	if (sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		ret = db_error(l, err, "cannot commit");
-		hfw_ledger_rollback(l);
-	}
-	return ret;
-}
-
-void hfw_ledger_rollback(hfw_ledger *l)
-{
-	if (l && !sqlite3_get_autocommit(l->db))
-		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-int hfw_ledger_savepoint(hfw_ledger *l, struct hfw_error *err)
-{
-	if (sqlite3_exec(l->db, "SAVEPOINT hfw_item", NULL, NULL, NULL) != SQLITE_OK)
-		return db_error(l, err, "cannot start a savepoint");
-	return 0;
-}
-
-int hfw_ledger_savepoint_end(hfw_ledger *l, int keep, struct hfw_error *err)
-{
-	if (!keep && sqlite3_exec(l->db, "ROLLBACK TO hfw_item", NULL, NULL, NULL) != SQLITE_OK)
-		return db_error(l, err, "cannot roll back to a savepoint");
-	if (sqlite3_exec(l->db, "RELEASE hfw_item", NULL, NULL, NULL) != SQLITE_OK)
-		return db_error(l, err, "cannot release a savepoint");
-	return 0;
-}
-
-/* Run fn inside BEGIN IMMEDIATE ... COMMIT (or inside the caller's transaction). */
-static int in_write_txn(hfw_ledger *l, struct hfw_error *err,
-			int (*fn)(hfw_ledger *, void *, struct hfw_error *), void *arg)
-{
-	int ret;
-
-	if (!sqlite3_get_autocommit(l->db))
-		return fn(l, arg, err);	/* joins hfw_ledger_begin's transaction */
-
-	if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return db_error(l, err, "cannot start a transaction");
-	if ((ret = fn(l, arg, err)) < 0) {
-		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-		return ret;
-	}
-	if (sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		ret = db_error(l, err, "cannot commit");
-		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-	}
-	return ret;
-}
-
-struct reserve_args {
-	const char *orig;
-	uint64_t now, *first;
-	unsigned n;
-	uint64_t claim;		/* for claim: the counter, else 0 */
-	int is_claim;
-};
-
-static int do_reserve(hfw_ledger *l, void *arg, struct hfw_error *err)
-{
-	struct reserve_args *a = arg;
-	uint64_t last, first;
-	int ret;
-
-	if ((ret = read_last(l, a->orig, &last, err)) < 0)
-		return ret;
-	if (a->is_claim) {
-		if (a->claim <= last)
-			return hfw_error_set(err, HFW_EINPUT,
-					     "RequestID counter %" PRIu64 " is not above the last one used by %s (%" PRIu64
-					     "): a counter is never reused", a->claim, a->orig, last);
-		return write_last(l, a->orig, a->claim, err);
-	}
-	first = last + 1 > a->now ? last + 1 : a->now;
-	*a->first = first;
-	return write_last(l, a->orig, first + a->n - 1, err);
+	return l->ops->name;
 }
 
 int hfw_ledger_reserve(hfw_ledger *l, const struct hfw_eui *originator, uint64_t now_ms,
 		       unsigned n, uint64_t *first, struct hfw_error *err)
 {
-	char orig[HFW_EUI_TEXT_MAX];
-	struct reserve_args a = { orig, now_ms, first, n ? n : 1, 0, 0 };
-
-	hfw_eui_format(orig, originator);
-	return in_write_txn(l, err, do_reserve, &a);
+	return l->ops->reserve(l, originator, now_ms, n, first, err);
 }
 
-int hfw_ledger_claim(hfw_ledger *l, const struct hfw_eui *originator, uint64_t counter,
-		     struct hfw_error *err)
+int hfw_ledger_claim(hfw_ledger *l, const struct hfw_eui *originator, uint64_t counter, struct hfw_error *err)
 {
-	char orig[HFW_EUI_TEXT_MAX];
-	uint64_t unused;
-	struct reserve_args a = { orig, 0, &unused, 1, counter, 1 };
-
-	hfw_eui_format(orig, originator);
-	return in_write_txn(l, err, do_reserve, &a);
+	return l->ops->claim(l, originator, counter, err);
 }
 
-int hfw_ledger_last(hfw_ledger *l, const struct hfw_eui *originator, uint64_t *last,
-		    struct hfw_error *err)
+int hfw_ledger_last(hfw_ledger *l, const struct hfw_eui *originator, uint64_t *last, struct hfw_error *err)
 {
-	char orig[HFW_EUI_TEXT_MAX];
-
-	hfw_eui_format(orig, originator);
-	return read_last(l, orig, last, err);
+	return l->ops->last(l, originator, last, err);
 }
 
-struct record_args {
-	const struct hfw_ledger_request *reqs;
-	size_t n;
-};
-
-static int do_record(hfw_ledger *l, void *arg, struct hfw_error *err)
+int hfw_ledger_record(hfw_ledger *l, const struct hfw_ledger_request *reqs, size_t n, struct hfw_error *err)
 {
-	struct record_args *a = arg;
-	sqlite3_stmt *st = NULL;
-	char rid[HFW_REQUEST_ID_MAX], o[HFW_EUI_TEXT_MAX], t[HFW_EUI_TEXT_MAX], hash[65], now[32];
-	time_t secs = time(NULL);
-	struct tm tm;
-	size_t i;
-	int ret = 0;
-
-	gmtime_r(&secs, &tm);
-	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (prepare(l, &st, "INSERT INTO requests(request_id, originator, target, counter, "
-			       "service_reference, command_variant, body_sha256, created, state) "
-			       "VALUES(?,?,?,?,?,?,?,?,?)") != SQLITE_OK)
-		return db_error(l, err, "cannot record requests");
-	for (i = 0; i < a->n && ret == 0; i++) {
-		const struct hfw_ledger_request *r = &a->reqs[i];
-
-		hfw_request_id_format(rid, &r->id);
-		hfw_eui_format(o, &r->id.originator);
-		hfw_eui_format(t, &r->id.target);
-		hfw_hex_encode(hash, r->body_sha256, HFW_SHA256_LEN);
-		sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, o, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, t, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)r->id.counter);
-		sqlite3_bind_text(st, 5, r->service_reference, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 6, r->command_variant);
-		sqlite3_bind_text(st, 7, hash, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 9, r->state, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			ret = sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_PRIMARYKEY ||
-			      sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_UNIQUE
-			      ? hfw_error_set(err, HFW_EINPUT, "RequestID %s is already in the ledger: never reused", rid)
-			      : db_error(l, err, "cannot record a request");
-		sqlite3_reset(st);
-	}
-	release(l, st);
-	return ret;
+	return l->ops->record(l, reqs, n, err);
 }
 
-int hfw_ledger_record(hfw_ledger *l, const struct hfw_ledger_request *reqs, size_t n,
-		      struct hfw_error *err)
+int hfw_ledger_set_state(hfw_ledger *l, const char *request_id, const char *state, const char *response_code,
+			 struct hfw_error *err)
 {
-	struct record_args a = { reqs, n };
-
-	return in_write_txn(l, err, do_record, &a);
-}
-
-struct state_args {
-	const char *rid, *state, *code;
-};
-
-static int do_state(hfw_ledger *l, void *arg, struct hfw_error *err)
-{
-	struct state_args *a = arg;
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
-
-	if (prepare(l, &st, "UPDATE requests SET state=?, response_code=coalesce(?, response_code) "
-			       "WHERE request_id=?") != SQLITE_OK)
-		return db_error(l, err, "cannot update a request");
-	sqlite3_bind_text(st, 1, a->state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, a->code, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, a->rid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = db_error(l, err, "cannot update a request");
-	else if (sqlite3_changes(l->db) != 1)
-		ret = hfw_error_set(err, HFW_ERROR, "request %s is not in the ledger", a->rid);
-	release(l, st);
-	return ret;
-}
-
-struct step_args {
-	struct state_args state;
-	const char *detail;
-};
-
-static int do_step(hfw_ledger *l, void *arg, struct hfw_error *err)
-{
-	struct step_args *a = arg;
-	sqlite3_stmt *st = NULL;
-	int ret;
-
-	if ((ret = do_state(l, &a->state, err)) < 0)
-		return ret;
-	if (prepare(l, &st, "INSERT INTO request_steps(request_id, at, state, response_code, detail) "
-			       "VALUES(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?)") != SQLITE_OK)
-		return db_error(l, err, "cannot record a step");
-	sqlite3_bind_text(st, 1, a->state.rid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, a->state.state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, a->state.code, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, a->detail, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = db_error(l, err, "cannot record a step");
-	release(l, st);
-	return ret;
+	return l->ops->set_state(l, request_id, state, response_code, err);
 }
 
 int hfw_ledger_step(hfw_ledger *l, const char *request_id, const char *state, const char *response_code,
 		    const char *detail, struct hfw_error *err)
 {
-	struct step_args a = { { request_id, state, response_code }, detail };
-
-	return in_write_txn(l, err, do_step, &a);
-}
-
-int hfw_ledger_set_state(hfw_ledger *l, const char *request_id, const char *state,
-			 const char *response_code, struct hfw_error *err)
-{
-	struct state_args a = { request_id, state, response_code };
-
-	return in_write_txn(l, err, do_state, &a);
-}
-
-struct device_args {
-	const char *rid;
-	const struct hfw_eui *devices;
-	const char *const *outcomes;
-	size_t n;
-};
-
-static int do_devices(hfw_ledger *l, void *arg, struct hfw_error *err)
-{
-	struct device_args *a = arg;
-	sqlite3_stmt *st = NULL;
-	char eui[HFW_EUI_TEXT_MAX];
-	size_t i;
-	int ret = 0;
-
-	if (prepare(l, &st, "INSERT INTO request_devices(request_id, device, outcome) VALUES(?,?,?) "
-			       "ON CONFLICT(request_id, device) DO UPDATE SET outcome=excluded.outcome") != SQLITE_OK)
-		return db_error(l, err, "cannot record devices");
-	for (i = 0; i < a->n && ret == 0; i++) {
-		hfw_eui_format(eui, &a->devices[i]);
-		sqlite3_bind_text(st, 1, a->rid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, eui, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, a->outcomes[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			ret = db_error(l, err, "cannot record a device");
-		sqlite3_reset(st);
-	}
-	release(l, st);
-	return ret;
+	return l->ops->step(l, request_id, state, response_code, detail, err);
 }
 
 int hfw_ledger_record_devices(hfw_ledger *l, const char *request_id, const struct hfw_eui *devices,
 			      const char *const *outcomes, size_t n, struct hfw_error *err)
 {
-	struct device_args a = { request_id, devices, outcomes, n };
-
-	return in_write_txn(l, err, do_devices, &a);
+	return l->ops->record_devices(l, request_id, devices, outcomes, n, err);
 }
 
-int hfw_ledger_count(hfw_ledger *l, int64_t *out, struct hfw_error *err)
+int hfw_ledger_begin(hfw_ledger *l, struct hfw_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
-
-	*out = 0;
-	if (prepare(l, &st, "SELECT count(*) FROM requests") != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
-		ret = db_error(l, err, "cannot count requests");
-	else
-		*out = sqlite3_column_int64(st, 0);
-	release(l, st);
-	return ret;
+	return l->ops->begin(l, err);
 }
 
-/* ---- campaigns, messages and what they say about devices ---- */
-
-struct campaign_args {
-	const char *rid, *campaign, *action, *type, *version;
-	const uint8_t *hash;
-};
-
-static int do_campaign(hfw_ledger *l, void *arg, struct hfw_error *err)
+int hfw_ledger_commit(hfw_ledger *l, struct hfw_error *err)
 {
-	struct campaign_args *a = arg;
-	sqlite3_stmt *st = NULL;
-	char hex[2 * HFW_SHA256_LEN + 1];
-	int ret = 0;
+	return l->ops->commit(l, err);
+}
 
-	if (a->hash)
-		hfw_hex_encode(hex, a->hash, HFW_SHA256_LEN);
-	if (prepare(l, &st, "INSERT OR REPLACE INTO campaign_requests(request_id, campaign, action, device_type, "
-			    "firmware_version, firmware_hash) VALUES(?,?,?,?,?,?)") != SQLITE_OK)
-		return db_error(l, err, "cannot record a campaign");
-	sqlite3_bind_text(st, 1, a->rid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, a->campaign, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, a->action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, a->type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, a->version, -1, SQLITE_STATIC);
-	if (a->hash)
-		sqlite3_bind_text(st, 6, hex, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = db_error(l, err, "cannot record a campaign");
-	release(l, st);
-	return ret;
+void hfw_ledger_rollback(hfw_ledger *l)
+{
+	if (l)
+		l->ops->rollback(l);
+}
+
+int hfw_ledger_savepoint(hfw_ledger *l, struct hfw_error *err)
+{
+	return l->ops->savepoint(l, err);
+}
+
+int hfw_ledger_savepoint_end(hfw_ledger *l, int keep, struct hfw_error *err)
+{
+	return l->ops->savepoint_end(l, keep, err);
 }
 
 int hfw_ledger_campaign_request(hfw_ledger *l, const char *request_id, const char *campaign, const char *action,
 				const char *device_type, const char *firmware_version,
 				const hfw_firmware_hash firmware_hash, struct hfw_error *err)
 {
-	struct campaign_args a = { request_id, campaign, action, device_type, firmware_version, firmware_hash };
-
-	return in_write_txn(l, err, do_campaign, &a);
+	return l->ops->campaign_request(l, request_id, campaign, action, device_type, firmware_version, firmware_hash,
+					err);
 }
 
 int hfw_ledger_campaign_by_hash(hfw_ledger *l, const hfw_firmware_hash firmware_hash, char *campaign,
 				size_t size, struct hfw_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	char hex[2 * HFW_SHA256_LEN + 1];
-	int rc, ret = 0;
-
-	campaign[0] = '\0';
-	hfw_hex_encode(hex, firmware_hash, HFW_SHA256_LEN);
-	if (prepare(l, &st, "SELECT campaign FROM campaign_requests WHERE firmware_hash=? AND action='distribute' "
-			    "ORDER BY rowid DESC LIMIT 1") != SQLITE_OK)
-		return db_error(l, err, "cannot read campaigns");
-	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		snprintf(campaign, size, "%s", (const char *)sqlite3_column_text(st, 0));
-	else if (rc != SQLITE_DONE)
-		ret = db_error(l, err, "cannot read campaigns");
-	release(l, st);
-	return ret;
+	return l->ops->campaign_by_hash(l, firmware_hash, campaign, size, err);
 }
 
 int hfw_ledger_store_message(hfw_ledger *l, const struct hfw_ledger_message *m, int *duplicate,
 			     struct hfw_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	sqlite3_int64 id;
-	char now[HFW_UTC_TEXT_MAX];
-	size_t i;
-	int ret = 0;
-
-	*duplicate = 0;
-	hfw_utc_now_text(now);
-	/* A message seen before is counted, not applied again. */
-	if (prepare(l, &st, "UPDATE messages SET duplicates = duplicates + 1 WHERE key=?") != SQLITE_OK)
-		return db_error(l, err, "cannot store a message");
-	sqlite3_bind_text(st, 1, m->key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = db_error(l, err, "cannot store a message");
-	release(l, st);
-	if (ret < 0)
-		return ret;
-	if (sqlite3_changes(l->db) == 1) {
-		*duplicate = 1;
-		return 0;
-	}
-	if (prepare(l, &st, "INSERT INTO messages(key, received, request_id, kind, response_code, raw, decoded) "
-			    "VALUES(?,?,?,?,?,?,?)") != SQLITE_OK)
-		return db_error(l, err, "cannot store a message");
-	sqlite3_bind_text(st, 1, m->key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, m->request_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, m->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, m->response_code, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 6, m->raw, (int)m->raw_len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, m->decoded, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = db_error(l, err, "cannot store a message");
-	id = sqlite3_last_insert_rowid(l->db);
-	release(l, st);
-	if (ret < 0)
-		return ret;
-	if (prepare(l, &st, "INSERT INTO device_events(message_id, device, request_id, event, detail, at) "
-			    "VALUES(?,?,?,?,?,?)") != SQLITE_OK)
-		return db_error(l, err, "cannot store device events");
-	for (i = 0; i < m->nevents && ret == 0; i++) {
-		const struct hfw_ledger_event *e = &m->events[i];
-
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_text(st, 2, e->device, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, e->request_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, e->event, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, e->detail, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, e->at, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			ret = db_error(l, err, "cannot store a device event");
-		sqlite3_reset(st);
-	}
-	release(l, st);
-	return ret;
-}
-
-/* Room a quarantined row takes beyond its prefix (time, sender, reason, hash, SQLite's own), for the cap. */
-#define ROW_OVERHEAD 256
-
-/* Is there room for one more row of prefix bytes within cap? */
-static int quarantine_room(hfw_ledger *l, size_t prefix, uint64_t cap, int *room, struct hfw_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
-
-	*room = 0;
-	if (prepare(l, &st, "SELECT coalesce(sum(length(raw)), 0) + count(*) * 256 FROM quarantine") != SQLITE_OK)
-		return db_error(l, err, "cannot read the quarantine");
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*room = (uint64_t)sqlite3_column_int64(st, 0) + prefix + ROW_OVERHEAD <= cap;
-	else
-		ret = db_error(l, err, "cannot read the quarantine");
-	release(l, st);
-	return ret;
+	return l->ops->store_message(l, m, duplicate, err);
 }
 
 int hfw_ledger_quarantine(hfw_ledger *l, const struct hfw_ledger_refusal *q, uint64_t cap, struct hfw_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	uint8_t digest[HFW_SHA256_LEN];
-	char now[HFW_UTC_TEXT_MAX], hash[2 * HFW_SHA256_LEN + 1], reason[HFW_LEDGER_REASON_MAX + 1];
-	size_t prefix = q->len < HFW_LEDGER_QUARANTINE_PREFIX ? q->len : HFW_LEDGER_QUARANTINE_PREFIX;
-	uint64_t size = q->size > q->len ? q->size : q->len;
-	int room, ret = 0;
-
-	hfw_utc_now_text(now);
-	hfw_sha256(digest, q->raw, q->len);
-	hfw_hex_encode(hash, digest, sizeof(digest));
-	/* Reasons can quote what was refused: bounded, so the counts stay small too. */
-	snprintf(reason, sizeof(reason), "%s", q->reason);
-	if ((ret = quarantine_room(l, prefix, cap, &room, err)) < 0)
-		return ret;
-	if (room) {
-		if (prepare(l, &st, "INSERT INTO quarantine(received, reason, raw, sender, size, sha256) "
-				       "VALUES(?,?,?,?,?,?)") != SQLITE_OK)
-			return db_error(l, err, "cannot quarantine a message");
-		sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 3, q->raw, (int)prefix, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, q->sender, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)size);
-		sqlite3_bind_text(st, 6, hash, -1, SQLITE_STATIC);
-	} else {
-		/* Full: counted per reason only (at most 1000 reasons, then "other"). */
-		if (prepare(l, &st, "INSERT INTO quarantine_counts(reason, count, bytes, first, last) "
-				       "SELECT CASE WHEN (SELECT count(*) FROM quarantine_counts) >= 1000 "
-				       "            AND NOT EXISTS (SELECT 1 FROM quarantine_counts WHERE reason = ?1) "
-				       "       THEN 'other' ELSE ?1 END, 1, ?2, ?3, ?3 WHERE 1 "
-				       "ON CONFLICT(reason) DO UPDATE SET count = count + 1, bytes = bytes + excluded.bytes, "
-				       "last = excluded.last") != SQLITE_OK)
-			return db_error(l, err, "cannot count a quarantined message");
-		sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
-		sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-	}
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = db_error(l, err, "cannot quarantine a message");
-	release(l, st);
-	return ret;
-}
-
-int hfw_ledger_each_campaign_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg,
-				  struct hfw_error *err)
-{
-	static const char sql[] = "SELECT DISTINCT campaign FROM campaign_requests ORDER BY campaign";
-	sqlite3_stmt *st = NULL;
-	int rc = SQLITE_DONE, ret = 0;
-
-	if (prepare(l, &st, sql) != SQLITE_OK)
-		return db_error(l, err, "cannot read the campaigns");
-	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		ret = fn(arg, (const char *)sqlite3_column_text(st, 0));
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = db_error(l, err, "cannot read the campaigns");
-	release(l, st);
-	return ret;
-}
-
-int hfw_ledger_each_distribution(hfw_ledger *l, const char *campaign,
-				 int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
-				 struct hfw_error *err)
-{
-	static const char sql[] =
-		"SELECT rd.device, rd.request_id, rd.outcome, rq.response_code "
-		"FROM campaign_requests cr JOIN request_devices rd ON rd.request_id = cr.request_id "
-		"LEFT JOIN requests rq ON rq.request_id = cr.request_id "
-		"WHERE cr.campaign = ?1 AND cr.action = 'distribute' ORDER BY cr.rowid";
-	sqlite3_stmt *st = NULL;
-	int rc, ret = 0;
-
-	if (prepare(l, &st, sql) != SQLITE_OK)
-		return db_error(l, err, "cannot read the campaign's distributions");
-	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
-	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct hfw_ledger_row row;
-
-		memset(&row, 0, sizeof(row));
-		row.device = (const char *)sqlite3_column_text(st, 0);
-		row.request_id = (const char *)sqlite3_column_text(st, 1);
-		row.source = "distribute";
-		row.state = (const char *)sqlite3_column_text(st, 2);
-		row.detail = (const char *)sqlite3_column_text(st, 3);
-		row.campaign = campaign;
-		ret = fn(arg, &row);
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = db_error(l, err, "cannot read the campaign's distributions");
-	release(l, st);
-	return ret;
+	return l->ops->quarantine(l, q, cap, err);
 }
 
 int hfw_ledger_campaign_start(hfw_ledger *l, const char *campaign, char *out, size_t size, struct hfw_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
-
-	out[0] = '\0';
-	if (sqlite3_prepare_v2(l->db,
-			       "SELECT min(r.created) FROM requests r JOIN campaign_requests cr ON cr.request_id = r.request_id "
-			       "WHERE ?1 IS NULL OR cr.campaign = ?1", -1, &st, NULL) != SQLITE_OK)
-		return db_error(l, err, "cannot read campaigns");
-	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		ret = db_error(l, err, "cannot read campaigns");
-	else if (sqlite3_column_text(st, 0))
-		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return ret;
+	return l->ops->campaign_start(l, campaign, out, size, err);
 }
 
 int hfw_ledger_each_quarantined(hfw_ledger *l, const char *since,
 				int (*fn)(void *arg, const struct hfw_ledger_quarantined *q), void *arg,
 				struct hfw_error *err)
 {
-	/* The rows kept (old ones have no sender, size or hash: their size is what was kept), then the counts. */
-	static const char *const sql[2] = {
-		"SELECT received, sender, coalesce(size, length(raw)), sha256, reason, length(raw), 1, received "
-		"FROM quarantine WHERE received >= ?1 ORDER BY id",
-		"SELECT first, NULL, bytes, NULL, reason, 0, count, last "
-		"FROM quarantine_counts WHERE last >= ?1 ORDER BY reason",
-	};
-	sqlite3_stmt *st = NULL;
-	int k, rc = SQLITE_DONE, ret = 0;
-
-	for (k = 0; k < 2 && ret == 0; k++) {
-		if (sqlite3_prepare_v2(l->db, sql[k], -1, &st, NULL) != SQLITE_OK)
-			return db_error(l, err, "cannot read the quarantine");
-		sqlite3_bind_text(st, 1, since ? since : "", -1, SQLITE_STATIC);
-		while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-			struct hfw_ledger_quarantined q;
-
-			q.received = (const char *)sqlite3_column_text(st, 0);
-			q.sender = (const char *)sqlite3_column_text(st, 1);
-			q.size = (uint64_t)sqlite3_column_int64(st, 2);
-			q.sha256 = (const char *)sqlite3_column_text(st, 3);
-			q.reason = (const char *)sqlite3_column_text(st, 4);
-			q.kept = (uint64_t)sqlite3_column_int64(st, 5);
-			q.count = (uint64_t)sqlite3_column_int64(st, 6);
-			q.last = (const char *)sqlite3_column_text(st, 7);
-			q.counted = k == 1;
-			ret = fn(arg, &q);
-		}
-		if (ret == 0 && rc != SQLITE_DONE)
-			ret = db_error(l, err, "cannot read the quarantine");
-		sqlite3_finalize(st);
-		st = NULL;
-	}
-	return ret;
+	return l->ops->each_quarantined(l, since, fn, arg, err);
 }
 
 int hfw_ledger_each_campaign_row(hfw_ledger *l, const char *campaign, const char *device,
 				 int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
 				 struct hfw_error *err)
 {
-	/*
-	 * One pass: the campaign's requests per device (with their outcome) in
-	 * the order made, then events in the order received: every event, or
-	 * the one device's (the caller keeps those of its campaign's devices,
-	 * cheaper than asking SQLite to).  Events carry the request they answer
-	 * when the message says it; device alerts do not (see campaign.c).
-	 */
-	static const char *const sql[3] = {
-		"SELECT rd.device, rd.request_id, cr.action, rd.outcome, rq.response_code, NULL, 0, cr.campaign,"
-		"       cr.firmware_version, cr.firmware_hash, cr.device_type "
-		"FROM campaign_requests cr JOIN request_devices rd ON rd.request_id = cr.request_id "
-		"LEFT JOIN requests rq ON rq.request_id = cr.request_id "
-		"WHERE (?1 IS NULL OR cr.campaign = ?1) AND (?2 IS NULL OR rd.device = ?2) ORDER BY cr.rowid",
-		/* Every event in the order received (the caller keeps those of its devices)... */
-		"SELECT device, request_id, 'event', event, detail, at, message_id, NULL, NULL, NULL, NULL "
-		"FROM device_events ORDER BY rowid",
-		/* ... or one device's. */
-		"SELECT device, request_id, 'event', event, detail, at, message_id, NULL, NULL, NULL, NULL "
-		"FROM device_events WHERE device = ?2 ORDER BY rowid",
-	};
-	sqlite3_stmt *st = NULL;
-	int k, rc, ret = 0;
+	return l->ops->each_campaign_row(l, campaign, device, fn, arg, err);
+}
 
-	for (k = 0; k < 2 && ret == 0; k++) {
-		if (prepare(l, &st, sql[k == 1 && device ? 2 : k]) != SQLITE_OK)
-			return db_error(l, err, "cannot read the campaign");
-		if (k == 0)
-			sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
-		if (k == 0 || device)
-			sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
-		while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-			struct hfw_ledger_row row;
+int hfw_ledger_each_distribution(hfw_ledger *l, const char *campaign,
+				 int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
+				 struct hfw_error *err)
+{
+	return l->ops->each_distribution(l, campaign, fn, arg, err);
+}
 
-			row.device = (const char *)sqlite3_column_text(st, 0);
-			row.request_id = (const char *)sqlite3_column_text(st, 1);
-			row.source = (const char *)sqlite3_column_text(st, 2);
-			row.state = (const char *)sqlite3_column_text(st, 3);
-			row.detail = (const char *)sqlite3_column_text(st, 4);
-			row.at = (const char *)sqlite3_column_text(st, 5);
-			row.message_id = sqlite3_column_int64(st, 6);
-			row.campaign = (const char *)sqlite3_column_text(st, 7);
-			row.firmware_version = (const char *)sqlite3_column_text(st, 8);
-			row.firmware_hash = (const char *)sqlite3_column_text(st, 9);
-			row.device_type = (const char *)sqlite3_column_text(st, 10);
-			ret = fn(arg, &row);
-		}
-		if (ret == 0 && rc != SQLITE_DONE)
-			ret = db_error(l, err, "cannot read the campaign");
-		release(l, st);
-	}
-	return ret;
+int hfw_ledger_each_campaign_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg,
+				  struct hfw_error *err)
+{
+	return l->ops->each_campaign_name(l, fn, arg, err);
 }
 
 struct sqlite3 *hfw_ledger_db(hfw_ledger *l)
 {
-	return l->db;
+	return l->ops->db ? l->ops->db(l) : NULL;
+}
+
+int hfw_ledger_count(hfw_ledger *l, int64_t *out, struct hfw_error *err)
+{
+	return l->ops->count(l, out, err);
+}
+
+int hfw_ledger_schema(hfw_ledger *l, int *from, int *to, struct hfw_error *err)
+{
+	*from = l->from_version;
+	return l->ops->version(l, to, err);
+}
+
+/* ---- copy ---- */
+
+/*
+ * A table's rows as a count and a chained SHA-256 (each row hashed with the
+ * previous hash), over a canonical form of each value: a type byte, then
+ * an integer's 8 bytes, a real's "%.17g", or the length and bytes of text
+ * or a blob.  Equal on both backends for equal rows in equal order.
+ */
+struct digest {
+	const struct hfw_ledger_table *t;
+	int64_t rows;
+	uint8_t hash[HFW_SHA256_LEN];
+	hfw_ledger *to;		/* copying: where each row goes */
+	struct hfw_error *err;
+};
+
+static int digest_row(void *arg, const struct hfw_ledger_value *v)
+{
+	struct digest *d = arg;
+	struct hfw_span parts[1 + 2 * 16];
+	uint8_t head[16][9];
+	char reals[16][32];
+	size_t i, n = 0;
+	int ret;
+
+	if (d->to && (ret = d->to->ops->add_row(d->to, d->t, v, d->err)) < 0)
+		return ret;
+	parts[n++] = (struct hfw_span){ d->hash, sizeof(d->hash) };
+	for (i = 0; i < d->t->ncolumns && i < 16; i++) {
+		uint64_t x = 0;
+		int k;
+
+		head[i][0] = (uint8_t)v[i].type;
+		switch (v[i].type) {
+		case HFW_LEDGER_INT:
+			x = (uint64_t)v[i].i;
+			break;
+		case HFW_LEDGER_REAL:
+			snprintf(reals[i], sizeof(reals[i]), "%.17g", v[i].r);
+			x = strlen(reals[i]);
+			break;
+		case HFW_LEDGER_TEXT:
+		case HFW_LEDGER_BLOB:
+			x = v[i].len;
+			break;
+		case HFW_LEDGER_NULL:
+			break;
+		}
+		for (k = 0; k < 8; k++)
+			head[i][1 + k] = (uint8_t)(x >> (56 - 8 * k));
+		parts[n++] = (struct hfw_span){ head[i], sizeof(head[i]) };
+		if (v[i].type == HFW_LEDGER_REAL)
+			parts[n++] = (struct hfw_span){ (const uint8_t *)reals[i], strlen(reals[i]) };
+		else if (v[i].type == HFW_LEDGER_TEXT || v[i].type == HFW_LEDGER_BLOB)
+			parts[n++] = (struct hfw_span){ v[i].p, v[i].len };
+	}
+	d->rows++;
+	return hfw_sha256_parts(d->hash, parts, n, d->err);
+}
+
+static int first_row(void *arg, const struct hfw_ledger_value *v)
+{
+	(void)arg;
+	(void)v;
+	return 1;
+}
+
+int hfw_ledger_copy(const char *from, const char *to,
+		    void (*progress)(void *arg, const char *table, int64_t rows, const char *sha256), void *arg,
+		    struct hfw_error *err)
+{
+	hfw_ledger *src = NULL, *dst = NULL;
+	struct digest a, b;
+	char hex[2 * HFW_SHA256_LEN + 1];
+	size_t i;
+	int in_txn = 0, ret;
+
+	if ((ret = hfw_ledger_open(&src, from, err)) < 0 || (ret = hfw_ledger_open(&dst, to, err)) < 0)
+		goto out;
+	for (i = 0; i < hfw_ledger_ntables; i++)
+		if ((ret = dst->ops->each_row(dst, &hfw_ledger_tables[i], first_row, NULL, err)) != 0) {
+			if (ret > 0)
+				ret = hfw_error_set(err, HFW_EINPUT, "ledger copy: the target's table %s is not empty: "
+						    "a ledger is copied only into a new, empty one",
+						    hfw_ledger_tables[i].name);
+			goto out;
+		}
+	if ((ret = dst->ops->begin(dst, err)) < 0)
+		goto out;
+	in_txn = 1;
+	for (i = 0; i < hfw_ledger_ntables; i++) {
+		memset(&a, 0, sizeof(a));
+		a.t = &hfw_ledger_tables[i];
+		a.to = dst;
+		a.err = err;
+		if ((ret = src->ops->each_row(src, a.t, digest_row, &a, err)) < 0)
+			goto out;
+	}
+	if (dst->ops->copied && (ret = dst->ops->copied(dst, err)) < 0)
+		goto out;
+	/* Verified in the same transaction, before it commits: all or nothing. */
+	for (i = 0; i < hfw_ledger_ntables; i++) {
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		a.t = b.t = &hfw_ledger_tables[i];
+		a.err = b.err = err;
+		if ((ret = src->ops->each_row(src, a.t, digest_row, &a, err)) < 0 ||
+		    (ret = dst->ops->each_row(dst, b.t, digest_row, &b, err)) < 0)
+			goto out;
+		if (a.rows != b.rows || memcmp(a.hash, b.hash, sizeof(a.hash)) != 0) {
+			ret = hfw_error_set(err, HFW_EIO, "ledger copy: table %s differs after copying (%" PRId64
+					    " rows, copied %" PRId64 "): nothing was committed", a.t->name, a.rows, b.rows);
+			goto out;
+		}
+		hfw_hex_encode(hex, a.hash, sizeof(a.hash));
+		if (progress)
+			progress(arg, a.t->name, a.rows, hex);
+	}
+	in_txn = 0;
+	ret = dst->ops->commit(dst, err);
+out:
+	if (in_txn)
+		dst->ops->rollback(dst);
+	hfw_ledger_close(src);
+	hfw_ledger_close(dst);
+	return ret;
 }

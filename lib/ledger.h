@@ -1,6 +1,8 @@
 /*
  * ledger.h - the campaign ledger: request counters and every request, in
- * SQLite (WAL, synchronous=FULL).
+ * SQLite (WAL, synchronous=FULL; the default) or PostgreSQL (a
+ * postgresql:// URI: one ledger for several hosts).  Both give the same
+ * guarantees below; ledger.c hands each call to the backend.
  *
  * A RequestID counter is committed to disk before the request carrying it
  * can leave the process, and counters only ever go up per originator, so a
@@ -23,9 +25,45 @@
 
 typedef struct hfw_ledger hfw_ledger;
 
-/* Open or create.  HFW_EIO if it cannot be opened or is not a hanfw ledger. */
+/*
+ * Open or create: path is a file (SQLite) or a postgresql:// or
+ * postgres:// URI (PostgreSQL; credentials from libpq's environment or
+ * service file: a URI carrying a password is refused, HFW_ECONFIG).
+ * Opening brings an older ledger's schema up to date (see
+ * hfw_ledger_schema).  HFW_EIO if it cannot be opened or is not a hanfw
+ * ledger.
+ */
 int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err);
 void hfw_ledger_close(hfw_ledger *l);
+
+/*
+ * As hfw_ledger_open, for a command that only reads: a PostgreSQL database
+ * that holds no ledger is HFW_ECONFIG and none is made there (a SQLite
+ * reader checks that the file exists first, as it always has).
+ */
+int hfw_ledger_open_existing(hfw_ledger **out, const char *path, struct hfw_error *err);
+
+/* Whether a ledger setting names a PostgreSQL ledger (a postgresql:// or postgres:// URI). */
+int hfw_ledger_is_uri(const char *where);
+
+/* "sqlite" or "postgresql". */
+const char *hfw_ledger_backend(const hfw_ledger *l);
+
+/*
+ * The schema version found when the ledger was opened (-1: it was made new;
+ * 0: a SQLite ledger from before schema versions) and the one it is at now.
+ */
+int hfw_ledger_schema(hfw_ledger *l, int *from, int *to, struct hfw_error *err);
+
+/*
+ * Copy every row of ledger from into ledger to (either backend; to must be
+ * new or empty: refused with HFW_EINPUT otherwise), in one transaction that
+ * commits only after each table's row count and SHA-256 over its rows in
+ * order match on both sides; progress is told each table's count and hash.
+ */
+int hfw_ledger_copy(const char *from, const char *to,
+		    void (*progress)(void *arg, const char *table, int64_t rows, const char *sha256), void *arg,
+		    struct hfw_error *err);
 
 /*
  * Reserve n consecutive counters for originator: the first is
@@ -210,7 +248,10 @@ int hfw_ledger_each_distribution(hfw_ledger *l, const char *campaign,
 int hfw_ledger_each_campaign_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg,
 				  struct hfw_error *err);
 
-/* The SQLite handle, for the run's own tables (run.c): used on the ledger's thread only. */
+/*
+ * The SQLite handle, for the run's own tables (run.c): used on the ledger's
+ * thread only.  NULL on a PostgreSQL ledger (run state is not there yet).
+ */
 struct sqlite3;
 struct sqlite3 *hfw_ledger_db(hfw_ledger *l);
 

@@ -147,6 +147,10 @@ int hfw_run_gate_check(const struct hfw_run_gate *g, size_t wave, struct hfw_err
 /* Ledger access: the run's own tables (made by ledger.c with the rest). */
 static int db_error(sqlite3 *db, struct hfw_error *err, const char *what)
 {
+	/* No SQLite handle: a PostgreSQL ledger (hfw_ledger_db), whose first statement here failed to prepare. */
+	if (!db)
+		return hfw_error_set(err, HFW_ECONFIG, "campaign run state is not yet on PostgreSQL: "
+				     "campaign run, status, list, resume and abort need a SQLite ledger");
 	return hfw_error_set(err, HFW_EIO, "ledger: %s: %s", what, sqlite3_errmsg(db));
 }
 
@@ -197,15 +201,9 @@ static void done(hfw_ledger *l, sqlite3_stmt *st)
 
 int hfw_run_cache_begin(hfw_ledger *l, struct hfw_error *err)
 {
-	sqlite3 *db = hfw_ledger_db(l);
-
 	if (run_cache.l && run_cache.l != l)
 		return hfw_error_set(err, HFW_EINPUT, "ledger: one campaign run's statements at a time");
 	run_cache.l = l;
-	/* A round reads one wave's devices: by wave, not the whole campaign (kept in older ledgers too). */
-	if (sqlite3_exec(db, "CREATE INDEX IF NOT EXISTS run_devices_wave ON run_devices(campaign, wave)", NULL, NULL,
-			 NULL) != SQLITE_OK)
-		return db_error(db, err, "cannot index campaign devices by wave");
 	return 0;
 }
 
@@ -569,16 +567,11 @@ int hfw_run_each_wave_row(hfw_ledger *l, const char *campaign, int64_t wave, con
 }
 
 /*
- * Re-drive state (redrive.h): a table of the run's own, made here when
- * first used (the ledger's schema is ledger.c's), one row per device that
+ * Re-drive state (redrive.h): run_redrive (made with the ledger's schema), one row per device that
  * met a transient failure: its step and that step's attempts when the
  * window opened, when it opened and when it ends (0: none open), and the
  * re-drives of the step per class ("0,2,0,...").
  */
-#define REDRIVE_TABLE "CREATE TABLE IF NOT EXISTS run_redrive(campaign TEXT NOT NULL, device TEXT NOT NULL, " \
-	"step TEXT NOT NULL, attempts INTEGER NOT NULL, seen_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL, " \
-	"redrives TEXT NOT NULL, PRIMARY KEY (campaign, device))"
-
 int hfw_run_redrive_set(hfw_ledger *l, const char *campaign, const struct hfw_run_redrive *w, struct hfw_error *err)
 {
 	sqlite3 *db = hfw_ledger_db(l);
@@ -589,8 +582,7 @@ int hfw_run_redrive_set(hfw_ledger *l, const char *campaign, const struct hfw_ru
 
 	for (i = 0; i < HFW_RUN_REDRIVE_CLASSES; i++)
 		n += (size_t)snprintf(counts + n, sizeof(counts) - n, "%s%lld", i ? "," : "", (long long)w->redrives[i]);
-	if (sqlite3_exec(db, REDRIVE_TABLE, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
+	if (sqlite3_prepare_v2(db,
 			       "INSERT OR REPLACE INTO run_redrive(campaign, device, step, attempts, seen_ms, due_ms, redrives) "
 			       "VALUES(?, ?, ?, ?, ?, ?, ?)",
 			       -1, &st, NULL) != SQLITE_OK)
@@ -615,8 +607,7 @@ int hfw_run_redrive_each(hfw_ledger *l, const char *campaign, int (*fn)(void *ar
 	sqlite3_stmt *st = NULL;
 	int rc, ret = 0;
 
-	if (sqlite3_exec(db, REDRIVE_TABLE, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
+	if (sqlite3_prepare_v2(db,
 			       "SELECT device, step, attempts, seen_ms, due_ms, redrives FROM run_redrive WHERE campaign = ?",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, err, "cannot read re-drive windows");

@@ -165,8 +165,7 @@ int64_t hfw_run_room(uint64_t limit, int64_t sent);
 /*
  * Keep this file's prepared statements on l from now until
  * hfw_run_cache_end(l) (a campaign run's polling rounds use the same few
- * thousands of times); one ledger at a time.  Also indexes run_devices by
- * wave, in older ledgers too.
+ * thousands of times); one ledger at a time.
  */
 int hfw_run_cache_begin(hfw_ledger *l, struct hfw_error *err);
 void hfw_run_cache_end(hfw_ledger *l);

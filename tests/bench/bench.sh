@@ -7,6 +7,10 @@ build=$1
 if [ "${BENCH_ONLY:-}" = sign ]; then
 	exec sh "$(dirname "$0")/bench_sign.sh" "$build"
 fi
+# BENCH_ONLY=ledger: only the ledger's backends side by side (tests/bench/bench_ledger.sh).
+if [ "${BENCH_ONLY:-}" = ledger ]; then
+	exec sh "$(dirname "$0")/bench_ledger.sh" "$build"
+fi
 RUNS=${RUNS:-5}
 hanfw="$build/hanfw"
 rusage="$build/tests/rusage"
@@ -269,3 +273,6 @@ done | awk '{
 
 echo
 bench_plan
+
+echo
+sh "$(dirname "$0")/bench_ledger.sh" "$build"

@@ -1,20 +1,53 @@
-/* Unit tests: the ledger's counters never go back, never repeat, across processes. */
+/*
+ * Unit tests: the ledger's counters never go back, never repeat, across
+ * processes.  The backend-neutral tests run on SQLite, and again on
+ * PostgreSQL when HFW_TEST_PG_URI names a database they may empty
+ * (tests/pg/pg-start makes one; make test-pass does).
+ */
 #include "testutil.h"
 
 #include <sys/wait.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "../../lib/ledger.h"
 
 static char *dir;
 static char path[4200];
+static int pg;		/* path is the PostgreSQL URI */
 
 static int setup(void **state)
 {
 	(void)state;
 	dir = make_tmpdir();
 	snprintf(path, sizeof(path), "%s/ledger.sqlite", dir);
+	pg = 0;
+	return 0;
+}
+
+/* SQL on the test database, beside the ledger's own connection. */
+static void pg_sql(const char *sql)
+{
+	PGconn *c = PQconnectdb(getenv("HFW_TEST_PG_URI"));
+	PGresult *res;
+
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("cannot connect to HFW_TEST_PG_URI: %s", PQerrorMessage(c));
+	res = PQexec(c, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(res);
+	PQfinish(c);
+}
+
+/* The same tests on an empty PostgreSQL database. */
+static int setup_pg(void **state)
+{
+	setup(state);
+	snprintf(path, sizeof(path), "%s", getenv("HFW_TEST_PG_URI"));
+	pg = 1;
+	pg_sql("SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public");
 	return 0;
 }
 
@@ -88,6 +121,8 @@ static void requests_recorded_once(void **state)
 	assert_int_equal(hfw_ledger_count(l, &n, &err), 0);
 	assert_int_equal(n, 1);
 	hfw_ledger_close(l);
+	if (pg)
+		return;
 	{
 		static const char junk[] = "not a database, just text long enough to be looked at ..................";
 
@@ -207,9 +242,10 @@ static void old_hash_column_migrated(void **state)
 	memset(h, 0xab, sizeof(h));
 	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
 	hfw_ledger_close(l);
-	/* Make it as an older hanfw left it. */
+	/* Make it as an older hanfw left it (before schema_version, with the old column name). */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE campaign_requests RENAME COLUMN firmware_hash TO image_sha256;"
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE schema_version;"
+				      "ALTER TABLE campaign_requests RENAME COLUMN firmware_hash TO image_sha256;"
 				      "INSERT INTO campaign_requests(request_id, campaign, action, image_sha256) VALUES"
 				      "('r', 'ESME-0102', 'distribute', "
 				      "'abababababababababababababababababababababababababababababababab')",
@@ -226,6 +262,23 @@ static void old_hash_column_migrated(void **state)
 	assert_int_equal(hfw_ledger_campaign_by_hash(l, h, campaign, sizeof(campaign), &err), 0);
 	assert_string_equal(campaign, "ESME-0103");
 	hfw_ledger_close(l);
+}
+
+static int count_row(void *arg, const struct hfw_ledger_row *row)
+{
+	(void)row;
+	++*(int *)arg;
+	return 0;
+}
+
+static int describe_row(void *arg, const struct hfw_ledger_row *row)
+{
+	char *all = arg;
+	size_t used = strlen(all);
+
+	snprintf(all + used, 512 - used, "%s|%s|%s|%s|%s;", row->device, row->request_id ? row->request_id : "(null)",
+		 row->state, row->detail ? row->detail : "(null)", row->at ? row->at : "(null)");
+	return 0;
 }
 
 static int collect(void *arg, const char *name)
@@ -258,9 +311,206 @@ static void campaign_names(void **state)
 	hfw_ledger_close(l);
 }
 
+/* A ledger URI carrying a password is refused before connecting, naming the rule. */
+static void password_in_uri_refused(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	hfw_ledger *l = NULL;
+
+	(void)state;
+	assert_int_equal(hfw_ledger_open(&l, "postgresql://hanfw:secret@/ledger?host=/nonexistent", &err), HFW_ECONFIG);
+	assert_null(l);
+	assert_non_null(strstr(err.text, "carries a password"));
+	assert_non_null(strstr(err.text, "PGPASSWORD"));
+	assert_int_equal(hfw_ledger_open(&l, "postgres:///ledger?host=/nonexistent&password=secret", &err), HFW_ECONFIG);
+	assert_true(hfw_ledger_is_uri("postgres://x") && hfw_ledger_is_uri("postgresql://x"));
+	assert_false(hfw_ledger_is_uri("/var/lib/ledger.sqlite") || hfw_ledger_is_uri("postgresql.sqlite"));
+}
+
+static struct hfw_ledger_request request(uint64_t counter)
+{
+	struct hfw_ledger_request r;
+
+	memset(&r, 0, sizeof(r));
+	r.id.originator = supplier();
+	r.id.counter = counter;
+	r.service_reference = "11.3";
+	r.command_variant = 4;
+	r.state = "signed";
+	return r;
+}
+
+/*
+ * In a transaction: a refused RequestID leaves the rest intact (as SQLite's
+ * statement rollback does), and a savepoint undone gives its counter back.
+ */
+static void transaction_survives_refusal(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_ledger_request r1 = request(7), r2 = request(8);
+	struct hfw_eui s = supplier();
+	hfw_ledger *l = NULL;
+	uint64_t first, again, last;
+	int64_t n;
+
+	(void)state;
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(hfw_ledger_begin(l, &err), 0);
+	assert_int_equal(hfw_ledger_reserve(l, &s, 1000, 1, &first, &err), 0);
+	assert_int_equal(hfw_ledger_record(l, &r1, 1, &err), 0);
+	assert_int_equal(hfw_ledger_record(l, &r1, 1, &err), HFW_EINPUT);
+	assert_int_equal(hfw_ledger_savepoint(l, &err), 0);
+	assert_int_equal(hfw_ledger_reserve(l, &s, 1000, 1, &again, &err), 0);
+	assert_true(again == first + 1);
+	assert_int_equal(hfw_ledger_savepoint_end(l, 0, &err), 0);
+	assert_int_equal(hfw_ledger_record(l, &r2, 1, &err), 0);
+	assert_int_equal(hfw_ledger_commit(l, &err), 0);
+	assert_int_equal(hfw_ledger_count(l, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(hfw_ledger_last(l, &s, &last, &err), 0);
+	assert_true(last == first);
+	hfw_ledger_close(l);
+}
+
+/* The receiver's rule across two handles (two receivers): a message key is stored once, then counted. */
+static void duplicates_across_handles(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	/* Fields as a device or the DCC may word them: quotes, backslashes, commas, braces, NULL. */
+	struct hfw_ledger_event ev[2] = {
+		{ "00-00-00-00-00-00-00-01", NULL, "activated", "01 \"x\" \\ y,{z} NULL", "2026-01-01T00:00:00Z" },
+		{ "00-00-00-00-00-00-00-02", "R\"1", "verified", NULL, NULL },
+	};
+	static const uint8_t raw[] = "<Response/>\0with a zero";
+	struct hfw_ledger_message m = { "RESP-1", NULL, "response", "I0", raw, sizeof(raw), "{}", ev, 2 };
+	hfw_ledger *a = NULL, *b = NULL;
+	char seen[512] = "";
+	int dup = -1;
+
+	(void)state;
+	assert_int_equal(hfw_ledger_open(&a, path, &err), 0);
+	assert_int_equal(hfw_ledger_open(&b, path, &err), 0);
+	assert_int_equal(hfw_ledger_store_message(a, &m, &dup, &err), 0);
+	assert_int_equal(dup, 0);
+	assert_int_equal(hfw_ledger_begin(b, &err), 0);
+	assert_int_equal(hfw_ledger_store_message(b, &m, &dup, &err), 0);
+	assert_int_equal(dup, 1);
+	assert_int_equal(hfw_ledger_commit(b, &err), 0);
+	assert_int_equal(hfw_ledger_store_message(a, &m, &dup, &err), 0);
+	assert_int_equal(dup, 1);
+	hfw_ledger_close(a);
+	assert_int_equal(hfw_ledger_each_campaign_row(b, NULL, NULL, describe_row, seen, &err), 0);
+	/* The two events, once each, in order, as they were. */
+	assert_string_equal(seen, "00-00-00-00-00-00-00-01|(null)|activated|01 \"x\" \\ y,{z} NULL|2026-01-01T00:00:00Z;"
+				  "00-00-00-00-00-00-00-02|R\"1|verified|(null)|(null);");
+	hfw_ledger_close(b);
+}
+
+/*
+ * A connection lost: the operation fails with HFW_EIO (a receiver answers
+ * 500), a transaction it was in is gone (its counter never used), and the
+ * next operation reconnects.
+ */
+static void connection_lost(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_ledger_request r = request(9);
+	struct hfw_eui s = supplier();
+	hfw_ledger *l = NULL;
+	uint64_t first, c, last;
+	static const char kill[] = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+				   "WHERE datname = current_database() AND pid <> pg_backend_pid()";
+
+	(void)state;
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_null(hfw_ledger_db(l));
+	assert_int_equal(hfw_ledger_reserve(l, &s, 1000, 1, &first, &err), 0);
+	pg_sql(kill);
+	assert_int_equal(hfw_ledger_last(l, &s, &last, &err), HFW_EIO);
+	assert_int_equal(hfw_ledger_last(l, &s, &last, &err), 0);	/* reconnected */
+	assert_true(last == first);
+	/* Lost in a transaction: nothing of it kept, nothing more done in it. */
+	assert_int_equal(hfw_ledger_begin(l, &err), 0);
+	assert_int_equal(hfw_ledger_reserve(l, &s, 1000, 1, &c, &err), 0);
+	assert_true(c == first + 1);
+	pg_sql(kill);
+	assert_int_equal(hfw_ledger_record(l, &r, 1, &err), HFW_EIO);
+	assert_int_equal(hfw_ledger_record(l, &r, 1, &err), HFW_EIO);
+	assert_non_null(strstr(err.text, "lost in a transaction"));
+	hfw_ledger_rollback(l);
+	assert_int_equal(hfw_ledger_last(l, &s, &last, &err), 0);
+	assert_true(last == first);
+	hfw_ledger_close(l);
+}
+
+/* SQLite -> PostgreSQL -> SQLite: every row, verified; a target with rows is refused. */
+static void copy_both_ways(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_ledger_event ev = { "00-00-00-00-00-00-00-01", "R1", "activated", NULL, "2026-01-01T00:00:00Z" };
+	static const uint8_t raw[] = { 0, 1, 2, 0xff };
+	struct hfw_ledger_message m = { "RESP-9", "R1", "response", NULL, raw, sizeof(raw), "{\"x\":1}", &ev, 1 };
+	struct hfw_ledger_refusal q = { NULL, raw, sizeof(raw), 4, "bad" };
+	struct hfw_ledger_request r = request(11);
+	struct hfw_eui s = supplier();
+	char lite[4300], back[4300];
+	hfw_ledger *l = NULL;
+	uint64_t first, last;
+	int64_t n;
+	int dup, rows = 0;
+
+	(void)state;
+	snprintf(lite, sizeof(lite), "%s/source.sqlite", dir);
+	snprintf(back, sizeof(back), "%s/back.sqlite", dir);
+	assert_int_equal(hfw_ledger_open(&l, lite, &err), 0);
+	assert_int_equal(hfw_ledger_reserve(l, &s, 5000, 3, &first, &err), 0);
+	assert_int_equal(hfw_ledger_record(l, &r, 1, &err), 0);
+	assert_int_equal(hfw_ledger_step(l, "R1", "sent", "I0", "why", &err), HFW_ERROR);
+	assert_int_equal(hfw_ledger_campaign_request(l, "R1", "c1", "distribute", "ESME", "0102", NULL, &err), 0);
+	assert_int_equal(hfw_ledger_store_message(l, &m, &dup, &err), 0);
+	assert_int_equal(hfw_ledger_quarantine(l, &q, 1u << 20, &err), 0);
+	q.len = q.size = 0;	/* an empty POST: an empty blob, not NULL, on both sides */
+	assert_int_equal(hfw_ledger_quarantine(l, &q, 1u << 20, &err), 0);
+	hfw_ledger_close(l);
+	if (hfw_ledger_copy(lite, path, NULL, NULL, &err) < 0)
+		fail_msg("%s", err.text);
+	assert_int_equal(hfw_ledger_copy(lite, path, NULL, NULL, &err), HFW_EINPUT);
+	assert_non_null(strstr(err.text, "not empty"));
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(hfw_ledger_last(l, &s, &last, &err), 0);
+	assert_true(last == 5002);
+	assert_int_equal(hfw_ledger_count(l, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(hfw_ledger_each_campaign_row(l, "c1", NULL, count_row, &rows, &err), 0);
+	assert_int_equal(rows, 1);
+	/* Ids go on after the copied ones. */
+	m.key = "RESP-10";
+	assert_int_equal(hfw_ledger_store_message(l, &m, &dup, &err), 0);
+	hfw_ledger_close(l);
+	if (hfw_ledger_copy(path, back, NULL, NULL, &err) < 0)
+		fail_msg("%s", err.text);
+}
+
+/* A test again on PostgreSQL, named so. */
+#define PG_TEST(f) { "postgresql: " #f, f, setup_pg, teardown, NULL }
+
 int main(void)
 {
+	const struct CMUnitTest pg_tests[] = {
+		PG_TEST(counters_rise),
+		PG_TEST(requests_recorded_once),
+		PG_TEST(parallel_processes),
+		PG_TEST(quarantine_bounded),
+		PG_TEST(campaign_names),
+		PG_TEST(transaction_survives_refusal),
+		PG_TEST(duplicates_across_handles),
+		PG_TEST(connection_lost),
+		PG_TEST(copy_both_ways),
+	};
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(password_in_uri_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(transaction_survives_refusal, setup, teardown),
+		cmocka_unit_test_setup_teardown(duplicates_across_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(counters_rise, setup, teardown),
 		cmocka_unit_test_setup_teardown(requests_recorded_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(parallel_processes, setup, teardown),
@@ -269,5 +519,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(campaign_names, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
+	/* One group (one summary): the PostgreSQL tests join when there is a server to run them on. */
+	struct CMUnitTest all[sizeof(tests) / sizeof(tests[0]) + sizeof(pg_tests) / sizeof(pg_tests[0])];
+	size_t n = sizeof(tests) / sizeof(tests[0]);
+	const char *uri = getenv("HFW_TEST_PG_URI");
+
+	memcpy(all, tests, sizeof(tests));
+	if (uri && *uri) {
+		memcpy(all + n, pg_tests, sizeof(pg_tests));
+		n += sizeof(pg_tests) / sizeof(pg_tests[0]);
+	}
+	return _cmocka_run_group_tests("ledger", all, n, NULL, NULL);
 }

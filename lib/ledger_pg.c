@@ -1,0 +1,1279 @@
+/*
+ * ledger_pg.c - the PostgreSQL ledger backend (libpq): one ledger shared by
+ * several hosts under one DCC User ID (see ledger.h, ledger_backend.h).
+ *
+ * The same guarantees as SQLite's, by PostgreSQL's own means: a counter is
+ * one INSERT ... ON CONFLICT DO UPDATE ... RETURNING (the counter's row is
+ * locked until the transaction ends, so counters rise strictly per
+ * originator across every client, in commit order); a duplicate message or
+ * RequestID is found by a UNIQUE constraint (ON CONFLICT DO NOTHING), never
+ * by reading first.  A lost connection fails the operation with HFW_EIO
+ * (a receiver answers 500, a signer hands nothing out) and the next
+ * operation outside a transaction reconnects.
+ */
+#include "ledger_backend.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "clock.h"
+#include "hex.h"
+
+struct pg_ledger {
+	struct hfw_ledger base;
+	PGconn *conn;
+	char *where;		/* the URI, for messages (it holds no password: see check_uri) */
+	int txn;		/* inside hfw_ledger_begin ... commit/rollback */
+	int version;
+	int queued;		/* copy: rows sent in pipeline mode whose results are not read yet */
+};
+
+#define PG(l) ((struct pg_ledger *)(l))
+
+static const struct hfw_ledger_ops pg_ops;
+
+/* The schema's versions, in order: migrations[i] takes a ledger from version i to i + 1. */
+static const char *const migrations[] = {
+	/* 1: the tables of SQLite's schema version 3 (integers 64-bit; order of making kept in seq). */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"INSERT INTO meta VALUES('format', 'hanfw-ledger-1');"
+	"CREATE TABLE counters(originator TEXT PRIMARY KEY, last BIGINT NOT NULL CHECK (last >= 0));"
+	"CREATE TABLE requests("
+	"  request_id TEXT PRIMARY KEY,"
+	"  originator TEXT NOT NULL, target TEXT NOT NULL, counter BIGINT NOT NULL,"
+	"  service_reference TEXT NOT NULL, command_variant BIGINT NOT NULL,"
+	"  body_sha256 TEXT NOT NULL, created TEXT NOT NULL, state TEXT NOT NULL,"
+	"  response_code TEXT, UNIQUE (originator, counter));"
+	"CREATE TABLE request_devices("
+	"  request_id TEXT NOT NULL, device TEXT NOT NULL, outcome TEXT NOT NULL,"
+	"  PRIMARY KEY (request_id, device));"
+	"CREATE INDEX request_devices_device ON request_devices(device);"
+	"CREATE TABLE request_steps("
+	"  seq BIGSERIAL PRIMARY KEY, request_id TEXT NOT NULL,"
+	"  at TEXT NOT NULL, state TEXT NOT NULL, response_code TEXT, detail TEXT);"
+	"CREATE TABLE campaign_requests("
+	"  seq BIGSERIAL UNIQUE, request_id TEXT PRIMARY KEY, campaign TEXT NOT NULL, action TEXT NOT NULL,"
+	"  device_type TEXT, firmware_version TEXT, firmware_hash TEXT);"
+	"CREATE INDEX campaign_requests_campaign ON campaign_requests(campaign);"
+	"CREATE INDEX campaign_requests_hash ON campaign_requests(firmware_hash);"
+	"CREATE TABLE messages("
+	"  id BIGSERIAL PRIMARY KEY, key TEXT NOT NULL UNIQUE, received TEXT NOT NULL,"
+	"  request_id TEXT, kind TEXT NOT NULL, response_code TEXT,"
+	"  duplicates BIGINT NOT NULL DEFAULT 0, raw BYTEA NOT NULL, decoded TEXT NOT NULL);"
+	"CREATE TABLE quarantine("
+	"  id BIGSERIAL PRIMARY KEY, received TEXT NOT NULL, reason TEXT NOT NULL, raw BYTEA NOT NULL,"
+	"  sender TEXT, size BIGINT, sha256 TEXT);"
+	"CREATE TABLE quarantine_counts("
+	"  reason TEXT PRIMARY KEY, count BIGINT NOT NULL, bytes BIGINT NOT NULL,"
+	"  first TEXT NOT NULL, last TEXT NOT NULL);"
+	"CREATE TABLE device_events("
+	"  seq BIGSERIAL PRIMARY KEY, message_id BIGINT NOT NULL, device TEXT NOT NULL,"
+	"  request_id TEXT, event TEXT NOT NULL, detail TEXT, at TEXT);"
+	"CREATE INDEX device_events_device ON device_events(device);"
+	"CREATE TABLE run_campaigns("
+	"  name TEXT PRIMARY KEY, plan_path TEXT NOT NULL, plan_sha256 TEXT NOT NULL, state TEXT NOT NULL,"
+	"  reason TEXT, wave BIGINT NOT NULL, wave_started_ms BIGINT NOT NULL, gate_passed BIGINT NOT NULL,"
+	"  min_canary DOUBLE PRECISION NOT NULL, min_wave DOUBLE PRECISION NOT NULL, wave_timeout_s BIGINT NOT NULL,"
+	"  updated TEXT NOT NULL);"
+	"CREATE TABLE run_devices("
+	"  campaign TEXT NOT NULL, device TEXT NOT NULL, wave BIGINT NOT NULL, image BIGINT NOT NULL,"
+	"  step TEXT NOT NULL, reason TEXT, attempts BIGINT NOT NULL, updated TEXT NOT NULL,"
+	"  PRIMARY KEY (campaign, device));"
+	"CREATE INDEX run_devices_wave ON run_devices(campaign, wave);"
+	"CREATE TABLE run_redrive("
+	"  campaign TEXT NOT NULL, device TEXT NOT NULL, step TEXT NOT NULL, attempts BIGINT NOT NULL,"
+	"  seen_ms BIGINT NOT NULL, due_ms BIGINT NOT NULL, redrives TEXT NOT NULL,"
+	"  PRIMARY KEY (campaign, device));",
+};
+#define PG_VERSION_NOW ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* Serialises migrations between every client of one database (pg_advisory_xact_lock). */
+#define MIGRATE_LOCK 0x68616e6677ll	/* "hanfw" */
+
+/* libpq's notices (CREATE ... IF NOT EXISTS and the like) are not printed: lib/ never prints. */
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* The first line of what libpq or the server said. */
+static const char *said(hfw_ledger *l, const PGresult *res, char *buf, size_t size)
+{
+	const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	size_t n;
+
+	snprintf(buf, size, "%s", m && *m ? m : PQerrorMessage(PG(l)->conn));
+	n = strcspn(buf, "\n");
+	buf[n] = '\0';
+	return *buf ? buf : "connection lost";
+}
+
+static int db_error(hfw_ledger *l, const PGresult *res, struct hfw_error *err, const char *what)
+{
+	char buf[256];
+
+	return hfw_error_set(err, HFW_EIO, "ledger '%s': %s: %s", PG(l)->where, what, said(l, res, buf, sizeof(buf)));
+}
+
+/*
+ * A connection that was lost is made again before an operation, but never
+ * inside a transaction: what the transaction did is gone, and the caller
+ * must roll back and start again (a signer hands nothing out).
+ */
+/*
+ * A copy sends its rows without waiting for each (pipeline mode: one round
+ * trip per PIPELINE_ROWS instead of per row); before anything else uses the
+ * connection, their results are read, the first failure reported, and the
+ * connection leaves pipeline mode.
+ */
+#define PIPELINE_ROWS 256
+
+static int settle(hfw_ledger *l, struct hfw_error *err)
+{
+	PGconn *c = PG(l)->conn;
+	PGresult *res;
+	int ret = 0, done = 0;
+
+	if (PQpipelineStatus(c) == PQ_PIPELINE_OFF)
+		return 0;
+	if (PQpipelineSync(c) != 1)
+		ret = db_error(l, NULL, err, "cannot copy into a table");
+	while (!done && PQstatus(c) == CONNECTION_OK && PQpipelineStatus(c) != PQ_PIPELINE_OFF) {
+		if (!(res = PQgetResult(c)))	/* the end of one statement's results */
+			continue;
+		switch (PQresultStatus(res)) {
+		case PGRES_PIPELINE_SYNC:
+			done = 1;
+			break;
+		case PGRES_COMMAND_OK:
+		case PGRES_PIPELINE_ABORTED:	/* after the failure said below */
+			break;
+		default:
+			if (ret == 0)
+				ret = db_error(l, res, err, "cannot copy into a table");
+		}
+		PQclear(res);
+	}
+	if (!done && ret == 0)
+		ret = db_error(l, NULL, err, "cannot copy into a table");
+	PG(l)->queued = 0;
+	if (PQstatus(c) == CONNECTION_OK && !PQexitPipelineMode(c) && ret == 0)
+		ret = db_error(l, NULL, err, "cannot copy into a table");
+	return ret;
+}
+
+static int connected(hfw_ledger *l, struct hfw_error *err)
+{
+	int ret;
+
+	if (PQpipelineStatus(PG(l)->conn) != PQ_PIPELINE_OFF && (ret = settle(l, err)) < 0)
+		return ret;
+	if (PQstatus(PG(l)->conn) == CONNECTION_OK)
+		return 0;
+	if (PG(l)->txn)
+		return hfw_error_set(err, HFW_EIO, "ledger '%s': the connection was lost in a transaction: "
+				     "nothing of it was kept", PG(l)->where);
+	PQreset(PG(l)->conn);
+	if (PQstatus(PG(l)->conn) != CONNECTION_OK)
+		return db_error(l, NULL, err, "cannot reconnect");
+	return 0;
+}
+
+/*
+ * Run sql with n parameters: text (NULL: SQL NULL), except those listed in
+ * blobs (bit i: parameter i + 1 is binary, its length in lens[i]).  The
+ * result is for the caller to PQclear; NULL (and err set) on failure.
+ */
+static PGresult *run(hfw_ledger *l, const char *sql, int n, const char *const *values, const int *lens,
+		     unsigned blobs, int binary_result, const char *what, struct hfw_error *err)
+{
+	int formats[16] = { 0 };
+	PGresult *res;
+	int i;
+
+	if (connected(l, err) < 0)
+		return NULL;
+	for (i = 0; i < n && i < 16; i++)
+		formats[i] = (blobs >> i) & 1;
+	res = PQexecParams(PG(l)->conn, sql, n, NULL, values, lens, formats, binary_result);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)
+		return res;
+	db_error(l, res, err, what);
+	PQclear(res);
+	return NULL;
+}
+
+/* SQL without parameters, possibly several statements (the simple protocol). */
+static int exec(hfw_ledger *l, const char *sql, const char *what, struct hfw_error *err)
+{
+	PGresult *res;
+	int ret = 0;
+
+	if ((ret = connected(l, err)) < 0)
+		return ret;
+	res = PQexec(PG(l)->conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		ret = db_error(l, res, err, what);
+	PQclear(res);
+	return ret;
+}
+
+/* The code of the error run() set. */
+static int fail(struct hfw_error *err)
+{
+	return err->code < 0 ? err->code : HFW_EIO;
+}
+
+/* A column of a row as text; NULL for SQL NULL. */
+static const char *text(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+static int64_t integer(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static int pg_begin(hfw_ledger *l, struct hfw_error *err)
+{
+	int ret;
+
+	if ((ret = exec(l, "BEGIN", "cannot start a transaction", err)) < 0)
+		return ret;
+	PG(l)->txn = 1;
+	return 0;
+}
+
+static void pg_rollback(hfw_ledger *l)
+{
+	struct hfw_error ignored = HFW_ERROR_INIT;
+
+	if (!PG(l)->txn)
+		return;
+	PG(l)->txn = 0;
+	(void)settle(l, &ignored);
+	if (PQstatus(PG(l)->conn) == CONNECTION_OK)
+		PQclear(PQexec(PG(l)->conn, "ROLLBACK"));
+}
+
+/* COMMIT of a transaction an error had ended is a ROLLBACK: said so, never taken for a commit. */
+static int pg_commit(hfw_ledger *l, struct hfw_error *err)
+{
+	PGresult *res;
+	int ret = 0;
+
+	if (!(res = run(l, "COMMIT", 0, NULL, NULL, 0, 0, "cannot commit", err)))
+		ret = fail(err);
+	else if (strcmp(PQcmdStatus(res), "COMMIT") != 0)
+		ret = hfw_error_set(err, HFW_EIO, "ledger '%s': cannot commit: the transaction was rolled back after an error",
+				    PG(l)->where);
+	PQclear(res);
+	if (ret < 0)
+		pg_rollback(l);
+	PG(l)->txn = 0;
+	return ret;
+}
+
+static int pg_savepoint(hfw_ledger *l, struct hfw_error *err)
+{
+	return exec(l, "SAVEPOINT hfw_item", "cannot start a savepoint", err);
+}
+
+static int pg_savepoint_end(hfw_ledger *l, int keep, struct hfw_error *err)
+{
+	int ret;
+
+	if (!keep && (ret = exec(l, "ROLLBACK TO hfw_item", "cannot roll back to a savepoint", err)) < 0)
+		return ret;
+	return exec(l, "RELEASE hfw_item", "cannot release a savepoint", err);
+}
+
+/* Run fn in a transaction of its own (or inside the caller's). */
+static int in_write_txn(hfw_ledger *l, struct hfw_error *err,
+			int (*fn)(hfw_ledger *, void *, struct hfw_error *), void *arg)
+{
+	int ret;
+
+	if (PG(l)->txn)
+		return fn(l, arg, err);
+	if ((ret = pg_begin(l, err)) < 0)
+		return ret;
+	if ((ret = fn(l, arg, err)) < 0) {
+		pg_rollback(l);
+		return ret;
+	}
+	return pg_commit(l, err);
+}
+
+/* ---- counters ---- */
+
+static int pg_reserve(hfw_ledger *l, const struct hfw_eui *originator, uint64_t now_ms, unsigned n, uint64_t *first,
+		      struct hfw_error *err)
+{
+	/* One statement: atomic, the row locked to the end of the transaction, committed before returning. */
+	static const char sql[] =
+		"INSERT INTO counters(originator, last) VALUES($1, $2::bigint + $3::bigint - 1) "
+		"ON CONFLICT (originator) DO UPDATE SET last = GREATEST(counters.last + 1, $2::bigint) + $3::bigint - 1 "
+		"RETURNING last";
+	char orig[HFW_EUI_TEXT_MAX], now[24], count[16];
+	const char *v[3] = { orig, now, count };
+	PGresult *res;
+	uint64_t last;
+
+	if (n == 0)
+		n = 1;
+	if (now_ms > (uint64_t)INT64_MAX - n)
+		return hfw_error_set(err, HFW_ELIMIT, "RequestID counter %" PRIu64 " is beyond what the ledger stores",
+				     now_ms);
+	hfw_eui_format(orig, originator);
+	snprintf(now, sizeof(now), "%" PRIu64, now_ms);
+	snprintf(count, sizeof(count), "%u", n);
+	if (!(res = run(l, sql, 3, v, NULL, 0, 0, "cannot write counters", err)))
+		return fail(err);
+	last = (uint64_t)integer(res, 0, 0);
+	PQclear(res);
+	*first = last - n + 1;
+	return 0;
+}
+
+static int read_last(hfw_ledger *l, const char *orig, uint64_t *last, struct hfw_error *err)
+{
+	const char *v[1] = { orig };
+	PGresult *res;
+
+	*last = 0;
+	if (!(res = run(l, "SELECT last FROM counters WHERE originator = $1", 1, v, NULL, 0, 0,
+			"cannot read counters", err)))
+		return fail(err);
+	if (PQntuples(res) == 1)
+		*last = (uint64_t)integer(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_claim(hfw_ledger *l, const struct hfw_eui *originator, uint64_t counter, struct hfw_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO counters(originator, last) VALUES($1, $2::bigint) "
+		"ON CONFLICT (originator) DO UPDATE SET last = EXCLUDED.last WHERE counters.last < EXCLUDED.last "
+		"RETURNING last";
+	char orig[HFW_EUI_TEXT_MAX], value[24];
+	const char *v[2] = { orig, value };
+	PGresult *res;
+	uint64_t last;
+	int claimed, ret;
+
+	hfw_eui_format(orig, originator);
+	if (counter > INT64_MAX) {
+		if ((ret = read_last(l, orig, &last, err)) < 0)
+			return ret;
+		return hfw_error_set(err, HFW_ELIMIT, "RequestID counter %" PRIu64 " is beyond what the ledger stores",
+				     counter);
+	}
+	snprintf(value, sizeof(value), "%" PRIu64, counter);
+	if (!(res = run(l, sql, 2, v, NULL, 0, 0, "cannot write counters", err)))
+		return fail(err);
+	claimed = PQntuples(res) == 1;
+	PQclear(res);
+	if (claimed)
+		return 0;
+	if ((ret = read_last(l, orig, &last, err)) < 0)
+		return ret;
+	return hfw_error_set(err, HFW_EINPUT,
+			     "RequestID counter %" PRIu64 " is not above the last one used by %s (%" PRIu64
+			     "): a counter is never reused", counter, orig, last);
+}
+
+static int pg_last(hfw_ledger *l, const struct hfw_eui *originator, uint64_t *last, struct hfw_error *err)
+{
+	char orig[HFW_EUI_TEXT_MAX];
+
+	hfw_eui_format(orig, originator);
+	return read_last(l, orig, last, err);
+}
+
+/* ---- requests ---- */
+
+struct record_args {
+	const struct hfw_ledger_request *reqs;
+	size_t n;
+};
+
+static int do_record(hfw_ledger *l, void *arg, struct hfw_error *err)
+{
+	/* A RequestID (or originator and counter) already there inserts nothing: refused, the transaction intact. */
+	static const char sql[] =
+		"INSERT INTO requests(request_id, originator, target, counter, service_reference, command_variant, "
+		"body_sha256, created, state) VALUES($1, $2, $3, $4::bigint, $5, $6::bigint, $7, $8, $9) "
+		"ON CONFLICT DO NOTHING RETURNING 1";
+	struct record_args *a = arg;
+	char rid[HFW_REQUEST_ID_MAX], o[HFW_EUI_TEXT_MAX], t[HFW_EUI_TEXT_MAX], hash[65], now[32], counter[24], cv[16];
+	const char *v[9] = { rid, o, t, counter, NULL, cv, hash, now, NULL };
+	time_t secs = time(NULL);
+	struct tm tm;
+	PGresult *res;
+	size_t i;
+	int ret = 0;
+
+	gmtime_r(&secs, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	for (i = 0; i < a->n && ret == 0; i++) {
+		const struct hfw_ledger_request *r = &a->reqs[i];
+
+		hfw_request_id_format(rid, &r->id);
+		hfw_eui_format(o, &r->id.originator);
+		hfw_eui_format(t, &r->id.target);
+		hfw_hex_encode(hash, r->body_sha256, HFW_SHA256_LEN);
+		snprintf(counter, sizeof(counter), "%" PRIu64, r->id.counter);
+		snprintf(cv, sizeof(cv), "%d", r->command_variant);
+		v[4] = r->service_reference;
+		v[8] = r->state;
+		if (!(res = run(l, sql, 9, v, NULL, 0, 0, "cannot record a request", err)))
+			return fail(err);
+		if (PQntuples(res) != 1)
+			ret = hfw_error_set(err, HFW_EINPUT, "RequestID %s is already in the ledger: never reused", rid);
+		PQclear(res);
+	}
+	return ret;
+}
+
+static int pg_record(hfw_ledger *l, const struct hfw_ledger_request *reqs, size_t n, struct hfw_error *err)
+{
+	struct record_args a = { reqs, n };
+
+	return in_write_txn(l, err, do_record, &a);
+}
+
+static int set_state(hfw_ledger *l, const char *rid, const char *state, const char *code, struct hfw_error *err)
+{
+	const char *v[3] = { state, code, rid };
+	PGresult *res;
+	int ret = 0;
+
+	if (!(res = run(l, "UPDATE requests SET state = $1, response_code = coalesce($2, response_code) "
+			   "WHERE request_id = $3", 3, v, NULL, 0, 0, "cannot update a request", err)))
+		return fail(err);
+	if (strcmp(PQcmdTuples(res), "1") != 0)
+		ret = hfw_error_set(err, HFW_ERROR, "request %s is not in the ledger", rid);
+	PQclear(res);
+	return ret;
+}
+
+static int pg_set_state(hfw_ledger *l, const char *request_id, const char *state, const char *response_code,
+			struct hfw_error *err)
+{
+	return set_state(l, request_id, state, response_code, err);
+}
+
+struct step_args {
+	const char *rid, *state, *code, *detail;
+};
+
+static int do_step(hfw_ledger *l, void *arg, struct hfw_error *err)
+{
+	struct step_args *a = arg;
+	char now[HFW_UTC_TEXT_MAX];
+	const char *v[5] = { a->rid, now, a->state, a->code, a->detail };
+	PGresult *res;
+	int ret;
+
+	if ((ret = set_state(l, a->rid, a->state, a->code, err)) < 0)
+		return ret;
+	hfw_utc_now_text(now);
+	if (!(res = run(l, "INSERT INTO request_steps(request_id, at, state, response_code, detail) "
+			   "VALUES($1, $2, $3, $4, $5)", 5, v, NULL, 0, 0, "cannot record a step", err)))
+		return fail(err);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_step(hfw_ledger *l, const char *request_id, const char *state, const char *response_code,
+		   const char *detail, struct hfw_error *err)
+{
+	struct step_args a = { request_id, state, response_code, detail };
+
+	return in_write_txn(l, err, do_step, &a);
+}
+
+struct device_args {
+	const char *rid;
+	const struct hfw_eui *devices;
+	const char *const *outcomes;
+	size_t n;
+};
+
+static int do_devices(hfw_ledger *l, void *arg, struct hfw_error *err)
+{
+	struct device_args *a = arg;
+	char eui[HFW_EUI_TEXT_MAX];
+	const char *v[3] = { a->rid, eui, NULL };
+	PGresult *res;
+	size_t i;
+
+	for (i = 0; i < a->n; i++) {
+		hfw_eui_format(eui, &a->devices[i]);
+		v[2] = a->outcomes[i];
+		if (!(res = run(l, "INSERT INTO request_devices(request_id, device, outcome) VALUES($1, $2, $3) "
+				   "ON CONFLICT (request_id, device) DO UPDATE SET outcome = EXCLUDED.outcome",
+				3, v, NULL, 0, 0, "cannot record a device", err)))
+			return fail(err);
+		PQclear(res);
+	}
+	return 0;
+}
+
+static int pg_record_devices(hfw_ledger *l, const char *request_id, const struct hfw_eui *devices,
+			     const char *const *outcomes, size_t n, struct hfw_error *err)
+{
+	struct device_args a = { request_id, devices, outcomes, n };
+
+	return a.n > 1 ? in_write_txn(l, err, do_devices, &a) : do_devices(l, &a, err);
+}
+
+static int pg_count(hfw_ledger *l, int64_t *out, struct hfw_error *err)
+{
+	PGresult *res;
+
+	*out = 0;
+	if (!(res = run(l, "SELECT count(*) FROM requests", 0, NULL, NULL, 0, 0, "cannot count requests", err)))
+		return fail(err);
+	*out = integer(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+/* ---- campaigns, messages and what they say about devices ---- */
+
+static int pg_campaign_request(hfw_ledger *l, const char *request_id, const char *campaign, const char *action,
+			       const char *device_type, const char *firmware_version,
+			       const hfw_firmware_hash firmware_hash, struct hfw_error *err)
+{
+	/* Made again (seq anew), as SQLite's INSERT OR REPLACE does. */
+	static const char sql[] =
+		"INSERT INTO campaign_requests(request_id, campaign, action, device_type, firmware_version, firmware_hash) "
+		"VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT (request_id) DO UPDATE SET campaign = EXCLUDED.campaign, "
+		"action = EXCLUDED.action, device_type = EXCLUDED.device_type, "
+		"firmware_version = EXCLUDED.firmware_version, firmware_hash = EXCLUDED.firmware_hash, seq = DEFAULT";
+	char hex[2 * HFW_SHA256_LEN + 1];
+	const char *v[6] = { request_id, campaign, action, device_type, firmware_version, firmware_hash ? hex : NULL };
+	PGresult *res;
+
+	if (firmware_hash)
+		hfw_hex_encode(hex, firmware_hash, HFW_SHA256_LEN);
+	if (!(res = run(l, sql, 6, v, NULL, 0, 0, "cannot record a campaign", err)))
+		return fail(err);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_campaign_by_hash(hfw_ledger *l, const hfw_firmware_hash firmware_hash, char *campaign, size_t size,
+			       struct hfw_error *err)
+{
+	char hex[2 * HFW_SHA256_LEN + 1];
+	const char *v[1] = { hex };
+	PGresult *res;
+
+	campaign[0] = '\0';
+	hfw_hex_encode(hex, firmware_hash, HFW_SHA256_LEN);
+	if (!(res = run(l, "SELECT campaign FROM campaign_requests WHERE firmware_hash = $1 AND action = 'distribute' "
+			   "ORDER BY seq DESC LIMIT 1", 1, v, NULL, 0, 0, "cannot read campaigns", err)))
+		return fail(err);
+	if (PQntuples(res) == 1)
+		snprintf(campaign, size, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+struct message_args {
+	const struct hfw_ledger_message *m;
+	int *duplicate;
+};
+
+/* A PostgreSQL text[] literal of one field of every event: {"a","b",NULL}; malloc'd, NULL if out of memory. */
+static char *array_of(const struct hfw_ledger_event *events, size_t n, size_t field)
+{
+	size_t i, size = 3, used = 0;
+	const char *f, *p;
+	char *out;
+
+	for (i = 0; i < n; i++) {
+		const char *const fields[5] = { events[i].device, events[i].request_id, events[i].event, events[i].detail,
+						events[i].at };
+
+		size += fields[field] ? 2 * strlen(fields[field]) + 3 : 5;
+	}
+	if (!(out = malloc(size)))
+		return NULL;
+	out[used++] = '{';
+	for (i = 0; i < n; i++) {
+		const char *const fields[5] = { events[i].device, events[i].request_id, events[i].event, events[i].detail,
+						events[i].at };
+
+		if (i)
+			out[used++] = ',';
+		if (!(f = fields[field])) {
+			memcpy(out + used, "NULL", 4);
+			used += 4;
+			continue;
+		}
+		out[used++] = '"';
+		for (p = f; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				out[used++] = '\\';
+			out[used++] = *p;
+		}
+		out[used++] = '"';
+	}
+	out[used++] = '}';
+	out[used] = '\0';
+	return out;
+}
+
+static int do_message(hfw_ledger *l, void *arg, struct hfw_error *err)
+{
+	/*
+	 * One statement, one round trip: the message and its events.  The
+	 * UNIQUE key decides, across every receiver: a second insert of a key
+	 * waits for the first's transaction and then inserts nothing (nor any
+	 * event).
+	 */
+	static const char sql[] =
+		"WITH m AS (INSERT INTO messages(key, received, request_id, kind, response_code, raw, decoded) "
+		"  VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING RETURNING id), "
+		"e AS (INSERT INTO device_events(message_id, device, request_id, event, detail, at) "
+		"  SELECT m.id, x.device, x.request_id, x.event, x.detail, x.at FROM m, "
+		"  unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) WITH ORDINALITY "
+		"    AS x(device, request_id, event, detail, at, n) ORDER BY x.n) "
+		"SELECT id FROM m";
+	struct message_args *a = arg;
+	const struct hfw_ledger_message *m = a->m;
+	char now[HFW_UTC_TEXT_MAX], *arrays[5] = { NULL };
+	const char *v[12] = { m->key, now, m->request_id, m->kind, m->response_code, (const char *)m->raw, m->decoded };
+	int lens[12] = { 0, 0, 0, 0, 0, (int)m->raw_len, 0 };
+	PGresult *res = NULL;
+	size_t i;
+	int ret = 0;
+
+	hfw_utc_now_text(now);
+	for (i = 0; i < 5; i++)
+		if (!(v[7 + i] = arrays[i] = array_of(m->events, m->nevents, i))) {
+			ret = hfw_error_oom(err);
+			goto out;
+		}
+	if (!(res = run(l, sql, 12, v, lens, 1u << 5, 0, "cannot store a message", err))) {
+		ret = fail(err);
+		goto out;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		*a->duplicate = 1;
+		if (!(res = run(l, "UPDATE messages SET duplicates = duplicates + 1 WHERE key = $1", 1, v, NULL, 0, 0,
+				"cannot store a message", err)))
+			ret = fail(err);
+	}
+out:
+	PQclear(res);
+	for (i = 0; i < 5; i++)
+		free(arrays[i]);
+	return ret;
+}
+
+static int pg_store_message(hfw_ledger *l, const struct hfw_ledger_message *m, int *duplicate,
+			    struct hfw_error *err)
+{
+	struct message_args a = { m, duplicate };
+
+	*duplicate = 0;
+	return do_message(l, &a, err);	/* one statement: atomic alone, or in the caller's transaction */
+}
+
+/* Room a quarantined row takes beyond its prefix, for the cap (as SQLite's). */
+#define ROW_OVERHEAD 256
+
+struct quarantine_args {
+	const struct hfw_ledger_refusal *q;
+	uint64_t cap;
+};
+
+static int do_quarantine(hfw_ledger *l, void *arg, struct hfw_error *err)
+{
+	struct quarantine_args *a = arg;
+	const struct hfw_ledger_refusal *q = a->q;
+	uint8_t digest[HFW_SHA256_LEN];
+	char now[HFW_UTC_TEXT_MAX], hash[2 * HFW_SHA256_LEN + 1], reason[HFW_LEDGER_REASON_MAX + 1], size[24];
+	size_t prefix = q->len < HFW_LEDGER_QUARANTINE_PREFIX ? q->len : HFW_LEDGER_QUARANTINE_PREFIX;
+	PGresult *res;
+	int room;
+
+	hfw_utc_now_text(now);
+	hfw_sha256(digest, q->raw, q->len);
+	hfw_hex_encode(hash, digest, sizeof(digest));
+	snprintf(reason, sizeof(reason), "%s", q->reason);
+	snprintf(size, sizeof(size), "%" PRIu64, q->size > q->len ? q->size : q->len);
+	if (!(res = run(l, "SELECT coalesce(sum(length(raw)), 0) + count(*) * 256 FROM quarantine", 0, NULL, NULL, 0, 0,
+			"cannot read the quarantine", err)))
+		return fail(err);
+	room = (uint64_t)integer(res, 0, 0) + prefix + ROW_OVERHEAD <= a->cap;
+	PQclear(res);
+	if (room) {
+		const char *v[6] = { now, reason, (const char *)q->raw, q->sender, size, hash };
+		int lens[6] = { 0, 0, (int)prefix, 0, 0, 0 };
+
+		res = run(l, "INSERT INTO quarantine(received, reason, raw, sender, size, sha256) "
+			     "VALUES($1, $2, $3, $4, $5::bigint, $6)", 6, v, lens, 1u << 2, 0,
+			  "cannot quarantine a message", err);
+	} else {
+		/* Full: counted per reason only (at most 1000 reasons, then "other"). */
+		const char *v[3] = { reason, size, now };
+
+		res = run(l, "INSERT INTO quarantine_counts(reason, count, bytes, first, last) "
+			     "SELECT CASE WHEN (SELECT count(*) FROM quarantine_counts) >= 1000 "
+			     "            AND NOT EXISTS (SELECT 1 FROM quarantine_counts WHERE reason = $1::text) "
+			     "       THEN 'other' ELSE $1::text END, 1, $2::bigint, $3::text, $3::text "
+			     "ON CONFLICT (reason) DO UPDATE SET count = quarantine_counts.count + 1, "
+			     "bytes = quarantine_counts.bytes + EXCLUDED.bytes, last = EXCLUDED.last",
+			  3, v, NULL, 0, 0, "cannot count a quarantined message", err);
+	}
+	if (!res)
+		return fail(err);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_quarantine(hfw_ledger *l, const struct hfw_ledger_refusal *q, uint64_t cap, struct hfw_error *err)
+{
+	struct quarantine_args a = { q, cap };
+
+	return in_write_txn(l, err, do_quarantine, &a);
+}
+
+static int pg_campaign_start(hfw_ledger *l, const char *campaign, char *out, size_t size, struct hfw_error *err)
+{
+	const char *v[1] = { campaign };
+	PGresult *res;
+
+	out[0] = '\0';
+	if (!(res = run(l, "SELECT min(r.created) FROM requests r JOIN campaign_requests cr ON cr.request_id = r.request_id "
+			   "WHERE $1::text IS NULL OR cr.campaign = $1::text", 1, v, NULL, 0, 0, "cannot read campaigns",
+			err)))
+		return fail(err);
+	if (PQntuples(res) == 1 && text(res, 0, 0))
+		snprintf(out, size, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * The rows of a query one at a time (libpq's single-row mode), so a table of
+ * millions never sits in memory whole: fn gets each row as row 0 of its own
+ * result.  fn's non-zero return stops it (the rest is read and dropped) and
+ * is returned.
+ */
+static int each(hfw_ledger *l, const char *sql, int n, const char *const *values, int binary, const char *what,
+		int (*fn)(void *arg, const PGresult *res), void *arg, struct hfw_error *err)
+{
+	PGconn *c = PG(l)->conn;
+	PGresult *res;
+	int ret;
+
+	if ((ret = connected(l, err)) < 0)
+		return ret;
+	if (!PQsendQueryParams(c, sql, n, NULL, values, NULL, NULL, binary))
+		return db_error(l, NULL, err, what);
+	if (!PQsetSingleRowMode(c))
+		ret = db_error(l, NULL, err, what);
+	while ((res = PQgetResult(c))) {
+		if (PQresultStatus(res) == PGRES_SINGLE_TUPLE) {
+			if (ret == 0)
+				ret = fn(arg, res);
+		} else if (PQresultStatus(res) != PGRES_TUPLES_OK && ret == 0) {
+			ret = db_error(l, res, err, what);
+		}
+		PQclear(res);
+	}
+	return ret;
+}
+
+struct quarantined_args {
+	int (*fn)(void *arg, const struct hfw_ledger_quarantined *q);
+	void *arg;
+	int counted;
+};
+
+static int quarantined_row(void *arg, const PGresult *res)
+{
+	struct quarantined_args *a = arg;
+	struct hfw_ledger_quarantined q;
+
+	q.received = text(res, 0, 0);
+	q.sender = text(res, 0, 1);
+	q.size = (uint64_t)integer(res, 0, 2);
+	q.sha256 = text(res, 0, 3);
+	q.reason = text(res, 0, 4);
+	q.kept = (uint64_t)integer(res, 0, 5);
+	q.count = (uint64_t)integer(res, 0, 6);
+	q.last = text(res, 0, 7);
+	q.counted = a->counted;
+	return a->fn(a->arg, &q);
+}
+
+static int pg_each_quarantined(hfw_ledger *l, const char *since,
+			       int (*fn)(void *arg, const struct hfw_ledger_quarantined *q), void *arg,
+			       struct hfw_error *err)
+{
+	static const char *const sql[2] = {
+		"SELECT received, sender, coalesce(size, length(raw)), sha256, reason, length(raw), 1, received "
+		"FROM quarantine WHERE received COLLATE \"C\" >= $1::text ORDER BY id",
+		"SELECT first, NULL, bytes, NULL, reason, 0, count, last "
+		"FROM quarantine_counts WHERE last COLLATE \"C\" >= $1::text ORDER BY reason COLLATE \"C\"",
+	};
+	const char *v[1] = { since ? since : "" };
+	struct quarantined_args a = { fn, arg, 0 };
+	int ret = 0;
+
+	for (a.counted = 0; a.counted < 2 && ret == 0; a.counted++)
+		ret = each(l, sql[a.counted], 1, v, 0, "cannot read the quarantine", quarantined_row, &a, err);
+	return ret;
+}
+
+struct row_args {
+	int (*fn)(void *arg, const struct hfw_ledger_row *row);
+	void *arg;
+	const char *campaign;	/* distributions: the campaign asked for */
+};
+
+static int campaign_row(void *arg, const PGresult *res)
+{
+	struct row_args *a = arg;
+	struct hfw_ledger_row row;
+
+	row.device = text(res, 0, 0);
+	row.request_id = text(res, 0, 1);
+	row.source = text(res, 0, 2);
+	row.state = text(res, 0, 3);
+	row.detail = text(res, 0, 4);
+	row.at = text(res, 0, 5);
+	row.message_id = integer(res, 0, 6);
+	row.campaign = text(res, 0, 7);
+	row.firmware_version = text(res, 0, 8);
+	row.firmware_hash = text(res, 0, 9);
+	row.device_type = text(res, 0, 10);
+	return a->fn(a->arg, &row);
+}
+
+static int pg_each_campaign_row(hfw_ledger *l, const char *campaign, const char *device,
+				int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
+				struct hfw_error *err)
+{
+	/* As SQLite's: the campaign's requests per device in the order made, then events in the order received. */
+	static const char *const sql[3] = {
+		"SELECT rd.device, rd.request_id, cr.action, rd.outcome, rq.response_code, NULL, 0, cr.campaign,"
+		"       cr.firmware_version, cr.firmware_hash, cr.device_type "
+		"FROM campaign_requests cr JOIN request_devices rd ON rd.request_id = cr.request_id "
+		"LEFT JOIN requests rq ON rq.request_id = cr.request_id "
+		"WHERE ($1::text IS NULL OR cr.campaign = $1::text) AND ($2::text IS NULL OR rd.device = $2::text) "
+		"ORDER BY cr.seq",
+		"SELECT device, request_id, 'event', event, detail, at, message_id, NULL, NULL, NULL, NULL "
+		"FROM device_events ORDER BY seq",
+		"SELECT device, request_id, 'event', event, detail, at, message_id, NULL, NULL, NULL, NULL "
+		"FROM device_events WHERE device = $1::text ORDER BY seq",
+	};
+	struct row_args a = { fn, arg, NULL };
+	int k, ret = 0;
+
+	for (k = 0; k < 2 && ret == 0; k++) {
+		const char *v[2] = { k == 0 ? campaign : device, device };
+
+		ret = each(l, sql[k == 1 && device ? 2 : k], k == 0 ? 2 : device ? 1 : 0, v, 0, "cannot read the campaign",
+			   campaign_row, &a, err);
+	}
+	return ret;
+}
+
+static int distribution_row(void *arg, const PGresult *res)
+{
+	struct row_args *a = arg;
+	struct hfw_ledger_row row;
+
+	memset(&row, 0, sizeof(row));
+	row.device = text(res, 0, 0);
+	row.request_id = text(res, 0, 1);
+	row.source = "distribute";
+	row.state = text(res, 0, 2);
+	row.detail = text(res, 0, 3);
+	row.campaign = a->campaign;
+	return a->fn(a->arg, &row);
+}
+
+static int pg_each_distribution(hfw_ledger *l, const char *campaign,
+				int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
+				struct hfw_error *err)
+{
+	const char *v[1] = { campaign };
+	struct row_args a = { fn, arg, campaign };
+
+	return each(l, "SELECT rd.device, rd.request_id, rd.outcome, rq.response_code "
+		       "FROM campaign_requests cr JOIN request_devices rd ON rd.request_id = cr.request_id "
+		       "LEFT JOIN requests rq ON rq.request_id = cr.request_id "
+		       "WHERE cr.campaign = $1 AND cr.action = 'distribute' ORDER BY cr.seq",
+		    1, v, 0, "cannot read the campaign's distributions", distribution_row, &a, err);
+}
+
+struct name_args {
+	int (*fn)(void *arg, const char *name);
+	void *arg;
+};
+
+static int name_row(void *arg, const PGresult *res)
+{
+	struct name_args *a = arg;
+
+	return a->fn(a->arg, PQgetvalue(res, 0, 0));
+}
+
+static int pg_each_campaign_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg,
+				 struct hfw_error *err)
+{
+	struct name_args a = { fn, arg };
+
+	return each(l, "SELECT DISTINCT campaign COLLATE \"C\" FROM campaign_requests ORDER BY 1", 0, NULL, 0,
+		    "cannot read the campaigns", name_row, &a, err);
+}
+
+static int pg_version(hfw_ledger *l, int *version, struct hfw_error *err)
+{
+	(void)err;
+	*version = PG(l)->version;
+	return 0;
+}
+
+/* ---- copy (hfw_ledger_copy) ---- */
+
+static uint64_t big_endian(const uint8_t *p, int n)
+{
+	uint64_t x = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		x = x << 8 | p[i];
+	return x;
+}
+
+struct copy_args {
+	const struct hfw_ledger_table *t;
+	int (*fn)(void *arg, const struct hfw_ledger_value *values);
+	void *arg;
+	struct hfw_error *err;
+};
+
+/* One row of a table being copied, from its binary form. */
+static int copy_row(void *arg, const PGresult *res)
+{
+	struct copy_args *a = arg;
+	struct hfw_ledger_value v[16];
+	size_t i;
+
+	for (i = 0; i < a->t->ncolumns; i++) {
+		const uint8_t *p = (const uint8_t *)PQgetvalue(res, 0, (int)i);
+		int len = PQgetlength(res, 0, (int)i);
+		Oid type = PQftype(res, (int)i);
+		uint64_t bits;
+
+		memset(&v[i], 0, sizeof(v[i]));
+		if (PQgetisnull(res, 0, (int)i))
+			v[i].type = HFW_LEDGER_NULL;
+		else if ((type == 20 && len == 8) || (type == 23 && len == 4)) {	/* int8, int4 */
+			v[i].type = HFW_LEDGER_INT;
+			bits = big_endian(p, len);
+			v[i].i = len == 8 ? (int64_t)bits : (int64_t)(int32_t)(uint32_t)bits;
+		} else if (type == 701 && len == 8) {	/* float8 */
+			bits = big_endian(p, 8);
+			v[i].type = HFW_LEDGER_REAL;
+			memcpy(&v[i].r, &bits, sizeof(v[i].r));
+		} else if (type == 17 || type == 25) {	/* bytea, text */
+			v[i].type = type == 17 ? HFW_LEDGER_BLOB : HFW_LEDGER_TEXT;
+			v[i].p = p;
+			v[i].len = (size_t)len;
+		} else
+			return hfw_error_set(a->err, HFW_EIO, "table %s: column %s has a type the copy does not know",
+					     a->t->name, a->t->columns[i]);
+	}
+	return a->fn(a->arg, v);
+}
+
+static int pg_each_row(hfw_ledger *l, const struct hfw_ledger_table *t,
+		       int (*fn)(void *arg, const struct hfw_ledger_value *values), void *arg, struct hfw_error *err)
+{
+	struct copy_args a = { t, fn, arg, err };
+	char sql[1024];
+	size_t i, n = 0;
+
+	n += (size_t)snprintf(sql + n, sizeof(sql) - n, "SELECT ");
+	for (i = 0; i < t->ncolumns && n < sizeof(sql); i++)
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s\"%s\"", i ? ", " : "", t->columns[i]);
+	if (n < sizeof(sql))
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, " FROM %s ORDER BY %s", t->name, t->order_pg);
+	if (n >= sizeof(sql) || t->ncolumns > 16)
+		return hfw_error_set(err, HFW_ELIMIT, "table %s: too many columns to copy", t->name);
+	/* Binary results: integers, reals and bytes as they are, whatever the server's text formats. */
+	return each(l, sql, 0, NULL, 1, "cannot read a table to copy", copy_row, &a, err);
+}
+
+static int pg_add_row(hfw_ledger *l, const struct hfw_ledger_table *t, const struct hfw_ledger_value *v,
+		      struct hfw_error *err)
+{
+	PGconn *c = PG(l)->conn;
+	const char *values[16];
+	int lens[16], formats[16];
+	char numbers[16][32], sql[1024];
+	size_t i, n = 0;
+	int ret;
+
+	if (t->ncolumns > 16)
+		return hfw_error_set(err, HFW_ELIMIT, "table %s: too many columns to copy", t->name);
+	n += (size_t)snprintf(sql + n, sizeof(sql) - n, "INSERT INTO %s(", t->name);
+	for (i = 0; i < t->ncolumns && n < sizeof(sql); i++)
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s\"%s\"", i ? ", " : "", t->columns[i]);
+	for (i = 0; i < t->ncolumns && n < sizeof(sql); i++)
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s$%zu", i ? ", " : ") VALUES(", i + 1);
+	if (n < sizeof(sql))
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, ")");
+	if (n >= sizeof(sql))
+		return hfw_error_set(err, HFW_ELIMIT, "table %s: too many columns to copy", t->name);
+	for (i = 0; i < t->ncolumns; i++) {
+		lens[i] = 0;
+		formats[i] = 0;
+		values[i] = NULL;
+		switch (v[i].type) {
+		case HFW_LEDGER_INT:
+			snprintf(numbers[i], sizeof(numbers[i]), "%" PRId64, v[i].i);
+			values[i] = numbers[i];
+			break;
+		case HFW_LEDGER_REAL:
+			snprintf(numbers[i], sizeof(numbers[i]), "%.17g", v[i].r);
+			values[i] = numbers[i];
+			break;
+		case HFW_LEDGER_TEXT:	/* text's binary form is its bytes: no terminator needed */
+		case HFW_LEDGER_BLOB:
+			values[i] = v[i].p ? v[i].p : "";
+			lens[i] = (int)v[i].len;
+			formats[i] = 1;
+			break;
+		case HFW_LEDGER_NULL:
+			break;
+		}
+	}
+	if (PQpipelineStatus(c) == PQ_PIPELINE_OFF) {
+		if ((ret = connected(l, err)) < 0)
+			return ret;
+		if (!PQenterPipelineMode(c))
+			return db_error(l, NULL, err, "cannot copy into a table");
+	}
+	if (!PQsendQueryParams(c, sql, (int)t->ncolumns, NULL, values, lens, formats, 0))
+		return db_error(l, NULL, err, "cannot copy into a table");
+	if (++PG(l)->queued >= PIPELINE_ROWS)
+		return settle(l, err);
+	return 0;
+}
+
+/* Rows copied with their ids: the id sequences go on past them. */
+static int pg_copied(hfw_ledger *l, struct hfw_error *err)
+{
+	return exec(l, "SELECT setval(pg_get_serial_sequence('messages', 'id'), coalesce(max(id), 0) + 1, false) "
+		       "FROM messages;"
+		       "SELECT setval(pg_get_serial_sequence('quarantine', 'id'), coalesce(max(id), 0) + 1, false) "
+		       "FROM quarantine", "cannot copy", err);
+}
+
+/* ---- opening ---- */
+
+/*
+ * Credentials come from libpq's environment (PGPASSWORD, PGPASSFILE,
+ * PGSERVICE) or a service file, never from the ledger setting: a setting
+ * is shown, logged and kept in configuration files.
+ */
+static int check_uri(const char *uri, struct hfw_error *err)
+{
+	PQconninfoOption *opts, *o;
+	char *why = NULL;
+	int ret = 0;
+
+	if (!(opts = PQconninfoParse(uri, &why))) {
+		ret = hfw_error_set(err, HFW_ECONFIG, "ledger: not a PostgreSQL URI: %s", why ? why : "out of memory");
+		if (why) {
+			size_t n = strcspn(err->text, "\n");
+
+			err->text[n] = '\0';
+		}
+		PQfreemem(why);
+		return ret;
+	}
+	for (o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
+			ret = hfw_error_set(err, HFW_ECONFIG, "ledger: the URI carries a password: give it in PGPASSWORD, "
+					    "a password file (PGPASSFILE) or a service file (PGSERVICE), never in the "
+					    "ledger setting");
+	PQconninfoFree(opts);
+	return ret;
+}
+
+static int read_version(hfw_ledger *l, int *version, int *missing, struct hfw_error *err)
+{
+	PGresult *res;
+	const char *state;
+
+	*version = 0;
+	*missing = 0;
+	if (connected(l, err) < 0)
+		return fail(err);
+	res = PQexec(PG(l)->conn, "SELECT max(version) FROM schema_version");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		*version = (int)integer(res, 0, 0);
+		PQclear(res);
+		return 0;
+	}
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (state && strcmp(state, "42P01") == 0) {	/* undefined_table: a new ledger */
+		*missing = 1;
+		PQclear(res);
+		return 0;
+	}
+	db_error(l, res, err, "cannot read the schema version");
+	PQclear(res);
+	return fail(err);
+}
+
+/*
+ * Bring the schema to PG_VERSION_NOW under an advisory lock, so clients
+ * opening one database at once migrate it once; a current ledger is one
+ * query.  One newer than this hanfw is refused: upgrade hanfw first.
+ */
+static int migrate(hfw_ledger *l, int must_exist, struct hfw_error *err)
+{
+	char sql[96];
+	int version, missing, v, ret;
+
+	if ((ret = read_version(l, &version, &missing, err)) < 0)
+		return ret;
+	if (missing && must_exist)	/* like a reader's missing SQLite file: never made here */
+		return hfw_error_set(err, HFW_ECONFIG, "no ledger at '%s' (nothing has been sent from this profile; "
+				     "set 'ledger' or HANFW_LEDGER)", PG(l)->where);
+	l->from_version = version;
+	if (version > PG_VERSION_NOW)
+		return hfw_error_set(err, HFW_EIO, "ledger '%s' is at schema version %d, newer than this hanfw knows (%d): "
+				     "upgrade hanfw", PG(l)->where, version, PG_VERSION_NOW);
+	if (version == PG_VERSION_NOW && !missing)
+		return 0;
+	if ((ret = pg_begin(l, err)) < 0)
+		return ret;
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%lld)", MIGRATE_LOCK);
+	if ((ret = exec(l, sql, "cannot migrate", err)) < 0 ||
+	    (ret = exec(l, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)", "cannot migrate",
+			err)) < 0)
+		goto out;
+	if ((ret = read_version(l, &version, &missing, err)) < 0)
+		goto out;
+	l->from_version = version ? version : -1;	/* no version yet: a new ledger */
+	for (v = version; v < PG_VERSION_NOW && ret == 0; v++)
+		ret = exec(l, migrations[v], "cannot migrate", err);
+	snprintf(sql, sizeof(sql), "DELETE FROM schema_version; INSERT INTO schema_version VALUES(%d)", PG_VERSION_NOW);
+	if (ret == 0 && version < PG_VERSION_NOW)
+		ret = exec(l, sql, "cannot migrate", err);
+out:
+	if (ret < 0) {
+		pg_rollback(l);
+		return ret;
+	}
+	return pg_commit(l, err);
+}
+
+static void pg_close(hfw_ledger *l)
+{
+	if (!l)
+		return;
+	PQfinish(PG(l)->conn);
+	free(PG(l)->where);
+	free(l);
+}
+
+int hfw_ledger_pg_open(hfw_ledger **out, const char *uri, int must_exist, struct hfw_error *err)
+{
+	hfw_ledger *l = NULL;
+	PGresult *res = NULL;
+	int ret;
+
+	*out = NULL;
+	if ((ret = check_uri(uri, err)) < 0)
+		return ret;
+	if (!(l = calloc(1, sizeof(struct pg_ledger))) || (l->ops = &pg_ops, !(PG(l)->where = strdup(uri)))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	if (!(PG(l)->conn = PQconnectdb(uri))) {
+		ret = hfw_error_oom(err);
+		goto out;
+	}
+	if (PQstatus(PG(l)->conn) != CONNECTION_OK) {
+		char buf[256];
+
+		ret = hfw_error_set(err, HFW_EIO, "cannot open ledger '%s': %s", uri, said(l, NULL, buf, sizeof(buf)));
+		goto out;
+	}
+	PQsetNoticeProcessor(PG(l)->conn, quiet, NULL);
+	if ((ret = migrate(l, must_exist, err)) < 0)
+		goto out;
+	PG(l)->version = PG_VERSION_NOW;
+	if (!(res = run(l, "SELECT value FROM meta WHERE key = 'format'", 0, NULL, NULL, 0, 0, "cannot open", err))) {
+		ret = fail(err);
+		goto out;
+	}
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "hanfw-ledger-1") != 0) {
+		ret = hfw_error_set(err, HFW_EIO, "'%s' is not a hanfw ledger", uri);
+		goto out;
+	}
+	*out = l;
+	l = NULL;
+out:
+	PQclear(res);
+	pg_close(l);
+	return ret;
+}
+
+static const struct hfw_ledger_ops pg_ops = {
+	.name = "postgresql",
+	.close = pg_close,
+	.reserve = pg_reserve,
+	.claim = pg_claim,
+	.last = pg_last,
+	.record = pg_record,
+	.set_state = pg_set_state,
+	.step = pg_step,
+	.record_devices = pg_record_devices,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.savepoint = pg_savepoint,
+	.savepoint_end = pg_savepoint_end,
+	.campaign_request = pg_campaign_request,
+	.campaign_by_hash = pg_campaign_by_hash,
+	.store_message = pg_store_message,
+	.quarantine = pg_quarantine,
+	.campaign_start = pg_campaign_start,
+	.each_quarantined = pg_each_quarantined,
+	.each_campaign_row = pg_each_campaign_row,
+	.each_distribution = pg_each_distribution,
+	.each_campaign_name = pg_each_campaign_name,
+	.db = NULL,
+	.count = pg_count,
+	.version = pg_version,
+	.each_row = pg_each_row,
+	.add_row = pg_add_row,
+	.copied = pg_copied,
+};
