@@ -427,6 +427,7 @@ struct device {
 	uint8_t accepted, hash_match, hash_other;	/* 8F72s seen with the campaign's image hash, or another */
 	uint32_t left;			/* why a mid-campaign event took it out (interned), 0 if none */
 	int64_t left_ms;
+	uint8_t by_event;		/* known only by a mid-campaign event (hfw_campaign_states_of) */
 };
 
 /* The campaign's own requests, by the hash of their canonical RequestID: which kinds each is. */
@@ -447,6 +448,7 @@ struct status {
 	struct held { uint32_t request_id, why; } *held;	/* requests the DCC quarantined (interned) */
 	size_t nheld, capheld;
 	int oom;
+	int events_name_devices;	/* a left_campaign event names a device of the rows (one wave's) */
 };
 
 /* The EUI text's octets as a number (0 when it is not an EUI). */
@@ -845,6 +847,8 @@ static int on_row(void *arg, const struct hfw_ledger_row *r)
 		return s->oom ? -1 : 0;
 	}
 	d = find(s, r->device, !is_event && strcmp(r->source, "read-version") != 0);
+	if (!d && is_event && s->events_name_devices && !strcmp(r->state, "left_campaign") && (d = find(s, r->device, 1)))
+		d->by_event = 1;	/* it left before any request of the campaign named it */
 	if (!d)
 		return s->oom ? -1 : 0;
 	if (!strcmp(r->source, "distribute")) {
@@ -1377,6 +1381,8 @@ int hfw_campaign_states_of(int (*each_row)(void *src, int (*fn)(void *arg, const
 	int ret;
 
 	memset(&s, 0, sizeof(s));
+	/* The rows are the run's devices' own (one wave's): one that left before its first request leaves too. */
+	s.events_name_devices = 1;
 	if ((ret = each_row(src, on_row, &s, err)) != 0) {
 		ret = ret > 0 || ret == -1 ? hfw_error_oom(err) : ret;
 		goto out;
@@ -1387,6 +1393,8 @@ int hfw_campaign_states_of(int (*each_row)(void *src, int (*fn)(void *arg, const
 
 		struct hfw_campaign_latest x;
 
+		if (s.v[i].by_event && !s.v[i].left)
+			continue;	/* restored after a suspension, before any request: nothing to say */
 		device_text(&t, &s, &s.v[i]);
 		x.device = t.eui;
 		x.state = t.state;

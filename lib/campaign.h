@@ -107,6 +107,10 @@ int hfw_campaign_each_latest(hfw_ledger *l, const char *campaign,
  * hfw_ledger_each_campaign_row gives them, for a subset of devices (a
  * campaign run's wave: hfw_run_each_wave_row): fn(arg, d) for each, as
  * hfw_campaign_each_latest gives it; non-zero from fn stops and is returned.
+ * As the rows are the run's own devices', a device that a mid-campaign
+ * event took out before any request of the campaign named it is given too
+ * (left_campaign, with the event's reason), so the run never sends it its
+ * distribution.
  */
 int hfw_campaign_states_of(int (*each_row)(void *src, int (*fn)(void *arg, const struct hfw_ledger_row *row),
 					   void *arg, struct hfw_error *err),

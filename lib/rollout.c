@@ -593,6 +593,12 @@ static int round_once(struct hfw_rollout *r, int timed_out, size_t *open, struct
 		if (action && hfw_run_has_request(r->ledger, r->c.name, d->eui, action, &has, err) < 0)
 			goto fail;
 		hfw_run_decide(d->step, cstate, has, needs, &dec);
+		/* Left before its first step (an event before its distribution): never sent anything. */
+		if (d->step == HFW_RUN_PENDING && cstate && !strcmp(cstate, "left_campaign")) {
+			dec.action = HFW_RUN_LEAVE;
+			dec.next = HFW_RUN_LEFT;
+			dec.reason = cstate;
+		}
 		/* A re-drive that never left (not sent, refused unread): sent again, like a first send. */
 		if (dec.action == HFW_RUN_WAIT && has == HFW_RUN_ANSWERED && cstate &&
 		    (!strcmp(cstate, "distribution_requested") || !strcmp(cstate, "activation_requested"))) {

@@ -222,12 +222,60 @@ static void late_alerts_settle_their_devices(void **state)
 	hfw_ledger_close(l);
 }
 
+/*
+ * A device of the wave that a mid-campaign event took out before any
+ * request of the campaign named it: the wave's states give it as
+ * left_campaign with the event's reason (the run never sends it its
+ * distribution); a suspended device restored before then is not given.
+ * The whole campaign's status, over every device's events, is not
+ * changed: a device that no request of the campaign named is not in it.
+ */
+static void a_device_that_left_before_its_distribution_is_given(void **state)
+{
+	static const char sql[] =
+		"INSERT INTO messages(id, key, received, kind, raw, decoded) VALUES(1, 'k', '2026-01-01T10:01:00Z', 'x', 'x', '{}');"
+		"INSERT INTO device_events VALUES(1, '" A "', NULL, 'left_campaign', 'change_of_supplier', '2026-01-01T10:01:00Z'),"
+		"  (1, '" B "', NULL, 'left_campaign', 'suspended', '2026-01-01T10:01:00Z'),"
+		"  (1, '" C "', NULL, 'left_campaign', 'suspended', '2026-01-01T10:01:00Z'),"
+		"  (1, '" C "', NULL, 'restored', NULL, '2026-01-01T10:02:00Z'),"
+		"  (1, '" D "', NULL, 'left_campaign', 'ppmid_removed', '2026-01-01T10:01:00Z');";
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_run_device d = { A, 1, 0, HFW_RUN_PENDING, NULL, 0 };
+	struct wave w;
+	char got[512] = "";
+	json_t *st = NULL;
+	hfw_ledger *l;
+	int all;
+
+	(void)state;
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
+	assert_int_equal(sqlite3_exec(hfw_ledger_db(l), sql, NULL, NULL, NULL), SQLITE_OK);
+	/* A, B and C in wave 1; D (another wave's) is not this wave's. */
+	assert_int_equal(hfw_run_add_device(l, "spring", &d, &err), 0);
+	d.device = B;
+	assert_int_equal(hfw_run_add_device(l, "spring", &d, &err), 0);
+	d.device = C;
+	assert_int_equal(hfw_run_add_device(l, "spring", &d, &err), 0);
+	d.device = D;
+	d.wave = 2;
+	assert_int_equal(hfw_run_add_device(l, "spring", &d, &err), 0);
+	w.l = l;
+	w.wave = 1;
+	assert_int_equal(hfw_campaign_states_of(rows, &w, put, got, &err), 0);
+	assert_string_equal(got, A " left_campaign change_of_supplier;" B " left_campaign suspended;");
+	assert_int_equal(hfw_campaign_status(&st, l, "spring", NULL, 1, &all, &err), 0);
+	assert_int_equal(json_array_size(json_object_get(st, "device_states")), 0);
+	json_decref(st);
+	hfw_ledger_close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(wave_rows_give_the_campaigns_states, setup, teardown),
 		cmocka_unit_test_setup_teardown(statements_kept_per_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(late_alerts_settle_their_devices, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_device_that_left_before_its_distribution_is_given, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
