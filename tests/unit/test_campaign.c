@@ -453,6 +453,48 @@ static void mid_campaign_events(void **state)
 	hfw_ledger_close(l);
 }
 
+/*
+ * Two campaigns carrying the same image (one FirmwareHash) in one ledger:
+ * A distributed it to the ESME, B to the PPMID.  Events for A's device
+ * only, those naming A's request and those naming none (8F72 with the
+ * image's hash, a PPMID-style activation, a change of supplier), leave
+ * B's device where it was and do not bring A's device into B.  (The
+ * mixing is in choosing a campaign by FirmwareHash alone:
+ * hfw_ledger_campaign_by_hash gives the latest campaign that distributed
+ * the hash, B, for A's device too; see README "Decisions".)
+ */
+static void two_campaigns_one_image(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	hfw_ledger *l = fresh("twoc");
+	json_t *r = NULL, *a = NULL;
+	char *before, *after, campaign[64];
+
+	(void)state;
+	request(l, DCC, 1000, "A", "distribute", ESME, "accepted", NULL);
+	request(l, DCC, 1001, "B", "distribute", PPMID, "accepted", NULL);
+	message(l, PPMID, DCC, 1001, "delivered_to_hub", "Success", "2026-01-01T10:00:00Z");
+	before = json_dumps(device_in(l, "B", PPMID, &r), JSON_SORT_KEYS);
+	message(l, ESME, DCC, 1000, "delivered_to_hub", "Success", "2026-01-01T10:01:00Z");
+	message(l, ESME, DCC, 1000, "transferred", "01020304", "2026-01-01T10:02:00Z");
+	message(l, ESME, NULL, 0, "verified_hash", IMAGE_HEX, "2026-01-01T10:03:00Z");
+	message(l, ESME, NULL, 0, "activated", "01020304", "2026-01-01T10:04:00Z");
+	message(l, ESME, NULL, 0, "left_campaign", "change_of_supplier", "2026-01-01T10:05:00Z");
+	after = json_dumps(device_in(l, "B", PPMID, &r), JSON_SORT_KEYS);
+	assert_string_equal(after, before);
+	assert_string_equal(field(device_in(l, "B", PPMID, &r), "state"), "delivered_to_hub");
+	assert_int_equal(json_integer_value(json_object_get(r, "devices")), 1);
+	assert_string_equal(field(device_in(l, "A", ESME, &a), "state"), "left_campaign");
+	/* By FirmwareHash alone, the latest campaign that distributed it: B, whoever the device. */
+	assert_int_equal(hfw_ledger_campaign_by_hash(l, image, campaign, sizeof(campaign), &err), 0);
+	assert_string_equal(campaign, "B");
+	free(before);
+	free(after);
+	json_decref(r);
+	json_decref(a);
+	hfw_ledger_close(l);
+}
+
 /* A QuarantinedRequest names the held RequestID: its devices' distribution or activation was held. */
 static void quarantined_requests(void **state)
 {
@@ -540,6 +582,7 @@ int main(void)
 		cmocka_unit_test(refused_devices_for_activate),
 		cmocka_unit_test(state_names),
 		cmocka_unit_test(mid_campaign_events),
+		cmocka_unit_test(two_campaigns_one_image),
 		cmocka_unit_test(quarantined_requests),
 		cmocka_unit_test(dcc_event_to_events),
 	};
