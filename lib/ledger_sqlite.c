@@ -1052,6 +1052,7 @@ static int sq_version(hfw_ledger *l, int *version, struct hfw_error *err)
 }
 
 /* ---- campaign run state (run.h; run.c hands its calls here): the run's own tables ---- */
+
 static int run_error(sqlite3 *db, struct hfw_error *err, const char *what)
 {
 	return hfw_error_set(err, HFW_EIO, "ledger: %s: %s", what, sqlite3_errmsg(db));

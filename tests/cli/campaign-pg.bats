@@ -76,6 +76,8 @@ advisory_locks() { sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory
 	[[ "$output" == "campaign plan: completed: "*" done, 0 failed, "*" skipped" ]]
 	all_at_goal
 	[ "$(jq -r .state status.json)" = completed ]
+	# Per wave: the plan's sizes, every device done (as campaign-run.bats on SQLite).
+	[ "$(jq -c '[.waves[] | .devices]' status.json)" = "$(jq -c '[.waves[] | [.requests[].devices[]] | length]' plan.json)" ]
 	jq -e '[.waves[] | .devices == .done] | all' status.json
 	validate "$BATS_TEST_DIRNAME/../../schemas/campaign-status.schema.json" status.json
 	[ "$(sql "SELECT state FROM run_campaigns WHERE name = 'plan'")" = completed ]
