@@ -119,6 +119,7 @@ advisory_locks() { sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory
 	# B reads A's progress meanwhile.
 	run -0 env -u HANFW_LEDGER "$HANFW" --config sbx/host-b.json campaign list
 	[[ "$output" == "plan "*"running"* ]]
+	echo "# A killed in wave $(sql "SELECT wave FROM run_campaigns") of $(jq '.waves | length' plan.json)" >&3
 	# A dies (kill -9): the server ends its session, and the lock with it.
 	kill -9 "$RUN_PID"; wait "$RUN_PID" 2>/dev/null || true
 	RUN_PID=
