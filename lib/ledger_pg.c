@@ -1367,31 +1367,33 @@ static int try_lock(hfw_ledger *l, int64_t key, struct hfw_error *err)
 
 static int pg_lock_campaign(hfw_ledger *l, const char *name, hfw_ledger_lock **out, struct hfw_error *err)
 {
-	struct hfw_ledger_lock *k;
+	struct hfw_ledger_lock *k = NULL;
 	int64_t key = lock_key(name);
 	int ret;
 
 	*out = NULL;
 	if (PG(l)->nlocks >= sizeof(PG(l)->locks) / sizeof(PG(l)->locks[0]))
 		return hfw_error_set(err, HFW_ELIMIT, "ledger: too many campaign run locks in one process");
-	if ((ret = connected(l, err)) < 0 || (ret = try_lock(l, key, err)) < 0)
-		return ret;
-	if (ret == 0)
-		return hfw_error_set(err, HFW_EINPUT,
-				     "campaign %s is being run by another process (advisory lock %" PRId64
-				     " on '%s'): one run of a campaign at a time", name, key, PG(l)->where);
-	if (!(k = calloc(1, sizeof(*k)))) {
-		struct hfw_error ignored = HFW_ERROR_INIT;
-
-		(void)exec(l, "SELECT pg_advisory_unlock_all()", "cannot unlock", &ignored);
+	if (!(k = calloc(1, sizeof(*k))))
 		return hfw_error_oom(err);
+	if ((ret = connected(l, err)) < 0 || (ret = try_lock(l, key, err)) < 0)
+		goto out;
+	if (ret == 0) {
+		ret = hfw_error_set(err, HFW_EINPUT,
+				    "campaign %s is being run by another process (advisory lock %" PRId64
+				    " on '%s'): one run of a campaign at a time", name, key, PG(l)->where);
+		goto out;
 	}
 	k->l = l;
 	k->fd = -1;
 	k->key = key;
 	PG(l)->locks[PG(l)->nlocks++] = key;
 	*out = k;
-	return 0;
+	k = NULL;
+	ret = 0;
+out:
+	free(k);
+	return ret;
 }
 
 static void pg_unlock_campaign(hfw_ledger_lock *k)
