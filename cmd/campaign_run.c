@@ -128,36 +128,6 @@ static int parse_percent(const struct hfw_ctx *ctx, const char *option, const ch
 }
 
 /*
- * One run of a campaign at a time: a POSIX record lock on LEDGER.run-NAME.lock
- * (the kernel releases it when the process dies, kill -9 included).  The
- * descriptor stays open until the command ends.
- */
-static int lock_campaign(const struct hfw_ctx *ctx, const char *name, int *fd, struct hfw_error *err)
-{
-	struct flock fl;
-	char path[4096];
-	int n;
-
-	/* One run at a time on PostgreSQL wants an advisory lock, with the run state there (issue 15). */
-	if (hfw_ledger_is_uri(ctx->session.set.ledger))
-		return hfw_error_set(err, HFW_ECONFIG, "campaign run state is not yet on PostgreSQL: "
-				     "campaign run, status, list, resume and abort need a SQLite ledger");
-	n = snprintf(path, sizeof(path), "%s.run-%s.lock", ctx->session.set.ledger, name);
-	if (n < 0 || (size_t)n >= sizeof(path) || strchr(name, '/'))
-		return hfw_error_set(err, HFW_EINPUT, "campaign name '%s' cannot name a lock file", name);
-	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		return hfw_error_set(err, HFW_EIO, "cannot open '%s': %s", path, strerror(errno));
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(*fd, F_SETLK, &fl) < 0)
-		return hfw_error_set(err, HFW_EINPUT,
-				     "campaign %s is being run by another process (lock '%s'): one run of a campaign at a time",
-				     name, path);
-	return 0;
-}
-
-/*
  * What the engine says as it goes.  Not a terminal: one line per event on
  * stderr.  A terminal: one status line (progress.h) redrawn in place at
  * most twice a second, the events that matter to the operator printed
@@ -256,7 +226,8 @@ static int run_common(struct hfw_ctx *ctx, const char *plan_path, const char *na
 	hfw_rollout *r = NULL;
 	const struct hfw_run_campaign *c;
 	unsigned long long x;
-	int ret, lock = -1;
+	hfw_ledger_lock *lock = NULL;
+	int ret;
 
 	memset(&o, 0, sizeof(o));
 	memset(&s, 0, sizeof(s));
@@ -310,7 +281,8 @@ static int run_common(struct hfw_ctx *ctx, const char *plan_path, const char *na
 	o.cb.arg = &out;
 	if (sess->set.dcc_eui && hfw_eui_parse(&o.dcc, sess->set.dcc_eui, "dcc_eui", &err) < 0)
 		goto fail;
-	if (lock_campaign(ctx, name, &lock, &err) < 0)
+	/* One run of a campaign at a time, on the run's own ledger handle (ledger.h). */
+	if (hfw_ledger_lock_campaign(sess->ledger, name, &lock, &err) < 0)
 		goto fail;
 	if (hfw_rollout_open(&r, &o, &s, &err) < 0)
 		goto fail;
@@ -344,9 +316,8 @@ static int run_common(struct hfw_ctx *ctx, const char *plan_path, const char *na
 fail:
 	ret = cmd_report(&err);
 out:
-	if (lock >= 0)
-		close(lock);
 	hfw_rollout_free(r);
+	hfw_ledger_unlock(lock);
 	return ret;
 }
 

@@ -198,9 +198,15 @@ int hfw_ledger_each_campaign_name(hfw_ledger *l, int (*fn)(void *arg, const char
 	return l->ops->each_campaign_name(l, fn, arg, err);
 }
 
-struct sqlite3 *hfw_ledger_db(hfw_ledger *l)
+int hfw_ledger_lock_campaign(hfw_ledger *l, const char *campaign, hfw_ledger_lock **lock, struct hfw_error *err)
 {
-	return l->ops->db ? l->ops->db(l) : NULL;
+	return l->ops->lock_campaign(l, campaign, lock, err);
+}
+
+void hfw_ledger_unlock(hfw_ledger_lock *lock)
+{
+	if (lock)
+		lock->l->ops->unlock_campaign(lock);
 }
 
 int hfw_ledger_count(hfw_ledger *l, int64_t *out, struct hfw_error *err)

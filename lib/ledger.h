@@ -249,11 +249,19 @@ int hfw_ledger_each_campaign_name(hfw_ledger *l, int (*fn)(void *arg, const char
 				  struct hfw_error *err);
 
 /*
- * The SQLite handle, for the run's own tables (run.c): used on the ledger's
- * thread only.  NULL on a PostgreSQL ledger (run state is not there yet).
+ * One run of a campaign at a time, across every process and host that
+ * shares the ledger: on SQLite a POSIX record lock on the file
+ * LEDGER.run-NAME.lock beside it; on PostgreSQL a session-level advisory
+ * lock (pg_try_advisory_lock) on l's own connection, keyed by a hash of
+ * the campaign's name.  Either is released by hfw_ledger_unlock, or when
+ * the process dies (kill -9 included: the kernel closes the file, the
+ * server ends the session).  Refused with HFW_EINPUT, naming the rule,
+ * while another process holds it.  The lock must be released before l is
+ * closed.
  */
-struct sqlite3;
-struct sqlite3 *hfw_ledger_db(hfw_ledger *l);
+typedef struct hfw_ledger_lock hfw_ledger_lock;
+int hfw_ledger_lock_campaign(hfw_ledger *l, const char *campaign, hfw_ledger_lock **lock, struct hfw_error *err);
+void hfw_ledger_unlock(hfw_ledger_lock *lock);
 
 /* How many requests are recorded (tests, status). */
 int hfw_ledger_count(hfw_ledger *l, int64_t *out, struct hfw_error *err);

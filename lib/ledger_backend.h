@@ -1,13 +1,15 @@
 /*
  * ledger_backend.h - what a ledger backend implements (SQLite: ledger_sqlite.c,
- * PostgreSQL: ledger_pg.c).  Included by the ledger's own files only: every
- * other part of hanfw goes through ledger.h, which dispatches here, so the
- * callers never know which database holds the ledger.
+ * PostgreSQL: ledger_pg.c).  Included by the ledger's own files, and by
+ * run.c, whose campaign run state (run.h) lives in the ledger's tables:
+ * every other part of hanfw goes through ledger.h or run.h, which dispatch
+ * here, so the callers never know which database holds the ledger.
  */
 #ifndef HFW_LEDGER_BACKEND_H
 #define HFW_LEDGER_BACKEND_H
 
 #include "ledger.h"
+#include "run.h"
 
 /* One column value of a copied row (hfw_ledger_copy): text, integer, real, blob or NULL. */
 enum hfw_ledger_type { HFW_LEDGER_NULL, HFW_LEDGER_INT, HFW_LEDGER_REAL, HFW_LEDGER_TEXT, HFW_LEDGER_BLOB };
@@ -67,7 +69,37 @@ struct hfw_ledger_ops {
 				 int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg, struct hfw_error *err);
 	int (*each_campaign_name)(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg,
 				  struct hfw_error *err);
-	struct sqlite3 *(*db)(hfw_ledger *l);
+	/*
+	 * Campaign run state: run.h's calls of the same names, each in the
+	 * backend's own SQL.  run_cache: keep the run's statements from on = 1
+	 * until on = 0 (a backend that keeps none ignores it).
+	 */
+	void (*run_cache)(hfw_ledger *l, int on);
+	int (*run_get)(hfw_ledger *l, const char *name, struct hfw_run_campaign *c, int *found, struct hfw_error *err);
+	int (*run_put)(hfw_ledger *l, const struct hfw_run_campaign *c, struct hfw_error *err);
+	int (*run_add_device)(hfw_ledger *l, const char *campaign, const struct hfw_run_device *d,
+			      struct hfw_error *err);
+	int (*run_set_step)(hfw_ledger *l, const char *campaign, const char *device, enum hfw_run_step step,
+			    const char *reason, int bump, struct hfw_error *err);
+	int (*run_each_device)(hfw_ledger *l, const char *campaign, int64_t wave,
+			       int (*fn)(void *arg, const struct hfw_run_device *d), void *arg, struct hfw_error *err);
+	int (*run_has_request)(hfw_ledger *l, const char *campaign, const char *device, const char *action, int *has,
+			       struct hfw_error *err);
+	int (*run_each_name)(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg, struct hfw_error *err);
+	int (*run_settle_distributions)(hfw_ledger *l, const char *campaign, int *settled, struct hfw_error *err);
+	int (*run_sent_since)(hfw_ledger *l, const char *sr, unsigned seconds, int64_t *n, struct hfw_error *err);
+	int (*run_each_wave_row)(hfw_ledger *l, const char *campaign, int64_t wave, const char *also,
+				 int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
+				 struct hfw_error *err);
+	int (*run_redrive_set)(hfw_ledger *l, const char *campaign, const struct hfw_run_redrive *w,
+			       struct hfw_error *err);
+	int (*run_redrive_each)(hfw_ledger *l, const char *campaign,
+				int (*fn)(void *arg, const struct hfw_run_redrive *w), void *arg, struct hfw_error *err);
+	int (*run_latest_unsent)(hfw_ledger *l, const char *campaign, const char *device, const char *action,
+				 int *unsent, struct hfw_error *err);
+	/* One run of a campaign at a time (hfw_ledger_lock_campaign): held until unlock_campaign. */
+	int (*lock_campaign)(hfw_ledger *l, const char *name, hfw_ledger_lock **out, struct hfw_error *err);
+	void (*unlock_campaign)(hfw_ledger_lock *lock);
 	int (*count)(hfw_ledger *l, int64_t *out, struct hfw_error *err);
 	/* The schema version the ledger is at (after opening: the newest this hanfw knows). */
 	int (*version)(hfw_ledger *l, int *version, struct hfw_error *err);
@@ -78,6 +110,13 @@ struct hfw_ledger_ops {
 		       struct hfw_error *err);
 	/* After rows were added with their ids: identity columns continue past them. */
 	int (*copied)(hfw_ledger *l, struct hfw_error *err);
+};
+
+/* A campaign's run lock: a lock file's descriptor (SQLite), or a session advisory lock's key (PostgreSQL). */
+struct hfw_ledger_lock {
+	hfw_ledger *l;
+	int fd;
+	int64_t key;
 };
 
 /* The start of every backend's handle. */

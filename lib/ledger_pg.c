@@ -31,6 +31,9 @@ struct pg_ledger {
 	int txn;		/* inside hfw_ledger_begin ... commit/rollback */
 	int version;
 	int queued;		/* copy: rows sent in pipeline mode whose results are not read yet */
+	int64_t locks[8];	/* campaign run locks this session holds (pg_lock_campaign) */
+	size_t nlocks;
+	int lock_lost;		/* the connection was lost and another session took a run lock since */
 };
 
 #define PG(l) ((struct pg_ledger *)(l))
@@ -168,10 +171,21 @@ static int settle(hfw_ledger *l, struct hfw_error *err)
 	return ret;
 }
 
+static int try_lock(hfw_ledger *l, int64_t key, struct hfw_error *err);
+
+static int lock_lost(hfw_ledger *l, struct hfw_error *err)
+{
+	return hfw_error_set(err, HFW_EIO, "ledger '%s': the connection was lost, and with it the campaign's run "
+			     "lock, which another process took since: this process stops running it", PG(l)->where);
+}
+
 static int connected(hfw_ledger *l, struct hfw_error *err)
 {
+	size_t i;
 	int ret;
 
+	if (PG(l)->lock_lost)	/* every operation after that refused: never two runs of a campaign */
+		return lock_lost(l, err);
 	if (PQpipelineStatus(PG(l)->conn) != PQ_PIPELINE_OFF && (ret = settle(l, err)) < 0)
 		return ret;
 	if (PQstatus(PG(l)->conn) == CONNECTION_OK)
@@ -182,6 +196,14 @@ static int connected(hfw_ledger *l, struct hfw_error *err)
 	PQreset(PG(l)->conn);
 	if (PQstatus(PG(l)->conn) != CONNECTION_OK)
 		return db_error(l, NULL, err, "cannot reconnect");
+	/* A run's lock went with the old session: taken again before anything else, or the run stops. */
+	for (i = 0; i < PG(l)->nlocks; i++)
+		if ((ret = try_lock(l, PG(l)->locks[i], err)) <= 0) {
+			if (ret < 0)
+				return ret;
+			PG(l)->lock_lost = 1;
+			return lock_lost(l, err);
+		}
 	return 0;
 }
 
@@ -954,6 +976,445 @@ static int pg_version(hfw_ledger *l, int *version, struct hfw_error *err)
 	return 0;
 }
 
+/* ---- campaign run state (run.h; run.c hands its calls here) ---- */
+
+/*
+ * The same rows and order as SQLite's (ledger_sqlite.c): text sorted
+ * bytewise (COLLATE "C"), "the order made" by the seq columns where SQLite
+ * has rowids.  Times the run writes are the client's clock, as SQLite's
+ * strftime('now') is.
+ */
+
+static void pg_run_cache(hfw_ledger *l, int on)
+{
+	(void)l;	/* unnamed statements, prepared by the server per call: nothing kept */
+	(void)on;
+}
+
+static void copy_text(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+static double real(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? 0.0 : strtod(PQgetvalue(res, row, col), NULL);
+}
+
+static int pg_run_get(hfw_ledger *l, const char *name, struct hfw_run_campaign *c, int *found, struct hfw_error *err)
+{
+	const char *v[1] = { name };
+	PGresult *res;
+
+	*found = 0;
+	memset(c, 0, sizeof(*c));
+	if (!(res = run(l, "SELECT name, plan_path, plan_sha256, state, reason, wave, wave_started_ms, gate_passed, "
+			   "min_canary, min_wave, wave_timeout_s FROM run_campaigns WHERE name = $1", 1, v, NULL, 0, 0,
+			"cannot read campaign runs", err)))
+		return fail(err);
+	if (PQntuples(res) == 1) {
+		*found = 1;
+		copy_text(c->name, sizeof(c->name), text(res, 0, 0));
+		copy_text(c->plan_path, sizeof(c->plan_path), text(res, 0, 1));
+		copy_text(c->plan_sha256, sizeof(c->plan_sha256), text(res, 0, 2));
+		copy_text(c->state, sizeof(c->state), text(res, 0, 3));
+		copy_text(c->reason, sizeof(c->reason), text(res, 0, 4));
+		c->wave = integer(res, 0, 5);
+		c->wave_started_ms = integer(res, 0, 6);
+		c->gate_passed = integer(res, 0, 7);
+		c->min_canary = real(res, 0, 8);
+		c->min_wave = real(res, 0, 9);
+		c->wave_timeout_s = integer(res, 0, 10);
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int pg_run_put(hfw_ledger *l, const struct hfw_run_campaign *c, struct hfw_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO run_campaigns(name, plan_path, plan_sha256, state, reason, wave, wave_started_ms, "
+		"gate_passed, min_canary, min_wave, wave_timeout_s, updated) "
+		"VALUES($1, $2, $3, $4, $5, $6::bigint, $7::bigint, $8::bigint, $9::float8, $10::float8, $11::bigint, $12) "
+		"ON CONFLICT (name) DO UPDATE SET plan_path = EXCLUDED.plan_path, plan_sha256 = EXCLUDED.plan_sha256, "
+		"state = EXCLUDED.state, reason = EXCLUDED.reason, wave = EXCLUDED.wave, "
+		"wave_started_ms = EXCLUDED.wave_started_ms, gate_passed = EXCLUDED.gate_passed, "
+		"min_canary = EXCLUDED.min_canary, min_wave = EXCLUDED.min_wave, "
+		"wave_timeout_s = EXCLUDED.wave_timeout_s, updated = EXCLUDED.updated";
+	char wave[24], started[24], passed[24], canary[32], minw[32], timeout[24], now[HFW_UTC_TEXT_MAX];
+	const char *v[12] = { c->name, c->plan_path, c->plan_sha256, c->state, c->reason[0] ? c->reason : NULL,
+			      wave, started, passed, canary, minw, timeout, now };
+	PGresult *res;
+
+	snprintf(wave, sizeof(wave), "%" PRId64, c->wave);
+	snprintf(started, sizeof(started), "%" PRId64, c->wave_started_ms);
+	snprintf(passed, sizeof(passed), "%" PRId64, c->gate_passed);
+	snprintf(canary, sizeof(canary), "%.17g", c->min_canary);
+	snprintf(minw, sizeof(minw), "%.17g", c->min_wave);
+	snprintf(timeout, sizeof(timeout), "%" PRId64, c->wave_timeout_s);
+	hfw_utc_now_text(now);
+	if (!(res = run(l, sql, 12, v, NULL, 0, 0, "cannot record the campaign run", err)))
+		return fail(err);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_run_add_device(hfw_ledger *l, const char *campaign, const struct hfw_run_device *d,
+			     struct hfw_error *err)
+{
+	char wave[24], image[24], now[HFW_UTC_TEXT_MAX];
+	const char *v[7] = { campaign, d->device, wave, image, hfw_run_step_name(d->step), d->reason, now };
+	PGresult *res;
+
+	snprintf(wave, sizeof(wave), "%" PRId64, d->wave);
+	snprintf(image, sizeof(image), "%" PRId64, d->image);
+	hfw_utc_now_text(now);
+	if (!(res = run(l, "INSERT INTO run_devices(campaign, device, wave, image, step, reason, attempts, updated) "
+			   "VALUES($1, $2, $3::bigint, $4::bigint, $5, $6, 0, $7) ON CONFLICT (campaign, device) DO NOTHING",
+			7, v, NULL, 0, 0, "cannot record a campaign device", err)))
+		return fail(err);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_run_set_step(hfw_ledger *l, const char *campaign, const char *device, enum hfw_run_step step,
+			   const char *reason, int bump, struct hfw_error *err)
+{
+	char now[HFW_UTC_TEXT_MAX];
+	const char *v[6] = { hfw_run_step_name(step), reason, bump ? "1" : "0", campaign, device, now };
+	PGresult *res;
+
+	hfw_utc_now_text(now);
+	if (!(res = run(l, "UPDATE run_devices SET attempts = CASE WHEN step = $1 THEN attempts + $3::bigint ELSE $3::bigint END, "
+			   "step = $1, reason = $2, updated = $6 WHERE campaign = $4 AND device = $5",
+			6, v, NULL, 0, 0, "cannot record a campaign device's step", err)))
+		return fail(err);
+	PQclear(res);
+	return 0;
+}
+
+struct run_device_args {
+	int (*fn)(void *arg, const struct hfw_run_device *d);
+	void *arg;
+};
+
+static int run_device_row(void *arg, const PGresult *res)
+{
+	struct run_device_args *a = arg;
+	struct hfw_run_device d;
+	int s = hfw_run_step_parse(text(res, 0, 3));
+
+	d.device = text(res, 0, 0);
+	d.wave = integer(res, 0, 1);
+	d.image = integer(res, 0, 2);
+	d.step = s < 0 ? HFW_RUN_FAILED : (enum hfw_run_step)s;
+	d.reason = text(res, 0, 4);
+	d.attempts = integer(res, 0, 5);
+	return a->fn(a->arg, &d);
+}
+
+static int pg_run_each_device(hfw_ledger *l, const char *campaign, int64_t wave,
+			      int (*fn)(void *arg, const struct hfw_run_device *d), void *arg, struct hfw_error *err)
+{
+	struct run_device_args a = { fn, arg };
+	char w[24];
+	const char *v[2] = { campaign, w };
+
+	snprintf(w, sizeof(w), "%" PRId64, wave);
+	/* One wave's by its index (a polling round's cost is the wave's, not the campaign's), or all. */
+	return each(l, wave ? "SELECT device, wave, image, step, reason, attempts FROM run_devices "
+			      "WHERE campaign = $1 AND wave = $2::bigint ORDER BY device COLLATE \"C\""
+			    : "SELECT device, wave, image, step, reason, attempts FROM run_devices "
+			      "WHERE campaign = $1 ORDER BY device COLLATE \"C\"",
+		    wave ? 2 : 1, v, 0, "cannot read campaign devices", run_device_row, &a, err);
+}
+
+static int pg_run_has_request(hfw_ledger *l, const char *campaign, const char *device, const char *action, int *has,
+			      struct hfw_error *err)
+{
+	const char *v[3] = { device, campaign, action };
+	PGresult *res;
+
+	*has = 0;
+	if (!(res = run(l, "SELECT max(CASE WHEN r.state NOT IN ('signed', 'precommand_signed', 'unknown') THEN 1 ELSE 0 END) "
+			   "FROM request_devices d JOIN campaign_requests c ON c.request_id = d.request_id "
+			   "JOIN requests r ON r.request_id = d.request_id "
+			   "WHERE d.device = $1 AND c.campaign = $2 AND c.action = $3 "
+			   "AND r.state NOT IN ('transform_signed', 'not_sent', 'refused', 'dry-run')",
+			3, v, NULL, 0, 0, "cannot read requests", err)))
+		return fail(err);
+	if (PQntuples(res) == 1 && text(res, 0, 0))
+		*has = integer(res, 0, 0) ? HFW_RUN_ANSWERED : HFW_RUN_UNKNOWN_FATE;
+	PQclear(res);
+	return 0;
+}
+
+static int pg_run_each_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg, struct hfw_error *err)
+{
+	struct name_args a = { fn, arg };
+
+	return each(l, "SELECT name FROM run_campaigns ORDER BY name COLLATE \"C\"", 0, NULL, 0,
+		    "cannot read campaign runs", name_row, &a, err);
+}
+
+static int pg_run_settle_distributions(hfw_ledger *l, const char *campaign, int *settled, struct hfw_error *err)
+{
+	/*
+	 * One statement, as SQLite's several in one transaction: every part
+	 * sees the rows as they were before it (so a request's step is
+	 * recorded only when its state changes), and the count is of the
+	 * devices settled.
+	 */
+	static const char sql[] =
+		"WITH s AS (SELECT d.request_id, d.device FROM request_devices d "
+		"  JOIN campaign_requests c ON c.request_id = d.request_id "
+		"  JOIN requests r ON r.request_id = d.request_id "
+		"  WHERE c.campaign = $1 AND c.action = 'distribute' AND d.outcome = 'pending' "
+		"  AND r.state IN ('signed', 'unknown', 'accepted') AND EXISTS (SELECT 1 FROM device_events e "
+		"    WHERE e.device = d.device AND e.request_id = d.request_id)), "
+		"u AS (UPDATE request_devices rd SET outcome = 'accepted' FROM s "
+		"  WHERE s.request_id = rd.request_id AND s.device = rd.device RETURNING 1), "
+		"st AS (INSERT INTO request_steps(request_id, at, state, response_code, detail) "
+		"  SELECT x.request_id, $2, 'accepted', NULL, 'settled by campaign run: the DCC''s alerts answer it' "
+		"  FROM (SELECT DISTINCT s.request_id FROM s JOIN requests r ON r.request_id = s.request_id "
+		"    WHERE r.state <> 'accepted') x ORDER BY x.request_id COLLATE \"C\" RETURNING 1), "
+		"q AS (UPDATE requests SET state = 'accepted' WHERE state <> 'accepted' "
+		"  AND request_id IN (SELECT request_id FROM s) RETURNING 1) "
+		"SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM st), (SELECT count(*) FROM q)";
+	char now[HFW_UTC_TEXT_MAX];
+	const char *v[2] = { campaign, now };
+	PGresult *res;
+
+	*settled = 0;
+	hfw_utc_now_text(now);
+	if (!(res = run(l, sql, 2, v, NULL, 0, 0, "cannot settle distributions", err)))
+		return fail(err);
+	*settled = (int)integer(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_run_sent_since(hfw_ledger *l, const char *sr, unsigned seconds, int64_t *n, struct hfw_error *err)
+{
+	char since[32];
+	const char *v[2] = { sr, since };
+	time_t t = time(NULL) - (time_t)seconds;
+	struct tm tm;
+	PGresult *res;
+
+	*n = 0;
+	gmtime_r(&t, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!(res = run(l, "SELECT count(*) FROM requests WHERE ($1::text IS NULL OR service_reference = $1::text) "
+			   /* never left hanfw, or a CV 4 transform (nothing for a device): not against a budget */
+			   "AND state NOT IN ('dry-run', 'not_sent', 'transform_signed') "
+			   "AND created COLLATE \"C\" >= $2::text",
+			2, v, NULL, 0, 0, "cannot count requests", err)))
+		return fail(err);
+	*n = integer(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_run_each_wave_row(hfw_ledger *l, const char *campaign, int64_t wave, const char *also,
+				int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
+				struct hfw_error *err)
+{
+	/* As SQLite's: the wave's devices' requests of the campaign in the order made, then their events (and also's). */
+	static const char *const sql[2] = {
+		"SELECT rd.device, rd.request_id, cr.action, rd.outcome, rq.response_code, NULL, 0, cr.campaign,"
+		"       cr.firmware_version, cr.firmware_hash, cr.device_type "
+		"FROM run_devices w JOIN request_devices rd ON rd.device = w.device "
+		"JOIN campaign_requests cr ON cr.request_id = rd.request_id "
+		"LEFT JOIN requests rq ON rq.request_id = cr.request_id "
+		"WHERE w.campaign = $1 AND w.wave = $2::bigint AND cr.campaign = $1 ORDER BY cr.seq, rd.device COLLATE \"C\"",
+		"SELECT device, request_id, 'event', event, detail, at, message_id, NULL, NULL, NULL, NULL "
+		"FROM device_events WHERE device IN (SELECT device FROM run_devices WHERE campaign = $1 AND wave = $2::bigint "
+		"UNION ALL SELECT $3::text) ORDER BY seq",
+	};
+	struct row_args a = { fn, arg, NULL };
+	char w[24];
+	const char *v[3] = { campaign, w, also };
+	int k, ret = 0;
+
+	snprintf(w, sizeof(w), "%" PRId64, wave);
+	for (k = 0; k < 2 && ret == 0; k++)
+		ret = each(l, sql[k], k ? 3 : 2, v, 0, "cannot read the campaign's wave", campaign_row, &a, err);
+	return ret;
+}
+
+static int pg_run_redrive_set(hfw_ledger *l, const char *campaign, const struct hfw_run_redrive *w,
+			      struct hfw_error *err)
+{
+	char counts[HFW_RUN_REDRIVE_CLASSES * 21 + 1], attempts[24], seen[24], due[24];
+	const char *v[7] = { campaign, w->device, hfw_run_step_name(w->step), attempts, seen, due, counts };
+	PGresult *res;
+	size_t i, n = 0;
+
+	for (i = 0; i < HFW_RUN_REDRIVE_CLASSES; i++)
+		n += (size_t)snprintf(counts + n, sizeof(counts) - n, "%s%lld", i ? "," : "", (long long)w->redrives[i]);
+	snprintf(attempts, sizeof(attempts), "%" PRId64, w->attempts);
+	snprintf(seen, sizeof(seen), "%" PRId64, w->seen_ms);
+	snprintf(due, sizeof(due), "%" PRId64, w->due_ms);
+	if (!(res = run(l, "INSERT INTO run_redrive(campaign, device, step, attempts, seen_ms, due_ms, redrives) "
+			   "VALUES($1, $2, $3, $4::bigint, $5::bigint, $6::bigint, $7) ON CONFLICT (campaign, device) DO UPDATE "
+			   "SET step = EXCLUDED.step, attempts = EXCLUDED.attempts, seen_ms = EXCLUDED.seen_ms, "
+			   "due_ms = EXCLUDED.due_ms, redrives = EXCLUDED.redrives",
+			7, v, NULL, 0, 0, "cannot record a re-drive window", err)))
+		return fail(err);
+	PQclear(res);
+	return 0;
+}
+
+struct redrive_args {
+	int (*fn)(void *arg, const struct hfw_run_redrive *w);
+	void *arg;
+};
+
+static int redrive_row(void *arg, const PGresult *res)
+{
+	struct redrive_args *a = arg;
+	struct hfw_run_redrive w;
+	const char *p = text(res, 0, 5);
+	int s = hfw_run_step_parse(text(res, 0, 1));
+	size_t i;
+
+	memset(&w, 0, sizeof(w));
+	w.device = text(res, 0, 0);
+	w.step = s < 0 ? HFW_RUN_FAILED : (enum hfw_run_step)s;
+	w.attempts = integer(res, 0, 2);
+	w.seen_ms = integer(res, 0, 3);
+	w.due_ms = integer(res, 0, 4);
+	for (i = 0; p && *p && i < HFW_RUN_REDRIVE_CLASSES; i++) {
+		char *end;
+
+		w.redrives[i] = strtoll(p, &end, 10);
+		p = *end == ',' ? end + 1 : end;
+	}
+	return a->fn(a->arg, &w);
+}
+
+static int pg_run_redrive_each(hfw_ledger *l, const char *campaign,
+			       int (*fn)(void *arg, const struct hfw_run_redrive *w), void *arg, struct hfw_error *err)
+{
+	struct redrive_args a = { fn, arg };
+	const char *v[1] = { campaign };
+
+	return each(l, "SELECT device, step, attempts, seen_ms, due_ms, redrives FROM run_redrive WHERE campaign = $1 "
+		       "ORDER BY device COLLATE \"C\"", 1, v, 0, "cannot read re-drive windows", redrive_row, &a, err);
+}
+
+static int pg_run_latest_unsent(hfw_ledger *l, const char *campaign, const char *device, const char *action,
+				int *unsent, struct hfw_error *err)
+{
+	const char *v[3] = { device, campaign, action };
+	PGresult *res;
+
+	*unsent = 0;
+	/* The latest: the campaign request made last (seq; SQLite's requests' rowid). */
+	if (!(res = run(l, "SELECT r.state IN ('transform_signed', 'not_sent', 'refused') "
+			   "FROM request_devices d JOIN campaign_requests c ON c.request_id = d.request_id "
+			   "JOIN requests r ON r.request_id = d.request_id "
+			   "WHERE d.device = $1 AND c.campaign = $2 AND c.action = $3 ORDER BY c.seq DESC LIMIT 1",
+			3, v, NULL, 0, 0, "cannot read requests", err)))
+		return fail(err);
+	if (PQntuples(res) == 1)
+		*unsent = !strcmp(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * One run of a campaign at a time: a session-level advisory lock on this
+ * connection, keyed by a 64-bit FNV-1a hash of a constant and the
+ * campaign's name (the same on every host and every PostgreSQL version).
+ * The server drops it with the session: the process ends, or is killed,
+ * or its connection is lost (connected() takes it again on reconnecting,
+ * or stops the run if another process has it by then).
+ */
+static int64_t lock_key(const char *name)
+{
+	static const char prefix[] = "hanfw campaign run\n";
+	uint64_t h = 0xcbf29ce484222325ull;
+	const char *p;
+
+	for (p = prefix; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	for (p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	return (int64_t)h;
+}
+
+/* pg_try_advisory_lock(key): 1 taken, 0 held by another session, <0 error. */
+static int try_lock(hfw_ledger *l, int64_t key, struct hfw_error *err)
+{
+	char k[24];
+	const char *v[1] = { k };
+	PGresult *res;
+	int got;
+
+	snprintf(k, sizeof(k), "%" PRId64, key);
+	res = PQexecParams(PG(l)->conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		db_error(l, res, err, "cannot take the campaign's run lock");
+		PQclear(res);
+		return fail(err);
+	}
+	got = !strcmp(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
+	return got;
+}
+
+static int pg_lock_campaign(hfw_ledger *l, const char *name, hfw_ledger_lock **out, struct hfw_error *err)
+{
+	struct hfw_ledger_lock *k = NULL;
+	int64_t key = lock_key(name);
+	int ret;
+
+	*out = NULL;
+	if (PG(l)->nlocks >= sizeof(PG(l)->locks) / sizeof(PG(l)->locks[0]))
+		return hfw_error_set(err, HFW_ELIMIT, "ledger: too many campaign run locks in one process");
+	if (!(k = calloc(1, sizeof(*k))))
+		return hfw_error_oom(err);
+	if ((ret = connected(l, err)) < 0 || (ret = try_lock(l, key, err)) < 0)
+		goto out;
+	if (ret == 0) {
+		ret = hfw_error_set(err, HFW_EINPUT,
+				    "campaign %s is being run by another process (advisory lock %" PRId64
+				    " on '%s'): one run of a campaign at a time", name, key, PG(l)->where);
+		goto out;
+	}
+	k->l = l;
+	k->fd = -1;
+	k->key = key;
+	PG(l)->locks[PG(l)->nlocks++] = key;
+	*out = k;
+	k = NULL;
+	ret = 0;
+out:
+	free(k);
+	return ret;
+}
+
+static void pg_unlock_campaign(hfw_ledger_lock *k)
+{
+	hfw_ledger *l = k->l;
+	struct hfw_error ignored = HFW_ERROR_INIT;
+	char key[24];
+	const char *v[1] = { key };
+	size_t i;
+
+	for (i = 0; i < PG(l)->nlocks; i++)
+		if (PG(l)->locks[i] == k->key) {
+			PG(l)->locks[i] = PG(l)->locks[--PG(l)->nlocks];
+			break;
+		}
+	snprintf(key, sizeof(key), "%" PRId64, k->key);
+	if (PQstatus(PG(l)->conn) == CONNECTION_OK && !PG(l)->lock_lost)
+		PQclear(run(l, "SELECT pg_advisory_unlock($1::bigint)", 1, v, NULL, 0, 0, "cannot unlock", &ignored));
+	free(k);
+}
+
 /* ---- copy (hfw_ledger_copy) ---- */
 
 static uint64_t big_endian(const uint8_t *p, int n)
@@ -1270,7 +1731,22 @@ static const struct hfw_ledger_ops pg_ops = {
 	.each_campaign_row = pg_each_campaign_row,
 	.each_distribution = pg_each_distribution,
 	.each_campaign_name = pg_each_campaign_name,
-	.db = NULL,
+	.run_cache = pg_run_cache,
+	.run_get = pg_run_get,
+	.run_put = pg_run_put,
+	.run_add_device = pg_run_add_device,
+	.run_set_step = pg_run_set_step,
+	.run_each_device = pg_run_each_device,
+	.run_has_request = pg_run_has_request,
+	.run_each_name = pg_run_each_name,
+	.run_settle_distributions = pg_run_settle_distributions,
+	.run_sent_since = pg_run_sent_since,
+	.run_each_wave_row = pg_run_each_wave_row,
+	.run_redrive_set = pg_run_redrive_set,
+	.run_redrive_each = pg_run_redrive_each,
+	.run_latest_unsent = pg_run_latest_unsent,
+	.lock_campaign = pg_lock_campaign,
+	.unlock_campaign = pg_unlock_campaign,
 	.count = pg_count,
 	.version = pg_version,
 	.each_row = pg_each_row,

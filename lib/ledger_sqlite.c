@@ -1,6 +1,7 @@
 /* ledger_sqlite.c - the SQLite ledger backend (the default; see ledger.h, ledger_backend.h). */
 #include "ledger_backend.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,9 @@ struct sq_ledger {
 	char *path;
 	/* Prepared statements, kept: preparing costs more than running these. */
 	struct { const char *sql; sqlite3_stmt *st; } cache[16];
+	/* The run's statements (enum run_sql), kept between sq_run_cache(l, 1) and (l, 0). */
+	sqlite3_stmt *run_st[16];
+	int run_cached;
 };
 
 #define SQ(l) ((struct sq_ledger *)(l))
@@ -350,6 +354,8 @@ static void sq_close(hfw_ledger *l)
 		return;
 	for (i = 0; i < sizeof(SQ(l)->cache) / sizeof(SQ(l)->cache[0]); i++)
 		sqlite3_finalize(SQ(l)->cache[i].st);
+	for (i = 0; i < sizeof(SQ(l)->run_st) / sizeof(SQ(l)->run_st[0]); i++)
+		sqlite3_finalize(SQ(l)->run_st[i]);
 	sqlite3_close(SQ(l)->db);
 	free(SQ(l)->path);
 	free(l);
@@ -1040,14 +1046,556 @@ static int sq_each_campaign_row(hfw_ledger *l, const char *campaign, const char 
 	return ret;
 }
 
-static struct sqlite3 *sq_db(hfw_ledger *l)
-{
-	return SQ(l)->db;
-}
-
 static int sq_version(hfw_ledger *l, int *version, struct hfw_error *err)
 {
 	return read_version(l, version, err);
+}
+
+/* ---- campaign run state (run.h; run.c hands its calls here): the run's own tables ---- */
+
+static int run_error(sqlite3 *db, struct hfw_error *err, const char *what)
+{
+	return hfw_error_set(err, HFW_EIO, "ledger: %s: %s", what, sqlite3_errmsg(db));
+}
+
+static void copy_text(char *dst, size_t size, const unsigned char *src)
+{
+	snprintf(dst, size, "%s", src ? (const char *)src : "");
+}
+
+/*
+ * Prepared statements kept while a run holds them (hfw_run_cache_begin ..
+ * hfw_run_cache_end): a polling round runs the same few statements once
+ * per device of the wave, and preparing each every time was much of its
+ * cost.  One ledger handle at a time (the one campaign run of a process);
+ * other callers prepare and finalise as before.
+ */
+enum run_sql { SQL_GET, SQL_PUT, SQL_ADD, SQL_SET_STEP, SQL_EACH, SQL_EACH_WAVE, SQL_HAS, SQL_NAMES, SQL_SENT,
+	       SQL_WAVE_REQUESTS, SQL_WAVE_EVENTS, SQL_N };
+
+static int run_prepare(hfw_ledger *l, enum run_sql k, const char *sql, sqlite3_stmt **st)
+{
+	int rc;
+
+	if (SQ(l)->run_cached && SQ(l)->run_st[k]) {
+		*st = SQ(l)->run_st[k];
+		return SQLITE_OK;
+	}
+	rc = sqlite3_prepare_v2(SQ(l)->db, sql, -1, st, NULL);
+	if (rc == SQLITE_OK && SQ(l)->run_cached)
+		SQ(l)->run_st[k] = *st;
+	return rc;
+}
+
+/* Done with a statement: reset for the next use if kept, else finalised. */
+static void run_done(hfw_ledger *l, sqlite3_stmt *st)
+{
+	if (st && SQ(l)->run_cached) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return;
+	}
+	sqlite3_finalize(st);
+}
+
+static void sq_run_cache(hfw_ledger *l, int on)
+{
+	size_t i;
+
+	if (!on)
+		for (i = 0; i < SQL_N; i++) {
+			sqlite3_finalize(SQ(l)->run_st[i]);
+			SQ(l)->run_st[i] = NULL;
+		}
+	SQ(l)->run_cached = on;
+}
+
+static int sq_run_get(hfw_ledger *l, const char *name, struct hfw_run_campaign *c, int *found, struct hfw_error *err)
+{
+	sqlite3 *db = SQ(l)->db;
+	sqlite3_stmt *st = NULL;
+	int rc, ret = 0;
+
+	*found = 0;
+	memset(c, 0, sizeof(*c));
+	if (run_prepare(l, SQL_GET,
+			    "SELECT name, plan_path, plan_sha256, state, reason, wave, wave_started_ms, gate_passed, "
+			       "min_canary, min_wave, wave_timeout_s FROM run_campaigns WHERE name = ?", &st) != SQLITE_OK)
+		return run_error(db, err, "cannot read campaign runs");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*found = 1;
+		copy_text(c->name, sizeof(c->name), sqlite3_column_text(st, 0));
+		copy_text(c->plan_path, sizeof(c->plan_path), sqlite3_column_text(st, 1));
+		copy_text(c->plan_sha256, sizeof(c->plan_sha256), sqlite3_column_text(st, 2));
+		copy_text(c->state, sizeof(c->state), sqlite3_column_text(st, 3));
+		copy_text(c->reason, sizeof(c->reason), sqlite3_column_text(st, 4));
+		c->wave = sqlite3_column_int64(st, 5);
+		c->wave_started_ms = sqlite3_column_int64(st, 6);
+		c->gate_passed = sqlite3_column_int64(st, 7);
+		c->min_canary = sqlite3_column_double(st, 8);
+		c->min_wave = sqlite3_column_double(st, 9);
+		c->wave_timeout_s = sqlite3_column_int64(st, 10);
+	} else if (rc != SQLITE_DONE) {
+		ret = run_error(db, err, "cannot read campaign runs");
+	}
+	run_done(l, st);
+	return ret;
+}
+
+static int sq_run_put(hfw_ledger *l, const struct hfw_run_campaign *c, struct hfw_error *err)
+{
+	sqlite3 *db = SQ(l)->db;
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	if (run_prepare(l, SQL_PUT,
+			    "INSERT INTO run_campaigns(name, plan_path, plan_sha256, state, reason, wave, wave_started_ms, "
+			       "gate_passed, min_canary, min_wave, wave_timeout_s, updated) "
+			       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
+			       "ON CONFLICT(name) DO UPDATE SET plan_path = excluded.plan_path, plan_sha256 = excluded.plan_sha256, "
+			       "state = excluded.state, reason = excluded.reason, wave = excluded.wave, "
+			       "wave_started_ms = excluded.wave_started_ms, gate_passed = excluded.gate_passed, "
+			       "min_canary = excluded.min_canary, min_wave = excluded.min_wave, "
+			       "wave_timeout_s = excluded.wave_timeout_s, updated = excluded.updated", &st) != SQLITE_OK)
+		return run_error(db, err, "cannot record the campaign run");
+	sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->plan_path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->plan_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->state, -1, SQLITE_STATIC);
+	if (c->reason[0])
+		sqlite3_bind_text(st, 5, c->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, c->wave);
+	sqlite3_bind_int64(st, 7, c->wave_started_ms);
+	sqlite3_bind_int64(st, 8, c->gate_passed);
+	sqlite3_bind_double(st, 9, c->min_canary);
+	sqlite3_bind_double(st, 10, c->min_wave);
+	sqlite3_bind_int64(st, 11, c->wave_timeout_s);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = run_error(db, err, "cannot record the campaign run");
+	run_done(l, st);
+	return ret;
+}
+
+static int sq_run_add_device(hfw_ledger *l, const char *campaign, const struct hfw_run_device *d, struct hfw_error *err)
+{
+	sqlite3 *db = SQ(l)->db;
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	if (run_prepare(l, SQL_ADD,
+			    "INSERT OR IGNORE INTO run_devices(campaign, device, wave, image, step, reason, attempts, updated) "
+			       "VALUES(?, ?, ?, ?, ?, ?, 0, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", &st) != SQLITE_OK)
+		return run_error(db, err, "cannot record a campaign device");
+	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, d->device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, d->wave);
+	sqlite3_bind_int64(st, 4, d->image);
+	sqlite3_bind_text(st, 5, hfw_run_step_name(d->step), -1, SQLITE_STATIC);
+	if (d->reason)
+		sqlite3_bind_text(st, 6, d->reason, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = run_error(db, err, "cannot record a campaign device");
+	run_done(l, st);
+	return ret;
+}
+
+static int sq_run_set_step(hfw_ledger *l, const char *campaign, const char *device, enum hfw_run_step step,
+		     const char *reason, int bump, struct hfw_error *err)
+{
+	sqlite3 *db = SQ(l)->db;
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	if (run_prepare(l, SQL_SET_STEP,
+			    "UPDATE run_devices SET attempts = CASE WHEN step = ?1 THEN attempts + ?3 ELSE ?3 END, "
+			       "step = ?1, reason = ?2, "
+			       "updated = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE campaign = ?4 AND device = ?5", &st) != SQLITE_OK)
+		return run_error(db, err, "cannot record a campaign device's step");
+	sqlite3_bind_text(st, 1, hfw_run_step_name(step), -1, SQLITE_STATIC);
+	if (reason)
+		sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, bump ? 1 : 0);
+	sqlite3_bind_text(st, 4, campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, device, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = run_error(db, err, "cannot record a campaign device's step");
+	run_done(l, st);
+	return ret;
+}
+
+static int sq_run_each_device(hfw_ledger *l, const char *campaign, int64_t wave,
+			int (*fn)(void *arg, const struct hfw_run_device *d), void *arg, struct hfw_error *err)
+{
+	sqlite3 *db = SQ(l)->db;
+	sqlite3_stmt *st = NULL;
+	int rc, ret = 0;
+
+	/* One wave's by its index (a polling round's cost is the wave's, not the campaign's), or all. */
+	if ((wave ? run_prepare(l, SQL_EACH_WAVE,
+			    "SELECT device, wave, image, step, reason, attempts FROM run_devices "
+			    "WHERE campaign = ?1 AND wave = ?2 ORDER BY device", &st)
+		  : run_prepare(l, SQL_EACH,
+			    "SELECT device, wave, image, step, reason, attempts FROM run_devices "
+			    "WHERE campaign = ?1 ORDER BY device", &st)) != SQLITE_OK)
+		return run_error(db, err, "cannot read campaign devices");
+	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+	if (wave)
+		sqlite3_bind_int64(st, 2, wave);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct hfw_run_device d;
+		int s = hfw_run_step_parse((const char *)sqlite3_column_text(st, 3));
+
+		d.device = (const char *)sqlite3_column_text(st, 0);
+		d.wave = sqlite3_column_int64(st, 1);
+		d.image = sqlite3_column_int64(st, 2);
+		d.step = s < 0 ? HFW_RUN_FAILED : (enum hfw_run_step)s;
+		d.reason = (const char *)sqlite3_column_text(st, 4);
+		d.attempts = sqlite3_column_int64(st, 5);
+		if ((ret = fn(arg, &d)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = run_error(db, err, "cannot read campaign devices");
+	run_done(l, st);
+	return ret;
+}
+
+static int sq_run_has_request(hfw_ledger *l, const char *campaign, const char *device, const char *action, int *has,
+			struct hfw_error *err)
+{
+	sqlite3 *db = SQ(l)->db;
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	*has = 0;
+	if (run_prepare(l, SQL_HAS,
+			    "SELECT max(r.state NOT IN ('signed', 'precommand_signed', 'unknown')) "
+			       "FROM request_devices d JOIN campaign_requests c ON c.request_id = d.request_id "
+			       "JOIN requests r ON r.request_id = d.request_id "
+			       "WHERE d.device = ? AND c.campaign = ? AND c.action = ? "
+			       "AND r.state NOT IN ('transform_signed', 'not_sent', 'refused', 'dry-run')", &st) != SQLITE_OK)
+		return run_error(db, err, "cannot read requests");
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			*has = sqlite3_column_int(st, 0) ? HFW_RUN_ANSWERED : HFW_RUN_UNKNOWN_FATE;
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		ret = run_error(db, err, "cannot read requests");
+	}
+	run_done(l, st);
+	return ret;
+}
+
+static int sq_run_each_name(hfw_ledger *l, int (*fn)(void *arg, const char *name), void *arg, struct hfw_error *err)
+{
+	sqlite3 *db = SQ(l)->db;
+	sqlite3_stmt *st = NULL;
+	int rc, ret = 0;
+
+	if (run_prepare(l, SQL_NAMES, "SELECT name FROM run_campaigns ORDER BY name", &st) != SQLITE_OK)
+		return run_error(db, err, "cannot read campaign runs");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((ret = fn(arg, (const char *)sqlite3_column_text(st, 0))) != 0)
+			break;
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = run_error(db, err, "cannot read campaign runs");
+	run_done(l, st);
+	return ret;
+}
+
+static int sq_run_settle_distributions(hfw_ledger *l, const char *campaign, int *settled, struct hfw_error *err)
+{
+	static const char sql[] =
+		"CREATE TEMP TABLE IF NOT EXISTS run_settle(request_id TEXT, device TEXT);"
+		"DELETE FROM temp.run_settle;"
+		"INSERT INTO temp.run_settle SELECT d.request_id, d.device FROM request_devices d "
+		"  JOIN campaign_requests c ON c.request_id = d.request_id "
+		"  JOIN requests r ON r.request_id = d.request_id "
+		"  WHERE c.campaign = ?1 AND c.action = 'distribute' AND d.outcome = 'pending' "
+		/* 'accepted' too: a device whose alerts come after its request was settled by others' (or after a
+		 * kill between the answer and the devices' outcomes) is settled by its own. */
+		"  AND r.state IN ('signed', 'unknown', 'accepted') AND EXISTS (SELECT 1 FROM device_events e "
+		"    WHERE e.device = d.device AND e.request_id = d.request_id);"
+		"UPDATE request_devices SET outcome = 'accepted' WHERE EXISTS (SELECT 1 FROM temp.run_settle s "
+		"  WHERE s.request_id = request_devices.request_id AND s.device = request_devices.device);"
+		"INSERT INTO request_steps(request_id, at, state, response_code, detail) "
+		"  SELECT DISTINCT s.request_id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'accepted', NULL, "
+		"  'settled by campaign run: the DCC''s alerts answer it' FROM temp.run_settle s "
+		"  JOIN requests r ON r.request_id = s.request_id WHERE r.state <> 'accepted';"
+		"UPDATE requests SET state = 'accepted' WHERE state <> 'accepted' "
+		"  AND request_id IN (SELECT request_id FROM temp.run_settle);";
+	sqlite3 *db = SQ(l)->db;
+	const char *tail = sql;
+	int ret = 0;
+
+	*settled = 0;
+	if (sq_begin(l, err) < 0)
+		return err->code;
+	while (*tail) {
+		sqlite3_stmt *st = NULL;
+		const char *next;
+
+		if (sqlite3_prepare_v2(db, tail, -1, &st, &next) != SQLITE_OK) {
+			ret = run_error(db, err, "cannot settle distributions");
+			break;
+		}
+		if (!st)
+			break;
+		if (sqlite3_bind_parameter_count(st) >= 1)
+			sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			ret = run_error(db, err, "cannot settle distributions");
+			break;
+		}
+		if (strstr(tail, "UPDATE request_devices") == tail)
+			*settled += sqlite3_changes(db);
+		sqlite3_finalize(st);
+		tail = next;
+		while (*tail == ' ' || *tail == '\n')
+			tail++;
+	}
+	if (ret < 0) {
+		sq_rollback(l);
+		return ret;
+	}
+	return sq_commit(l, err);
+}
+
+static int sq_run_sent_since(hfw_ledger *l, const char *sr, unsigned seconds, int64_t *n, struct hfw_error *err)
+{
+	sqlite3 *db = SQ(l)->db;
+	sqlite3_stmt *st = NULL;
+	char since[32];
+	int ret = 0;
+
+	snprintf(since, sizeof(since), "-%u seconds", seconds);
+	*n = 0;
+	if (run_prepare(l, SQL_SENT,
+			    "SELECT count(*) FROM requests WHERE (?1 IS NULL OR service_reference = ?1) "
+			       /* never left hanfw, or a CV 4 transform (nothing for a device, as the
+				* sandbox's quarantine counts too): not against a budget */
+			       "AND state NOT IN ('dry-run', 'not_sent', 'transform_signed') "
+			       "AND created >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2)", &st) != SQLITE_OK)
+		return run_error(db, err, "cannot count requests");
+	if (sr)
+		sqlite3_bind_text(st, 1, sr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, since, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else
+		ret = run_error(db, err, "cannot count requests");
+	run_done(l, st);
+	return ret;
+}
+
+static int sq_run_each_wave_row(hfw_ledger *l, const char *campaign, int64_t wave, const char *also,
+			  int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg, struct hfw_error *err)
+{
+	/*
+	 * As hfw_ledger_each_campaign_row, for the wave's devices only (by the
+	 * devices' indexes): their requests of the campaign in the order made,
+	 * then their events (and also's: the DCC's, where a QuarantinedRequest
+	 * of a distribution is kept) in the order received.
+	 */
+	static const char *const sql[2] = {
+		"SELECT rd.device, rd.request_id, cr.action, rd.outcome, rq.response_code, NULL, 0, cr.campaign,"
+		"       cr.firmware_version, cr.firmware_hash, cr.device_type "
+		/* CROSS JOIN keeps this order: from the wave's devices, never from every request of the campaign. */
+		"FROM run_devices w CROSS JOIN request_devices rd ON rd.device = w.device "
+		"CROSS JOIN campaign_requests cr ON cr.request_id = rd.request_id "
+		"LEFT JOIN requests rq ON rq.request_id = cr.request_id "
+		"WHERE w.campaign = ?1 AND w.wave = ?2 AND cr.campaign = ?1 ORDER BY cr.rowid",
+		"SELECT device, request_id, 'event', event, detail, at, message_id, NULL, NULL, NULL, NULL "
+		"FROM device_events WHERE device IN (SELECT device FROM run_devices WHERE campaign = ?1 AND wave = ?2 "
+		"UNION ALL SELECT ?3) ORDER BY rowid",
+	};
+	sqlite3 *db = SQ(l)->db;
+	sqlite3_stmt *st = NULL;
+	int k, rc = SQLITE_DONE, ret = 0;
+
+	for (k = 0; k < 2 && ret == 0; k++) {
+		if (run_prepare(l, k ? SQL_WAVE_EVENTS : SQL_WAVE_REQUESTS, sql[k], &st) != SQLITE_OK)
+			return run_error(db, err, "cannot read the campaign's wave");
+		sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, wave);
+		if (k && also)
+			sqlite3_bind_text(st, 3, also, -1, SQLITE_STATIC);
+		while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct hfw_ledger_row row;
+
+			row.device = (const char *)sqlite3_column_text(st, 0);
+			row.request_id = (const char *)sqlite3_column_text(st, 1);
+			row.source = (const char *)sqlite3_column_text(st, 2);
+			row.state = (const char *)sqlite3_column_text(st, 3);
+			row.detail = (const char *)sqlite3_column_text(st, 4);
+			row.at = (const char *)sqlite3_column_text(st, 5);
+			row.message_id = sqlite3_column_int64(st, 6);
+			row.campaign = (const char *)sqlite3_column_text(st, 7);
+			row.firmware_version = (const char *)sqlite3_column_text(st, 8);
+			row.firmware_hash = (const char *)sqlite3_column_text(st, 9);
+			row.device_type = (const char *)sqlite3_column_text(st, 10);
+			ret = fn(arg, &row);
+		}
+		if (ret == 0 && rc != SQLITE_DONE)
+			ret = run_error(db, err, "cannot read the campaign's wave");
+		run_done(l, st);
+	}
+	return ret;
+}
+
+/*
+ * Re-drive state (redrive.h): run_redrive (made with the ledger's schema), one row per device that
+ * met a transient failure: its step and that step's attempts when the
+ * window opened, when it opened and when it ends (0: none open), and the
+ * re-drives of the step per class ("0,2,0,...").
+ */
+static int sq_run_redrive_set(hfw_ledger *l, const char *campaign, const struct hfw_run_redrive *w, struct hfw_error *err)
+{
+	sqlite3 *db = SQ(l)->db;
+	sqlite3_stmt *st = NULL;
+	char counts[HFW_RUN_REDRIVE_CLASSES * 21 + 1];
+	size_t i, n = 0;
+	int ret = 0;
+
+	for (i = 0; i < HFW_RUN_REDRIVE_CLASSES; i++)
+		n += (size_t)snprintf(counts + n, sizeof(counts) - n, "%s%lld", i ? "," : "", (long long)w->redrives[i]);
+	if (sqlite3_prepare_v2(db,
+			       "INSERT OR REPLACE INTO run_redrive(campaign, device, step, attempts, seen_ms, due_ms, redrives) "
+			       "VALUES(?, ?, ?, ?, ?, ?, ?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return run_error(db, err, "cannot record a re-drive window");
+	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, w->device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, hfw_run_step_name(w->step), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, w->attempts);
+	sqlite3_bind_int64(st, 5, w->seen_ms);
+	sqlite3_bind_int64(st, 6, w->due_ms);
+	sqlite3_bind_text(st, 7, counts, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = run_error(db, err, "cannot record a re-drive window");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int sq_run_redrive_each(hfw_ledger *l, const char *campaign, int (*fn)(void *arg, const struct hfw_run_redrive *w),
+			 void *arg, struct hfw_error *err)
+{
+	sqlite3 *db = SQ(l)->db;
+	sqlite3_stmt *st = NULL;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(db,
+			       "SELECT device, step, attempts, seen_ms, due_ms, redrives FROM run_redrive WHERE campaign = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return run_error(db, err, "cannot read re-drive windows");
+	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct hfw_run_redrive w;
+		const char *p = (const char *)sqlite3_column_text(st, 5);
+		int s = hfw_run_step_parse((const char *)sqlite3_column_text(st, 1));
+		size_t i;
+
+		memset(&w, 0, sizeof(w));
+		w.device = (const char *)sqlite3_column_text(st, 0);
+		w.step = s < 0 ? HFW_RUN_FAILED : (enum hfw_run_step)s;
+		w.attempts = sqlite3_column_int64(st, 2);
+		w.seen_ms = sqlite3_column_int64(st, 3);
+		w.due_ms = sqlite3_column_int64(st, 4);
+		for (i = 0; p && *p && i < HFW_RUN_REDRIVE_CLASSES; i++) {
+			char *end;
+
+			w.redrives[i] = strtoll(p, &end, 10);
+			p = *end == ',' ? end + 1 : end;
+		}
+		if ((ret = fn(arg, &w)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = run_error(db, err, "cannot read re-drive windows");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int sq_run_latest_unsent(hfw_ledger *l, const char *campaign, const char *device, const char *action, int *unsent,
+			  struct hfw_error *err)
+{
+	sqlite3 *db = SQ(l)->db;
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	*unsent = 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT r.state IN ('transform_signed', 'not_sent', 'refused') "
+			       "FROM request_devices d JOIN campaign_requests c ON c.request_id = d.request_id "
+			       "JOIN requests r ON r.request_id = d.request_id "
+			       "WHERE d.device = ? AND c.campaign = ? AND c.action = ? ORDER BY r.rowid DESC LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return run_error(db, err, "cannot read requests");
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		*unsent = sqlite3_column_int(st, 0);
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		ret = run_error(db, err, "cannot read requests");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/*
+ * One run of a campaign at a time: a POSIX record lock on LEDGER.run-NAME.lock
+ * (the kernel releases it when the process dies, kill -9 included).  The
+ * descriptor stays open until hfw_ledger_unlock.
+ */
+static int sq_lock_campaign(hfw_ledger *l, const char *name, hfw_ledger_lock **out, struct hfw_error *err)
+{
+	struct hfw_ledger_lock *k;
+	struct flock fl;
+	char path[4096];
+	int n, fd;
+
+	*out = NULL;
+	n = snprintf(path, sizeof(path), "%s.run-%s.lock", SQ(l)->path, name);
+	if (n < 0 || (size_t)n >= sizeof(path) || strchr(name, '/'))
+		return hfw_error_set(err, HFW_EINPUT, "campaign name '%s' cannot name a lock file", name);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return hfw_error_set(err, HFW_EIO, "cannot open '%s': %s", path, strerror(errno));
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		close(fd);
+		return hfw_error_set(err, HFW_EINPUT,
+				     "campaign %s is being run by another process (lock '%s'): one run of a campaign at a time",
+				     name, path);
+	}
+	if (!(k = calloc(1, sizeof(*k)))) {
+		close(fd);
+		return hfw_error_oom(err);
+	}
+	k->l = l;
+	k->fd = fd;
+	*out = k;
+	return 0;
+}
+
+static void sq_unlock_campaign(hfw_ledger_lock *k)
+{
+	close(k->fd);
+	free(k);
 }
 
 /* ---- copy (hfw_ledger_copy) ---- */
@@ -1178,7 +1726,22 @@ static const struct hfw_ledger_ops sq_ops = {
 	.each_campaign_row = sq_each_campaign_row,
 	.each_distribution = sq_each_distribution,
 	.each_campaign_name = sq_each_campaign_name,
-	.db = sq_db,
+	.run_cache = sq_run_cache,
+	.run_get = sq_run_get,
+	.run_put = sq_run_put,
+	.run_add_device = sq_run_add_device,
+	.run_set_step = sq_run_set_step,
+	.run_each_device = sq_run_each_device,
+	.run_has_request = sq_run_has_request,
+	.run_each_name = sq_run_each_name,
+	.run_settle_distributions = sq_run_settle_distributions,
+	.run_sent_since = sq_run_sent_since,
+	.run_each_wave_row = sq_run_each_wave_row,
+	.run_redrive_set = sq_run_redrive_set,
+	.run_redrive_each = sq_run_redrive_each,
+	.run_latest_unsent = sq_run_latest_unsent,
+	.lock_campaign = sq_lock_campaign,
+	.unlock_campaign = sq_unlock_campaign,
 	.count = sq_count,
 	.version = sq_version,
 	.each_row = sq_each_row,

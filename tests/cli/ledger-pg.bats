@@ -205,10 +205,18 @@ REQ=CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML
 		<(sqlite3 back.sqlite "SELECT * FROM requests WHERE request_id <> '$(sql "SELECT max(request_id) FROM requests")' ORDER BY request_id")
 }
 
-@test "campaign run state is refused on a PostgreSQL ledger in one line" {
-	hanfw -q ledger migrate	# a ledger there: the refusal is about run state, not a missing ledger
-	run -11 --separate-stderr hanfw campaign list
-	[ "$stderr" = "hanfw: campaign run state is not yet on PostgreSQL: campaign run, status, list, resume and abort need a SQLite ledger" ]
+@test "campaign run state is on a PostgreSQL ledger: list, status and abort read it there, none refused for the backend" {
+	hanfw -q ledger migrate
+	run -0 --separate-stderr hanfw campaign list --json
+	[ "$(jq -c .campaigns <<< "$output")" = '[]' ] && [ -z "$stderr" ]
+	run -3 --separate-stderr hanfw campaign status spring
+	[ "$stderr" = "hanfw: no campaign run named 'spring' in the ledger (hanfw campaign list)" ]
+	# A run's row in the database is the one they see (a run itself: campaign-pg.bats).
+	sql "INSERT INTO run_campaigns VALUES('spring', 'plan.json', repeat('0', 64), 'halted', 'wave 1: gate', 1, 0, 0, 0.99, 0.95, 60, 'x')"
+	run -0 hanfw campaign list
+	[[ "$output" == "spring "*"halted"* ]]
+	run -0 hanfw campaign abort spring
+	[ "$(sql "SELECT state FROM run_campaigns WHERE name = 'spring'")" = aborted ]
 }
 
 # Two hosts (separate processes and configuration files) sign under one User ID on one database,

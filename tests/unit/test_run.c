@@ -1,6 +1,15 @@
-/* Unit tests: a campaign run's decisions, gate and state in the ledger (lib/run.h). */
+/*
+ * Unit tests: a campaign run's decisions, gate and state in the ledger
+ * (lib/run.h), and one run of a campaign at a time (ledger.h's lock).  The
+ * ledger's tests run on SQLite, and again on PostgreSQL when
+ * HFW_TEST_PG_URI names a database they may empty.
+ */
 #include "testutil.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "../../lib/ledger.h"
@@ -8,12 +17,39 @@
 
 static char *dir;
 static char path[4200];
+static int pg;		/* path is the PostgreSQL URI */
 
 static int setup(void **state)
 {
 	(void)state;
 	dir = make_tmpdir();
 	snprintf(path, sizeof(path), "%s/ledger.sqlite", dir);
+	pg = 0;
+	return 0;
+}
+
+/* SQL on the test database, beside the ledger's own connection. */
+static void pg_sql(const char *sql)
+{
+	PGconn *c = PQconnectdb(getenv("HFW_TEST_PG_URI"));
+	PGresult *res;
+
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("cannot connect to HFW_TEST_PG_URI: %s", PQerrorMessage(c));
+	res = PQexec(c, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(res);
+	PQfinish(c);
+}
+
+/* The same tests on an empty PostgreSQL database. */
+static int setup_pg(void **state)
+{
+	setup(state);
+	snprintf(path, sizeof(path), "%s", getenv("HFW_TEST_PG_URI"));
+	pg = 1;
+	pg_sql("SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public");
 	return 0;
 }
 
@@ -308,8 +344,103 @@ static void redrive_window(void **state)
 	hfw_ledger_close(l);
 }
 
+/* Another process's try at a campaign's lock: 0 taken, 1 refused as held, 2 anything else. */
+static int lock_elsewhere(const char *name)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct hfw_error err = HFW_ERROR_INIT;
+		hfw_ledger *l = NULL;
+		hfw_ledger_lock *k = NULL;
+		int ret = hfw_ledger_open(&l, path, &err);
+
+		if (ret == 0)
+			ret = hfw_ledger_lock_campaign(l, name, &k, &err);
+		_exit(ret == 0 ? 0 : ret == HFW_EINPUT && strstr(err.text, "is being run by another process (") &&
+			  strstr(err.text, "): one run of a campaign at a time") ? 1 : 2);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 3;
+}
+
+/*
+ * One run of a campaign at a time across processes (and hosts): another's
+ * lock of the same campaign is refused naming the rule, another campaign's
+ * is not, and once unlocked it is taken.  (A holder killed: the bats tests.)
+ */
+static void one_run_of_a_campaign_at_a_time(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	hfw_ledger *a = NULL;
+	hfw_ledger_lock *ka = NULL;
+
+	(void)state;
+	assert_int_equal(hfw_ledger_open(&a, path, &err), 0);
+	assert_int_equal(hfw_ledger_lock_campaign(a, "spring", &ka, &err), 0);
+	assert_int_equal(lock_elsewhere("spring"), 1);
+	assert_int_equal(lock_elsewhere("autumn"), 0);
+	hfw_ledger_unlock(ka);
+	assert_int_equal(lock_elsewhere("spring"), 0);
+	assert_int_equal(hfw_ledger_lock_campaign(a, "spring", &ka, &err), 0);
+	assert_int_equal(lock_elsewhere("spring"), 1);
+	hfw_ledger_unlock(ka);
+	hfw_ledger_unlock(NULL);
+	hfw_ledger_close(a);
+}
+
+/*
+ * PostgreSQL: the lock is the session's.  A connection lost (a failover)
+ * takes it again on reconnecting; if another process took it meanwhile,
+ * the handle refuses everything after: never two runs of one campaign.
+ */
+static void lock_survives_or_stops_on_reconnect(void **state)
+{
+	static const char kill[] = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+				   "WHERE datname = current_database() AND pid <> pg_backend_pid()";
+	struct hfw_error err = HFW_ERROR_INIT;
+	struct hfw_run_campaign c;
+	hfw_ledger *a = NULL, *b = NULL;
+	hfw_ledger_lock *ka = NULL, *kb = NULL;
+	int found;
+
+	(void)state;
+	assert_int_equal(hfw_ledger_open(&a, path, &err), 0);
+	assert_int_equal(hfw_ledger_open(&b, path, &err), 0);
+	assert_int_equal(hfw_ledger_lock_campaign(a, "spring", &ka, &err), 0);
+	pg_sql(kill);
+	assert_int_equal(hfw_run_get(a, "spring", &c, &found, &err), HFW_EIO);	/* lost */
+	assert_int_equal(hfw_run_get(a, "spring", &c, &found, &err), 0);	/* back, and the lock with it */
+	assert_int_equal(hfw_ledger_lock_campaign(b, "spring", &kb, &err), HFW_EIO);	/* b's own loss */
+	assert_int_equal(hfw_ledger_lock_campaign(b, "spring", &kb, &err), HFW_EINPUT);
+	/* Lost again, and another process takes the lock before a reconnects: a stops. */
+	pg_sql(kill);
+	assert_int_equal(hfw_ledger_lock_campaign(b, "spring", &kb, &err), HFW_EIO);	/* b's own loss */
+	assert_int_equal(hfw_ledger_lock_campaign(b, "spring", &kb, &err), 0);
+	assert_int_equal(hfw_run_get(a, "spring", &c, &found, &err), HFW_EIO);
+	assert_int_equal(hfw_run_get(a, "spring", &c, &found, &err), HFW_EIO);
+	assert_non_null(strstr(err.text, "run lock, which another process took since"));
+	assert_int_equal(hfw_run_get(a, "spring", &c, &found, &err), HFW_EIO);
+	hfw_ledger_unlock(ka);
+	hfw_ledger_unlock(kb);
+	hfw_ledger_close(b);
+	hfw_ledger_close(a);
+}
+
+/* A test again on PostgreSQL, named so. */
+#define PG_TEST(f) { "postgresql: " #f, f, setup_pg, teardown, NULL }
+
 int main(void)
 {
+	const struct CMUnitTest pg_tests[] = {
+		PG_TEST(budget_counted_from_ledger),
+		PG_TEST(state_in_ledger),
+		PG_TEST(redrive_window),
+		PG_TEST(one_run_of_a_campaign_at_a_time),
+		PG_TEST(lock_survives_or_stops_on_reconnect),
+	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(steps_in_order),
 		cmocka_unit_test(failures_end_a_device),
@@ -320,7 +451,17 @@ int main(void)
 		cmocka_unit_test_setup_teardown(budget_counted_from_ledger, setup, teardown),
 		cmocka_unit_test_setup_teardown(state_in_ledger, setup, teardown),
 		cmocka_unit_test_setup_teardown(redrive_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(one_run_of_a_campaign_at_a_time, setup, teardown),
 	};
+	/* One group (one summary): the PostgreSQL tests join when there is a server to run them on. */
+	struct CMUnitTest all[sizeof(tests) / sizeof(tests[0]) + sizeof(pg_tests) / sizeof(pg_tests[0])];
+	size_t n = sizeof(tests) / sizeof(tests[0]);
+	const char *uri = getenv("HFW_TEST_PG_URI");
 
-	return cmocka_run_group_tests_name("run", tests, NULL, NULL);
+	memcpy(all, tests, sizeof(tests));
+	if (uri && *uri) {
+		memcpy(all + n, pg_tests, sizeof(pg_tests));
+		n += sizeof(pg_tests) / sizeof(pg_tests[0]);
+	}
+	return _cmocka_run_group_tests("run", all, n, NULL, NULL);
 }
