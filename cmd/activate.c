@@ -226,10 +226,32 @@ int cmd_activate(int argc, char **argv, struct hfw_ctx *ctx)
 	sess->insecure = insecure;
 	if ((ret = cmd_setup(ctx, ctx->needs & ~(dry_run ? NEED_ADAPTER | NEED_TRUST : 0))) != 0)
 		goto out;
-	/* The campaign: given, the image's, the one that distributed this hash, or named after the hash. */
-	if (!campaign_name[0] &&
-	    hfw_ledger_campaign_by_hash(sess->ledger, ao.firmware_hash, campaign_name, sizeof(campaign_name), &err) < 0)
-		goto fail;
+	/*
+	 * The campaign: given, the image's, the one that distributed this hash
+	 * to these devices, or named after the hash.  By device: two campaigns
+	 * may carry one image; devices of two of them need --campaign.
+	 */
+	if (!campaign && !campaign_name[0]) {
+		char first[HFW_EUI_TEXT_MAX] = "";
+
+		for (i = 0; i < list.n; i++) {
+			char eui[HFW_EUI_TEXT_MAX], found[sizeof(campaign_name)];
+
+			hfw_eui_format(eui, &list.v[i].eui);
+			if (hfw_ledger_campaign_by_hash(sess->ledger, ao.firmware_hash, eui, found, sizeof(found), &err) < 0)
+				goto fail;
+			if (!found[0] || !strcmp(found, campaign_name))
+				continue;
+			if (campaign_name[0]) {
+				hfw_error_set(&err, HFW_EUSAGE,
+					      "devices %s and %s got this image in campaigns %s and %s: give --campaign", first,
+					      eui, campaign_name, found);
+				goto fail;
+			}
+			snprintf(campaign_name, sizeof(campaign_name), "%s", found);
+			snprintf(first, sizeof(first), "%s", eui);
+		}
+	}
 	if (!campaign_name[0])
 		snprintf(campaign_name, sizeof(campaign_name), "hash-%02X%02X%02X%02X", ao.firmware_hash[0], ao.firmware_hash[1],
 			 ao.firmware_hash[2], ao.firmware_hash[3]);

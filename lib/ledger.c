@@ -149,10 +149,11 @@ int hfw_ledger_campaign_request(hfw_ledger *l, const char *request_id, const cha
 					err);
 }
 
-int hfw_ledger_campaign_by_hash(hfw_ledger *l, const hfw_firmware_hash firmware_hash, char *campaign,
+int hfw_ledger_campaign_by_hash(hfw_ledger *l, const hfw_firmware_hash firmware_hash, const char *device,
+				char *campaign,
 				size_t size, struct hfw_error *err)
 {
-	return l->ops->campaign_by_hash(l, firmware_hash, campaign, size, err);
+	return l->ops->campaign_by_hash(l, firmware_hash, device, campaign, size, err);
 }
 
 int hfw_ledger_store_message(hfw_ledger *l, const struct hfw_ledger_message *m, int *duplicate,

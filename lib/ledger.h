@@ -140,9 +140,13 @@ int hfw_ledger_campaign_request(hfw_ledger *l, const char *request_id, const cha
 				const char *device_type, const char *firmware_version,
 				const hfw_firmware_hash firmware_hash, struct hfw_error *err);
 
-/* The campaign whose distribution carried this FirmwareHash ("" if none). */
-int hfw_ledger_campaign_by_hash(hfw_ledger *l, const hfw_firmware_hash firmware_hash, char *campaign,
-				size_t size, struct hfw_error *err);
+/*
+ * The latest campaign whose distribution carried this FirmwareHash to
+ * device (EUI text; NULL: to any device), "" if none.  By device: two
+ * campaigns may carry one image to different devices.
+ */
+int hfw_ledger_campaign_by_hash(hfw_ledger *l, const hfw_firmware_hash firmware_hash, const char *device,
+				char *campaign, size_t size, struct hfw_error *err);
 
 /* What a received message says about one device. */
 struct hfw_ledger_event {

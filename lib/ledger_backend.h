@@ -55,7 +55,7 @@ struct hfw_ledger_ops {
 	int (*campaign_request)(hfw_ledger *l, const char *request_id, const char *campaign, const char *action,
 				const char *device_type, const char *firmware_version,
 				const hfw_firmware_hash firmware_hash, struct hfw_error *err);
-	int (*campaign_by_hash)(hfw_ledger *l, const hfw_firmware_hash firmware_hash, char *campaign, size_t size,
+	int (*campaign_by_hash)(hfw_ledger *l, const hfw_firmware_hash firmware_hash, const char *device, char *campaign, size_t size,
 				struct hfw_error *err);
 	int (*store_message)(hfw_ledger *l, const struct hfw_ledger_message *m, int *duplicate, struct hfw_error *err);
 	int (*quarantine)(hfw_ledger *l, const struct hfw_ledger_refusal *q, uint64_t cap, struct hfw_error *err);

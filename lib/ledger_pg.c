@@ -595,17 +595,19 @@ static int pg_campaign_request(hfw_ledger *l, const char *request_id, const char
 	return 0;
 }
 
-static int pg_campaign_by_hash(hfw_ledger *l, const hfw_firmware_hash firmware_hash, char *campaign, size_t size,
-			       struct hfw_error *err)
+static int pg_campaign_by_hash(hfw_ledger *l, const hfw_firmware_hash firmware_hash, const char *device,
+			       char *campaign, size_t size, struct hfw_error *err)
 {
 	char hex[2 * HFW_SHA256_LEN + 1];
-	const char *v[1] = { hex };
+	const char *v[2] = { hex, device };
 	PGresult *res;
 
 	campaign[0] = '\0';
 	hfw_hex_encode(hex, firmware_hash, HFW_SHA256_LEN);
-	if (!(res = run(l, "SELECT campaign FROM campaign_requests WHERE firmware_hash = $1 AND action = 'distribute' "
-			   "ORDER BY seq DESC LIMIT 1", 1, v, NULL, 0, 0, "cannot read campaigns", err)))
+	if (!(res = run(l, "SELECT campaign FROM campaign_requests c WHERE firmware_hash = $1 AND action = 'distribute' "
+			   "AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM request_devices d "
+			   "WHERE d.request_id = c.request_id AND d.device = $2)) ORDER BY seq DESC LIMIT 1",
+			   2, v, NULL, 0, 0, "cannot read campaigns", err)))
 		return fail(err);
 	if (PQntuples(res) == 1)
 		snprintf(campaign, size, "%s", PQgetvalue(res, 0, 0));

@@ -734,8 +734,8 @@ static int sq_campaign_request(hfw_ledger *l, const char *request_id, const char
 	return in_write_txn(l, err, do_campaign, &a);
 }
 
-static int sq_campaign_by_hash(hfw_ledger *l, const hfw_firmware_hash firmware_hash, char *campaign,
-				size_t size, struct hfw_error *err)
+static int sq_campaign_by_hash(hfw_ledger *l, const hfw_firmware_hash firmware_hash, const char *device,
+				char *campaign, size_t size, struct hfw_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	char hex[2 * HFW_SHA256_LEN + 1];
@@ -743,10 +743,13 @@ static int sq_campaign_by_hash(hfw_ledger *l, const hfw_firmware_hash firmware_h
 
 	campaign[0] = '\0';
 	hfw_hex_encode(hex, firmware_hash, HFW_SHA256_LEN);
-	if (prepare(l, &st, "SELECT campaign FROM campaign_requests WHERE firmware_hash=? AND action='distribute' "
-			    "ORDER BY rowid DESC LIMIT 1") != SQLITE_OK)
+	if (prepare(l, &st, "SELECT campaign FROM campaign_requests c WHERE firmware_hash=?1 AND action='distribute' "
+			    "AND (?2 IS NULL OR EXISTS (SELECT 1 FROM request_devices d "
+			    "WHERE d.request_id = c.request_id AND d.device = ?2)) ORDER BY rowid DESC LIMIT 1") != SQLITE_OK)
 		return db_error(l, err, "cannot read campaigns");
 	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+	if (device)
+		sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		snprintf(campaign, size, "%s", (const char *)sqlite3_column_text(st, 0));
 	else if (rc != SQLITE_DONE)

@@ -253,3 +253,22 @@ sim_in() {
 	validate_schema devices <<< "$output"
 	[ "$(jq -r '[.failed[] | .device + " " + .reason] | join(",")' <<< "$output")" = "00-DB-12-FF-FF-FF-FF-FF rejected" ]
 }
+
+@test "activate joins the campaign that distributed the image to those devices; devices of two such campaigns need --campaign" {
+	start_sandbox
+	read -r a b < <(head -2 esmes | paste -sd' ')
+	hash=$(jq -r .manufacturer_image_sha256 "$IMG/ESME.img.json")
+	# One image, two campaigns: A to the first ESME, B (later) to the second.
+	hanfw -q distribute "$IMG/ESME.img" "$a" --campaign spring-A
+	hanfw -q distribute "$IMG/ESME.img" "$b" --campaign spring-B
+	# By FirmwareHash alone the later campaign (B) would take A's device.
+	run -0 hanfw activate "$a" --hash "$hash" --dry-run -o outa --json
+	[ "$(jq -r .campaign <<< "$output")" = spring-A ]
+	run -0 hanfw activate "$b" --hash "$hash" --dry-run -o outb --json
+	[ "$(jq -r .campaign <<< "$output")" = spring-B ]
+	run -2 --separate-stderr hanfw activate "$a" "$b" --hash "$hash" --dry-run -o outab
+	[ "$stderr" = "hanfw: devices $a and $b got this image in campaigns spring-A and spring-B: give --campaign" ]
+	[ ! -e outab ] || [ -z "$(ls outab)" ]
+	run -0 hanfw activate "$a" "$b" --hash "$hash" --dry-run -o outab --campaign spring-B --json
+	[ "$(jq -r .campaign <<< "$output")" = spring-B ]
+}

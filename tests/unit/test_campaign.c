@@ -458,10 +458,8 @@ static void mid_campaign_events(void **state)
  * A distributed it to the ESME, B to the PPMID.  Events for A's device
  * only, those naming A's request and those naming none (8F72 with the
  * image's hash, a PPMID-style activation, a change of supplier), leave
- * B's device where it was and do not bring A's device into B.  (The
- * mixing is in choosing a campaign by FirmwareHash alone:
- * hfw_ledger_campaign_by_hash gives the latest campaign that distributed
- * the hash, B, for A's device too; see README "Decisions".)
+ * B's device where it was and do not bring A's device into B; and the
+ * campaign an activation joins is found by FirmwareHash AND device.
  */
 static void two_campaigns_one_image(void **state)
 {
@@ -485,9 +483,15 @@ static void two_campaigns_one_image(void **state)
 	assert_string_equal(field(device_in(l, "B", PPMID, &r), "state"), "delivered_to_hub");
 	assert_int_equal(json_integer_value(json_object_get(r, "devices")), 1);
 	assert_string_equal(field(device_in(l, "A", ESME, &a), "state"), "left_campaign");
-	/* By FirmwareHash alone, the latest campaign that distributed it: B, whoever the device. */
-	assert_int_equal(hfw_ledger_campaign_by_hash(l, image, campaign, sizeof(campaign), &err), 0);
+	/* By FirmwareHash alone, the latest campaign that distributed it: B; by device, each its own. */
+	assert_int_equal(hfw_ledger_campaign_by_hash(l, image, NULL, campaign, sizeof(campaign), &err), 0);
 	assert_string_equal(campaign, "B");
+	assert_int_equal(hfw_ledger_campaign_by_hash(l, image, ESME, campaign, sizeof(campaign), &err), 0);
+	assert_string_equal(campaign, "A");
+	assert_int_equal(hfw_ledger_campaign_by_hash(l, image, PPMID, campaign, sizeof(campaign), &err), 0);
+	assert_string_equal(campaign, "B");
+	assert_int_equal(hfw_ledger_campaign_by_hash(l, image, "00-DB-12-00-00-00-00-99", campaign, sizeof(campaign), &err), 0);
+	assert_string_equal(campaign, "");
 	free(before);
 	free(after);
 	json_decref(r);

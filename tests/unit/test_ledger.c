@@ -253,13 +253,13 @@ static void old_hash_column_migrated(void **state)
 	sqlite3_close(db);
 	if (hfw_ledger_open(&l, path, &err) < 0)
 		fail_msg("%s", err.text);
-	assert_int_equal(hfw_ledger_campaign_by_hash(l, h, campaign, sizeof(campaign), &err), 0);
+	assert_int_equal(hfw_ledger_campaign_by_hash(l, h, NULL, campaign, sizeof(campaign), &err), 0);
 	assert_string_equal(campaign, "ESME-0102");
 	assert_int_equal(hfw_ledger_campaign_request(l, "r2", "ESME-0103", "distribute", NULL, NULL, h, &err), 0);
 	hfw_ledger_close(l);
 	/* And again: a current ledger is left alone. */
 	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);
-	assert_int_equal(hfw_ledger_campaign_by_hash(l, h, campaign, sizeof(campaign), &err), 0);
+	assert_int_equal(hfw_ledger_campaign_by_hash(l, h, NULL, campaign, sizeof(campaign), &err), 0);
 	assert_string_equal(campaign, "ESME-0103");
 	hfw_ledger_close(l);
 }
