@@ -14,6 +14,7 @@
 #include "ledger_backend.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,65 @@
 #include <libpq-fe.h>
 
 #include "clock.h"
+#include "dynlib.h"
 #include "hex.h"
+
+/*
+ * libpq, loaded by the first PostgreSQL ledger (dynlib.h): it brings
+ * Kerberos, LDAP, GnuTLS and a second OpenSSL with it, some twenty
+ * libraries that every command would otherwise load at start-up (10
+ * million instructions before main) whatever ledger it uses.
+ */
+#define PQ_FUNCS(X) X(PQclear) X(PQcmdStatus) X(PQcmdTuples) X(PQconnectdb) X(PQconninfoFree) X(PQconninfoParse) X(PQenterPipelineMode) X(PQerrorMessage) X(PQexec) X(PQexecParams) X(PQexitPipelineMode) X(PQfinish) X(PQfreemem) X(PQftype) X(PQgetResult) X(PQgetisnull) X(PQgetlength) X(PQgetvalue) X(PQntuples) X(PQpipelineStatus) X(PQpipelineSync) X(PQreset) X(PQresultErrorField) X(PQresultStatus) X(PQsendQueryParams) X(PQsetNoticeProcessor) X(PQsetSingleRowMode) X(PQstatus)
+static struct {
+#define PQ_SLOT(f) __typeof__(f) *f;
+	PQ_FUNCS(PQ_SLOT)
+#undef PQ_SLOT
+} pq;
+static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
+static struct hfw_error pq_error;
+
+static void load_pq(void)
+{
+	static const struct hfw_dynsym syms[] = {
+#define PQ_SYM(f) { #f, (void **)&pq.f },
+		PQ_FUNCS(PQ_SYM)
+#undef PQ_SYM
+		{ NULL, NULL },
+	};
+
+	hfw_dynlib_load("libpq.so.5", syms, &pq_error);
+}
+
+/* Every call below goes through the loaded library. */
+#define PQclear pq.PQclear
+#define PQcmdStatus pq.PQcmdStatus
+#define PQcmdTuples pq.PQcmdTuples
+#define PQconnectdb pq.PQconnectdb
+#define PQconninfoFree pq.PQconninfoFree
+#define PQconninfoParse pq.PQconninfoParse
+#define PQenterPipelineMode pq.PQenterPipelineMode
+#define PQerrorMessage pq.PQerrorMessage
+#define PQexec pq.PQexec
+#define PQexecParams pq.PQexecParams
+#define PQexitPipelineMode pq.PQexitPipelineMode
+#define PQfinish pq.PQfinish
+#define PQfreemem pq.PQfreemem
+#define PQftype pq.PQftype
+#define PQgetResult pq.PQgetResult
+#define PQgetisnull pq.PQgetisnull
+#define PQgetlength pq.PQgetlength
+#define PQgetvalue pq.PQgetvalue
+#define PQntuples pq.PQntuples
+#define PQpipelineStatus pq.PQpipelineStatus
+#define PQpipelineSync pq.PQpipelineSync
+#define PQreset pq.PQreset
+#define PQresultErrorField pq.PQresultErrorField
+#define PQresultStatus pq.PQresultStatus
+#define PQsendQueryParams pq.PQsendQueryParams
+#define PQsetNoticeProcessor pq.PQsetNoticeProcessor
+#define PQsetSingleRowMode pq.PQsetSingleRowMode
+#define PQstatus pq.PQstatus
 
 struct pg_ledger {
 	struct hfw_ledger base;
@@ -1673,6 +1732,9 @@ int hfw_ledger_pg_open(hfw_ledger **out, const char *uri, int must_exist, struct
 	int ret;
 
 	*out = NULL;
+	pthread_once(&pq_once, load_pq);
+	if (pq_error.code)
+		return hfw_error_set(err, pq_error.code, "%s", pq_error.text);
 	if ((ret = check_uri(uri, err)) < 0)
 		return ret;
 	if (!(l = calloc(1, sizeof(struct pg_ledger))) || (l->ops = &pg_ops, !(PG(l)->where = strdup(uri)))) {
