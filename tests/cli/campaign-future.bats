@@ -59,6 +59,10 @@ activated_devices() {
 		[ "${#lines[@]}" -eq 0 ] && [ "$(wc -l <<< "$stderr")" -eq 1 ]
 		[[ "$stderr" == *"--activate-at '$bad' is not "* ]]
 	done
+	# A plan whose window is not a time of day is refused before anything is done.
+	jq '.activation.at = "25:00"' plan.json > bad.json
+	run -3 --separate-stderr hanfw campaign run bad.json --dry-run
+	[[ "$stderr" == *"the plan's activation window '25:00' is not a time of day"* ]]
 	# The run's dry run names the window and its next time.
 	window_times
 	run -0 hanfw campaign run plan.json --dry-run
