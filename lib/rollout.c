@@ -133,9 +133,11 @@ static int load_plan(struct hfw_rollout *r, const char *path, struct hfw_error *
 	if (!format || strcmp(format, HFW_PLAN_FORMAT) != 0)
 		return hfw_error_set(err, HFW_EINPUT, "'%s' is not a %s plan (hanfw campaign plan -o)", path, HFW_PLAN_FORMAT);
 	if ((v = json_object_get(r->plan, "activation"))) {
+		struct hfw_error why = HFW_ERROR_INIT;
+
 		if (hfw_plan_parse_window(json_string_value(json_object_get(v, "at")), "the plan's activation window",
-					  &r->activate_at, err) < 0)
-			return hfw_error_set(err, HFW_EINPUT, "plan '%s': %s", path, err->text);
+					  &r->activate_at, &why) < 0)
+			return hfw_error_set(err, HFW_EINPUT, "plan '%s': %s", path, why.text);
 		r->has_window = 1;
 	}
 	inputs = json_object_get(r->plan, "inputs");
