@@ -550,16 +550,13 @@ int campaign_abort(int argc, char **argv, struct hfw_ctx *ctx)
 		return ret;
 	if (hfw_rollout_abort(sess->ledger, argv[0], &c, &err) < 0)
 		return cmd_report(&err);
-	if (hfw_rollout_cancels_due(sess->ledger, c.name, &v, &ncancel, &err) < 0)
+	/*
+	 * A run still sending stops at its next round: wait for it (the
+	 * campaign's lock), so what its last round scheduled is seen too.
+	 */
+	if (lock_campaign_wait(ctx, c.name, &lock, 1, &err) < 0 ||
+	    hfw_rollout_cancels_due(sess->ledger, c.name, &v, &ncancel, &err) < 0)
 		goto fail;
-	if (ncancel) {
-		free(v);
-		v = NULL;
-		/* A run still sending stops at its next round: wait for it, then look again. */
-		if (lock_campaign_wait(ctx, c.name, &lock, 1, &err) < 0 ||
-		    hfw_rollout_cancels_due(sess->ledger, c.name, &v, &ncancel, &err) < 0)
-			goto fail;
-	}
 	if (ncancel) {
 		sess->in_flight = CMD_DEFAULT_IN_FLIGHT;
 		sess->both = 1;
