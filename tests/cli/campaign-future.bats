@@ -183,3 +183,23 @@ wait_scheduled() {
 	no_step_twice --sandbox
 	no_counter_twice
 }
+
+@test "campaign abort whose cancels cannot be sent: a line per device, exit 8, the campaign aborted all the same" {
+	campaign_servers 1000
+	"$HANFW" campaign run plan.json --poll-ms 50 --wave-timeout 120 > run.out 2> run.err &
+	RUN_PID=$!
+	wait_scheduled 1
+	kill -9 "$RUN_PID"
+	wait "$RUN_PID" || true
+	RUN_PID=
+	scheduled > sched
+	# The DCC's adapter is gone: no cancel leaves.
+	kill "$SV_PID" && wait "$SV_PID" || true
+	SV_PID=
+	run -8 --separate-stderr hanfw campaign abort plan
+	[[ "$output" == "campaign plan: aborted: nothing more is sent; 0 future-dated activations cancelled, $(wc -l < sched) not" ]]
+	for d in $(cat sched); do
+		[[ "$stderr" == *"hanfw: campaign plan: $d: cancel not sent: "*"hanfw activate $d --cancel --campaign plan)"* ]]
+	done
+	[ "$(hanfw campaign status plan --json | jq -r .state)" = aborted ]
+}
