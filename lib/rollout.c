@@ -1286,12 +1286,14 @@ int hfw_rollout_cancel(const struct hfw_rollout_options *o, const char *name, co
 			goto fail;
 	}
 	*results = res;
-	hfw_rollout_free(r);
-	return 0;
+	res = NULL;
+	ret = 0;
 fail:
-	ret = err->code ? err->code : HFW_ERROR;
-	hfw_flow_results_release(res, n);
-	free(res);
+	if (res) {
+		ret = err->code ? err->code : HFW_ERROR;
+		hfw_flow_results_release(res, n);
+		free(res);
+	}
 	hfw_rollout_free(r);
 	return ret;
 }
