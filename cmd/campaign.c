@@ -128,7 +128,7 @@ static int print_summary(const struct hfw_ctx *ctx, const hfw_plan *plan, const 
 static int campaign_plan(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	const char *estate_path = NULL, *products_path = NULL, *out = NULL, *explain = NULL;
-	const char *canary_text = NULL, *growth_text = NULL, *max_wave_text = NULL;
+	const char *canary_text = NULL, *growth_text = NULL, *max_wave_text = NULL, *activate_at = NULL;
 	int allow_ihd = 0, allow_smets1 = 0;
 	const struct hfw_option opts[] = {
 		HFW_OPT_STRING(0, "estate", &estate_path, "FILE", "the estate (hanfw inventory's, or the sandbox's estate.json)"),
@@ -141,11 +141,14 @@ static int campaign_plan(int argc, char **argv, struct hfw_ctx *ctx)
 		HFW_OPT_STRING(0, "canary", &canary_text, "N", "devices in the first wave (default 1% of those included, 1 to 100)"),
 		HFW_OPT_STRING(0, "growth", &growth_text, "F", "each later wave is F times the one before (default 5)"),
 		HFW_OPT_STRING(0, "max-wave", &max_wave_text, "N", "no wave larger than N devices (default: no cap)"),
+		HFW_OPT_STRING(0, "activate-at", &activate_at, "HH:MM",
+			       "future-date each activation (SR 11.3) to this daily time, UTC (campaign run)"),
 		HFW_OPT_END()
 	};
 	static const struct hfw_usage usage = {
 		"campaign plan --estate FILE --products FILE IMAGE... [-o PLAN.json] [--explain EUI]\n"
-		"                     [--allow-ihd] [--allow-smets1] [--canary N] [--growth F] [--max-wave N] [--json]",
+		"                     [--allow-ihd] [--allow-smets1] [--canary N] [--growth F] [--max-wave N]\n"
+		"                     [--activate-at HH:MM] [--json]",
 		"Decide for every device of the estate whether and in which wave it is updated with the\n"
 		"images, or the one reason it is not, and write the plan.",
 	};
@@ -193,6 +196,11 @@ static int campaign_plan(int argc, char **argv, struct hfw_ctx *ctx)
 		if (x == 0)
 			return cmd_usage_error(ctx, "--max-wave must be at least 1");
 		po.max_wave = x;
+	}
+	if (activate_at) {
+		if (hfw_plan_parse_window(activate_at, "--activate-at", &po.activate_at, &err) < 0)
+			return cmd_usage_error(ctx, "%s", err.text);
+		po.has_window = 1;
 	}
 	if (explain && hfw_eui_parse(&explain_eui, explain, "--explain", &err) < 0)
 		return cmd_usage_error(ctx, "%s", err.text);

@@ -5,7 +5,6 @@
  * is lib/rollout.h; it tells this command what happens through callbacks.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -391,6 +390,10 @@ static int run_dry(struct hfw_ctx *ctx, const char *plan_path, const char *name)
 			print_duration(json_integer_value(json_object_get(w, "budget_s")));
 			printf("\n");
 		}
+		if ((w = json_object_get(res, "activation")))
+			printf("  activation window: every SR 11.3 future-dated to %s UTC daily, at least %" JSON_INTEGER_FORMAT
+			       " s ahead (next: %s)\n", json_string_value(json_object_get(w, "at")),
+			       json_integer_value(json_object_get(w, "lead_s")), json_string_value(json_object_get(w, "next")));
 		printf("  campaign  requests:");
 		print_requests(json_object_get(res, "requests"));
 		printf("; budgets: at least ");
@@ -473,16 +476,31 @@ int campaign_resume(int argc, char **argv, struct hfw_ctx *ctx)
 	return run_common(ctx, NULL, argv[0], 1, NULL, NULL, NULL, poll, until);
 }
 
+/*
+ * "campaign abort NAME": the campaign is aborted first (a run stops at its
+ * next round, nothing more is sent), then each device whose future-dated
+ * activation is scheduled and not yet executed is sent the SR 11.3 cancel.
+ * Only then are the signer, GBCS key and adapter set up (and the campaign's
+ * lock taken, waiting for a run to stop): an abort with nothing scheduled
+ * needs no keys, as before.
+ */
 int campaign_abort(int argc, char **argv, struct hfw_ctx *ctx)
 {
 	const struct hfw_option opts[] = { HFW_OPT_END() };
 	static const struct hfw_usage usage = {
 		"campaign abort NAME",
-		"Stop a campaign: nothing more is sent, by this or any later run.",
+		"Stop a campaign: nothing more is sent, by this or any later run; every future-dated activation\n"
+		"not yet executed is cancelled (SR 11.3 with the far-future sentinel).",
 	};
 	struct hfw_error err = HFW_ERROR_INIT;
+	struct cmd_session *sess = &ctx->session;
 	struct hfw_run_campaign c;
+	struct hfw_rollout_cancel *v = NULL;
+	struct hfw_flow_result *res = NULL;
+	struct hfw_rollout_options o;
 	enum cmd_parse pr;
+	size_t i, ncancel = 0, sent = 0;
+	hfw_ledger_lock *lock = NULL;
 	int n, ret;
 
 	if ((pr = cmd_parse_options(ctx, argc, argv, opts, &usage, &n)) != PARSE_OK)
@@ -491,11 +509,53 @@ int campaign_abort(int argc, char **argv, struct hfw_ctx *ctx)
 		return cmd_usage_error(ctx, "give the campaign's NAME");
 	if ((ret = cmd_setup(ctx, ctx->needs)) != 0)
 		return ret;
-	if (hfw_rollout_abort(ctx->session.ledger, argv[0], &c, &err) < 0)
+	if (hfw_rollout_abort(sess->ledger, argv[0], &c, &err) < 0)
 		return cmd_report(&err);
+	/*
+	 * A run still sending stops at its next round: wait for it (the
+	 * campaign's lock), so what its last round scheduled is seen too.
+	 */
+	if (hfw_ledger_wait_campaign(sess->ledger, c.name, &lock, &err) < 0 ||
+	    hfw_rollout_cancels_due(sess->ledger, c.name, &v, &ncancel, &err) < 0)
+		goto fail;
+	if (ncancel) {
+		sess->in_flight = CMD_DEFAULT_IN_FLIGHT;
+		sess->both = 1;
+		if ((ret = cmd_setup(ctx, NEED_FLOW | NEED_GBCS_KEY)) != 0)
+			goto out;
+		memset(&o, 0, sizeof(o));
+		o.ledger = sess->ledger;
+		o.cfg = sess->cfg;
+		cmd_session_fill(sess, &o.flow);
+		o.gbcs_key = sess->gbcs_key;
+		if (hfw_rollout_cancel(&o, c.name, v, ncancel, &res, &err) < 0)
+			goto fail;
+		for (i = 0; i < ncancel; i++) {
+			if (res[i].outcome == HFW_FLOW_SENT) {
+				sent++;
+				continue;
+			}
+			/* Always said, -q or not: a device whose activation may still happen. */
+			fprintf(stderr, "hanfw: campaign %s: %s: cancel not sent: %s%s%s%s%s (its future-dated activation may still "
+				"happen: hanfw activate %s --cancel --campaign %s)\n", c.name, v[i].device,
+				hfw_flow_outcome_name(res[i].outcome), res[i].code[0] ? " " : "", res[i].code,
+				res[i].detail ? ": " : "", res[i].detail ? res[i].detail : "", v[i].device, c.name);
+		}
+	}
 	if (!ctx->quiet)
-		printf("campaign %s: aborted: nothing more is sent\n", c.name);
-	return HFW_EXIT_OK;
+		printf("campaign %s: aborted: nothing more is sent; %zu future-dated activations cancelled, %zu not\n", c.name,
+		       sent, ncancel - sent);
+	ret = sent == ncancel ? HFW_EXIT_OK : -HFW_EPARTIAL;
+	goto out;
+fail:
+	ret = cmd_report(&err);
+out:
+	if (res)
+		hfw_flow_results_release(res, ncancel);
+	free(res);
+	free(v);
+	hfw_ledger_unlock(lock);
+	return ret;
 }
 
 static int is_final(const char *state)

@@ -85,6 +85,8 @@ static const struct hfw_setting_info settings[HFW_SET_COUNT] = {
 		"campaign run: seconds before the first such re-drive, doubled for each next one" },
 	[HFW_SET_REDRIVE_BACKOFF_MAX] = { "redrive_backoff_max", "HANFW_REDRIVE_BACKOFF_MAX", HFW_TYPE_UINT, "21600",
 		"campaign run: the longest wait before any re-drive, seconds" },
+	[HFW_SET_ACTIVATION_LEAD] = { "activation_lead", "HANFW_ACTIVATION_LEAD", HFW_TYPE_UINT, "900",
+		"campaign run: an activation window's SR 11.3 is dated at least this many seconds ahead" },
 };
 
 struct hfw_config {

@@ -61,6 +61,7 @@ enum hfw_setting {
 	HFW_SET_REDRIVE_SLEEPY_ATTEMPTS,
 	HFW_SET_REDRIVE_SLEEPY_BACKOFF,
 	HFW_SET_REDRIVE_BACKOFF_MAX,	/* the cap of every class's doubling backoff, seconds */
+	HFW_SET_ACTIVATION_LEAD,	/* a future-dated activation is at least this many seconds ahead */
 	HFW_SET_COUNT
 };
 

@@ -201,7 +201,12 @@ int hfw_ledger_each_campaign_name(hfw_ledger *l, int (*fn)(void *arg, const char
 
 int hfw_ledger_lock_campaign(hfw_ledger *l, const char *campaign, hfw_ledger_lock **lock, struct hfw_error *err)
 {
-	return l->ops->lock_campaign(l, campaign, lock, err);
+	return l->ops->lock_campaign(l, campaign, 0, lock, err);
+}
+
+int hfw_ledger_wait_campaign(hfw_ledger *l, const char *campaign, hfw_ledger_lock **lock, struct hfw_error *err)
+{
+	return l->ops->lock_campaign(l, campaign, 1, lock, err);
 }
 
 void hfw_ledger_unlock(hfw_ledger_lock *lock)

@@ -265,6 +265,8 @@ int hfw_ledger_each_campaign_name(hfw_ledger *l, int (*fn)(void *arg, const char
  */
 typedef struct hfw_ledger_lock hfw_ledger_lock;
 int hfw_ledger_lock_campaign(hfw_ledger *l, const char *campaign, hfw_ledger_lock **lock, struct hfw_error *err);
+/* The same, waiting until the process holding it lets go (campaign abort waits for a run's last round). */
+int hfw_ledger_wait_campaign(hfw_ledger *l, const char *campaign, hfw_ledger_lock **lock, struct hfw_error *err);
 void hfw_ledger_unlock(hfw_ledger_lock *lock);
 
 /* How many requests are recorded (tests, status). */

@@ -98,7 +98,7 @@ struct hfw_ledger_ops {
 	int (*run_latest_unsent)(hfw_ledger *l, const char *campaign, const char *device, const char *action,
 				 int *unsent, struct hfw_error *err);
 	/* One run of a campaign at a time (hfw_ledger_lock_campaign): held until unlock_campaign. */
-	int (*lock_campaign)(hfw_ledger *l, const char *name, hfw_ledger_lock **out, struct hfw_error *err);
+	int (*lock_campaign)(hfw_ledger *l, const char *name, int wait, hfw_ledger_lock **out, struct hfw_error *err);
 	void (*unlock_campaign)(hfw_ledger_lock *lock);
 	int (*count)(hfw_ledger *l, int64_t *out, struct hfw_error *err);
 	/* The schema version the ledger is at (after opening: the newest this hanfw knows). */

@@ -230,7 +230,7 @@ static int settle(hfw_ledger *l, struct hfw_error *err)
 	return ret;
 }
 
-static int try_lock(hfw_ledger *l, int64_t key, struct hfw_error *err);
+static int try_lock(hfw_ledger *l, int64_t key, int wait, struct hfw_error *err);
 
 static int lock_lost(hfw_ledger *l, struct hfw_error *err)
 {
@@ -257,7 +257,7 @@ static int connected(hfw_ledger *l, struct hfw_error *err)
 		return db_error(l, NULL, err, "cannot reconnect");
 	/* A run's lock went with the old session: taken again before anything else, or the run stops. */
 	for (i = 0; i < PG(l)->nlocks; i++)
-		if ((ret = try_lock(l, PG(l)->locks[i], err)) <= 0) {
+		if ((ret = try_lock(l, PG(l)->locks[i], 0, err)) <= 0) {
 			if (ret < 0)
 				return ret;
 			PG(l)->lock_lost = 1;
@@ -1407,7 +1407,8 @@ static int64_t lock_key(const char *name)
 }
 
 /* pg_try_advisory_lock(key): 1 taken, 0 held by another session, <0 error. */
-static int try_lock(hfw_ledger *l, int64_t key, struct hfw_error *err)
+/* 1 if taken, 0 if another session holds it (never with wait: pg_advisory_lock blocks until it is free). */
+static int try_lock(hfw_ledger *l, int64_t key, int wait, struct hfw_error *err)
 {
 	char k[24];
 	const char *v[1] = { k };
@@ -1415,7 +1416,8 @@ static int try_lock(hfw_ledger *l, int64_t key, struct hfw_error *err)
 	int got;
 
 	snprintf(k, sizeof(k), "%" PRId64, key);
-	res = PQexecParams(PG(l)->conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, v, NULL, NULL, 0);
+	res = PQexecParams(PG(l)->conn, wait ? "SELECT true FROM pg_advisory_lock($1::bigint)" : "SELECT pg_try_advisory_lock($1::bigint)",
+			   1, NULL, v, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		db_error(l, res, err, "cannot take the campaign's run lock");
 		PQclear(res);
@@ -1426,7 +1428,7 @@ static int try_lock(hfw_ledger *l, int64_t key, struct hfw_error *err)
 	return got;
 }
 
-static int pg_lock_campaign(hfw_ledger *l, const char *name, hfw_ledger_lock **out, struct hfw_error *err)
+static int pg_lock_campaign(hfw_ledger *l, const char *name, int wait, hfw_ledger_lock **out, struct hfw_error *err)
 {
 	struct hfw_ledger_lock *k = NULL;
 	int64_t key = lock_key(name);
@@ -1437,7 +1439,7 @@ static int pg_lock_campaign(hfw_ledger *l, const char *name, hfw_ledger_lock **o
 		return hfw_error_set(err, HFW_ELIMIT, "ledger: too many campaign run locks in one process");
 	if (!(k = calloc(1, sizeof(*k))))
 		return hfw_error_oom(err);
-	if ((ret = connected(l, err)) < 0 || (ret = try_lock(l, key, err)) < 0)
+	if ((ret = connected(l, err)) < 0 || (ret = try_lock(l, key, wait, err)) < 0)
 		goto out;
 	if (ret == 0) {
 		ret = hfw_error_set(err, HFW_EINPUT,

@@ -1563,7 +1563,7 @@ static int sq_run_latest_unsent(hfw_ledger *l, const char *campaign, const char 
  * (the kernel releases it when the process dies, kill -9 included).  The
  * descriptor stays open until hfw_ledger_unlock.
  */
-static int sq_lock_campaign(hfw_ledger *l, const char *name, hfw_ledger_lock **out, struct hfw_error *err)
+static int sq_lock_campaign(hfw_ledger *l, const char *name, int wait, hfw_ledger_lock **out, struct hfw_error *err)
 {
 	struct hfw_ledger_lock *k;
 	struct flock fl;
@@ -1579,7 +1579,12 @@ static int sq_lock_campaign(hfw_ledger *l, const char *name, hfw_ledger_lock **o
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_SETLK, &fl) < 0) {
+	while (wait && fcntl(fd, F_SETLKW, &fl) < 0)
+		if (errno != EINTR) {
+			close(fd);
+			return hfw_error_set(err, HFW_EIO, "cannot lock '%s': %s", path, strerror(errno));
+		}
+	if (!wait && fcntl(fd, F_SETLK, &fl) < 0) {
 		close(fd);
 		return hfw_error_set(err, HFW_EINPUT,
 				     "campaign %s is being run by another process (lock '%s'): one run of a campaign at a time",

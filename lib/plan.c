@@ -547,6 +547,10 @@ int hfw_plan_make(hfw_plan **out, const hfw_estate *e, const hfw_products *p, co
 	plan->images = images;
 	plan->n_images = n_images;
 	plan->o = *o;
+	if (plan->o.has_window && (plan->o.activate_at < 0 || plan->o.activate_at >= 24 * 60)) {
+		ret = hfw_error_set(err, HFW_EUSAGE, "an activation window is a time of day, 00:00 to 23:59");
+		goto out;
+	}
 	if (!plan->o.growth)
 		plan->o.growth = HFW_PLAN_DEFAULT_GROWTH;
 	plan->n = hfw_estate_count(e);
@@ -951,6 +955,10 @@ int hfw_plan_write(const hfw_plan *plan, const struct hfw_plan_inputs *in, hfw_p
 		"\"max_wave\": %" PRIu64 ", \"max_request\": %u},\n",
 	     plan->o.allow_ihd ? "true" : "false", plan->o.allow_smets1 ? "true" : "false", plan->canary, plan->o.growth,
 	     plan->o.max_wave, HFW_PLAN_MAX_REQUEST);
+	/* Only when set: a plan without a window reads (and hashes) as before. */
+	if (plan->o.has_window)
+		putf(w, "  \"activation\": {\"at\": \"%02d:%02d\", \"every\": \"day\", \"zone\": \"UTC\"},\n",
+		     plan->o.activate_at / 60, plan->o.activate_at % 60);
 	puts_(w, "  \"precedence\": [");
 	for (i = 0; i < HFW_PLAN_REASON_COUNT - 1; i++)
 		putf(w, "%s\"%s\"", i ? ", " : "", reason_names[precedence[i]]);
@@ -1110,4 +1118,29 @@ int hfw_plan_image_load(struct hfw_plan_image *out, const char *path, const hfw_
 out:
 	free(buf);
 	return ret;
+}
+
+int hfw_plan_parse_window(const char *text, const char *what, int *minute, struct hfw_error *err)
+{
+	int h, m;
+
+	if (!text || strlen(text) != 5 || text[2] != ':' || text[0] < '0' || text[0] > '9' || text[1] < '0' ||
+	    text[1] > '9' || text[3] < '0' || text[3] > '9' || text[4] < '0' || text[4] > '9')
+		return hfw_error_set(err, HFW_EUSAGE, "%s '%.40s' is not HH:MM (a daily time, UTC, e.g. 02:30)", what,
+				     text ? text : "");
+	h = (text[0] - '0') * 10 + (text[1] - '0');
+	m = (text[3] - '0') * 10 + (text[4] - '0');
+	if (h > 23 || m > 59)
+		return hfw_error_set(err, HFW_EUSAGE, "%s '%.40s' is not a time of day (00:00 to 23:59, UTC)", what, text);
+	*minute = h * 60 + m;
+	return 0;
+}
+
+int64_t hfw_plan_next_window(int64_t now_s, int minute, int64_t lead_s)
+{
+	int64_t earliest = now_s + (lead_s > 0 ? lead_s : 0);
+	int64_t day = earliest - ((earliest % 86400) + 86400) % 86400;	/* midnight UTC of that day */
+	int64_t t = day + (int64_t)minute * 60;
+
+	return t >= earliest ? t : t + 86400;
 }

@@ -98,7 +98,29 @@ struct hfw_plan_options {
 	uint64_t canary;		/* 0: 1% of the included devices, at least 1, at most 100 */
 	unsigned growth;		/* each wave after the canary is growth times the one before (0: 5) */
 	uint64_t max_wave;		/* 0: no cap on a wave's size */
+	/*
+	 * The activation window: each SR 11.3 of the campaign is future-dated
+	 * to the next HH:MM (UTC, every day) a lead time ahead (campaign run).
+	 * has_window 0: none (activate at once); activate_at: minutes after
+	 * midnight UTC.
+	 */
+	int has_window;
+	int activate_at;
 };
+
+/*
+ * "HH:MM" (UTC, 00:00 to 23:59, two digits each, nothing else) to minutes
+ * after midnight; HFW_EUSAGE naming the rule otherwise.  what names the
+ * option in the error ("--activate-at").
+ */
+int hfw_plan_parse_window(const char *text, const char *what, int *minute, struct hfw_error *err);
+
+/*
+ * The first time (Unix seconds) at least lead_s after now_s whose UTC time
+ * of day is minute (after midnight): the next occurrence of a daily
+ * window.  Pure.
+ */
+int64_t hfw_plan_next_window(int64_t now_s, int minute, int64_t lead_s);
 
 typedef struct hfw_plan hfw_plan;
 

@@ -57,6 +57,9 @@ struct hfw_rollout {
 	struct hfw_redrive_policy redrive;
 	json_t *windows;
 	size_t dist_open[HFW_PLAN_MAX_IMAGES];
+	/* The plan's activation window (plan.h): SR 11.3 future-dated to the next activate_at, lead_s ahead. */
+	int has_window, activate_at;
+	int64_t act_until_ms;	/* the latest time an activation of this wave is dated to (0: none known) */
 	/* The wave's devices (reloaded each round). */
 	struct run_dev *devs;
 	size_t ndevs, capdevs;
@@ -129,6 +132,14 @@ static int load_plan(struct hfw_rollout *r, const char *path, struct hfw_error *
 	format = json_string_value(json_object_get(r->plan, "format"));
 	if (!format || strcmp(format, HFW_PLAN_FORMAT) != 0)
 		return hfw_error_set(err, HFW_EINPUT, "'%s' is not a %s plan (hanfw campaign plan -o)", path, HFW_PLAN_FORMAT);
+	if ((v = json_object_get(r->plan, "activation"))) {
+		struct hfw_error why = HFW_ERROR_INIT;
+
+		if (hfw_plan_parse_window(json_string_value(json_object_get(v, "at")), "the plan's activation window",
+					  &r->activate_at, &why) < 0)
+			return hfw_error_set(err, HFW_EINPUT, "plan '%s': %s", path, why.text);
+		r->has_window = 1;
+	}
 	inputs = json_object_get(r->plan, "inputs");
 	if (check_input(json_object_get(inputs, "estate"), "estate", err) < 0 ||
 	    check_input(json_object_get(inputs, "products"), "products file", err) < 0)
@@ -403,6 +414,23 @@ static int redrive_due(struct hfw_rollout *r, const struct run_dev *d, const jso
 	return 0;
 }
 
+/* The configured lead (s) of a future-dated activation (config: activation_lead). */
+static int64_t lead_s(const struct hfw_rollout *r)
+{
+	return (int64_t)hfw_config_get_uint(r->o.cfg, HFW_SET_ACTIVATION_LEAD);
+}
+
+/* Unix seconds as DUIS carries an ExecutionDateTime: whole seconds, UTC, 'Z'. */
+static void window_text(char out[64], int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec);
+}
+
 /* Send one step to a set of devices of one image (image -1: any, for read-version). */
 static int send_step(struct hfw_rollout *r, enum hfw_run_step step, int64_t image, const struct run_dev *const *devs,
 		     size_t n, struct hfw_error *err)
@@ -410,6 +438,7 @@ static int send_step(struct hfw_rollout *r, enum hfw_run_step step, int64_t imag
 	struct hfw_flow_result *res = NULL;
 	struct hfw_target *t = NULL;
 	size_t i, counts[HFW_FLOW_OUTCOMES];
+	char when[64];
 	int ret = 0;
 
 	if (!n)
@@ -461,7 +490,20 @@ static int send_step(struct hfw_rollout *r, enum hfw_run_step step, int64_t imag
 		ao.flow.firmware_version = im->m.firmware_version;
 		ao.gbcs_key = r->o.gbcs_key;
 		memcpy(ao.firmware_hash, im->m.firmware_hash, HFW_SHA256_LEN);
-		say(r, HFW_ROLLOUT_SENDING, "wave %" PRId64 ": activate %s on %zu devices (SR 11.3)", r->c.wave, im->m.type->name, n);
+		if (r->has_window) {
+			int64_t at = hfw_plan_next_window((int64_t)(hfw_now_ms() / 1000), r->activate_at, lead_s(r));
+
+			window_text(when, at);
+			ao.execution_datetime = when;
+			/* The wave waits for it: its deadline is the scheduled time plus the wave's timeout. */
+			if (at * 1000 > r->act_until_ms)
+				r->act_until_ms = at * 1000;
+			say(r, HFW_ROLLOUT_SENDING, "wave %" PRId64 ": activate %s on %zu devices at %s (SR 11.3, future-dated)",
+			    r->c.wave, im->m.type->name, n, when);
+		} else {
+			say(r, HFW_ROLLOUT_SENDING, "wave %" PRId64 ": activate %s on %zu devices (SR 11.3)", r->c.wave,
+			    im->m.type->name, n);
+		}
 		ret = hfw_activation_run(&ao, res, n, counts, err);
 	} else {
 		struct hfw_flow_options fo;
@@ -599,6 +641,20 @@ static int round_once(struct hfw_rollout *r, int timed_out, size_t *open, struct
 			dec.next = HFW_RUN_LEFT;
 			dec.reason = cstate;
 		}
+		/*
+		 * A window's activation sent by an earlier process: dated no later
+		 * than the next window from now (the dating only moves forward).
+		 */
+		if (r->has_window && d->step == HFW_RUN_ACTIVATE && !r->act_until_ms)
+			r->act_until_ms = hfw_plan_next_window((int64_t)(hfw_now_ms() / 1000), r->activate_at, lead_s(r)) * 1000;
+		/*
+		 * A future-dated activation of unknown fate: a version read before
+		 * its time would say nothing (the device runs the old image until
+		 * then), so it waits for its time, then reads.
+		 */
+		if (r->has_window && d->step == HFW_RUN_ACTIVATE && has == HFW_RUN_UNKNOWN_FATE && dec.action == HFW_RUN_SEND &&
+		    dec.next == HFW_RUN_READ_VERSION && (int64_t)hfw_now_ms() < r->act_until_ms)
+			dec.action = HFW_RUN_WAIT, dec.next = d->step;
 		/* A re-drive that never left (not sent, refused unread): sent again, like a first send. */
 		if (dec.action == HFW_RUN_WAIT && has == HFW_RUN_ANSWERED && cstate &&
 		    (!strcmp(cstate, "distribution_requested") || !strcmp(cstate, "activation_requested"))) {
@@ -828,7 +884,9 @@ static int run_waves(struct hfw_rollout *r, struct hfw_error *err)
 		while (open) {
 			if (still_running(r, err) < 0)
 				return err->code;
-			timed_out = (int64_t)hfw_now_ms() >= r->c.wave_started_ms + r->c.wave_timeout_s * 1000;
+			/* A future-dated activation moves the deadline to its time plus the wave's timeout. */
+			timed_out = (int64_t)hfw_now_ms() >= r->c.wave_started_ms + r->c.wave_timeout_s * 1000 &&
+				    (int64_t)hfw_now_ms() >= r->act_until_ms + r->c.wave_timeout_s * 1000;
 			if (round_once(r, timed_out, &open, err) < 0)
 				return err->code;
 			if (progress(r, err) < 0)
@@ -856,6 +914,7 @@ static int run_waves(struct hfw_rollout *r, struct hfw_error *err)
 		say(r, HFW_ROLLOUT_GATE_PASSED, "wave %" PRId64 ": gate passed", r->c.wave);
 		r->c.gate_passed = r->c.wave;
 		r->c.wave_started_ms = 0;
+		r->act_until_ms = 0;
 		if (r->c.wave < nwaves) {
 			r->c.wave++;
 			if (hfw_run_put(r->ledger, &r->c, err) < 0)
@@ -1106,6 +1165,145 @@ void hfw_rollout_free(hfw_rollout *r)
 	free(r);
 }
 
+/* ---- abort's cancels ---- */
+
+struct cancel_scan {
+	json_t *states;		/* device -> {state, ...}: the campaign's */
+	int has_window;
+	struct hfw_rollout_cancel *v;
+	size_t n, cap;
+};
+
+static int add_cancel(void *arg, const struct hfw_run_device *d)
+{
+	struct cancel_scan *cs = arg;
+	const char *st = json_string_value(json_object_get(json_object_get(cs->states, d->device), "state"));
+
+	/* Scheduled and not reported executed; with a window, an activation on its way may be scheduled too. */
+	if (!st || d->image < 0 ||
+	    (strcmp(st, "activation_scheduled") != 0 && !(cs->has_window && !strcmp(st, "activation_requested"))))
+		return 0;
+	if (cs->n == cs->cap) {
+		size_t cap = cs->cap ? 2 * cs->cap : 64;
+		struct hfw_rollout_cancel *v = realloc(cs->v, cap * sizeof(*v));
+
+		if (!v)
+			return HFW_ENOMEM;
+		cs->v = v;
+		cs->cap = cap;
+	}
+	snprintf(cs->v[cs->n].device, sizeof(cs->v[cs->n].device), "%s", d->device);
+	cs->v[cs->n].image = d->image;
+	cs->n++;
+	return 0;
+}
+
+int hfw_rollout_cancels_due(hfw_ledger *l, const char *name, struct hfw_rollout_cancel **out, size_t *n,
+			    struct hfw_error *err)
+{
+	struct hfw_run_campaign c;
+	struct cancel_scan cs;
+	json_error_t je;
+	json_t *plan = NULL;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	memset(&cs, 0, sizeof(cs));
+	if ((ret = get_campaign(l, name, &c, err)) < 0)
+		return ret;
+	/* The campaign's own plan (hashed when it started): only its window is read here. */
+	if ((plan = json_load_file(c.plan_path, 0, &je)))
+		cs.has_window = json_object_get(plan, "activation") != NULL;
+	json_decref(plan);
+	if (!(cs.states = json_object()))
+		return hfw_error_oom(err);
+	if ((ret = hfw_campaign_each_latest(l, name, put_state, cs.states, err)) == HFW_ENOMEM ||
+	    (ret >= 0 && (ret = hfw_run_each_device(l, name, 0, add_cancel, &cs, err)) == HFW_ENOMEM))
+		ret = hfw_error_oom(err);
+	json_decref(cs.states);
+	if (ret < 0) {
+		free(cs.v);
+		return ret;
+	}
+	*out = cs.v;
+	*n = cs.n;
+	return 0;
+}
+
+int hfw_rollout_cancel(const struct hfw_rollout_options *o, const char *name, const struct hfw_rollout_cancel *v,
+		       size_t n, struct hfw_flow_result **results, struct hfw_error *err)
+{
+	struct hfw_rollout *r = NULL;
+	struct hfw_run_campaign c;
+	struct hfw_flow_result *res = NULL;
+	size_t i, im, counts[HFW_FLOW_OUTCOMES];
+	int ret = 0;
+
+	*results = NULL;
+	if (!n)
+		return 0;
+	if (!(r = calloc(1, sizeof(*r))) || !(res = calloc(n, sizeof(*res)))) {
+		free(r);
+		return hfw_error_oom(err);
+	}
+	r->o = *o;
+	/* The images' FirmwareHash: the plan's images, as the run loaded them. */
+	if (get_campaign(o->ledger, name, &c, err) < 0 || load_plan(r, c.plan_path, err) < 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if (hfw_eui_parse(&res[i].device, v[i].device, "campaign", err) < 0)
+			goto fail;
+		res[i].outcome = HFW_FLOW_PENDING;
+	}
+	/* One SR 11.3 cancel per device, by image (its hash), through the activation flow. */
+	for (im = 0; im < r->nimages; im++) {
+		struct hfw_activation_options ao;
+		struct hfw_flow_result *part;
+		size_t k = 0, j;
+
+		for (i = 0; i < n; i++)
+			k += v[i].image == (int64_t)im;
+		if (!k)
+			continue;
+		if (!(part = calloc(k, sizeof(*part)))) {
+			hfw_error_oom(err);
+			goto fail;
+		}
+		for (i = 0, j = 0; i < n; i++)
+			if (v[i].image == (int64_t)im)
+				part[j++].device = res[i].device;
+		memset(&ao, 0, sizeof(ao));
+		ao.flow = o->flow;
+		ao.flow.campaign = name;
+		ao.flow.device_type = r->images[im].m.type->name;
+		ao.flow.firmware_version = r->images[im].m.firmware_version;
+		ao.gbcs_key = o->gbcs_key;
+		ao.execution_datetime = HFW_CS06_CANCEL_DUIS;
+		memcpy(ao.firmware_hash, r->images[im].m.firmware_hash, HFW_SHA256_LEN);
+		ret = hfw_activation_run(&ao, part, k, counts, err);
+		for (i = 0, j = 0; i < n; i++)
+			if (v[i].image == (int64_t)im) {
+				res[i] = part[j];
+				part[j++].detail = NULL;
+			}
+		free(part);
+		if (ret < 0)
+			goto fail;
+	}
+	*results = res;
+	res = NULL;
+	ret = 0;
+fail:
+	if (res) {
+		ret = err->code ? err->code : HFW_ERROR;
+		hfw_flow_results_release(res, n);
+		free(res);
+	}
+	hfw_rollout_free(r);
+	return ret;
+}
+
 int hfw_rollout_abort(hfw_ledger *l, const char *name, struct hfw_run_campaign *c, struct hfw_error *err)
 {
 	if (get_campaign(l, name, c, err) < 0)
@@ -1166,6 +1364,16 @@ int hfw_rollout_dry_run(const struct hfw_rollout_options *o, const char *plan_pa
 	waves = budgets = NULL;
 	if (!res)
 		goto oom;
+	if (r->has_window) {
+		char at[24], next[64];
+		int64_t t = hfw_plan_next_window((int64_t)(hfw_now_ms() / 1000), r->activate_at, lead_s(r));
+
+		snprintf(at, sizeof(at), "%02d:%02d", r->activate_at / 60, r->activate_at % 60);
+		window_text(next, t);
+		if (json_object_set_new(res, "activation", json_pack("{s:s,s:I,s:s}", "at", at, "lead_s", (json_int_t)lead_s(r),
+								     "next", next)) < 0)
+			goto oom;
+	}
 	*out = res;
 	goto out;
 oom:

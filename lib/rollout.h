@@ -119,6 +119,31 @@ void hfw_rollout_free(hfw_rollout *ro);
  */
 int hfw_rollout_abort(hfw_ledger *l, const char *name, struct hfw_run_campaign *c, struct hfw_error *err);
 
+/* A device whose future-dated activation abort cancels, and its image (the plan's index). */
+struct hfw_rollout_cancel {
+	char device[HFW_EUI_TEXT_MAX];
+	int64_t image;
+};
+
+/*
+ * The campaign's devices whose latest activation is scheduled and not yet
+ * reported executed (campaign state activation_scheduled; with the plan's
+ * activation window also activation_requested: sent, not yet answered).
+ * *out: malloc'd (free it), *n of them.
+ */
+int hfw_rollout_cancels_due(hfw_ledger *l, const char *name, struct hfw_rollout_cancel **out, size_t *n,
+			    struct hfw_error *err);
+
+/*
+ * Send each v[i] the SR 11.3 cancel (the far-future sentinel, cs06.h)
+ * through the activation flow (activate.h: counter reserved and committed
+ * before it leaves, recorded in campaign name).  o: the run's options
+ * (flow, gbcs_key, ledger).  *results: one per v[i], in order (its outcome:
+ * HFW_FLOW_SENT or why not; release with hfw_flow_results_release, free).
+ */
+int hfw_rollout_cancel(const struct hfw_rollout_options *o, const char *name, const struct hfw_rollout_cancel *v,
+		       size_t n, struct hfw_flow_result **results, struct hfw_error *err);
+
 /*
  * Lower bound (s) of the time the configured budgets (cfg's
  * budget_11_x_per_hour per SR and rate_per_minute over all) put on sending

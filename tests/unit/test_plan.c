@@ -418,6 +418,56 @@ static void ambiguous_images(void **state)
 	hfw_products_free(p);
 }
 
+/* The activation window: HH:MM parsed or refused in one line naming the rule. */
+static void window_parse(void **state)
+{
+	static const char *const bad[] = { "24:00", "23:60", "9:30", "09:3", "0930", "09:30Z", "09:30:00", " 9:30",
+					    "2030-01-15T09:00:00Z", "", "ab:cd", "-1:00" };
+	struct hfw_error err = HFW_ERROR_INIT;
+	size_t i;
+	int m = -1;
+
+	(void)state;
+	assert_int_equal(hfw_plan_parse_window("00:00", "--activate-at", &m, &err), 0);
+	assert_int_equal(m, 0);
+	assert_int_equal(hfw_plan_parse_window("23:59", "--activate-at", &m, &err), 0);
+	assert_int_equal(m, 23 * 60 + 59);
+	assert_int_equal(hfw_plan_parse_window("02:30", "--activate-at", &m, &err), 0);
+	assert_int_equal(m, 150);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(hfw_plan_parse_window(bad[i], "--activate-at", &m, &err), HFW_EUSAGE);
+		assert_non_null(strstr(err.text, "--activate-at '"));
+		assert_null(strchr(err.text, '\n'));
+	}
+	assert_int_equal(hfw_plan_parse_window(NULL, "--activate-at", &m, &err), HFW_EUSAGE);
+}
+
+/* The next occurrence of HH:MM at least the lead after now: same day, next day, across midnight. */
+static void window_next(void **state)
+{
+	const int64_t day = 20454LL * 86400;	/* 2026-01-01T00:00:00Z */
+
+	(void)state;
+	/* 10:00 now, window 02:30, lead 15 min: tomorrow 02:30. */
+	assert_int_equal(hfw_plan_next_window(day + 10 * 3600, 150, 900), day + 86400 + 150 * 60);
+	/* 01:00 now: today 02:30. */
+	assert_int_equal(hfw_plan_next_window(day + 3600, 150, 900), day + 150 * 60);
+	/* 02:20 now: 02:30 is only 10 min ahead, less than the lead: tomorrow. */
+	assert_int_equal(hfw_plan_next_window(day + 140 * 60, 150, 900), day + 86400 + 150 * 60);
+	/* Exactly the lead ahead: that one. */
+	assert_int_equal(hfw_plan_next_window(day + 135 * 60, 150, 900), day + 150 * 60);
+	/* 23:50 now, window 00:10, lead 15 min: 00:10 is 20 min ahead, across midnight. */
+	assert_int_equal(hfw_plan_next_window(day + 23 * 3600 + 50 * 60, 10, 900), day + 86400 + 600);
+	/* 23:58 now, window 00:10, lead 15 min: 00:13 earliest, so the day after tomorrow's 00:10. */
+	assert_int_equal(hfw_plan_next_window(day + 23 * 3600 + 58 * 60, 10, 900), day + 2 * 86400 + 600);
+	/* Lead 0: now itself when on the minute; a lead over a day skips days. */
+	assert_int_equal(hfw_plan_next_window(day + 150 * 60, 150, 0), day + 150 * 60);
+	assert_int_equal(hfw_plan_next_window(day, 0, 2 * 86400 + 1), day + 3 * 86400);
+	/* Whole seconds: a now mid-minute still lands on the minute. */
+	assert_int_equal(hfw_plan_next_window(day + 3600 + 17, 150, 60) % 60, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +475,8 @@ int main(void)
 		cmocka_unit_test(waves),
 		cmocka_unit_test(ambiguous_images),
 		cmocka_unit_test(request_cap),
+		cmocka_unit_test(window_parse),
+		cmocka_unit_test(window_next),
 	};
 
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
