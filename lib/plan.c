@@ -548,7 +548,7 @@ int hfw_plan_make(hfw_plan **out, const hfw_estate *e, const hfw_products *p, co
 	plan->n_images = n_images;
 	plan->o = *o;
 	if (plan->o.has_window && (plan->o.activate_at < 0 || plan->o.activate_at >= 24 * 60)) {
-		ret = hfw_error_set(err, HFW_EUSAGE, "an activation window is a time of day, 00:00 to 23:59");
+		ret = hfw_error_set(err, HFW_EINPUT, "an activation window is a time of day, 00:00 to 23:59");
 		goto out;
 	}
 	if (!plan->o.growth)
@@ -1126,12 +1126,12 @@ int hfw_plan_parse_window(const char *text, const char *what, int *minute, struc
 
 	if (!text || strlen(text) != 5 || text[2] != ':' || text[0] < '0' || text[0] > '9' || text[1] < '0' ||
 	    text[1] > '9' || text[3] < '0' || text[3] > '9' || text[4] < '0' || text[4] > '9')
-		return hfw_error_set(err, HFW_EUSAGE, "%s '%.40s' is not HH:MM (a daily time, UTC, e.g. 02:30)", what,
+		return hfw_error_set(err, HFW_EINPUT, "%s '%.40s' is not HH:MM (a daily time, UTC, e.g. 02:30)", what,
 				     text ? text : "");
 	h = (text[0] - '0') * 10 + (text[1] - '0');
 	m = (text[3] - '0') * 10 + (text[4] - '0');
 	if (h > 23 || m > 59)
-		return hfw_error_set(err, HFW_EUSAGE, "%s '%.40s' is not a time of day (00:00 to 23:59, UTC)", what, text);
+		return hfw_error_set(err, HFW_EINPUT, "%s '%.40s' is not a time of day (00:00 to 23:59, UTC)", what, text);
 	*minute = h * 60 + m;
 	return 0;
 }

@@ -110,7 +110,7 @@ struct hfw_plan_options {
 
 /*
  * "HH:MM" (UTC, 00:00 to 23:59, two digits each, nothing else) to minutes
- * after midnight; HFW_EUSAGE naming the rule otherwise.  what names the
+ * after midnight; HFW_EINPUT naming the rule otherwise.  what names the
  * option in the error ("--activate-at").
  */
 int hfw_plan_parse_window(const char *text, const char *what, int *minute, struct hfw_error *err);

@@ -436,11 +436,11 @@ static void window_parse(void **state)
 	assert_int_equal(m, 150);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&err, 0, sizeof(err));
-		assert_int_equal(hfw_plan_parse_window(bad[i], "--activate-at", &m, &err), HFW_EUSAGE);
+		assert_int_equal(hfw_plan_parse_window(bad[i], "--activate-at", &m, &err), HFW_EINPUT);
 		assert_non_null(strstr(err.text, "--activate-at '"));
 		assert_null(strchr(err.text, '\n'));
 	}
-	assert_int_equal(hfw_plan_parse_window(NULL, "--activate-at", &m, &err), HFW_EUSAGE);
+	assert_int_equal(hfw_plan_parse_window(NULL, "--activate-at", &m, &err), HFW_EINPUT);
 }
 
 /* The next occurrence of HH:MM at least the lead after now: same day, next day, across midnight. */
