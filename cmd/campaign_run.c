@@ -102,17 +102,6 @@ static int status_json(hfw_ledger *l, const struct hfw_run_campaign *c, int with
 	return 0;
 }
 
-static int get_campaign(hfw_ledger *l, const char *name, struct hfw_run_campaign *c, struct hfw_error *err)
-{
-	int found;
-
-	if (hfw_run_get(l, name, c, &found, err) < 0)
-		return err->code;
-	if (!found)
-		return hfw_error_set(err, HFW_EINPUT, "no campaign run named '%s' in the ledger (hanfw campaign list)", name);
-	return 0;
-}
-
 /* The percentage options: 0 to 100. */
 static int parse_percent(const struct hfw_ctx *ctx, const char *option, const char *text, double *out)
 {
@@ -601,7 +590,7 @@ int campaign_status(int argc, char **argv, struct hfw_ctx *ctx)
 	if ((ret = cmd_setup(ctx, ctx->needs)) != 0)
 		return ret;
 	for (;;) {
-		if (get_campaign(ctx->session.ledger, argv[0], &c, &err) < 0)
+		if (hfw_run_find(ctx->session.ledger, argv[0], &c, &err) < 0)
 			return cmd_report(&err);
 		if (!wait || (until ? !strcmp(c.state, until) : is_final(c.state)))
 			break;

@@ -992,6 +992,22 @@ static int sq_each_quarantined(hfw_ledger *l, const char *since,
 	return ret;
 }
 
+/* A campaign row (hfw_ledger_row) from a statement's eleven columns, in that struct's order. */
+static void campaign_row(sqlite3_stmt *st, struct hfw_ledger_row *row)
+{
+	row->device = (const char *)sqlite3_column_text(st, 0);
+	row->request_id = (const char *)sqlite3_column_text(st, 1);
+	row->source = (const char *)sqlite3_column_text(st, 2);
+	row->state = (const char *)sqlite3_column_text(st, 3);
+	row->detail = (const char *)sqlite3_column_text(st, 4);
+	row->at = (const char *)sqlite3_column_text(st, 5);
+	row->message_id = sqlite3_column_int64(st, 6);
+	row->campaign = (const char *)sqlite3_column_text(st, 7);
+	row->firmware_version = (const char *)sqlite3_column_text(st, 8);
+	row->firmware_hash = (const char *)sqlite3_column_text(st, 9);
+	row->device_type = (const char *)sqlite3_column_text(st, 10);
+}
+
 static int sq_each_campaign_row(hfw_ledger *l, const char *campaign, const char *device,
 				 int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
 				 struct hfw_error *err)
@@ -1029,17 +1045,7 @@ static int sq_each_campaign_row(hfw_ledger *l, const char *campaign, const char 
 		while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 			struct hfw_ledger_row row;
 
-			row.device = (const char *)sqlite3_column_text(st, 0);
-			row.request_id = (const char *)sqlite3_column_text(st, 1);
-			row.source = (const char *)sqlite3_column_text(st, 2);
-			row.state = (const char *)sqlite3_column_text(st, 3);
-			row.detail = (const char *)sqlite3_column_text(st, 4);
-			row.at = (const char *)sqlite3_column_text(st, 5);
-			row.message_id = sqlite3_column_int64(st, 6);
-			row.campaign = (const char *)sqlite3_column_text(st, 7);
-			row.firmware_version = (const char *)sqlite3_column_text(st, 8);
-			row.firmware_hash = (const char *)sqlite3_column_text(st, 9);
-			row.device_type = (const char *)sqlite3_column_text(st, 10);
+			campaign_row(st, &row);
 			ret = fn(arg, &row);
 		}
 		if (ret == 0 && rc != SQLITE_DONE)
@@ -1434,17 +1440,7 @@ static int sq_run_each_wave_row(hfw_ledger *l, const char *campaign, int64_t wav
 		while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 			struct hfw_ledger_row row;
 
-			row.device = (const char *)sqlite3_column_text(st, 0);
-			row.request_id = (const char *)sqlite3_column_text(st, 1);
-			row.source = (const char *)sqlite3_column_text(st, 2);
-			row.state = (const char *)sqlite3_column_text(st, 3);
-			row.detail = (const char *)sqlite3_column_text(st, 4);
-			row.at = (const char *)sqlite3_column_text(st, 5);
-			row.message_id = sqlite3_column_int64(st, 6);
-			row.campaign = (const char *)sqlite3_column_text(st, 7);
-			row.firmware_version = (const char *)sqlite3_column_text(st, 8);
-			row.firmware_hash = (const char *)sqlite3_column_text(st, 9);
-			row.device_type = (const char *)sqlite3_column_text(st, 10);
+			campaign_row(st, &row);
 			ret = fn(arg, &row);
 		}
 		if (ret == 0 && rc != SQLITE_DONE)

@@ -1031,17 +1031,6 @@ static int progress(struct hfw_rollout *r, struct hfw_error *err)
 	return 0;
 }
 
-static int get_campaign(hfw_ledger *l, const char *name, struct hfw_run_campaign *c, struct hfw_error *err)
-{
-	int found;
-
-	if (hfw_run_get(l, name, c, &found, err) < 0)
-		return err->code;
-	if (!found)
-		return hfw_error_set(err, HFW_EINPUT, "no campaign run named '%s' in the ledger (hanfw campaign list)", name);
-	return 0;
-}
-
 /* The core of run and resume: which campaign, from which plan, and where it is. */
 static int open_campaign(struct hfw_rollout *r, const struct hfw_rollout_start *s, struct hfw_error *err)
 {
@@ -1051,7 +1040,7 @@ static int open_campaign(struct hfw_rollout *r, const struct hfw_rollout_start *
 	int found = 0;
 
 	if (s->resume) {
-		if (get_campaign(r->ledger, s->name, &prev, err) < 0)
+		if (hfw_run_find(r->ledger, s->name, &prev, err) < 0)
 			return err->code;
 		if (strcmp(prev.state, "halted") != 0 && strcmp(prev.state, "paused") != 0 &&
 		    strcmp(prev.state, "running") != 0)
@@ -1210,7 +1199,7 @@ int hfw_rollout_cancels_due(hfw_ledger *l, const char *name, struct hfw_rollout_
 	*out = NULL;
 	*n = 0;
 	memset(&cs, 0, sizeof(cs));
-	if ((ret = get_campaign(l, name, &c, err)) < 0)
+	if ((ret = hfw_run_find(l, name, &c, err)) < 0)
 		return ret;
 	/* The campaign's own plan (hashed when it started): only its window is read here. */
 	if ((plan = json_load_file(c.plan_path, 0, &je)))
@@ -1249,7 +1238,7 @@ int hfw_rollout_cancel(const struct hfw_rollout_options *o, const char *name, co
 	}
 	r->o = *o;
 	/* The images' FirmwareHash: the plan's images, as the run loaded them. */
-	if (get_campaign(o->ledger, name, &c, err) < 0 || load_plan(r, c.plan_path, err) < 0)
+	if (hfw_run_find(o->ledger, name, &c, err) < 0 || load_plan(r, c.plan_path, err) < 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		if (hfw_eui_parse(&res[i].device, v[i].device, "campaign", err) < 0)
@@ -1306,7 +1295,7 @@ fail:
 
 int hfw_rollout_abort(hfw_ledger *l, const char *name, struct hfw_run_campaign *c, struct hfw_error *err)
 {
-	if (get_campaign(l, name, c, err) < 0)
+	if (hfw_run_find(l, name, c, err) < 0)
 		return err->code;
 	if (!strcmp(c->state, "completed") || !strcmp(c->state, "aborted"))
 		return hfw_error_set(err, HFW_EINPUT, "campaign %s is already %s", c->name, c->state);

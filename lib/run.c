@@ -180,6 +180,17 @@ int hfw_run_get(hfw_ledger *l, const char *name, struct hfw_run_campaign *c, int
 	return l->ops->run_get(l, name, c, found, err);
 }
 
+int hfw_run_find(hfw_ledger *l, const char *name, struct hfw_run_campaign *c, struct hfw_error *err)
+{
+	int found;
+
+	if (hfw_run_get(l, name, c, &found, err) < 0)
+		return err->code;
+	if (!found)
+		return hfw_error_set(err, HFW_EINPUT, "no campaign run named '%s' in the ledger (hanfw campaign list)", name);
+	return 0;
+}
+
 int hfw_run_put(hfw_ledger *l, const struct hfw_run_campaign *c, struct hfw_error *err)
 {
 	return l->ops->run_put(l, c, err);

@@ -110,6 +110,8 @@ struct hfw_run_campaign {
 
 /* *found = 0 when the ledger has no such campaign run. */
 int hfw_run_get(hfw_ledger *l, const char *name, struct hfw_run_campaign *c, int *found, struct hfw_error *err);
+/* The same, a campaign run the ledger does not have refused (HFW_EINPUT, naming hanfw campaign list). */
+int hfw_run_find(hfw_ledger *l, const char *name, struct hfw_run_campaign *c, struct hfw_error *err);
 /* Insert or update (durably, unless inside hfw_ledger_begin). */
 int hfw_run_put(hfw_ledger *l, const struct hfw_run_campaign *c, struct hfw_error *err);
 

@@ -6,7 +6,7 @@
  * On SQLite, and again on PostgreSQL when HFW_TEST_PG_URI names a database
  * they may empty.
  */
-#include "testutil.h"
+#include "ledgertest.h"
 
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -24,18 +24,6 @@
 #define D "00-DB-12-00-00-00-00-04"
 #define HASH "AB01"
 
-static char *dir;
-static char path[4200];
-static int pg;		/* path is the PostgreSQL URI */
-
-static int setup(void **state)
-{
-	(void)state;
-	dir = make_tmpdir();
-	snprintf(path, sizeof(path), "%s/ledger.sqlite", dir);
-	pg = 0;
-	return 0;
-}
 
 /* SQL on the ledger's database beside the ledger's own handle (committed: the handle sees it). */
 static int64_t raw(const char *sql)
@@ -71,23 +59,6 @@ static int64_t raw(const char *sql)
 		sqlite3_close(db);
 	}
 	return n;
-}
-
-/* The same tests on an empty PostgreSQL database. */
-static int setup_pg(void **state)
-{
-	setup(state);
-	snprintf(path, sizeof(path), "%s", getenv("HFW_TEST_PG_URI"));
-	pg = 1;
-	raw("SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rm_rf(dir);
-	return 0;
 }
 
 struct wave {
@@ -313,9 +284,6 @@ static void a_device_that_left_before_its_distribution_is_given(void **state)
 	json_decref(st);
 	hfw_ledger_close(l);
 }
-
-/* A test again on PostgreSQL, named so. */
-#define PG_TEST(f) { "postgresql: " #f, f, setup_pg, teardown, NULL }
 
 int main(void)
 {

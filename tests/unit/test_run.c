@@ -4,7 +4,7 @@
  * ledger's tests run on SQLite, and again on PostgreSQL when
  * HFW_TEST_PG_URI names a database they may empty.
  */
-#include "testutil.h"
+#include "ledgertest.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,50 +15,6 @@
 #include "../../lib/ledger.h"
 #include "../../lib/run.h"
 
-static char *dir;
-static char path[4200];
-static int pg;		/* path is the PostgreSQL URI */
-
-static int setup(void **state)
-{
-	(void)state;
-	dir = make_tmpdir();
-	snprintf(path, sizeof(path), "%s/ledger.sqlite", dir);
-	pg = 0;
-	return 0;
-}
-
-/* SQL on the test database, beside the ledger's own connection. */
-static void pg_sql(const char *sql)
-{
-	PGconn *c = PQconnectdb(getenv("HFW_TEST_PG_URI"));
-	PGresult *res;
-
-	if (PQstatus(c) != CONNECTION_OK)
-		fail_msg("cannot connect to HFW_TEST_PG_URI: %s", PQerrorMessage(c));
-	res = PQexec(c, sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(c));
-	PQclear(res);
-	PQfinish(c);
-}
-
-/* The same tests on an empty PostgreSQL database. */
-static int setup_pg(void **state)
-{
-	setup(state);
-	snprintf(path, sizeof(path), "%s", getenv("HFW_TEST_PG_URI"));
-	pg = 1;
-	pg_sql("SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rm_rf(dir);
-	return 0;
-}
 
 static enum hfw_run_action decide(enum hfw_run_step step, const char *cstate, int has, int needs,
 				  enum hfw_run_step *next)
@@ -428,9 +384,6 @@ static void lock_survives_or_stops_on_reconnect(void **state)
 	hfw_ledger_close(b);
 	hfw_ledger_close(a);
 }
-
-/* A test again on PostgreSQL, named so. */
-#define PG_TEST(f) { "postgresql: " #f, f, setup_pg, teardown, NULL }
 
 int main(void)
 {
