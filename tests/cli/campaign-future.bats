@@ -12,13 +12,7 @@ teardown() { campaign_teardown; }
 setup_file() {
 	: "${HANFW:?}" "${SHARED:?}"
 	export TPL=$BATS_FILE_TMPDIR/tpl
-	"$HANFW" -q sandbox init "$TPL" --mixed 40 --seed 7
-	local mi="$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" type mc it ver file
-	while read -r type mc it ver file; do
-		[ "$type" = IHD ] && continue
-		"$HANFW" -q package build "$mi" -o "$TPL/$file" --device-type "$type" --manufacturer-code "$mc" \
-			--image-type "$it" --file-version "$ver" --config "$TPL/hanfw.json"
-	done < "$TPL/images.txt"
+	mixed_sandbox_template "$TPL" 40
 }
 
 # The window: the minute 150 minutes from now (UTC), its next occurrence well past the default lead.

@@ -17,15 +17,9 @@ setup_file() {
 	eval "$("$BATS_TEST_DIRNAME/../pg/pg-start")"
 	echo "$HFW_PG_DIR" > "$BATS_FILE_TMPDIR/pgdir"
 	export PGURI=$HFW_TEST_PG_URI
-	# As helpers' mixed_sandbox_template, smaller: 60 devices.
+	# A smaller mixed estate: 60 devices.
 	export TPL=$BATS_FILE_TMPDIR/tpl
-	"$HANFW" -q sandbox init "$TPL" --mixed 60 --seed 7
-	local mi="$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" type mc it ver file
-	while read -r type mc it ver file; do
-		[ "$type" = IHD ] && continue
-		"$HANFW" -q package build "$mi" -o "$TPL/$file" --device-type "$type" --manufacturer-code "$mc" \
-			--image-type "$it" --file-version "$ver" --config "$TPL/hanfw.json"
-	done < "$TPL/images.txt"
+	mixed_sandbox_template "$TPL" 60
 }
 
 teardown_file() {

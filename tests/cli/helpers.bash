@@ -180,10 +180,10 @@ validate() {
 	PY
 }
 
-# mixed_sandbox_template DIR: a mixed sandbox of about 200 devices (seed 7) and the images its
+# mixed_sandbox_template DIR [N]: a mixed sandbox of N devices (default 200, seed 7) and the images its
 # images.txt names, IHDs left out (out of scope), made once per bats file in setup_file.
 mixed_sandbox_template() {
-	"$HANFW" -q sandbox init "$1" --mixed 200 --seed 7
+	"$HANFW" -q sandbox init "$1" --mixed "${2:-200}" --seed 7
 	local mi="$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" type mc it ver file
 	while read -r type mc it ver file; do
 		[ "$type" = IHD ] && continue
