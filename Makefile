@@ -194,14 +194,17 @@ deps:
 shared-present:
 	@test -d "$(SHARED)/dcc" || { echo "make: reference data not found at $(SHARED): clone ../shared beside the project or set SHARED=" >&2; exit 1; }
 
-# One pass of unit and CLI tests against the build in $(BUILD).  The unit tests run with a
-# PostgreSQL server of their own (tests/pg/pg-start; stopped however they end), so the ledger's
-# tests cover both backends (HFW_TEST_PG_URI); tests/cli/ledger-pg.bats starts its own.
+# One pass of unit and CLI tests against the build in $(BUILD), with a PostgreSQL server of its
+# own (tests/pg/pg-start; stopped however the pass ends).  The unit tests cover both ledger backends
+# (HFW_TEST_PG_URI); the CLI tests run on CLI_LEDGER: sqlite (default) or postgresql, where every
+# test's ledger is a schema of its own on that server (tests/cli/helpers.bash).  make check runs
+# the plain pass on SQLite and the sanitizer pass on PostgreSQL, so the whole CLI suite covers both.
+CLI_LEDGER ?= sqlite
 test-pass: test-programs shared-present
 	@eval "$$(sh tests/pg/pg-start)" && trap 'sh tests/pg/pg-stop "$$HFW_PG_DIR"' EXIT INT TERM && \
-		sh tests/run-unit.sh $(BUILD) $(UNIT_TESTS)
-	@HANFW="$(abspath $(BUILD)/hanfw)" MKPKI="$(abspath $(BUILD)/tests/mkpki)" SHARED="$(SHARED)" \
-		sh tests/run-cli.sh $(BUILD)
+		sh tests/run-unit.sh $(BUILD) $(UNIT_TESTS) && \
+		HANFW="$(abspath $(BUILD)/hanfw)" MKPKI="$(abspath $(BUILD)/tests/mkpki)" SHARED="$(SHARED)" \
+		HFW_TEST_LEDGER=$(CLI_LEDGER) sh tests/run-cli.sh $(BUILD)
 
 check: deps
 	@rm -f build/results-*.txt build-asan/results-*.txt build-tsan/results-*.txt
@@ -209,7 +212,7 @@ check: deps
 	$(MAKE) BUILD=$(BUILD) test-pass
 	$(MAKE) BUILD=$(SAN_BUILD) CC=gcc \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1" \
-		CFLAGS="-g" test-pass
+		CFLAGS="-g" CLI_LEDGER=postgresql test-pass
 	$(MAKE) tsan
 	$(MAKE) fuzz-check
 	@sh tests/summary.sh $(BUILD) $(SAN_BUILD) $(TSAN_BUILD)

@@ -10,6 +10,45 @@ setup_hanfw() {
 	unset HANFW_CONFIG HANFW_PROFILE HANFW_KEY_PASSPHRASE HANFW_GBCS_SIGNING_KEY HANFW_GBCS_SIGNING_CERT \
 		HANFW_HUB_CAPACITY HANFW_USER_EUI HANFW_PASSPHRASE_ENV HANFW_LEDGER
 	hanfw() { "$HANFW" "$@"; }
+	if on_postgresql; then pg_test_schema || return 1; fi
+}
+
+# The ledger backend the tests run on.  HFW_TEST_LEDGER=postgresql (make check's sanitizer pass;
+# HFW_TEST_PG_URI names a server tests/pg/pg-start started) gives every test a PostgreSQL schema
+# of its own as HANFW_LEDGER, which outranks every profile's ledger; otherwise each test's ledgers
+# are SQLite files where its profiles or HANFW_LEDGER put them.
+on_postgresql() { [ "${HFW_TEST_LEDGER:-sqlite}" = postgresql ]; }
+
+# pg_test_schema: a new schema for this test as HANFW_LEDGER; the previous test's is dropped (its
+# servers were stopped by its teardown; a straggler holding a lock only leaves it behind).
+pg_test_schema() {
+	: "${HFW_TEST_PG_URI:?HFW_TEST_LEDGER=postgresql needs HFW_TEST_PG_URI (tests/pg/pg-start)}"
+	local schema="t${BATS_SUITE_TEST_NUMBER:-0}_$$" last="${BATS_RUN_TMPDIR:?}/pg-last-schema"
+	if [ -s "$last" ]; then
+		psql "$HFW_TEST_PG_URI" -qAtX -c "SET lock_timeout = '2s'" -c "SET client_min_messages = warning" \
+			-c "DROP SCHEMA IF EXISTS $(cat "$last") CASCADE" > /dev/null 2>&1 || true
+	fi
+	psql "$HFW_TEST_PG_URI" -qAtX -v ON_ERROR_STOP=1 -c "CREATE SCHEMA $schema" > /dev/null || return 1
+	echo "$schema" > "$last"
+	export HANFW_LEDGER="$HFW_TEST_PG_URI&options=-csearch_path%3D$schema"
+}
+
+# test_ledger [FILE]: the ledger a test names for itself: FILE (default ./ledger.sqlite) on SQLite,
+# the test's schema on PostgreSQL.
+test_ledger() {
+	if on_postgresql; then echo "$HANFW_LEDGER"; else echo "${1:-$PWD/ledger.sqlite}"; fi
+}
+
+# ledger_sql SQL [FILE]: SQL on the test's ledger, rows as sqlite3 prints them (fields joined by '|',
+# NULL empty, no header).  On SQLite FILE is the ledger (default HANFW_LEDGER, else the sandbox's
+# sbx/ledger.sqlite); on PostgreSQL it is the test's schema whatever FILE says.  Write SQL both
+# dialects take (no typeof(), group_concat(), rowid; cast with CAST).
+ledger_sql() {
+	if on_postgresql; then
+		psql "$HANFW_LEDGER" -qAtX -v ON_ERROR_STOP=1 -F '|' -c "$1"
+	else
+		sqlite3 "${2:-${HANFW_LEDGER:-sbx/ledger.sqlite}}" "$1"
+	fi
 }
 
 # setup_hanfw, then DCC Boxed's ZAZ1 XML signing identity (the test supplier
@@ -19,7 +58,7 @@ setup_zaz1_signer() {
 	Z=$SHARED/dcc/zaz1
 	XKEY=$Z/xml-sign-90B3D51F30010000-ds.key
 	XCERT=$Z/xml-sign-90B3D51F30010000-ds.pem
-	export HANFW_LEDGER=$PWD/ledger.sqlite
+	HANFW_LEDGER=$(test_ledger) && export HANFW_LEDGER
 }
 
 # The project's own test PKI, made once per test file.
@@ -244,7 +283,7 @@ campaign_teardown() {
 # distribution is not one: the DCC's answer and the devices' outcomes commit together (lib/distribute.c) and
 # the run settles each device by its own alerts (hfw_run_settle_distributions), so that must not happen.
 unknown_fate_devices() {
-	sqlite3 sbx/ledger.sqlite "SELECT DISTINCT d.device FROM request_devices d JOIN requests r USING (request_id)
+	ledger_sql "SELECT DISTINCT d.device FROM request_devices d JOIN requests r USING (request_id)
 		WHERE r.state IN ('signed', 'precommand_signed', 'unknown')" |
 		jq -R . | jq -s .
 }
@@ -264,9 +303,10 @@ all_at_goal_or_unknown_fate() {
 		# For the diagnosis: each such device's requests (action, state, its outcome) and its messages.
 		local d
 		for d in $(sed -n 's/^> \([0-9A-F-]*\) .*/\1/p' plan-diff); do
-			sqlite3 sbx/ledger.sqlite "SELECT '$d', c.action, r.state, d.outcome, r.request_id, r.created
+			ledger_sql "SELECT '$d', c.action, r.state, d.outcome, r.request_id, r.created
 				FROM request_devices d JOIN requests r USING (request_id) JOIN campaign_requests c USING (request_id)
-				WHERE d.device = '$d'; SELECT '$d', event, request_id, detail FROM device_events WHERE device = '$d'"
+				WHERE d.device = '$d'"
+			ledger_sql "SELECT '$d', event, request_id, detail FROM device_events WHERE device = '$d'"
 		done
 		return 1
 	}
@@ -289,7 +329,7 @@ no_counter_twice() {
 # verified and activated at most once).
 no_step_twice() {
 	local dups
-	dups=$(sqlite3 sbx/ledger.sqlite "SELECT d.device, c.action, count(*) FROM request_devices d
+	dups=$(ledger_sql "SELECT d.device, c.action, count(*) FROM request_devices d
 		JOIN campaign_requests c USING (request_id) JOIN requests r USING (request_id)
 		WHERE r.state NOT IN ('transform_signed', 'not_sent', 'refused') AND c.action != 'read-version'
 		AND d.outcome != 'other_request_in_progress' AND NOT EXISTS (SELECT 1 FROM device_events e
