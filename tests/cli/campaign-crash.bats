@@ -66,9 +66,11 @@ waves_killed() {
 	local -a in_wave=()
 	for w in $(seq 0 "$nwaves"); do in_wave[w]=0; done
 	for k in $(seq 1 $((3 * kills))); do
+		# The wave read before the run starts (the killed run's state, which nothing else changes), so that
+		# the kill's moment counts from the run's start and not from a query (psql takes tens of ms).
+		w=$(run_wave)
 		"$HANFW" -q campaign run plan.json "${gates[@]}" 2>/dev/null &
 		RUN_PID=$!
-		w=$(run_wave)
 		# The wave's share: the kills still to come when it started, over the waves left, the last
 		# (short: a device or two) counted as half a wave; rounded up.
 		left=$((kills - (live - in_wave[w])))
