@@ -96,6 +96,7 @@ post() { curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/xm
 		[ "$(grep -c -x left ev)" = 1 ]
 		run ! grep -F ":$d:" <(jq -r .request sbx/received.log)
 	done
+	# A request's created is to the second, a device's updated to the ms: compared to the second, in both dialects.
 	late=$(ledger_sql "SELECT count(*) FROM run_devices v JOIN request_devices d ON d.device = v.device
 		JOIN requests r USING (request_id) WHERE v.step = 'left' AND substr(r.created, 1, 19) > substr(v.updated, 1, 19)")
 	[ "$late" = 0 ]
