@@ -85,7 +85,7 @@ post() { curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/xm
 	# The devices that left before their distribution were never sent it: no request of the ledger names
 	# them, and the sandbox never saw their image at their hub (nor anything else of them).
 	for d in $first $early; do
-		[ "$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM request_devices WHERE device = '$d'")" = 0 ]
+		[ "$(ledger_sql "SELECT count(*) FROM request_devices WHERE device = '$d'")" = 0 ]
 		run ! grep -F "\"device\":\"$d\"" sbx/events.log
 	done
 	# The others: the sandbox saw nothing of them after they left (no transfer, activation or read), and
@@ -96,8 +96,9 @@ post() { curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/xm
 		[ "$(grep -c -x left ev)" = 1 ]
 		run ! grep -F ":$d:" <(jq -r .request sbx/received.log)
 	done
-	late=$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM run_devices v JOIN request_devices d ON d.device = v.device
-		JOIN requests r USING (request_id) WHERE v.step = 'left' AND julianday(r.created) > julianday(v.updated)")
+	# A request's created is to the second, a device's updated to the ms: compared to the second, in both dialects.
+	late=$(ledger_sql "SELECT count(*) FROM run_devices v JOIN request_devices d ON d.device = v.device
+		JOIN requests r USING (request_id) WHERE v.step = 'left' AND substr(r.created, 1, 19) > substr(v.updated, 1, 19)")
 	[ "$late" = 0 ]
 	# Run again: nothing more is sent.
 	n=$(wc -l < sbx/received.log)

@@ -40,7 +40,7 @@ window_times() {
 
 # The devices the campaign sent an activation (SR 11.3), sorted, and the sandbox's log of them.
 activated_devices() {
-	sqlite3 sbx/ledger.sqlite "SELECT DISTINCT d.device FROM request_devices d JOIN campaign_requests c
+	ledger_sql "SELECT DISTINCT d.device FROM request_devices d JOIN campaign_requests c
 		USING (request_id) WHERE c.action = 'activate'" | sort
 }
 
@@ -100,7 +100,7 @@ activated_devices() {
 
 # The devices whose activation the ledger has as scheduled (the device's "accepted" answer).
 scheduled() {
-	sqlite3 sbx/ledger.sqlite "SELECT DISTINCT device FROM device_events WHERE event = 'activation_scheduled'" | sort
+	ledger_sql "SELECT DISTINCT device FROM device_events WHERE event = 'activation_scheduled'" | sort
 }
 
 # wait_scheduled N: until the sandbox has future-dated N activations and the ledger has their answers.

@@ -45,7 +45,7 @@ all_at_goal() {
 	no_counter_twice
 	no_step_twice
 	# One distribution request per wave and image, as the plan groups them: none lost, none split.
-	[ "$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM campaign_requests WHERE action = 'distribute'")" = \
+	[ "$(ledger_sql "SELECT count(*) FROM campaign_requests WHERE action = 'distribute'")" = \
 	  "$(jq '[.waves[].requests[]] | length' plan.json)" ]
 	# Each wave distributed in one round, by image in the plan's order: no device left for a later round.
 	sed -n 's/^hanfw: campaign plan: wave \([0-9]*\): distribute \([^ ]*\) to .*/\1 \2/p' <<<"$stderr" > got-dist
@@ -53,7 +53,7 @@ all_at_goal() {
 		> want-dist
 	diff want-dist got-dist
 	# Activation (SR 11.3) only for the types that need it: ESME, GSME, HCALCS.
-	sqlite3 sbx/ledger.sqlite "SELECT DISTINCT device_type FROM campaign_requests WHERE action = 'activate'" | sort > act
+	ledger_sql "SELECT DISTINCT device_type FROM campaign_requests WHERE action = 'activate'" | sort > act
 	printf '%s\n' ESME GSME HCALCS > want-act
 	comm -23 act want-act | diff - /dev/null
 	# Run again: nothing more is sent.
@@ -164,13 +164,13 @@ all_at_goal() {
 	# Gates at 0%: devices beyond the budget time out and the campaign still goes through every wave.
 	run -8 --separate-stderr hanfw campaign run plan.json --poll-ms 50 --wave-timeout 2 --canary-success 0 --wave-success 0
 	[[ "$stderr" == *"devices wait for room in the request budgets"* ]]
-	[ "$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM requests WHERE service_reference = '11.3'")" = 2 ]
+	[ "$(ledger_sql "SELECT count(*) FROM requests WHERE service_reference = '11.3'")" = 2 ]
 	[ "$(jq -r 'select(.cv == 5) | .request' sbx/received.log | wc -l)" = 2 ]
 	hanfw campaign status plan --json | jq -e '.reasons | to_entries | map(select(.key | startswith("wave_timeout"))) | length > 0'
 	# Another campaign in the same ledger within the hour: no room left, no SR 11.3 at all.
 	cp plan.json other.json
 	run -8 hanfw campaign run other.json --poll-ms 50 --wave-timeout 2 --canary-success 0 --wave-success 0
-	[ "$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM requests WHERE service_reference = '11.3'")" = 2 ]
+	[ "$(ledger_sql "SELECT count(*) FROM requests WHERE service_reference = '11.3'")" = 2 ]
 }
 
 @test "campaign run: one run of a campaign at a time; the lock goes with a killed run" {
@@ -178,7 +178,7 @@ all_at_goal() {
 	"$HANFW" -q campaign run plan.json --poll-ms 3000 --wave-timeout 120 2>/dev/null &
 	RUN_PID=$!
 	for i in $(seq 1 300); do
-		[ "$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM run_campaigns" 2>/dev/null)" = 1 ] && break
+		[ "$(ledger_sql "SELECT count(*) FROM run_campaigns" 2>/dev/null)" = 1 ] && break
 		sleep 0.1
 	done
 	run -3 hanfw campaign run plan.json
@@ -217,7 +217,7 @@ all_at_goal() {
 	no_counter_twice
 	# Refused requests aside, no device was sent a step twice.
 	no_step_twice
-	sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM requests WHERE state IN ('refused', 'not_sent')" | grep -qv '^0$'
+	ledger_sql "SELECT count(*) FROM requests WHERE state IN ('refused', 'not_sent')" | grep -qv '^0$'
 }
 
 @test "campaign run: devices that change supplier mid-campaign leave it (left, change_of_supplier), not counted by the gates; it completes" {
@@ -232,8 +232,9 @@ all_at_goal() {
 	jq -e '.steps.left > 0 and .steps.failed == 0 and .reasons.change_of_supplier == .steps.left' status.json
 	jq -e '[.devices[] | select(.step == "left") | .reason == "change_of_supplier"] | all' status.json
 	# Nothing was sent to a device after it left.
-	late=$(sqlite3 sbx/ledger.sqlite "SELECT count(*) FROM run_devices v JOIN request_devices d ON d.device = v.device
-		JOIN requests r USING (request_id) WHERE v.step = 'left' AND julianday(r.created) > julianday(v.updated)")
+	# A request's created is to the second, a device's updated to the ms: compared to the second, in both dialects.
+	late=$(ledger_sql "SELECT count(*) FROM run_devices v JOIN request_devices d ON d.device = v.device
+		JOIN requests r USING (request_id) WHERE v.step = 'left' AND substr(r.created, 1, 19) > substr(v.updated, 1, 19)")
 	[ "$late" = 0 ]
 	n=$(wc -l < sbx/received.log)
 	run -0 hanfw campaign run plan.json --poll-ms 50
@@ -264,7 +265,7 @@ all_at_goal() {
 	SV_PID=$!
 	for i in $(seq 1 300); do [ "$(cat sv.url 2>/dev/null)" != "$HANFW_ENDPOINT" ] && [ -s sv.url ] && break; sleep 0.1; done
 	HANFW_ENDPOINT=$(cat sv.url)
-	held=$(sqlite3 sbx/ledger.sqlite "SELECT device FROM run_devices WHERE reason LIKE 'quarantined: %'")
+	held=$(ledger_sql "SELECT device FROM run_devices WHERE reason LIKE 'quarantined: %'")
 	[ -n "$held" ]
 	run -8 --separate-stderr hanfw campaign resume plan --poll-ms 50
 	[[ "$output" == "campaign plan: completed: "*" done, 1 failed, "* ]]
@@ -273,8 +274,18 @@ all_at_goal() {
 	no_step_twice
 }
 
-# The ledger as it is now: its SHA-256, or "absent".
-ledger_state() { if [ -f sbx/ledger.sqlite ]; then sha256sum < sbx/ledger.sqlite; else echo absent; fi; }
+# The ledger as it is now: its SHA-256, or "absent".  On PostgreSQL the test's schema: its tables and
+# rows as pg_dump gives them (less pg_dump's \restrict key, new on every dump), or "absent" if it has no table.
+ledger_state() {
+	if on_postgresql; then
+		local schema=${HANFW_LEDGER##*search_path%3D} n
+		n=$(psql "$HFW_TEST_PG_URI" -qAtX -v ON_ERROR_STOP=1 -c "SELECT count(*) FROM pg_tables WHERE schemaname = '$schema'") ||
+			return 1
+		[ "$n" != 0 ] || { echo absent; return 0; }
+		pg_dump --strict-names --no-owner -n "$schema" "$HFW_TEST_PG_URI" > ledger.dump || return 1
+		grep -v '^\\\(un\)\?restrict ' ledger.dump | sha256sum
+	elif [ -f sbx/ledger.sqlite ]; then sha256sum < sbx/ledger.sqlite; else echo absent; fi
+}
 
 @test "campaign run --dry-run: checks what the run checks, says per wave what it would send and the budgets' least time; writes, signs and sends nothing" {
 	start_servers
@@ -295,7 +306,7 @@ ledger_state() { if [ -f sbx/ledger.sqlite ]; then sha256sum < sbx/ledger.sqlite
 	# Nothing written (no run state, no counter, no request), nothing received by the adapter.
 	[ "$(ledger_state)" = "$before" ]
 	[ ! -s sbx/received.log ]
-	[ ! -e sbx/ledger.sqlite.run-plan.lock ]
+	[ ! -e sbx/ledger.sqlite.run-plan.lock ]	# SQLite's run lock file (PostgreSQL's is a session's advisory lock)
 	# A bad plan fails as the real run fails it: a changed image, a file that is not a plan.
 	jq '.format = "other"' plan.json > bad.json
 	run -3 hanfw campaign run bad.json --dry-run

@@ -26,7 +26,7 @@ setup_file() {
 
 setup() {
 	setup_hanfw
-	export HANFW_LEDGER=$PWD/ledger.sqlite
+	HANFW_LEDGER=$(test_ledger) && export HANFW_LEDGER
 }
 
 teardown() { stop_servers; }

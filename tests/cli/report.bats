@@ -14,7 +14,7 @@ setup_file() {
 
 setup() {
 	setup_hanfw
-	export HANFW_CONFIG="$SBX/hanfw.json" HANFW_LEDGER="$PWD/ledger.sqlite"
+	HANFW_LEDGER=$(test_ledger) && export HANFW_CONFIG="$SBX/hanfw.json" HANFW_LEDGER
 	IMG=$BATS_FILE_TMPDIR
 	rm -f "$SBX"/*.log
 	jq -r '.devices[] | select(.type == "ESME") | .eui' "$SBX/estate.json" > esmes
@@ -160,7 +160,7 @@ make_campaign() {
 # the page leads with the run's state and why, its funnel per wave with each gate, the run's reasons.
 run_campaign() {
 	[ -d "$BATS_FILE_TMPDIR/tpl" ] || mixed_sandbox_template "$BATS_FILE_TMPDIR/tpl"
-	unset HANFW_LEDGER
+	on_postgresql || unset HANFW_LEDGER	# on SQLite the sandbox profile's ledger (sbx/ledger.sqlite)
 	mixed_sandbox_copy "$BATS_FILE_TMPDIR/tpl"
 	campaign_servers 100000 "$1"
 	shift
