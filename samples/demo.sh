@@ -99,5 +99,10 @@ say hanfw campaign report demo --html --plan demo.json -o report.html
 stop
 pids=""
 echo
-echo "requests the sandbox received: $(wc -l < sbx/received.log), messages the receiver stored: $(sqlite3 sbx/ledger.sqlite 'SELECT count(*) FROM messages')"
+# The ledger is the sandbox profile's SQLite file unless HANFW_LEDGER names another (a PostgreSQL URI).
+case "${HANFW_LEDGER:-}" in
+postgres://* | postgresql://*) stored=$(psql "$HANFW_LEDGER" -qAtX -c 'SELECT count(*) FROM messages') ;;
+*) stored=$(sqlite3 "${HANFW_LEDGER:-sbx/ledger.sqlite}" 'SELECT count(*) FROM messages') ;;
+esac
+echo "requests the sandbox received: $(wc -l < sbx/received.log), messages the receiver stored: $stored"
 step "done in $(($(date +%s) - started)) s: the report is $demo/report.html; the sandbox, its ledger and logs are in $demo/"

@@ -20,6 +20,8 @@ stopped() {
 	run -0 --separate-stderr sh "$BATS_TEST_DIRNAME/../../samples/demo.sh" out
 	[[ "$output" == *"hanfw inventory --devices all.devices --supplier sbx/supplier.csv"* ]]
 	[[ "$output" == *"campaign demo: completed: "*" done, 0 failed, "* ]]
+	# Its closing count read the ledger of the pass's backend (a SQLite file, or the PostgreSQL schema).
+	[[ "$output" =~ messages\ the\ receiver\ stored:\ [1-9][0-9]*$'\n' ]]
 	# Every device the plan includes is done; the campaign completed.
 	jq -e '.state == "completed"' out/demo/status.json
 	[ "$(jq '[.devices[] | select(.step == "done")] | length' out/demo/status.json)" = \
