@@ -13,7 +13,7 @@ setup_file() {
 
 setup() {
 	setup_hanfw
-	export HANFW_CONFIG="$SBX/hanfw.json" HANFW_LEDGER="$PWD/ledger.sqlite"
+	export HANFW_CONFIG="$SBX/hanfw.json" HANFW_LEDGER="$(test_ledger)"
 	IMG=$BATS_FILE_TMPDIR
 	rm -f "$SBX"/*.log
 	jq -r '.devices[] | select(.type == "ESME") | .eui' "$SBX/estate.json" > esmes
@@ -52,8 +52,8 @@ distribute_all() {
 	diff <(jq -r '.message.GBCSPayload.originator' answers | sort) <(sort esmes hcalcs)
 	# The answer carries the request's counter; the ledger has every step of every request.
 	[ "$(jq -r 'select((.request_id | split(":")[2]) == (.message.GBCSPayload.originator_counter | tostring)) | 1' answers | wc -l)" -eq 500 ]
-	[ "$(sqlite3 ledger.sqlite "SELECT count(*) FROM requests WHERE service_reference='11.3' AND state='sent'")" -eq 500 ]
-	[ "$(sqlite3 ledger.sqlite "SELECT count(DISTINCT request_id) FROM request_steps WHERE state='precommand_signed'")" -eq 500 ]
+	[ "$(ledger_sql "SELECT count(*) FROM requests WHERE service_reference='11.3' AND state='sent'")" -eq 500 ]
+	[ "$(ledger_sql "SELECT count(DISTINCT request_id) FROM request_steps WHERE state='precommand_signed'")" -eq 500 ]
 	# The answers are DUIS as the DCC's schema has it, signed as xmlsec1 checks.
 	for f in $(grep -l '<sr:ServiceReference>11.3</sr:ServiceReference>' rx/*.xml | sed -n '1p;250p;500p'); do
 		xmllint --noout --schema "$SHARED/dcc/duis-5.4/DUIS-Schema-V5.4.xsd" <(sed 's:<ds\:Signature.*</ds\:Signature>::' "$f") 2>/dev/null
@@ -141,7 +141,7 @@ sim_in() {
 		# Transforms reached the sandbox; no signed pre-command did.
 		[ "$(grep -c '"cv":4' "$SBX/received.log")" -eq 3 ]
 		! grep -q '"cv":5' "$SBX/received.log"
-		[ "$(sqlite3 ledger.sqlite "SELECT count(*) FROM request_steps WHERE state='precommand_signed'")" -eq 0 ]
+		[ "$(ledger_sql "SELECT count(*) FROM request_steps WHERE state='precommand_signed'")" -eq 0 ]
 		stop_servers
 	done
 }
@@ -195,10 +195,10 @@ sim_in() {
 	start_sandbox
 	ppmid=$(jq -r '.devices[] | select(.type == "PPMID") | .eui' "$SBX/estate.json" | head -1)
 	esme=$(head -1 esmes)
-	sent_to() { sqlite3 ledger.sqlite "SELECT count(*) FROM requests WHERE service_reference='11.3' AND target='$1'"; }
+	sent_to() { ledger_sql "SELECT count(*) FROM requests WHERE service_reference='11.3' AND target='$1'"; }
 	# The ESME image to an ESME and a PPMID: the DCC lists the PPMID as not applicable.
 	run -8 hanfw distribute "$IMG/ESME.img" "$esme" "$ppmid"
-	[ "$(sqlite3 ledger.sqlite "SELECT outcome FROM request_devices WHERE device='$ppmid'")" = not_applicable ]
+	[ "$(ledger_sql "SELECT outcome FROM request_devices WHERE device='$ppmid'")" = not_applicable ]
 	run -8 --separate-stderr hanfw activate "$esme" "$ppmid" --image "$IMG/ESME.img"
 	[ "$(grep -c "^hanfw: activate: " <<< "$stderr")" -eq 1 ]
 	[[ "$stderr" == *"$ppmid: not sent: its distribution in campaign ESME-01020304 was refused (not_applicable, RequestID "*"); --include-refused sends it anyway"* ]]
@@ -228,7 +228,7 @@ sim_in() {
 		grep -q '<sr:ExecutionDateTime>2030-01-15T09:00:00Z</sr:ExecutionDateTime>' "$f"
 		grep -q '<sr:CommandVariant>4</sr:CommandVariant>' "$f"
 	done
-	[ "$(sqlite3 ledger.sqlite "SELECT count(*) FROM requests WHERE state='dry-run'")" -eq 3 ]
+	[ "$(ledger_sql "SELECT count(*) FROM requests WHERE state='dry-run'")" -eq 3 ]
 	[ ! -s "$SBX/received.log" ]
 }
 

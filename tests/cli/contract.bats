@@ -32,6 +32,15 @@ complete_zsh() {
 		f=$1; shift; words=("$@"); CURRENT=$#; source $f' _ "$COMPLETIONS/_hanfw" "$@"
 }
 
+# no_ledger: the test's ledger was never made: no SQLite file, or on PostgreSQL no table in the test's schema.
+no_ledger() {
+	if on_postgresql; then
+		[ "$(ledger_sql "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()")" = 0 ]
+	else
+		[ ! -e "$HANFW_LEDGER" ]
+	fi
+}
+
 # serve_json CMD...: start a server with --json, SERVER_PID and its start-up line in up.json.
 serve_json() {
 	"$@" --json > up.json 2> serve.log &
@@ -90,7 +99,7 @@ serve_json() {
 
 @test "sign --json: the output, its RequestID and signer; never mixed into the signed message" {
 	t=$SHARED/dcc/templates/CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML
-	export HANFW_LEDGER=$PWD/ledger.sqlite
+	export HANFW_LEDGER=$(test_ledger)
 	run -0 hanfw sign "$t" --key "$Z/xml-sign-90B3D51F30010000-ds.key" --cert "$Z/xml-sign-90B3D51F30010000-ds.pem" \
 		-o a.xml --json
 	[ "$(jq -r .output <<<"$output")" = a.xml ]
@@ -120,10 +129,10 @@ serve_json() {
 
 @test "completion: campaign names from the ledger, quietly nothing without one" {
 	hanfw -q sandbox init sbx --devices PPMID=2
-	export HANFW_LEDGER=$PWD/ledger.sqlite
+	export HANFW_LEDGER=$(test_ledger)
 	run -0 --separate-stderr hanfw status --config sbx/hanfw.json --list-values campaign
 	[ -z "$output" ] && [ -z "$stderr" ]
-	[ ! -e ledger.sqlite ]	# asking made no ledger
+	no_ledger	# asking made no ledger
 	hanfw -q package build "$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" -o p.img --device-type PPMID \
 		--manufacturer-code 0x121D --image-type 0x84 --file-version 0x01020304 --config sbx/hanfw.json
 	eui=$(jq -r '[.devices[] | select(.type == "PPMID")][0].eui' sbx/estate.json)

@@ -18,7 +18,7 @@ setup_file() {
 
 setup() {
 	setup_hanfw
-	export HANFW_CONFIG="$SBX/hanfw.json" HANFW_LEDGER="$PWD/ledger.sqlite"
+	export HANFW_CONFIG="$SBX/hanfw.json" HANFW_LEDGER="$(test_ledger)"
 	IMG=$BATS_FILE_TMPDIR
 	start_sandbox
 }
@@ -42,7 +42,7 @@ stop_sandbox() {
 	SERVE_PID=
 }
 
-ledger() { sqlite3 ledger.sqlite "$1"; }
+ledger() { ledger_sql "$1"; }
 
 @test "1,000 PPMIDs and 200 HCALCS on other hubs are accepted, and recorded" {
 	run -0 hanfw distribute "$IMG/ppmid.img" --devices "$IMG/ppmids" --estate "$SBX/estate.json"
@@ -149,7 +149,7 @@ ledger() { sqlite3 ledger.sqlite "$1"; }
 	[ "$(ledger "select state from requests")" = not_sent ]
 	HANFW_TLS_CLIENT_CERT= HANFW_TLS_CLIENT_KEY= run -5 --separate-stderr \
 		hanfw distribute "$IMG/ppmid.img" 00-DB-12-40-00-00-00-00 --config /dev/stdin <<-JSON
-	{"profiles":{"nocert":$(jq '.profiles.sandbox | del(.tls_client_cert, .tls_client_key) | .ledger = "'"$PWD"'/ledger.sqlite"' "$SBX/hanfw.json" | sed "s|\"pki/|\"$SBX/pki/|g; s|\"tls/|\"$SBX/tls/|g; s|\"trust\"|\"$SBX/trust\"|")}}
+	{"profiles":{"nocert":$(jq --arg l "$HANFW_LEDGER" '.profiles.sandbox | del(.tls_client_cert, .tls_client_key) | .ledger = $l' "$SBX/hanfw.json" | sed "s|\"pki/|\"$SBX/pki/|g; s|\"tls/|\"$SBX/tls/|g; s|\"trust\"|\"$SBX/trust\"|")}}
 	JSON
 	[[ "$stderr" == *"HTTP 403"* ]]
 	stop_sandbox

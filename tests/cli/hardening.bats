@@ -13,7 +13,7 @@ setup_file() {
 
 setup() {
 	setup_hanfw
-	export HANFW_CONFIG="$SBX/hanfw.json" HANFW_LEDGER="$PWD/ledger.sqlite"
+	export HANFW_CONFIG="$SBX/hanfw.json" HANFW_LEDGER="$(test_ledger)"
 	TOOLS=$BATS_TEST_DIRNAME/../tools
 	SAMPLE=$SHARED/dcc/samples/11.2_readfw_response_signed.xml	# genuinely DCC-signed (ZAZ1)
 	TLS=(--tls-cert "$SBX/tls/server.pem" --tls-key "$SBX/tls/server.key")
@@ -26,7 +26,29 @@ teardown() {
 	stop_servers
 }
 
-db() { sqlite3 ledger.sqlite "$1"; }
+db() { ledger_sql "$1"; }
+
+# ledger_bytes: the ledger's size on disk: the SQLite file, or on PostgreSQL its schema's tables (with their
+# indexes and TOAST).
+ledger_bytes() {
+	if on_postgresql; then
+		db "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+	else
+		stat -c %s "$HANFW_LEDGER"
+	fi
+}
+
+# reset_ledger: the test's ledger emptied: the SQLite file removed, or on PostgreSQL its schema made anew.
+reset_ledger() {
+	if on_postgresql; then
+		local s=${HANFW_LEDGER##*search_path%3D}
+		psql "$HFW_TEST_PG_URI" -qAtX -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+			-c "DROP SCHEMA $s CASCADE" -c "CREATE SCHEMA $s"
+	else
+		rm -f "$HANFW_LEDGER"*
+	fi
+}
 
 # listen_with OPTIONS...: hanfw listen on 127.0.0.1 trusting ZAZ1; URL and PORT set.
 listen_with() {
@@ -160,11 +182,11 @@ slow_clients() {
 	head -c 2000000 /dev/zero | tr '\0' 'A' > junk.xml
 	[ "$(post "$SAMPLE")" = 204 ]	# creates the ledger
 	stop_listen
-	before=$(stat -c %s ledger.sqlite)
+	before=$(ledger_bytes)
 	listen_with --plain-http
 	for i in $(seq 30); do [ "$(post junk.xml)" = 400 ] || return 1; done
 	stop_listen
-	grow=$(($(stat -c %s ledger.sqlite) - before))
+	grow=$(($(ledger_bytes) - before))
 	echo "grew by $grow"
 	[ "$grow" -le $((30 * 4096 + 256 * 1024)) ]	# 60 MB sent
 	[ "$(grep -c '^hanfw: listen: refused 2,000,000 bytes from 127.0.0.1: ' listen.log)" = 30 ]
@@ -176,7 +198,7 @@ slow_clients() {
 	stop_listen
 	[ "$(db 'SELECT count(*) FROM quarantine')" = 30 ]	# already past the cap: all 10 counted
 	[ "$(db 'SELECT sum(count) FROM quarantine_counts')" = 10 ]
-	rm -f ledger.sqlite*
+	reset_ledger
 	listen_with --plain-http --quarantine-cap 20000
 	for i in $(seq 10); do [ "$(post junk.xml)" = 400 ] || return 1; done
 	stop_listen
@@ -195,10 +217,11 @@ slow_clients() {
 	[[ "$output" == *"quarantined: 2 messages refused by listen since the campaign began"* ]]
 	# A campaign begins: what was refused before it is not its concern.
 	sleep 0.01
-	db "INSERT INTO requests VALUES('90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:1', '90-B3-D5-1F-30-01-00-00',
-		'00-DB-12-34-56-78-90-A0', 1, '11.1', 1, '00', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'sent', NULL);
-		INSERT INTO campaign_requests VALUES('90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:1', 'C1', 'distribute',
-		'ESME', '01020304', NULL)"
+	db "INSERT INTO requests(request_id, originator, target, counter, service_reference, command_variant, body_sha256,
+		created, state, response_code) VALUES('90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:1', '90-B3-D5-1F-30-01-00-00',
+		'00-DB-12-34-56-78-90-A0', 1, '11.1', 1, '00', '$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)', 'sent', NULL);
+		INSERT INTO campaign_requests(request_id, campaign, action, device_type, firmware_version, firmware_hash)
+		VALUES('90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:1', 'C1', 'distribute', 'ESME', '01020304', NULL)"
 	sleep 0.01
 	[ "$(post unsigned.xml)" = 400 ]
 	run hanfw status
@@ -226,6 +249,8 @@ jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))' 
 }
 
 @test "a ledger from before the quarantine kept senders and hashes still opens and lists its rows" {
+	# An old SQLite ledger file's schema (PostgreSQL ledgers began with these columns): SQLite in both passes.
+	export HANFW_LEDGER=$PWD/ledger.sqlite
 	sqlite3 ledger.sqlite "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 		INSERT INTO meta VALUES('format', 'hanfw-ledger-1');
 		CREATE TABLE quarantine(id INTEGER PRIMARY KEY, received TEXT NOT NULL, reason TEXT NOT NULL, raw BLOB NOT NULL);

@@ -8,7 +8,7 @@ load helpers
 setup() {
 	setup_hanfw
 	hanfw -q sandbox init sbx --devices 'PPMID=1,IHD=1,ESME=1'
-	export HANFW_CONFIG=$PWD/sbx/hanfw.json HANFW_LEDGER=$PWD/ledger.sqlite
+	export HANFW_CONFIG=$PWD/sbx/hanfw.json HANFW_LEDGER=$(test_ledger)
 	IHD=$(jq -r '.devices[] | select(.type == "IHD") | .eui' sbx/estate.json)
 	PPMID=$(jq -r '.devices[] | select(.type == "PPMID") | .eui' sbx/estate.json)
 	sample_mi mi.bin

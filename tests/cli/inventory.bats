@@ -22,6 +22,16 @@ teardown() {
 
 RID=90-B3-D5-1F-30-01-00-00:90-B3-D5-1F-30-00-00-02
 
+# no_ledger [FILE]: no ledger was made: no SQLite file FILE (default HANFW_LEDGER), or on PostgreSQL no table
+# in the test's schema.
+no_ledger() {
+	if on_postgresql; then
+		[ "$(ledger_sql "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()")" = 0 ]
+	else
+		[ ! -e "${1:-$HANFW_LEDGER}" ]
+	fi
+}
+
 # dev EUI TYPE STATUS|- [EXTRA]: one sr:Device in DUIS 5.4 order (- leaves DeviceStatus out, as for a CAD).
 dev() {
 	printf '<sr:Device><sr:DeviceID>%s</sr:DeviceID><sr:DeviceType>%s</sr:DeviceType>' "$1" "$2"
@@ -84,7 +94,7 @@ validate() { # validate SCHEMA FILE
 	jq -e '.devices[] | select(.eui == "00-DB-12-34-56-78-90-B5") | .type == "CAD" and (has("status") | not) and .comms_hub == "00-DB-12-34-56-78-90-B0"' estate.json
 	jq -e '.devices[] | select(.eui == "00-DB-12-34-56-78-90-B3") | .status == "InstalledNotCommissioned"' estate.json
 	# Nothing was asked, so nothing needed a ledger, signer or adapter.
-	[ ! -e "$XDG_DATA_HOME/hanfw/ledger.sqlite" ]
+	no_ledger "$XDG_DATA_HOME/hanfw/ledger.sqlite"	# on SQLite the default ledger
 }
 
 # refused FILE STATUS TEXT: --from with a good answer and FILE is refused in one line naming FILE and TEXT, writing nothing.
@@ -244,7 +254,7 @@ start_smki() {
 @test "inventory live against the sandbox: signed 8.2 answers reproduce its estate, every request in the ledger" {
 	run -0 hanfw sandbox init sbx
 	SBX=sbx start_sandbox --plain-http
-	export HANFW_LEDGER=$PWD/ledger.sqlite
+	export HANFW_LEDGER=$(test_ledger)
 	gsme=$(jq -r '[.devices[] | select(.type == "GSME")][0].eui' sbx/estate.json)
 	run --separate-stderr hanfw --config sbx/hanfw.json inventory "$gsme" -o probe.json --no-certificates
 	if [ "$status" -ne 0 ] && grep -q E41 <<<"$stderr"; then
@@ -268,32 +278,32 @@ start_smki() {
 	pick='[.devices[] | {eui, type, comms_hub, status, firmware_version}] | sort_by(.eui)'
 	diff <(jq -S "$pick" sbx/estate.json) <(jq -S "$pick" estate.json)
 	# Each request in the ledger, as SR 8.2 with its outcome, never a RequestID twice.
-	[ "$(sqlite3 ledger.sqlite "select count(*) from requests where service_reference = '8.2'")" = $((hubs + 3)) ]
-	[ "$(sqlite3 ledger.sqlite "select count(distinct state) from requests where service_reference = '8.2' and state in ('found','not_found')")" = 2 ]
+	[ "$(ledger_sql "select count(*) from requests where service_reference = '8.2'")" = $((hubs + 3)) ]
+	[ "$(ledger_sql "select count(distinct state) from requests where service_reference = '8.2' and state in ('found','not_found')")" = 2 ]
 }
 
 @test "inventory: an adapter that cannot be reached stops it (exit 5), nothing written, the request kept in the ledger as not sent" {
 	run -0 hanfw sandbox init sbx
-	export HANFW_LEDGER=$PWD/ledger.sqlite
+	export HANFW_LEDGER=$(test_ledger)
 	# A port nothing listens on.
 	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	run -5 --separate-stderr env HANFW_ENDPOINT="http://127.0.0.1:$port/api/v1" \
 		"$HANFW" --config sbx/hanfw.json inventory 00-DB-12-34-56-78-90-A1 -o estate.json --no-certificates
 	one_line_error
 	[ ! -e estate.json ]
-	[ "$(sqlite3 ledger.sqlite "select service_reference, state from requests")" = "8.2|not_sent" ]
+	[ "$(ledger_sql "select service_reference, state from requests")" = "8.2|not_sent" ]
 }
 
 @test "inventory: an estate that cannot be written is refused (exit 9) before any request is signed or sent" {
 	run -0 hanfw sandbox init sbx
-	export HANFW_LEDGER=$PWD/ledger.sqlite
+	export HANFW_LEDGER=$(test_ledger)
 	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	run -9 --separate-stderr env HANFW_ENDPOINT="http://127.0.0.1:$port/api/v1" \
 		"$HANFW" --config sbx/hanfw.json inventory 00-DB-12-34-56-78-90-A1 -o no/such/dir/estate.json --no-certificates
 	one_line_error
 	[[ "$stderr" == *"'no/such/dir'"* ]]
 	# Nothing signed: no request in the ledger (there is none at all).
-	[ ! -e ledger.sqlite ] || [ "$(sqlite3 ledger.sqlite "select count(*) from requests")" = 0 ]
+	no_ledger || [ "$(ledger_sql "select count(*) from requests")" = 0 ]
 	# A directory as the estate, with --from: named before the answers are read.
 	run -9 --separate-stderr hanfw inventory --from a.xml -o sbx --no-certificates
 	one_line_error
@@ -305,7 +315,7 @@ start_smki() {
 	"$HANFW" sandbox serve --dir sbx --listen 127.0.0.1:0 --smki-listen 127.0.0.1:0 --plain-http --json > up.json 2> serve.log &
 	SERVE_PID=$!
 	for _ in $(seq 1 300); do [ -s up.json ] && break; sleep 0.1; done
-	export HANFW_ENDPOINT=$(jq -r .url up.json) HANFW_SMKI_URL=$(jq -r .smki_url up.json) HANFW_LEDGER=$PWD/ledger.sqlite
+	export HANFW_ENDPOINT=$(jq -r .url up.json) HANFW_SMKI_URL=$(jq -r .smki_url up.json) HANFW_LEDGER=$(test_ledger)
 	[[ "$HANFW_SMKI_URL" == http://127.0.0.1:* ]]
 	jq -r '.devices[].eui' sbx/estate.json > all.txt
 	rm -f sbx/trust/devices/*

@@ -16,13 +16,24 @@ setup_file() {
 
 setup() {
 	setup_hanfw
-	export HANFW_CONFIG="$SBX/hanfw.json" HANFW_LEDGER="$PWD/ledger.sqlite"
+	export HANFW_CONFIG="$SBX/hanfw.json" HANFW_LEDGER="$(test_ledger)"
 	IMG=$BATS_FILE_TMPDIR
 	rm -f "$SBX"/*.log
 }
 
 teardown() {
 	stop_servers
+}
+
+# reset_ledger: the test's ledger emptied: the SQLite file removed, or on PostgreSQL its schema made anew.
+reset_ledger() {
+	if on_postgresql; then
+		local s=${HANFW_LEDGER##*search_path%3D}
+		psql "$HFW_TEST_PG_URI" -qAtX -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+			-c "DROP SCHEMA $s CASCADE" -c "CREATE SCHEMA $s"
+	else
+		rm -f "$HANFW_LEDGER"*
+	fi
 }
 
 @test "1,000 PPMIDs and 200 HCALCS: every alert reaches the receiver and verifies" {
@@ -42,7 +53,7 @@ teardown() {
 	[ "$(count PPMIDFirmwareUpgradeAlert '>ActivationSuccess<')" = 1000 ]
 	[ "$(count DeviceAlertMessage '>8F72<')" = 200 ]
 	# They name the requests hanfw recorded, and validate against the DCC's own schema once unsigned.
-	ppmid_rid=$(sqlite3 ledger.sqlite "select request_id from requests where service_reference='11.4'")
+	ppmid_rid=$(ledger_sql "select request_id from requests where service_reference='11.4'")
 	[ "$(count FirmwareTransferAlert ">$ppmid_rid<")" = 1000 ]
 	for f in $(grep -l -e DCCAlertMessage -e DeviceAlertMessage rx/*.xml | sed -n '1p;500p;1000p;2000p;3000p;3600p'); do
 		sed 's:<ds\:Signature.*</ds\:Signature>::' "$f" > unsigned.xml
@@ -144,7 +155,8 @@ teardown() {
 	grep transfer-failed "$SBX/events.log" | jq -r .device | sort > first
 	[ -s first ] && [ "$(wc -l < first)" -lt 40 ]
 	kill "$SERVE_PID"; wait "$SERVE_PID" || true
-	rm -f "$SBX"/*.log ledger.sqlite*
+	rm -f "$SBX"/*.log
+	reset_ledger
 	start_sandbox --faults offline=0.5 --seed 42
 	hanfw -q distribute "$IMG/PPMID.img" --devices ppmids
 	for _ in $(seq 1 100); do [ "$(grep -c -e transfer-failed -e '"transferred"' "$SBX/events.log" 2>/dev/null)" = 40 ] && break; sleep 0.1; done
@@ -160,7 +172,7 @@ teardown() {
 	start_sandbox --faults http503=1
 	run -5 --separate-stderr hanfw distribute "$IMG/ESME.img" "$dev"
 	[[ "$stderr" == *"HTTP 503"* ]]
-	[ "$(sqlite3 ledger.sqlite "select state from requests order by counter desc limit 1")" != sent ]
+	[ "$(ledger_sql "select state from requests order by counter desc limit 1")" != sent ]
 	kill "$SERVE_PID"; wait "$SERVE_PID" || true
 	start_sandbox --faults slow=300
 	start=$(date +%s%N)

@@ -13,7 +13,7 @@ setup_file() {
 
 setup() {
 	setup_hanfw
-	export HANFW_CONFIG="$SBX/hanfw.json" HANFW_LEDGER="$PWD/ledger.sqlite"
+	export HANFW_CONFIG="$SBX/hanfw.json" HANFW_LEDGER="$(test_ledger)"
 	IMG=$BATS_FILE_TMPDIR
 	rm -f "$SBX"/*.log
 	for t in ESME HCALCS PPMID; do jq -r --arg t $t '.devices[] | select(.type == $t) | .eui' "$SBX/estate.json" > ${t,,}s; done
@@ -24,7 +24,14 @@ teardown() {
 	stop_servers
 }
 
-db() { sqlite3 ledger.sqlite "$1"; }
+db() { ledger_sql "$1"; }
+
+# raw_message FILE WHERE: the raw bytes of the first message WHERE, into FILE (hex: a BLOB in SQLite, BYTEA in PostgreSQL).
+raw_message() {
+	if on_postgresql; then db "SELECT encode(raw, 'hex') FROM messages WHERE $2 LIMIT 1"
+	else db "SELECT hex(raw) FROM messages WHERE $2 LIMIT 1"; fi | xxd -r -p > "$1"
+	[ -s "$1" ]
+}
 
 
 @test "a campaign through hanfw listen: distributed, verified, activated, versions confirmed; status says so" {
@@ -100,7 +107,7 @@ db() { sqlite3 ledger.sqlite "$1"; }
 	start_sandbox --receive-url "$LISTEN_URL"
 	hanfw -q distribute "$IMG/PPMID.img" --devices ppmids
 	until_status '.states.activated == 20'
-	good=$(db "SELECT writefile('good.xml', raw) FROM messages WHERE kind = 'DCCAlertMessage/PPMIDAlert' LIMIT 1")
+	raw_message good.xml "kind = 'DCCAlertMessage/PPMIDAlert'"
 	before=$(hanfw status --json | jq -c .states)
 	messages=$(db 'SELECT count(*) FROM messages')
 	post() { curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/xml' --data-binary "@$1" "$LISTEN_URL"; }

@@ -15,7 +15,7 @@ setup_file() {
 
 setup() {
 	setup_hanfw
-	export HANFW_LEDGER="$PWD/ledger.sqlite"
+	export HANFW_LEDGER="$(test_ledger)"
 	Z=$SHARED/dcc/zaz1
 	XKEY=$Z/xml-sign-90B3D51F30010000-ds.key
 	XCERT=$Z/xml-sign-90B3D51F30010000-ds.pem
@@ -41,6 +41,18 @@ specials_intact() {
 	[ "$(readlink to-dev-fd)" = /dev/fd/1 ] && [ "$(readlink via-proc-cwd)" = /proc/self/cwd/x.xml ]
 	[ "$(readlink dangling)" = nowhere ] && [ ! -e x.xml ]
 	[ -c /dev/null ]
+}
+
+# rows TABLE: the rows of TABLE in the test's ledger; 0 if the ledger was never made (no file, or on
+# PostgreSQL no such table in the test's schema).
+rows() {
+	if on_postgresql; then
+		[ "$(ledger_sql "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()
+			AND table_name = '$1'")" = 1 ] || { echo 0; return; }
+	else
+		[ -e "$HANFW_LEDGER" ] || { echo 0; return; }
+	fi
+	ledger_sql "SELECT count(*) FROM $1"
 }
 
 # refused WHY COMMAND...: exit 9, one line naming the destination and why.
@@ -71,7 +83,7 @@ refused() {
 		hanfw sign "$REQ" --key "$XKEY" --cert "$XCERT" --new-counter -o dangling
 	specials_intact
 	# No counter was taken: the template's own counter still signs.
-	[ ! -e ledger.sqlite ] || [ "$(sqlite3 ledger.sqlite 'select count(*) from counters')" = 0 ]
+	[ "$(rows counters)" = 0 ]
 	hanfw sign "$REQ" --key "$XKEY" --cert "$XCERT" -o ok.xml
 	grep -q ':1000</sr:RequestID>' ok.xml
 }
@@ -116,7 +128,7 @@ refused() {
 		hanfw distribute "$BATS_FILE_TMPDIR/ppmid.img" "$EUI" --dry-run -o procdir
 	refused "refusing to write 'fifo': it is a FIFO, not a directory" \
 		hanfw distribute "$BATS_FILE_TMPDIR/ppmid.img" "$EUI" --dry-run -o fifo
-	[ ! -e ledger.sqlite ] || [ "$(sqlite3 ledger.sqlite 'select count(*) from requests')" = 0 ]
+	[ "$(rows requests)" = 0 ]
 	specials_intact
 }
 

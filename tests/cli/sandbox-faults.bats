@@ -17,7 +17,7 @@ setup_file() {
 
 setup() {
 	setup_hanfw
-	export HANFW_CONFIG="$SBX/hanfw.json" HANFW_LEDGER="$PWD/ledger.sqlite"
+	export HANFW_CONFIG="$SBX/hanfw.json" HANFW_LEDGER="$(test_ledger)"
 	rm -f "$SBX"/*.log
 }
 
@@ -71,7 +71,7 @@ states() { hanfw status --campaign c1 --json | jq -r '.device_states[] | "\(.dev
 	start_sandbox --receive-url "$LISTEN_URL" --faults "quarantine=1/1000h,breach=dcc"
 	hanfw -q distribute "$SBX/esme.img" "${E[@]}" --campaign c1
 	hanfw -q distribute "$SBX/ppmid.img" "${Q[@]}" --campaign c1
-	held=$(sqlite3 ledger.sqlite "select request_id from requests where service_reference='11.4'")
+	held=$(ledger_sql "select request_id from requests where service_reference='11.4'")
 	# Held: acknowledged, never processed, and never in the log of requests the DCC accepted.
 	[ "$(wc -l < "$SBX/quarantined.log")" = 1 ]
 	jq -e --arg r "$held" '.request == $r and .breach == "ADDCCThresholdBreach" and .quarantine_event_ref == 1' "$SBX/quarantined.log"
@@ -103,7 +103,7 @@ states() { hanfw status --campaign c1 --json | jq -r '.device_states[] | "\(.dev
 		echo "$output" | jq -e '.[0].signature.signer == "90-B3-D5-1F-30-00-00-02"'
 		cp "$f" "$k.xml"
 	done
-	held=$(sqlite3 ledger.sqlite "select request_id from requests order by rowid desc limit 1")
+	held=$(ledger_sql "select request_id from requests order by counter desc limit 1")	# the last signed
 	hanfw status decode QuarantinedRequest.xml | jq -e --arg r "$held" \
 		'.[0].dcc_event == {"event": "request_quarantined", "breach": "ADUserThresholdBreach", "request_id": $r, "quarantine_event_ref": "1"}'
 	hanfw status decode ChangeOfSupplier.xml | jq -e --arg d "${E[0]}" \

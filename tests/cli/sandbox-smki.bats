@@ -205,7 +205,7 @@ xml_text() { /usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E; print(
 @test "GCS38: a gas meter's version answer is the RTDS's GBZ shape and decodes through hanfw's own decoder" {
 	SBX=$PWD/sbx
 	run -0 hanfw sandbox init sbx --devices 'GSME=2'
-	export HANFW_CONFIG=$PWD/sbx/hanfw.json HANFW_LEDGER=$PWD/ledger.sqlite
+	export HANFW_CONFIG=$PWD/sbx/hanfw.json HANFW_LEDGER=$(test_ledger)
 	start_receiver
 	start_sandbox --receive-url "$RX_URL" --faults read-error=0.5 --seed 1
 	jq -r '.devices[] | select(.type == "GSME") | .eui' sbx/estate.json > gsmes
