@@ -32,15 +32,6 @@ complete_zsh() {
 		f=$1; shift; words=("$@"); CURRENT=$#; source $f' _ "$COMPLETIONS/_hanfw" "$@"
 }
 
-# no_ledger: the test's ledger was never made: no SQLite file, or on PostgreSQL no table in the test's schema.
-no_ledger() {
-	if on_postgresql; then
-		[ "$(ledger_sql "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()")" = 0 ]
-	else
-		[ ! -e "$HANFW_LEDGER" ]
-	fi
-}
-
 # serve_json CMD...: start a server with --json, SERVER_PID and its start-up line in up.json.
 serve_json() {
 	"$@" --json > up.json 2> serve.log &

@@ -97,17 +97,6 @@ profile_without() {
 	export HANFW_CONFIG=$PWD/sbx/cut.json
 }
 
-# no_ledger_made [LEDGER]: LEDGER (default HANFW_LEDGER) was never made: no file on SQLite, no table in
-# the test's schema on PostgreSQL.
-no_ledger_made() {
-	if on_postgresql; then
-		[ "$(HANFW_LEDGER=${1:-$HANFW_LEDGER} ledger_sql 'SELECT count(*) FROM information_schema.tables
-			WHERE table_schema = current_schema()')" = 0 ]
-	else
-		[ ! -e "${1:-$HANFW_LEDGER}" ]
-	fi
-}
-
 @test "status on a missing ledger: exit 11, one line naming it, and no ledger made" {
 	L=$(test_ledger "$PWD/sub/l.sqlite")
 	# The default ledger is a file under $XDG_DATA_HOME: this part runs on SQLite in both passes.
@@ -133,7 +122,7 @@ no_ledger_made() {
 	one_line_error
 	HANFW_LEDGER=$L run -0 --separate-stderr hanfw status --list-values campaign
 	[ -z "$output" ] && [ -z "$stderr" ]
-	no_ledger_made "$L"
+	no_ledger "$L"
 	[ ! -e "$XDG_DATA_HOME" ] && [ ! -e sub ]
 	[ -z "$(ls -A | grep -v -x xdg)" ]	# nothing in the current directory either
 }

@@ -39,17 +39,6 @@ ledger_bytes() {
 	fi
 }
 
-# reset_ledger: the test's ledger emptied: the SQLite file removed, or on PostgreSQL its schema made anew.
-reset_ledger() {
-	if on_postgresql; then
-		local s=${HANFW_LEDGER##*search_path%3D}
-		psql "$HFW_TEST_PG_URI" -qAtX -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
-			-c "DROP SCHEMA $s CASCADE" -c "CREATE SCHEMA $s"
-	else
-		rm -f "$HANFW_LEDGER"*
-	fi
-}
-
 # listen_with OPTIONS...: hanfw listen on 127.0.0.1 trusting ZAZ1; URL and PORT set.
 listen_with() {
 	rm -f listen.url

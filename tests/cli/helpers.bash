@@ -39,6 +39,27 @@ test_ledger() {
 	if on_postgresql; then echo "$HANFW_LEDGER"; else echo "${1:-$PWD/ledger.sqlite}"; fi
 }
 
+# no_ledger [LEDGER]: no ledger made: no file on SQLite, no table in the schema on PostgreSQL.
+no_ledger() {
+	if on_postgresql; then
+		[ "$(HANFW_LEDGER=${1:-$HANFW_LEDGER} ledger_sql 'SELECT count(*) FROM information_schema.tables
+			WHERE table_schema = current_schema()')" = 0 ]
+	else
+		[ ! -e "${1:-$HANFW_LEDGER}" ]
+	fi
+}
+
+# reset_ledger: the test's ledger emptied: the SQLite file removed, or on PostgreSQL its schema made anew.
+reset_ledger() {
+	if on_postgresql; then
+		local s=${HANFW_LEDGER##*search_path%3D}
+		psql "$HFW_TEST_PG_URI" -qAtX -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+			-c "DROP SCHEMA $s CASCADE" -c "CREATE SCHEMA $s"
+	else
+		rm -f "$HANFW_LEDGER"*
+	fi
+}
+
 # ledger_sql SQL [FILE]: SQL on the test's ledger, rows as sqlite3 prints them (fields joined by '|',
 # NULL empty, no header).  On SQLite FILE is the ledger (default HANFW_LEDGER, else the sandbox's
 # sbx/ledger.sqlite); on PostgreSQL it is the test's schema whatever FILE says.  Write SQL both

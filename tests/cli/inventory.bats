@@ -22,16 +22,6 @@ teardown() {
 
 RID=90-B3-D5-1F-30-01-00-00:90-B3-D5-1F-30-00-00-02
 
-# no_ledger [FILE]: no ledger was made: no SQLite file FILE (default HANFW_LEDGER), or on PostgreSQL no table
-# in the test's schema.
-no_ledger() {
-	if on_postgresql; then
-		[ "$(ledger_sql "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()")" = 0 ]
-	else
-		[ ! -e "${1:-$HANFW_LEDGER}" ]
-	fi
-}
-
 # dev EUI TYPE STATUS|- [EXTRA]: one sr:Device in DUIS 5.4 order (- leaves DeviceStatus out, as for a CAD).
 dev() {
 	printf '<sr:Device><sr:DeviceID>%s</sr:DeviceID><sr:DeviceType>%s</sr:DeviceType>' "$1" "$2"
@@ -94,7 +84,7 @@ validate() { # validate SCHEMA FILE
 	jq -e '.devices[] | select(.eui == "00-DB-12-34-56-78-90-B5") | .type == "CAD" and (has("status") | not) and .comms_hub == "00-DB-12-34-56-78-90-B0"' estate.json
 	jq -e '.devices[] | select(.eui == "00-DB-12-34-56-78-90-B3") | .status == "InstalledNotCommissioned"' estate.json
 	# Nothing was asked, so nothing needed a ledger, signer or adapter.
-	no_ledger "$XDG_DATA_HOME/hanfw/ledger.sqlite"	# on SQLite the default ledger
+	no_ledger "$(test_ledger "$XDG_DATA_HOME/hanfw/ledger.sqlite")"	# on SQLite the default ledger
 }
 
 # refused FILE STATUS TEXT: --from with a good answer and FILE is refused in one line naming FILE and TEXT, writing nothing.

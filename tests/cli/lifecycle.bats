@@ -25,17 +25,6 @@ teardown() {
 	stop_servers
 }
 
-# reset_ledger: the test's ledger emptied: the SQLite file removed, or on PostgreSQL its schema made anew.
-reset_ledger() {
-	if on_postgresql; then
-		local s=${HANFW_LEDGER##*search_path%3D}
-		psql "$HFW_TEST_PG_URI" -qAtX -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
-			-c "DROP SCHEMA $s CASCADE" -c "CREATE SCHEMA $s"
-	else
-		rm -f "$HANFW_LEDGER"*
-	fi
-}
-
 @test "1,000 PPMIDs and 200 HCALCS: every alert reaches the receiver and verifies" {
 	start_receiver
 	start_sandbox --receive-url "$RX_URL"
