@@ -61,7 +61,7 @@ complete_zsh() {
 
 @test "campaign status, resume, abort and report complete the ledger's campaign names; run and plan files" {
 	hanfw -q sandbox init sbx --devices PPMID=2
-	export HANFW_LEDGER=$PWD/ledger.sqlite
+	HANFW_LEDGER=$(test_ledger) && export HANFW_LEDGER
 	hanfw -q package build "$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin" -o p.img --device-type PPMID \
 		--manufacturer-code 0x121D --image-type 0x84 --file-version 0x01020304 --config sbx/hanfw.json
 	eui=$(jq -r '[.devices[] | select(.type == "PPMID")][0].eui' sbx/estate.json)

@@ -97,27 +97,50 @@ profile_without() {
 	export HANFW_CONFIG=$PWD/sbx/cut.json
 }
 
+# no_ledger_made [LEDGER]: LEDGER (default HANFW_LEDGER) was never made: no file on SQLite, no table in
+# the test's schema on PostgreSQL.
+no_ledger_made() {
+	if on_postgresql; then
+		[ "$(HANFW_LEDGER=${1:-$HANFW_LEDGER} ledger_sql 'SELECT count(*) FROM information_schema.tables
+			WHERE table_schema = current_schema()')" = 0 ]
+	else
+		[ ! -e "${1:-$HANFW_LEDGER}" ]
+	fi
+}
+
 @test "status on a missing ledger: exit 11, one line naming it, and no ledger made" {
+	L=$(test_ledger "$PWD/sub/l.sqlite")
+	# The default ledger is a file under $XDG_DATA_HOME: this part runs on SQLite in both passes.
+	unset HANFW_LEDGER
 	run -11 --separate-stderr hanfw status
 	one_line_error
 	[ "$stderr" = "hanfw: no ledger at '$XDG_DATA_HOME/hanfw/ledger.sqlite' (nothing has been sent from this profile; set 'ledger' or HANFW_LEDGER)" ]
 	[ -z "$output" ]
 	run -11 --separate-stderr hanfw status quarantine
 	one_line_error
-	HANFW_LEDGER=$PWD/sub/l.sqlite run -11 --separate-stderr hanfw status --json --campaign x
-	[ "$stderr" = "hanfw: no ledger at '$PWD/sub/l.sqlite' (nothing has been sent from this profile; set 'ledger' or HANFW_LEDGER)" ]
-	[ -z "$output" ]
-	[ ! -e "$XDG_DATA_HOME" ] && [ ! -e sub ]
-	[ -z "$(ls -A | grep -v -x xdg)" ]	# nothing in the current directory either
+	[ ! -e "$XDG_DATA_HOME" ]
 	# Completion's campaign listing: nothing printed, nothing made.
 	run -0 --separate-stderr hanfw status --list-values campaign
 	[ -z "$output" ] && [ -z "$stderr" ] && [ ! -e "$XDG_DATA_HOME" ]
 	# Without XDG_DATA_HOME and HOME there is no default: the setting is named.
 	run -11 --separate-stderr env -u XDG_DATA_HOME -u HOME "$HANFW" status
 	[[ "$stderr" == "hanfw: missing setting 'ledger' ("*"set it in the profile or HANFW_LEDGER" ]]
+	# A ledger named but never made, on the pass's backend: a missing file, or a schema without tables.
+	HANFW_LEDGER=$L run -11 --separate-stderr hanfw status --json --campaign x
+	[ "$stderr" = "hanfw: no ledger at '$L' (nothing has been sent from this profile; set 'ledger' or HANFW_LEDGER)" ]
+	[ -z "$output" ]
+	HANFW_LEDGER=$L run -11 --separate-stderr hanfw status quarantine
+	one_line_error
+	HANFW_LEDGER=$L run -0 --separate-stderr hanfw status --list-values campaign
+	[ -z "$output" ] && [ -z "$stderr" ]
+	no_ledger_made "$L"
+	[ ! -e "$XDG_DATA_HOME" ] && [ ! -e sub ]
+	[ -z "$(ls -A | grep -v -x xdg)" ]	# nothing in the current directory either
 }
 
 @test "a writing command with no ledger setting makes it under \$XDG_DATA_HOME/hanfw (0700), never here" {
+	# The default ledger is a file under $XDG_DATA_HOME: this test runs on SQLite in both passes.
+	unset HANFW_LEDGER
 	profile_without ledger
 	eui=$(jq -r '.devices[0].eui' sbx/estate.json)
 	run -0 hanfw read-version "$eui" --dry-run -o out

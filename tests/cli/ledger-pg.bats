@@ -7,9 +7,14 @@
 load helpers
 
 setup_file() {
+	# This file's own server is PGURI.  HFW_TEST_PG_URI stays the pass's server (HFW_TEST_LEDGER=postgresql),
+	# where setup_hanfw makes each test's schema and drops the one before (its HANFW_LEDGER: every test here
+	# names PGURI or a file of its own instead).
+	local pass_uri=${HFW_TEST_PG_URI-}
 	eval "$("$BATS_TEST_DIRNAME/../pg/pg-start")"
 	echo "$HFW_PG_DIR" > "$BATS_FILE_TMPDIR/pgdir"
 	export PGURI=$HFW_TEST_PG_URI
+	if [ -n "$pass_uri" ]; then export HFW_TEST_PG_URI=$pass_uri; else unset HFW_TEST_PG_URI; fi
 	export SBX="$BATS_FILE_TMPDIR/sbx"
 	"$HANFW" -q sandbox init "$SBX" --devices 'ESME=12;PPMID=8'
 	package_images ESME:0 PPMID:0x84

@@ -47,15 +47,19 @@ validate() { # validate SCHEMA FILE
 }
 
 @test "status quarantine --json validates: rows kept, counts past the cap, rows from older ledgers" {
-	export HANFW_LEDGER="$PWD/ledger.sqlite"
-	# A row as hanfw kept them before senders, sizes and hashes (the columns are added on opening).
-	sqlite3 ledger.sqlite "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+	HANFW_LEDGER=$(test_ledger) && export HANFW_LEDGER
+	# A row as hanfw kept them before senders, sizes and hashes: on SQLite in a ledger file of the first
+	# format (the columns are added on opening); on PostgreSQL, whose ledger has had the columns from its
+	# start, a row without them, once listen has made the ledger.
+	on_postgresql || sqlite3 ledger.sqlite "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 		INSERT INTO meta VALUES('format', 'hanfw-ledger-1');
 		CREATE TABLE quarantine(id INTEGER PRIMARY KEY, received TEXT NOT NULL, reason TEXT NOT NULL, raw BLOB NOT NULL);
 		INSERT INTO quarantine(received, reason, raw) VALUES('2026-01-01T00:00:00.000Z', 'not signed', '<x/>')"
 	"$HANFW" listen --plain-http --listen 127.0.0.1:0 --trust "$SHARED/dcc/zaz1" --quarantine-cap 9000 > url 2> listen.log &
 	LISTEN_PID=$!
 	for _ in $(seq 1 300); do [ -s url ] && break; sleep 0.1; done
+	! on_postgresql || ledger_sql "INSERT INTO quarantine(received, reason, raw)
+		VALUES('2026-01-01T00:00:00.000Z', 'not signed', CAST('<x/>' AS BYTEA))"
 	head -c 5000 /dev/zero | tr '\0' 'A' > junk
 	for i in 1 2 3; do curl -s -o /dev/null --max-time 30 --data-binary @junk "$(cat url)rrs"; done
 	stop_listen
@@ -92,7 +96,7 @@ teardown() {
 	kill "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
 	serve_json "$HANFW" listen --plain-http --listen 127.0.0.1:0 --config sbx/hanfw.json
 	validate "$SCHEMAS/listening.schema.json" up.json
-	export HANFW_LEDGER=$PWD/ledger.sqlite
+	HANFW_LEDGER=$(test_ledger) && export HANFW_LEDGER
 	hanfw sign "$SHARED/dcc/templates/CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML" --config sbx/hanfw.json -o s.xml --json > sign.json
 	validate "$SCHEMAS/sign.schema.json" sign.json
 	tr -d ' \r\n' < "$SHARED/gbcs/rtds/CS06_11.3_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX" > pre.hex
@@ -115,7 +119,14 @@ teardown() {
 		grep -lq "schemas/$(basename "$s")\|\$SCHEMAS/$(basename "$s")" "$BATS_TEST_DIRNAME"/*.bats "$BATS_TEST_DIRNAME"/*.bash ||
 			{ echo "no test validates $(basename "$s")"; false; }
 	done
-	make -s -C "$BATS_TEST_DIRNAME/../.." install BUILD="$(dirname "$HANFW")" DESTDIR="$PWD/root" PREFIX=/usr >/dev/null
+	# Installs what is built, never builds (-o: the binary and pages as they are): run from another
+	# checkout than the build's, or without make check's sanitizer flags, make would rebuild the build's
+	# objects from this checkout with the default flags (it did, and broke an ASan build).
+	local b old=()
+	b=$(dirname "$HANFW")
+	for s in "$HANFW" "$b"/man/*.1; do old+=(-o "$s"); done
+	make -s -C "$BATS_TEST_DIRNAME/../.." install BUILD="$b" DESTDIR="$PWD/root" PREFIX=/usr "${old[@]}" >/dev/null
+	cmp "$HANFW" root/usr/bin/hanfw
 	for s in "$SCHEMAS"/*.json; do cmp "$s" "root/usr/share/hanfw/schemas/$(basename "$s")"; done
 	[ -f root/usr/share/man/man1/hanfw-status.1 ]
 	grep -q '^\.Ss hanfw status decode' root/usr/share/man/man1/hanfw-status.1
@@ -123,7 +134,7 @@ teardown() {
 
 @test "package inspect, verify, config show, status decode, distribute, activate and read-version --json validate" {
 	hanfw -q sandbox init sbx --devices 'PPMID=1,ESME=1'
-	export HANFW_CONFIG=$PWD/sbx/hanfw.json HANFW_LEDGER=$PWD/ledger.sqlite
+	HANFW_LEDGER=$(test_ledger) && export HANFW_CONFIG=$PWD/sbx/hanfw.json HANFW_LEDGER
 	mi=$BATS_TEST_DIRNAME/../../samples/manufacturer-image.bin
 	hanfw -q package build "$mi" -o p.img --device-type PPMID --manufacturer-code 1 --image-type 2 --file-version 3
 	hanfw -q package build "$mi" -o e.img --device-type ESME --manufacturer-code 1 --image-type 2 --file-version 3

@@ -22,6 +22,15 @@ normalise() {
 # counter FILE: the RequestID counter of a signed request.
 counter() { grep -o ':[0-9]*</sr:RequestID>' "$1" | tr -dc '0-9'; }
 
+# no_ledger_made: the test's ledger was never made (no file on SQLite, no table in the schema on PostgreSQL).
+no_ledger_made() {
+	if on_postgresql; then
+		[ "$(ledger_sql 'SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()')" = 0 ]
+	else
+		[ ! -e "$HANFW_LEDGER" ]
+	fi
+}
+
 # request COUNTER OUT: the 11.3 template with this RequestID counter.
 request() { sed "s/:1000<\/sr:RequestID>/:$1<\/sr:RequestID>/" "$T/CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML" > "$2"; }
 
@@ -44,7 +53,7 @@ request() { sed "s/:1000<\/sr:RequestID>/:$1<\/sr:RequestID>/" "$T/CS06_11.3_IMM
 	done
 	# Six more counters, all distinct, each recorded once in the ledger.
 	[ "$(cat one/* many/* | grep -o ':[0-9]*</sr:RequestID>' | sort -u | wc -l)" = 12 ]
-	[ "$(sqlite3 ledger.sqlite 'select count(distinct counter) from requests')" = 12 ]
+	[ "$(ledger_sql 'select count(distinct counter) from requests')" = 12 ]
 	# --in-place signs each file where it is.
 	run -0 hanfw sign in/*.XML --key "$XKEY" --cert "$XCERT" --new-counter --in-place
 	for f in in/*.XML; do hanfw -q verify --trust "$Z" "$f"; done
@@ -60,7 +69,7 @@ request() { sed "s/:1000<\/sr:RequestID>/:$1<\/sr:RequestID>/" "$T/CS06_11.3_IMM
 	[ "$stderr" = "hanfw: sign: 'a.xml' and 'sub/a.xml' would both be written to 'out/a.xml'" ]
 	run -2 --separate-stderr hanfw sign a.xml - --key "$XKEY" --cert "$XCERT" -o out
 	[ "$stderr" = "hanfw: sign: - (standard input) is signed alone, not among other files" ]
-	[ ! -e ledger.sqlite ]
+	no_ledger_made
 	# - alone: standard input to standard output, or to -o FILE.
 	hanfw sign - --key "$XKEY" --cert "$XCERT" < a.xml > a.signed
 	hanfw -q verify --trust "$Z" a.signed
@@ -96,7 +105,7 @@ request() { sed "s/:1000<\/sr:RequestID>/:$1<\/sr:RequestID>/" "$T/CS06_11.3_IMM
 	PY
 	[ "$(jq -r '.files[2].request_id' <<<"$output")" = 90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:1003 ]
 	# The refused files used up no counter: 1002 (refused as invalid) still signs, after its batch.
-	[ "$(sqlite3 ledger.sqlite 'select group_concat(counter) from (select counter from requests order by counter)')" = 1001,1003,1005 ]
+	[ "$(ledger_sql 'select counter from requests order by counter' | paste -sd,)" = 1001,1003,1005 ]
 	# A file that cannot be read comes first here, so its exit status (9) is the batch's.
 	request 1006 good4.xml
 	run -9 --separate-stderr hanfw sign missing.xml good4.xml notreq.xml --key "$XKEY" --cert "$XCERT" -o out2
@@ -115,9 +124,9 @@ request() { sed "s/:1000<\/sr:RequestID>/:$1<\/sr:RequestID>/" "$T/CS06_11.3_IMM
 	[ "${#stderr_lines[@]}" = 2 ]
 	[[ "${stderr_lines[1]}" == "hanfw: b.xml: signed request failed its own verification, so it was not written"* ]]
 	[ -z "$(ls -A out)" ]
-	burned=$(sqlite3 ledger.sqlite "select last from counters")
+	burned=$(ledger_sql "select last from counters")
 	[ "$burned" -gt 1000 ]
-	[ "$(sqlite3 ledger.sqlite 'select count(*) from requests')" = 0 ]
+	[ "$(ledger_sql 'select count(*) from requests')" = 0 ]
 	run -0 hanfw sign a.xml b.xml --key "$XKEY" --cert "$XCERT" --new-counter -o out
 	[ "$(counter out/a.xml)" -gt "$burned" ] && [ "$(counter out/b.xml)" -gt "$(counter out/a.xml)" ]
 }
@@ -133,7 +142,7 @@ request() { sed "s/:1000<\/sr:RequestID>/:$1<\/sr:RequestID>/" "$T/CS06_11.3_IMM
 		one_line_error
 		[[ "$stderr" == *"(role 89) may not sign requests: a Request must be signed by a user's XML-signing certificate (role 87)" ]]
 		[ ! -e out.xml ]
-		[ "$(sqlite3 ledger.sqlite 'select count(*) from counters')" = 0 ]
+		[ "$(ledger_sql 'select count(*) from counters')" = 0 ]
 	done
 }
 
@@ -167,9 +176,9 @@ request() { sed "s/:1000<\/sr:RequestID>/:$1<\/sr:RequestID>/" "$T/CS06_11.3_IMM
 	xargs -r grep -ho ':[0-9]*</sr:RequestID>' < written | tr -dc '0-9\n' | sort > counters
 	[ "$(wc -l < counters)" = "$n" ]
 	[ -z "$(uniq -d counters)" ]
-	sqlite3 ledger.sqlite 'select counter from requests' | sort > recorded
+	ledger_sql 'select counter from requests' | sort > recorded
 	[ -z "$(comm -23 counters recorded)" ]
-	last=$(sqlite3 ledger.sqlite "select last from counters")
+	last=$(ledger_sql "select last from counters")
 	[ "$(tail -n 1 <(sort -n counters))" -le "$last" ]
 	echo "# $n of 8,000 requests written before the kills, counters unique" >&3
 }

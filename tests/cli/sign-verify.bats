@@ -117,7 +117,7 @@ inventory_response() {
 	run -0 hanfw sign a.xml --in-place --new-counter --key "$XKEY" --cert "$XCERT"
 	! grep -q ':1000</sr:RequestID>' a.xml
 	hanfw verify --trust "$Z" a.xml
-	[ "$(sqlite3 ledger.sqlite 'select count(*) from requests')" = 2 ]
+	[ "$(ledger_sql 'select count(*) from requests')" = 2 ]
 }
 
 @test "sign: refuses a request whose originator is not the signer, and non-requests" {
@@ -182,11 +182,11 @@ signed_or_refused() {
 	[ ! -e out.xml ]
 	[ -z "$(ls -A | grep -v -x -e short.xsd -e ledger.sqlite -e ledger.sqlite-wal -e ledger.sqlite-shm)" ]
 	# The counter it was signed with is used up, and no request is recorded.
-	burned=$(sqlite3 ledger.sqlite "select last from counters where originator = '90-B3-D5-1F-30-01-00-00'")
+	burned=$(ledger_sql "select last from counters where originator = '90-B3-D5-1F-30-01-00-00'")
 	[ "$burned" -gt 1000 ]
-	[ "$(sqlite3 ledger.sqlite 'select count(*) from requests')" = 0 ]
+	[ "$(ledger_sql 'select count(*) from requests')" = 0 ]
 	hanfw sign "$t" --key "$XKEY" --cert "$XCERT" --new-counter -o next.xml
-	[ "$(sqlite3 ledger.sqlite "select counter from requests")" -gt "$burned" ]
+	[ "$(ledger_sql "select counter from requests")" -gt "$burned" ]
 }
 
 @test "verify: a request signed by xmlsec1 in the profile verifies" {
@@ -305,10 +305,10 @@ signed_or_refused() {
 	grep -ho ':[0-9]*</sr:RequestID>' out/*.xml 2>/dev/null | sort | uniq -d > dups || true
 	[ ! -s dups ]
 	# Every written request's counter is in the ledger, and the ledger's last is above all of them.
-	last=$(sqlite3 ledger.sqlite "select last from counters")
+	last=$(ledger_sql "select last from counters")
 	for c in $(grep -ho ':[0-9]*</sr:RequestID>' out/*.xml 2>/dev/null | tr -dc '0-9\n'); do
 		[ "$c" -le "$last" ]
-		[ "$(sqlite3 ledger.sqlite "select count(*) from requests where counter=$c")" = 1 ]
+		[ "$(ledger_sql "select count(*) from requests where counter=$c")" = 1 ]
 	done
 	# And signing again afterwards still gets a fresh counter.
 	hanfw sign "$t" --new-counter --key "$XKEY" --cert "$XCERT" -o after.xml
