@@ -9,7 +9,19 @@
 #include <jansson.h>
 
 #include "../lib/config.h"
+#include "../lib/ledger.h"
 #include "cmd.h"
+
+/* A setting's value as shown: the ledger's with any password in it as *** (lib/ledger.h). */
+static const char *shown(const hfw_config *cfg, enum hfw_setting s, char *buf, size_t size)
+{
+	const char *v = hfw_config_get(cfg, s);
+
+	if (s != HFW_SET_LEDGER || !v)
+		return v;
+	hfw_ledger_redact(v, buf, size);
+	return buf;
+}
 
 static int config_show(int argc, char **argv, struct hfw_ctx *ctx)
 {
@@ -21,7 +33,7 @@ static int config_show(int argc, char **argv, struct hfw_ctx *ctx)
 	struct hfw_error err = HFW_ERROR_INIT;
 	hfw_config *cfg;
 	json_t *root = NULL, *set;
-	char *text = NULL;
+	char *text = NULL, ledger[4096];
 	enum cmd_parse pr;
 	int n, s, ret = HFW_EXIT_OK;
 
@@ -36,7 +48,7 @@ static int config_show(int argc, char **argv, struct hfw_ctx *ctx)
 		printf("file     %s\nprofile  %s\n\n", hfw_config_file(cfg)[0] ? hfw_config_file(cfg) : "(none)",
 		       hfw_config_profile(cfg)[0] ? hfw_config_profile(cfg) : "(none)");
 		for (s = 0; s < HFW_SET_COUNT; s++) {
-			const char *v = hfw_config_get(cfg, (enum hfw_setting)s);
+			const char *v = shown(cfg, (enum hfw_setting)s, ledger, sizeof(ledger));
 
 			printf("%-18s %-12s %s\n", hfw_setting_info((enum hfw_setting)s)->key,
 			       hfw_origin_name(hfw_config_origin(cfg, (enum hfw_setting)s)), v ? v : "(unset)");
@@ -49,7 +61,7 @@ static int config_show(int argc, char **argv, struct hfw_ctx *ctx)
 		goto oom;
 	set = json_object_get(root, "settings");
 	for (s = 0; s < HFW_SET_COUNT; s++) {
-		const char *v = hfw_config_get(cfg, (enum hfw_setting)s);
+		const char *v = shown(cfg, (enum hfw_setting)s, ledger, sizeof(ledger));
 
 		if (json_object_set_new(set, hfw_setting_info((enum hfw_setting)s)->key,
 					json_pack("{s:s?,s:s,s:s}", "value", v, "origin",

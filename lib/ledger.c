@@ -71,6 +71,57 @@ void hfw_ledger_close(hfw_ledger *l)
 		l->ops->close(l);
 }
 
+/* Append [p, p + n) to out (size), keeping it terminated; *o is how much is there. */
+static void put(char *out, size_t size, size_t *o, const char *p, size_t n)
+{
+	if (*o + 1 >= size)
+		return;
+	if (n > size - 1 - *o)
+		n = size - 1 - *o;
+	memcpy(out + *o, p, n);
+	*o += n;
+	out[*o] = '\0';
+}
+
+void hfw_ledger_redact(const char *where, char *out, size_t size)
+{
+	const char *auth, *end, *at = NULL, *colon, *p, *q;
+	size_t o = 0;
+
+	if (!size)
+		return;
+	out[0] = '\0';
+	if (!where)
+		return;
+	if (!hfw_ledger_is_uri(where)) {
+		put(out, size, &o, where, strlen(where));
+		return;
+	}
+	auth = strstr(where, "://") + 3;
+	end = auth + strcspn(auth, "/?#");
+	for (p = auth; p < end; p++)	/* the last @ of the authority ends the user information */
+		if (*p == '@')
+			at = p;
+	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (colon) {
+		put(out, size, &o, where, (size_t)(colon + 1 - where));
+		put(out, size, &o, "***", 3);
+		p = at;
+	} else {
+		p = where;
+	}
+	/* Each password= parameter of the query, its value up to the next & (or the end). */
+	for (q = p; (q = strstr(q, "password=")); q++) {
+		if (q == where || (q[-1] != '?' && q[-1] != '&'))
+			continue;
+		put(out, size, &o, p, (size_t)(q + 9 - p));
+		put(out, size, &o, "***", 3);
+		p = q + 9 + strcspn(q + 9, "&#");
+		q = p - 1;
+	}
+	put(out, size, &o, p, strlen(p));
+}
+
 const char *hfw_ledger_backend(const hfw_ledger *l)
 {
 	return l->ops->name;

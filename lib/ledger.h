@@ -46,6 +46,13 @@ int hfw_ledger_open_existing(hfw_ledger **out, const char *path, struct hfw_erro
 /* Whether a ledger setting names a PostgreSQL ledger (a postgresql:// or postgres:// URI). */
 int hfw_ledger_is_uri(const char *where);
 
+/*
+ * The ledger setting as it may be shown (hanfw config show): a PostgreSQL
+ * URI's password (user:PASSWORD@, a password= parameter) as ***, the rest
+ * as it is.  Such a URI is refused when opened; this keeps it off screens.
+ */
+void hfw_ledger_redact(const char *where, char *out, size_t size);
+
 /* "sqlite" or "postgresql". */
 const char *hfw_ledger_backend(const hfw_ledger *l);
 

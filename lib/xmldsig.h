@@ -123,6 +123,11 @@ struct hfw_sign_options {
 	 * then refused), 0 before.
 	 */
 	int *signed_out;
+	/*
+	 * 1: skip the self-verification; the caller runs hfw_xmldsig_check_own
+	 * on the result before handing it out (a batch runs them in parallel).
+	 */
+	int defer_check;
 };
 
 /*
@@ -137,6 +142,15 @@ struct hfw_sign_options {
 int hfw_xmldsig_sign_document(char **out, size_t *outlen, const hfw_signer *s,
 			      const uint8_t *xml, size_t len, const struct hfw_sign_options *o,
 			      struct hfw_error *err);
+
+/*
+ * The self-verification hfw_xmldsig_sign_document runs on its result (or
+ * leaves to the caller with defer_check): text verifies with only s's
+ * certificate trusted, against xsd_path or hanfw's schema; HFW_EVERIFY
+ * naming why not.  Thread-safe: it reads s only.
+ */
+int hfw_xmldsig_check_own(const hfw_signer *s, const char *text, size_t len, const char *xsd_path,
+			  struct hfw_error *err);
 
 struct hfw_verify_options {
 	const hfw_trust *trust;

@@ -16,19 +16,20 @@ export TSAN_OPTIONS
 # The end-to-end tests run under TSan: a small subset (about a minute), each exercising the
 # threads above: a campaign through listen; faults and a receiver killed mid-campaign; mutual
 # TLS both ways; retries while the receive URL is down; 503s and slow replies; activate's
-# concurrent requests to the sandbox's devices.
-filter='a campaign through hanfw listen|receiver killed -9 mid-campaign|over mutual TLS|a receive URL down for a while|503s and slow replies|500 ESMEs and HCALCS: immediate activation'
+# concurrent requests to the sandbox's devices; sign's parallel self-verification of a batch.
+filter='a campaign through hanfw listen|receiver killed -9 mid-campaign|over mutual TLS|a receive URL down for a while|503s and slow replies|500 ESMEs and HCALCS: immediate activation|self-verified on every core'
 
 sh tests/run-unit.sh "$build" "$@"; status=$?
 echo "== command-line tests under ThreadSanitizer ($build) =="
 out="$build/cli.tap"
 HANFW="$(pwd)/$build/hanfw" MKPKI="$(pwd)/$build/tests/mkpki" \
-	bats --formatter tap -f "$filter" tests/cli/listen.bats tests/cli/lifecycle.bats tests/cli/activate.bats > "$out" 2>&1; rc=$?
+	bats --formatter tap -f "$filter" tests/cli/listen.bats tests/cli/lifecycle.bats tests/cli/activate.bats \
+	tests/cli/sign-parallel.bats > "$out" 2>&1; rc=$?
 cat "$out"
 passed=$(grep -c '^ok ' "$out")
 failed=$(grep -c '^not ok ' "$out")
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-[ "$passed" -ge 6 ] || { echo "tsan: expected 6 end-to-end tests, ran $passed" >&2; failed=$((failed + 1)); }
+[ "$passed" -ge 7 ] || { echo "tsan: expected 7 end-to-end tests, ran $passed" >&2; failed=$((failed + 1)); }
 n=$(ls "$reports" | wc -l)
 if [ "$n" -gt 0 ]; then
 	echo "tsan: $n ThreadSanitizer report(s):" >&2

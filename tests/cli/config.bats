@@ -65,3 +65,16 @@ setup() { setup_hanfw; }
 		--manufacturer-code 1 --image-type 2 --file-version 3
 	[ "$stderr" = "hanfw: cannot open key './k': No such file or directory" ]
 }
+
+@test "config show never prints a password a PostgreSQL ledger URI carries (opening it is refused, exit 11)" {
+	export HANFW_LEDGER='postgresql://ops:Hunter2pw@db.example/hanfw?sslmode=require&password=Hunter3pw'
+	run -0 hanfw config show
+	[[ "$output" != *Hunter* ]]
+	grep -q '^ledger  *environment  *postgresql://ops:\*\*\*@db.example/hanfw?sslmode=require&password=\*\*\*$' <<< "$output"
+	run -0 hanfw config show --json
+	[[ "$output" != *Hunter* ]]
+	[ "$(jq -r .settings.ledger.value <<< "$output")" = 'postgresql://ops:***@db.example/hanfw?sslmode=require&password=***' ]
+	run -11 --separate-stderr hanfw status
+	one_line_error
+	[[ "$stderr" == *"the URI carries a password"* ]] && [[ "$stderr" != *Hunter* ]]
+}

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "../../lib/config.h"
+#include "../../lib/ledger.h"
 
 static char *dir;
 static char cwd[4096];
@@ -164,6 +165,36 @@ static void strictness(void **state)
 	unsetenv("HANFW_USER_EUI");
 }
 
+/* hanfw config show never prints a PostgreSQL password a ledger URI carries. */
+static void ledger_password_redacted(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "/var/lib/hanfw/ledger.sqlite", "/var/lib/hanfw/ledger.sqlite" },
+		{ "postgresql://db.example/hanfw?sslmode=verify-full", "postgresql://db.example/hanfw?sslmode=verify-full" },
+		{ "postgresql://hanfw@db.example/hanfw", "postgresql://hanfw@db.example/hanfw" },
+		{ "postgresql://hanfw:s3cret@db.example:5432/hanfw", "postgresql://hanfw:***@db.example:5432/hanfw" },
+		{ "postgres://u:p@ss@h/db", "postgres://u:***@h/db" },
+		{ "postgresql:///hanfw?host=/run/pg&password=s3cret", "postgresql:///hanfw?host=/run/pg&password=***" },
+		{ "postgresql:///d?password=a&sslmode=require&password=b#x", "postgresql:///d?password=***&sslmode=require&password=***#x" },
+		{ "postgresql:///d?xpassword=keep&password=s3cret", "postgresql:///d?xpassword=keep&password=***" },
+		{ "postgresql://u:x@h/d?password=y", "postgresql://u:***@h/d?password=***" },
+		{ "postgresql://h/d?options=-cx%3Dy", "postgresql://h/d?options=-cx%3Dy" },
+	};
+	char out[256], small[12];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		hfw_ledger_redact(cases[i][0], out, sizeof(out));
+		assert_string_equal(out, cases[i][1]);
+	}
+	/* Cut short, never overrun, always terminated. */
+	hfw_ledger_redact("postgresql://u:secret@h/d", small, sizeof(small));
+	assert_string_equal(small, "postgresql:");
+	hfw_ledger_redact(NULL, out, sizeof(out));
+	assert_string_equal(out, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +202,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(precedence, setup, teardown),
 		cmocka_unit_test_setup_teardown(discovery_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(strictness, setup, teardown),
+		cmocka_unit_test(ledger_password_redacted),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -364,7 +364,7 @@ static void a_signed_request_must_verify_before_it_is_handed_back(void **state)
 	struct hfw_error err = HFW_ERROR_INIT;
 	struct breaker b = { "not a RequestID" };
 	int signed_over = -1;
-	struct hfw_sign_options o = { NULL, spoil, &b, NULL, &signed_over };
+	struct hfw_sign_options o = { NULL, spoil, &b, NULL, &signed_over, 0 };
 	char *in, *out = (char *)"unset";
 	size_t len, olen = 0;
 
