@@ -1387,13 +1387,16 @@ static int pg_run_latest_unsent(hfw_ledger *l, const char *campaign, const char 
 
 /*
  * One run of a campaign at a time: a session-level advisory lock on this
- * connection, keyed by a 64-bit FNV-1a hash of a constant and the
- * campaign's name (the same on every host and every PostgreSQL version).
- * The server drops it with the session: the process ends, or is killed,
- * or its connection is lost (connected() takes it again on reconnecting,
- * or stops the run if another process has it by then).
+ * connection, keyed by a 64-bit FNV-1a hash of a constant, the ledger's
+ * schema and the campaign's name (the same on every host and every
+ * PostgreSQL version).  Advisory locks are the database's, so the schema
+ * keeps two ledgers of one database (search_path) from refusing each
+ * other's runs of a campaign of the same name.  The server drops it with
+ * the session: the process ends, or is killed, or its connection is lost
+ * (connected() takes it again on reconnecting, or stops the run if
+ * another process has it by then).
  */
-static int64_t lock_key(const char *name)
+static int64_t lock_key(const char *schema, const char *name)
 {
 	static const char prefix[] = "hanfw campaign run\n";
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -1401,9 +1404,28 @@ static int64_t lock_key(const char *name)
 
 	for (p = prefix; *p; p++)
 		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	for (p = schema; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	h = (h ^ (uint8_t)'\n') * 0x100000001b3ull;
 	for (p = name; *p; p++)
 		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
 	return (int64_t)h;
+}
+
+/* The schema the ledger's tables are in (the first of search_path that exists). */
+static int ledger_schema(hfw_ledger *l, char *out, size_t size, struct hfw_error *err)
+{
+	PGresult *res;
+
+	if (!(res = run(l, "SELECT current_schema()", 0, NULL, NULL, 0, 0, "cannot read the ledger's schema", err)))
+		return fail(err);
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		return hfw_error_set(err, HFW_ECONFIG, "ledger: no schema in search_path exists on '%s'", PG(l)->where);
+	}
+	snprintf(out, size, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
 }
 
 /* pg_try_advisory_lock(key): 1 taken, 0 held by another session, <0 error. */
@@ -1431,7 +1453,8 @@ static int try_lock(hfw_ledger *l, int64_t key, int wait, struct hfw_error *err)
 static int pg_lock_campaign(hfw_ledger *l, const char *name, int wait, hfw_ledger_lock **out, struct hfw_error *err)
 {
 	struct hfw_ledger_lock *k = NULL;
-	int64_t key = lock_key(name);
+	char schema[128];
+	int64_t key = 0;
 	int ret;
 
 	*out = NULL;
@@ -1439,7 +1462,10 @@ static int pg_lock_campaign(hfw_ledger *l, const char *name, int wait, hfw_ledge
 		return hfw_error_set(err, HFW_ELIMIT, "ledger: too many campaign run locks in one process");
 	if (!(k = calloc(1, sizeof(*k))))
 		return hfw_error_oom(err);
-	if ((ret = connected(l, err)) < 0 || (ret = try_lock(l, key, wait, err)) < 0)
+	if ((ret = connected(l, err)) < 0 || (ret = ledger_schema(l, schema, sizeof(schema), err)) < 0)
+		goto out;
+	key = lock_key(schema, name);
+	if ((ret = try_lock(l, key, wait, err)) < 0)
 		goto out;
 	if (ret == 0) {
 		ret = hfw_error_set(err, HFW_EINPUT,

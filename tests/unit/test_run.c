@@ -348,6 +348,35 @@ static void one_run_of_a_campaign_at_a_time(void **state)
 }
 
 /*
+ * PostgreSQL: advisory locks are the database's, so the key holds the
+ * ledger's schema: two ledgers in one database (search_path) each run
+ * their own campaign "spring", while a second run on either is refused.
+ */
+static void lock_is_the_ledgers_not_the_databases(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	hfw_ledger *a = NULL, *b = NULL;
+	hfw_ledger_lock *ka = NULL, *kb = NULL, *kc = NULL;
+	char other[4400];
+
+	(void)state;
+	pg_sql("SET client_min_messages = warning; DROP SCHEMA IF EXISTS other CASCADE; CREATE SCHEMA other");
+	snprintf(other, sizeof(other), "%s&options=-csearch_path%%3Dother", path);
+	assert_int_equal(hfw_ledger_open(&a, path, &err), 0);
+	assert_int_equal(hfw_ledger_open(&b, other, &err), 0);
+	assert_int_equal(hfw_ledger_lock_campaign(a, "spring", &ka, &err), 0);
+	assert_int_equal(hfw_ledger_lock_campaign(b, "spring", &kb, &err), 0);
+	assert_int_equal(lock_elsewhere("spring"), 1);	/* a's ledger: held */
+	hfw_ledger_unlock(kb);
+	assert_int_equal(hfw_ledger_lock_campaign(b, "spring", &kc, &err), 0);
+	hfw_ledger_unlock(kc);
+	hfw_ledger_unlock(ka);
+	hfw_ledger_close(b);
+	hfw_ledger_close(a);
+	pg_sql("SET client_min_messages = warning; DROP SCHEMA other CASCADE");
+}
+
+/*
  * PostgreSQL: the lock is the session's.  A connection lost (a failover)
  * takes it again on reconnecting; if another process took it meanwhile,
  * the handle refuses everything after: never two runs of one campaign.
@@ -393,6 +422,7 @@ int main(void)
 		PG_TEST(redrive_window),
 		PG_TEST(one_run_of_a_campaign_at_a_time),
 		PG_TEST(lock_survives_or_stops_on_reconnect),
+		PG_TEST(lock_is_the_ledgers_not_the_databases),
 	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(steps_in_order),
