@@ -92,6 +92,7 @@ best() { # best RUNS "command...": "wall cpu maxrss" of the fastest run (output 
 	echo "$line"
 }
 load() { uptime | sed 's/.*load average: //'; }
+started=$(date +%s)
 echo "status over a $n-device finished campaign: load average at the start $(load)"
 # A writing command makes the ledger (status, a reader, never does): one dry-run read, in its own campaign.
 HANFW_CONFIG="$lsbx/hanfw.json" HANFW_LEDGER="$big" "$hanfw" -q read-version 00-00-00-00-00-00-00-01 \
@@ -119,4 +120,4 @@ for backend in sqlite postgresql; do
 done
 awk 'NR == 1 { t = $2; j = $5; a = $8 } NR == 2 {
 	printf "postgresql/sqlite: status --campaign %.2fx, --json %.2fx, plain status %.2fx\n", $2 / t, $5 / j, $8 / a }' "$work/status.txt"
-echo "status: load average at the end $(load)"
+echo "status: load average at the end $(load); this part took $(( $(date +%s) - started )) s"
