@@ -4,12 +4,18 @@
 # (a server tests/pg/pg-start makes on a Unix socket, with fsync on), the same work on each:
 #   hanfw sign of MANY files in one process, and MANY_PROCS signs of one file each
 #   hanfw listen's durable ingest: signed alerts committed before each 204, 32 in flight
+#   hanfw status over a STATUS_DEVICES-device (default 1,000,000) finished campaign: the SQLite ledger
+#   made by fill_ledger.py, moved to PostgreSQL by hanfw ledger copy (timed: the copy at scale), then
+#   status --campaign, --json and plain status (every campaign) on each, best of STATUS_RUNS (3)
+#   (plain status: one run), peak RSS, and the ratio
 # Not a test: nothing here fails on a number.
 set -eu
 build=$1
 MANY=${MANY:-1000}
 MANY_PROCS=${MANY_PROCS:-100}
 ALERTS=${ALERTS:-5000}
+STATUS_DEVICES=${STATUS_DEVICES:-1000000}
+STATUS_RUNS=${STATUS_RUNS:-3}
 hanfw="$build/hanfw"
 rusage="$build/tests/rusage"
 here=$(dirname "$0")
@@ -69,3 +75,49 @@ for backend in sqlite postgresql; do
 	echo "$backend listen: $ALERTS signed DCC alerts verified, decoded and committed before each 204, 32 in flight: $r/s" |
 		awk '{ printf "%-10s %s\n", $1, substr($0, length($1) + 2) }'
 done
+
+# status over a big finished campaign, the same ledger on each backend.
+n=$STATUS_DEVICES
+big="$work/status.sqlite"
+best() { # best RUNS "command...": "wall cpu maxrss" of the fastest run (output silenced)
+	runs=$1; shift
+	i=0; bw=""; line=""
+	while [ $i -lt "$runs" ]; do
+		# Exit 8 is status's "not every device at its goal" (plain status: the dry-run campaign).
+		out=$("$rusage" sh -c '"$@" >/dev/null 2>&1; s=$?; [ $s = 8 ] && s=0; exit $s' _ "$@")
+		w=${out%% *}
+		if [ -z "$bw" ] || awk "BEGIN{exit !($w < $bw)}"; then bw=$w; line=$out; fi
+		i=$((i + 1))
+	done
+	echo "$line"
+}
+load() { uptime | sed 's/.*load average: //'; }
+started=$(date +%s)
+echo "status over a $n-device finished campaign: load average at the start $(load)"
+# A writing command makes the ledger (status, a reader, never does): one dry-run read, in its own campaign.
+HANFW_CONFIG="$lsbx/hanfw.json" HANFW_LEDGER="$big" "$hanfw" -q read-version 00-00-00-00-00-00-00-01 \
+	--dry-run -o "$work/status-dry" > /dev/null
+set -- $("$rusage" /usr/bin/python3 "$here/fill_ledger.py" "$big" "$n")
+fill=$1
+psql "$pg" -qAtX -c "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public"
+set -- $("$rusage" sh -c 'exec "$@" > "$0"' "$work/copy.out" "$hanfw" ledger copy "$big" "$pg")
+copy=$1
+rows=$(awk '$3 == "rows" { n += $2 } END { print n }' "$work/copy.out")
+awk -v n="$n" -v f="$fill" -v c="$copy" -v r="$rows" -v s="$(du -m "$big" | cut -f1)" 'BEGIN {
+	printf "made: the SQLite ledger (%d MB) by fill_ledger.py in %.1f s; hanfw ledger copy into PostgreSQL, %d rows, verified: %.1f s\n",
+		s, f, r, c }'
+for backend in sqlite postgresql; do
+	if [ $backend = sqlite ]; then ledger=$big; else ledger=$pg; fi
+	cat "$big" > /dev/null	# both from a warm page cache (the server's own cache warms in its first run)
+	st=$(best "$STATUS_RUNS" env HANFW_CONFIG="$lsbx/hanfw.json" HANFW_LEDGER="$ledger" "$hanfw" status --campaign ESME-01020304)
+	sj=$(best "$STATUS_RUNS" env HANFW_CONFIG="$lsbx/hanfw.json" HANFW_LEDGER="$ledger" "$hanfw" status \
+		--campaign ESME-01020304 --json)
+	sa=$(best 1 env HANFW_CONFIG="$lsbx/hanfw.json" HANFW_LEDGER="$ledger" "$hanfw" status)
+	echo "$backend $st $sj $sa" >> "$work/status.txt"
+	echo "$backend $st $sj $sa" | awk -v n="$n" '{
+		printf "%-10s status --campaign over %d devices (%d events): %.2f s (CPU %.2f s), --json %.2f s (CPU %.2f s), peak RSS %.0f MB; plain status (every campaign): %.2f s, peak RSS %.0f MB\n",
+			$1, n, 4 * n, $2, $3, $5, $6, $4 / 1024, $8, $10 / 1024 }'
+done
+awk 'NR == 1 { t = $2; j = $5; a = $8 } NR == 2 {
+	printf "postgresql/sqlite: status --campaign %.2fx, --json %.2fx, plain status %.2fx\n", $2 / t, $5 / j, $8 / a }' "$work/status.txt"
+echo "status: load average at the end $(load); this part took $(( $(date +%s) - started )) s"

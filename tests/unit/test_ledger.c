@@ -402,7 +402,9 @@ static void connection_lost(void **state)
 static void copy_both_ways(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
-	struct hfw_ledger_event ev = { "00-00-00-00-00-00-00-01", "R1", "activated", NULL, "2026-01-01T00:00:00Z" };
+	/* Text with what COPY's text format escapes: a tab, a newline, a carriage return, backslashes, "\\N". */
+	struct hfw_ledger_event ev = { "00-00-00-00-00-00-00-01", "R1", "activated", "a\tb\nc\rd\\e\\N\\.",
+				       "2026-01-01T00:00:00Z" };
 	static const uint8_t raw[] = { 0, 1, 2, 0xff };
 	struct hfw_ledger_message m = { "RESP-9", "R1", "response", NULL, raw, sizeof(raw), "{\"x\":1}", &ev, 1 };
 	struct hfw_ledger_refusal q = { NULL, raw, sizeof(raw), 4, "bad" };
