@@ -14,6 +14,7 @@ fi
 RUNS=${RUNS:-5}
 hanfw="$build/hanfw"
 rusage="$build/tests/rusage"
+. "$(dirname "$0")/best.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
@@ -45,17 +46,7 @@ bench_plan() {
 			n, b / 1e6, w, c, r / 1024, (w < 10 && r < 1024 * 1024) ? "met" : "NOT MET" }'
 }
 
-best() { # best "command...": prints "wall cpu maxrss" of the fastest of RUNS runs
-	i=0; bw=""; line=""
-	while [ $i -lt "$RUNS" ]; do
-		# The child's own output is silenced; rusage's line is ours.
-		out=$("$rusage" sh -c 'exec "$@" >/dev/null 2>&1' _ "$@")
-		w=${out%% *}
-		if [ -z "$bw" ] || awk "BEGIN{exit !($w < $bw)}"; then bw=$w; line=$out; fi
-		i=$((i + 1))
-	done
-	echo "$line"
-}
+best() { best_of "$RUNS" "$@"; }	# tests/bench/best.sh
 
 # campaign run of a BENCH_CAMPAIGN_DEVICES-device (default 100,000; a list such as "10000 100000" runs
 # each size in turn) mixed sandbox estate through every wave, against hanfw sandbox serve and hanfw

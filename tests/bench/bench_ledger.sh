@@ -18,6 +18,7 @@ STATUS_DEVICES=${STATUS_DEVICES:-1000000}
 STATUS_RUNS=${STATUS_RUNS:-3}
 hanfw="$build/hanfw"
 rusage="$build/tests/rusage"
+. "$(dirname "$0")/best.sh"
 here=$(dirname "$0")
 work=$(mktemp -d)
 pgdir=
@@ -79,18 +80,7 @@ done
 # status over a big finished campaign, the same ledger on each backend.
 n=$STATUS_DEVICES
 big="$work/status.sqlite"
-best() { # best RUNS "command...": "wall cpu maxrss" of the fastest run (output silenced)
-	runs=$1; shift
-	i=0; bw=""; line=""
-	while [ $i -lt "$runs" ]; do
-		# Exit 8 is status's "not every device at its goal" (plain status: the dry-run campaign).
-		out=$("$rusage" sh -c '"$@" >/dev/null 2>&1; s=$?; [ $s = 8 ] && s=0; exit $s' _ "$@")
-		w=${out%% *}
-		if [ -z "$bw" ] || awk "BEGIN{exit !($w < $bw)}"; then bw=$w; line=$out; fi
-		i=$((i + 1))
-	done
-	echo "$line"
-}
+best() { best_of "$@"; }	# tests/bench/best.sh: best RUNS COMMAND...
 load() { uptime | sed 's/.*load average: //'; }
 started=$(date +%s)
 echo "status over a $n-device finished campaign: load average at the start $(load)"
