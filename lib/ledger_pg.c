@@ -32,6 +32,9 @@
  * libraries that every command would otherwise load at start-up (10
  * million instructions before main) whatever ledger it uses.
  */
+/* The database's clock as the ledger's times are written (UTC, to the second, as hfw_utc_now_text). */
+#define PG_NOW_TEXT "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
 #define PQ_FUNCS(X) X(PQclear) X(PQcmdStatus) X(PQcmdTuples) X(PQconnectdb) X(PQconninfoFree) X(PQconninfoParse) X(PQerrorMessage) X(PQexec) X(PQexecParams) X(PQfinish) X(PQfreemem) X(PQftype) X(PQgetResult) X(PQgetisnull) X(PQgetlength) X(PQgetvalue) X(PQntuples) X(PQputCopyData) X(PQputCopyEnd) X(PQreset) X(PQresultErrorField) X(PQresultStatus) X(PQsendQueryParams) X(PQserverVersion) X(PQsetNoticeProcessor) X(PQsetSingleRowMode) X(PQstatus)
 static struct {
 #define PQ_SLOT(f) __typeof__(f) *f;
@@ -480,22 +483,22 @@ struct record_args {
 
 static int do_record(hfw_ledger *l, void *arg, struct hfw_error *err)
 {
-	/* A RequestID (or originator and counter) already there inserts nothing: refused, the transaction intact. */
+	/*
+	 * A RequestID (or originator and counter) already there inserts nothing: refused, the transaction intact.
+	 * The time made is the database's (PG_NOW_TEXT): every host's requests on one clock, which the request
+	 * budgets count by (pg_run_sent_since), however the hosts' own clocks differ.
+	 */
 	static const char sql[] =
 		"INSERT INTO requests(request_id, originator, target, counter, service_reference, command_variant, "
-		"body_sha256, created, state) VALUES($1, $2, $3, $4::bigint, $5, $6::bigint, $7, $8, $9) "
+		"body_sha256, created, state) VALUES($1, $2, $3, $4::bigint, $5, $6::bigint, $7, " PG_NOW_TEXT ", $8) "
 		"ON CONFLICT DO NOTHING RETURNING 1";
 	struct record_args *a = arg;
-	char rid[HFW_REQUEST_ID_MAX], o[HFW_EUI_TEXT_MAX], t[HFW_EUI_TEXT_MAX], hash[65], now[32], counter[24], cv[16];
-	const char *v[9] = { rid, o, t, counter, NULL, cv, hash, now, NULL };
-	time_t secs = time(NULL);
-	struct tm tm;
+	char rid[HFW_REQUEST_ID_MAX], o[HFW_EUI_TEXT_MAX], t[HFW_EUI_TEXT_MAX], hash[65], counter[24], cv[16];
+	const char *v[8] = { rid, o, t, counter, NULL, cv, hash, NULL };
 	PGresult *res;
 	size_t i;
 	int ret = 0;
 
-	gmtime_r(&secs, &tm);
-	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	for (i = 0; i < a->n && ret == 0; i++) {
 		const struct hfw_ledger_request *r = &a->reqs[i];
 
@@ -506,8 +509,8 @@ static int do_record(hfw_ledger *l, void *arg, struct hfw_error *err)
 		snprintf(counter, sizeof(counter), "%" PRIu64, r->id.counter);
 		snprintf(cv, sizeof(cv), "%d", r->command_variant);
 		v[4] = r->service_reference;
-		v[8] = r->state;
-		if (!(res = run(l, sql, 9, v, NULL, 0, 0, "cannot record a request", err)))
+		v[7] = r->state;
+		if (!(res = run(l, sql, 8, v, NULL, 0, 0, "cannot record a request", err)))
 			return fail(err);
 		if (PQntuples(res) != 1)
 			ret = hfw_error_set(err, HFW_EINPUT, "RequestID %s is already in the ledger: never reused", rid);
@@ -1258,21 +1261,20 @@ static int pg_run_settle_distributions(hfw_ledger *l, const char *campaign, int 
 	return 0;
 }
 
+/* The window is the database's clock's last SECONDS, as the requests' times are (do_record). */
 static int pg_run_sent_since(hfw_ledger *l, const char *sr, unsigned seconds, int64_t *n, struct hfw_error *err)
 {
-	char since[32];
-	const char *v[2] = { sr, since };
-	time_t t = time(NULL) - (time_t)seconds;
-	struct tm tm;
+	char secs[16];
+	const char *v[2] = { sr, secs };
 	PGresult *res;
 
 	*n = 0;
-	gmtime_r(&t, &tm);
-	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(secs, sizeof(secs), "%u", seconds);
 	if (!(res = run(l, "SELECT count(*) FROM requests WHERE ($1::text IS NULL OR service_reference = $1::text) "
 			   /* never left hanfw, or a CV 4 transform (nothing for a device): not against a budget */
 			   "AND state NOT IN ('dry-run', 'not_sent', 'transform_signed') "
-			   "AND created COLLATE \"C\" >= $2::text",
+			   "AND created COLLATE \"C\" >= to_char((clock_timestamp() AT TIME ZONE 'UTC') - "
+			   "make_interval(secs => $2::int), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
 			2, v, NULL, 0, 0, "cannot count requests", err)))
 		return fail(err);
 	*n = integer(res, 0, 0);

@@ -320,7 +320,7 @@ static void check_all(struct pending *p, size_t n)
 {
 	pthread_t tid[HFW_SIGN_THREADS];
 	struct checker c[HFW_SIGN_THREADS];
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	long cores = n > 1 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;	/* one document: no thread, no /sys read */
 	size_t k, t, started = 0;
 
 	k = cores < 1 ? 1 : cores > HFW_SIGN_THREADS ? HFW_SIGN_THREADS : (size_t)cores;

@@ -136,3 +136,31 @@ advisory_locks() { sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory
 	no_counter_twice
 	no_step_twice_pg
 }
+
+# skewed OFFSET COMMAND...: COMMAND on a host whose clock is OFFSET (faketime's form, e.g. -2h) off.
+skewed() {
+	FAKETIME=$1 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "${@:2}"
+}
+
+@test "campaign run on PostgreSQL: the request budgets count by the database's clock: SR 11.3 signed on a host 2 h slow fills the hour's budget on another" {
+	[ "$(skewed -2h date -u +%s)" -lt "$(( $(date -u +%s) - 7000 ))" ]	# the skew is real
+	Z=$SHARED/dcc/zaz1
+	# Host A, its clock 2 h behind: two SR 11.3 requests signed into the shared ledger.
+	for i in 1 2; do
+		skewed -2h "$HANFW" sign "$SHARED/dcc/templates/CS06_11.3_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML" --new-counter \
+			--key "$Z/xml-sign-90B3D51F30010000-ds.key" --cert "$Z/xml-sign-90B3D51F30010000-ds.pem" -o "a$i.xml"
+	done
+	# Their times are the database's, not host A's.
+	[ "$(sql "SELECT count(*) FROM requests WHERE service_reference = '11.3' AND created >=
+		to_char((now() AT TIME ZONE 'UTC') - interval '5 minutes', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")" = 2 ]
+	# Host B, on time, with an SR 11.3 budget of 2 an hour: no room left, so no activation is sent.
+	campaign_servers 100000
+	export HANFW_BUDGET_11_3_PER_HOUR=2
+	run -8 --separate-stderr hanfw campaign run plan.json --poll-ms 50 --wave-timeout 2 --canary-success 0 --wave-success 0
+	[[ "$stderr" == *"devices wait for room in the request budgets"* ]]
+	[ "$(sql "SELECT count(*) FROM requests WHERE service_reference = '11.3'")" = 2 ]
+	[ "$(jq -r 'select(.cv == 5) | .request' sbx/received.log | wc -l)" = 0 ]
+	# Distribution went on (its budget has room): the wait is the SR 11.3 budget's alone.
+	[ "$(sql "SELECT count(*) FROM requests WHERE service_reference IN ('11.1', '11.4')")" -gt 0 ]
+}
