@@ -83,9 +83,15 @@ static void put(char *out, size_t size, size_t *o, const char *p, size_t n)
 	out[*o] = '\0';
 }
 
+/* Whether a URI query key names a secret: any *password (password, sslpassword), or one libpq decodes. */
+static int secret_key(const char *key, size_t n)
+{
+	return (n >= 8 && memcmp(key + n - 8, "password", 8) == 0) || memchr(key, '%', n) != NULL;
+}
+
 void hfw_ledger_redact(const char *where, char *out, size_t size)
 {
-	const char *auth, *end, *at = NULL, *colon, *p, *q;
+	const char *auth, *end, *at = NULL, *colon, *p, *q, *k;
 	size_t o = 0;
 
 	if (!size)
@@ -97,9 +103,15 @@ void hfw_ledger_redact(const char *where, char *out, size_t size)
 		put(out, size, &o, where, strlen(where));
 		return;
 	}
+	/*
+	 * As libpq reads it: the user information ends at the authority's last
+	 * @ before the first / (? and # mean nothing there), and a parameter's
+	 * value ends only at &.  Wherever the two readings could differ, more
+	 * is hidden, never less.
+	 */
 	auth = strstr(where, "://") + 3;
-	end = auth + strcspn(auth, "/?#");
-	for (p = auth; p < end; p++)	/* the last @ of the authority ends the user information */
+	end = auth + strcspn(auth, "/");
+	for (p = auth; p < end; p++)
 		if (*p == '@')
 			at = p;
 	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
@@ -110,16 +122,24 @@ void hfw_ledger_redact(const char *where, char *out, size_t size)
 	} else {
 		p = where;
 	}
-	/* Each password= parameter of the query, its value up to the next & (or the end). */
-	for (q = p; (q = strstr(q, "password=")); q++) {
-		if (q == where || (q[-1] != '?' && q[-1] != '&'))
-			continue;
-		put(out, size, &o, p, (size_t)(q + 9 - p));
-		put(out, size, &o, "***", 3);
-		p = q + 9 + strcspn(q + 9, "&#");
-		q = p - 1;
+	if (!(q = strchr(at ? at : auth, '?'))) {
+		put(out, size, &o, p, strlen(p));
+		return;
 	}
-	put(out, size, &o, p, strlen(p));
+	put(out, size, &o, p, (size_t)(q + 1 - p));
+	for (k = q + 1; *k;) {
+		size_t n = strcspn(k, "&"), kn = strcspn(k, "=&");
+
+		if (kn < n && secret_key(k, kn)) {
+			put(out, size, &o, k, kn + 1);
+			put(out, size, &o, "***", 3);
+		} else {
+			put(out, size, &o, k, n);
+		}
+		k += n;
+		if (*k == '&')
+			put(out, size, &o, k++, 1);
+	}
 }
 
 const char *hfw_ledger_backend(const hfw_ledger *l)

@@ -963,18 +963,21 @@ static int pg_each_campaign_row(hfw_ledger *l, const char *campaign, const char 
 		"FROM device_events WHERE device = $1::text ORDER BY seq",
 	};
 	struct row_args a = { fn, arg, NULL };
-	int k, ret = 0;
+	struct hfw_error ignored = HFW_ERROR_INIT;
+	int k, ret = 0, no_jit = 0;
 
 	/*
 	 * Not compiled: the whole campaign's read costs enough for the planner
 	 * to JIT-compile it with optimisation (jit_optimize_above_cost): over a
 	 * 1,000,000-device campaign 1.8 s of compiling (summed over the query's
 	 * three processes) in a 7.4 s query, which it never saves on these
-	 * joins; status 9.2-9.8 s -> 8.8-9.3 s.  This session only; JIT came
-	 * with PostgreSQL 11.
+	 * joins; status 9.2-9.8 s -> 8.8-9.3 s.  For this read only (RESET
+	 * after: a pooled connection goes on to others); JIT came with
+	 * PostgreSQL 11.
 	 */
-	if (!device && (ret = connected(l, err)) == 0 && PQserverVersion(PG(l)->conn) >= 110000)
-		ret = exec(l, "SET jit = off", "cannot read the campaign", err);
+	if (!device && (ret = connected(l, err)) == 0 && PQserverVersion(PG(l)->conn) >= 110000 &&
+	    (ret = exec(l, "SET jit = off", "cannot read the campaign", err)) == 0)
+		no_jit = 1;
 	if (ret < 0)
 		return ret;
 	for (k = 0; k < 2 && ret == 0; k++) {
@@ -983,6 +986,8 @@ static int pg_each_campaign_row(hfw_ledger *l, const char *campaign, const char 
 		ret = each(l, sql[k == 1 && device ? 2 : k], k == 0 ? 2 : device ? 1 : 0, v, 0, "cannot read the campaign",
 			   campaign_row, &a, err);
 	}
+	if (no_jit && PQstatus(PG(l)->conn) == CONNECTION_OK)
+		exec(l, "RESET jit", "cannot read the campaign", &ignored);
 	return ret;
 }
 
@@ -1403,30 +1408,34 @@ static int pg_run_latest_unsent(hfw_ledger *l, const char *campaign, const char 
  */
 static int64_t lock_key(const char *schema, const char *name)
 {
-	static const char prefix[] = "hanfw campaign run\n";
+	char len[24];
+	const char *part[4] = { "hanfw campaign run\n", len, schema, name }, *p;
 	uint64_t h = 0xcbf29ce484222325ull;
-	const char *p;
+	size_t i;
 
-	for (p = prefix; *p; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-	for (p = schema; *p; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-	h = (h ^ (uint8_t)'\n') * 0x100000001b3ull;
-	for (p = name; *p; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	snprintf(len, sizeof(len), "%zu:", strlen(schema));	/* so schema and name cannot trade characters */
+	for (i = 0; i < 4; i++)
+		for (p = part[i]; *p; p++)
+			h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
 	return (int64_t)h;
 }
 
-/* The schema the ledger's tables are in (the first of search_path that exists). */
+/*
+ * The schema the ledger's tables are in: where schema_version resolves on
+ * this connection's search_path (not current_schema(), the first schema of
+ * the path that exists, which may be an empty one of the user's own).
+ */
 static int ledger_schema(hfw_ledger *l, char *out, size_t size, struct hfw_error *err)
 {
 	PGresult *res;
 
-	if (!(res = run(l, "SELECT current_schema()", 0, NULL, NULL, 0, 0, "cannot read the ledger's schema", err)))
+	if (!(res = run(l, "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+			   "WHERE c.oid = to_regclass('schema_version')", 0, NULL, NULL, 0, 0,
+			   "cannot read the ledger's schema", err)))
 		return fail(err);
 	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
 		PQclear(res);
-		return hfw_error_set(err, HFW_ECONFIG, "ledger: no schema in search_path exists on '%s'", PG(l)->where);
+		return hfw_error_set(err, HFW_ECONFIG, "ledger: no ledger tables on search_path at '%s'", PG(l)->where);
 	}
 	snprintf(out, size, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
@@ -1698,20 +1707,18 @@ static int check_uri(const char *uri, struct hfw_error *err)
 	int ret = 0;
 
 	if (!(opts = PQconninfoParse(uri, &why))) {
-		ret = hfw_error_set(err, HFW_ECONFIG, "ledger: not a PostgreSQL URI: %s", why ? why : "out of memory");
-		if (why) {
-			size_t n = strcspn(err->text, "\n");
-
-			err->text[n] = '\0';
-		}
+		/* Not libpq's words: they quote the text they could not parse, which may be a password. */
+		ret = hfw_error_set(err, why ? HFW_ECONFIG : HFW_ENOMEM, why ? "ledger: not a PostgreSQL URI libpq can "
+				    "parse (see hanfw-ledger(1) for the form)" : "out of memory");
 		PQfreemem(why);
 		return ret;
 	}
+	/* password, and sslpassword (a client key's passphrase): secrets either. */
 	for (o = opts; o->keyword; o++)
-		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
-			ret = hfw_error_set(err, HFW_ECONFIG, "ledger: the URI carries a password: give it in PGPASSWORD, "
+		if ((strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0) && o->val && *o->val)
+			ret = hfw_error_set(err, HFW_ECONFIG, "ledger: the URI carries a %s: give it in PGPASSWORD, "
 					    "a password file (PGPASSFILE) or a service file (PGSERVICE), never in the "
-					    "ledger setting");
+					    "ledger setting", o->keyword);
 	PQconninfoFree(opts);
 	return ret;
 }

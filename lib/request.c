@@ -279,8 +279,10 @@ static int record_item(struct pending *p, const struct hfw_request_sign_options 
 		hfw_ledger_savepoint_end(o->ledger, 0, &ignored);
 		return ret;
 	}
-	if ((ret = hfw_ledger_savepoint_end(o->ledger, 1, &it->err)) < 0)
+	if ((ret = hfw_ledger_savepoint_end(o->ledger, 1, &it->err)) < 0) {
+		hfw_ledger_savepoint_end(o->ledger, 0, &ignored);	/* not handed out: not recorded either */
 		return ret;
+	}
 	it->id = p->ps.id;
 	return 0;
 }

@@ -279,6 +279,13 @@ static void password_in_uri_refused(void **state)
 	assert_non_null(strstr(err.text, "carries a password"));
 	assert_non_null(strstr(err.text, "PGPASSWORD"));
 	assert_int_equal(hfw_ledger_open(&l, "postgres:///ledger?host=/nonexistent&password=secret", &err), HFW_ECONFIG);
+	/* A client key's passphrase is a secret too. */
+	assert_int_equal(hfw_ledger_open(&l, "postgres:///ledger?host=/nonexistent&sslpassword=keypw", &err), HFW_ECONFIG);
+	assert_non_null(strstr(err.text, "carries a sslpassword"));
+	/* A URI libpq cannot parse: refused without quoting it (libpq's message would show "a%2"). */
+	assert_int_equal(hfw_ledger_open(&l, "postgres:///ledger?host=/nonexistent&password=a%2", &err), HFW_ECONFIG);
+	assert_null(strstr(err.text, "a%2"));
+	assert_non_null(strstr(err.text, "not a PostgreSQL URI"));
 	assert_true(hfw_ledger_is_uri("postgres://x") && hfw_ledger_is_uri("postgresql://x"));
 	assert_false(hfw_ledger_is_uri("/var/lib/ledger.sqlite") || hfw_ledger_is_uri("postgresql.sqlite"));
 }

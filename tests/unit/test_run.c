@@ -300,8 +300,8 @@ static void redrive_window(void **state)
 	hfw_ledger_close(l);
 }
 
-/* Another process's try at a campaign's lock: 0 taken, 1 refused as held, 2 anything else. */
-static int lock_elsewhere(const char *name)
+/* Another process's try at a campaign's lock on ledger AT: 0 taken, 1 refused as held, 2 anything else. */
+static int lock_elsewhere_at(const char *at, const char *name)
 {
 	int status = 0;
 	pid_t pid = fork();
@@ -311,7 +311,7 @@ static int lock_elsewhere(const char *name)
 		struct hfw_error err = HFW_ERROR_INIT;
 		hfw_ledger *l = NULL;
 		hfw_ledger_lock *k = NULL;
-		int ret = hfw_ledger_open(&l, path, &err);
+		int ret = hfw_ledger_open(&l, at, &err);
 
 		if (ret == 0)
 			ret = hfw_ledger_lock_campaign(l, name, &k, &err);
@@ -320,6 +320,11 @@ static int lock_elsewhere(const char *name)
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 3;
+}
+
+static int lock_elsewhere(const char *name)
+{
+	return lock_elsewhere_at(path, name);
 }
 
 /*
@@ -350,30 +355,44 @@ static void one_run_of_a_campaign_at_a_time(void **state)
 /*
  * PostgreSQL: advisory locks are the database's, so the key holds the
  * ledger's schema: two ledgers in one database (search_path) each run
- * their own campaign "spring", while a second run on either is refused.
+ * their own campaign "spring", while a second run on either is refused,
+ * also from a connection whose search_path starts with an empty schema
+ * of its own (the ledger's schema is where its tables are, not the
+ * first schema of the path).
  */
 static void lock_is_the_ledgers_not_the_databases(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
-	hfw_ledger *a = NULL, *b = NULL;
+	hfw_ledger *a = NULL, *b = NULL, *c = NULL;
 	hfw_ledger_lock *ka = NULL, *kb = NULL, *kc = NULL;
-	char other[4400];
+	char other[4400], mine[4400];
 
 	(void)state;
-	pg_sql("SET client_min_messages = warning; DROP SCHEMA IF EXISTS other CASCADE; CREATE SCHEMA other");
+	pg_sql("SET client_min_messages = warning; DROP SCHEMA IF EXISTS other CASCADE; CREATE SCHEMA other; "
+	       "DROP SCHEMA IF EXISTS alice CASCADE");
 	snprintf(other, sizeof(other), "%s&options=-csearch_path%%3Dother", path);
+	snprintf(mine, sizeof(mine), "%s&options=-csearch_path%%3Dalice%%2Cpublic", path);
 	assert_int_equal(hfw_ledger_open(&a, path, &err), 0);
 	assert_int_equal(hfw_ledger_open(&b, other, &err), 0);
 	assert_int_equal(hfw_ledger_lock_campaign(a, "spring", &ka, &err), 0);
 	assert_int_equal(hfw_ledger_lock_campaign(b, "spring", &kb, &err), 0);
-	assert_int_equal(lock_elsewhere("spring"), 1);	/* a's ledger: held */
-	hfw_ledger_unlock(kb);
-	assert_int_equal(hfw_ledger_lock_campaign(b, "spring", &kc, &err), 0);
-	hfw_ledger_unlock(kc);
+	assert_int_equal(lock_elsewhere("spring"), 1);		/* a's ledger: held */
+	assert_int_equal(lock_elsewhere_at(other, "spring"), 1);	/* b's: held */
+	assert_int_equal(lock_elsewhere_at(other, "autumn"), 0);
+	/* The ledger in public, seen first through an empty schema of the user's own. */
+	pg_sql("CREATE SCHEMA alice");
+	assert_int_equal(hfw_ledger_open(&c, mine, &err), 0);
+	assert_int_equal(hfw_ledger_lock_campaign(c, "spring", &kc, &err), HFW_EINPUT);
+	assert_int_equal(lock_elsewhere_at(mine, "spring"), 1);
 	hfw_ledger_unlock(ka);
+	assert_int_equal(hfw_ledger_lock_campaign(c, "spring", &kc, &err), 0);
+	assert_int_equal(lock_elsewhere("spring"), 1);
+	hfw_ledger_unlock(kc);
+	hfw_ledger_unlock(kb);
+	hfw_ledger_close(c);
 	hfw_ledger_close(b);
 	hfw_ledger_close(a);
-	pg_sql("SET client_min_messages = warning; DROP SCHEMA other CASCADE");
+	pg_sql("SET client_min_messages = warning; DROP SCHEMA other CASCADE; DROP SCHEMA alice CASCADE");
 }
 
 /*
