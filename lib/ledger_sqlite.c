@@ -1008,6 +1008,21 @@ static void campaign_row(sqlite3_stmt *st, struct hfw_ledger_row *row)
 	row->device_type = (const char *)sqlite3_column_text(st, 10);
 }
 
+/* Each row of st to fn as a hfw_ledger_row until fn says stop; *rc is SQLITE_DONE once all were read. */
+static int each_campaign_row(sqlite3_stmt *st, int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
+			     int *rc)
+{
+	int ret = 0;
+
+	while (ret == 0 && (*rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct hfw_ledger_row row;
+
+		campaign_row(st, &row);
+		ret = fn(arg, &row);
+	}
+	return ret;
+}
+
 static int sq_each_campaign_row(hfw_ledger *l, const char *campaign, const char *device,
 				 int (*fn)(void *arg, const struct hfw_ledger_row *row), void *arg,
 				 struct hfw_error *err)
@@ -1042,12 +1057,7 @@ static int sq_each_campaign_row(hfw_ledger *l, const char *campaign, const char 
 			sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
 		if (k == 0 || device)
 			sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
-		while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-			struct hfw_ledger_row row;
-
-			campaign_row(st, &row);
-			ret = fn(arg, &row);
-		}
+		ret = each_campaign_row(st, fn, arg, &rc);
 		if (ret == 0 && rc != SQLITE_DONE)
 			ret = db_error(l, err, "cannot read the campaign");
 		release(l, st);
@@ -1437,12 +1447,7 @@ static int sq_run_each_wave_row(hfw_ledger *l, const char *campaign, int64_t wav
 		sqlite3_bind_int64(st, 2, wave);
 		if (k && also)
 			sqlite3_bind_text(st, 3, also, -1, SQLITE_STATIC);
-		while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-			struct hfw_ledger_row row;
-
-			campaign_row(st, &row);
-			ret = fn(arg, &row);
-		}
+		ret = each_campaign_row(st, fn, arg, &rc);
 		if (ret == 0 && rc != SQLITE_DONE)
 			ret = run_error(db, err, "cannot read the campaign's wave");
 		run_done(l, st);

@@ -13,16 +13,9 @@ teardown() { campaign_teardown; }
 # start_servers SCALE: the servers SCALE times faster.
 start_servers() { campaign_servers "$1"; }
 
-setup_file() {
-	: "${HANFW:?}" "${SHARED:?}"
-	export TPL=$BATS_FILE_TMPDIR/tpl
-	mixed_sandbox_template "$TPL"
-}
+setup_file() { mixed_sandbox_file; }
 
-setup() {
-	setup_hanfw
-	mixed_sandbox_copy "$TPL"
-}
+setup() { mixed_sandbox_test; }
 
 # run_wave: the wave the ledger's run state is at (0 before the first wave starts).
 run_wave() {

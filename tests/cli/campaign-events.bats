@@ -10,16 +10,9 @@ load helpers
 
 teardown() { campaign_teardown; }
 
-setup_file() {
-	: "${HANFW:?}" "${SHARED:?}"
-	export TPL=$BATS_FILE_TMPDIR/tpl
-	mixed_sandbox_template "$TPL"
-}
+setup_file() { mixed_sandbox_file; }
 
-setup() {
-	setup_hanfw
-	mixed_sandbox_copy "$TPL"
-}
+setup() { mixed_sandbox_test; }
 
 # device_of WAVE TYPE: the plan's first device of that type in that wave.
 device_of() {

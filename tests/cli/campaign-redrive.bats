@@ -8,11 +8,7 @@ load helpers
 SCALE=100000
 teardown() { campaign_teardown; }
 
-setup_file() {
-	: "${HANFW:?}" "${SHARED:?}"
-	export TPL=$BATS_FILE_TMPDIR/tpl
-	mixed_sandbox_template "$TPL"
-}
+setup_file() { mixed_sandbox_file; }
 
 setup() {
 	setup_hanfw

@@ -9,16 +9,9 @@ teardown() { campaign_teardown; }
 start_servers() { campaign_servers 100000 "${1:-}"; }
 
 # One mixed sandbox estate of about 200 devices, its images and a plan, made once for the file.
-setup_file() {
-	: "${HANFW:?}" "${SHARED:?}"
-	export TPL=$BATS_FILE_TMPDIR/tpl
-	mixed_sandbox_template "$TPL"
-}
+setup_file() { mixed_sandbox_file; }
 
-setup() {
-	setup_hanfw
-	mixed_sandbox_copy "$TPL"
-}
+setup() { mixed_sandbox_test; }
 
 # Every device of the plan: done (included) or skipped with the plan's reason.
 all_at_goal() {

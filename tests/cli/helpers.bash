@@ -252,6 +252,18 @@ mixed_sandbox_template() {
 	done < "$1/images.txt"
 }
 
+# The usual pair for a bats file of campaigns on the default mixed estate: mixed_sandbox_file in its
+# setup_file (the template, TPL, made once), mixed_sandbox_test in its setup (a fresh copy per test).
+mixed_sandbox_file() {
+	: "${HANFW:?}" "${SHARED:?}"
+	export TPL=$BATS_FILE_TMPDIR/tpl
+	mixed_sandbox_template "$TPL"
+}
+mixed_sandbox_test() {
+	setup_hanfw
+	mixed_sandbox_copy "$TPL"
+}
+
 # mixed_sandbox_copy TEMPLATE: a fresh copy in ./sbx, its profile in HANFW_CONFIG, and plan.json.
 mixed_sandbox_copy() {
 	cp -r "$1" sbx
