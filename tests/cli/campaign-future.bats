@@ -44,6 +44,17 @@ activated_devices() {
 		USING (request_id) WHERE c.action = 'activate'" | sort
 }
 
+# completes_every_activation_dated: campaign run goes on to completion, every device activated by a
+# future-dated command.
+completes_every_activation_dated() {
+	run --separate-stderr hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120
+	echo "$stderr" | tail -5; [ "$status" -eq 0 ]
+	[[ "$output" == "campaign plan: completed: "*" done, 0 failed, "*" skipped" ]]
+	activated_devices > act
+	jq -r 'select(.event == "future-dated") | .device' sbx/events.log | sort > dated
+	diff act dated
+}
+
 @test "campaign plan --activate-at: in the plan (hashed), refused in one line when not HH:MM" {
 	jq -e --arg at "$AT" '.activation == {"at": $at, "every": "day", "zone": "UTC"}' plan.json
 	validate "$BATS_TEST_DIRNAME/../../schemas/plan.schema.json" plan.json
@@ -84,12 +95,7 @@ activated_devices() {
 	no_counter_twice
 	# The rest of the campaign: its activations future-dated too (the sandbox's clock has passed the
 	# window, so it runs them at once); completes with every device at its goal.
-	run --separate-stderr hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120
-	echo "$stderr" | tail -5; [ "$status" -eq 0 ]
-	[[ "$output" == "campaign plan: completed: "*" done, 0 failed, "*" skipped" ]]
-	activated_devices > act
-	jq -r 'select(.event == "future-dated") | .device' sbx/events.log | sort > dated
-	diff act dated
+	completes_every_activation_dated
 	jq -r 'select(.event == "activated") | .device' sbx/events.log | sort > activated
 	comm -23 act activated | diff - /dev/null
 	[ "$(jq '[.devices[] | select(.step == "done")] | length' <(hanfw campaign status plan --json))" = \
@@ -168,12 +174,7 @@ wait_scheduled() {
 	kill -9 "$RUN_PID"
 	wait "$RUN_PID" || true
 	RUN_PID=
-	run --separate-stderr hanfw campaign run plan.json --poll-ms 50 --wave-timeout 120
-	echo "$stderr" | tail -5; [ "$status" -eq 0 ]
-	[[ "$output" == "campaign plan: completed: "*" done, 0 failed, "*" skipped" ]]
-	activated_devices > act
-	jq -r 'select(.event == "future-dated") | .device' sbx/events.log | sort > dated
-	diff act dated
+	completes_every_activation_dated
 	no_step_twice --sandbox
 	no_counter_twice
 }

@@ -345,6 +345,19 @@ all_at_goal_or_unknown_fate() {
 	}
 }
 
+# left_devices_sent_nothing_more: no request of a device made after it left the campaign (a request's
+# created is to the second, a device's updated to the ms: compared to the second, in both dialects), and
+# running the campaign again (plan.json) succeeds and sends nothing.
+left_devices_sent_nothing_more() {
+	local late n
+	late=$(ledger_sql "SELECT count(*) FROM run_devices v JOIN request_devices d ON d.device = v.device
+		JOIN requests r USING (request_id) WHERE v.step = 'left' AND substr(r.created, 1, 19) > substr(v.updated, 1, 19)")
+	[ "$late" = 0 ] || { echo "requests made after their device left: $late"; return 1; }
+	n=$(wc -l < sbx/received.log)
+	"$HANFW" campaign run plan.json --poll-ms 50 > rerun.out 2>&1 || { cat rerun.out; return 1; }
+	[ "$(wc -l < sbx/received.log)" = "$n" ] || { echo "the run again sent more"; return 1; }
+}
+
 # No RequestID counter used for two requests, and no request of one command variant twice (requests the
 # adapter refused before reading them are logged without a RequestID).
 no_counter_twice() {
