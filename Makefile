@@ -66,7 +66,7 @@ LIB_SRCS = lib/base64.c lib/buf.c lib/config.c lib/crypto.c lib/error.c lib/eui.
 	lib/request.c lib/distribute.c lib/readversion.c lib/flow.c lib/gbcs.c lib/cs06.c lib/decode.c lib/campaign.c lib/receiver.c \
 	lib/activate.c lib/ledger.c lib/ledger_sqlite.c lib/ledger_pg.c lib/transport.c lib/estate.c lib/httpd.c lib/devlist.c lib/dynlib.c \
 	lib/inventory.c lib/supplier.c lib/smki.c lib/products.c lib/plan.c \
-	lib/report.c lib/run.c lib/rollout.c lib/redrive.c
+	lib/report.c lib/run.c lib/rollout.c lib/redrive.c lib/thread.c
 # The DCC adapter emulator behind "hanfw sandbox": its own archive, linked into the
 # binary for cmd/sandbox.c, into mkpki (the test PKI) and the unit tests that use it.
 SANDBOX_SRCS = lib/sandbox/dcc.c lib/sandbox/devsim.c lib/sandbox/estategen.c lib/sandbox/faults.c lib/sandbox/log.c \
@@ -74,7 +74,7 @@ SANDBOX_SRCS = lib/sandbox/dcc.c lib/sandbox/devsim.c lib/sandbox/estategen.c li
 CMD_SRCS = cmd/activate.c cmd/campaign.c cmd/campaign_run.c cmd/config.c cmd/distribute.c cmd/hanfw.c cmd/inventory.c cmd/ledger.c cmd/listen.c cmd/package.c cmd/parse.c cmd/progress.c cmd/read_version.c cmd/report.c cmd/sandbox.c cmd/session.c cmd/sign.c cmd/status.c cmd/verify.c
 # Unit tests of the emulator (or using its test PKI) link its archive too.
 SANDBOX_UNIT_TESTS = test_distribute test_estate test_faults test_inventory test_request test_transport test_xmldsig
-UNIT_TESTS = test_campaign test_config test_crypto test_cs06 test_decode test_distribute test_estate test_faults test_fileio test_gbcs test_image test_inventory test_ledger test_manifest test_request test_text test_transport test_xml test_xmldsig \
+UNIT_TESTS = test_campaign test_config test_crypto test_cs06 test_decode test_distribute test_estate test_faults test_fileio test_gbcs test_image test_inventory test_ledger test_manifest test_request test_text test_thread test_transport test_xml test_xmldsig \
 	test_products test_plan test_report test_run test_progress test_rollout test_redrive
 FUZZ_TARGETS = fuzz_image fuzz_manifest fuzz_config fuzz_duis fuzz_decode fuzz_gbcs fuzz_cs06 fuzz_devlist fuzz_faults fuzz_supplier fuzz_xmllimits fuzz_smkisvc fuzz_products
 
@@ -220,7 +220,7 @@ check: deps
 # The threaded parts (hanfw listen and sandbox serve end to end, the transport) under
 # ThreadSanitizer; any report fails (tests/run-tsan.sh).  libcurl, libmicrohttpd and GnuTLS
 # are loaded uninstrumented (lib/dynlib.h): TSan sees their locks, not their insides.
-TSAN_UNIT_TESTS = test_transport
+TSAN_UNIT_TESTS = test_transport test_thread
 tsan: shared-present
 	$(MAKE) BUILD=$(TSAN_BUILD) CC=gcc EXTRA_CFLAGS="-fsanitize=thread -fno-omit-frame-pointer -O1" \
 		CFLAGS="-g" $(TSAN_BUILD)/hanfw $(TSAN_BUILD)/tests/mkpki $(TSAN_UNIT_TESTS:%=$(TSAN_BUILD)/tests/%)

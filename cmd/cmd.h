@@ -55,6 +55,7 @@
 #define NEED_LEDGER_DIR	0x040u	/* the ledger's path and directory (made 0700); lib/ opens it (listen) */
 #define NEED_ADAPTER	0x080u	/* endpoint: the transport (a pool with session.in_flight > 0) */
 #define NEED_TRUST	0x100u	/* trust_dir: the certificates answers are verified with */
+#define NEED_REQUEST_XSD 0x200u	/* the built-in schema's Request part, parsed at set-up (while the ledger opens) */
 #define NEED_FLOW	(NEED_CONFIG | NEED_USER | NEED_SIGNER | NEED_LEDGER | NEED_ADAPTER | NEED_TRUST)
 
 /* Every setting, resolved once from lib/config (flags > environment > profile > defaults). */

@@ -24,6 +24,8 @@
 #include "../lib/devlist.h"
 #include "../lib/estate.h"
 #include "../lib/fileio.h"
+#include "../lib/thread.h"
+#include "../lib/xml.h"
 #include "cmd.h"
 
 int cmd_load_devices(struct hfw_devlist *list, char **euis, size_t n, const char *devices_file,
@@ -240,12 +242,68 @@ int cmd_load_trust(struct hfw_ctx *ctx, const char *dir, hfw_trust **out, struct
 	return ret;
 }
 
+/*
+ * An existing ledger opens on a thread of its own while the keys load and
+ * the schema is parsed: each took a short command a fifth of its time, and
+ * none needs another.  Only one that exists: a new ledger is made after the
+ * signer is accepted.
+ */
+struct ledger_job {
+	const char *path;
+	hfw_ledger *ledger;
+	struct hfw_error err;
+	int ret;
+};
+
+static void *open_existing_ledger(void *arg)
+{
+	struct ledger_job *j = arg;
+
+	j->ret = hfw_ledger_open_existing(&j->ledger, j->path, &j->err);
+	return NULL;
+}
+
+static int start_ledger_job(struct ledger_job *j, pthread_t *tid, const struct cmd_session *s, unsigned wanted)
+{
+	struct hfw_error ignored = HFW_ERROR_INIT;
+	struct stat st;
+
+	if (!(wanted & (NEED_SIGNER | NEED_GBCS_KEY | NEED_REQUEST_XSD)) || !(wanted & (NEED_LEDGER | NEED_LEDGER_RO)) ||
+	    s->ledger || !s->set.ledger || (!hfw_ledger_is_uri(s->set.ledger) && stat(s->set.ledger, &st) != 0))
+		return 0;
+	j->path = s->set.ledger;
+	return hfw_thread_start(tid, open_existing_ledger, j, &ignored) == 0;	/* else opened after the keys */
+}
+
+/*
+ * The ledger job's result, once the keys and schema are settled (ret:
+ * theirs, which comes first).  A PostgreSQL database without a ledger yet
+ * is left to open_ledger (made there if the command may make one).
+ */
+static int finish_ledger_job(struct ledger_job *j, pthread_t tid, struct cmd_session *s, int ret,
+			     struct hfw_error *err)
+{
+	pthread_join(tid, NULL);
+	if (ret < 0 || (j->ret < 0 && j->err.code == HFW_ECONFIG && strncmp(j->err.text, "no ledger at ", 13) == 0)) {
+		hfw_ledger_close(j->ledger);
+		return ret;
+	}
+	if (j->ret < 0) {
+		*err = j->err;
+		return j->ret;
+	}
+	s->ledger = j->ledger;
+	return 0;
+}
+
 static int setup(struct hfw_ctx *ctx, unsigned needs, struct hfw_error *err)
 {
 	struct cmd_session *s = &ctx->session;
 	struct hfw_key_options ko = HFW_KEY_OPTIONS_INIT;
+	struct ledger_job job = { NULL, NULL, HFW_ERROR_INIT, 0 };
+	pthread_t tid;
 	unsigned wanted;
-	int ret;
+	int ret, threaded;
 
 	if (needs & ~NEED_CONFIG)
 		needs |= NEED_CONFIG;
@@ -259,13 +317,18 @@ static int setup(struct hfw_ctx *ctx, unsigned needs, struct hfw_error *err)
 	if ((wanted & NEED_USER) && (ret = hfw_eui_parse(&s->user, s->set.user_eui, "user_eui", err)) < 0)
 		return ret;
 	s->opened |= wanted & NEED_USER;
+	threaded = start_ledger_job(&job, &tid, s, wanted);
 	if ((wanted & NEED_SIGNER) &&
-	    (ret = hfw_signer_open(&s->signer, s->set.xml_signing_key, s->set.xml_signing_cert, &ko, err)) < 0)
+	    (ret = hfw_signer_open(&s->signer, s->set.xml_signing_key, s->set.xml_signing_cert, &ko, err)) == 0)
+		s->opened |= NEED_SIGNER;
+	if (ret == 0 && (wanted & NEED_GBCS_KEY) && (ret = open_gbcs_key(s, &ko, err)) == 0)
+		s->opened |= NEED_GBCS_KEY;
+	if (ret == 0 && (wanted & NEED_REQUEST_XSD) && (ret = hfw_xml_load_request_schema(err)) == 0)
+		s->opened |= NEED_REQUEST_XSD;
+	if (threaded)
+		ret = finish_ledger_job(&job, tid, s, ret, err);
+	if (ret < 0)
 		return ret;
-	s->opened |= wanted & NEED_SIGNER;
-	if ((wanted & NEED_GBCS_KEY) && (ret = open_gbcs_key(s, &ko, err)) < 0)
-		return ret;
-	s->opened |= wanted & NEED_GBCS_KEY;
 	if ((wanted & (NEED_LEDGER | NEED_LEDGER_RO | NEED_LEDGER_DIR)) && !s->ledger &&
 	    (ret = open_ledger(ctx, wanted & NEED_LEDGER ? NEED_LEDGER : wanted & NEED_LEDGER_DIR ? NEED_LEDGER_DIR
 											 : NEED_LEDGER_RO, err)) < 0)

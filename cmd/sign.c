@@ -115,7 +115,7 @@ out:
 
 /* Many files are signed in batches: one ledger commit each, and bounded memory. */
 #define SIGN_BATCH_FILES 256
-#define SIGN_BATCH_BYTES (64u * 1024 * 1024)
+#define SIGN_BATCH_BYTES (16u * 1024 * 1024)	/* a batch's trees live from parse to signature */
 
 /* One input of "hanfw sign FILE...": where it goes and how it went. */
 struct sign_file {
@@ -362,8 +362,12 @@ int cmd_sign(int argc, char **argv, struct hfw_ctx *ctx)
 		goto done;
 	/* The signer's key is the only key this process loads (lib/crypto.h). */
 	hfw_key_load_one_only();
-	/* The signer, then the ledger: a refused certificate takes no counter and makes no ledger. */
-	if ((ret = cmd_setup(ctx, NEED_CONFIG | NEED_SIGNER)) != 0 || (ret = cmd_setup(ctx, ctx->needs)) != 0)
+	/*
+	 * The signer, then the ledger: a refused certificate takes no counter
+	 * and makes no ledger (cmd/session.c opens one that exists meanwhile,
+	 * on another thread, while the key loads and the schema is parsed).
+	 */
+	if ((ret = cmd_setup(ctx, ctx->needs | (xsd ? 0 : NEED_REQUEST_XSD))) != 0)
 		goto done;
 	so.ledger = ctx->session.ledger;
 	so.new_counter = new_counter;

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "fileio.h"
+#include "thread.h"
 #include "xml.h"
 
 int hfw_request_prepare(const struct hfw_request_batch *b, struct hfw_request *reqs, size_t n,
@@ -141,12 +142,17 @@ void hfw_request_release(struct hfw_request *r)
 	}
 }
 
-struct prepare_state {
-	const hfw_signer *signer;
+/* What a batch keeps of one document from its parse to its record. */
+struct pending {
+	struct hfw_sign_item *it;
 	const struct hfw_request_sign_options *o;
+	const hfw_signer *signer;
+	xmlDocPtr doc;
+	xmlNodePtr rid;		/* its Header/RequestID, in doc */
 	struct hfw_request_id id;
 	char service_reference[16];
 	int command_variant;
+	uint8_t body_sha256[HFW_SHA256_LEN];
 };
 
 static int header_text(xmlNodePtr hdr, const char *name, char *out, size_t size)
@@ -162,41 +168,45 @@ static int header_text(xmlNodePtr hdr, const char *name, char *out, size_t size)
 	return 0;
 }
 
-/* Check the RequestID against the signer, and settle its counter in the ledger. */
-static int prepare_request(void *arg, xmlDocPtr doc, struct hfw_error *err)
+/* The RequestID, checked against the signer, and what the ledger records of the request. */
+static int read_request(struct pending *p, struct hfw_error *err)
 {
-	struct prepare_state *ps = arg;
-	xmlNodePtr hdr = hfw_xml_child(xmlDocGetRootElement(doc), HFW_NS_DUIS, "Header"), rid;
+	xmlNodePtr hdr = hfw_xml_child(xmlDocGetRootElement(p->doc), HFW_NS_DUIS, "Header");
 	char text[128], signer_eui[HFW_EUI_TEXT_MAX], cv[8];
 	struct hfw_eui se;
 	int ret;
 
-	if (!(rid = hfw_xml_child(hdr, HFW_NS_DUIS, "RequestID")) ||
+	if (!(p->rid = hfw_xml_child(hdr, HFW_NS_DUIS, "RequestID")) ||
 	    header_text(hdr, "RequestID", text, sizeof(text)) < 0)
 		return hfw_error_set(err, HFW_EINPUT, "request has no Header/RequestID");
-	if ((ret = hfw_request_id_parse(&ps->id, text, err)) < 0)
+	if ((ret = hfw_request_id_parse(&p->id, text, err)) < 0)
 		return ret;
-	header_text(hdr, "ServiceReference", ps->service_reference, sizeof(ps->service_reference));
+	header_text(hdr, "ServiceReference", p->service_reference, sizeof(p->service_reference));
 	header_text(hdr, "CommandVariant", cv, sizeof(cv));
-	ps->command_variant = (int)strtol(cv, NULL, 10);
-	snprintf(signer_eui, sizeof(signer_eui), "%s", hfw_signer_info(ps->signer)->eui);
+	p->command_variant = (int)strtol(cv, NULL, 10);
+	snprintf(signer_eui, sizeof(signer_eui), "%s", hfw_signer_info(p->signer)->eui);
 	/* The DCC picks the verifying certificate by the RequestID's originator. */
 	if (!signer_eui[0] || hfw_eui_parse(&se, signer_eui, "signer EUI", err) < 0 ||
-	    memcmp(&se, &ps->id.originator, sizeof(se)) != 0)
+	    memcmp(&se, &p->id.originator, sizeof(se)) != 0)
 		return hfw_error_set(err, HFW_EINPUT,
 				     "RequestID originator %.23s is not the signer's EUI %s",
 				     text, signer_eui[0] ? signer_eui : "(none in the certificate)");
-	if (ps->o->new_counter) {
-		char fresh[HFW_REQUEST_ID_MAX];
+	return 0;
+}
 
-		if ((ret = hfw_ledger_reserve(ps->o->ledger, &ps->id.originator, hfw_now_ms(), 1,
-					      &ps->id.counter, err)) < 0)
-			return ret;
-		hfw_request_id_format(fresh, &ps->id);
-		xmlNodeSetContent(rid, (const xmlChar *)fresh);
-		return 0;
-	}
-	return hfw_ledger_claim(ps->o->ledger, &ps->id.originator, ps->id.counter, err);
+/* Settle the counter in the ledger: claimed as written, or a fresh one reserved and written in. */
+static int settle_counter(struct pending *p, struct hfw_error *err)
+{
+	char fresh[HFW_REQUEST_ID_MAX];
+	int ret;
+
+	if (!p->o->new_counter)
+		return hfw_ledger_claim(p->o->ledger, &p->id.originator, p->id.counter, err);
+	if ((ret = hfw_ledger_reserve(p->o->ledger, &p->id.originator, hfw_now_ms(), 1, &p->id.counter, err)) < 0)
+		return ret;
+	hfw_request_id_format(fresh, &p->id);
+	xmlNodeSetContent(p->rid, (const xmlChar *)fresh);
+	return 0;
 }
 
 /*
@@ -216,51 +226,53 @@ int hfw_request_check_signer(const hfw_signer *signer, struct hfw_error *err)
 	return 0;
 }
 
-/* What a batch keeps of one document between signing it and recording it. */
-struct pending {
-	struct prepare_state ps;
-	uint8_t body_sha256[HFW_SHA256_LEN];
-	const char *xsd_path;
-	const hfw_signer *signer;
-	struct hfw_sign_item *it;
-};
-
-/*
- * One document of a batch, inside the batch's transaction and its own
- * savepoint: settle its counter and sign it.  Its self-verification comes
- * later, outside the ledger (check_all), so it can run on every core.
- */
-static int sign_item(const hfw_signer *signer, struct pending *p, const struct hfw_request_sign_options *o)
+/* Step 1, on every core: parsed, compacted, validated, its RequestID read. */
+static void open_item(struct pending *p)
 {
 	struct hfw_sign_item *it = p->it;
-	int signed_over = 0, ret;
-	struct hfw_sign_options so = { o->xsd_path, prepare_request, &p->ps, p->body_sha256, &signed_over, 1 };
-	struct hfw_error ignored = HFW_ERROR_INIT;
 
-	p->ps = (struct prepare_state){ signer, o, { { { 0 } }, { { 0 } }, 0 }, "", 0 };
-	p->xsd_path = o->xsd_path;
-	p->signer = signer;
-	if ((ret = hfw_ledger_savepoint(o->ledger, &it->err)) < 0)
+	if ((it->ret = hfw_xmldsig_sign_open(&p->doc, it->xml, it->len, p->o->xsd_path, &it->err)) == 0)
+		it->ret = read_request(p, &it->err);
+}
+
+/*
+ * Step 2, in the documents' order, inside the batch's transaction: the
+ * counter settled in its own savepoint, given back if the ledger refuses it.
+ */
+static int settle_item(struct pending *p)
+{
+	struct hfw_sign_item *it = p->it;
+	struct hfw_error ignored = HFW_ERROR_INIT;
+	int ret;
+
+	if ((ret = hfw_ledger_savepoint(p->o->ledger, &it->err)) < 0)
 		return ret;
-	if ((ret = hfw_xmldsig_sign_document(&it->out, &it->outlen, signer, it->xml, it->len, &so, &it->err)) < 0) {
-		/*
-		 * A counter that was signed over is burned even if the result is
-		 * refused (here or by its self-verification) and never handed
-		 * out: the counter stays, the request is not recorded.  One
-		 * refused before signing is given back.
-		 */
-		hfw_ledger_savepoint_end(o->ledger, signed_over, &ignored);
+	if ((ret = settle_counter(p, &it->err)) < 0) {
+		hfw_ledger_savepoint_end(p->o->ledger, 0, &ignored);
 		return ret;
 	}
-	if ((ret = hfw_ledger_savepoint_end(o->ledger, 1, &it->err)) < 0) {
+	return hfw_ledger_savepoint_end(p->o->ledger, 1, &it->err);
+}
+
+/*
+ * Step 3, on every core: signed, then verified as hanfw verify would with
+ * only the signer trusted.  Its counter is burned from here on, whatever
+ * happens to the document.
+ */
+static void sign_item(struct pending *p)
+{
+	struct hfw_sign_item *it = p->it;
+	struct hfw_sign_options so = { p->o->xsd_path, NULL, NULL, p->body_sha256, NULL, 1 };
+
+	if ((it->ret = hfw_xmldsig_sign_tree(&it->out, &it->outlen, p->signer, p->doc, &so, &it->err)) == 0 &&
+	    (it->ret = hfw_xmldsig_check_own(p->signer, it->out, it->outlen, p->o->xsd_path, &it->err)) < 0) {
 		free(it->out);
 		it->out = NULL;
 	}
-	return ret;
 }
 
-/* Record a signed, self-verified document in the batch's transaction (its own savepoint). */
-static int record_item(struct pending *p, const struct hfw_request_sign_options *o)
+/* Step 4, in order: a signed, self-verified document recorded in the batch's transaction (its own savepoint). */
+static int record_item(struct pending *p)
 {
 	struct hfw_sign_item *it = p->it;
 	struct hfw_ledger_request rec;
@@ -269,59 +281,52 @@ static int record_item(struct pending *p, const struct hfw_request_sign_options 
 
 	memset(&rec, 0, sizeof(rec));
 	memcpy(rec.body_sha256, p->body_sha256, sizeof(rec.body_sha256));
-	rec.id = p->ps.id;
-	rec.service_reference = p->ps.service_reference;
-	rec.command_variant = p->ps.command_variant;
+	rec.id = p->id;
+	rec.service_reference = p->service_reference;
+	rec.command_variant = p->command_variant;
 	rec.state = "signed";
-	if ((ret = hfw_ledger_savepoint(o->ledger, &it->err)) < 0)
+	if ((ret = hfw_ledger_savepoint(p->o->ledger, &it->err)) < 0)
 		return ret;
-	if ((ret = hfw_ledger_record(o->ledger, &rec, 1, &it->err)) < 0) {
-		hfw_ledger_savepoint_end(o->ledger, 0, &ignored);
-		return ret;
-	}
-	if ((ret = hfw_ledger_savepoint_end(o->ledger, 1, &it->err)) < 0) {
-		hfw_ledger_savepoint_end(o->ledger, 0, &ignored);	/* not handed out: not recorded either */
+	if ((ret = hfw_ledger_record(p->o->ledger, &rec, 1, &it->err)) < 0) {
+		hfw_ledger_savepoint_end(p->o->ledger, 0, &ignored);
 		return ret;
 	}
-	it->id = p->ps.id;
+	if ((ret = hfw_ledger_savepoint_end(p->o->ledger, 1, &it->err)) < 0) {
+		hfw_ledger_savepoint_end(p->o->ledger, 0, &ignored);	/* not handed out: not recorded either */
+		return ret;
+	}
+	it->id = p->id;
 	return 0;
 }
 
-struct checker {
+struct worker {
 	struct pending *p;
 	size_t n, first, step;
+	void (*fn)(struct pending *p);
 };
 
-/* Self-verify items first, first + step, ...: each touches only its own item. */
-static void *check_some(void *arg)
+/* fn on items first, first + step, ... still going (ret 0): each touches only its own. */
+static void *work(void *arg)
 {
-	const struct checker *c = arg;
+	const struct worker *w = arg;
 	size_t i;
 
-	for (i = c->first; i < c->n; i += c->step) {
-		struct hfw_sign_item *it = c->p[i].it;
-
-		if (it->ret == 0 && it->out &&
-		    (it->ret = hfw_xmldsig_check_own(c->p[i].signer, it->out, it->outlen, c->p[i].xsd_path,
-						     &it->err)) < 0) {
-			free(it->out);
-			it->out = NULL;
-		}
-	}
+	for (i = w->first; i < w->n; i += w->step)
+		if (w->p[i].it->ret == 0)
+			w->fn(&w->p[i]);
 	return NULL;
 }
 
 /*
- * The self-verifications of a batch, on up to HFW_SIGN_THREADS threads (the
- * online cores): two thirds of a signature's cost is verifying it again,
- * and it needs nothing but the signer and the text.  A thread that cannot
- * start leaves its share to this one.
+ * fn over p[0..n) on up to HFW_SIGN_THREADS threads (the online cores):
+ * parsing, validating, signing and verifying need nothing but the signer
+ * and the document.  A thread that cannot start leaves its share to this one.
  */
 #define HFW_SIGN_THREADS 8
-static void check_all(struct pending *p, size_t n)
+static void on_every_core(struct pending *p, size_t n, void (*fn)(struct pending *p))
 {
 	pthread_t tid[HFW_SIGN_THREADS];
-	struct checker c[HFW_SIGN_THREADS];
+	struct worker w[HFW_SIGN_THREADS];
 	long cores = n > 1 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;	/* one document: no thread, no /sys read */
 	size_t k, t, started = 0;
 
@@ -329,15 +334,17 @@ static void check_all(struct pending *p, size_t n)
 	if (k > n)
 		k = n ? n : 1;
 	for (t = 0; t < k; t++)
-		c[t] = (struct checker){ p, n, t, k };
+		w[t] = (struct worker){ p, n, t, k, fn };
 	for (t = 1; t < k; t++) {
-		if (pthread_create(&tid[t], NULL, check_some, &c[t]) != 0)
+		struct hfw_error ignored = HFW_ERROR_INIT;
+
+		if (hfw_thread_start(&tid[t], work, &w[t], &ignored) < 0)
 			break;
 		started = t;
 	}
 	for (t = started + 1; t < k; t++)	/* not started: done here */
-		check_some(&c[t]);
-	check_some(&c[0]);
+		work(&w[t]);
+	work(&w[0]);
 	for (t = 1; t <= started; t++)
 		pthread_join(tid[t], NULL);
 }
@@ -362,23 +369,25 @@ int hfw_request_sign_batch(const hfw_signer *signer, struct hfw_sign_item *items
 		return ret;
 	if (n && !(p = calloc(n, sizeof(*p))))
 		return hfw_error_set(err, HFW_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++)
+		if (items[i].xml)
+			p[k++] = (struct pending){ .it = &items[i], .o = o, .signer = signer };
 	/*
 	 * Every counter and record of the batch in one transaction, committed
 	 * (one sync) before any signed document is handed back.  Counters are
-	 * settled in the documents' order; only the self-verifications run in
-	 * parallel, and only what passed its own is recorded.
+	 * settled in the documents' order; the work before and after that
+	 * (steps 1 and 3) runs on every core, and only what passed its own
+	 * verification is recorded.
 	 */
+	on_every_core(p, k, open_item);
 	if ((ret = hfw_ledger_begin(o->ledger, err)) < 0)
 		goto out;
-	for (i = 0; i < n; i++)
-		if (items[i].xml) {
-			p[k].it = &items[i];
-			items[i].ret = sign_item(signer, &p[k], o);
-			k++;
-		}
-	check_all(p, k);
 	for (i = 0; i < k; i++)
-		if (p[i].it->ret == 0 && (p[i].it->ret = record_item(&p[i], o)) < 0) {
+		if (p[i].it->ret == 0)
+			p[i].it->ret = settle_item(&p[i]);
+	on_every_core(p, k, sign_item);
+	for (i = 0; i < k; i++)
+		if (p[i].it->ret == 0 && (p[i].it->ret = record_item(&p[i])) < 0) {
 			free(p[i].it->out);
 			p[i].it->out = NULL;
 		}
@@ -389,6 +398,8 @@ int hfw_request_sign_batch(const hfw_signer *signer, struct hfw_sign_item *items
 		}
 	}
 out:
+	for (i = 0; i < k; i++)
+		xmlFreeDoc(p[i].doc);
 	free(p);
 	return ret;
 }

@@ -134,8 +134,11 @@ struct hfw_sign_item {
  * order, in ONE ledger transaction committed durably (one sync) before
  * returning, so no signed document leaves before its counter is on disk.
  * A document that is refused is refused alone (items[i].ret, .err) and the
- * others go on: a counter it was signed over stays burned, one refused
- * before signing is given back.  The signer must be role 87 (checked
+ * others go on: one refused before its counter is settled (unreadable,
+ * invalid, not the signer's) takes none, and a counter once settled stays
+ * burned whatever then happens to its document.  Parsing, validating,
+ * signing and self-verifying run on every core; counters are settled in
+ * the documents' order.  The signer must be role 87 (checked
  * before anything: HFW_EKEY).  Returns 0 once committed (each item says how
  * it went), or < 0 with no item signed if the batch could not be committed.
  */

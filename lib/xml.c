@@ -558,6 +558,15 @@ static void load_builtin_request(void)
 	load_builtin(&builtin_request);
 }
 
+int hfw_xml_load_request_schema(struct hfw_error *err)
+{
+	pthread_once(&parser_once, init_parser);
+	pthread_once(&builtin_request.once, load_builtin_request);
+	if (!builtin_request.schema)
+		return hfw_error_set(err, builtin_request.error.code, "%s", builtin_request.error.text);
+	return 0;
+}
+
 /* The root is a DUIS Request: its part of the built-in schema gives the same verdict. */
 static int is_request(xmlDocPtr doc)
 {

@@ -95,4 +95,11 @@ int hfw_xml_c14n_exclusive(xmlChar **out, int *len, xmlDocPtr doc, xmlNodePtr no
  */
 int hfw_xml_validate(xmlDocPtr doc, const char *xsd_path, struct hfw_error *err);
 
+/*
+ * Parse the built-in schema's Request part now (once per process) rather
+ * than at the first hfw_xml_validate of a request: a command's set-up does
+ * it while its ledger opens on another thread.  HFW_ERROR if it cannot.
+ */
+int hfw_xml_load_request_schema(struct hfw_error *err);
+
 #endif

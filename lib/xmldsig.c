@@ -703,20 +703,13 @@ int hfw_xmldsig_check_own(const hfw_signer *s, const char *text, size_t len, con
 	return 0;
 }
 
-int hfw_xmldsig_sign_document(char **out, size_t *outlen, const hfw_signer *s,
-			      const uint8_t *xml, size_t len, const struct hfw_sign_options *o,
-			      struct hfw_error *err)
+int hfw_xmldsig_sign_open(struct _xmlDoc **out, const uint8_t *xml, size_t len, const char *xsd_path,
+			  struct hfw_error *err)
 {
-	struct hfw_buf b = HFW_BUF_INIT(HFW_MAX_DUIS_BYTES + 4096);
 	xmlDocPtr doc = NULL;
-	xmlChar *canon = NULL;
-	size_t body_off;
-	int clen = 0, ret;
-	uint8_t digest[HFW_SHA256_LEN];
+	int ret;
 
 	*out = NULL;
-	if (o && o->signed_out)
-		*o->signed_out = 0;
 	if ((ret = hfw_xml_parse(&doc, xml, len, "request", err)) < 0)
 		goto out;
 	if (!hfw_xml_is(xmlDocGetRootElement(doc), HFW_NS_DUIS, "Request")) {
@@ -725,10 +718,25 @@ int hfw_xmldsig_sign_document(char **out, size_t *outlen, const hfw_signer *s,
 	}
 	compact(xmlDocGetRootElement(doc));
 	strip_outside_root(doc);
-	/* Validate before prepare: a request that cannot be sent must not use up a counter. */
-	if ((ret = hfw_xml_validate(doc, o ? o->xsd_path : NULL, err)) < 0 ||
-	    (o && o->prepare && (ret = o->prepare(o->arg, doc, err)) < 0))
+	if ((ret = hfw_xml_validate(doc, xsd_path, err)) < 0)
 		goto out;
+	*out = doc;
+	doc = NULL;
+out:
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+int hfw_xmldsig_sign_tree(char **out, size_t *outlen, const hfw_signer *s, struct _xmlDoc *doc,
+			  const struct hfw_sign_options *o, struct hfw_error *err)
+{
+	struct hfw_buf b = HFW_BUF_INIT(HFW_MAX_DUIS_BYTES + 4096);
+	xmlChar *canon = NULL;
+	size_t body_off;
+	int clen = 0, ret;
+	uint8_t digest[HFW_SHA256_LEN];
+
+	*out = NULL;
 	strip_outside_root(doc);
 	if ((ret = hfw_xml_c14n_document(&canon, &clen, doc, NULL, err)) < 0)
 		goto out;
@@ -754,8 +762,27 @@ int hfw_xmldsig_sign_document(char **out, size_t *outlen, const hfw_signer *s,
 	*out = hfw_buf_detach(&b, outlen);
 out:
 	xmlFree(canon);
-	xmlFreeDoc(doc);
 	hfw_buf_release(&b);
+	return ret;
+}
+
+int hfw_xmldsig_sign_document(char **out, size_t *outlen, const hfw_signer *s,
+			      const uint8_t *xml, size_t len, const struct hfw_sign_options *o,
+			      struct hfw_error *err)
+{
+	xmlDocPtr doc = NULL;
+	int ret;
+
+	*out = NULL;
+	if (o && o->signed_out)
+		*o->signed_out = 0;
+	/* Validate before prepare: a request that cannot be sent must not use up a counter. */
+	if ((ret = hfw_xmldsig_sign_open(&doc, xml, len, o ? o->xsd_path : NULL, err)) < 0 ||
+	    (o && o->prepare && (ret = o->prepare(o->arg, doc, err)) < 0))
+		goto out;
+	ret = hfw_xmldsig_sign_tree(out, outlen, s, doc, o, err);
+out:
+	xmlFreeDoc(doc);
 	return ret;
 }
 

@@ -144,6 +144,21 @@ int hfw_xmldsig_sign_document(char **out, size_t *outlen, const hfw_signer *s,
 			      struct hfw_error *err);
 
 /*
+ * hfw_xmldsig_sign_document in two steps, for a batch that settles each
+ * document's counter in order between them and runs both steps on many
+ * threads.  hfw_xmldsig_sign_open parses, compacts and validates the
+ * request (against xsd_path or hanfw's schema) into *doc, for the caller
+ * to complete (its RequestID) and free with xmlFreeDoc.
+ * hfw_xmldsig_sign_tree then signs it as hfw_xmldsig_sign_document does
+ * after prepare (o->prepare and o->arg are not used).  Both are
+ * thread-safe for distinct documents.
+ */
+int hfw_xmldsig_sign_open(struct _xmlDoc **doc, const uint8_t *xml, size_t len, const char *xsd_path,
+			  struct hfw_error *err);
+int hfw_xmldsig_sign_tree(char **out, size_t *outlen, const hfw_signer *s, struct _xmlDoc *doc,
+			  const struct hfw_sign_options *o, struct hfw_error *err);
+
+/*
  * The self-verification hfw_xmldsig_sign_document runs on its result (or
  * leaves to the caller with defer_check): text verifies with only s's
  * certificate trusted, against xsd_path or hanfw's schema; HFW_EVERIFY
