@@ -243,10 +243,12 @@ int cmd_load_trust(struct hfw_ctx *ctx, const char *dir, hfw_trust **out, struct
 }
 
 /*
- * An existing ledger opens on a thread of its own while the keys load and
- * the schema is parsed: each took a short command a fifth of its time, and
- * none needs another.  Only one that exists: a new ledger is made after the
- * signer is accepted.
+ * A ledger file that is already at this hanfw's schema version opens on a
+ * thread of its own while the keys load and the schema is parsed: each
+ * took a short command a fifth of its time, and none needs another.  Any
+ * other ledger (missing, older, on PostgreSQL) is opened, made or migrated
+ * only after the keys are accepted, as before: a refused key changes
+ * nothing, and waits on no database.
  */
 struct ledger_job {
 	const char *path;
@@ -255,11 +257,11 @@ struct ledger_job {
 	int ret;
 };
 
-static void *open_existing_ledger(void *arg)
+static void *open_current_ledger(void *arg)
 {
 	struct ledger_job *j = arg;
 
-	j->ret = hfw_ledger_open_existing(&j->ledger, j->path, &j->err);
+	j->ret = hfw_ledger_open_current(&j->ledger, j->path, &j->err);
 	return NULL;
 }
 
@@ -269,22 +271,22 @@ static int start_ledger_job(struct ledger_job *j, pthread_t *tid, const struct c
 	struct stat st;
 
 	if (!(wanted & (NEED_SIGNER | NEED_GBCS_KEY | NEED_REQUEST_XSD)) || !(wanted & (NEED_LEDGER | NEED_LEDGER_RO)) ||
-	    s->ledger || !s->set.ledger || (!hfw_ledger_is_uri(s->set.ledger) && stat(s->set.ledger, &st) != 0))
+	    s->ledger || !s->set.ledger || hfw_ledger_is_uri(s->set.ledger) || stat(s->set.ledger, &st) != 0)
 		return 0;
 	j->path = s->set.ledger;
-	return hfw_thread_start(tid, open_existing_ledger, j, &ignored) == 0;	/* else opened after the keys */
+	return hfw_thread_start(tid, open_current_ledger, j, &ignored) == 0;	/* else opened after the keys */
 }
 
 /*
  * The ledger job's result, once the keys and schema are settled (ret:
- * theirs, which comes first).  A PostgreSQL database without a ledger yet
- * is left to open_ledger (made there if the command may make one).
+ * theirs, which comes first).  One it did not open (1) is left to
+ * open_ledger.
  */
 static int finish_ledger_job(struct ledger_job *j, pthread_t tid, struct cmd_session *s, int ret,
 			     struct hfw_error *err)
 {
 	pthread_join(tid, NULL);
-	if (ret < 0 || (j->ret < 0 && j->err.code == HFW_ECONFIG && strncmp(j->err.text, "no ledger at ", 13) == 0)) {
+	if (ret < 0 || j->ret > 0) {
 		hfw_ledger_close(j->ledger);
 		return ret;
 	}

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,16 +115,52 @@ out:
 #define PENDING_MAX 16
 static char *volatile pending[PENDING_MAX];
 
+/* A free slot claimed atomically: hanfw sign opens its outputs on several threads. */
 static int pending_add(char *tmp)
 {
 	int i;
 
-	for (i = 0; i < PENDING_MAX; i++)
-		if (!pending[i]) {
-			pending[i] = tmp;
+	for (i = 0; i < PENDING_MAX; i++) {
+		char *none = NULL;
+
+		if (__atomic_compare_exchange_n(&pending[i], &none, tmp, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 			return i;
-		}
+	}
 	return -1;
+}
+
+static pthread_once_t umask_once = PTHREAD_ONCE_INIT;
+static mode_t umask_now;
+
+/*
+ * The process's umask, read without changing it (/proc/self/status,
+ * Linux 4.7 on): umask() can only be read by setting it, and a file
+ * another thread created in between would get mode 0666.  Read once:
+ * hanfw never changes its umask.
+ */
+static void read_umask(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[128];
+	unsigned long m;
+
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "Umask: %lo", &m) == 1) {
+				umask_now = (mode_t)m;
+				fclose(f);
+				return;
+			}
+		fclose(f);
+	}
+	umask_now = umask(0);	/* no /proc: the old way (a file created at this instant by another thread would be 0666) */
+	umask(umask_now);
+}
+
+static mode_t current_umask(void)
+{
+	pthread_once(&umask_once, read_umask);
+	return umask_now;
 }
 
 void hfw_atomic_cleanup_signal_safe(void)
@@ -392,8 +429,7 @@ static int atomic_open(struct hfw_atomic *a, const char *path, int private, stru
 		ret = hfw_error_oom(err);
 		goto out;
 	}
-	mask = umask(0);
-	umask(mask);
+	mask = current_umask();
 #ifdef O_TMPFILE
 	a->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, private ? 0600 : 0666 & ~mask);
 	if (a->fd >= 0) {

@@ -57,6 +57,14 @@ int hfw_ledger_open(hfw_ledger **out, const char *path, struct hfw_error *err)
 	return hfw_ledger_sqlite_open(out, path, err);
 }
 
+int hfw_ledger_open_current(hfw_ledger **out, const char *path, struct hfw_error *err)
+{
+	*out = NULL;
+	if (hfw_ledger_is_uri(path))
+		return 1;
+	return hfw_ledger_sqlite_open_current(out, path, err);
+}
+
 int hfw_ledger_open_existing(hfw_ledger **out, const char *path, struct hfw_error *err)
 {
 	*out = NULL;

@@ -43,6 +43,16 @@ void hfw_ledger_close(hfw_ledger *l);
  */
 int hfw_ledger_open_existing(hfw_ledger **out, const char *path, struct hfw_error *err);
 
+/*
+ * An existing SQLite ledger file already at this hanfw's schema version,
+ * opened as hfw_ledger_open would: 0.  1 if it is not one (missing, empty,
+ * older, or a PostgreSQL URI), with nothing opened and nothing in it
+ * changed; <0 on error.  A command's set-up opens such a ledger on
+ * another thread while its keys load (cmd/session.c): anything that
+ * would change the ledger waits until the keys are accepted.
+ */
+int hfw_ledger_open_current(hfw_ledger **out, const char *path, struct hfw_error *err);
+
 /* Whether a ledger setting names a PostgreSQL ledger (a postgresql:// or postgres:// URI). */
 int hfw_ledger_is_uri(const char *where);
 

@@ -126,6 +126,7 @@ struct hfw_ledger {
 };
 
 int hfw_ledger_sqlite_open(hfw_ledger **out, const char *path, struct hfw_error *err);
+int hfw_ledger_sqlite_open_current(hfw_ledger **out, const char *path, struct hfw_error *err);
 int hfw_ledger_pg_open(hfw_ledger **out, const char *uri, int must_exist, struct hfw_error *err);
 
 #endif

@@ -285,11 +285,12 @@ static int check_header(const char *path, struct hfw_error *err)
 	return 0;
 }
 
-static int sq_open(hfw_ledger **out, const char *path, struct hfw_error *err)
+/* current_only: 1 (nothing opened, nothing changed) unless the file is a ledger at SQ_VERSION. */
+static int sq_open(hfw_ledger **out, const char *path, int current_only, struct hfw_error *err)
 {
 	hfw_ledger *l = NULL;
 	sqlite3_stmt *st = NULL;
-	int fresh, ret = 0;
+	int fresh, version, ret = 0;
 
 	*out = NULL;
 	if (!(l = calloc(1, sizeof(struct sq_ledger))) || (l->ops = &sq_ops, !(SQ(l)->path = strdup(path)))) {
@@ -305,6 +306,11 @@ static int sq_open(hfw_ledger **out, const char *path, struct hfw_error *err)
 		goto out;
 	}
 	sqlite3_busy_timeout(SQ(l)->db, 30000);
+	/* Only reads so far: an empty file or an older ledger is left exactly as it was. */
+	if (current_only && (read_version(l, &version, err) < 0 || version != SQ_VERSION)) {
+		ret = 1;
+		goto out;
+	}
 	/*
 	 * The last connection to close leaves the WAL as it is instead of
 	 * checkpointing it into the database and deleting it: that cost every
@@ -1760,5 +1766,10 @@ static const struct hfw_ledger_ops sq_ops = {
 
 int hfw_ledger_sqlite_open(hfw_ledger **out, const char *path, struct hfw_error *err)
 {
-	return sq_open(out, path, err);
+	return sq_open(out, path, 0, err);
+}
+
+int hfw_ledger_sqlite_open_current(hfw_ledger **out, const char *path, struct hfw_error *err)
+{
+	return sq_open(out, path, 1, err);
 }

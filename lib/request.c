@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libxml/tree.h>
 
@@ -198,6 +197,7 @@ static int read_request(struct pending *p, struct hfw_error *err)
 static int settle_counter(struct pending *p, struct hfw_error *err)
 {
 	char fresh[HFW_REQUEST_ID_MAX];
+	xmlChar *got;
 	int ret;
 
 	if (!p->o->new_counter)
@@ -206,7 +206,12 @@ static int settle_counter(struct pending *p, struct hfw_error *err)
 		return ret;
 	hfw_request_id_format(fresh, &p->id);
 	xmlNodeSetContent(p->rid, (const xmlChar *)fresh);
-	return 0;
+	/* xmlNodeSetContent says nothing when it fails: the document must carry the counter recorded. */
+	got = xmlNodeGetContent(p->rid);
+	ret = got && strcmp((const char *)got, fresh) == 0 ? 0
+		: hfw_error_set(err, HFW_ENOMEM, "cannot write the fresh RequestID %s into the request", fresh);
+	xmlFree(got);
+	return ret;
 }
 
 /*
@@ -299,54 +304,21 @@ static int record_item(struct pending *p)
 	return 0;
 }
 
-struct worker {
-	struct pending *p;
-	size_t n, first, step;
-	void (*fn)(struct pending *p);
-};
-
-/* fn on items first, first + step, ... still going (ret 0): each touches only its own. */
-static void *work(void *arg)
+/* Steps 1 and 3 for p[i], if it is still going (ret 0): each touches only its own item. */
+static void open_nth(void *arg, size_t i)
 {
-	const struct worker *w = arg;
-	size_t i;
+	struct pending *p = arg;
 
-	for (i = w->first; i < w->n; i += w->step)
-		if (w->p[i].it->ret == 0)
-			w->fn(&w->p[i]);
-	return NULL;
+	if (p[i].it->ret == 0)
+		open_item(&p[i]);
 }
 
-/*
- * fn over p[0..n) on up to HFW_SIGN_THREADS threads (the online cores):
- * parsing, validating, signing and verifying need nothing but the signer
- * and the document.  A thread that cannot start leaves its share to this one.
- */
-#define HFW_SIGN_THREADS 8
-static void on_every_core(struct pending *p, size_t n, void (*fn)(struct pending *p))
+static void sign_nth(void *arg, size_t i)
 {
-	pthread_t tid[HFW_SIGN_THREADS];
-	struct worker w[HFW_SIGN_THREADS];
-	long cores = n > 1 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;	/* one document: no thread, no /sys read */
-	size_t k, t, started = 0;
+	struct pending *p = arg;
 
-	k = cores < 1 ? 1 : cores > HFW_SIGN_THREADS ? HFW_SIGN_THREADS : (size_t)cores;
-	if (k > n)
-		k = n ? n : 1;
-	for (t = 0; t < k; t++)
-		w[t] = (struct worker){ p, n, t, k, fn };
-	for (t = 1; t < k; t++) {
-		struct hfw_error ignored = HFW_ERROR_INIT;
-
-		if (hfw_thread_start(&tid[t], work, &w[t], &ignored) < 0)
-			break;
-		started = t;
-	}
-	for (t = started + 1; t < k; t++)	/* not started: done here */
-		work(&w[t]);
-	work(&w[0]);
-	for (t = 1; t <= started; t++)
-		pthread_join(tid[t], NULL);
+	if (p[i].it->ret == 0)
+		sign_item(&p[i]);
 }
 
 int hfw_request_sign_batch(const hfw_signer *signer, struct hfw_sign_item *items, size_t n,
@@ -379,13 +351,13 @@ int hfw_request_sign_batch(const hfw_signer *signer, struct hfw_sign_item *items
 	 * (steps 1 and 3) runs on every core, and only what passed its own
 	 * verification is recorded.
 	 */
-	on_every_core(p, k, open_item);
+	hfw_thread_for(k, open_nth, p);
 	if ((ret = hfw_ledger_begin(o->ledger, err)) < 0)
 		goto out;
 	for (i = 0; i < k; i++)
 		if (p[i].it->ret == 0)
 			p[i].it->ret = settle_item(&p[i]);
-	on_every_core(p, k, sign_item);
+	hfw_thread_for(k, sign_nth, p);
 	for (i = 0; i < k; i++)
 		if (p[i].it->ret == 0 && (p[i].it->ret = record_item(&p[i])) < 0) {
 			free(p[i].it->out);

@@ -4,6 +4,7 @@
 
 #include <sched.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 struct start {
 	void *(*fn)(void *);
@@ -49,4 +50,46 @@ int hfw_thread_start(pthread_t *tid, void *(*fn)(void *), void *arg, struct hfw_
 	if (attr_ok)
 		pthread_attr_destroy(&attr);
 	return ret;
+}
+
+struct share {
+	void (*fn)(void *arg, size_t i);
+	void *arg;
+	size_t n, first, step;
+};
+
+static void *run_share(void *p)
+{
+	const struct share *s = p;
+	size_t i;
+
+	for (i = s->first; i < s->n; i += s->step)
+		s->fn(s->arg, i);
+	return NULL;
+}
+
+void hfw_thread_for(size_t n, void (*fn)(void *arg, size_t i), void *arg)
+{
+	pthread_t tid[HFW_THREADS_MAX];
+	struct share sh[HFW_THREADS_MAX];
+	long cores = n > 1 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;	/* one call: no thread, no /sys read */
+	size_t k, t, started = 0;
+
+	k = cores < 1 ? 1 : cores > HFW_THREADS_MAX ? HFW_THREADS_MAX : (size_t)cores;
+	if (k > n)
+		k = n ? n : 1;
+	for (t = 0; t < k; t++)
+		sh[t] = (struct share){ fn, arg, n, t, k };
+	for (t = 1; t < k; t++) {
+		struct hfw_error ignored = HFW_ERROR_INIT;
+
+		if (hfw_thread_start(&tid[t], run_share, &sh[t], &ignored) < 0)
+			break;
+		started = t;
+	}
+	for (t = started + 1; t < k; t++)	/* not started: done here */
+		run_share(&sh[t]);
+	run_share(&sh[0]);
+	for (t = 1; t <= started; t++)
+		pthread_join(tid[t], NULL);
 }

@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "../../lib/fileio.h"
 #include "../../lib/ledger.h"
 
 
@@ -183,6 +184,65 @@ static void quarantine_bounded(void **state)
 	assert_int_equal(hfw_ledger_each_quarantined(l, "2999", see, &s, &err), 0);
 	assert_int_equal(s.rows + s.counted, 0);
 	hfw_ledger_close(l);
+}
+
+/* Size and SHA-256 of a file, to see that it was not touched. */
+static void file_print(const char *file, char out[80])
+{
+	uint8_t *data = NULL, md[32];
+	size_t len = 0;
+	struct hfw_error err = HFW_ERROR_INIT;
+	unsigned i;
+
+	assert_int_equal(hfw_file_read(&data, &len, file, 1u << 26, "ledger", &err), 0);
+	EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL);
+	snprintf(out, 80, "%zu:", len);
+	for (i = 0; i < 16; i++)
+		snprintf(out + strlen(out), 80 - strlen(out), "%02x", md[i]);
+	free(data);
+}
+
+/*
+ * What set-up opens beside the keys (hfw_ledger_open_current): only a
+ * ledger already at this hanfw's version; an empty file or an older
+ * ledger is left byte for byte as it was, and a URI is not tried.
+ */
+static void open_current_changes_nothing_else(void **state)
+{
+	struct hfw_error err = HFW_ERROR_INIT;
+	hfw_ledger *l = NULL;
+	sqlite3 *db;
+	char before[80], after[80];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	assert_int_equal(hfw_ledger_open_current(&l, path, &err), 1);
+	assert_null(l);
+	file_print(path, after);
+	assert_string_equal(after, "0:e3b0c44298fc1c149afbf4c8996fb924");
+	assert_int_equal(hfw_ledger_open(&l, path, &err), 0);	/* made a ledger */
+	hfw_ledger_close(l);
+	assert_int_equal(hfw_ledger_open_current(&l, path, &err), 0);
+	assert_non_null(l);
+	hfw_ledger_close(l);
+	l = NULL;
+	/* An older one (before schema_version): not opened, not migrated. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE schema_version; PRAGMA wal_checkpoint(TRUNCATE);", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	file_print(path, before);
+	assert_int_equal(hfw_ledger_open_current(&l, path, &err), 1);
+	assert_null(l);
+	file_print(path, after);
+	assert_string_equal(after, before);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);	/* nor in its WAL */
+	assert_int_not_equal(sqlite3_exec(db, "SELECT version FROM schema_version", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(hfw_ledger_open_current(&l, "postgresql://nowhere.invalid/x", &err), 1);
+	assert_null(l);
 }
 
 /* A ledger written before the FirmwareHash had one name (column image_sha256) opens, and keeps its campaigns. */
@@ -470,6 +530,7 @@ int main(void)
 	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(password_in_uri_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(open_current_changes_nothing_else, setup, teardown),
 		cmocka_unit_test_setup_teardown(transaction_survives_refusal, setup, teardown),
 		cmocka_unit_test_setup_teardown(duplicates_across_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(counters_rise, setup, teardown),
