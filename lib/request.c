@@ -267,7 +267,7 @@ static int settle_item(struct pending *p)
 static void sign_item(struct pending *p)
 {
 	struct hfw_sign_item *it = p->it;
-	struct hfw_sign_options so = { p->o->xsd_path, NULL, NULL, p->body_sha256, NULL, 1 };
+	struct hfw_sign_options so = { p->o->xsd_path, p->body_sha256, 1 };
 
 	if ((it->ret = hfw_xmldsig_sign_tree(&it->out, &it->outlen, p->signer, p->doc, &so, &it->err)) == 0 &&
 	    (it->ret = hfw_xmldsig_check_own(p->signer, it->out, it->outlen, p->o->xsd_path, &it->err)) < 0) {

@@ -754,8 +754,6 @@ int hfw_xmldsig_sign_tree(char **out, size_t *outlen, const hfw_signer *s, struc
 	body_off = b.len;
 	if ((ret = append_root(&b, doc, err)) < 0)
 		goto out;
-	if (o && o->signed_out)
-		*o->signed_out = 1;
 	if ((ret = insert_signature(&b, body_off, s, digest, err)) < 0 ||
 	    (!(o && o->defer_check) && (ret = hfw_xmldsig_check_own(s, b.data, b.len, o ? o->xsd_path : NULL, err)) < 0))
 		goto out;
@@ -774,14 +772,8 @@ int hfw_xmldsig_sign_document(char **out, size_t *outlen, const hfw_signer *s,
 	int ret;
 
 	*out = NULL;
-	if (o && o->signed_out)
-		*o->signed_out = 0;
-	/* Validate before prepare: a request that cannot be sent must not use up a counter. */
-	if ((ret = hfw_xmldsig_sign_open(&doc, xml, len, o ? o->xsd_path : NULL, err)) < 0 ||
-	    (o && o->prepare && (ret = o->prepare(o->arg, doc, err)) < 0))
-		goto out;
-	ret = hfw_xmldsig_sign_tree(out, outlen, s, doc, o, err);
-out:
+	if ((ret = hfw_xmldsig_sign_open(&doc, xml, len, o ? o->xsd_path : NULL, err)) == 0)
+		ret = hfw_xmldsig_sign_tree(out, outlen, s, doc, o, err);
 	xmlFreeDoc(doc);
 	return ret;
 }

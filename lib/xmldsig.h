@@ -113,16 +113,7 @@ struct _xmlDoc;
 
 struct hfw_sign_options {
 	const char *xsd_path;	/* validate against this instead of hanfw's schema */
-	/* Called on the compacted, validated document before it is signed. */
-	int (*prepare)(void *arg, struct _xmlDoc *doc, struct hfw_error *err);
-	void *arg;
 	uint8_t *digest_out;	/* receives the C14N digest (HFW_SHA256_LEN), if not NULL */
-	/*
-	 * If not NULL: set to 1 once the request is about to be signed (so a
-	 * counter prepare settled has been signed over, even if the result is
-	 * then refused), 0 before.
-	 */
-	int *signed_out;
 	/*
 	 * 1: skip the self-verification; the caller runs hfw_xmldsig_check_own
 	 * on the result before handing it out (a batch runs them in parallel).
@@ -149,9 +140,8 @@ int hfw_xmldsig_sign_document(char **out, size_t *outlen, const hfw_signer *s,
  * threads.  hfw_xmldsig_sign_open parses, compacts and validates the
  * request (against xsd_path or hanfw's schema) into *doc, for the caller
  * to complete (its RequestID) and free with xmlFreeDoc.
- * hfw_xmldsig_sign_tree then signs it as hfw_xmldsig_sign_document does
- * after prepare (o->prepare and o->arg are not used).  Both are
- * thread-safe for distinct documents.
+ * hfw_xmldsig_sign_tree then signs it as hfw_xmldsig_sign_document does.
+ * Both are thread-safe for distinct documents.
  */
 int hfw_xmldsig_sign_open(struct _xmlDoc **doc, const uint8_t *xml, size_t len, const char *xsd_path,
 			  struct hfw_error *err);

@@ -338,54 +338,46 @@ static void nothing_after_the_root_decides_where_the_signature_goes(void **state
 	}
 }
 
-struct breaker {
-	const char *request_id;	/* what prepare writes into the RequestID, or NULL to fail */
-};
-
-/* A prepare that spoils the validated request: its signed form cannot pass validation. */
-static int spoil(void *arg, xmlDocPtr doc, struct hfw_error *err)
+/* Write request_id into the validated tree's RequestID, as a batch's counter step does. */
+static void set_request_id(xmlDocPtr doc, const char *request_id)
 {
-	struct breaker *b = arg;
 	xmlNodePtr n;
 
-	if (!b->request_id)
-		return hfw_error_set(err, HFW_EINPUT, "refused by prepare");
 	for (n = xmlDocGetRootElement(doc)->children; n && !xmlStrEqual(n->name, BAD_CAST "Header"); n = n->next)
 		;
 	for (n = n ? n->children : NULL; n && !xmlStrEqual(n->name, BAD_CAST "RequestID"); n = n->next)
 		;
 	assert_non_null(n);
-	xmlNodeSetContent(n, BAD_CAST b->request_id);
-	return 0;
+	xmlNodeSetContent(n, BAD_CAST request_id);
 }
 
+/* Signed in two steps (a batch's): a tree spoiled between them fails its own verification. */
 static void a_signed_request_must_verify_before_it_is_handed_back(void **state)
 {
 	struct hfw_error err = HFW_ERROR_INIT;
-	struct breaker b = { "not a RequestID" };
-	int signed_over = -1;
-	struct hfw_sign_options o = { NULL, spoil, &b, NULL, &signed_over, 0 };
+	struct hfw_sign_options o = { NULL, NULL, 0 };
+	xmlDocPtr doc = NULL;
 	char *in, *out = (char *)"unset";
 	size_t len, olen = 0;
 
 	(void)state;
 	in = template_with("", &len);
-	assert_int_equal(hfw_xmldsig_sign_document(&out, &olen, signer, (const uint8_t *)in, len, &o, &err),
-			 HFW_EVERIFY);
+	assert_int_equal(hfw_xmldsig_sign_open(&doc, (const uint8_t *)in, len, NULL, &err), 0);
+	set_request_id(doc, "not a RequestID");
+	assert_int_equal(hfw_xmldsig_sign_tree(&out, &olen, signer, doc, &o, &err), HFW_EVERIFY);
 	assert_null(out);
-	assert_int_equal(signed_over, 1);
 	assert_non_null(strstr(err.text, "signed request failed its own verification, so it was not written"));
-	/* Refused before signing: nothing was signed over. */
-	b.request_id = NULL;
-	assert_int_equal(hfw_xmldsig_sign_document(&out, &olen, signer, (const uint8_t *)in, len, &o, &err),
-			 HFW_EINPUT);
-	assert_int_equal(signed_over, 0);
-	/* Untouched, it signs, and says it did. */
-	b.request_id = "90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:1001";
-	assert_int_equal(hfw_xmldsig_sign_document(&out, &olen, signer, (const uint8_t *)in, len, &o, &err), 0);
-	assert_int_equal(signed_over, 1);
+	xmlFreeDoc(doc);
+	/* Not valid: refused by the first step, with no tree. */
+	assert_int_equal(hfw_xmldsig_sign_open(&doc, (const uint8_t *)"<sr:Request/>", 13, NULL, &err), HFW_EINPUT);
+	assert_null(doc);
+	/* Completed properly, it signs. */
+	assert_int_equal(hfw_xmldsig_sign_open(&doc, (const uint8_t *)in, len, NULL, &err), 0);
+	set_request_id(doc, "90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:1001");
+	assert_int_equal(hfw_xmldsig_sign_tree(&out, &olen, signer, doc, &o, &err), 0);
 	assert_non_null(strstr(out, ":1001</sr:RequestID>"));
 	free(out);
+	xmlFreeDoc(doc);
 	free(in);
 }
 
